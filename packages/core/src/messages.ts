@@ -1,0 +1,57 @@
+/**
+ * Every message the peers exchange. Plain data; `codec.ts` turns them into CBOR frames
+ * and validates every field on the way back. Protocol ids live with the network adapters
+ * (`/ringstore/<name>/1.0.0`); these bodies are what travels inside them.
+ */
+import type { DvvSet, Key, MemberRecord, PeerId } from './types.js'
+
+/** A member record with its author's signature over `encodeRecord(record)`. */
+export interface SignedRecord {
+  readonly record: MemberRecord
+  readonly signature: Uint8Array
+}
+
+export type Request =
+  /** Read the local replica of one key. → `clock` */
+  | { readonly type: 'replica-get'; readonly key: Key }
+  /** Read several local replicas (anti-entropy, tombstone GC). → `clocks` */
+  | { readonly type: 'replica-get-many'; readonly keys: readonly Key[] }
+  /**
+   * Merge `clock` into the local replica of `key` (DVV sync) and answer after it is durable.
+   * With `hintFor`, the receiver is a sloppy-quorum fallback: it keeps the version in its
+   * hint store for that peer instead of its data. → `clock` (the merged result)
+   */
+  | { readonly type: 'replica-put'; readonly key: Key; readonly clock: DvvSet; readonly hintFor?: PeerId }
+  /** Merge many versions (hint delivery in bulk, anti-entropy push, ownership transfer). → `ok` */
+  | { readonly type: 'replica-put-many'; readonly items: ReadonlyArray<readonly [Key, DvvSet]> }
+  /** Hashes of Merkle-tree nodes of one partition at one level (level 0 = root). → `hashes` */
+  | { readonly type: 'ae-nodes'; readonly partition: number; readonly level: number; readonly indices: readonly number[] }
+  /** The `[key, digest]` entries of some leaf buckets of one partition. → `entries` */
+  | { readonly type: 'ae-buckets'; readonly partition: number; readonly buckets: readonly number[] }
+  /** The sender's full membership table (pull on connect). → `members` */
+  | { readonly type: 'members-pull' }
+
+export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner' | 'internal'
+
+export type Response =
+  | { readonly type: 'ok' }
+  | { readonly type: 'clock'; readonly clock: DvvSet | null }
+  | { readonly type: 'clocks'; readonly items: ReadonlyArray<readonly [Key, DvvSet | null]> }
+  | { readonly type: 'hashes'; readonly hashes: readonly Uint8Array[] }
+  | { readonly type: 'entries'; readonly entries: ReadonlyArray<readonly [Key, Uint8Array]> }
+  | { readonly type: 'members'; readonly records: readonly SignedRecord[] }
+  /** Wire failures are replies, not exceptions thrown across the network. */
+  | { readonly type: 'error'; readonly code: ErrorCode; readonly message: string }
+
+/**
+ * One frame on a long-lived per-peer stream: a request or a response, matched by `id`
+ * (chosen by the requester, unique among its requests in flight on that stream).
+ */
+export type Frame =
+  | { readonly kind: 'request'; readonly id: number; readonly request: Request }
+  | { readonly kind: 'response'; readonly id: number; readonly response: Response }
+
+/** A gossip announcement on the cluster's membership topic. */
+export interface Announcement {
+  readonly signed: SignedRecord
+}

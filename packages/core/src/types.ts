@@ -1,0 +1,107 @@
+/**
+ * Shared data types of the pure core. Every module of core (ring, versions, merkle,
+ * membership, codec) and the peer engine speak these shapes; they are plain data so that
+ * they encode to CBOR without adapters and compare structurally in tests.
+ */
+
+/** A peer's identity: the libp2p peer id string in real deployments, any string in tests. */
+export type PeerId = string
+
+/** A user key. UTF-8, non-empty, at most `LIMITS.keyBytes` bytes when encoded. */
+export type Key = string
+
+/**
+ * One stored version of a key. `value === null` is a tombstone (a delete).
+ * `ts` is the coordinator's wall clock (ms) when it wrote this version: used only by
+ * last-write-wins and by tombstone garbage collection, never for causality.
+ */
+export interface Sibling {
+  readonly value: Uint8Array | null
+  readonly ts: number
+}
+
+/**
+ * A causal context: a version vector, one `[actor, counter]` entry per coordinating peer,
+ * sorted by actor, no duplicate actors, counters ≥ 1. Returned by reads, handed back by
+ * writes so that a write supersedes exactly what its reader saw.
+ */
+export type VersionVector = ReadonlyArray<readonly [actor: PeerId, counter: number]>
+
+/**
+ * One actor's entry of a dotted version vector set (Riak's DVVSet `{Id, Counter, Values}`).
+ * `values[i]` is the sibling whose dot is `(actor, counter - i)`: newest first. Values
+ * older than `counter - values.length` are causally covered by this entry.
+ * `ts` = wall clock (ms) of the last update through this entry; the truncation policy
+ * drops the least recently touched value-less entries first.
+ */
+export interface DvvEntry {
+  readonly actor: PeerId
+  readonly counter: number
+  readonly values: readonly Sibling[]
+  readonly ts: number
+}
+
+/**
+ * A dotted version vector set: all concurrent versions of one key with their causal
+ * history. `entries` sorted by actor, unique actors. `anonymous` holds values written
+ * without a dot (DVVSet's anonymous list); the engine never produces them on a replica,
+ * but the structure keeps them to stay faithful to DVVSet's laws.
+ */
+export interface DvvSet {
+  readonly entries: readonly DvvEntry[]
+  readonly anonymous: readonly Sibling[]
+}
+
+/** What a member announces about itself. Only the member itself may author it. */
+export type MemberStatus = 'active' | 'leaving' | 'left'
+
+export interface MemberRecord {
+  readonly id: PeerId
+  /** Multiaddrs (strings) where the member can be dialled; may be empty for a browser tab. */
+  readonly addrs: readonly string[]
+  /** Capacity: how many partitions it should own relative to the others. 0 = light peer. */
+  readonly weight: number
+  /** Failure-domain label (machine, rack, data centre); preference lists spread across zones. */
+  readonly zone: string
+  readonly status: MemberStatus
+  /** Bumped by the member on every restart or status change; orders records. */
+  readonly incarnation: number
+  /** Bumped by the member periodically within one incarnation; orders records. */
+  readonly heartbeat: number
+  /** The member's wall clock (ms) when it first joined the cluster; persisted. Orders ring events. */
+  readonly joinedAt: number
+  /** Wall clock (ms) at which it left; set iff status === 'left'. */
+  readonly leftAt?: number
+}
+
+/** A replica placement for a key: the owner walking the ring, and whom a fallback stands in for. */
+export interface Placement {
+  readonly peer: PeerId
+  readonly role: 'primary' | 'fallback'
+  /** For a fallback: the unreachable primary whose copy it keeps as a hint. */
+  readonly hintFor?: PeerId
+}
+
+/** Bounds on everything that crosses a wire or lands on disk. */
+export const LIMITS = {
+  /** Key length in UTF-8 bytes. */
+  keyBytes: 1024,
+  /** One value in bytes (HTTP 413 above this). */
+  valueBytes: 1024 * 1024,
+  /** Siblings per key: beyond this a put is refused rather than growing without end. */
+  siblings: 64,
+  /** Entries (actors) per version vector before truncation. */
+  clockEntries: 64,
+  /** One encoded wire frame. */
+  frameBytes: 8 * 1024 * 1024,
+  /** Keys in one anti-entropy / transfer batch. */
+  batchKeys: 1024,
+  /** Members in one membership table. */
+  members: 4096,
+  /** Multiaddrs per member record and bytes per multiaddr. */
+  addrsPerMember: 32,
+  addrBytes: 512,
+  /** Peer id / zone string bytes. */
+  idBytes: 128,
+  zoneBytes: 64
+} as const
