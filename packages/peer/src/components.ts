@@ -1,0 +1,94 @@
+/**
+ * Contracts between the engine's components. The data path (replica store, hints,
+ * coordinator, read repair, handoff) and the cluster path (membership, failure detector,
+ * anti-entropy, ownership transfer, tombstone GC) are built against these, and `peer.ts`
+ * wires one of each together.
+ */
+import type { DvvSet, Key, MemberRecord, MerkleTree, PeerId, Ring } from '@ringstore/core'
+import type { Clock, Logger, Network, Signer, Storage } from './interfaces.js'
+import type { PeerConfig } from './config.js'
+import type { PeerMetrics } from './metrics.js'
+
+/** The local replica of the `data` namespace, with one in-memory Merkle tree per partition. */
+export interface ReplicaStore {
+  /** Scan storage and build the Merkle trees. Call once before use. */
+  open(): Promise<void>
+  get(key: Key): Promise<DvvSet | null>
+  getMany(keys: readonly Key[]): Promise<Array<DvvSet | null>>
+  /**
+   * Merge `clock` into the stored version (DVV sync), durably. Merges of one key are
+   * serialised so that concurrent merges never lose each other. Resolves with the result.
+   */
+  merge(key: Key, clock: DvvSet): Promise<DvvSet>
+  /** Merge many keys in one storage write (one durable commit). */
+  mergeMany(items: ReadonlyArray<readonly [Key, DvvSet]>): Promise<void>
+  /**
+   * Delete `key` only if its stored version still equals `expected` (compare-and-delete):
+   * used by tombstone GC and by a former owner dropping a handed-off partition.
+   */
+  dropIfUnchanged(key: Key, expected: DvvSet): Promise<boolean>
+  /** The Merkle tree of one partition (empty tree when nothing is stored there). */
+  tree(partition: number): MerkleTree
+  /** Partitions holding at least one key locally. */
+  partitions(): number[]
+  /** Keys stored locally in one partition, in storage order. */
+  keysInPartition(partition: number): AsyncIterable<readonly [Key, DvvSet]>
+  /** Number of keys stored locally. */
+  size(): number
+}
+
+/** Versions kept for peers that were unreachable when written (hinted handoff). */
+export interface HintStore {
+  /** Load the pending-hint index from storage. */
+  open(): Promise<void>
+  /** Keep `clock` for `target`, merging with a hint already held for the same key. Durable. */
+  add(target: PeerId, key: Key, clock: DvvSet): Promise<void>
+  /** Peers we hold hints for. */
+  targets(): PeerId[]
+  /** Total number of pending hints. */
+  pending(): number
+  /** Up to `limit` hints for `target`. */
+  batch(target: PeerId, limit: number): Promise<Array<readonly [Key, DvvSet]>>
+  /**
+   * Delete delivered hints, each only if it is unchanged since it was read (a newer version
+   * merged in meanwhile stays pending).
+   */
+  remove(target: PeerId, delivered: ReadonlyArray<readonly [Key, DvvSet]>): Promise<number>
+}
+
+/** The membership table and the ring derived from it. */
+export interface MembershipView {
+  self(): MemberRecord
+  members(): MemberRecord[]
+  ring(): Ring
+  /** Called after the ring changed (a join, a leave, a weight change). Returns an unsubscribe. */
+  onRingChange(listener: (previous: Ring, next: Ring) => void): () => void
+}
+
+/** Local, per-observer reachability. A down peer is routed around, never removed. */
+export interface FailureDetector {
+  isReachable(peer: PeerId): boolean
+  /** A request to `peer` succeeded / failed (timeout, unreachable). */
+  reportSuccess(peer: PeerId): void
+  reportFailure(peer: PeerId): void
+  /** Called when a peer we had marked unreachable is reachable again. */
+  onReachable(listener: (peer: PeerId) => void): () => void
+  /** Peers currently marked unreachable. */
+  unreachable(): PeerId[]
+}
+
+/** Everything a component may use. Built once by `Peer`. */
+export interface PeerContext {
+  readonly id: PeerId
+  readonly config: PeerConfig
+  readonly clock: Clock
+  readonly network: Network
+  readonly storage: Storage
+  readonly signer: Signer
+  readonly log: Logger
+  readonly metrics: PeerMetrics
+  readonly replicas: ReplicaStore
+  readonly hints: HintStore
+  readonly membership: MembershipView
+  readonly detector: FailureDetector
+}

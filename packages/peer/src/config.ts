@@ -1,0 +1,77 @@
+/**
+ * Engine configuration: cluster-wide defaults (Q, N, R, W) and the per-peer timings.
+ * Defaults suit a LAN cluster of daemons; the simulator and tests shorten the timers.
+ */
+export interface PeerConfig {
+  /** Partitions of the hash space; a power of two, identical on every peer of a cluster. */
+  readonly q: number
+  /** Replicas per key, reads and writes needed for success (per-request overridable). */
+  readonly n: number
+  readonly r: number
+  readonly w: number
+  /** This peer's capacity (0 = light peer: coordinates, owns nothing) and failure zone. */
+  readonly weight: number
+  readonly zone: string
+  /** Addresses to dial on start to join the cluster. */
+  readonly seeds: readonly string[]
+  /** Replica request timeout: a peer silent this long is routed around. */
+  readonly requestTimeoutMs: number
+  /** After the quorum answered, how long late replies still feed read repair. */
+  readonly readRepairWindowMs: number
+  /** Hint delivery: first retry after base, doubling per failure up to max. */
+  readonly hintRetryBaseMs: number
+  readonly hintRetryMaxMs: number
+  /** Hints per delivery request. */
+  readonly hintBatch: number
+  /** Period of Merkle anti-entropy rounds (0 = only when asked). */
+  readonly antiEntropyIntervalMs: number
+  /** Period of the member heartbeat announcement. */
+  readonly heartbeatIntervalMs: number
+  /** How often an unreachable peer is probed. */
+  readonly probeIntervalMs: number
+  /** A tombstone is collected only this long after it was written and once every replica has it. */
+  readonly tombstoneGraceMs: number
+  /** Entries kept per version vector (see versions.ts truncation policy). */
+  readonly maxClockEntries: number
+  /** Keys whose conflicts resolve by last-write-wins instead of siblings. */
+  readonly lww: (key: string) => boolean
+}
+
+export const DEFAULT_CONFIG: PeerConfig = {
+  q: 1024,
+  n: 3,
+  r: 2,
+  w: 2,
+  weight: 1,
+  zone: 'default',
+  seeds: [],
+  // 2 s is the issue's bound for routing around a silent peer; one timeout plus margin.
+  requestTimeoutMs: 1000,
+  readRepairWindowMs: 1000,
+  hintRetryBaseMs: 500,
+  hintRetryMaxMs: 30_000,
+  hintBatch: 256,
+  antiEntropyIntervalMs: 10_000,
+  heartbeatIntervalMs: 2_000,
+  probeIntervalMs: 1_000,
+  tombstoneGraceMs: 60 * 60 * 1000,
+  maxClockEntries: 64,
+  lww: () => false
+}
+
+/** Invalid configuration: thrown at construction, never later. */
+export class ConfigError extends Error {
+  static override name = 'ConfigError'
+  override name = 'ConfigError'
+}
+
+export function resolveConfig (partial: Partial<PeerConfig> = {}): PeerConfig {
+  const config = { ...DEFAULT_CONFIG, ...partial }
+  const { q, n, r, w, weight } = config
+  if (!Number.isInteger(q) || q < 1 || (q & (q - 1)) !== 0 || q > 2 ** 20) throw new ConfigError(`q must be a power of two ≤ 2^20, got ${q}`)
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`n must be a positive integer, got ${n}`)
+  if (!Number.isInteger(r) || r < 1 || r > n) throw new ConfigError(`r must be in 1..n (${n}), got ${r}`)
+  if (!Number.isInteger(w) || w < 1 || w > n) throw new ConfigError(`w must be in 1..n (${n}), got ${w}`)
+  if (!(weight >= 0) || !Number.isFinite(weight)) throw new ConfigError(`weight must be ≥ 0, got ${weight}`)
+  return config
+}

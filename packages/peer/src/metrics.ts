@@ -1,0 +1,48 @@
+/**
+ * Counters and latency samples the engine keeps about itself. Plain numbers: the daemon
+ * renders them as Prometheus text, the simulator reads them into its summary.
+ */
+export type Operation = 'get' | 'put' | 'delete'
+
+export interface PeerMetrics {
+  readonly requests: Record<Operation, number>
+  readonly quorumFailures: Record<Operation, number>
+  /** Latency observations in ms per operation, for histograms (bounded ring buffer). */
+  readonly latencyMs: Record<Operation, number[]>
+  hintsStored: number
+  hintsDelivered: number
+  readRepairs: number
+  antiEntropyKeysRepaired: number
+  antiEntropyRounds: number
+  partitionsTransferred: number
+  tombstonesCollected: number
+  invalidFrames: number
+  /** siblingsOnRead[k] = reads that returned k siblings. */
+  readonly siblingsOnRead: Record<number, number>
+}
+
+/** Latency samples kept per operation: enough for p99.9 over a bench window. */
+const LATENCY_SAMPLES_MAX = 10_000
+
+export function createMetrics (): PeerMetrics {
+  return {
+    requests: { get: 0, put: 0, delete: 0 },
+    quorumFailures: { get: 0, put: 0, delete: 0 },
+    latencyMs: { get: [], put: [], delete: [] },
+    hintsStored: 0,
+    hintsDelivered: 0,
+    readRepairs: 0,
+    antiEntropyKeysRepaired: 0,
+    antiEntropyRounds: 0,
+    partitionsTransferred: 0,
+    tombstonesCollected: 0,
+    invalidFrames: 0,
+    siblingsOnRead: {}
+  }
+}
+
+export function observeLatency (metrics: PeerMetrics, op: Operation, ms: number): void {
+  const samples = metrics.latencyMs[op]
+  if (samples.length >= LATENCY_SAMPLES_MAX) samples.splice(0, samples.length - LATENCY_SAMPLES_MAX + 1)
+  samples.push(ms)
+}
