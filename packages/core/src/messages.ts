@@ -3,7 +3,7 @@
  * and validates every field on the way back. Protocol ids live with the network adapters
  * (`/ringstore/<name>/1.0.0`); these bodies are what travels inside them.
  */
-import type { DvvSet, Key, MemberRecord, PeerId } from './types.js'
+import type { DvvSet, Key, MemberRecord, PeerId, VersionVector } from './types.js'
 
 /** A member record with its author's signature over `encodeRecord(record)`. */
 export interface SignedRecord {
@@ -30,6 +30,20 @@ export type Request =
   | { readonly type: 'ae-buckets'; readonly partition: number; readonly buckets: readonly number[] }
   /** The sender's full membership table (pull on connect). → `members` */
   | { readonly type: 'members-pull' }
+  /**
+   * Coordinate a put/delete (`value: null`) on a replica of the key. Sent by a peer that is
+   * not itself a replica: only a peer holding the key's own-actor history may mint a dot
+   * (see peer/src/replica-store.ts on actor epochs). → `put-result`
+   */
+  | {
+    readonly type: 'coordinate-put'
+    readonly key: Key
+    readonly value: Uint8Array | null
+    readonly context: VersionVector
+    readonly n: number
+    readonly w: number
+    readonly ts: number
+  }
 
 export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner' | 'internal'
 
@@ -40,6 +54,10 @@ export type Response =
   | { readonly type: 'hashes'; readonly hashes: readonly Uint8Array[] }
   | { readonly type: 'entries'; readonly entries: ReadonlyArray<readonly [Key, Uint8Array]> }
   | { readonly type: 'members'; readonly records: readonly SignedRecord[] }
+  /** A coordinated put succeeded with `acks` ≥ w; `context` covers the new version. */
+  | { readonly type: 'put-result'; readonly context: VersionVector; readonly acks: number }
+  /** A coordinated put reached fewer than `required` replicas. */
+  | { readonly type: 'quorum-failed'; readonly acks: number; readonly required: number }
   /** Wire failures are replies, not exceptions thrown across the network. */
   | { readonly type: 'error'; readonly code: ErrorCode; readonly message: string }
 

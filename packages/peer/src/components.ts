@@ -20,11 +20,23 @@ export interface ReplicaStore {
    * serialised so that concurrent merges never lose each other. Resolves with the result.
    */
   merge(key: Key, clock: DvvSet): Promise<DvvSet>
+  /**
+   * Read-modify-write one key under its per-key lock: `fn` gets the stored version (null if
+   * absent) and returns the version to store. Used by the coordinator to mint a new dot.
+   */
+  apply(key: Key, fn: (current: DvvSet | null) => DvvSet): Promise<DvvSet>
+  /**
+   * The actor id this peer mints dots with: `${peerId}:${epoch}`. The epoch is durable and
+   * bumps whenever this store drops data (dropIfUnchanged), because a dot may only be
+   * minted by an actor whose every earlier value is still held locally (Riak's vnode epochs).
+   */
+  actor(): string
   /** Merge many keys in one storage write (one durable commit). */
   mergeMany(items: ReadonlyArray<readonly [Key, DvvSet]>): Promise<void>
   /**
    * Delete `key` only if its stored version still equals `expected` (compare-and-delete):
-   * used by tombstone GC and by a former owner dropping a handed-off partition.
+   * used by tombstone GC and by a former owner dropping a handed-off partition. Bumps the
+   * actor epoch (durably) before the delete.
    */
   dropIfUnchanged(key: Key, expected: DvvSet): Promise<boolean>
   /** The Merkle tree of one partition (empty tree when nothing is stored there). */

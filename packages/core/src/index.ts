@@ -1,0 +1,19 @@
+/**
+ * @ringstore/core — the Dynamo paper in pure, synchronous, deterministic code: the ring
+ * (consistent hashing with Q equal partitions), dotted version vectors, Merkle trees,
+ * membership records and the wire codec. No I/O, no timers, no randomness.
+ *
+ * @example
+ * import { buildRing, preferenceList, partitionOf } from '@ringstore/core'
+ * const ring = buildRing(records, 1024)
+ * const replicas = preferenceList(ring, partitionOf('cart:42', ring.q), 3)
+ */
+export * from './types.js'
+export * from './messages.js'
+export * from './hash.js'
+export * from './ring.js'
+export * from './versions.js'
+export * from './merkle.js'
+export * from './membership.js'
+export * from './codec.js'
+export * from './errors.js'
