@@ -1,0 +1,78 @@
+/**
+ * The public face of a peer: what hosts (daemon, browser, simulator) call. `peer.ts`
+ * implements it by wiring the components together.
+ */
+import type { DvvSet, Key, MemberRecord, PeerId, Sibling, VersionVector } from '@ringstore/core'
+import type { Clock, Logger, Network, Signer, Storage } from './interfaces.js'
+import type { PeerConfig } from './config.js'
+import type { PeerMetrics } from './metrics.js'
+
+export interface PeerOptions {
+  readonly network: Network
+  readonly storage: Storage
+  readonly clock: Clock
+  readonly signer: Signer
+  readonly logger?: Logger
+  /** Merged over DEFAULT_CONFIG and validated (ConfigError on bad values). */
+  readonly config?: Partial<PeerConfig>
+  /** Addresses this peer can be dialled at (for its member record). */
+  readonly addrs?: readonly string[]
+}
+
+export interface GetOptions {
+  readonly n?: number
+  readonly r?: number
+}
+
+export interface GetResult {
+  /** False when no replica holds the key or every sibling is a tombstone. */
+  readonly found: boolean
+  /** Live values (tombstones excluded), deterministic order. More than one = siblings. */
+  readonly values: Uint8Array[]
+  /** All siblings including tombstones, with their write times. */
+  readonly siblings: Sibling[]
+  /** Causal context to hand back to put/delete so the write supersedes what was read. */
+  readonly context: VersionVector
+  /** The merged version (for tools and tests). */
+  readonly clock: DvvSet | null
+  /** Replicas that answered before the reply. */
+  readonly replies: number
+}
+
+export interface PutOptions {
+  /** From an earlier get; absent = a blind write, concurrent with every existing version. */
+  readonly context?: VersionVector
+  readonly n?: number
+  readonly w?: number
+}
+
+export interface PutResult {
+  /** Context covering the new version (use it for the next write of the same writer). */
+  readonly context: VersionVector
+  /** The dot minted for this write: [actor, counter]. */
+  readonly dot: readonly [string, number]
+  /** Replicas (this peer's own durable copy included when it holds one) that acknowledged. */
+  readonly acks: number
+}
+
+export interface PeerStatus {
+  readonly peerId: PeerId
+  readonly self: MemberRecord
+  readonly members: Array<MemberRecord & { readonly reachable: boolean }>
+  readonly ring: { readonly q: number; readonly members: Array<{ id: PeerId; weight: number; zone: string; partitions: number }> }
+  readonly hintsPending: number
+  readonly keys: number
+  readonly metrics: PeerMetrics
+}
+
+/** Operations the simulator and tests drive directly instead of waiting for timers. */
+export interface PeerMaintenance {
+  runAntiEntropyRound(): Promise<{ partitions: number; keysRepaired: number }>
+  deliverHints(): Promise<number>
+  runTransfer(): Promise<{ keysMoved: number; keysDropped: number }>
+  collectTombstones(): Promise<number>
+  /** This peer's local replica of a key (null if absent): for checkers. */
+  localGet(key: Key): Promise<DvvSet | null>
+  /** Every key of the local replica with its version: for checkers. */
+  localEntries(): AsyncIterable<readonly [Key, DvvSet]>
+}
