@@ -26,7 +26,7 @@
  *   then ask `ae-buckets` for the differing buckets and `diffEntries` them.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { utf8ToBytes } from '@noble/hashes/utils.js'
+import { keyHash, utf8 } from './hash.js'
 import type { Key } from './types.js'
 
 /** Bytes per node hash: half a SHA-256 is ample to detect accidental divergence. */
@@ -281,14 +281,14 @@ function checkIndices (indices: readonly number[], count: number, what: string):
   }
 }
 
-/** Bytes 4..7 of sha256(utf8 key), big-endian: identical in browsers and Node. */
+/** Bytes 4..7 of keyHash (sha256 of the UTF-8 key), big-endian; bytes 0..3 pick the partition. */
 function keyBucketHash (key: Key): number {
-  const h = sha256(utf8ToBytes(key))
+  const h = keyHash(key)
   return (((h[4] as number) << 24) | ((h[5] as number) << 16) | ((h[6] as number) << 8) | (h[7] as number)) >>> 0
 }
 
 function entryHash (key: Key, digest: Uint8Array): Uint8Array {
-  const keyBytes = utf8ToBytes(key)
+  const keyBytes = utf8(key)
   const input = new Uint8Array(4 + keyBytes.length + digest.length)
   new DataView(input.buffer).setUint32(0, keyBytes.length)
   input.set(keyBytes, 4)

@@ -70,7 +70,7 @@ export interface MemberRecord {
   readonly heartbeat: number
   /** The member's wall clock (ms) when it first joined the cluster; persisted. Orders ring events. */
   readonly joinedAt: number
-  /** Wall clock (ms) at which it left; set iff status === 'left'. */
+  /** Wall clock (ms) at which it started leaving / left; set iff status is 'leaving' or 'left'. */
   readonly leftAt?: number
 }
 

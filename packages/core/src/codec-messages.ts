@@ -1,0 +1,247 @@
+/**
+ * Requests, responses and the frames that carry them on a long-lived per-peer stream.
+ *
+ * Wire layout (CBOR arrays; the first element is the type tag, the index in the tables
+ * below — append new types at the end, never reorder):
+ *   Request  = [0, key] | [1, [key…]] | [2, key, clock, hintFor | null] | [3, [[key, clock]…]]
+ *            | [4, partition, level, [index…]] | [5, partition, [bucket…]] | [6]
+ *            | [7, key, value | null, context, n, w, ts]
+ *   Response = [0] | [1, clock | null] | [2, [[key, clock | null]…]] | [3, [hash…]]
+ *            | [4, [[key, digest]…]] | [5, [signedRecord…]] | [6, context, acks]
+ *            | [7, acks, required] | [8, code, message]
+ *   Frame    = [0, id, Request] | [1, id, Response]
+ */
+import { clockFromWire, clockToWire, contextFromWire, contextToWire } from './codec-clock.js'
+import { signedFromWire, signedToWire } from './codec-record.js'
+import type { FromWire, Path } from './codec-wire.js'
+import {
+  decodeChecked, encodeChecked, nameOf, readBytes, readInt, readKey, readList, readNullable, readPeerId, readText,
+  readTime, readValue, tagOf
+} from './codec-wire.js'
+import { MERKLE_MAX_BUCKETS } from './merkle.js'
+import type { ErrorCode, Frame, Request, Response } from './messages.js'
+import type { DvvSet, Key } from './types.js'
+import { LIMITS } from './types.js'
+
+export const REQUEST_TYPES: readonly Request['type'][] = [
+  'replica-get', 'replica-get-many', 'replica-put', 'replica-put-many', 'ae-nodes', 'ae-buckets', 'members-pull', 'coordinate-put'
+]
+export const RESPONSE_TYPES: readonly Response['type'][] = [
+  'ok', 'clock', 'clocks', 'hashes', 'entries', 'members', 'put-result', 'quorum-failed', 'error'
+]
+const ERROR_CODES: readonly ErrorCode[] = ['bad-request', 'too-large', 'unavailable', 'not-owner', 'internal']
+const FRAME_KINDS: readonly Frame['kind'][] = ['request', 'response']
+
+/** Partitions per ring: the peer config caps Q at 2^20. */
+export const MAX_PARTITIONS = 2 ** 20
+/** Deepest Merkle level (0 = root). */
+export const MAX_TREE_LEVEL = 8
+/** Node/bucket index within a level: no level of a tree is wider than its leaf level. */
+export const MAX_TREE_INDEX = MERKLE_MAX_BUCKETS - 1
+/** Hashes, indices, buckets or bucket entries in one anti-entropy message. */
+export const MAX_TREE_ITEMS = 65_536
+/** Bytes of one Merkle hash or clock digest (sha512 would be 64). */
+export const MAX_HASH_BYTES = 64
+/** N (and W, acks) per request: each replica may coordinate, so N beyond the clock's entry bound makes no sense. */
+export const MAX_REPLICAS = LIMITS.clockEntries
+/** UTF-8 bytes of an error reply's message. */
+export const MAX_ERROR_MESSAGE_BYTES = 1024
+
+// ---- requests ----
+
+export function requestToWire (r: Request): unknown {
+  const tag = tagOf(REQUEST_TYPES, r.type)
+  switch (r.type) {
+    case 'replica-get': return [tag, r.key]
+    case 'replica-get-many': return [tag, [...r.keys]]
+    case 'replica-put': return [tag, r.key, clockToWire(r.clock), r.hintFor ?? null]
+    case 'replica-put-many': return [tag, r.items.map(([key, clock]) => [key, clockToWire(clock)])]
+    case 'ae-nodes': return [tag, r.partition, r.level, [...r.indices]]
+    case 'ae-buckets': return [tag, r.partition, [...r.buckets]]
+    case 'members-pull': return [tag]
+    case 'coordinate-put': return [tag, r.key, r.value, contextToWire(r.context), r.n, r.w, r.ts]
+    default: return [tag]
+  }
+}
+
+const keyClockFromWire: FromWire<readonly [Key, DvvSet]> = (w, path) => {
+  const [key, clock] = readList(w, path, 2, 2, (x) => x)
+  return [readKey(key, `${path}.key`), clockFromWire(clock, `${path}.clock`)]
+}
+
+const readTreeIndex = (x: unknown, p: Path): number => readInt(x, p, 0, MAX_TREE_INDEX)
+
+export const requestFromWire: FromWire<Request> = (w, path) => {
+  const f = readList(w, path, 1, 8, (x) => x)
+  const type = nameOf(REQUEST_TYPES, f[0], `${path}.type`)
+  const fields = (n: number): void => { expectLength(f, path, n + 1) }
+  switch (type) {
+    case 'replica-get':
+      fields(1)
+      return { type, key: readKey(f[1], `${path}.key`) }
+    case 'replica-get-many':
+      fields(1)
+      return { type, keys: readList(f[1], `${path}.keys`, 0, LIMITS.batchKeys, readKey) }
+    case 'replica-put': {
+      fields(3)
+      const key = readKey(f[1], `${path}.key`)
+      const clock = clockFromWire(f[2], `${path}.clock`)
+      const hintFor = readNullable(f[3], `${path}.hintFor`, readPeerId)
+      return hintFor === null ? { type, key, clock } : { type, key, clock, hintFor }
+    }
+    case 'replica-put-many':
+      fields(1)
+      return { type, items: readList(f[1], `${path}.items`, 0, LIMITS.batchKeys, keyClockFromWire) }
+    case 'ae-nodes':
+      fields(3)
+      return {
+        type,
+        partition: readInt(f[1], `${path}.partition`, 0, MAX_PARTITIONS - 1),
+        level: readInt(f[2], `${path}.level`, 0, MAX_TREE_LEVEL),
+        indices: readList(f[3], `${path}.indices`, 0, MAX_TREE_ITEMS, readTreeIndex)
+      }
+    case 'ae-buckets':
+      fields(2)
+      return {
+        type,
+        partition: readInt(f[1], `${path}.partition`, 0, MAX_PARTITIONS - 1),
+        buckets: readList(f[2], `${path}.buckets`, 0, MAX_TREE_ITEMS, readTreeIndex)
+      }
+    case 'members-pull':
+      fields(0)
+      return { type }
+    case 'coordinate-put': {
+      fields(6)
+      const n = readInt(f[4], `${path}.n`, 1, MAX_REPLICAS)
+      return {
+        type,
+        key: readKey(f[1], `${path}.key`),
+        value: readNullable(f[2], `${path}.value`, readValue),
+        context: contextFromWire(f[3], `${path}.context`),
+        n,
+        w: readInt(f[5], `${path}.w`, 1, n),
+        ts: readTime(f[6], `${path}.ts`)
+      }
+    }
+  }
+}
+
+/** Checks the element count of a message once its type tag says how many fields follow. */
+function expectLength (f: readonly unknown[], path: Path, length: number): void {
+  readList(f, path, length, length, (x) => x)
+}
+
+// ---- responses ----
+
+export function responseToWire (r: Response): unknown {
+  const tag = tagOf(RESPONSE_TYPES, r.type)
+  switch (r.type) {
+    case 'ok': return [tag]
+    case 'clock': return [tag, r.clock === null ? null : clockToWire(r.clock)]
+    case 'clocks': return [tag, r.items.map(([key, clock]) => [key, clock === null ? null : clockToWire(clock)])]
+    case 'hashes': return [tag, [...r.hashes]]
+    case 'entries': return [tag, r.entries.map(([key, digest]) => [key, digest])]
+    case 'members': return [tag, r.records.map(signedToWire)]
+    case 'put-result': return [tag, contextToWire(r.context), r.acks]
+    case 'quorum-failed': return [tag, r.acks, r.required]
+    case 'error': return [tag, tagOf(ERROR_CODES, r.code), r.message]
+    default: return [tag]
+  }
+}
+
+const readHash = (x: unknown, p: Path): Uint8Array => readBytes(x, p, 1, MAX_HASH_BYTES)
+
+export const responseFromWire: FromWire<Response> = (w, path) => {
+  const f = readList(w, path, 1, 3, (x) => x)
+  const type = nameOf(RESPONSE_TYPES, f[0], `${path}.type`)
+  const fields = (n: number): void => { expectLength(f, path, n + 1) }
+  switch (type) {
+    case 'ok':
+      fields(0)
+      return { type }
+    case 'clock':
+      fields(1)
+      return { type, clock: readNullable(f[1], `${path}.clock`, clockFromWire) }
+    case 'clocks':
+      fields(1)
+      return {
+        type,
+        items: readList(f[1], `${path}.items`, 0, LIMITS.batchKeys, (x, p) => {
+          const [key, clock] = readList(x, p, 2, 2, (y) => y)
+          return [readKey(key, `${p}.key`), readNullable(clock, `${p}.clock`, clockFromWire)] as const
+        })
+      }
+    case 'hashes':
+      fields(1)
+      return { type, hashes: readList(f[1], `${path}.hashes`, 0, MAX_TREE_ITEMS, readHash) }
+    case 'entries':
+      fields(1)
+      return {
+        type,
+        entries: readList(f[1], `${path}.entries`, 0, MAX_TREE_ITEMS, (x, p) => {
+          const [key, digest] = readList(x, p, 2, 2, (y) => y)
+          return [readKey(key, `${p}.key`), readHash(digest, `${p}.digest`)] as const
+        })
+      }
+    case 'members':
+      fields(1)
+      return { type, records: readList(f[1], `${path}.records`, 0, LIMITS.members, signedFromWire) }
+    case 'put-result':
+      fields(2)
+      return { type, context: contextFromWire(f[1], `${path}.context`), acks: readInt(f[2], `${path}.acks`, 0, MAX_REPLICAS) }
+    case 'quorum-failed':
+      fields(2)
+      return { type, acks: readInt(f[1], `${path}.acks`, 0, MAX_REPLICAS), required: readInt(f[2], `${path}.required`, 1, MAX_REPLICAS) }
+    case 'error':
+      fields(2)
+      return {
+        type,
+        code: nameOf(ERROR_CODES, f[1], `${path}.code`),
+        message: readText(f[2], `${path}.message`, 0, MAX_ERROR_MESSAGE_BYTES)
+      }
+  }
+}
+
+// ---- frames ----
+
+function frameToWire (frame: Frame): unknown {
+  const kind = tagOf(FRAME_KINDS, frame.kind)
+  if (frame.kind === 'request') return [kind, frame.id, requestToWire(frame.request)]
+  if (frame.kind === 'response') return [kind, frame.id, responseToWire(frame.response)]
+  return [kind]
+}
+
+const frameFromWire: FromWire<Frame> = (w, path) => {
+  const [kindTag, idWire, body] = readList(w, path, 3, 3, (x) => x)
+  const kind = nameOf(FRAME_KINDS, kindTag, `${path}.kind`)
+  const id = readInt(idWire, `${path}.id`, 0)
+  return kind === 'request'
+    ? { kind, id, request: requestFromWire(body, `${path}.request`) }
+    : { kind, id, response: responseFromWire(body, `${path}.response`) }
+}
+
+export function encodeRequest (request: Request): Uint8Array {
+  return encodeChecked(request, 'request', LIMITS.frameBytes, requestToWire, requestFromWire)
+}
+
+export function decodeRequest (bytes: Uint8Array): Request {
+  return decodeChecked(bytes, 'request', LIMITS.frameBytes, requestFromWire)
+}
+
+export function encodeResponse (response: Response): Uint8Array {
+  return encodeChecked(response, 'response', LIMITS.frameBytes, responseToWire, responseFromWire)
+}
+
+export function decodeResponse (bytes: Uint8Array): Response {
+  return decodeChecked(bytes, 'response', LIMITS.frameBytes, responseFromWire)
+}
+
+/** One frame of a per-peer stream; refuses (CodecError) a frame above LIMITS.frameBytes. */
+export function encodeFrame (frame: Frame): Uint8Array {
+  return encodeChecked(frame, 'frame', LIMITS.frameBytes, frameToWire, frameFromWire)
+}
+
+/** Refuses input above LIMITS.frameBytes before parsing; throws only CodecError. */
+export function decodeFrame (bytes: Uint8Array): Frame {
+  return decodeChecked(bytes, 'frame', LIMITS.frameBytes, frameFromWire)
+}

@@ -1,0 +1,110 @@
+/**
+ * Member records, signed records and gossip announcements.
+ *
+ * Wire layout (CBOR arrays):
+ *   MemberRecord = [1, id, [addr…], weight, zone, status, incarnation, heartbeat, joinedAt, leftAt | null]
+ *   SignedRecord = [MemberRecord, signature: bytes]
+ *   Announcement = [1, SignedRecord]
+ * The leading 1 is a format version: signatures cover `encodeRecord` bytes, so the layout
+ * must never change silently. status: 0 active, 1 leaving, 2 left. leftAt is null exactly
+ * when status is active (membership.ts: a leaving member records when it began leaving).
+ * After the field checks here, `validateRecord` (membership.ts) runs; its
+ * InvalidRecordError becomes a CodecError naming the field.
+ */
+import type { FromWire } from './codec-wire.js'
+import { decodeChecked, encodeChecked, nameOf, readInt, readList, readNullable, readNumber, readPeerId, readText, readBytes, tagOf } from './codec-wire.js'
+import { CodecError } from './errors.js'
+import { InvalidRecordError, validateRecord } from './membership.js'
+import type { Announcement, SignedRecord } from './messages.js'
+import { MAX_MEMBER_WEIGHT } from './ring-assign.js'
+import type { MemberRecord, MemberStatus } from './types.js'
+import { LIMITS } from './types.js'
+
+const RECORD_FORMAT = 1
+const ANNOUNCEMENT_FORMAT = 1
+const STATUSES: readonly MemberStatus[] = ['active', 'leaving', 'left']
+
+/** Signature bytes: Ed25519 is 64, RSA-4096 (libp2p RSA peer ids) is 512; 1 KiB leaves room. */
+export const MAX_SIGNATURE_BYTES = 1024
+
+/** Upper bound of an encoded record: every string at its limit plus CBOR headers (≤ 9 bytes each). */
+export const MAX_RECORD_BYTES = LIMITS.idBytes + LIMITS.zoneBytes + LIMITS.addrsPerMember * (LIMITS.addrBytes + 3) + 128
+export const MAX_SIGNED_RECORD_BYTES = MAX_RECORD_BYTES + MAX_SIGNATURE_BYTES + 16
+export const MAX_ANNOUNCEMENT_BYTES = MAX_SIGNED_RECORD_BYTES + 16
+
+export function recordToWire (r: MemberRecord): unknown {
+  return [
+    RECORD_FORMAT, r.id, [...r.addrs], r.weight, r.zone, tagOf(STATUSES, r.status),
+    r.incarnation, r.heartbeat, r.joinedAt, r.leftAt ?? null
+  ]
+}
+
+export const recordFromWire: FromWire<MemberRecord> = (w, path) => {
+  const f = readList(w, path, 10, 10, (x) => x)
+  readInt(f[0], `${path}.format`, RECORD_FORMAT, RECORD_FORMAT)
+  const status = nameOf(STATUSES, f[5], `${path}.status`)
+  const record: MemberRecord = {
+    id: readPeerId(f[1], `${path}.id`),
+    addrs: readList(f[2], `${path}.addrs`, 0, LIMITS.addrsPerMember, (x, p) => readText(x, p, 1, LIMITS.addrBytes)),
+    weight: readNumber(f[3], `${path}.weight`, 0, MAX_MEMBER_WEIGHT),
+    zone: readText(f[4], `${path}.zone`, 0, LIMITS.zoneBytes),
+    status,
+    incarnation: readInt(f[6], `${path}.incarnation`, 0),
+    heartbeat: readInt(f[7], `${path}.heartbeat`, 0),
+    joinedAt: readInt(f[8], `${path}.joinedAt`, 0)
+  }
+  const leftAt = readNullable(f[9], `${path}.leftAt`, (x, p) => readInt(x, p, 0))
+  if ((status === 'active') !== (leftAt === null)) {
+    throw new CodecError(status === 'active' ? 'leftAt must be null when status is active' : `a ${status} member needs leftAt`, `${path}.leftAt`)
+  }
+  return checkRecord(leftAt === null ? record : { ...record, leftAt }, path)
+}
+
+/** Runs membership's validateRecord, naming the offending field in the CodecError. */
+function checkRecord (record: MemberRecord, path: string): MemberRecord {
+  try {
+    return validateRecord(record)
+  } catch (err) {
+    const field = err instanceof InvalidRecordError ? `${path}.${err.field}` : path
+    throw new CodecError(err instanceof Error ? err.message : String(err), field, { cause: err })
+  }
+}
+
+export function signedToWire (s: SignedRecord): unknown {
+  return [recordToWire(s.record), s.signature]
+}
+
+export const signedFromWire: FromWire<SignedRecord> = (w, path) => {
+  const [record, signature] = readList(w, path, 2, 2, (x) => x)
+  return {
+    record: recordFromWire(record, `${path}.record`),
+    signature: readBytes(signature, `${path}.signature`, 1, MAX_SIGNATURE_BYTES)
+  }
+}
+
+function announcementToWire (a: Announcement): unknown {
+  return [ANNOUNCEMENT_FORMAT, signedToWire(a.signed)]
+}
+
+const announcementFromWire: FromWire<Announcement> = (w, path) => {
+  const [format, signed] = readList(w, path, 2, 2, (x) => x)
+  readInt(format, `${path}.format`, ANNOUNCEMENT_FORMAT, ANNOUNCEMENT_FORMAT)
+  return { signed: signedFromWire(signed, `${path}.signed`) }
+}
+
+/** Canonical bytes of a record: what its author signs and what verifiers check. */
+export function encodeRecord (record: MemberRecord): Uint8Array {
+  return encodeChecked(record, 'record', MAX_RECORD_BYTES, recordToWire, recordFromWire)
+}
+
+export function decodeRecord (bytes: Uint8Array): MemberRecord {
+  return decodeChecked(bytes, 'record', MAX_RECORD_BYTES, recordFromWire)
+}
+
+export function encodeAnnouncement (a: Announcement): Uint8Array {
+  return encodeChecked(a, 'announcement', MAX_ANNOUNCEMENT_BYTES, announcementToWire, announcementFromWire)
+}
+
+export function decodeAnnouncement (bytes: Uint8Array): Announcement {
+  return decodeChecked(bytes, 'announcement', MAX_ANNOUNCEMENT_BYTES, announcementFromWire)
+}

@@ -1,0 +1,192 @@
+/**
+ * Dotted version vector sets: Riak's dvvset.erl (Preguiça, Baquero, Almeida et al.) over
+ * the plain-data shapes of types.ts. One entry per coordinating actor; `values[i]` of an
+ * entry is the sibling with dot `(actor, counter - i)`; dots at or below
+ * `counter - values.length` are covered (seen and superseded). A write carrying the
+ * context its reader got supersedes exactly the siblings that reader saw.
+ *
+ * All functions are pure: they return new objects and never mutate their inputs.
+ * Inputs are assumed valid; data from outside goes through `validateClock` first.
+ *
+ * Correctness precondition for `update` (as in Riak): an actor id writes through ONE clock
+ * lineage only — the coordinator applies `update(stored, ctx, v, itsOwnActor)` to the clock
+ * it stores itself, which holds every earlier dot of that actor. Two places minting dots for
+ * the same actor would reuse a dot for different values and lose one of them on sync.
+ *
+ * @example
+ * let c = emptyClock()
+ * c = update(c, [], { value: bytes('a'), ts: 1 }, 'p1:0')           // one sibling
+ * c = update(c, [], { value: bytes('b'), ts: 2 }, 'p2:0')           // no context: 2 siblings
+ * c = update(c, context(c), { value: bytes('ab'), ts: 3 }, 'p1:0')  // saw both: 1 sibling
+ */
+import type { DvvEntry, DvvSet, Sibling, VersionVector } from './types.js'
+import { canonicalSiblings, compareActors, siblingListsEqual } from './versions-siblings.js'
+import { descends } from './versions-vv.js'
+import { InvalidClockError, validateContext } from './versions-validate.js'
+
+export { descends, mergeContexts, compareContexts } from './versions-vv.js'
+export { InvalidClockError, validateClock, validateContext } from './versions-validate.js'
+export { lww, truncate, DEFAULT_MAX_CLOCK_ENTRIES } from './versions-prune.js'
+
+/** The clock of a key that has never been written. */
+export function emptyClock(): DvvSet {
+  return { entries: [], anonymous: [] }
+}
+
+/** DVVSet join: the causal context of a clock, `[actor, counter]` sorted by actor. */
+export function context(clock: DvvSet): VersionVector {
+  return clock.entries.map((e) => [e.actor, e.counter] as const)
+}
+
+/**
+ * DVVSet merge/5 for one actor known to both clocks. Take the values of the side with the
+ * higher counter (first side on a tie), minus those the other side already superseded
+ * (dots ≤ its `counter - values.length`). The entry's ts follows its latest event: the ts
+ * of the side with the higher counter, the larger one on a tie — a lexicographic max, so
+ * the merge stays commutative, associative and idempotent.
+ */
+function mergeEntry(x: DvvEntry, y: DvvEntry): DvvEntry {
+  const [hi, lo] = y.counter > x.counter ? [y, x] : [x, y]
+  const loCovered = lo.counter - lo.values.length
+  const keep = Math.min(hi.values.length, hi.counter - loCovered)
+  const ts = x.counter === y.counter ? Math.max(x.ts, y.ts) : hi.ts
+  return { actor: hi.actor, counter: hi.counter, values: hi.values.slice(0, keep), ts }
+}
+
+/** Merge two actor-sorted entry lists (DVVSet sync2). */
+function syncEntries(a: readonly DvvEntry[], b: readonly DvvEntry[]): DvvEntry[] {
+  const out: DvvEntry[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    const x = a[i] as DvvEntry
+    const y = b[j] as DvvEntry
+    const order = compareActors(x.actor, y.actor)
+    if (order <= 0) i++
+    if (order >= 0) j++
+    out.push(order < 0 ? x : order > 0 ? y : mergeEntry(x, y))
+  }
+  return out.concat(a.slice(i), b.slice(j))
+}
+
+/** DVVSet less/2: `a`'s context is strictly causally before `b`'s. */
+export function clockLess(a: DvvSet, b: DvvSet): boolean {
+  const ca = context(a)
+  const cb = context(b)
+  return descends(cb, ca) && !descends(ca, cb)
+}
+
+/**
+ * DVVSet sync: merge two replicas of a key. Per actor, `mergeEntry` (dvvset.erl merge/5).
+ * Anonymous values: those of the clock that is not strictly before the other, the union
+ * when the clocks are concurrent or equal; kept in canonical order (ts, then bytes).
+ *
+ * Commutative and idempotent always; associative for clocks without anonymous values
+ * (all the engine produces). With anonymous values DVVSet's rule itself is not
+ * associative: a={p:1,[x]}, b={q:1,[y]}, c={p:1,q:1,[]} gives [x,y] for (a·b)·c but [] for
+ * a·(b·c).
+ */
+export function sync(a: DvvSet, b: DvvSet): DvvSet {
+  const entries = syncEntries(a.entries, b.entries)
+  if (a.anonymous.length === 0 && b.anonymous.length === 0) return { entries, anonymous: [] }
+  const anonymous = clockLess(a, b)
+    ? b.anonymous
+    : clockLess(b, a) ? a.anonymous : [...a.anonymous, ...b.anonymous]
+  return { entries, anonymous: canonicalSiblings(anonymous) }
+}
+
+/** Merge any number of replicas (order does not matter). */
+export function syncAll(clocks: readonly DvvSet[]): DvvSet {
+  return clocks.reduce(sync, emptyClock())
+}
+
+/**
+ * Drop the values covered by `ctx` (dot (a, c) with ctx[a] ≥ c) and raise every counter to
+ * max(clock's, ctx's): DVVSet's sync of the server clock with the context-only clock. An
+ * actor known only from the context gets a value-less entry with ts 0 (never touched here).
+ */
+function discardCovered(entries: readonly DvvEntry[], ctx: VersionVector): DvvEntry[] {
+  const out: DvvEntry[] = []
+  let i = 0
+  let j = 0
+  while (i < entries.length || j < ctx.length) {
+    const e = entries[i]
+    const c = ctx[j]
+    const order = e === undefined ? 1 : c === undefined ? -1 : compareActors(e.actor, c[0])
+    if (order <= 0) i++
+    if (order >= 0) j++
+    if (order < 0 && e !== undefined) out.push(e)
+    else if (order > 0 && c !== undefined) out.push({ actor: c[0], counter: c[1], values: [], ts: 0 })
+    else if (e !== undefined && c !== undefined) {
+      // values[k] has dot counter - k: it survives iff counter - k > ctx[a].
+      const values = e.values.slice(0, Math.max(0, e.counter - c[1]))
+      out.push({ actor: e.actor, counter: Math.max(e.counter, c[1]), values, ts: e.ts })
+    }
+  }
+  return out
+}
+
+/** DVVSet event/3: a new dot counter+1 for `actor`, `sibling` prepended to its values. */
+function addEvent(entries: readonly DvvEntry[], actor: string, sibling: Sibling): DvvEntry[] {
+  const at = entries.findIndex((e) => compareActors(e.actor, actor) >= 0)
+  const current = at === -1 ? undefined : entries[at]
+  if (current === undefined || current.actor !== actor) {
+    const fresh: DvvEntry = { actor, counter: 1, values: [sibling], ts: sibling.ts }
+    const cut = at === -1 ? entries.length : at
+    return [...entries.slice(0, cut), fresh, ...entries.slice(cut)]
+  }
+  if (current.counter >= Number.MAX_SAFE_INTEGER) throw new InvalidClockError(`counter of '${actor}' exhausted`)
+  const next: DvvEntry = { actor, counter: current.counter + 1, values: [sibling, ...current.values], ts: sibling.ts }
+  return entries.map((e, k) => (k === at ? next : e))
+}
+
+/**
+ * The coordinator's write (DVVSet `update(new(ctx, sibling), clock, actor)`): siblings of
+ * `clock` covered by `ctx` are discarded, the others stay as concurrent siblings, every
+ * counter becomes max(clock's, ctx's), then `actor` mints dot counter+1 holding `sibling`.
+ * An empty context is concurrent with everything and discards nothing.
+ *
+ * Anonymous values (DVVSet's rule): dropped iff `clock`'s context is strictly before `ctx`
+ * (the writer saw more than this clock holds); kept when they are equal or concurrent, and
+ * always kept for an empty context.
+ *
+ * Throws `InvalidClockError` for a malformed context or an empty actor.
+ */
+export function update(clock: DvvSet, ctx: VersionVector, sibling: Sibling, actor: string): DvvSet {
+  validateContext(ctx)
+  if (typeof actor !== 'string' || actor.length === 0) throw new InvalidClockError('actor must be a non-empty string')
+  const entries = addEvent(discardCovered(clock.entries, ctx), actor, sibling)
+  const current = context(clock)
+  const superseded = descends(ctx, current) && !descends(current, ctx)
+  return { entries, anonymous: superseded ? [] : [...clock.anonymous] }
+}
+
+/** Every sibling: entries in actor order (newest first in each), then the anonymous ones. Tombstones included. */
+export function siblings(clock: DvvSet): Sibling[] {
+  return [...clock.entries.flatMap((e) => e.values), ...clock.anonymous]
+}
+
+/** The siblings that are not tombstones. */
+export function liveSiblings(clock: DvvSet): Sibling[] {
+  return siblings(clock).filter((s) => s.value !== null)
+}
+
+export function siblingCount(clock: DvvSet): number {
+  return clock.entries.reduce((n, e) => n + e.values.length, clock.anonymous.length)
+}
+
+/** True iff the clock holds at least one sibling and every sibling is a tombstone (a delete). */
+export function isTombstone(clock: DvvSet): boolean {
+  const all = siblings(clock)
+  return all.length > 0 && all.every((s) => s.value === null)
+}
+
+/** Structural equality: same entries (actor, counter, ts, values byte-wise) and anonymous values. */
+export function clockEqual(a: DvvSet, b: DvvSet): boolean {
+  if (a.entries.length !== b.entries.length) return false
+  const sameEntries = a.entries.every((x, i) => {
+    const y = b.entries[i] as DvvEntry
+    return x.actor === y.actor && x.counter === y.counter && x.ts === y.ts && siblingListsEqual(x.values, y.values)
+  })
+  return sameEntries && siblingListsEqual(a.anonymous, b.anonymous)
+}
