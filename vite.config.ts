@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite'
+import { defineConfig } from 'vitest/config'
 
 // One config for the demo build (issue 4) and for Vitest, which reads the `test` block.
 export default defineConfig({

@@ -92,6 +92,8 @@ export interface FailureDetector {
 /** Everything a component may use. Built once by `Peer`. */
 export interface PeerContext {
   readonly id: PeerId
+  /** Where this peer can be dialled (PeerOptions.addrs); goes into its member record. */
+  readonly addrs?: readonly string[]
   readonly config: PeerConfig
   readonly clock: Clock
   readonly network: Network

@@ -8,6 +8,11 @@ import type { Operation } from './metrics.js'
 export class QuorumNotMetError extends Error {
   static override name = 'QuorumNotMetError'
   override name = 'QuorumNotMetError'
+  /**
+   * put/delete only: the dot this peer minted before the quorum failed. The write stands on
+   * the replicas that took it and spreads later (hints, anti-entropy); it is not undone.
+   */
+  dot?: readonly [actor: string, counter: number]
   constructor (readonly op: Operation, readonly acks: number, readonly required: number, detail = '') {
     super(`quorum not met for ${op}: ${acks} of ${required} required replicas acknowledged${detail ? ` (${detail})` : ''}`)
   }
@@ -45,4 +50,19 @@ export class PeerStoppedError extends Error {
   static override name = 'PeerStoppedError'
   override name = 'PeerStoppedError'
   constructor () { super('peer is stopped') }
+}
+
+/** Per-request options out of range (n, r or w not integers with 1 ≤ r, w ≤ n). */
+export class InvalidOptionsError extends Error {
+  static override name = 'InvalidOptionsError'
+  override name = 'InvalidOptionsError'
+}
+
+/** A put would leave more than LIMITS.siblings concurrent versions: refused, read and merge first. */
+export class TooManySiblingsError extends Error {
+  static override name = 'TooManySiblingsError'
+  override name = 'TooManySiblingsError'
+  constructor (readonly siblings: number, readonly limit: number) {
+    super(`write refused: it would leave ${siblings} siblings (limit ${limit}); read the key, merge its siblings and write with the context`)
+  }
 }

@@ -17,6 +17,8 @@ export interface PeerMetrics {
   partitionsTransferred: number
   tombstonesCollected: number
   invalidFrames: number
+  /** Stored records that failed their checksum or did not decode (treated as absent, never served). */
+  corruptRecords: number
   /** siblingsOnRead[k] = reads that returned k siblings. */
   readonly siblingsOnRead: Record<number, number>
 }
@@ -37,6 +39,7 @@ export function createMetrics (): PeerMetrics {
     partitionsTransferred: 0,
     tombstonesCollected: 0,
     invalidFrames: 0,
+    corruptRecords: 0,
     siblingsOnRead: {}
   }
 }

@@ -1,0 +1,184 @@
+/**
+ * Preference lists (paper §4.3, §4.6): the N distinct peers that hold a partition's keys,
+ * found by walking the partitions clockwise; spread across zones first. And the sloppy
+ * variant: unreachable primaries replaced by the next healthy peers along the ring, each
+ * fallback holding a hint for the primary it stands in for (Riak's `get_apl`).
+ */
+import { RingInputError, checkPartition } from './hash.js'
+import type { PeerId, Placement } from './types.js'
+
+/** The ring: who owns each of the q partitions, and the active members. */
+export interface Ring {
+  readonly q: number
+  /** owners[p] = the member owning partition p; null only if no active member has weight > 0. */
+  readonly owners: readonly (PeerId | null)[]
+  /** The active members (weight 0 ones included), in id order. */
+  readonly members: ReadonlyMap<PeerId, { weight: number, zone: string }>
+}
+
+/** How many distinct owners and distinct owner zones a ring has: where a walk may stop early. */
+interface WalkLimits { readonly peers: number, readonly zones: number }
+
+/**
+ * The Ring that buildRing returns: plain readonly data plus private memo tables, so the hot
+ * path (a preference list per request) is a map lookup. Any other object shaped like a
+ * Ring works with every function here too, just without the memo.
+ */
+export class MemoRing implements Ring {
+  readonly q: number
+  readonly owners: readonly (PeerId | null)[]
+  readonly members: ReadonlyMap<PeerId, { weight: number, zone: string }>
+  /** By n, then by partition. */
+  readonly #preference = new Map<number, Array<readonly PeerId[] | undefined>>()
+  #limits: WalkLimits | undefined
+
+  constructor (q: number, owners: readonly (PeerId | null)[], members: ReadonlyMap<PeerId, { weight: number, zone: string }>) {
+    this.q = q
+    this.owners = Object.freeze(owners)
+    this.members = members
+  }
+
+  limits (): WalkLimits {
+    this.#limits ??= walkLimits(this)
+    return this.#limits
+  }
+
+  preference (partition: number, n: number): readonly PeerId[] {
+    let byPartition = this.#preference.get(n)
+    if (byPartition === undefined) {
+      byPartition = new Array<readonly PeerId[] | undefined>(this.q)
+      this.#preference.set(n, byPartition)
+    }
+    let list = byPartition[partition]
+    if (list === undefined) {
+      list = Object.freeze(computePreference(this, partition, n, this.limits()))
+      byPartition[partition] = list
+    }
+    return list
+  }
+}
+
+function zoneOf (ring: Ring, peer: PeerId): string {
+  return ring.members.get(peer)?.zone ?? ''
+}
+
+function walkLimits (ring: Ring): WalkLimits {
+  const peers = new Set<PeerId>()
+  const zones = new Set<string>()
+  for (const owner of ring.owners) {
+    if (owner === null || peers.has(owner)) continue
+    peers.add(owner)
+    zones.add(zoneOf(ring, owner))
+  }
+  return { peers: peers.size, zones: zones.size }
+}
+
+function checkCount (n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RingInputError(`replica count ${n} is not a non-negative integer`)
+}
+
+/**
+ * Zone-aware walk: first pass takes, in walk order, peers of a zone not used yet; second
+ * pass fills up with the remaining distinct peers in walk order. Each pass stops as soon as
+ * it can take no more, so a walk is short unless the ring has fewer peers/zones than n.
+ */
+function computePreference (ring: Ring, partition: number, n: number, limits: WalkLimits): PeerId[] {
+  const { q, owners } = ring
+  const target = Math.min(n, limits.peers)
+  const zoneTarget = Math.min(target, limits.zones)
+  const first: PeerId[] = []
+  const chosen = new Set<PeerId>()
+  const usedZones = new Set<string>()
+  for (let step = 0; step < q && first.length < zoneTarget; step++) {
+    const owner = owners[(partition + step) % q] ?? null
+    if (owner === null || chosen.has(owner)) continue
+    const zone = zoneOf(ring, owner)
+    if (usedZones.has(zone)) continue
+    usedZones.add(zone)
+    chosen.add(owner)
+    first.push(owner)
+  }
+  const second: PeerId[] = []
+  for (let step = 0; step < q && first.length + second.length < target; step++) {
+    const owner = owners[(partition + step) % q] ?? null
+    if (owner === null || chosen.has(owner)) continue
+    chosen.add(owner)
+    second.push(owner)
+  }
+  return [...first, ...second]
+}
+
+/**
+ * The preference list of a partition: up to n distinct peers, zones spread first (see
+ * computePreference). Shorter than n only if the ring has fewer owners. The result is
+ * shared (memoized, frozen): do not mutate it.
+ */
+export function preferenceList (ring: Ring, partition: number, n: number): readonly PeerId[] {
+  checkPartition(partition, ring.q)
+  checkCount(n)
+  if (ring instanceof MemoRing) return ring.preference(partition, n)
+  return computePreference(ring, partition, n, walkLimits(ring))
+}
+
+/** All distinct owners in clockwise order starting at `partition` (the candidates for fallbacks). */
+export function walkOrder (ring: Ring, partition: number): PeerId[] {
+  checkPartition(partition, ring.q)
+  const { q, owners } = ring
+  const seen = new Set<PeerId>()
+  for (let step = 0; step < q; step++) {
+    const owner = owners[(partition + step) % q] ?? null
+    if (owner !== null) seen.add(owner)
+  }
+  return [...seen]
+}
+
+/**
+ * The sloppy preference list (paper §4.6): each primary that is reachable stays; each
+ * unreachable one is replaced by the next reachable peer along the walk that is neither a
+ * primary nor already chosen, as a fallback with a hint for it; if none is left, that
+ * primary is omitted, so the result may be shorter than n. No peer appears twice.
+ */
+export function sloppyPreferenceList (ring: Ring, partition: number, n: number, isReachable: (peer: PeerId) => boolean): Placement[] {
+  const primaries = preferenceList(ring, partition, n)
+  const primarySet = new Set(primaries)
+  const reachability = new Map<PeerId, boolean>()
+  const reachable = (peer: PeerId): boolean => {
+    let known = reachability.get(peer)
+    if (known === undefined) {
+      known = isReachable(peer)
+      reachability.set(peer, known)
+    }
+    return known
+  }
+  const { q, owners } = ring
+  const chosen = new Set<PeerId>()
+  const placements: Placement[] = []
+  // One cursor serves all fallbacks: whatever it skipped (a primary, an unreachable or an
+  // already chosen peer) stays ineligible, so restarting the walk would find the same peer.
+  let step = 0
+  for (const primary of primaries) {
+    if (reachable(primary)) {
+      placements.push({ peer: primary, role: 'primary' })
+      continue
+    }
+    for (; step < q; step++) {
+      const owner = owners[(partition + step) % q] ?? null
+      if (owner === null || primarySet.has(owner) || chosen.has(owner) || !reachable(owner)) continue
+      chosen.add(owner)
+      placements.push({ peer: owner, role: 'fallback', hintFor: primary })
+      step++
+      break
+    }
+  }
+  return placements
+}
+
+/** The partitions whose preference list (length n) contains `peer`: what it must replicate. */
+export function replicaPartitions (ring: Ring, peer: PeerId, n: number): number[] {
+  checkCount(n)
+  const partitions: number[] = []
+  for (let p = 0; p < ring.q; p++) {
+    if (preferenceList(ring, p, n).includes(peer)) partitions.push(p)
+  }
+  return partitions
+}

@@ -1,0 +1,295 @@
+/**
+ * The engine's `Network` over libp2p: requests on long-lived per-peer RPC streams
+ * (rpc-stream.ts), membership announcements on one gossipsub topic per cluster, and
+ * connection events. Browser-safe: no Node imports here; hosts build the libp2p node
+ * (node.ts for the daemon) and hand it over.
+ *
+ * The network owns the node it is given: `start` starts it, `stop` stops it.
+ */
+import './polyfill.js'
+import type { Connection, Libp2p, PeerId as Libp2pPeerId, Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { decodeAnnouncement, encodeAnnouncement } from '@ringstore/core'
+import type { Announcement, MemberRecord, PeerId, Request, Response } from '@ringstore/core'
+import { PeerStoppedError, PeerUnreachableError } from '@ringstore/peer'
+import type { Logger, Network, NetworkHandlers } from '@ringstore/peer'
+import {
+  DEFAULT_MAX_IN_FLIGHT, MAX_RPC_STREAMS, MAX_SERVING_PER_STREAM, OPEN_STREAM_TIMEOUT_MS, RPC_PROTOCOL, membersTopic
+} from './constants.js'
+import { TopicValidatorResult } from './gossipsub.js'
+import type { PubSubMessage, PubSubService } from './gossipsub.js'
+import { RpcStream } from './rpc-stream.js'
+import { createStats } from './stats.js'
+import type { NetworkStats } from './stats.js'
+
+/** A libp2p node with at least the pubsub service (see gossipsub.ts). */
+export type RingstoreLibp2p = Libp2p<{ pubsub: PubSubService }>
+
+export interface Libp2pNetworkOptions {
+  /** Cluster name: selects the membership topic `/ringstore/<cluster>/members/1`. */
+  readonly cluster: string
+  /** Our requests in flight per peer (default DEFAULT_MAX_IN_FLIGHT). */
+  readonly maxInFlight?: number
+  readonly log?: Logger
+  /** Also count invalid frames here (the engine's PeerMetrics has this field). */
+  readonly metrics?: { invalidFrames: number }
+}
+
+const SILENT: Logger = { debug () {}, info () {}, warn () {}, error () {} }
+
+export class Libp2pNetwork implements Network {
+  readonly localPeer: PeerId
+  readonly stats: NetworkStats = createStats()
+  readonly node: RingstoreLibp2p
+  private readonly topic: string
+  private readonly maxInFlight: number
+  private readonly log: Logger
+  private readonly metrics: { invalidFrames: number } | undefined
+  private handlers: NetworkHandlers | undefined
+  /** Our request stream per peer, and the one being opened. */
+  private readonly outbound = new Map<PeerId, RpcStream>()
+  private readonly opening = new Map<PeerId, Promise<RpcStream>>()
+  /** Streams peers opened to us, served until they close. */
+  private readonly inbound = new Set<RpcStream>()
+  private readonly listeners: Array<() => void> = []
+
+  constructor (node: RingstoreLibp2p, options: Libp2pNetworkOptions) {
+    this.node = node
+    this.localPeer = node.peerId.toString()
+    this.topic = membersTopic(options.cluster)
+    this.maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT
+    this.log = options.log ?? SILENT
+    this.metrics = options.metrics
+  }
+
+  async start (handlers: NetworkHandlers): Promise<void> {
+    if (this.handlers !== undefined) throw new Error('network already started')
+    this.handlers = handlers
+    this.listen('peer:connect', (peer) => { this.handlers?.onPeerConnected(peer.toString()) })
+    this.listen('peer:disconnect', (peer) => this.onDisconnect(peer.toString()))
+    // Register before starting, so no peer ever finds the protocol missing.
+    await this.node.handle(RPC_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, {
+      maxInboundStreams: MAX_RPC_STREAMS,
+      maxOutboundStreams: MAX_RPC_STREAMS
+    })
+    if (this.node.status !== 'started') await this.node.start()
+    const pubsub = this.node.services.pubsub
+    pubsub.topicValidators.set(this.topic, (_from, message) => this.validateGossip(message))
+    const onMessage = (event: CustomEvent<PubSubMessage>): void => this.onGossip(event.detail)
+    pubsub.addEventListener('message', onMessage)
+    this.listeners.push(() => pubsub.removeEventListener('message', onMessage))
+    pubsub.subscribe(this.topic)
+    for (const peer of this.node.getPeers()) handlers.onPeerConnected(peer.toString())
+  }
+
+  async stop (): Promise<void> {
+    if (this.handlers === undefined) return
+    this.handlers = undefined
+    for (const remove of this.listeners.splice(0)) remove()
+    const pubsub = this.node.services.pubsub
+    pubsub.topicValidators.delete(this.topic)
+    try { pubsub.unsubscribe(this.topic) } catch { /* pubsub already stopped */ }
+    const stopped = new PeerStoppedError()
+    await Promise.all([...this.outbound.values(), ...this.inbound].map(async (rpc) => rpc.close(stopped)))
+    await this.node.unhandle(RPC_PROTOCOL).catch(() => undefined)
+    await this.node.stop()
+  }
+
+  async request (peer: PeerId, request: Request, timeoutMs: number): Promise<Response> {
+    if (this.handlers === undefined) throw new PeerStoppedError()
+    const deadline = performance.now() + timeoutMs
+    const rpc = await this.streamTo(peer, deadline, timeoutMs)
+    return rpc.request(request, deadline, timeoutMs)
+  }
+
+  announce (record: MemberRecord, signature: Uint8Array): void {
+    if (this.handlers === undefined) return
+    if (record.id !== this.localPeer) {
+      // Every receiver would drop it (author ≠ record.id); refuse here, loudly.
+      this.log.warn('refusing to announce a record about another peer', { id: record.id })
+      return
+    }
+    let data: Uint8Array
+    try {
+      data = encodeAnnouncement({ signed: { record, signature } } satisfies Announcement)
+    } catch (err) {
+      this.log.error('announcement does not encode', { error: String(err) })
+      return
+    }
+    this.node.services.pubsub.publish(this.topic, data).catch((err: unknown) => {
+      this.log.debug('announcement not published', { error: String(err) })
+    })
+  }
+
+  async dial (address: string): Promise<PeerId> {
+    let target: Multiaddr
+    try {
+      target = multiaddr(address)
+    } catch (err) {
+      throw new PeerUnreachableError(address, `invalid multiaddr: ${messageOf(err)}`)
+    }
+    try {
+      const connection = await this.node.dial(target, { signal: AbortSignal.timeout(OPEN_STREAM_TIMEOUT_MS) })
+      return connection.remotePeer.toString()
+    } catch (err) {
+      throw new PeerUnreachableError(address, messageOf(err))
+    }
+  }
+
+  connectedPeers (): PeerId[] {
+    return this.node.getPeers().map((peer) => peer.toString())
+  }
+
+  /**
+   * Teach the peer store where `peer` listens (from its member record), so a request to a
+   * peer we are not connected to can dial it. Invalid addresses are skipped.
+   */
+  async addAddresses (peer: PeerId, addrs: readonly string[]): Promise<void> {
+    let id: Libp2pPeerId
+    try {
+      id = peerIdFromString(peer)
+    } catch {
+      return
+    }
+    if (id.equals(this.node.peerId)) return
+    const multiaddrs: Multiaddr[] = []
+    for (const addr of addrs) {
+      try { multiaddrs.push(multiaddr(addr)) } catch { /* skip an address we cannot parse */ }
+    }
+    if (multiaddrs.length > 0) await this.node.peerStore.merge(id, { multiaddrs })
+  }
+
+  // ---- RPC streams ----
+
+  /** Our request stream to `peer`, opening it (dialling if needed) when there is none. */
+  private async streamTo (peer: PeerId, deadline: number, timeoutMs: number): Promise<RpcStream> {
+    const existing = this.outbound.get(peer)
+    if (existing?.open === true) return existing
+    let opening = this.opening.get(peer)
+    if (opening === undefined) {
+      opening = this.openStream(peer).finally(() => this.opening.delete(peer))
+      this.opening.set(peer, opening)
+    }
+    // Several callers share one dial; each gives up at its own deadline.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new PeerUnreachableError(peer, `no RPC stream within ${timeoutMs} ms`)), Math.max(0, deadline - performance.now()))
+    })
+    try {
+      return await Promise.race([opening, expired])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async openStream (peer: PeerId): Promise<RpcStream> {
+    if (peer === this.localPeer) throw new PeerUnreachableError(peer, 'cannot dial ourselves')
+    let id: Libp2pPeerId
+    try {
+      id = peerIdFromString(peer)
+    } catch (err) {
+      throw new PeerUnreachableError(peer, `invalid peer id: ${messageOf(err)}`)
+    }
+    let stream: Stream
+    try {
+      stream = await this.node.dialProtocol(id, RPC_PROTOCOL, {
+        signal: AbortSignal.timeout(OPEN_STREAM_TIMEOUT_MS),
+        maxOutboundStreams: MAX_RPC_STREAMS
+      })
+    } catch (err) {
+      throw new PeerUnreachableError(peer, messageOf(err))
+    }
+    if (this.handlers === undefined) {
+      stream.abort(new PeerStoppedError())
+      throw new PeerStoppedError()
+    }
+    const rpc = this.wrap(stream, peer, (closed) => {
+      if (this.outbound.get(peer) === closed) this.outbound.delete(peer)
+    })
+    this.outbound.set(peer, rpc)
+    return rpc
+  }
+
+  private accept (stream: Stream, connection: Connection): void {
+    if (this.handlers === undefined) {
+      stream.abort(new PeerStoppedError())
+      return
+    }
+    const rpc = this.wrap(stream, connection.remotePeer.toString(), (closed) => this.inbound.delete(closed))
+    this.inbound.add(rpc)
+  }
+
+  private wrap (stream: Stream, remote: PeerId, onClosed: (rpc: RpcStream) => void): RpcStream {
+    const stats = this.stats
+    const metrics = this.metrics
+    return new RpcStream({
+      stream,
+      remote,
+      maxInFlight: this.maxInFlight,
+      maxServing: MAX_SERVING_PER_STREAM,
+      serve: async (request) => {
+        const handlers = this.handlers
+        if (handlers === undefined) return { type: 'error', code: 'unavailable', message: 'peer is stopping' }
+        return handlers.onRequest(remote, request)
+      },
+      stats,
+      onInvalidFrame: () => { if (metrics !== undefined) metrics.invalidFrames++ },
+      log: this.log,
+      onClosed
+    })
+  }
+
+  private onDisconnect (peer: PeerId): void {
+    // The stream dies with the connection; dropping it now lets the next request redial.
+    this.outbound.get(peer)?.abort(new PeerUnreachableError(peer, 'disconnected'))
+    this.handlers?.onPeerDisconnected(peer)
+  }
+
+  // ---- gossip ----
+
+  /**
+   * Gossipsub asks before delivering or forwarding: only well-formed records authored by
+   * their subject pass; the rest are rejected (not forwarded, and the sender's score drops).
+   */
+  private validateGossip (message: PubSubMessage): TopicValidatorResult {
+    const checked = checkAnnouncement(message)
+    if (checked === 'invalid') this.stats.invalidAnnouncements++
+    else if (checked === 'forged') this.stats.forgedAnnouncements++
+    else return TopicValidatorResult.Accept
+    this.log.debug('gossip message rejected', { reason: checked })
+    return TopicValidatorResult.Reject
+  }
+
+  private onGossip (message: PubSubMessage): void {
+    if (message.topic !== this.topic || message.type !== 'signed') return
+    // Already validated; checked again so that delivery never depends on validator wiring.
+    const checked = checkAnnouncement(message)
+    if (typeof checked === 'string') return
+    this.stats.announcementsDelivered++
+    this.handlers?.onAnnounce(message.from.toString(), checked.signed.record, checked.signed.signature)
+  }
+
+  private listen (event: 'peer:connect' | 'peer:disconnect', fn: (peer: Libp2pPeerId) => void): void {
+    const listener = (e: CustomEvent<Libp2pPeerId>): void => fn(e.detail)
+    this.node.addEventListener(event, listener)
+    this.listeners.push(() => this.node.removeEventListener(event, listener))
+  }
+}
+
+/** The announcement in `message` if it is valid and authored by the peer it is about. */
+function checkAnnouncement (message: PubSubMessage): Announcement | 'invalid' | 'forged' {
+  if (message.type !== 'signed') return 'invalid'
+  let announcement: Announcement
+  try {
+    announcement = decodeAnnouncement(message.data)
+  } catch {
+    return 'invalid'
+  }
+  return announcement.signed.record.id === message.from.toString() ? announcement : 'forged'
+}
+
+function messageOf (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,31 @@
+/** Counters of the libp2p adapter; the daemon exports them as metrics. Plain numbers. */
+export interface NetworkStats {
+  requestsSent: number
+  responsesReceived: number
+  requestsServed: number
+  /** Our requests that got no answer in time (including those that waited for a slot too long). */
+  timeouts: number
+  /** Responses for ids no longer pending (the request had timed out). */
+  lateResponses: number
+  /** Inbound RPC frames that failed framing or decoding. */
+  invalidFrames: number
+  /** Gossip messages on our topic that did not decode, or were unsigned. */
+  invalidAnnouncements: number
+  /** Announcements whose record is about someone other than their author: dropped. */
+  forgedAnnouncements: number
+  announcementsDelivered: number
+}
+
+export function createStats (): NetworkStats {
+  return {
+    requestsSent: 0,
+    responsesReceived: 0,
+    requestsServed: 0,
+    timeouts: 0,
+    lateResponses: 0,
+    invalidFrames: 0,
+    invalidAnnouncements: 0,
+    forgedAnnouncements: 0,
+    announcementsDelivered: 0
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The get state machine: the I/O around get-core.ts.
+ *
+ *   ask every placement (and this peer's own replica when it holds one) → answer after r
+ *   replies with their DVV merge → keep collecting for readRepairWindowMs (or until all
+ *   answered) → read repair every replica that differs from the final merge.
+ */
+import { validateKey } from '@ringstore/core'
+import type { DvvSet, Key, PeerId, Placement } from '@ringstore/core'
+import { describeError, isUnreachable } from '../cluster-rpc.js'
+import type { PeerContext } from '../components.js'
+import { QuorumNotMetError } from '../errors.js'
+import type { TimerHandle } from '../interfaces.js'
+import type { GetResult } from '../peer-api.js'
+import type { GetState } from './get-core.js'
+import { addFailure, addReply, getVerdict, initGet, mergeReplies, outstanding, readAnswer } from './get-core.js'
+import { hasNoOwners, isLight, placeKey } from './placement.js'
+import { repairReplicas } from './read-repair.js'
+
+export interface GetCommand {
+  readonly key: Key
+  readonly n: number
+  readonly r: number
+}
+
+export class GetCoordinator {
+  readonly #ctx: PeerContext
+
+  constructor (ctx: PeerContext) {
+    this.#ctx = ctx
+  }
+
+  async get (command: GetCommand): Promise<GetResult> {
+    validateKey(command.key)
+    const ctx = this.#ctx
+    const { ring, placements } = placeKey(ctx, command.key, command.n)
+    const local = await ctx.replicas.get(command.key)
+    const remote = placements.filter((p) => p.peer !== ctx.id)
+    // This peer's replica counts when it is a placement, a light peer (its local replica),
+    // the only place anything can be (no owners at all), or simply holds a version.
+    const selfCounts = remote.length < placements.length || isLight(ctx) || hasNoOwners(ring) || local !== null
+    let state = initGet(command.r, [...(selfCounts ? [ctx.id] : []), ...remote.map((p) => p.peer)])
+    if (selfCounts) state = addReply(state, ctx.id, local)
+    return this.#collect(command, state, remote)
+  }
+
+  #collect (command: GetCommand, initial: GetState, remote: readonly Placement[]): Promise<GetResult> {
+    const ctx = this.#ctx
+    return new Promise<GetResult>((resolve, reject) => {
+      let state = initial
+      let answered = false
+      let repaired = false
+      let window: TimerHandle | undefined
+      const repair = (): void => {
+        if (repaired) return
+        repaired = true
+        if (window !== undefined) ctx.clock.clearTimer(window)
+        void repairReplicas(ctx, command.key, state, remote)
+      }
+      const step = (): void => {
+        if (!answered) {
+          const verdict = getVerdict(state)
+          if (verdict.kind === 'ok') {
+            answered = true
+            resolve(this.#answer(state, verdict.replies))
+          } else if (verdict.kind === 'fail') {
+            answered = true
+            reject(new QuorumNotMetError('get', verdict.replies, verdict.required))
+          }
+          if (answered && outstanding(state) > 0) window = ctx.clock.setTimer(ctx.config.readRepairWindowMs, repair)
+        }
+        if (answered && outstanding(state) === 0) repair()
+      }
+      step()
+      for (const placement of remote) {
+        void this.#ask(placement.peer, command.key).then((reply) => {
+          if (repaired) return
+          state = reply === undefined ? addFailure(state, placement.peer) : addReply(state, placement.peer, reply)
+          step()
+        })
+      }
+    })
+  }
+
+  #answer (state: GetState, replies: number): GetResult {
+    const answer = readAnswer(mergeReplies(state))
+    const metrics = this.#ctx.metrics
+    const count = answer.values.length
+    metrics.siblingsOnRead[count] = (metrics.siblingsOnRead[count] ?? 0) + 1
+    return { ...answer, replies }
+  }
+
+  /** One replica-get: the version (null = none), or undefined when the replica failed to answer. */
+  async #ask (peer: PeerId, key: Key): Promise<DvvSet | null | undefined> {
+    const ctx = this.#ctx
+    try {
+      const response = await ctx.network.request(peer, { type: 'replica-get', key }, ctx.config.requestTimeoutMs)
+      ctx.detector.reportSuccess(peer)
+      if (response.type === 'clock') return response.clock
+      ctx.log.warn('replica refused a get', { peer, key, response: response.type === 'error' ? response.message : response.type })
+      return undefined
+    } catch (error) {
+      if (isUnreachable(error)) ctx.detector.reportFailure(peer)
+      else ctx.log.warn('replica get failed', { peer, key, error: describeError(error) })
+      return undefined
+    }
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Where a key lives right now: its partition, its preference list (the primaries) and the
+ * sloppy placements for the peers this peer currently believes reachable (itself always).
+ */
+import { partitionOf, preferenceList, sloppyPreferenceList } from '@ringstore/core'
+import type { Key, PeerId, Placement, Ring } from '@ringstore/core'
+import type { PeerContext } from '../components.js'
+
+export interface KeyPlacement {
+  readonly ring: Ring
+  readonly partition: number
+  readonly preference: readonly PeerId[]
+  readonly placements: readonly Placement[]
+}
+
+export function placeKey (ctx: PeerContext, key: Key, n: number): KeyPlacement {
+  const ring = ctx.membership.ring()
+  const partition = partitionOf(key, ring.q)
+  const reachable = (peer: PeerId): boolean => peer === ctx.id || ctx.detector.isReachable(peer)
+  return {
+    ring,
+    partition,
+    preference: preferenceList(ring, partition, n),
+    placements: sloppyPreferenceList(ring, partition, n, reachable)
+  }
+}
+
+/** A light peer (weight 0) owns no partition but keeps a local replica of what it reads and writes. */
+export function isLight (ctx: PeerContext): boolean {
+  return ctx.config.weight === 0
+}
+
+/** True when no member owns anything (a light peer alone or offline before it learnt the ring). */
+export function hasNoOwners (ring: Ring): boolean {
+  return ring.owners.every((owner) => owner === null)
+}

@@ -1,0 +1,121 @@
+/**
+ * The decisions of a put, without I/O (riak_kv_put_core style): who mints the dot, whom
+ * the new version goes to, who keeps hints, and when the write has enough acks or can no
+ * longer get them. put.ts only sends messages and asks these functions what to do.
+ */
+import type { PeerId, Placement } from '@ringstore/core'
+import { InvalidOptionsError } from '../errors.js'
+
+/** Largest n a request may ask for: the codec bounds n (and acks) by LIMITS.clockEntries. */
+export const MAX_REPLICAS = 64
+
+/**
+ * Who creates the new version. Only a peer holding the key's history may mint a dot (see
+ * replica-store.ts on actor epochs); a primary holds it, a light peer keeps a local
+ * replica of every key it reads and writes, and anyone else forwards to the primaries and
+ * mints itself only when none of them answers (always writeable).
+ */
+export type CoordinationPlan =
+  | { readonly kind: 'mint', readonly reason: 'primary' | 'light' | 'no-primary' }
+  | { readonly kind: 'forward', readonly to: readonly PeerId[] }
+
+export function planCoordination (self: PeerId, light: boolean, placements: readonly Placement[]): CoordinationPlan {
+  if (light) return { kind: 'mint', reason: 'light' }
+  if (placements.some((p) => p.peer === self && p.role === 'primary')) return { kind: 'mint', reason: 'primary' }
+  const primaries = placements.filter((p) => p.role === 'primary').map((p) => p.peer)
+  return primaries.length === 0 ? { kind: 'mint', reason: 'no-primary' } : { kind: 'forward', to: primaries }
+}
+
+export interface ReplicationPlan {
+  /** Remote placements that get a `replica-put` (fallbacks with their `hintFor`). */
+  readonly sends: readonly Placement[]
+  /**
+   * Primaries nobody else will hand the version to (no reachable placement stands for them):
+   * the minting peer keeps a hint for each, durably, before it answers.
+   */
+  readonly localHints: readonly PeerId[]
+}
+
+/**
+ * Where the minted version goes. `preference` is the key's full preference list (the
+ * primaries), `placements` its sloppy variant for the peers reachable now.
+ */
+export function planReplication (self: PeerId, preference: readonly PeerId[], placements: readonly Placement[]): ReplicationPlan {
+  const sends = placements.filter((p) => p.peer !== self)
+  const covered = new Set<PeerId>([self])
+  for (const p of sends) covered.add(p.role === 'primary' ? p.peer : p.hintFor ?? p.peer)
+  return { sends, localHints: preference.filter((peer) => !covered.has(peer)) }
+}
+
+/** The hint target for a placement that did not take the version: the primary it was for. */
+export function hintTargetOf (placement: Placement): PeerId {
+  return placement.role === 'fallback' && placement.hintFor !== undefined ? placement.hintFor : placement.peer
+}
+
+export interface PutState {
+  readonly w: number
+  readonly acks: number
+  readonly failures: number
+  /** Sends not answered yet. */
+  readonly pending: number
+}
+
+export type PutVerdict =
+  | { readonly kind: 'wait' }
+  | { readonly kind: 'ok', readonly acks: number }
+  | { readonly kind: 'fail', readonly acks: number, readonly required: number }
+
+/** `localAcks`: the minting peer's own durable copy (1). */
+export function initPut (w: number, sends: number, localAcks = 1): PutState {
+  return { w, acks: localAcks, failures: 0, pending: sends }
+}
+
+export function addPutResult (state: PutState, acked: boolean): PutState {
+  if (state.pending <= 0) return state
+  return {
+    ...state,
+    acks: state.acks + (acked ? 1 : 0),
+    failures: state.failures + (acked ? 0 : 1),
+    pending: state.pending - 1
+  }
+}
+
+/** ok as soon as w acked; fail as soon as the outstanding sends can no longer make w. */
+export function putVerdict (state: PutState): PutVerdict {
+  if (state.acks >= state.w) return { kind: 'ok', acks: state.acks }
+  if (state.acks + state.pending < state.w) return { kind: 'fail', acks: state.acks, required: state.w }
+  return { kind: 'wait' }
+}
+
+/** Per-request n/r/w over the configured defaults, checked (InvalidOptionsError). */
+export function resolveQuorum (
+  defaults: { readonly n: number, readonly r: number, readonly w: number },
+  asked: { readonly n?: number | undefined, readonly r?: number | undefined, readonly w?: number | undefined }
+): { n: number, r: number, w: number } {
+  const n = asked.n ?? defaults.n
+  // A smaller n without explicit r/w caps the defaults at n instead of refusing them.
+  const r = asked.r ?? Math.min(defaults.r, n)
+  const w = asked.w ?? Math.min(defaults.w, n)
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_REPLICAS) throw new InvalidOptionsError(`n must be an integer in 1..${MAX_REPLICAS}, got ${String(n)}`)
+  if (!Number.isSafeInteger(r) || r < 1 || r > n) throw new InvalidOptionsError(`r must be an integer in 1..n (${n}), got ${String(r)}`)
+  if (!Number.isSafeInteger(w) || w < 1 || w > n) throw new InvalidOptionsError(`w must be an integer in 1..n (${n}), got ${String(w)}`)
+  return { n, r, w }
+}
+
+/**
+ * The dot a remote coordinator minted, read from the context it returned: its actor with
+ * the highest epoch (`${peer}:${epoch}`; a fresh epoch has only the new dot for this key).
+ */
+export function dotFromContext (context: ReadonlyArray<readonly [string, number]>, coordinator: PeerId): readonly [string, number] | undefined {
+  let best: readonly [string, number] | undefined
+  let bestEpoch = -1
+  for (const [actor, counter] of context) {
+    if (!actor.startsWith(`${coordinator}:`)) continue
+    const epoch = Number(actor.slice(coordinator.length + 1))
+    if (Number.isSafeInteger(epoch) && epoch > bestEpoch) {
+      bestEpoch = epoch
+      best = [actor, counter]
+    }
+  }
+  return best
+}

@@ -1,0 +1,201 @@
+/**
+ * The put/delete state machine: the I/O around put-core.ts. A delete is a put of a
+ * tombstone (`value: null`).
+ *
+ *   validate → plan coordination ─ forward → a primary coordinates (coordinate-put)
+ *                                 └ mint → new dot, durable locally → replica-put to the
+ *                                          other placements → answer at w acks
+ *
+ * The local copy is durable before anything is sent, so a write the caller sees fail for
+ * lack of acks still stands here and spreads later: every placement that does not take it
+ * gets a hint kept here, and primaries nobody stands in for get one up front.
+ */
+import { LIMITS, context, emptyClock, siblingCount, update, validateContext, validateKey, validateValue } from '@ringstore/core'
+import type { DvvSet, Key, PeerId, Placement, Response, VersionVector } from '@ringstore/core'
+import { describeError, isUnreachable } from '../cluster-rpc.js'
+import type { PeerContext } from '../components.js'
+import { QuorumNotMetError, RemoteError, TooManySiblingsError } from '../errors.js'
+import type { Operation } from '../metrics.js'
+import type { PutResult } from '../peer-api.js'
+import { isLight, placeKey } from './placement.js'
+import type { PutVerdict } from './put-core.js'
+import { addPutResult, dotFromContext, hintTargetOf, initPut, planCoordination, planReplication, putVerdict } from './put-core.js'
+
+/**
+ * A forwarded put waits for the remote coordinator, which itself may wait one full
+ * requestTimeoutMs for its replicas: twice the replica timeout covers both legs.
+ */
+const FORWARD_TIMEOUT_FACTOR = 2
+
+export interface PutCommand {
+  readonly key: Key
+  /** null = delete (a tombstone). */
+  readonly value: Uint8Array | null
+  readonly context: VersionVector
+  readonly n: number
+  readonly w: number
+  /** Wall-clock time of the write (the sibling's ts). */
+  readonly ts: number
+}
+
+type Decided = Exclude<PutVerdict, { readonly kind: 'wait' }>
+
+export type MintOutcome =
+  | { readonly kind: 'ok', readonly context: VersionVector, readonly dot: readonly [string, number], readonly acks: number }
+  | { readonly kind: 'quorum-failed', readonly dot: readonly [string, number], readonly acks: number, readonly required: number }
+
+export class PutCoordinator {
+  readonly #ctx: PeerContext
+
+  constructor (ctx: PeerContext) {
+    this.#ctx = ctx
+  }
+
+  /** Coordinate a client's put or delete. Throws typed errors; QuorumNotMetError carries `dot` when minted here. */
+  async put (command: PutCommand): Promise<PutResult> {
+    checkCommand(command)
+    const { placements } = placeKey(this.#ctx, command.key, command.n)
+    const plan = planCoordination(this.#ctx.id, isLight(this.#ctx), placements)
+    if (plan.kind === 'forward') {
+      const forwarded = await this.#forward(command, plan.to)
+      if (forwarded !== undefined) return forwarded
+      this.#ctx.log.debug('no primary coordinated the put; minting locally', { key: command.key })
+    }
+    const outcome = await this.mint(command)
+    if (outcome.kind === 'ok') return { context: outcome.context, dot: outcome.dot, acks: outcome.acks }
+    const error = new QuorumNotMetError(operationOf(command), outcome.acks, outcome.required)
+    error.dot = outcome.dot
+    throw error
+  }
+
+  /**
+   * Mint the new version here, durably, and replicate it. Used for a client put this peer
+   * may coordinate and for a `coordinate-put` forwarded by another peer (never forwarded
+   * again, so a disagreement about the ring cannot bounce a request around).
+   */
+  async mint (command: PutCommand): Promise<MintOutcome> {
+    checkCommand(command)
+    const ctx = this.#ctx
+    const { preference, placements } = placeKey(ctx, command.key, command.n)
+    let dot: readonly [string, number] = ['', 0]
+    const clock = await ctx.replicas.apply(command.key, (current) => {
+      const actor = ctx.replicas.actor()
+      const next = update(current ?? emptyClock(), command.context, { value: command.value, ts: command.ts }, actor)
+      const count = siblingCount(next)
+      if (count > LIMITS.siblings) throw new TooManySiblingsError(count, LIMITS.siblings)
+      dot = [actor, next.entries.find((e) => e.actor === actor)?.counter ?? 0]
+      return next
+    })
+    const plan = planReplication(ctx.id, preference, placements)
+    await Promise.all(plan.localHints.map((target) => this.#keepHint(target, command.key, clock)))
+    const verdict = await this.#replicate(command, clock, plan.sends)
+    if (verdict.kind === 'fail') return { kind: 'quorum-failed', dot, acks: verdict.acks, required: verdict.required }
+    return { kind: 'ok', context: context(clock), dot, acks: verdict.acks }
+  }
+
+  /** Send to every placement at once; settle on the first decisive verdict (the rest go on). */
+  #replicate (command: PutCommand, clock: DvvSet, sends: readonly Placement[]): Promise<Decided> {
+    return new Promise((resolve) => {
+      let state = initPut(command.w, sends.length)
+      let settled = false
+      const decide = (): void => {
+        const verdict = putVerdict(state)
+        if (settled || verdict.kind === 'wait') return
+        settled = true
+        resolve(verdict)
+      }
+      decide()
+      for (const placement of sends) {
+        void this.#sendReplica(placement, command.key, clock).then((acked) => {
+          state = addPutResult(state, acked)
+          decide()
+        })
+      }
+    })
+  }
+
+  /** One replica-put; never rejects. A silent peer gets a hint kept here before this resolves. */
+  async #sendReplica (placement: Placement, key: Key, clock: DvvSet): Promise<boolean> {
+    const ctx = this.#ctx
+    const request = placement.role === 'fallback' && placement.hintFor !== undefined
+      ? { type: 'replica-put' as const, key, clock, hintFor: placement.hintFor }
+      : { type: 'replica-put' as const, key, clock }
+    try {
+      const response = await ctx.network.request(placement.peer, request, ctx.config.requestTimeoutMs)
+      ctx.detector.reportSuccess(placement.peer)
+      if (response.type === 'clock') return true
+      ctx.log.warn('replica refused a put', { peer: placement.peer, key, response: describeResponse(response) })
+      return false
+    } catch (error) {
+      if (!isUnreachable(error)) {
+        ctx.log.warn('replica put failed', { peer: placement.peer, key, error: describeError(error) })
+        return false
+      }
+      ctx.detector.reportFailure(placement.peer)
+      await this.#keepHint(hintTargetOf(placement), key, clock)
+      return false
+    }
+  }
+
+  async #keepHint (target: PeerId, key: Key, clock: DvvSet): Promise<void> {
+    if (target === this.#ctx.id) return
+    try {
+      await this.#ctx.hints.add(target, key, clock)
+    } catch (error) {
+      this.#ctx.log.error('could not keep a hint', { target, key, error: describeError(error) })
+    }
+  }
+
+  /**
+   * Ask the reachable primaries in order to coordinate. undefined = none answered (the
+   * caller mints locally); a primary's quorum failure is the answer, not a reason to retry.
+   */
+  async #forward (command: PutCommand, primaries: readonly PeerId[]): Promise<PutResult | undefined> {
+    const ctx = this.#ctx
+    const request = {
+      type: 'coordinate-put' as const,
+      key: command.key,
+      value: command.value,
+      context: command.context,
+      n: command.n,
+      w: command.w,
+      ts: command.ts
+    }
+    for (const primary of primaries) {
+      let response: Response
+      try {
+        response = await ctx.network.request(primary, request, ctx.config.requestTimeoutMs * FORWARD_TIMEOUT_FACTOR)
+      } catch (error) {
+        if (isUnreachable(error)) ctx.detector.reportFailure(primary)
+        ctx.log.debug('forwarded put failed', { primary, key: command.key, error: describeError(error) })
+        continue
+      }
+      ctx.detector.reportSuccess(primary)
+      if (response.type === 'put-result') {
+        const dot = dotFromContext(response.context, primary) ?? [primary, 0]
+        return { context: response.context, dot, acks: response.acks }
+      }
+      if (response.type === 'quorum-failed') throw new QuorumNotMetError(operationOf(command), response.acks, response.required, `coordinated by ${primary}`)
+      if (response.type === 'error' && (response.code === 'bad-request' || response.code === 'too-large')) {
+        throw new RemoteError(primary, response.code, response.message)
+      }
+      ctx.log.warn('primary could not coordinate a put', { primary, key: command.key, response: describeResponse(response) })
+    }
+    return undefined
+  }
+}
+
+export function operationOf (command: { readonly value: Uint8Array | null }): Operation {
+  return command.value === null ? 'delete' : 'put'
+}
+
+/** Typed errors for bad input, before anything is written or sent. */
+function checkCommand (command: PutCommand): void {
+  validateKey(command.key)
+  if (command.value !== null) validateValue(command.value)
+  validateContext(command.context)
+}
+
+function describeResponse (response: Response): string {
+  return response.type === 'error' ? `${response.code}: ${response.message}` : response.type
+}

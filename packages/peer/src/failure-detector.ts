@@ -1,0 +1,142 @@
+/**
+ * Local, per-observer failure detection (Dynamo §4.8.3). Each peer decides for itself
+ * whether it can reach another: a failed or timed-out request, or a lost connection, marks
+ * the peer unreachable; any successful request or a (re)connection marks it reachable
+ * again. Unreachable members are probed every `probeIntervalMs` with a cheap request so
+ * that a peer that came back is noticed even when nobody routes traffic to it (hinted
+ * handoff waits for exactly that moment). A verdict only steers routing (sloppy quorum);
+ * it never removes a member: removal is explicit (leave).
+ */
+import { LIMITS } from '@ringstore/core'
+import type { PeerId } from '@ringstore/core'
+import type { FailureDetector, PeerContext } from './components.js'
+import type { TimerHandle } from './interfaces.js'
+import { describeError } from './cluster-rpc.js'
+
+/**
+ * Probes sent per tick at most: with thousands of members down (a data-centre split) the
+ * probes of one tick stay a small burst; the rest are probed on later ticks.
+ */
+const PROBES_PER_TICK_MAX = 64
+
+export class LocalFailureDetector implements FailureDetector {
+  readonly #ctx: PeerContext
+  readonly #unreachable = new Set<PeerId>()
+  readonly #listeners = new Set<(peer: PeerId) => void>()
+  /** Peers with a probe in flight: never two probes to one peer at once. */
+  readonly #probing = new Set<PeerId>()
+  #timer: TimerHandle | undefined
+  #running = false
+  /** Rotates the probe order so that every unreachable member gets its turn. */
+  #probeCursor = 0
+
+  constructor (ctx: PeerContext) {
+    this.#ctx = ctx
+  }
+
+  start (): void {
+    if (this.#running) return
+    this.#running = true
+    this.#scheduleProbe()
+  }
+
+  stop (): void {
+    this.#running = false
+    if (this.#timer !== undefined) this.#ctx.clock.clearTimer(this.#timer)
+    this.#timer = undefined
+  }
+
+  isReachable (peer: PeerId): boolean {
+    return !this.#unreachable.has(peer)
+  }
+
+  reportSuccess (peer: PeerId): void {
+    this.#markReachable(peer)
+  }
+
+  reportFailure (peer: PeerId): void {
+    this.#markUnreachable(peer)
+  }
+
+  onPeerConnected (peer: PeerId): void {
+    this.#markReachable(peer)
+  }
+
+  /** A lost connection is a hint, not proof; it costs one probe to be corrected. */
+  onPeerDisconnected (peer: PeerId): void {
+    this.#markUnreachable(peer)
+  }
+
+  onReachable (listener: (peer: PeerId) => void): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  unreachable (): PeerId[] {
+    return [...this.#unreachable].sort()
+  }
+
+  /** Probes the unreachable members now (the timer calls this; tests may too). */
+  async probe (): Promise<void> {
+    const members = new Set(this.#ctx.membership.members().filter((m) => m.status !== 'left').map((m) => m.id))
+    this.#forgetNonMembersIfFull(members)
+    const candidates = [...this.#unreachable].filter((peer) => members.has(peer) && !this.#probing.has(peer)).sort()
+    if (candidates.length === 0) return
+    const start = this.#probeCursor % candidates.length
+    const chosen = [...candidates.slice(start), ...candidates.slice(0, start)].slice(0, PROBES_PER_TICK_MAX)
+    this.#probeCursor = start + chosen.length
+    await Promise.all(chosen.map(async (peer) => { await this.#probeOne(peer) }))
+  }
+
+  /**
+   * The set holds any peer a request failed to, members or not. Past LIMITS.members
+   * entries, forget the non-members (nobody routes to them) so the set stays bounded.
+   */
+  #forgetNonMembersIfFull (members: ReadonlySet<PeerId>): void {
+    if (this.#unreachable.size <= LIMITS.members) return
+    for (const peer of this.#unreachable) if (!members.has(peer)) this.#unreachable.delete(peer)
+  }
+
+  async #probeOne (peer: PeerId): Promise<void> {
+    this.#probing.add(peer)
+    try {
+      await this.#ctx.network.request(peer, { type: 'members-pull' }, this.#ctx.config.requestTimeoutMs)
+      // Any answer, even an error reply, proves the peer is alive.
+      this.#markReachable(peer)
+    } catch (error) {
+      this.#ctx.log.debug('probe failed', { peer, error: describeError(error) })
+    } finally {
+      this.#probing.delete(peer)
+    }
+  }
+
+  #markUnreachable (peer: PeerId): void {
+    if (peer === this.#ctx.id || this.#unreachable.has(peer)) return
+    this.#unreachable.add(peer)
+    this.#ctx.log.debug('peer unreachable', { peer })
+  }
+
+  #markReachable (peer: PeerId): void {
+    if (!this.#unreachable.delete(peer)) return
+    this.#ctx.log.debug('peer reachable', { peer })
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(peer)
+      } catch (error) {
+        this.#ctx.log.error('onReachable listener threw', { peer, error: describeError(error) })
+      }
+    }
+  }
+
+  #scheduleProbe (): void {
+    this.#timer = this.#ctx.clock.setTimer(this.#ctx.config.probeIntervalMs, () => {
+      this.#timer = undefined
+      if (!this.#running) return
+      this.probe().catch((error: unknown) => {
+        this.#ctx.log.error('probe round failed', { error: describeError(error) })
+      }).finally(() => {
+        if (this.#running) this.#scheduleProbe()
+      })
+    })
+  }
+}

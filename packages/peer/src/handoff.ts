@@ -1,0 +1,159 @@
+/**
+ * Hinted handoff (paper §4.6): deliver the hints this peer keeps to their targets. Every
+ * hintRetryBaseMs a tick tries each target whose back-off has expired; a failed delivery
+ * doubles that target's back-off up to hintRetryMaxMs; a success, or the failure detector
+ * seeing the target come back, resets it (and a comeback delivers at once). A hint is
+ * deleted only after the target acknowledged it and only if it did not change meanwhile.
+ *
+ * A light peer that wrote while it knew no owner at all (a tab that started offline) has
+ * no hints for those writes: nobody was known to hint for. When its ring first gains
+ * owners, it hints every key of its local replica to that key's primaries.
+ */
+import { partitionOf, preferenceList } from '@ringstore/core'
+import type { DvvSet, Key, PeerId, Ring } from '@ringstore/core'
+import { BATCH_BYTES, batchBySize, clockBytes, describeError, isUnreachable } from './cluster-rpc.js'
+import type { PeerContext } from './components.js'
+import { hasNoOwners, isLight } from './coordinator/placement.js'
+import type { TimerHandle } from './interfaces.js'
+
+interface Backoff {
+  readonly delayMs: number
+  readonly nextAttemptAt: number
+}
+
+export class HintedHandoff {
+  readonly #ctx: PeerContext
+  readonly #backoff = new Map<PeerId, Backoff>()
+  readonly #inFlight = new Map<PeerId, Promise<number>>()
+  #timer: TimerHandle | undefined
+  #unsubscribe: Array<() => void> = []
+  #running = false
+
+  constructor (ctx: PeerContext) {
+    this.#ctx = ctx
+  }
+
+  start (): void {
+    if (this.#running) return
+    this.#running = true
+    this.#unsubscribe = [
+      this.#ctx.detector.onReachable((peer) => {
+        this.#backoff.delete(peer)
+        if (this.#running && this.#ctx.hints.targets().includes(peer)) void this.#deliverTo(peer)
+      }),
+      this.#ctx.membership.onRingChange((previous, next) => {
+        if (this.#running && isLight(this.#ctx) && hasNoOwners(previous) && !hasNoOwners(next)) void this.#hintOrphans(next)
+      })
+    ]
+    this.#schedule()
+  }
+
+  stop (): void {
+    this.#running = false
+    for (const unsubscribe of this.#unsubscribe) unsubscribe()
+    this.#unsubscribe = []
+    if (this.#timer !== undefined) this.#ctx.clock.clearTimer(this.#timer)
+    this.#timer = undefined
+  }
+
+  /** Try every target now, ignoring back-off. Resolves with the number of hints delivered. */
+  async deliverNow (): Promise<number> {
+    const counts = await Promise.all(this.#ctx.hints.targets().map((target) => this.#deliverTo(target)))
+    return counts.reduce((a, b) => a + b, 0)
+  }
+
+  /** Back-off state of a target (for tests and status): undefined when none is pending. */
+  backoffOf (target: PeerId): Backoff | undefined {
+    return this.#backoff.get(target)
+  }
+
+  /** Hint every local key to its primaries (see the file comment). */
+  async #hintOrphans (ring: Ring): Promise<void> {
+    const { replicas, hints, config, log } = this.#ctx
+    let hinted = 0
+    try {
+      for (const partition of replicas.partitions()) {
+        for await (const [key, clock] of replicas.keysInPartition(partition)) {
+          for (const primary of preferenceList(ring, partitionOf(key, ring.q), config.n)) {
+            if (primary === this.#ctx.id) continue
+            await hints.add(primary, key, clock)
+            hinted++
+          }
+        }
+      }
+      log.info('light peer learnt the ring: local writes hinted to their owners', { hinted })
+    } catch (error) {
+      log.error('could not hint local writes to their owners', { error: describeError(error) })
+    }
+  }
+
+  #schedule (): void {
+    this.#timer = this.#ctx.clock.setTimer(this.#ctx.config.hintRetryBaseMs, () => {
+      this.#timer = undefined
+      if (!this.#running) return
+      void this.#tick().finally(() => { if (this.#running) this.#schedule() })
+    })
+  }
+
+  async #tick (): Promise<void> {
+    const now = this.#ctx.clock.now()
+    const due = this.#ctx.hints.targets().filter((target) => (this.#backoff.get(target)?.nextAttemptAt ?? 0) <= now)
+    await Promise.all(due.map((target) => this.#deliverTo(target)))
+  }
+
+  /** One delivery run per target at a time; a second caller shares the run in flight. */
+  #deliverTo (target: PeerId): Promise<number> {
+    let run = this.#inFlight.get(target)
+    if (run === undefined) {
+      run = this.#deliver(target).finally(() => this.#inFlight.delete(target))
+      this.#inFlight.set(target, run)
+    }
+    return run
+  }
+
+  async #deliver (target: PeerId): Promise<number> {
+    const { hints, config } = this.#ctx
+    // Enough rounds to drain what is pending now; hints added meanwhile wait for the next tick.
+    const rounds = Math.ceil(hints.pending() / Math.max(1, config.hintBatch)) + 1
+    let delivered = 0
+    for (let round = 0; round < rounds; round++) {
+      const batch = await hints.batch(target, config.hintBatch)
+      if (batch.length === 0) break
+      const removed = await this.#send(target, batch)
+      if (removed === undefined) return delivered
+      delivered += removed
+      if (removed === 0 || batch.length < config.hintBatch) break
+    }
+    this.#backoff.delete(target)
+    return delivered
+  }
+
+  /** Sends one batch (split to fit a frame); undefined on failure (back-off updated). */
+  async #send (target: PeerId, batch: ReadonlyArray<readonly [Key, DvvSet]>): Promise<number | undefined> {
+    const ctx = this.#ctx
+    let removed = 0
+    for (const items of batchBySize(batch, batch.length, BATCH_BYTES, ([, clock]) => clockBytes(clock))) {
+      try {
+        const response = await ctx.network.request(target, { type: 'replica-put-many', items }, ctx.config.requestTimeoutMs)
+        ctx.detector.reportSuccess(target)
+        if (response.type !== 'ok') throw new Error(`target answered ${response.type === 'error' ? response.message : response.type}`)
+      } catch (error) {
+        if (isUnreachable(error)) ctx.detector.reportFailure(target)
+        this.#backOff(target, error)
+        return undefined
+      }
+      const count = await ctx.hints.remove(target, items)
+      ctx.metrics.hintsDelivered += count
+      removed += count
+    }
+    return removed
+  }
+
+  #backOff (target: PeerId, error: unknown): void {
+    const { config, clock, log } = this.#ctx
+    const previous = this.#backoff.get(target)
+    const delayMs = previous === undefined ? config.hintRetryBaseMs : Math.min(previous.delayMs * 2, config.hintRetryMaxMs)
+    this.#backoff.set(target, { delayMs, nextAttemptAt: clock.now() + delayMs })
+    log.debug('hint delivery failed; backing off', { target, delayMs, error: describeError(error) })
+  }
+}

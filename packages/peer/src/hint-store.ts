@@ -1,0 +1,170 @@
+/**
+ * Hints (paper §4.6): versions this peer keeps for another peer that could not take them
+ * when written, until hinted handoff delivers them. Namespace `hints`, key
+ * `${target}\u0000${hashPrefixHex(key)}/${key}` → `sealRecord(encodeClock(clock))`: all hints
+ * of one target form one contiguous range, and NUL cannot occur in a user key (validateKey)
+ * nor in a peer id (checked here), so the split is unambiguous.
+ *
+ * Two hints for the same (target, key) merge (DVV sync): the target gets one version that
+ * covers both. A hint is deleted only if it is unchanged since it was sent, so a version
+ * merged in while a delivery was in flight stays pending.
+ */
+import { clockEqual, sync, truncate } from '@ringstore/core'
+import type { DvvSet, Key, PeerId } from '@ringstore/core'
+import type { HintStore } from './components.js'
+import type { PeerConfig } from './config.js'
+import type { Logger, Storage, StorageOp } from './interfaces.js'
+import { KeyedLock } from './keyed-lock.js'
+import type { PeerMetrics } from './metrics.js'
+import { dataKey, keyOfDataKey } from './replica-store.js'
+import { openClock, sealClock } from './stored-clock.js'
+
+const SEPARATOR = '\u0000'
+/** The character after SEPARATOR: the exclusive upper bound of one target's range. */
+const AFTER_SEPARATOR = '\u0001'
+
+export interface HintStoreDeps {
+  readonly id: PeerId
+  readonly storage: Storage
+  readonly config: Pick<PeerConfig, 'maxClockEntries'>
+  readonly log: Logger
+  readonly metrics: PeerMetrics
+}
+
+/** A target id the store cannot hold (empty, containing NUL, or this peer itself). */
+export class InvalidHintTargetError extends Error {
+  static override name = 'InvalidHintTargetError'
+  override name = 'InvalidHintTargetError'
+}
+
+export function hintKey (target: PeerId, key: Key): string {
+  return `${target}${SEPARATOR}${dataKey(key)}`
+}
+
+/** [target, user key] of a hint storage key, or undefined when it has no separator. */
+export function parseHintKey (storageKey: string): readonly [PeerId, Key] | undefined {
+  const cut = storageKey.indexOf(SEPARATOR)
+  if (cut <= 0) return undefined
+  return [storageKey.slice(0, cut), keyOfDataKey(storageKey.slice(cut + 1))]
+}
+
+export class StorageHintStore implements HintStore {
+  readonly #deps: HintStoreDeps
+  readonly #lock = new KeyedLock()
+  /** Pending hints per target (storage keys), loaded in open(). */
+  readonly #index = new Map<PeerId, Set<string>>()
+
+  constructor (deps: HintStoreDeps) {
+    this.#deps = deps
+  }
+
+  async open (): Promise<void> {
+    this.#index.clear()
+    for await (const [storageKey] of this.#deps.storage.scan('hints')) {
+      const parsed = parseHintKey(storageKey)
+      if (parsed === undefined) {
+        this.#deps.log.warn('ignoring malformed hint key', { key: storageKey })
+        continue
+      }
+      this.#track(parsed[0], storageKey, true)
+    }
+  }
+
+  add (target: PeerId, key: Key, clock: DvvSet): Promise<void> {
+    this.#checkTarget(target)
+    const storageKey = hintKey(target, key)
+    return this.#lock.run(storageKey, async () => {
+      const current = await this.#read(storageKey, key)
+      const merged = current === null ? clock : sync(current, clock)
+      // Hints carry no actor of ours to protect: any entry may be truncated.
+      const next = truncate(merged, this.#deps.config.maxClockEntries)
+      if (current !== null && clockEqual(current, next)) return
+      await this.#deps.storage.write([{ ns: 'hints', key: storageKey, value: sealClock(next) }])
+      this.#track(target, storageKey, true)
+      this.#deps.metrics.hintsStored++
+    })
+  }
+
+  targets (): PeerId[] {
+    return [...this.#index.keys()].sort()
+  }
+
+  pending (): number {
+    let count = 0
+    for (const keys of this.#index.values()) count += keys.size
+    return count
+  }
+
+  /** Pending hints for one target. */
+  pendingFor (target: PeerId): number {
+    return this.#index.get(target)?.size ?? 0
+  }
+
+  async batch (target: PeerId, limit: number): Promise<Array<readonly [Key, DvvSet]>> {
+    const out: Array<readonly [Key, DvvSet]> = []
+    const corrupt: string[] = []
+    if (limit <= 0 || !this.#index.has(target)) return out
+    const range = { gte: `${target}${SEPARATOR}`, lt: `${target}${AFTER_SEPARATOR}`, limit }
+    for await (const [storageKey, bytes] of this.#deps.storage.scan('hints', range)) {
+      const key = keyOfDataKey(storageKey.slice(target.length + 1))
+      const clock = openClock(bytes, { ns: 'hints', key: storageKey }, this.#deps)
+      if (clock === null) corrupt.push(storageKey)
+      else out.push([key, clock])
+    }
+    // A corrupt hint can never be delivered; the data it carried is also on the
+    // coordinator and is repaired by anti-entropy, so drop it rather than retry forever.
+    if (corrupt.length > 0) await this.#deleteIfStill(target, corrupt.map((k) => [k, null]))
+    return out
+  }
+
+  async remove (target: PeerId, delivered: ReadonlyArray<readonly [Key, DvvSet]>): Promise<number> {
+    return this.#deleteIfStill(target, delivered.map(([key, clock]) => [hintKey(target, key), clock]))
+  }
+
+  /** Deletes each hint whose stored version still equals the expected one (null: still corrupt). */
+  async #deleteIfStill (target: PeerId, expected: ReadonlyArray<readonly [string, DvvSet | null]>): Promise<number> {
+    const keys = expected.map(([storageKey]) => storageKey)
+    if (keys.length === 0) return 0
+    return this.#lock.run(keys, async () => {
+      const stored = await this.#deps.storage.getMany('hints', keys)
+      const ops: StorageOp[] = []
+      expected.forEach(([storageKey, clock], i) => {
+        const bytes = stored[i]
+        if (bytes === undefined) return
+        const current = openClock(bytes, { ns: 'hints', key: storageKey }, this.#deps)
+        const unchanged = clock === null ? current === null : current !== null && clockEqual(current, clock)
+        if (unchanged) ops.push({ ns: 'hints', key: storageKey, value: null })
+      })
+      if (ops.length === 0) return 0
+      await this.#deps.storage.write(ops)
+      for (const op of ops) this.#track(target, op.key, false)
+      return ops.length
+    })
+  }
+
+  async #read (storageKey: string, key: Key): Promise<DvvSet | null> {
+    const bytes = await this.#deps.storage.get('hints', storageKey)
+    return bytes === undefined ? null : openClock(bytes, { ns: 'hints', key }, this.#deps)
+  }
+
+  #track (target: PeerId, storageKey: string, present: boolean): void {
+    let keys = this.#index.get(target)
+    if (present) {
+      if (keys === undefined) {
+        keys = new Set()
+        this.#index.set(target, keys)
+      }
+      keys.add(storageKey)
+    } else if (keys !== undefined) {
+      keys.delete(storageKey)
+      if (keys.size === 0) this.#index.delete(target)
+    }
+  }
+
+  #checkTarget (target: PeerId): void {
+    if (typeof target !== 'string' || target.length === 0 || target.includes(SEPARATOR)) {
+      throw new InvalidHintTargetError(`invalid hint target ${JSON.stringify(target)}`)
+    }
+    if (target === this.#deps.id) throw new InvalidHintTargetError('a peer keeps no hints for itself')
+  }
+}

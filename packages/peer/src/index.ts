@@ -1,0 +1,36 @@
+/**
+ * @ringstore/peer — the replication engine of a Dynamo-style store. One `Peer` coordinates
+ * gets and puts over a sloppy quorum (N, R, W), keeps its replica and hints in the injected
+ * Storage, repairs on read, hands hints off, runs Merkle anti-entropy, membership and
+ * failure detection. It reaches the world only through the Network, Storage, Clock and
+ * Signer it is given, so the same code runs in a browser tab, a Node daemon and the
+ * simulator.
+ *
+ * @example
+ * import { Peer, MemoryStorage } from '@ringstore/peer'
+ * const peer = new Peer({ network, storage: new MemoryStorage(), clock, signer, config: { seeds: ['/dns4/seed/tcp/4001/p2p/…'] } })
+ * await peer.start()
+ * const read = await peer.get('cart:42')                       // siblings + context
+ * await peer.put('cart:42', bytes, { context: read.context })  // supersedes what was read
+ * await peer.stop()
+ */
+export { Peer, silentLogger } from './peer.js'
+export type * from './interfaces.js'
+export type { PeerOptions, GetOptions, GetResult, PutOptions, PutResult, PeerStatus, PeerMaintenance } from './peer-api.js'
+export { DEFAULT_CONFIG, ConfigError, resolveConfig } from './config.js'
+export type { PeerConfig } from './config.js'
+export { createMetrics, observeLatency } from './metrics.js'
+export type { PeerMetrics, Operation } from './metrics.js'
+export {
+  QuorumNotMetError, PeerUnreachableError, RequestTimeoutError, RemoteError, PeerStoppedError, InvalidOptionsError,
+  TooManySiblingsError
+} from './errors.js'
+export { MemoryStorage, MemoryDisk, StorageClosedError } from './storage/memory-storage.js'
+export type {
+  ReplicaStore, HintStore, MembershipView, FailureDetector, PeerContext
+} from './components.js'
+export { StorageReplicaStore, dataKey } from './replica-store.js'
+export { StorageHintStore } from './hint-store.js'
+export type {
+  DvvSet, Key, MemberRecord, PeerId, Placement, Sibling, VersionVector
+} from '@ringstore/core'

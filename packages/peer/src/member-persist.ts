@@ -1,0 +1,57 @@
+/**
+ * Where membership keeps its state in the `meta` namespace, so that a restarted peer knows
+ * its own incarnation (its next record must beat every record it ever signed) and the
+ * whole ring before any other peer answers (it must route correctly at once).
+ *
+ * Layout:
+ *   'member-record'     → encodeRecord(own record)       (written before it is announced)
+ *   'member/<peer id>'  → encodeAnnouncement({ signed })  (one key per known member)
+ * One key per member keeps a change cheap: a join rewrites one small value, not the table.
+ */
+import { CodecError, decodeAnnouncement, decodeRecord, encodeAnnouncement, encodeRecord, validateRecord } from '@ringstore/core'
+import type { MemberRecord, SignedRecord } from '@ringstore/core'
+import type { Storage, StorageOp } from './interfaces.js'
+
+export const OWN_RECORD_KEY = 'member-record'
+const MEMBER_PREFIX = 'member/'
+/** '0' is the character after '/', so [MEMBER_PREFIX, MEMBER_END) is exactly the prefix. */
+const MEMBER_END = 'member0'
+
+export function ownRecordOp (record: MemberRecord): StorageOp {
+  return { ns: 'meta', key: OWN_RECORD_KEY, value: encodeRecord(record) }
+}
+
+export function memberOp (signed: SignedRecord): StorageOp {
+  return { ns: 'meta', key: MEMBER_PREFIX + signed.record.id, value: encodeAnnouncement({ signed }) }
+}
+
+/** The persisted own record, or undefined (first start, or an unreadable value: start afresh). */
+export async function loadOwnRecord (storage: Storage, onCorrupt: (error: unknown) => void): Promise<MemberRecord | undefined> {
+  const bytes = await storage.get('meta', OWN_RECORD_KEY)
+  if (bytes === undefined) return undefined
+  try {
+    return validateRecord(decodeRecord(bytes))
+  } catch (error) {
+    onCorrupt(error)
+    return undefined
+  }
+}
+
+/**
+ * Every persisted member record that decodes, is valid and is stored under its own id.
+ * A corrupt entry is skipped (the member's next announcement replaces it).
+ */
+export async function loadMembers (storage: Storage, onCorrupt: (key: string, error: unknown) => void): Promise<SignedRecord[]> {
+  const out: SignedRecord[] = []
+  for await (const [key, bytes] of storage.scan('meta', { gte: MEMBER_PREFIX, lt: MEMBER_END })) {
+    try {
+      const { signed } = decodeAnnouncement(bytes)
+      const record = validateRecord(signed.record)
+      if (MEMBER_PREFIX + record.id !== key) throw new CodecError(`record of ${record.id} stored under ${key}`)
+      out.push({ record, signature: signed.signature })
+    } catch (error) {
+      onCorrupt(key, error)
+    }
+  }
+  return out
+}

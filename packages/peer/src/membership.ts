@@ -1,0 +1,288 @@
+/**
+ * Membership (Dynamo §4.8): every peer authors, signs and announces the one record about
+ * itself; everybody keeps the newest record per member and derives the same ring from the
+ * same records. New peers pull the full table from the seeds they dial, and from every peer
+ * that connects. A record is accepted only when its signature verifies for `record.id`, so
+ * relayed tables (a seed's pull answer) are safe: nobody can speak for another peer.
+ *
+ * Durability: the own record is persisted before it is announced whenever its incarnation
+ * or status changes (heartbeats are not persisted: the restart bumps the incarnation, which
+ * orders before any heartbeat). Known members are persisted too, so a restarted peer routes
+ * by the right ring before anyone answers.
+ */
+import {
+  RingBuilder, applyRecord, compareRecords, encodeRecord, leaveRecord, newMemberRecord,
+  nextHeartbeat, restartRecord, validateRecord
+} from '@ringstore/core'
+import type { MemberRecord, MemberTable, PeerId, Response, Ring, SignedRecord } from '@ringstore/core'
+import type { MembershipView, PeerContext } from './components.js'
+import type { StorageOp, TimerHandle } from './interfaces.js'
+import { describeError, requestExpecting } from './cluster-rpc.js'
+import { SerialRunner } from './cluster-timer.js'
+import { loadMembers, loadOwnRecord, memberOp, ownRecordOp } from './member-persist.js'
+import { SeedDialer } from './membership-seeds.js'
+
+/** Thrown by `self()` before `start()` resolved: there is no own record yet. */
+export class MembershipNotStartedError extends Error {
+  static override name = 'MembershipNotStartedError'
+  override name = 'MembershipNotStartedError'
+  constructor () { super('membership has not started: no own record yet') }
+}
+
+type RingListener = (previous: Ring, next: Ring) => void
+
+export class Membership implements MembershipView {
+  readonly #ctx: PeerContext
+  readonly #addrs: readonly string[] | undefined
+  readonly #builder: RingBuilder
+  #table: MemberTable = new Map()
+  /** The signature of every record in the table (what pull answers relay). */
+  readonly #signed = new Map<PeerId, SignedRecord>()
+  #self: SignedRecord | undefined
+  #ring: Ring
+  readonly #listeners = new Set<RingListener>()
+  /** Own-record changes (heartbeat, leave, re-incarnation) one at a time: none overwrites a newer one. */
+  readonly #selfUpdates = new SerialRunner()
+  readonly #pulling = new Set<PeerId>()
+  readonly #seeds: SeedDialer
+  /** Members whose record must be persisted (new member, incarnation or status change). */
+  readonly #dirty = new Set<PeerId>()
+  #flushing: Promise<void> | undefined
+  #heartbeatTimer: TimerHandle | undefined
+  #running = false
+
+  /** `addrs`: where this peer can be dialled (defaults to `ctx.addrs`, else none). */
+  constructor (ctx: PeerContext, addrs?: readonly string[]) {
+    this.#ctx = ctx
+    this.#addrs = addrs
+    this.#builder = new RingBuilder(ctx.config.q)
+    this.#ring = this.#builder.update([])
+    this.#seeds = new SeedDialer(ctx, async (peer) => await this.pull(peer))
+  }
+
+  async start (): Promise<void> {
+    if (this.#running) return
+    this.#running = true
+    const ctx = this.#ctx
+    const stored = await loadMembers(ctx.storage, (key, error) => {
+      ctx.log.warn('skipping unreadable member record', { key, error: describeError(error) })
+    })
+    // Our own old record included: the ring is then already right before we re-announce.
+    this.#applyVerified(stored, false)
+    const previous = await loadOwnRecord(ctx.storage, (error) => {
+      ctx.log.error('own member record unreadable: starting a new incarnation line', { error: describeError(error) })
+    })
+    const update = { addrs: this.#addrs ?? ctx.addrs ?? [], weight: ctx.config.weight, zone: ctx.config.zone }
+    // An older own record in the table (a wiped `member-record`) must be beaten too.
+    const older = [previous, stored.find((s) => s.record.id === ctx.id)?.record]
+      .filter((r): r is MemberRecord => r !== undefined)
+      .sort(compareRecords).pop()
+    const record = older === undefined
+      ? newMemberRecord({ id: ctx.id, ...update, joinedAt: ctx.clock.now() })
+      : restartRecord(older, update)
+    await this.#selfUpdates.run(async () => { await this.#publishSelf(record, true) })
+    this.#scheduleHeartbeat()
+    await this.#seeds.start(ctx.config.seeds)
+  }
+
+  stop (): void {
+    this.#running = false
+    if (this.#heartbeatTimer !== undefined) this.#ctx.clock.clearTimer(this.#heartbeatTimer)
+    this.#heartbeatTimer = undefined
+    this.#seeds.stop()
+  }
+
+  /** Leave the cluster for good: a durable 'left' record, announced and served to pulls. */
+  async leave (): Promise<void> {
+    await this.#selfUpdates.run(async () => {
+      await this.#publishSelf(leaveRecord(this.self(), this.#ctx.clock.now()), true)
+    })
+  }
+
+  self (): MemberRecord {
+    if (this.#self === undefined) throw new MembershipNotStartedError()
+    return this.#self.record
+  }
+
+  /** Every known record (active, leaving and left), sorted by id. */
+  members (): MemberRecord[] {
+    return [...this.#table.values()].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  }
+
+  ring (): Ring {
+    return this.#ring
+  }
+
+  onRingChange (listener: RingListener): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  /** Answer to 'members-pull': every record we hold with its author's signature. */
+  handlePull (): Response {
+    return { type: 'members', records: [...this.#signed.values()] }
+  }
+
+  /**
+   * A record arrived by gossip. Resolves once it was verified and applied or refused (the
+   * network may ignore the promise: it never rejects).
+   */
+  async handleAnnounce (_from: PeerId, record: MemberRecord, signature: Uint8Array): Promise<void> {
+    await this.acceptSigned([{ record, signature }])
+  }
+
+  /** A connection came up: its table may hold members we have not heard of. */
+  onPeerConnected (peer: PeerId): void {
+    void this.pull(peer)
+  }
+
+  /** Fetch `peer`'s table and apply what verifies. False when the peer did not answer. */
+  async pull (peer: PeerId): Promise<boolean> {
+    if (peer === this.#ctx.id || this.#pulling.has(peer)) return true
+    this.#pulling.add(peer)
+    try {
+      const response = await requestExpecting(this.#ctx, peer, { type: 'members-pull' }, 'members')
+      await this.acceptSigned(response.records)
+      return true
+    } catch (error) {
+      this.#ctx.log.debug('member pull failed', { peer, error: describeError(error) })
+      return false
+    } finally {
+      this.#pulling.delete(peer)
+    }
+  }
+
+  /** Verify each record's signature for its own id, then apply the newer ones; returns how many were accepted. */
+  async acceptSigned (records: readonly SignedRecord[]): Promise<number> {
+    const verified = await Promise.all(records.map(async (signed) => await this.#verify(signed)))
+    const fresh = verified.filter((s): s is SignedRecord => s !== undefined)
+    const own = fresh.filter((s) => s.record.id === this.#ctx.id)
+    for (const signed of own) this.#onOwnRecordSeen(signed.record)
+    return this.#applyVerified(fresh.filter((s) => s.record.id !== this.#ctx.id), true)
+  }
+
+  /** The record validated, or undefined when invalid, not newer than ours, or badly signed. */
+  async #verify (signed: SignedRecord): Promise<SignedRecord | undefined> {
+    let record: MemberRecord
+    try {
+      record = validateRecord(signed.record)
+      // Cheap test before the costly one: most gossip is heartbeats we already hold.
+      const held = this.#table.get(record.id)
+      if (held !== undefined && compareRecords(record, held) <= 0) return undefined
+      if (await this.#ctx.signer.verify(record.id, encodeRecord(record), signed.signature)) {
+        return { record, signature: signed.signature }
+      }
+    } catch (error) {
+      this.#ctx.log.warn('refusing malformed member record', { error: describeError(error) })
+      return undefined
+    }
+    this.#ctx.log.warn('refusing member record with a bad signature', { id: record.id })
+    return undefined
+  }
+
+  /** Applies verified records of other members; one ring update and one persist for the lot. */
+  #applyVerified (records: readonly SignedRecord[], persist: boolean): number {
+    let accepted = 0
+    let ringChanged = false
+    for (const signed of records) {
+      const held = this.#table.get(signed.record.id)
+      const result = applyRecord(this.#table, signed.record, signed.record.id)
+      if (!result.accepted) continue
+      accepted++
+      this.#table = result.table
+      this.#signed.set(signed.record.id, signed)
+      ringChanged ||= affectsRing(held, signed.record)
+      if (persist && (held === undefined || held.incarnation !== signed.record.incarnation || held.status !== signed.record.status)) {
+        this.#dirty.add(signed.record.id)
+      }
+    }
+    if (ringChanged) this.#updateRing()
+    if (this.#dirty.size > 0) this.#flushMembers()
+    return accepted
+  }
+
+  /**
+   * A record about us that is newer than ours was signed by an earlier life of this peer
+   * whose state we lost (wiped storage): re-incarnate above it so ours wins everywhere.
+   */
+  #onOwnRecordSeen (record: MemberRecord): void {
+    void this.#selfUpdates.run(async () => {
+      const current = this.#self?.record
+      if (current === undefined || compareRecords(record, current) <= 0) return
+      this.#ctx.log.warn('saw a newer record of our own: re-incarnating above it', { incarnation: record.incarnation })
+      const { addrs, weight, zone } = current
+      // Still a member: keep the old join time, so the ring (and who owns what) stays put.
+      // It had left: this is a new join, at our own start time.
+      const joinedAt = record.status === 'left' ? current.joinedAt : record.joinedAt
+      await this.#publishSelf(restartRecord({ ...record, addrs, weight, zone, joinedAt }), true)
+    }).catch((error: unknown) => { this.#ctx.log.error('re-incarnation failed', { error: describeError(error) }) })
+  }
+
+  /** Sign, optionally persist (before anyone hears of it), apply and announce our own record. */
+  async #publishSelf (record: MemberRecord, persist: boolean): Promise<void> {
+    const signed = { record, signature: await this.#ctx.signer.sign(encodeRecord(record)) }
+    if (persist) await this.#ctx.storage.write([ownRecordOp(record), memberOp(signed)])
+    const held = this.#table.get(record.id)
+    this.#self = signed
+    this.#table = new Map(this.#table).set(record.id, record)
+    this.#signed.set(record.id, signed)
+    if (affectsRing(held, record)) this.#updateRing()
+    this.#ctx.network.announce(record, signed.signature)
+  }
+
+  #updateRing (): void {
+    const next = this.#builder.update([...this.#table.values()])
+    if (next === this.#ring) return
+    const previous = this.#ring
+    this.#ring = next
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(previous, next)
+      } catch (error) {
+        this.#ctx.log.error('ring change listener threw', { error: describeError(error) })
+      }
+    }
+  }
+
+  /** Persists the dirty member records; writes requested meanwhile follow in the next batch. */
+  #flushMembers (): void {
+    if (this.#flushing !== undefined) return
+    this.#flushing = (async () => {
+      while (this.#dirty.size > 0) {
+        const ops: StorageOp[] = []
+        for (const id of this.#dirty) {
+          const signed = this.#signed.get(id)
+          if (signed !== undefined) ops.push(memberOp(signed))
+        }
+        this.#dirty.clear()
+        await this.#ctx.storage.write(ops)
+      }
+    })().catch((error: unknown) => {
+      this.#ctx.log.error('persisting member records failed', { error: describeError(error) })
+    }).finally(() => { this.#flushing = undefined })
+  }
+
+  #scheduleHeartbeat (): void {
+    this.#heartbeatTimer = this.#ctx.clock.setTimer(this.#ctx.config.heartbeatIntervalMs, () => {
+      this.#heartbeatTimer = undefined
+      if (!this.#running) return
+      this.#selfUpdates.run(async () => {
+        await this.#publishSelf(nextHeartbeat(this.self()), false)
+      }).catch((error: unknown) => {
+        this.#ctx.log.error('heartbeat failed', { error: describeError(error) })
+      }).finally(() => {
+        if (this.#running) this.#scheduleHeartbeat()
+      })
+    })
+  }
+}
+
+/**
+ * Whether replacing `held` by `next` can change the ring: the ring is a function of the
+ * join/leave events (joinedAt, leftAt, status, weight, zone), never of heartbeats or
+ * addresses. Skipping the rebuild keeps the gossip hot path (heartbeats) cheap.
+ */
+function affectsRing (held: MemberRecord | undefined, next: MemberRecord): boolean {
+  return held === undefined || held.status !== next.status || held.weight !== next.weight ||
+    held.zone !== next.zone || held.joinedAt !== next.joinedAt || held.leftAt !== next.leftAt
+}

@@ -1,0 +1,290 @@
+/**
+ * A peer: the replication engine wired together. It builds one PeerContext, hands it to
+ * every component (data path: replica store, hints, coordinators, handoff; cluster path:
+ * membership, failure detector, anti-entropy, ownership transfer, tombstone GC), routes
+ * network events to them, and offers the public API of peer-api.ts plus the maintenance
+ * hooks the simulator and tests drive directly.
+ *
+ * Lifecycle: new → start() → running → stop() → stopped. A stopped peer does not restart:
+ * build a new Peer over the same storage (that is what a process restart is). The host
+ * owns the storage and closes it after stop().
+ */
+import { ringSummary, validateValue } from '@ringstore/core'
+import type { DvvSet, Key, MemberRecord, PeerId, Ring } from '@ringstore/core'
+import { describeError } from './cluster-rpc.js'
+import type { PeerContext } from './components.js'
+import { resolveConfig } from './config.js'
+import type { PeerConfig } from './config.js'
+import { GetCoordinator } from './coordinator/get.js'
+import { resolveQuorum } from './coordinator/put-core.js'
+import { PutCoordinator, operationOf } from './coordinator/put.js'
+import { PeerStoppedError, QuorumNotMetError } from './errors.js'
+import { LocalFailureDetector } from './failure-detector.js'
+import { HintedHandoff } from './handoff.js'
+import { StorageHintStore } from './hint-store.js'
+import type { Logger, NetworkHandlers } from './interfaces.js'
+import { Membership } from './membership.js'
+import { createMetrics, observeLatency } from './metrics.js'
+import type { Operation, PeerMetrics } from './metrics.js'
+import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from './peer-api.js'
+import { StorageReplicaStore } from './replica-store.js'
+import { createRequestHandler } from './request-handler.js'
+import { AntiEntropy } from './anti-entropy.js'
+import { OwnershipTransfer } from './transfer.js'
+import { TombstoneCollector } from './tombstone-gc.js'
+
+/** A Logger that drops everything (the default when the host gives none). */
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined
+}
+
+type PeerState = 'new' | 'starting' | 'running' | 'stopped'
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+export class Peer implements PeerMaintenance {
+  readonly id: PeerId
+  readonly config: PeerConfig
+  readonly #ctx: PeerContext
+  readonly #replicas: StorageReplicaStore
+  readonly #hints: StorageHintStore
+  readonly #membership: Membership
+  readonly #detector: LocalFailureDetector
+  readonly #handoff: HintedHandoff
+  readonly #antiEntropy: AntiEntropy
+  readonly #transfer: OwnershipTransfer
+  readonly #tombstones: TombstoneCollector
+  readonly #puts: PutCoordinator
+  readonly #gets: GetCoordinator
+  #state: PeerState = 'new'
+  /** True from network start until stop: incoming requests are served (even while starting). */
+  #serving = false
+
+  /** Throws ConfigError for a bad configuration; nothing is started or touched yet. */
+  constructor (options: PeerOptions) {
+    this.config = resolveConfig(options.config)
+    this.id = options.network.localPeer
+    // Components may only use the other members of the context from start() on, so the
+    // context is built first and the components are assigned into it.
+    const ctx = {
+      id: this.id,
+      config: this.config,
+      clock: options.clock,
+      network: options.network,
+      storage: options.storage,
+      signer: options.signer,
+      log: options.logger ?? silentLogger,
+      metrics: createMetrics(),
+      ...(options.addrs === undefined ? {} : { addrs: options.addrs })
+    } as Mutable<PeerContext>
+    this.#ctx = ctx
+    ctx.replicas = this.#replicas = new StorageReplicaStore(ctx)
+    ctx.hints = this.#hints = new StorageHintStore(ctx)
+    ctx.membership = this.#membership = new Membership(ctx, options.addrs)
+    ctx.detector = this.#detector = new LocalFailureDetector(ctx)
+    this.#handoff = new HintedHandoff(ctx)
+    this.#antiEntropy = new AntiEntropy(ctx)
+    this.#transfer = new OwnershipTransfer(ctx)
+    this.#tombstones = new TombstoneCollector(ctx)
+    this.#puts = new PutCoordinator(ctx)
+    this.#gets = new GetCoordinator(ctx)
+  }
+
+  get metrics (): PeerMetrics {
+    return this.#ctx.metrics
+  }
+
+  get running (): boolean {
+    return this.#state === 'running'
+  }
+
+  /** Open the stores, join the network and the cluster, start the background tasks. */
+  async start (): Promise<void> {
+    if (this.#state !== 'new') throw new PeerStoppedError()
+    this.#state = 'starting'
+    try {
+      await this.#replicas.open()
+      await this.#hints.open()
+      // Serving before the network starts: connection events may fire during start().
+      this.#serving = true
+      await this.#ctx.network.start(this.#networkHandlers())
+      await this.#membership.start()
+      this.#detector.start()
+      this.#handoff.start()
+      this.#antiEntropy.start()
+      this.#transfer.start()
+      this.#tombstones.start()
+    } catch (error) {
+      this.#ctx.log.error('peer failed to start', { error: describeError(error) })
+      await this.stop()
+      throw error
+    }
+    // stop() may have been called while starting.
+    if (this.#state === 'starting') this.#state = 'running'
+  }
+
+  /** Stop timers and leave the network. Storage stays open: the host owns and closes it. */
+  async stop (): Promise<void> {
+    if (this.#state === 'stopped') return
+    this.#state = 'stopped'
+    this.#serving = false
+    this.#tombstones.stop()
+    this.#transfer.stop()
+    this.#antiEntropy.stop()
+    this.#handoff.stop()
+    this.#detector.stop()
+    this.#membership.stop()
+    await this.#ctx.network.stop()
+  }
+
+  /**
+   * Leave the cluster for good: announce a 'left' record (the others recompute the ring
+   * without this peer) and hand this peer's data to the new owners. Call stop() after.
+   */
+  async leave (): Promise<void> {
+    this.#checkRunning()
+    await this.#membership.leave()
+    try {
+      await this.#transfer.runOnce()
+    } catch (error) {
+      this.#ctx.log.warn('hand-off after leave incomplete; it is retried while running', { error: describeError(error) })
+    }
+  }
+
+  /** Read a key: all siblings and the causal context to write back with. */
+  async get (key: Key, options: GetOptions = {}): Promise<GetResult> {
+    this.#checkRunning()
+    const { n, r } = resolveQuorum(this.config, options)
+    return this.#measure('get', () => this.#gets.get({ key, n, r }))
+  }
+
+  /**
+   * Write a value. With `context` (from a get) the write supersedes exactly the versions
+   * that read saw; without, it is a blind write, concurrent with every existing version.
+   */
+  async put (key: Key, value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
+    this.#checkRunning()
+    validateValue(value)
+    return this.#write(key, value, options)
+  }
+
+  /**
+   * Delete: a put of a tombstone. It removes only the versions its `context` covers; with
+   * no context it removes nothing and only adds a tombstone sibling (reads then still see
+   * the old values). Read first and pass the context.
+   */
+  async delete (key: Key, options: PutOptions = {}): Promise<PutResult> {
+    this.#checkRunning()
+    return this.#write(key, null, options)
+  }
+
+  status (): PeerStatus {
+    const members = this.#membership.members().map((m) => ({
+      ...m,
+      reachable: m.id === this.id || this.#detector.isReachable(m.id)
+    }))
+    return {
+      peerId: this.id,
+      self: this.#membership.self(),
+      members,
+      ring: ringSummary(this.#membership.ring()),
+      hintsPending: this.#hints.pending(),
+      keys: this.#replicas.size(),
+      metrics: this.#ctx.metrics
+    }
+  }
+
+  /** The ring this peer routes by now. */
+  ring (): Ring {
+    return this.#membership.ring()
+  }
+
+  /** Every member record this peer knows (active, leaving and left). */
+  members (): MemberRecord[] {
+    return this.#membership.members()
+  }
+
+  runAntiEntropyRound (): Promise<{ partitions: number, keysRepaired: number }> {
+    this.#checkRunning()
+    return this.#antiEntropy.runRound()
+  }
+
+  deliverHints (): Promise<number> {
+    this.#checkRunning()
+    return this.#handoff.deliverNow()
+  }
+
+  runTransfer (): Promise<{ keysMoved: number, keysDropped: number }> {
+    this.#checkRunning()
+    return this.#transfer.runOnce()
+  }
+
+  collectTombstones (): Promise<number> {
+    this.#checkRunning()
+    return this.#tombstones.runOnce()
+  }
+
+  /** Works on a stopped peer too, as long as the host has not closed the storage. */
+  localGet (key: Key): Promise<DvvSet | null> {
+    return this.#replicas.get(key)
+  }
+
+  localEntries (): AsyncIterable<readonly [Key, DvvSet]> {
+    return this.#replicas.entries()
+  }
+
+  /** The actor this peer mints dots with now (`${id}:${epoch}`). */
+  actor (): string {
+    return this.#replicas.actor()
+  }
+
+  async #write (key: Key, value: Uint8Array | null, options: PutOptions): Promise<PutResult> {
+    const { n, w } = resolveQuorum(this.config, options)
+    const command = { key, value, context: options.context ?? [], n, w, ts: this.#ctx.clock.now() }
+    return this.#measure(operationOf(command), () => this.#puts.put(command))
+  }
+
+  async #measure<T> (op: Operation, run: () => Promise<T>): Promise<T> {
+    const { metrics, clock } = this.#ctx
+    const started = clock.now()
+    metrics.requests[op]++
+    try {
+      return await run()
+    } catch (error) {
+      if (error instanceof QuorumNotMetError) metrics.quorumFailures[op]++
+      throw error
+    } finally {
+      observeLatency(metrics, op, clock.now() - started)
+    }
+  }
+
+  #checkRunning (): void {
+    if (this.#state !== 'running') throw new PeerStoppedError()
+  }
+
+  #networkHandlers (): NetworkHandlers {
+    const handle = createRequestHandler({
+      ctx: this.#ctx,
+      mint: (command) => this.#puts.mint(command),
+      handlePull: () => this.#membership.handlePull(),
+      isRunning: () => this.#serving
+    })
+    return {
+      onRequest: handle,
+      onAnnounce: (from, record, signature) => {
+        if (this.#serving) void this.#membership.handleAnnounce(from, record, signature)
+      },
+      onPeerConnected: (peer) => {
+        if (!this.#serving) return
+        this.#detector.onPeerConnected(peer)
+        this.#membership.onPeerConnected(peer)
+      },
+      onPeerDisconnected: (peer) => {
+        if (this.#serving) this.#detector.onPeerDisconnected(peer)
+      }
+    }
+  }
+}

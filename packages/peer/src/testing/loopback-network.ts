@@ -1,0 +1,253 @@
+/**
+ * An in-process Network for the engine's own tests: endpoints share a hub, every started
+ * endpoint is connected to every other, delivery is instant (a microtask) and messages are
+ * deep-copied (structuredClone) so peers never share objects. Tests cut links with
+ * `block` (requests fail at once with PeerUnreachableError, like a refused connection) or
+ * `stall` (requests go unanswered and time out on the hub's clock), and `crash` an endpoint.
+ * The simulator has its own network with delays and loss; this one is deliberately plain.
+ *
+ * @example
+ * const clock = new ManualClock()
+ * const hub = new LoopbackHub(clock)
+ * const a = hub.network('a'); const b = hub.network('b')
+ * hub.block('a', 'b')
+ */
+import type { MemberRecord, PeerId, Request, Response } from '@ringstore/core'
+import { keyHash } from '@ringstore/core'
+import type { Clock, Network, NetworkHandlers, Signer } from '../interfaces.js'
+import { PeerUnreachableError, RequestTimeoutError } from '../errors.js'
+
+type LinkState = 'open' | 'blocked' | 'stalled'
+
+const linkId = (a: PeerId, b: PeerId): string => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`)
+
+export class LoopbackHub {
+  readonly clock: Clock
+  readonly #endpoints = new Map<PeerId, LoopbackNetwork>()
+  readonly #links = new Map<string, LinkState>()
+  /** Every request delivered, in order: lets tests check who talked to whom. */
+  readonly sent: Array<{ from: PeerId, to: PeerId, type: Request['type'] }> = []
+
+  constructor (clock: Clock) {
+    this.clock = clock
+  }
+
+  /** A fresh endpoint for `id` (replacing a crashed or stopped one). */
+  network (id: PeerId): LoopbackNetwork {
+    const current = this.#endpoints.get(id)
+    if (current?.started === true) throw new Error(`loopback endpoint ${id} is already running`)
+    const endpoint = new LoopbackNetwork(this, id)
+    this.#endpoints.set(id, endpoint)
+    return endpoint
+  }
+
+  /** Cut the link both ways: requests fail at once, connection events fire. */
+  block (a: PeerId, b: PeerId): void {
+    this.#setLink(a, b, 'blocked')
+  }
+
+  /** Requests across the link go unanswered and time out. */
+  stall (a: PeerId, b: PeerId): void {
+    this.#setLink(a, b, 'stalled')
+  }
+
+  unblock (a: PeerId, b: PeerId): void {
+    this.#setLink(a, b, 'open')
+  }
+
+  /** Block every link of `id`. */
+  isolate (id: PeerId): void {
+    for (const other of this.#endpoints.keys()) if (other !== id) this.block(id, other)
+  }
+
+  /** Open every link. */
+  healAll (): void {
+    for (const a of this.#endpoints.keys()) for (const b of this.#endpoints.keys()) if (a < b) this.unblock(a, b)
+  }
+
+  /** The endpoint stops at once without a goodbye: in-flight requests to it fail. */
+  crash (id: PeerId): void {
+    this.#endpoints.get(id)?.halt()
+  }
+
+  link (a: PeerId, b: PeerId): LinkState {
+    return this.#links.get(linkId(a, b)) ?? 'open'
+  }
+
+  /** A live endpoint reachable from `from` (the link is open and both are started). */
+  connected (from: PeerId, to: PeerId): boolean {
+    const a = this.#endpoints.get(from)
+    const b = this.#endpoints.get(to)
+    return from !== to && a?.started === true && b?.started === true && this.link(from, to) === 'open'
+  }
+
+  endpoint (id: PeerId): LoopbackNetwork | undefined {
+    const endpoint = this.#endpoints.get(id)
+    return endpoint?.started === true ? endpoint : undefined
+  }
+
+  peers (): PeerId[] {
+    return [...this.#endpoints.keys()]
+  }
+
+  /** Called by an endpoint that came up or went down: tell both sides of every open link. */
+  announceConnectivity (id: PeerId, up: boolean): void {
+    for (const [other, endpoint] of this.#endpoints) {
+      if (other === id || !endpoint.started || this.link(id, other) !== 'open') continue
+      const self = this.#endpoints.get(id)
+      if (up) {
+        endpoint.emitConnection(id, true)
+        self?.emitConnection(other, true)
+      } else {
+        endpoint.emitConnection(id, false)
+      }
+    }
+  }
+
+  #setLink (a: PeerId, b: PeerId, state: LinkState): void {
+    const before = this.link(a, b)
+    if (before === state) return
+    this.#links.set(linkId(a, b), state)
+    const wasUp = before === 'open'
+    const isUp = state === 'open'
+    if (wasUp === isUp) return
+    const ea = this.endpoint(a)
+    const eb = this.endpoint(b)
+    if (ea === undefined || eb === undefined) return
+    ea.emitConnection(b, isUp)
+    eb.emitConnection(a, isUp)
+  }
+}
+
+export class LoopbackNetwork implements Network {
+  readonly localPeer: PeerId
+  readonly #hub: LoopbackHub
+  #handlers: NetworkHandlers | undefined
+  /** Rejecters of requests this endpoint is waiting on, failed when it halts. */
+  readonly #inFlight = new Set<(error: Error) => void>()
+
+  constructor (hub: LoopbackHub, id: PeerId) {
+    this.#hub = hub
+    this.localPeer = id
+  }
+
+  get started (): boolean {
+    return this.#handlers !== undefined
+  }
+
+  async start (handlers: NetworkHandlers): Promise<void> {
+    if (this.#handlers !== undefined) throw new Error(`loopback endpoint ${this.localPeer} already started`)
+    this.#handlers = handlers
+    this.#hub.announceConnectivity(this.localPeer, true)
+  }
+
+  async stop (): Promise<void> {
+    this.halt()
+  }
+
+  /** Stop without waiting: drop handlers, fail own in-flight requests, tell the others. */
+  halt (): void {
+    if (this.#handlers === undefined) return
+    this.#handlers = undefined
+    for (const reject of this.#inFlight) reject(new PeerUnreachableError(this.localPeer, 'local endpoint stopped'))
+    this.#inFlight.clear()
+    this.#hub.announceConnectivity(this.localPeer, false)
+  }
+
+  request (peer: PeerId, request: Request, timeoutMs: number): Promise<Response> {
+    return new Promise<Response>((resolve, reject) => {
+      let done = false
+      const finish = (fn: () => void): void => {
+        if (done) return
+        done = true
+        this.#inFlight.delete(fail)
+        fn()
+      }
+      const fail = (error: Error): void => finish(() => reject(error))
+      if (!this.started) return reject(new PeerUnreachableError(peer, 'local endpoint not started'))
+      this.#inFlight.add(fail)
+      if (this.#hub.link(this.localPeer, peer) === 'stalled') {
+        this.#hub.clock.setTimer(timeoutMs, () => fail(new RequestTimeoutError(peer, timeoutMs)))
+        return
+      }
+      const target = this.#hub.connected(this.localPeer, peer) ? this.#hub.endpoint(peer) : undefined
+      if (target === undefined) return fail(new PeerUnreachableError(peer, 'no route (loopback)'))
+      const copy = structuredClone(request)
+      this.#hub.sent.push({ from: this.localPeer, to: peer, type: request.type })
+      queueMicrotask(() => {
+        target.deliver(this.localPeer, copy).then(
+          (response) => finish(() => resolve(structuredClone(response))),
+          (error: unknown) => fail(error instanceof Error ? error : new Error(String(error)))
+        )
+      })
+    })
+  }
+
+  /** Run our handler for an incoming request (the peer's handler never throws by contract). */
+  async deliver (from: PeerId, request: Request): Promise<Response> {
+    const handlers = this.#handlers
+    if (handlers === undefined) throw new PeerUnreachableError(this.localPeer, 'endpoint stopped')
+    return handlers.onRequest(from, request)
+  }
+
+  announce (record: MemberRecord, signature: Uint8Array): void {
+    // Gossip carries only records authored by their sender (the contract of onAnnounce).
+    if (!this.started || record.id !== this.localPeer) return
+    for (const other of this.#hub.peers()) {
+      if (!this.#hub.connected(this.localPeer, other)) continue
+      const target = this.#hub.endpoint(other)
+      const copy = structuredClone({ record, signature })
+      queueMicrotask(() => target?.receiveAnnouncement(this.localPeer, copy.record, copy.signature))
+    }
+  }
+
+  receiveAnnouncement (from: PeerId, record: MemberRecord, signature: Uint8Array): void {
+    this.#handlers?.onAnnounce(from, record, signature)
+  }
+
+  async dial (address: string): Promise<PeerId> {
+    if (!this.#hub.connected(this.localPeer, address)) throw new PeerUnreachableError(address, 'cannot dial (loopback)')
+    return address
+  }
+
+  connectedPeers (): PeerId[] {
+    return this.#hub.peers().filter((peer) => this.#hub.connected(this.localPeer, peer))
+  }
+
+  /** Queue a connection event for our handlers (never synchronously: no re-entrancy). */
+  emitConnection (peer: PeerId, up: boolean): void {
+    queueMicrotask(() => {
+      const handlers = this.#handlers
+      if (handlers === undefined) return
+      if (up) handlers.onPeerConnected(peer)
+      else handlers.onPeerDisconnected(peer)
+    })
+  }
+}
+
+/**
+ * A deterministic stand-in for a peer's key pair: the "signature" is sha256(id ‖ NUL ‖ hex(data)),
+ * so a record relayed by another peer still verifies as its author's, and a record claiming
+ * another author does not. Offers no security at all; for tests only.
+ */
+export class TestSigner implements Signer {
+  readonly #id: PeerId
+
+  constructor (id: PeerId) {
+    this.#id = id
+  }
+
+  async sign (data: Uint8Array): Promise<Uint8Array> {
+    return testSignature(this.#id, data)
+  }
+
+  async verify (peer: PeerId, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    const expected = testSignature(peer, data)
+    return signature.length === expected.length && expected.every((byte, i) => byte === signature[i])
+  }
+}
+
+function testSignature (id: PeerId, data: Uint8Array): Uint8Array {
+  const hex = Array.from(data, (byte) => byte.toString(16).padStart(2, '0')).join('')
+  return keyHash(`${id}\u0000${hex}`)
+}

@@ -1,0 +1,264 @@
+/**
+ * A small harness for the cluster-path tests: peers made of a hand-built PeerContext, a
+ * simple in-memory ReplicaStore (Map + one Merkle tree per partition), the loopback
+ * network and a manual clock, and a request handler that answers the cluster requests.
+ * Deliberately independent of the data path's replica store and request handler, so these
+ * tests pin down the cluster components' own behaviour.
+ */
+import {
+  MerkleTree, buildRing, clockDigest, clockEqual, emptyClock, newMemberRecord, partitionOf, sync, update
+} from '@ringstore/core'
+import type { DvvSet, Key, PeerId, Request, Response, Ring } from '@ringstore/core'
+import type { FailureDetector, HintStore, MembershipView, PeerContext, ReplicaStore } from '../src/components.js'
+import { resolveConfig } from '../src/config.js'
+import type { PeerConfig } from '../src/config.js'
+import type { Logger } from '../src/interfaces.js'
+import { createMetrics } from '../src/metrics.js'
+import { MemoryStorage } from '../src/storage/memory-storage.js'
+import { LoopbackHub, ManualClock, TestSigner } from '../src/testing/index.js'
+import type { LoopbackNetwork } from '../src/testing/index.js'
+import { LocalFailureDetector } from '../src/failure-detector.js'
+import type { Membership } from '../src/membership.js'
+
+export const silentLogger: Logger = { debug () {}, info () {}, warn () {}, error () {} }
+
+/** A ReplicaStore over a Map: DVV sync on merge, Merkle trees kept in step. */
+export class TestReplicaStore implements ReplicaStore {
+  readonly data = new Map<Key, DvvSet>()
+  readonly #trees = new Map<number, MerkleTree>()
+  readonly #q: number
+  readonly #actor: string
+  /** Called before each dropIfUnchanged compares: lets a test write "during" a transfer. */
+  beforeDrop: ((key: Key) => Promise<void>) | undefined
+
+  constructor (q: number, actor: string) {
+    this.#q = q
+    this.#actor = actor
+  }
+
+  async open (): Promise<void> {}
+  async get (key: Key): Promise<DvvSet | null> { return this.data.get(key) ?? null }
+  async getMany (keys: readonly Key[]): Promise<Array<DvvSet | null>> { return keys.map((k) => this.data.get(k) ?? null) }
+  actor (): string { return this.#actor }
+  size (): number { return this.data.size }
+
+  async merge (key: Key, clock: DvvSet): Promise<DvvSet> {
+    return this.#store(key, sync(this.data.get(key) ?? emptyClock(), clock))
+  }
+
+  async apply (key: Key, fn: (current: DvvSet | null) => DvvSet): Promise<DvvSet> {
+    return this.#store(key, fn(this.data.get(key) ?? null))
+  }
+
+  async mergeMany (items: ReadonlyArray<readonly [Key, DvvSet]>): Promise<void> {
+    for (const [key, clock] of items) await this.merge(key, clock)
+  }
+
+  async dropIfUnchanged (key: Key, expected: DvvSet): Promise<boolean> {
+    await this.beforeDrop?.(key)
+    const current = this.data.get(key)
+    if (current === undefined || !clockEqual(current, expected)) return false
+    this.data.delete(key)
+    this.tree(partitionOf(key, this.#q)).set(key, null)
+    return true
+  }
+
+  tree (partition: number): MerkleTree {
+    let tree = this.#trees.get(partition)
+    if (tree === undefined) {
+      tree = new MerkleTree()
+      this.#trees.set(partition, tree)
+    }
+    return tree
+  }
+
+  partitions (): number[] {
+    return [...this.#trees].filter(([, t]) => t.size > 0).map(([p]) => p).sort((a, b) => a - b)
+  }
+
+  async * keysInPartition (partition: number): AsyncIterable<readonly [Key, DvvSet]> {
+    const keys = [...this.data.keys()].filter((k) => partitionOf(k, this.#q) === partition).sort()
+    for (const key of keys) {
+      const clock = this.data.get(key)
+      if (clock !== undefined) yield [key, clock]
+    }
+  }
+
+  /** Test helper: a local write with a new dot of this store's actor. */
+  async write (key: Key, value: string | null, ts: number, context: DvvSet | null = null): Promise<DvvSet> {
+    const bytes = value === null ? null : new TextEncoder().encode(value)
+    return await this.apply(key, (current) => {
+      const ctx = context === null ? [] : context.entries.map((e) => [e.actor, e.counter] as const)
+      return update(current ?? emptyClock(), ctx, { value: bytes, ts }, this.#actor)
+    })
+  }
+
+  #store (key: Key, clock: DvvSet): DvvSet {
+    this.data.set(key, clock)
+    this.tree(partitionOf(key, this.#q)).set(key, clockDigest(clock))
+    return clock
+  }
+}
+
+const noHints: HintStore = {
+  async open () {},
+  async add () {},
+  targets: () => [],
+  pending: () => 0,
+  async batch () { return [] },
+  async remove () { return 0 }
+}
+
+/** A MembershipView over a fixed ring (tests of AE, transfer and GC do not need gossip). */
+export class StaticMembership implements MembershipView {
+  #ring: Ring
+  readonly #listeners = new Set<(previous: Ring, next: Ring) => void>()
+  constructor (ring: Ring) { this.#ring = ring }
+  self (): never { throw new Error('not used') }
+  members (): [] { return [] }
+  ring (): Ring { return this.#ring }
+  onRingChange (listener: (previous: Ring, next: Ring) => void): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  setRing (next: Ring): void {
+    const previous = this.#ring
+    this.#ring = next
+    for (const listener of this.#listeners) listener(previous, next)
+  }
+}
+
+/** A ring of equal-weight members in one zone each (so preference lists are the first n distinct owners). */
+export function ringOf (ids: readonly PeerId[], q: number, joinedAt: (id: PeerId, i: number) => number = (_, i) => i): Ring {
+  return buildRing(ids.map((id, i) => newMemberRecord({ id, addrs: [], weight: 1, zone: `z-${id}`, joinedAt: joinedAt(id, i) })), q)
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] }
+
+export interface TestNode {
+  readonly id: PeerId
+  readonly ctx: Writable<PeerContext>
+  readonly replicas: TestReplicaStore
+  readonly network: LoopbackNetwork
+  storage: MemoryStorage
+  /** Overrides the default answer to a request (return undefined to fall through). */
+  intercept: ((from: PeerId, request: Request) => Promise<Response | undefined>) | undefined
+}
+
+export class TestCluster {
+  readonly clock = new ManualClock(1_000_000)
+  readonly hub = new LoopbackHub(this.clock)
+  readonly nodes = new Map<PeerId, TestNode>()
+  readonly config: PeerConfig
+
+  constructor (config: Partial<PeerConfig> = {}) {
+    this.config = resolveConfig({ q: 16, n: 3, r: 2, w: 2, antiEntropyIntervalMs: 0, ...config })
+  }
+
+  /** A node with a static membership and the real failure detector (not started). */
+  add (id: PeerId, options: { config?: Partial<PeerConfig>, storage?: MemoryStorage, membership?: MembershipView } = {}): TestNode {
+    const config = resolveConfig({ ...this.config, ...options.config })
+    const replicas = new TestReplicaStore(config.q, `${id}:0`)
+    const ctx = {
+      id,
+      config,
+      clock: this.clock,
+      network: this.hub.network(id),
+      storage: options.storage ?? new MemoryStorage(),
+      signer: new TestSigner(id),
+      log: silentLogger,
+      metrics: createMetrics(),
+      replicas,
+      hints: noHints,
+      membership: options.membership ?? new StaticMembership(ringOf([], config.q)),
+      detector: undefined as unknown as FailureDetector
+    } satisfies Writable<PeerContext>
+    const detector = new LocalFailureDetector(ctx)
+    ctx.detector = detector
+    const node: TestNode = { id, ctx, replicas, network: ctx.network as LoopbackNetwork, storage: ctx.storage, intercept: undefined }
+    this.nodes.set(id, node)
+    return node
+  }
+
+  node (id: PeerId): TestNode {
+    const node = this.nodes.get(id)
+    if (node === undefined) throw new Error(`no node ${id}`)
+    return node
+  }
+
+  /** Start the node's network with handlers answering the cluster requests. */
+  async startNetwork (node: TestNode): Promise<void> {
+    const detector = node.ctx.detector as LocalFailureDetector
+    await node.network.start({
+      onRequest: async (from, request) => await this.#answer(node, from, request),
+      onAnnounce: (from, record, signature) => { void membershipOf(node)?.handleAnnounce(from, record, signature) },
+      onPeerConnected: (peer) => {
+        detector.onPeerConnected(peer)
+        membershipOf(node)?.onPeerConnected(peer)
+      },
+      onPeerDisconnected: (peer) => { detector.onPeerDisconnected(peer) }
+    })
+  }
+
+  /** Requests of one type sent so far (optionally only from one peer). */
+  sentCount (type: Request['type'], from?: PeerId): number {
+    return this.hub.sent.filter((m) => m.type === type && (from === undefined || m.from === from)).length
+  }
+
+  async #answer (node: TestNode, from: PeerId, request: Request): Promise<Response> {
+    const intercepted = await node.intercept?.(from, request)
+    if (intercepted !== undefined) return intercepted
+    // ctx.replicas, not node.replicas: a test may swap in the data path's real store.
+    const replicas = node.ctx.replicas
+    switch (request.type) {
+      case 'members-pull': return membershipOf(node)?.handlePull() ?? { type: 'members', records: [] }
+      case 'ae-nodes': return { type: 'hashes', hashes: replicas.tree(request.partition).nodes(request.level, request.indices) }
+      case 'ae-buckets': return { type: 'entries', entries: replicas.tree(request.partition).bucketEntries(request.buckets) }
+      case 'replica-get-many': {
+        const clocks = await replicas.getMany(request.keys)
+        return { type: 'clocks', items: request.keys.map((k, i) => [k, clocks[i] ?? null] as const) }
+      }
+      case 'replica-put-many':
+        await replicas.mergeMany(request.items)
+        return { type: 'ok' }
+      default: return { type: 'error', code: 'bad-request', message: `not handled: ${request.type}` }
+    }
+  }
+}
+
+/** The node's Membership when it runs the real one (membership tests), else undefined. */
+function membershipOf (node: TestNode): Membership | undefined {
+  const m = node.ctx.membership as Partial<Membership>
+  return typeof m.handlePull === 'function' ? m as Membership : undefined
+}
+
+/** Text of every live sibling, sorted: compares replicas in tests. */
+export function valuesOf (clock: DvvSet | null | undefined): string[] {
+  if (clock === null || clock === undefined) return []
+  const decoder = new TextDecoder()
+  return [...clock.entries.flatMap((e) => e.values), ...clock.anonymous]
+    .map((s) => s.value === null ? '<tombstone>' : decoder.decode(s.value)).sort()
+}
+
+/**
+ * Replace the node's network (as its components see it) by a wrapper that records every
+ * request attempted, including those that never reach the hub (stalled or blocked links).
+ */
+export function recordRequests (node: TestNode): Array<{ to: PeerId, type: Request['type'] }> {
+  const log: Array<{ to: PeerId, type: Request['type'] }> = []
+  const inner = node.network
+  node.ctx.network = {
+    get localPeer () { return inner.localPeer },
+    start: async (handlers) => { await inner.start(handlers) },
+    stop: async () => { await inner.stop() },
+    request: async (peer, request, timeoutMs) => {
+      log.push({ to: peer, type: request.type })
+      return await inner.request(peer, request, timeoutMs)
+    },
+    announce: (record, signature) => { inner.announce(record, signature) },
+    dial: async (address) => await inner.dial(address),
+    connectedPeers: () => inner.connectedPeers()
+  }
+  return log
+}

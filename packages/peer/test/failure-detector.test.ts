@@ -1,0 +1,102 @@
+import { describe, it, expect } from 'vitest'
+import { newMemberRecord } from '@ringstore/core'
+import type { MemberRecord, PeerId, Ring } from '@ringstore/core'
+import type { MembershipView } from '../src/components.js'
+import type { LocalFailureDetector } from '../src/failure-detector.js'
+import { settle } from '../src/testing/index.js'
+import { TestCluster, recordRequests, ringOf } from './cluster-harness.js'
+import type { TestNode } from './cluster-harness.js'
+
+/** Members a, b, c; 'x' talks to us but is no member. */
+function membersView (ids: PeerId[]): MembershipView {
+  const records: MemberRecord[] = ids.map((id) => newMemberRecord({ id, addrs: [], weight: 1, zone: 'z', joinedAt: 1 }))
+  const ring: Ring = ringOf(ids, 16)
+  return { self: () => records[0] as MemberRecord, members: () => records, ring: () => ring, onRingChange: () => () => {} }
+}
+
+async function setup (): Promise<{ cluster: TestCluster, a: TestNode, detector: LocalFailureDetector }> {
+  const cluster = new TestCluster({ probeIntervalMs: 1000, requestTimeoutMs: 300 })
+  const view = membersView(['a', 'b', 'c'])
+  const nodes = ['a', 'b', 'c', 'x'].map((id) => cluster.add(id, { membership: view }))
+  for (const node of nodes) await cluster.startNetwork(node)
+  await settle()
+  const a = cluster.node('a')
+  const detector = a.ctx.detector as LocalFailureDetector
+  detector.start()
+  return { cluster, a, detector }
+}
+
+describe('LocalFailureDetector', () => {
+  it('marks a peer unreachable on failure and reachable on success, telling listeners once', async () => {
+    const { detector } = await setup()
+    const heard: PeerId[] = []
+    detector.onReachable((peer) => heard.push(peer))
+    expect(detector.isReachable('b')).toBe(true)
+    detector.reportFailure('b')
+    detector.reportFailure('b')
+    expect(detector.isReachable('b')).toBe(false)
+    expect(detector.unreachable()).toEqual(['b'])
+    detector.reportSuccess('c') // was reachable: no event
+    detector.reportSuccess('b')
+    detector.reportSuccess('b')
+    expect(detector.isReachable('b')).toBe(true)
+    expect(heard).toEqual(['b'])
+  })
+
+  it('never marks itself unreachable', async () => {
+    const { detector } = await setup()
+    detector.reportFailure('a')
+    detector.onPeerDisconnected('a')
+    expect(detector.isReachable('a')).toBe(true)
+  })
+
+  it('follows connection events: down on disconnect, up on reconnect', async () => {
+    const { cluster, detector } = await setup()
+    const heard: PeerId[] = []
+    detector.onReachable((peer) => heard.push(peer))
+    cluster.hub.block('a', 'b')
+    await settle()
+    expect(detector.isReachable('b')).toBe(false)
+    cluster.hub.unblock('a', 'b')
+    await settle()
+    expect(detector.isReachable('b')).toBe(true)
+    expect(heard).toEqual(['b'])
+  })
+
+  it('probes unreachable members: a live one comes back, a silent one stays down', async () => {
+    const { cluster, detector } = await setup()
+    const heard: PeerId[] = []
+    detector.onReachable((peer) => heard.push(peer))
+    // b failed once (say a timeout) but its link is fine; c does not answer at all.
+    detector.reportFailure('b')
+    cluster.hub.stall('a', 'c')
+    await settle()
+    detector.reportFailure('c')
+    const probes = recordRequests(cluster.node('a'))
+    await cluster.clock.advance(1000)
+    expect(detector.isReachable('b')).toBe(true)
+    expect(heard).toEqual(['b'])
+    await cluster.clock.advance(5000)
+    expect(detector.isReachable('c')).toBe(false)
+    // c is probed again on later ticks, b no more.
+    expect(probes.every((m) => m.type === 'members-pull')).toBe(true)
+    expect(probes.filter((m) => m.to === 'b')).toHaveLength(1)
+    expect(probes.filter((m) => m.to === 'c').length).toBeGreaterThanOrEqual(3)
+  })
+
+  it('does not probe peers that are not members, and stops probing when stopped', async () => {
+    const { cluster, detector } = await setup()
+    const sent = recordRequests(cluster.node('a'))
+    detector.reportFailure('x')
+    detector.reportFailure('b')
+    cluster.hub.stall('a', 'b')
+    await cluster.clock.advance(3000)
+    expect(sent.filter((m) => m.to === 'x')).toHaveLength(0)
+    expect(sent.filter((m) => m.to === 'b').length).toBeGreaterThan(0)
+    expect(detector.isReachable('x')).toBe(false)
+    detector.stop()
+    const before = sent.length
+    await cluster.clock.advance(10_000)
+    expect(sent.length).toBe(before)
+  })
+})

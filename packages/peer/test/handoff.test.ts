@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest'
+import { emptyClock, update } from '@ringstore/core'
+import type { DvvSet, PeerId, Request, Response } from '@ringstore/core'
+import type { FailureDetector, PeerContext } from '../src/components.js'
+import { DEFAULT_CONFIG } from '../src/config.js'
+import { PeerUnreachableError } from '../src/errors.js'
+import { HintedHandoff } from '../src/handoff.js'
+import { StorageHintStore } from '../src/hint-store.js'
+import type { Network } from '../src/interfaces.js'
+import { createMetrics } from '../src/metrics.js'
+import { silentLogger } from '../src/peer.js'
+import { MemoryStorage } from '../src/storage/memory-storage.js'
+import { ManualClock } from '../src/testing/index.js'
+
+const version = (value: string): DvvSet => update(emptyClock(), [], { value: new TextEncoder().encode(value), ts: 1 }, 'me:1')
+
+/** A detector the test drives by hand. */
+class ManualDetector implements FailureDetector {
+  readonly failures: PeerId[] = []
+  readonly #listeners = new Set<(peer: PeerId) => void>()
+  isReachable (): boolean { return true }
+  reportSuccess (): void {}
+  reportFailure (peer: PeerId): void { this.failures.push(peer) }
+  onReachable (listener: (peer: PeerId) => void): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  unreachable (): PeerId[] { return [] }
+  cameBack (peer: PeerId): void { for (const l of this.#listeners) l(peer) }
+}
+
+async function setup (hintBatch = 2) {
+  const clock = new ManualClock(0)
+  const storage = new MemoryStorage()
+  const metrics = createMetrics()
+  const config = { ...DEFAULT_CONFIG, hintRetryBaseMs: 100, hintRetryMaxMs: 800, hintBatch }
+  const hints = new StorageHintStore({ id: 'me', storage, config, log: silentLogger, metrics })
+  await hints.open()
+  const detector = new ManualDetector()
+  const requests: Array<{ peer: PeerId, request: Request, at: number }> = []
+  let up = false
+  const received = new Map<string, DvvSet>()
+  const network = {
+    localPeer: 'me',
+    async request (peer: PeerId, request: Request): Promise<Response> {
+      requests.push({ peer, request, at: clock.now() })
+      if (!up) throw new PeerUnreachableError(peer)
+      if (request.type === 'replica-put-many') for (const [key, clock] of request.items) received.set(key, clock)
+      return { type: 'ok' }
+    }
+  } as unknown as Network
+  const membership = { onRingChange: () => () => undefined }
+  const ctx = { id: 'me', config, clock, network, storage, log: silentLogger, metrics, hints, detector, membership } as unknown as PeerContext
+  const handoff = new HintedHandoff(ctx)
+  return { clock, hints, detector, requests, received, handoff, metrics, setUp: (v: boolean) => { up = v } }
+}
+
+describe('HintedHandoff', () => {
+  it('delivers in batches and deletes what was acknowledged', async () => {
+    const t = await setup(2)
+    for (const key of ['a', 'b', 'c', 'd', 'e']) await t.hints.add('target', key, version(key))
+    t.setUp(true)
+    expect(await t.handoff.deliverNow()).toBe(5)
+    expect(t.hints.pending()).toBe(0)
+    expect(t.metrics.hintsDelivered).toBe(5)
+    expect([...t.received.keys()].sort()).toEqual(['a', 'b', 'c', 'd', 'e'])
+    expect(t.requests.map((r) => (r.request.type === 'replica-put-many' ? r.request.items.length : -1))).toEqual([2, 2, 1])
+  })
+
+  it('keeps hints when the target does not answer, and reports it', async () => {
+    const t = await setup()
+    await t.hints.add('target', 'k', version('v'))
+    expect(await t.handoff.deliverNow()).toBe(0)
+    expect(t.hints.pending()).toBe(1)
+    expect(t.detector.failures).toEqual(['target'])
+  })
+
+  it('backs off exponentially per target up to the maximum, then resets on comeback', async () => {
+    const t = await setup()
+    await t.hints.add('target', 'k', version('v'))
+    t.handoff.start()
+    await t.clock.advance(5000)
+    const attempts = t.requests.map((r) => r.at)
+    // Ticks every 100 ms; after each failure the target waits 100, 200, 400, 800, 800… ms.
+    expect(attempts.slice(0, 6)).toEqual([100, 200, 400, 800, 1600, 2400])
+    expect(t.hints.pending()).toBe(1)
+    // The detector sees the target again: delivery at once, back-off cleared.
+    t.setUp(true)
+    const before = t.requests.length
+    t.detector.cameBack('target')
+    await t.clock.advance(0)
+    expect(t.requests.length).toBe(before + 1)
+    expect(t.hints.pending()).toBe(0)
+    expect(t.handoff.backoffOf('target')).toBeUndefined()
+    t.handoff.stop()
+    expect(t.clock.pendingTimers()).toBe(0)
+  })
+
+  it('a hint changed during delivery stays pending', async () => {
+    const t = await setup()
+    await t.hints.add('target', 'k', version('v1'))
+    t.setUp(true)
+    const original = t.hints.remove.bind(t.hints)
+    t.hints.remove = async (target, delivered) => {
+      await t.hints.add('target', 'k', update(emptyClock(), [], { value: new Uint8Array([9]), ts: 2 }, 'other:1'))
+      return original(target, delivered)
+    }
+    expect(await t.handoff.deliverNow()).toBe(0)
+    expect(t.hints.pending()).toBe(1)
+  })
+})

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest'
+import { clockEqual, context, emptyClock, siblings, update } from '@ringstore/core'
+import type { DvvSet } from '@ringstore/core'
+import { DEFAULT_CONFIG } from '../src/config.js'
+import { InvalidHintTargetError, StorageHintStore, hintKey, parseHintKey } from '../src/hint-store.js'
+import { silentLogger } from '../src/peer.js'
+import { createMetrics } from '../src/metrics.js'
+import { MemoryStorage } from '../src/storage/memory-storage.js'
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
+const write = (clock: DvvSet | null, value: string, actor: string): DvvSet =>
+  update(clock ?? emptyClock(), clock === null ? [] : context(clock), { value: bytes(value), ts: 1 }, actor)
+
+async function openHints (storage = new MemoryStorage()) {
+  const metrics = createMetrics()
+  const hints = new StorageHintStore({ id: 'me', storage, config: DEFAULT_CONFIG, log: silentLogger, metrics })
+  await hints.open()
+  return { hints, storage, metrics }
+}
+
+describe('hint keys', () => {
+  it('round-trip target and key; one target is one range', () => {
+    expect(parseHintKey(hintKey('peer-b', 'cart:1'))).toEqual(['peer-b', 'cart:1'])
+    expect(hintKey('a', 'k').startsWith('a\u0000')).toBe(true)
+    expect(parseHintKey('no-separator')).toBeUndefined()
+  })
+})
+
+describe('StorageHintStore', () => {
+  it('adds, counts, batches and survives a reopen', async () => {
+    const { hints, storage, metrics } = await openHints()
+    await hints.add('b', 'k1', write(null, 'x', 'me:1'))
+    await hints.add('b', 'k2', write(null, 'y', 'me:1'))
+    await hints.add('c', 'k1', write(null, 'x', 'me:1'))
+    expect(hints.pending()).toBe(3)
+    expect(hints.targets()).toEqual(['b', 'c'])
+    expect(metrics.hintsStored).toBe(3)
+    const batch = await hints.batch('b', 10)
+    expect(batch.map(([key]) => key).sort()).toEqual(['k1', 'k2'])
+    expect(await hints.batch('b', 1)).toHaveLength(1)
+    expect(await hints.batch('nobody', 10)).toEqual([])
+    const reopened = await openHints(MemoryStorage.reopen(storage))
+    expect(reopened.hints.pending()).toBe(3)
+    expect(reopened.hints.targets()).toEqual(['b', 'c'])
+  })
+
+  it('a target whose id is a prefix of another does not see its hints', async () => {
+    const { hints } = await openHints()
+    await hints.add('b', 'k', write(null, 'x', 'me:1'))
+    await hints.add('bb', 'k', write(null, 'y', 'me:1'))
+    expect((await hints.batch('b', 10)).map(([, c]) => siblings(c).length)).toEqual([1])
+    expect(await hints.batch('b', 10)).toHaveLength(1)
+  })
+
+  it('merges two hints for the same key and target', async () => {
+    const { hints } = await openHints()
+    await hints.add('b', 'k', write(null, 'x', 'me:1'))
+    await hints.add('b', 'k', write(null, 'y', 'other:1'))
+    expect(hints.pending()).toBe(1)
+    const [[, clock] = ['', emptyClock()]] = await hints.batch('b', 10)
+    expect(siblings(clock)).toHaveLength(2)
+  })
+
+  it('concurrent adds for one key lose nothing', async () => {
+    const { hints } = await openHints()
+    await Promise.all(Array.from({ length: 10 }, (_, i) => hints.add('b', 'k', write(null, `v${i}`, `a${i}:1`))))
+    const [[, clock] = ['', emptyClock()]] = await hints.batch('b', 10)
+    expect(siblings(clock)).toHaveLength(10)
+  })
+
+  it('removes only delivered hints that did not change meanwhile', async () => {
+    const { hints } = await openHints()
+    await hints.add('b', 'k1', write(null, 'x', 'me:1'))
+    await hints.add('b', 'k2', write(null, 'y', 'me:1'))
+    const batch = await hints.batch('b', 10)
+    // A newer version of k2 arrives while the batch is in flight.
+    await hints.add('b', 'k2', write(null, 'z', 'other:1'))
+    expect(await hints.remove('b', batch)).toBe(1)
+    expect(hints.pending()).toBe(1)
+    const [[key, clock] = ['', emptyClock()]] = await hints.batch('b', 10)
+    expect(key).toBe('k2')
+    expect(siblings(clock)).toHaveLength(2)
+    expect(await hints.remove('b', [[key, clock]])).toBe(1)
+    expect(hints.pending()).toBe(0)
+    expect(hints.targets()).toEqual([])
+  })
+
+  it('drops a corrupt hint instead of retrying it forever', async () => {
+    const { hints, storage, metrics } = await openHints()
+    const good = write(null, 'x', 'me:1')
+    await hints.add('b', 'good', good)
+    await hints.add('b', 'bad', write(null, 'y', 'me:1'))
+    await storage.write([{ ns: 'hints', key: hintKey('b', 'bad'), value: bytes('garbage') }])
+    const batch = await hints.batch('b', 10)
+    expect(batch).toHaveLength(1)
+    expect(clockEqual(batch[0]?.[1] as DvvSet, good)).toBe(true)
+    expect(metrics.corruptRecords).toBeGreaterThan(0)
+    expect(hints.pending()).toBe(1)
+  })
+
+  it('refuses hints for itself or for ids it cannot store', async () => {
+    const { hints } = await openHints()
+    const v = write(null, 'x', 'me:1')
+    expect(() => hints.add('me', 'k', v)).toThrow(InvalidHintTargetError)
+    expect(() => hints.add('', 'k', v)).toThrow(InvalidHintTargetError)
+    expect(() => hints.add('a\u0000b', 'k', v)).toThrow(InvalidHintTargetError)
+  })
+})

@@ -1,0 +1,176 @@
+import { describe, it, expect } from 'vitest'
+import { encodeRecord, newMemberRecord, nextHeartbeat, restartRecord } from '@ringstore/core'
+import type { MemberRecord, PeerId, Ring } from '@ringstore/core'
+import type { PeerConfig } from '../src/config.js'
+import { Membership } from '../src/membership.js'
+import { MemoryStorage } from '../src/storage/memory-storage.js'
+import { TestSigner, settle } from '../src/testing/index.js'
+import { TestCluster } from './cluster-harness.js'
+import type { TestNode } from './cluster-harness.js'
+
+const CONFIG: Partial<PeerConfig> = { q: 64, heartbeatIntervalMs: 1000, probeIntervalMs: 1000 }
+
+function membership (node: TestNode): Membership {
+  return node.ctx.membership as Membership
+}
+
+async function startNode (cluster: TestCluster, id: PeerId, seeds: string[] = [], storage?: MemoryStorage): Promise<TestNode> {
+  const node = cluster.add(id, { config: { seeds }, ...(storage === undefined ? {} : { storage }) })
+  node.ctx.addrs = [`/mem/${id}`]
+  node.ctx.membership = new Membership(node.ctx)
+  await cluster.startNetwork(node)
+  await membership(node).start()
+  await settle()
+  return node
+}
+
+function ids (node: TestNode): PeerId[] {
+  return membership(node).members().map((m) => m.id)
+}
+
+function record (id: PeerId, changes: Partial<MemberRecord> = {}): MemberRecord {
+  return { ...newMemberRecord({ id, addrs: [], weight: 1, zone: 'z', joinedAt: 5 }), ...changes }
+}
+
+async function signedBy (author: PeerId, r: MemberRecord): Promise<Uint8Array> {
+  return await new TestSigner(author).sign(encodeRecord(r))
+}
+
+describe('Membership', () => {
+  it('starts with its own signed record, persisted, and a ring that contains it', async () => {
+    const cluster = new TestCluster(CONFIG)
+    const a = await startNode(cluster, 'a')
+    const self = membership(a).self()
+    expect(self).toMatchObject({ id: 'a', status: 'active', incarnation: 0, weight: 1, addrs: ['/mem/a'], joinedAt: 1_000_000 })
+    expect(membership(a).ring().owners.every((o) => o === 'a')).toBe(true)
+    const pulled = membership(a).handlePull()
+    expect(pulled.type).toBe('members')
+    if (pulled.type !== 'members') return
+    expect(pulled.records).toHaveLength(1)
+    expect(await new TestSigner('x').verify('a', encodeRecord(self), pulled.records[0]?.signature ?? new Uint8Array())).toBe(true)
+    expect(await a.storage.get('meta', 'member-record')).toBeDefined()
+  })
+
+  it('refuses a record about X signed by Y (forgery), accepts X\'s own', async () => {
+    const cluster = new TestCluster(CONFIG)
+    const a = await startNode(cluster, 'a')
+    const x = record('x')
+    await membership(a).handleAnnounce('y', x, await signedBy('y', x))
+    expect(ids(a)).toEqual(['a'])
+    // A relayed table (a seed's pull answer) with a forged entry is refused the same way.
+    expect(await membership(a).acceptSigned([{ record: x, signature: await signedBy('y', x) }])).toBe(0)
+    // A signature over different content does not verify either.
+    await membership(a).handleAnnounce('x', { ...x, weight: 9 }, await signedBy('x', x))
+    expect(ids(a)).toEqual(['a'])
+    await membership(a).handleAnnounce('y', x, await signedBy('x', x))
+    expect(ids(a)).toEqual(['a', 'x'])
+  })
+
+  it('ignores a stale record and a malformed one', async () => {
+    const cluster = new TestCluster(CONFIG)
+    const a = await startNode(cluster, 'a')
+    const newer = record('x', { incarnation: 3, weight: 2 })
+    const older = record('x', { incarnation: 2, heartbeat: 50 })
+    await membership(a).handleAnnounce('x', newer, await signedBy('x', newer))
+    await membership(a).handleAnnounce('x', older, await signedBy('x', older))
+    expect(membership(a).members().find((m) => m.id === 'x')).toEqual(newer)
+    const bad = { ...record('z'), weight: -1 }
+    await membership(a).handleAnnounce('z', bad, new Uint8Array(32))
+    expect(ids(a)).toEqual(['a', 'x'])
+  })
+
+  it('learns the full table from a seed, relayed records verifying as their authors\'', async () => {
+    const cluster = new TestCluster(CONFIG)
+    await startNode(cluster, 's')
+    await startNode(cluster, 'a', ['s'])
+    await startNode(cluster, 'b', ['s'])
+    // c can reach only the seed: everything it learns about a and b comes through s.
+    cluster.hub.block('c', 'a')
+    cluster.hub.block('c', 'b')
+    const c = await startNode(cluster, 'c', ['s'])
+    expect(ids(c)).toEqual(['a', 'b', 'c', 's'])
+    const ownersC = membership(c).ring().owners
+    expect(new Set(ownersC)).toEqual(new Set(['a', 'b', 'c', 's']))
+    expect(membership(cluster.node('s')).ring().owners).toEqual(ownersC)
+  })
+
+  it('retries an unreachable seed with back-off and joins once it answers', async () => {
+    const cluster = new TestCluster(CONFIG)
+    await startNode(cluster, 's')
+    cluster.hub.block('a', 's')
+    const a = await startNode(cluster, 'a', ['s'])
+    expect(ids(a)).toEqual(['a'])
+    // Unblocking fires a connect (which pulls too): stall instead, so only the retry can succeed.
+    cluster.hub.stall('a', 's')
+    await cluster.clock.advance(5_000)
+    expect(ids(a)).toEqual(['a'])
+    cluster.hub.unblock('a', 's')
+    await cluster.clock.advance(60_000)
+    expect(ids(a)).toEqual(['a', 's'])
+  })
+
+  it('fires onRingChange on join and leave, not on heartbeats', async () => {
+    const cluster = new TestCluster(CONFIG)
+    const a = await startNode(cluster, 'a')
+    const events: Array<[Ring, Ring]> = []
+    membership(a).onRingChange((previous, next) => events.push([previous, next]))
+    const b = await startNode(cluster, 'b', ['a'])
+    expect(events).toHaveLength(1)
+    expect(events[0]?.[1].members.has('b')).toBe(true)
+    const heartbeatBefore = membership(a).members().find((m) => m.id === 'b')?.heartbeat ?? -1
+    await cluster.clock.advance(5_500)
+    const heartbeatAfter = membership(a).members().find((m) => m.id === 'b')?.heartbeat ?? -1
+    expect(heartbeatAfter).toBeGreaterThan(heartbeatBefore)
+    expect(events).toHaveLength(1)
+    await membership(b).leave()
+    await settle()
+    expect(events).toHaveLength(2)
+    expect(events[1]?.[1].members.has('b')).toBe(false)
+    expect(membership(a).members().find((m) => m.id === 'b')?.status).toBe('left')
+    // The leave is durable: b restarting later rejoins with a newer incarnation.
+    expect(membership(b).self().status).toBe('left')
+  })
+
+  it('a restarted peer knows the table and the ring from storage before anyone answers', async () => {
+    const cluster = new TestCluster(CONFIG)
+    const s = await startNode(cluster, 's')
+    await startNode(cluster, 'b', ['s'])
+    const a = await startNode(cluster, 'a', ['s'])
+    await cluster.clock.advance(3_000)
+    const ringBefore = membership(a).ring().owners
+    const incarnation = membership(a).self().incarnation
+    membership(a).stop()
+    cluster.hub.crash('a')
+    // a comes back alone: every link cut, so nothing can come from the network.
+    cluster.hub.isolate('a')
+    const again = await startNode(cluster, 'a', ['s'], MemoryStorage.reopen(a.storage))
+    expect(ids(again)).toEqual(['a', 'b', 's'])
+    expect(membership(again).ring().owners).toEqual(ringBefore)
+    expect(membership(again).self().incarnation).toBe(incarnation + 1)
+    expect(membership(again).self().joinedAt).toBe(membership(s).members().find((m) => m.id === 'a')?.joinedAt)
+  })
+
+  it('re-incarnates above a newer record of its own signed by an earlier life (wiped storage)', async () => {
+    const cluster = new TestCluster(CONFIG)
+    const a = await startNode(cluster, 'a')
+    const earlier = restartRecord(restartRecord(restartRecord(membership(a).self())))
+    await membership(a).handleAnnounce('b', earlier, await signedBy('a', earlier))
+    await settle()
+    expect(membership(a).self().incarnation).toBe(earlier.incarnation + 1)
+  })
+
+  it('accepts a heartbeat without persisting it, and persists a new member', async () => {
+    const cluster = new TestCluster(CONFIG)
+    const a = await startNode(cluster, 'a')
+    const x = record('x')
+    await membership(a).handleAnnounce('x', x, await signedBy('x', x))
+    await settle()
+    const stored = await a.storage.get('meta', 'member/x')
+    expect(stored).toBeDefined()
+    const beat = nextHeartbeat(x)
+    await membership(a).handleAnnounce('x', beat, await signedBy('x', beat))
+    await settle()
+    expect(membership(a).members().find((m) => m.id === 'x')?.heartbeat).toBe(1)
+    expect(await a.storage.get('meta', 'member/x')).toEqual(stored)
+  })
+})

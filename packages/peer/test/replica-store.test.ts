@@ -1,0 +1,242 @@
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import {
+  MerkleTree, clockDigest, clockEqual, context, emptyClock, liveSiblings, partitionOf, sealRecord, siblings, update
+} from '@ringstore/core'
+import type { DvvSet } from '@ringstore/core'
+import { DEFAULT_CONFIG } from '../src/config.js'
+import type { Logger } from '../src/interfaces.js'
+import { createMetrics } from '../src/metrics.js'
+import { EPOCH_META_KEYS, StorageReplicaStore, dataKey, epochOfActor, keyOfDataKey } from '../src/replica-store.js'
+import { MemoryStorage } from '../src/storage/memory-storage.js'
+
+const Q = 64
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
+const text = (b: Uint8Array | null): string | null => (b === null ? null : new TextDecoder().decode(b))
+
+function recordingLogger (): Logger & { errors: string[] } {
+  const errors: string[] = []
+  return { errors, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (msg) => { errors.push(msg) } }
+}
+
+async function openStore (storage = new MemoryStorage(), config: Partial<typeof DEFAULT_CONFIG> = {}) {
+  const log = recordingLogger()
+  const metrics = createMetrics()
+  const store = new StorageReplicaStore({ id: 'p1', storage, config: { ...DEFAULT_CONFIG, q: Q, ...config }, log, metrics })
+  await store.open()
+  return { store, storage, log, metrics }
+}
+
+const write = (clock: DvvSet | null, value: string | null, actor: string, ts = 1, ctx = clock === null ? [] : context(clock)): DvvSet =>
+  update(clock ?? emptyClock(), ctx, { value: value === null ? null : bytes(value), ts }, actor)
+
+describe('storage keys', () => {
+  it('prefix the key with its hash so partitions are contiguous, and round-trip', () => {
+    const key = 'cart:42/a b'
+    expect(dataKey(key)).toMatch(/^[0-9a-f]{8}\//)
+    expect(keyOfDataKey(dataKey(key))).toBe(key)
+  })
+
+  it('parse the epoch of own actors only', () => {
+    expect(epochOfActor('p1:7', 'p1')).toBe(7)
+    expect(epochOfActor('p10:7', 'p1')).toBeUndefined()
+    expect(epochOfActor('p1:x', 'p1')).toBeUndefined()
+  })
+})
+
+describe('StorageReplicaStore', () => {
+  it('starts at epoch 1 and keeps it across reopen', async () => {
+    const { store, storage } = await openStore()
+    expect(store.actor()).toBe('p1:1')
+    const again = await openStore(MemoryStorage.reopen(storage))
+    expect(again.store.actor()).toBe('p1:1')
+  })
+
+  it('merges durably and returns the merged version', async () => {
+    const { store, storage } = await openStore()
+    const a = write(null, 'a', 'x:1')
+    const b = write(null, 'b', 'y:1')
+    await store.merge('k', a)
+    const merged = await store.merge('k', b)
+    expect(liveSiblings(merged).map((s) => text(s.value)).sort()).toEqual(['a', 'b'])
+    const reopened = await openStore(MemoryStorage.reopen(storage))
+    expect(clockEqual(await reopened.store.get('k') as DvvSet, merged)).toBe(true)
+  })
+
+  it('concurrent merges of one key lose nothing', async () => {
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 2, max: 12 }), async (writers) => {
+      const { store } = await openStore()
+      const versions = Array.from({ length: writers }, (_, i) => write(null, `v${i}`, `w${i}:1`, i))
+      await Promise.all(versions.map((v) => store.merge('hot', v)))
+      const stored = await store.get('hot') as DvvSet
+      expect(siblings(stored).map((s) => text(s.value)).sort()).toEqual(versions.map((_, i) => `v${i}`).sort())
+    }), { numRuns: 40 })
+  })
+
+  it('concurrent apply calls see each other (per-key serialisation)', async () => {
+    const { store } = await openStore()
+    await Promise.all(Array.from({ length: 20 }, () => store.apply('counter', (cur) => write(cur, 'x', store.actor()))))
+    const stored = await store.get('counter') as DvvSet
+    expect(stored.entries[0]?.counter).toBe(20)
+    expect(siblings(stored)).toHaveLength(1)
+  })
+
+  it('mergeMany writes a batch in one storage write and merges duplicates', async () => {
+    const { store, storage } = await openStore()
+    let writes = 0
+    const original = storage.write.bind(storage)
+    storage.write = async (ops) => { writes++; await original(ops) }
+    await store.mergeMany([
+      ['a', write(null, 'a1', 'x:1')],
+      ['b', write(null, 'b1', 'x:1')],
+      ['a', write(null, 'a2', 'y:1')]
+    ])
+    expect(writes).toBe(1)
+    expect(siblings(await store.get('a') as DvvSet)).toHaveLength(2)
+    expect(store.size()).toBe(2)
+    // Merging what is already there writes nothing.
+    await store.mergeMany([['b', write(null, 'b1', 'x:1')]])
+    expect(writes).toBe(1)
+  })
+
+  it('keeps the Merkle tree of each partition in step with the data', async () => {
+    const { store, storage } = await openStore()
+    const keys = Array.from({ length: 50 }, (_, i) => `key-${i}`)
+    for (const key of keys) await store.merge(key, write(null, key, 'x:1'))
+    const expected = new Map<number, MerkleTree>()
+    for (const key of keys) {
+      const p = partitionOf(key, Q)
+      if (!expected.has(p)) expected.set(p, new MerkleTree())
+      expected.get(p)?.set(key, clockDigest(await store.get(key) as DvvSet))
+    }
+    expect(store.partitions()).toEqual([...expected.keys()].sort((a, b) => a - b))
+    for (const [p, tree] of expected) expect(store.tree(p).root()).toEqual(tree.root())
+    // Rebuilt from storage on open: the same roots.
+    const reopened = await openStore(MemoryStorage.reopen(storage))
+    for (const [p, tree] of expected) expect(reopened.store.tree(p).root()).toEqual(tree.root())
+    expect(reopened.store.size()).toBe(keys.length)
+    // keysInPartition lists exactly the keys of that partition.
+    const [p0] = [...expected.keys()]
+    const listed: string[] = []
+    for await (const [key] of store.keysInPartition(p0 as number)) listed.push(key)
+    expect(listed.sort()).toEqual(keys.filter((k) => partitionOf(k, Q) === p0).sort())
+  })
+
+  it('an empty partition has the empty tree', async () => {
+    const { store } = await openStore()
+    expect(store.tree(3).root()).toEqual(new Uint8Array(16))
+    expect(store.partitions()).toEqual([])
+  })
+
+  it('treats a corrupt record as absent, reports it and never serves it', async () => {
+    const { store, storage, log, metrics } = await openStore()
+    await store.merge('k', write(null, 'good', 'x:1'))
+    const raw = await storage.get('data', dataKey('k')) as Uint8Array
+    raw[raw.length - 1] = (raw[raw.length - 1] as number) ^ 0xff
+    await storage.write([{ ns: 'data', key: dataKey('k'), value: raw }])
+    expect(await store.get('k')).toBeNull()
+    expect(await store.getMany(['k'])).toEqual([null])
+    expect(metrics.corruptRecords).toBeGreaterThan(0)
+    expect(log.errors.length).toBeGreaterThan(0)
+    // A merge overwrites it with the incoming version (what anti-entropy does).
+    const fresh = write(null, 'repaired', 'y:1')
+    expect(clockEqual(await store.merge('k', fresh), fresh)).toBe(true)
+  })
+
+  it('skips corrupt records on open and moves to a new epoch (own dots may be lost)', async () => {
+    const { storage } = await openStore()
+    await storage.write([{ ns: 'data', key: dataKey('bad'), value: sealRecord(bytes('not cbor')) }])
+    const reopened = await openStore(MemoryStorage.reopen(storage))
+    expect(reopened.store.size()).toBe(0)
+    expect(reopened.store.actor()).toBe('p1:2')
+    expect(reopened.metrics.corruptRecords).toBe(1)
+  })
+
+  it('minting on top of a corrupt record first bumps the epoch', async () => {
+    const { store, storage } = await openStore()
+    await store.apply('k', (cur) => write(cur, 'v1', store.actor()))
+    await storage.write([{ ns: 'data', key: dataKey('k'), value: bytes('garbage') }])
+    const next = await store.apply('k', (cur) => write(cur, 'v2', store.actor()))
+    expect(store.actor()).toBe('p1:2')
+    expect(next.entries.map((e) => e.actor)).toEqual(['p1:2'])
+  })
+
+  it('dropIfUnchanged deletes only an unchanged version', async () => {
+    const { store } = await openStore()
+    const v1 = write(null, 'a', 'x:1')
+    await store.merge('k', v1)
+    const stale = write(null, 'zzz', 'x:1')
+    expect(await store.dropIfUnchanged('k', stale)).toBe(false)
+    expect(await store.dropIfUnchanged('absent', v1)).toBe(false)
+    expect(await store.dropIfUnchanged('k', v1)).toBe(true)
+    expect(await store.get('k')).toBeNull()
+    expect(store.size()).toBe(0)
+    expect(store.tree(partitionOf('k', Q)).root()).toEqual(new Uint8Array(16))
+  })
+
+  it('dropping a key holding our own dots bumps the epoch durably before the delete', async () => {
+    const { store, storage } = await openStore()
+    const mine = await store.apply('k', (cur) => write(cur, 'v', store.actor()))
+    const seen: string[] = []
+    const original = storage.write.bind(storage)
+    storage.write = async (ops) => {
+      seen.push(ops.map((op) => `${op.ns}:${op.value === null ? 'del' : 'put'}`).join(','))
+      await original(ops)
+    }
+    expect(await store.dropIfUnchanged('k', mine)).toBe(true)
+    // One atomic write: both epoch copies and the delete.
+    expect(seen).toEqual(['meta:put,meta:put,data:del'])
+    expect(store.actor()).toBe('p1:2')
+    const reopened = await openStore(MemoryStorage.reopen(storage))
+    expect(reopened.store.actor()).toBe('p1:2')
+    // The next write of the key mints from the new actor: no dot is reused.
+    const again = await store.apply('k', (cur) => write(cur, 'again', store.actor()))
+    expect(again.entries.map((e) => [e.actor, e.counter])).toEqual([['p1:2', 1]])
+  })
+
+  it('dropping a key without our own dots keeps the epoch', async () => {
+    const { store } = await openStore()
+    const theirs = write(null, 'v', 'other:1')
+    await store.merge('k', theirs)
+    expect(await store.dropIfUnchanged('k', theirs)).toBe(true)
+    expect(store.actor()).toBe('p1:1')
+  })
+
+  it('recovers the epoch from the stored clocks when both epoch records are lost', async () => {
+    const { store, storage } = await openStore()
+    await store.apply('k', (cur) => write(cur, 'v', store.actor()))
+    await storage.write(EPOCH_META_KEYS.map((key) => ({ ns: 'meta' as const, key, value: bytes('junk') })))
+    const reopened = await openStore(MemoryStorage.reopen(storage))
+    expect(reopened.store.actor()).toBe('p1:2')
+  })
+
+  it('one corrupt epoch copy is enough to keep the epoch', async () => {
+    const { store, storage } = await openStore()
+    await store.apply('k', (cur) => write(cur, 'v', store.actor()))
+    await store.dropIfUnchanged('k', await store.get('k') as DvvSet)
+    await storage.write([{ ns: 'meta', key: EPOCH_META_KEYS[0], value: bytes('junk') }])
+    const reopened = await openStore(MemoryStorage.reopen(storage))
+    expect(reopened.store.actor()).toBe('p1:2')
+  })
+
+  it('truncates clocks but never drops its own actor', async () => {
+    const { store } = await openStore(new MemoryStorage(), { maxClockEntries: 2 })
+    let clock = await store.apply('k', (cur) => write(cur, 'mine', store.actor(), 1))
+    for (let i = 0; i < 5; i++) {
+      const other = write(clock, `o${i}`, `other${i}:1`, 10 + i)
+      // A context covering everything leaves value-less entries behind.
+      clock = await store.merge('k', write(other, 'last', `other${i}:1`, 20 + i))
+    }
+    expect(clock.entries.length).toBeLessThanOrEqual(3)
+    expect(clock.entries.some((e) => e.actor === store.actor())).toBe(true)
+  })
+
+  it('applies last-write-wins for configured keys', async () => {
+    const { store } = await openStore(new MemoryStorage(), { lww: (key) => key.startsWith('lww:') })
+    await store.merge('lww:a', write(null, 'old', 'x:1', 1))
+    const merged = await store.merge('lww:a', write(null, 'new', 'y:1', 2))
+    expect(liveSiblings(merged).map((s) => text(s.value))).toEqual(['new'])
+    await store.merge('plain', write(null, 'old', 'x:1', 1))
+    expect(siblings(await store.merge('plain', write(null, 'new', 'y:1', 2)))).toHaveLength(2)
+  })
+})

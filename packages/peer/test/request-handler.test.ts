@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { emptyClock, update } from '@ringstore/core'
+import type { DvvSet, Request, Response } from '@ringstore/core'
+import type { PeerContext } from '../src/components.js'
+import { DEFAULT_CONFIG } from '../src/config.js'
+import type { MintOutcome, PutCommand } from '../src/coordinator/put.js'
+import { StorageHintStore } from '../src/hint-store.js'
+import { createMetrics } from '../src/metrics.js'
+import { silentLogger } from '../src/peer.js'
+import { StorageReplicaStore } from '../src/replica-store.js'
+import { createRequestHandler } from '../src/request-handler.js'
+import { MemoryStorage } from '../src/storage/memory-storage.js'
+
+const version = (value: string, actor = 'x:1'): DvvSet =>
+  update(emptyClock(), [], { value: new TextEncoder().encode(value), ts: 1 }, actor)
+
+async function setup (mint?: (command: PutCommand) => Promise<MintOutcome>) {
+  const storage = new MemoryStorage()
+  const metrics = createMetrics()
+  const config = { ...DEFAULT_CONFIG, q: 16 }
+  const deps = { id: 'me', storage, config, log: silentLogger, metrics }
+  const replicas = new StorageReplicaStore(deps)
+  const hints = new StorageHintStore(deps)
+  await replicas.open()
+  await hints.open()
+  const ctx = { ...deps, replicas, hints } as unknown as PeerContext
+  const minted: PutCommand[] = []
+  let running = true
+  const handle = createRequestHandler({
+    ctx,
+    mint: mint ?? (async (command) => {
+      minted.push(command)
+      return { kind: 'ok', context: [['me:1', 1]], dot: ['me:1', 1], acks: 2 }
+    }),
+    handlePull: () => ({ type: 'members', records: [] }),
+    isRunning: () => running
+  })
+  return { handle, replicas, hints, metrics, minted, stop: () => { running = false } }
+}
+
+const ask = (handle: (from: string, r: Request) => Promise<Response>, request: unknown): Promise<Response> =>
+  handle('peer', request as Request)
+
+describe('request handler', () => {
+  it('serves replica puts and gets', async () => {
+    const t = await setup()
+    const v = version('a')
+    expect(await ask(t.handle, { type: 'replica-put', key: 'k', clock: v })).toEqual({ type: 'clock', clock: v })
+    expect(await ask(t.handle, { type: 'replica-get', key: 'k' })).toEqual({ type: 'clock', clock: v })
+    expect(await ask(t.handle, { type: 'replica-get', key: 'absent' })).toEqual({ type: 'clock', clock: null })
+    expect(await ask(t.handle, { type: 'replica-get-many', keys: ['k', 'absent'] })).toEqual({ type: 'clocks', items: [['k', v], ['absent', null]] })
+  })
+
+  it('keeps a put with hintFor as a hint, not as data', async () => {
+    const t = await setup()
+    const response = await ask(t.handle, { type: 'replica-put', key: 'k', clock: version('a'), hintFor: 'other' })
+    expect(response.type).toBe('clock')
+    expect(await t.replicas.get('k')).toBeNull()
+    expect(t.hints.pending()).toBe(1)
+    expect(t.hints.targets()).toEqual(['other'])
+  })
+
+  it('merges a batch and answers Merkle queries', async () => {
+    const t = await setup()
+    expect(await ask(t.handle, { type: 'replica-put-many', items: [['a', version('1')], ['b', version('2')]] })).toEqual({ type: 'ok' })
+    expect(t.replicas.size()).toBe(2)
+    const [p] = t.replicas.partitions()
+    const nodes = await ask(t.handle, { type: 'ae-nodes', partition: p, level: 0, indices: [0] })
+    expect(nodes).toEqual({ type: 'hashes', hashes: [t.replicas.tree(p as number).root()] })
+    const entries = await ask(t.handle, { type: 'ae-buckets', partition: p, buckets: [0, 1, 2] })
+    expect(entries.type).toBe('entries')
+  })
+
+  it('hands coordinate-put to the local coordinator and maps its outcome', async () => {
+    const t = await setup()
+    const request = { type: 'coordinate-put', key: 'k', value: new Uint8Array([1]), context: [], n: 3, w: 2, ts: 5 }
+    expect(await ask(t.handle, request)).toEqual({ type: 'put-result', context: [['me:1', 1]], acks: 2 })
+    expect(t.minted).toMatchObject([{ key: 'k', n: 3, w: 2, ts: 5 }])
+    const failing = await setup(async () => ({ kind: 'quorum-failed', dot: ['me:1', 1], acks: 1, required: 2 }))
+    expect(await ask(failing.handle, request)).toEqual({ type: 'quorum-failed', acks: 1, required: 2 })
+  })
+
+  it('answers bad requests with bad-request, counts them and stores nothing', async () => {
+    const t = await setup()
+    const bad: unknown[] = [
+      null,
+      { type: 'nope' },
+      { type: 'replica-get', key: '' },
+      { type: 'replica-get', key: 'a\u0000b' },
+      { type: 'replica-put', key: 'k', clock: { entries: 'x', anonymous: [] } },
+      { type: 'replica-put', key: 'k', clock: { entries: [{ actor: 'b', counter: 1, values: [], ts: 0 }, { actor: 'a', counter: 1, values: [], ts: 0 }], anonymous: [] } },
+      { type: 'replica-put', key: 'k', clock: version('a'), hintFor: 'x\u0000y' },
+      { type: 'replica-get-many', keys: 'k' },
+      { type: 'replica-put-many', items: [['k']] },
+      { type: 'ae-nodes', partition: 99, level: 0, indices: [0] },
+      { type: 'ae-nodes', partition: 0, level: 7, indices: [0] },
+      { type: 'ae-buckets', partition: 0, buckets: [1e9] },
+      { type: 'coordinate-put', key: 'k', value: null, context: [], n: 2, w: 3, ts: 1 },
+      { type: 'coordinate-put', key: 'k', value: 'str', context: [], n: 3, w: 2, ts: 1 },
+      { type: 'coordinate-put', key: 'k', value: null, context: [['b', 1], ['a', 1]], n: 3, w: 2, ts: 1 }
+    ]
+    for (const request of bad) {
+      const response = await ask(t.handle, request)
+      expect(response, JSON.stringify(request)).toMatchObject({ type: 'error', code: 'bad-request' })
+    }
+    expect(t.metrics.invalidFrames).toBe(bad.length)
+    expect(t.replicas.size()).toBe(0)
+    expect(t.hints.pending()).toBe(0)
+    expect(t.minted).toEqual([])
+  })
+
+  it('a value over the limit is too-large', async () => {
+    const t = await setup()
+    const request = { type: 'coordinate-put', key: 'k', value: new Uint8Array(1024 * 1024 + 1), context: [], n: 3, w: 2, ts: 1 }
+    expect(await ask(t.handle, request)).toMatchObject({ type: 'error', code: 'too-large' })
+  })
+
+  it('never throws, whatever arrives', async () => {
+    const t = await setup()
+    await fc.assert(fc.asyncProperty(
+      fc.oneof(fc.anything(), fc.record({ type: fc.constantFrom('replica-get', 'replica-put', 'replica-put-many', 'ae-nodes', 'ae-buckets', 'coordinate-put', 'replica-get-many'), key: fc.anything(), clock: fc.anything(), items: fc.anything(), partition: fc.anything(), level: fc.anything(), indices: fc.anything(), buckets: fc.anything(), keys: fc.anything() })),
+      async (request) => {
+        const response = await ask(t.handle, request)
+        expect(typeof response.type).toBe('string')
+      }
+    ), { numRuns: 300 })
+  })
+
+  it('refuses with unavailable while the peer is not running', async () => {
+    const t = await setup()
+    t.stop()
+    expect(await ask(t.handle, { type: 'replica-get', key: 'k' })).toMatchObject({ type: 'error', code: 'unavailable' })
+  })
+
+  it('an internal failure is an internal error reply', async () => {
+    const t = await setup(async () => { throw new Error('disk on fire') })
+    const response = await ask(t.handle, { type: 'coordinate-put', key: 'k', value: null, context: [], n: 3, w: 2, ts: 1 })
+    expect(response).toMatchObject({ type: 'error', code: 'internal' })
+    expect(t.metrics.invalidFrames).toBe(0)
+  })
+})
