@@ -81,7 +81,7 @@ export class Peer implements PeerMaintenance {
       ...(options.addrs === undefined ? {} : { addrs: options.addrs })
     } as Mutable<PeerContext>
     this.#ctx = ctx
-    ctx.replicas = this.#replicas = new StorageReplicaStore(ctx)
+    ctx.replicas = this.#replicas = new StorageReplicaStore({ ...ctx, now: () => ctx.clock.now() })
     ctx.hints = this.#hints = new StorageHintStore(ctx)
     ctx.membership = this.#membership = new Membership(ctx, options.addrs)
     ctx.detector = this.#detector = new LocalFailureDetector(ctx)

@@ -48,6 +48,12 @@ export interface ReplicaStoreDeps {
   readonly config: Pick<PeerConfig, 'q' | 'maxClockEntries' | 'lww'>
   readonly log: Logger
   readonly metrics: PeerMetrics
+  /**
+   * Wall clock for the first epoch of a fresh store. A store that starts empty under an id
+   * that may have been used before (wiped storage, same identity) must not reuse that id's
+   * old dots, so its first epoch is the current time in ms rather than 1.
+   */
+  readonly now?: () => number
 }
 
 /** The storage key of a user key in the `data` namespace. */
@@ -107,6 +113,7 @@ export class StorageReplicaStore implements ReplicaStore {
       if (stored !== undefined) log.error('actor epoch moved forward on open', { stored, highestSeen, corrupt })
       epoch = Math.max(epoch, highestSeen) + 1
     }
+    if (stored === undefined) epoch = Math.max(epoch, Math.floor(this.#deps.now?.() ?? 0))
     epoch = Math.max(epoch, 1)
     if (epoch !== stored) await storage.write(epochOps(epoch))
     this.#epoch = epoch

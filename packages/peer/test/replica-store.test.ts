@@ -52,6 +52,25 @@ describe('StorageReplicaStore', () => {
     expect(again.store.actor()).toBe('p1:1')
   })
 
+  it('a fresh store starts at the current time as epoch, so a wiped store under a reused id never reuses old dots', async () => {
+    const log = recordingLogger()
+    const deps = { id: 'p1', config: { ...DEFAULT_CONFIG, q: Q }, log, metrics: createMetrics() }
+    const first = new StorageReplicaStore({ ...deps, storage: new MemoryStorage(), now: () => 5_000 })
+    await first.open()
+    expect(first.actor()).toBe('p1:5000')
+    // Storage wiped, same identity, later: the new epoch is past every epoch used before.
+    const wiped = new StorageReplicaStore({ ...deps, storage: new MemoryStorage(), now: () => 9_000 })
+    await wiped.open()
+    expect(wiped.actor()).toBe('p1:9000')
+    // Reopening keeps the stored epoch instead of jumping to the clock.
+    const storage = new MemoryStorage()
+    const a = new StorageReplicaStore({ ...deps, storage, now: () => 7_000 })
+    await a.open()
+    const b = new StorageReplicaStore({ ...deps, storage: MemoryStorage.reopen(storage), now: () => 8_000 })
+    await b.open()
+    expect(b.actor()).toBe('p1:7000')
+  })
+
   it('merges durably and returns the merged version', async () => {
     const { store, storage } = await openStore()
     const a = write(null, 'a', 'x:1')
