@@ -187,7 +187,10 @@ export function leavingRecord (record: MemberRecord, now: number): MemberRecord 
 
 /** The member has left: status 'left' at `now`, incarnation + 1. */
 export function leaveRecord (record: MemberRecord, now: number): MemberRecord {
-  return validateRecord({ ...record, status: 'left', leftAt: now, incarnation: record.incarnation + 1, heartbeat: 0 })
+  // A member already 'leaving' keeps its leftAt: the ring's leave event stays where it was,
+  // so finishing the leave does not refold (and reshuffle) everything after that event.
+  const leftAt = record.status === 'leaving' && record.leftAt !== undefined ? record.leftAt : now
+  return validateRecord({ ...record, status: 'left', leftAt, incarnation: record.incarnation + 1, heartbeat: 0 })
 }
 
 /** Members whose status is 'active', sorted by id. */

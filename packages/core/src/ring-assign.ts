@@ -208,7 +208,7 @@ function seatOrder (members: readonly ActiveMember[], counts: Int32Array, floors
     groups[s] = group
     if (group !== NO_SEAT) order.push(s)
   })
-  return order.sort((a, b) => (groups[a] ?? 0) - (groups[b] ?? 0) || (groups[a] === HOLDS_MORE ? (counts[b] ?? 0) - (counts[a] ?? 0) : 0) || (remainders[b] ?? 0) - (remainders[a] ?? 0) || a - b)
+  return order.sort((a, b) => (groups[a] ?? 0) - (groups[b] ?? 0) || (remainders[b] ?? 0) - (remainders[a] ?? 0) || a - b)
 }
 
 /** Keys `score * 2^20 + p` order a member's partitions by how much it wants them; exact in a double (32 + 20 bits < 53). */
@@ -225,17 +225,18 @@ const MAX_SCORE = 0xFFFFFFFF
 /**
  * The pool × needy pairs in greedy order: score descending, then partition, then member id
  * (pool is ascending, needy is in id order, so the pair index breaks ties that way).
+ * Pair index = poolPosition * needy.length + needyPosition. `packedLimit` exists for tests.
  */
-function pairsInGreedyOrder (pool: Int32Array, needy: readonly ActiveMember[]): ArrayLike<number> {
+export function pairsInGreedyOrder (pool: Int32Array, needy: readonly ActiveMember[], packedLimit = PAIR_KEY_SPAN): ArrayLike<number> {
   const pairs = pool.length * needy.length
   const scoreOf = (pair: number): number => score(needy[pair % needy.length]?.seed ?? 0, pool[Math.floor(pair / needy.length)] ?? 0)
-  if (pairs < PAIR_KEY_SPAN) {
+  if (pairs < Math.min(packedLimit, PAIR_KEY_SPAN)) {
     const keys = new Float64Array(pairs)
     for (let pair = 0; pair < pairs; pair++) keys[pair] = (MAX_SCORE - scoreOf(pair)) * PAIR_KEY_SPAN + pair
     keys.sort()
     return keys.map((key) => key % PAIR_KEY_SPAN)
   }
-  // Rare (a very heavy member leaving a huge ring): comparator sort, slower but unbounded.
+  // Rare (a very heavy member leaving a big ring): a comparator sort, slower, any size.
   const scores = new Uint32Array(pairs)
   for (let pair = 0; pair < pairs; pair++) scores[pair] = scoreOf(pair)
   const order = new Uint32Array(pairs)

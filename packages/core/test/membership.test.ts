@@ -259,7 +259,8 @@ describe('record helpers', () => {
     expect(leavingRec).toEqual({ ...base, status: 'leaving', leftAt: 1500, incarnation: 1 })
     expect(restartRecord(leavingRec)).toEqual({ ...leavingRec, incarnation: 2 })
     const left = leaveRecord(leavingRec, 2000)
-    expect(left).toEqual({ ...base, status: 'left', leftAt: 2000, incarnation: 2 })
+    // Finishing a leave keeps the leaving time: the ring's leave event does not move.
+    expect(left).toEqual({ ...base, status: 'left', leftAt: 1500, incarnation: 2 })
     const rejoined = restartRecord(left)
     expect(rejoined).toEqual({ ...base, incarnation: 3 })
     expect(applyRecord(table(left), rejoined, 'peer-a').accepted).toBe(true)

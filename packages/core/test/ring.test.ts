@@ -6,6 +6,7 @@ import {
 } from '../src/ring.js'
 import type { Ring } from '../src/ring.js'
 import { RingInputError } from '../src/hash.js'
+import { pairsInGreedyOrder } from '../src/ring-assign.js'
 import type { MemberRecord, MemberStatus, PeerId, Placement } from '../src/types.js'
 
 const QS = [64, 256, 1024] as const
@@ -177,6 +178,37 @@ describe('buildRing: assignment', () => {
       return performance.now() - start
     }).sort((a, b) => a - b)
     expect(times[1]).toBeLessThan(100)
+  })
+})
+
+describe('buildRing: internals', () => {
+  it('orders pool × needy pairs the same on the packed and the comparator path', () => {
+    const memberArb = fc.record({ index: fc.nat(), id: fc.string(), seed: fc.integer({ min: 0, max: 0xFFFFFFFF }), weight: fc.constant(1), zone: fc.constant('a') })
+    fc.assert(fc.property(
+      fc.uniqueArray(fc.integer({ min: 0, max: 1023 }), { minLength: 1, maxLength: 200 }),
+      fc.array(memberArb, { minLength: 1, maxLength: 8 }),
+      (partitions, needy) => {
+        const pool = Int32Array.from(partitions).sort()
+        const packed = Array.from(pairsInGreedyOrder(pool, needy))
+        expect(Array.from(pairsInGreedyOrder(pool, needy, 0))).toEqual(packed)
+        expect([...packed].sort((a, b) => a - b)).toEqual(Array.from({ length: pool.length * needy.length }, (_, i) => i))
+      }), { numRuns: 100 })
+  })
+
+  it('handles fractional weights: floor or ceil of the share, all partitions owned', () => {
+    fc.assert(fc.property(clusterArb({ weight: fc.constantFrom(0, 0.25, 0.5, 1.5, 2.75) }), ({ q, records }) => {
+      const ring = buildRing(records, q)
+      const active = activeOf(records)
+      const total = active.reduce((sum, r) => sum + r.weight, 0)
+      const counts = countsOf(ring)
+      expect(ring.owners.every((o) => (o === null) === (total === 0))).toBe(true)
+      if (total === 0) return
+      for (const r of active) {
+        const exact = (q * r.weight) / total
+        const count = counts.get(r.id) ?? 0
+        expect(count === Math.floor(exact) || count === Math.ceil(exact)).toBe(true)
+      }
+    }), { numRuns: 60 })
   })
 })
 
@@ -447,12 +479,17 @@ describe('RingBuilder', () => {
     const specs = Array.from({ length: 40 }, (_, i) => ({ n: i, weight: 1 + (i % 4), zone: ZONES[i % 5] ?? 'a', joinedAt: i * 10, status: 'active' as const, leftAt: 0 }))
     const records = specs.map(record)
     const builder = new RingBuilder(256)
-    const withoutOld = records.filter((r) => r.id !== 'peer-3')
-    const first = builder.update(withoutOld)
-    const late = builder.update(records)
-    expect(late).not.toBe(first)
-    expect(late.owners).toEqual(buildRing(records, 256).owners)
-    expect(builder.update([...records].reverse())).toBe(late)
+    const first = builder.update(records.filter((r) => r.id !== 'peer-3' && r.id !== 'peer-35'))
+    // peer-35 arrives late: refold from the snapshot after 32 events.
+    const lateRecent = builder.update(records.filter((r) => r.id !== 'peer-3'))
+    expect(lateRecent).not.toBe(first)
+    expect(lateRecent.owners).toEqual(buildRing(records.filter((r) => r.id !== 'peer-3'), 256).owners)
+    // peer-3 arrives late: refold from the start.
+    const lateOld = builder.update(records)
+    expect(lateOld.owners).toEqual(buildRing(records, 256).owners)
+    expect(builder.update([...records].reverse())).toBe(lateOld)
+    // And back: forgetting a record refolds too.
+    expect(builder.update(records.slice(1)).owners).toEqual(buildRing(records.slice(1), 256).owners)
   })
 
   it('refuses bad Q and bad records with RingInputError', () => {
