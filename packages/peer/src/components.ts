@@ -105,4 +105,9 @@ export interface PeerContext {
   readonly hints: HintStore
   readonly membership: MembershipView
   readonly detector: FailureDetector
+  /**
+   * True while the peer serves. A version minted by a stopped peer would be acknowledged
+   * from a copy nobody will ever hand off, so minting checks it.
+   */
+  readonly isRunning: () => boolean
 }

@@ -8,6 +8,10 @@
  * A light peer that wrote while it knew no owner at all (a tab that started offline) has
  * no hints for those writes: nobody was known to hint for. When its ring first gains
  * owners, it hints every key of its local replica to that key's primaries.
+ *
+ * A target that has left the cluster will never acknowledge: its hints are re-routed to
+ * the key's current owners instead (merged locally when this peer is one, re-hinted to the
+ * others), and only then removed — the version is durable here at every step.
  */
 import { partitionOf, preferenceList } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Ring } from '@ringstore/core'
@@ -105,10 +109,41 @@ export class HintedHandoff {
   #deliverTo (target: PeerId): Promise<number> {
     let run = this.#inFlight.get(target)
     if (run === undefined) {
-      run = this.#deliver(target).finally(() => this.#inFlight.delete(target))
+      const work = this.#hasLeft(target) ? this.#reroute(target) : this.#deliver(target)
+      run = work.finally(() => this.#inFlight.delete(target))
       this.#inFlight.set(target, run)
     }
     return run
+  }
+
+  #hasLeft (target: PeerId): boolean {
+    return this.#ctx.membership.members().some((m) => m.id === target && m.status === 'left')
+  }
+
+  /** Hand the hints of a departed target to each key's current owners (file comment). */
+  async #reroute (target: PeerId): Promise<number> {
+    const { hints, replicas, membership, config, id, log } = this.#ctx
+    const ring = membership.ring()
+    let rerouted = 0
+    for (;;) {
+      const batch = await hints.batch(target, config.hintBatch)
+      if (batch.length === 0) break
+      for (const [key, clock] of batch) {
+        const owners = preferenceList(ring, partitionOf(key, ring.q), config.n)
+        // No owner known at all: keep the hint until the ring has one.
+        if (owners.length === 0) return rerouted
+        for (const owner of owners) {
+          if (owner === id) await replicas.merge(key, clock)
+          else await hints.add(owner, key, clock)
+        }
+      }
+      const removed = await hints.remove(target, batch)
+      rerouted += removed
+      // Nothing removed: every hint changed meanwhile; the next tick takes them.
+      if (removed === 0) break
+    }
+    if (rerouted > 0) log.info('hints of a departed peer re-routed to current owners', { target, rerouted })
+    return rerouted
   }
 
   async #deliver (target: PeerId): Promise<number> {

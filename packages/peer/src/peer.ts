@@ -78,6 +78,7 @@ export class Peer implements PeerMaintenance {
       signer: options.signer,
       log: options.logger ?? silentLogger,
       metrics: createMetrics(),
+      isRunning: () => this.#state === 'running' || this.#state === 'starting',
       ...(options.addrs === undefined ? {} : { addrs: options.addrs })
     } as Mutable<PeerContext>
     this.#ctx = ctx

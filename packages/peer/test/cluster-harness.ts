@@ -172,7 +172,8 @@ export class TestCluster {
       replicas,
       hints: noHints,
       membership: options.membership ?? new StaticMembership(ringOf([], config.q)),
-      detector: undefined as unknown as FailureDetector
+      detector: undefined as unknown as FailureDetector,
+      isRunning: () => true
     } satisfies Writable<PeerContext>
     const detector = new LocalFailureDetector(ctx)
     ctx.detector = detector

@@ -50,7 +50,7 @@ async function setup (hintBatch = 2) {
       return { type: 'ok' }
     }
   } as unknown as Network
-  const membership = { onRingChange: () => () => undefined }
+  const membership = { onRingChange: () => () => undefined, members: () => [] }
   const ctx = { id: 'me', config, clock, network, storage, log: silentLogger, metrics, hints, detector, membership } as unknown as PeerContext
   const handoff = new HintedHandoff(ctx)
   return { clock, hints, detector, requests, received, handoff, metrics, setUp: (v: boolean) => { up = v } }

@@ -14,7 +14,7 @@ import { LIMITS, context, emptyClock, siblingCount, update, validateContext, val
 import type { DvvSet, Key, PeerId, Placement, Response, VersionVector } from '@ringstore/core'
 import { describeError, isUnreachable } from '../cluster-rpc.js'
 import type { PeerContext } from '../components.js'
-import { QuorumNotMetError, RemoteError, TooManySiblingsError } from '../errors.js'
+import { PeerStoppedError, QuorumNotMetError, RemoteError, TooManySiblingsError } from '../errors.js'
 import type { Operation } from '../metrics.js'
 import type { PutResult } from '../peer-api.js'
 import { isLight, placeKey } from './placement.js'
@@ -59,6 +59,11 @@ export class PutCoordinator {
     if (plan.kind === 'forward') {
       const forwarded = await this.#forward(command, plan.to)
       if (forwarded !== undefined) return forwarded
+      // A peer that left keeps no data: a version minted here would be acknowledged from a
+      // copy that its finished hand-off will never move (found by sim seed 113 --churn).
+      if (this.#ctx.membership.self().status !== 'active') {
+        throw new QuorumNotMetError(operationOf(command), 0, command.w, 'this peer has left the cluster and no primary answered')
+      }
       this.#ctx.log.debug('no primary coordinated the put; minting locally', { key: command.key })
     }
     const outcome = await this.mint(command)
@@ -76,6 +81,7 @@ export class PutCoordinator {
   async mint (command: PutCommand): Promise<MintOutcome> {
     checkCommand(command)
     const ctx = this.#ctx
+    if (!ctx.isRunning()) throw new PeerStoppedError()
     const { preference, placements } = placeKey(ctx, command.key, command.n)
     let dot: readonly [string, number] = ['', 0]
     const clock = await ctx.replicas.apply(command.key, (current) => {

@@ -1,0 +1,274 @@
+/**
+ * The invariant checker (DESIGN.md §9). Pure: it reads the recorded history and a snapshot
+ * of the final replicas (taken after heal, hint delivery and anti-entropy) and reports every
+ * violation with the key, the dots and the replicas involved.
+ *
+ * Dots of a replica: `values[j]` of entry `e` has dot `(e.actor, e.counter - j)`.
+ * A write "superseded" dot d when the context it was written with covers d.
+ *
+ * 1. lost-write: a write acknowledged with dot d is held as a sibling by every replica,
+ *    unless some write had a context covering d (then d may be legitimately superseded —
+ *    and the replica's own clock must then cover d too).
+ * 2. divergent: all replicas of a key hold structurally equal versions.
+ * 3. resurrected: no replica holds a live value whose dot an acknowledged delete's context
+ *    covers; superseded-survivor: the same for acknowledged puts.
+ * 4. unavailable: every write with W=1 that completed, succeeded.
+ * 5. false-sibling: no two siblings where the write that minted one had seen the other.
+ * Plus sanity: phantom-value (a value no op wrote), anonymous-sibling (the engine never
+ * produces them), dot-mismatch (a put's reply names a dot that holds another value).
+ */
+import { clockEqual } from '@ringstore/core'
+import type { DvvSet, Key, PeerId, Sibling } from '@ringstore/core'
+import { covers, dotKey, writerOf } from './history.js'
+import type { Dot, OpRecord } from './history.js'
+
+export type ViolationKind =
+  | 'lost-write' | 'divergent' | 'resurrected' | 'superseded-survivor' | 'unavailable'
+  | 'false-sibling' | 'phantom-value' | 'anonymous-sibling' | 'dot-mismatch'
+  | 'engine-fault' | 'convergence-bound' | 'membership' | 'stuck' | 'gc-changed-data'
+
+export interface Violation {
+  readonly kind: ViolationKind
+  readonly key?: Key
+  readonly dots?: readonly string[]
+  readonly replicas?: readonly PeerId[]
+  readonly ops?: readonly number[]
+  readonly message: string
+}
+
+export interface ReplicaState {
+  readonly peer: PeerId
+  readonly clock: DvvSet | null
+}
+
+/** The final versions of one key on each member of its preference list. */
+export interface KeySnapshot {
+  readonly key: Key
+  readonly replicas: readonly ReplicaState[]
+}
+
+export interface CheckResult {
+  readonly violations: Violation[]
+  /** Acknowledged writes whose dot some replica lost. */
+  readonly lost: number
+  /** Live values an acknowledged delete had covered. */
+  readonly resurrected: number
+  /** siblingHistogram[k] = keys whose converged version holds k siblings (tombstones included). */
+  readonly siblingHistogram: Record<number, number>
+}
+
+interface DottedSibling {
+  readonly dot: Dot
+  readonly sibling: Sibling
+}
+
+/** Every sibling of a clock with its dot. Anonymous siblings have none and are left out. */
+export function dottedSiblings (clock: DvvSet | null): DottedSibling[] {
+  if (clock === null) return []
+  return clock.entries.flatMap((e) => e.values.map((sibling, j) => ({ dot: [e.actor, e.counter - j] as const, sibling })))
+}
+
+function clockCovers (clock: DvvSet | null, dot: Dot): boolean {
+  return clock !== null && clock.entries.some((e) => e.actor === dot[0] && e.counter >= dot[1])
+}
+
+/**
+ * Maps each (key, dot) to the write that minted it: from the write's reply, or from its
+ * unique value found on a replica. Dots are per key: every key has its own clock, so
+ * (p1:1, 2) of one key and of another are different events.
+ */
+class DotIndex {
+  private readonly byDot = new Map<string, OpRecord>()
+
+  constructor (readonly ops: readonly OpRecord[], snapshots: readonly KeySnapshot[]) {
+    for (const op of ops) if (op.kind !== 'get' && op.dot !== undefined) this.byDot.set(indexKey(op.key, op.dot), op)
+    for (const snap of snapshots) {
+      for (const replica of snap.replicas) {
+        for (const { dot, sibling } of dottedSiblings(replica.clock)) {
+          const writer = sibling.value === null ? undefined : writerOf(sibling.value)
+          const op = writer === undefined ? undefined : ops[writer]
+          const at = indexKey(snap.key, dot)
+          if (op !== undefined && op.kind === 'put' && op.key === snap.key && !this.byDot.has(at)) this.byDot.set(at, op)
+        }
+      }
+    }
+  }
+
+  /** The write that minted `dot` of `key`, when known. */
+  writer (key: Key, dot: Dot): OpRecord | undefined {
+    return this.byDot.get(indexKey(key, dot))
+  }
+
+  /** Writes of `key` whose context covers `dot` (ignoring `except`). */
+  superseders (key: Key, dot: Dot, except?: OpRecord): OpRecord[] {
+    return this.ops.filter((op) => op.kind !== 'get' && op.key === key && op !== except && covers(op.context, dot))
+  }
+}
+
+function indexKey (key: Key, dot: Dot): string {
+  return `${key}\u0000${dotKey(dot)}`
+}
+
+export function checkHistory (ops: readonly OpRecord[], snapshots: readonly KeySnapshot[]): CheckResult {
+  const violations: Violation[] = []
+  const index = new DotIndex(ops, snapshots)
+  const byKey = new Map(snapshots.map((s) => [s.key, s]))
+  let lost = 0
+  let resurrected = 0
+  for (const snap of snapshots) {
+    checkConvergence(snap, violations)
+    checkSiblings(snap, ops, index, violations)
+  }
+  for (const op of ops) {
+    if (op.kind === 'get') {
+      checkRead(op, violations)
+      continue
+    }
+    checkAvailability(op, violations)
+    if (op.outcome !== 'ok' || op.dot === undefined) continue
+    const snap = byKey.get(op.key)
+    if (snap === undefined) continue
+    lost += checkDurable(op, op.dot, snap, index, violations)
+    resurrected += checkSuperseded(op, snap, violations)
+    checkDotMatches(op, op.dot, snap, violations)
+  }
+  return { violations, lost, resurrected, siblingHistogram: histogram(snapshots) }
+}
+
+function checkConvergence (snap: KeySnapshot, out: Violation[]): void {
+  const [first, ...rest] = snap.replicas
+  if (first === undefined) return
+  const differ = rest.filter((r) => !sameClock(first.clock, r.clock))
+  if (differ.length === 0) return
+  out.push({
+    kind: 'divergent',
+    key: snap.key,
+    replicas: snap.replicas.map((r) => r.peer),
+    message: `replicas of ${snap.key} differ: ${snap.replicas.map((r) => `${r.peer}=${describeClock(r.clock)}`).join(' ')}`
+  })
+}
+
+function sameClock (a: DvvSet | null, b: DvvSet | null): boolean {
+  if (a === null || b === null) return a === b
+  return clockEqual(a, b)
+}
+
+/** Invariant 1 for one acknowledged write. Returns 1 when the write is lost. */
+function checkDurable (op: OpRecord, dot: Dot, snap: KeySnapshot, index: DotIndex, out: Violation[]): number {
+  const superseded = index.superseders(op.key, dot, op).length > 0
+  const missing = snap.replicas.filter((r) => {
+    const held = dottedSiblings(r.clock).some((s) => s.dot[0] === dot[0] && s.dot[1] === dot[1])
+    return !held && !(superseded && clockCovers(r.clock, dot))
+  })
+  if (missing.length === 0) return 0
+  out.push({
+    kind: 'lost-write',
+    key: op.key,
+    dots: [dotKey(dot)],
+    replicas: missing.map((r) => r.peer),
+    ops: [op.id],
+    message: `acknowledged ${op.kind} #${op.id} of ${op.key} (dot ${dotKey(dot)}, ${op.acks ?? '?'} acks) is missing on ${missing.map((r) => `${r.peer}=${describeClock(r.clock)}`).join(' ')}`
+  })
+  return 1
+}
+
+/** Invariant 3 (deletes) and its twin for puts. Returns the resurrected values found. */
+function checkSuperseded (op: OpRecord, snap: KeySnapshot, out: Violation[]): number {
+  let count = 0
+  for (const replica of snap.replicas) {
+    for (const { dot, sibling } of dottedSiblings(replica.clock)) {
+      if (sibling.value === null || !covers(op.context, dot)) continue
+      if (op.kind === 'delete') count++
+      out.push({
+        kind: op.kind === 'delete' ? 'resurrected' : 'superseded-survivor',
+        key: op.key,
+        dots: [dotKey(dot)],
+        replicas: [replica.peer],
+        ops: [op.id],
+        message: `${replica.peer} still holds ${snap.key} value ${describeValue(sibling.value)} (dot ${dotKey(dot)}) that acknowledged ${op.kind} #${op.id} had seen`
+      })
+    }
+  }
+  return count
+}
+
+/** A put's reply must name the dot that holds its value, wherever that value is found. */
+function checkDotMatches (op: OpRecord, dot: Dot, snap: KeySnapshot, out: Violation[]): void {
+  if (op.kind !== 'put') return
+  for (const replica of snap.replicas) {
+    for (const s of dottedSiblings(replica.clock)) {
+      const same = s.dot[0] === dot[0] && s.dot[1] === dot[1]
+      const writer = s.sibling.value === null ? undefined : writerOf(s.sibling.value)
+      if (same && writer !== op.id) {
+        out.push({ kind: 'dot-mismatch', key: op.key, dots: [dotKey(dot)], replicas: [replica.peer], ops: [op.id], message: `put #${op.id} was answered with dot ${dotKey(dot)} but ${replica.peer} holds ${describeValue(s.sibling.value)} there` })
+      }
+    }
+  }
+}
+
+/** Invariant 5 and sanity checks on the siblings of every replica. */
+function checkSiblings (snap: KeySnapshot, ops: readonly OpRecord[], index: DotIndex, out: Violation[]): void {
+  for (const replica of snap.replicas) {
+    if (replica.clock !== null && replica.clock.anonymous.length > 0) {
+      out.push({ kind: 'anonymous-sibling', key: snap.key, replicas: [replica.peer], message: `${replica.peer} holds ${replica.clock.anonymous.length} anonymous siblings of ${snap.key}` })
+    }
+    const siblings = dottedSiblings(replica.clock)
+    for (const s of siblings) {
+      const writer = s.sibling.value === null ? undefined : writerOf(s.sibling.value)
+      if (s.sibling.value !== null && (writer === undefined || ops[writer]?.kind !== 'put' || ops[writer]?.key !== snap.key)) {
+        out.push({ kind: 'phantom-value', key: snap.key, dots: [dotKey(s.dot)], replicas: [replica.peer], message: `${replica.peer} holds ${describeValue(s.sibling.value)} under ${snap.key}, which no put of that key wrote` })
+      }
+    }
+    for (const a of siblings) {
+      const writer = index.writer(snap.key, a.dot)
+      if (writer === undefined) continue
+      for (const b of siblings) {
+        if (a === b || !covers(writer.context, b.dot)) continue
+        out.push({
+          kind: 'false-sibling',
+          key: snap.key,
+          dots: [dotKey(a.dot), dotKey(b.dot)],
+          replicas: [replica.peer],
+          ops: [writer.id],
+          message: `${replica.peer} keeps ${dotKey(a.dot)} and ${dotKey(b.dot)} of ${snap.key} as siblings, but ${writer.kind} #${writer.id} (which minted ${dotKey(a.dot)}) had seen ${dotKey(b.dot)}`
+        })
+      }
+    }
+  }
+}
+
+/** Invariant 4: a W=1 write that got an answer got a success (from a peer still a member). */
+function checkAvailability (op: OpRecord, out: Violation[]): void {
+  if (op.w !== 1 || op.outcome !== 'error' || op.coordinatorLeft === true) return
+  out.push({ kind: 'unavailable', key: op.key, replicas: [op.coordinator], ops: [op.id], message: `${op.kind} #${op.id} of ${op.key} with W=1 at ${op.coordinator} failed: ${op.error ?? '?'} ${op.errorMessage ?? ''}`.trim() })
+}
+
+function checkRead (op: OpRecord, out: Violation[]): void {
+  for (const writer of op.readValues ?? []) {
+    if (writer === undefined) out.push({ kind: 'phantom-value', key: op.key, ops: [op.id], message: `get #${op.id} of ${op.key} returned a value no put wrote` })
+  }
+}
+
+function histogram (snapshots: readonly KeySnapshot[]): Record<number, number> {
+  const out: Record<number, number> = {}
+  for (const snap of snapshots) {
+    const clock = snap.replicas[0]?.clock ?? null
+    if (clock === null) continue
+    const n = dottedSiblings(clock).length + clock.anonymous.length
+    out[n] = (out[n] ?? 0) + 1
+  }
+  return out
+}
+
+function describeValue (value: Uint8Array | null): string {
+  if (value === null) return 'tombstone'
+  const writer = writerOf(value)
+  return writer === undefined ? `<${value.length} bytes>` : `w${writer}`
+}
+
+/** Compact text of a clock for reports: {actor:counter[values]...}. */
+export function describeClock (clock: DvvSet | null): string {
+  if (clock === null) return '∅'
+  const entries = clock.entries.map((e) => `${e.actor}:${e.counter}[${e.values.map((v) => describeValue(v.value)).join(',')}]`)
+  return `{${entries.join(' ')}${clock.anonymous.length > 0 ? ` anon:${clock.anonymous.length}` : ''}}`
+}

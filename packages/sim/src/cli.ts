@@ -1,0 +1,131 @@
+/**
+ * `npm run sim -- --peers 5 --seeds 1000`: run many seeds, print a deterministic summary,
+ * exit non-zero when any invariant was violated. `--seed N` replays one seed.
+ */
+import { parseArgs } from 'node:util'
+import { DEFAULT_RUN_OPTIONS, runSeed } from './run.js'
+import type { RunOptions, RunResult } from './run.js'
+import { formatFailure, formatSummary, summarize } from './summary.js'
+import type { FaultLevel } from './workload.js'
+
+const HELP = `ringstore deterministic simulator
+
+usage: npm run sim -- [options]
+
+  --peers N        peers per cluster (default ${DEFAULT_RUN_OPTIONS.peers})
+  --seeds N        number of seeds to run (default 100)
+  --from N         first seed (default 1)
+  --seed N         replay exactly this one seed
+  --ops N          operations per seed (default ${DEFAULT_RUN_OPTIONS.ops})
+  --keys N         key space size (default ${DEFAULT_RUN_OPTIONS.keys})
+  --q N            ring partitions (default ${DEFAULT_RUN_OPTIONS.q})
+  --faults LEVEL   none | light | heavy (default ${DEFAULT_RUN_OPTIONS.faults})
+  --churn          with heavy faults, peers also join and leave
+  --verbose        trace every operation and engine log line (stderr)
+  --json           print the summary (and failures) as JSON
+  --help           this text
+
+Exit status: 0 when every invariant held on every seed, 1 otherwise, 2 on bad usage.`
+
+/** Progress goes to stderr every this many seeds, so long runs show they are alive. */
+const PROGRESS_EVERY = 50
+
+class UsageError extends Error {
+  static override name = 'UsageError'
+  override name = 'UsageError'
+}
+
+function positiveInt (value: string | undefined, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${value}`)
+  return n
+}
+
+interface CliOptions {
+  readonly run: RunOptions
+  readonly seeds: number[]
+  readonly verbose: boolean
+  readonly json: boolean
+}
+
+function parse (argv: string[]): CliOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      peers: { type: 'string' },
+      seeds: { type: 'string' },
+      from: { type: 'string' },
+      seed: { type: 'string' },
+      ops: { type: 'string' },
+      keys: { type: 'string' },
+      q: { type: 'string' },
+      faults: { type: 'string' },
+      churn: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' }
+    },
+    strict: true
+  })
+  if (values.help === true) return 'help'
+  const faults = values.faults ?? DEFAULT_RUN_OPTIONS.faults
+  if (!['none', 'light', 'heavy'].includes(faults)) throw new UsageError(`--faults must be none, light or heavy, got ${faults}`)
+  const run: RunOptions = {
+    ...DEFAULT_RUN_OPTIONS,
+    peers: positiveInt(values.peers, 'peers', DEFAULT_RUN_OPTIONS.peers),
+    ops: positiveInt(values.ops, 'ops', DEFAULT_RUN_OPTIONS.ops),
+    keys: positiveInt(values.keys, 'keys', DEFAULT_RUN_OPTIONS.keys),
+    q: positiveInt(values.q, 'q', DEFAULT_RUN_OPTIONS.q),
+    faults: faults as FaultLevel,
+    churn: values.churn === true
+  }
+  const seeds = values.seed !== undefined
+    ? [positiveInt(values.seed, 'seed', 0, 0)]
+    : range(positiveInt(values.from, 'from', 1, 0), positiveInt(values.seeds, 'seeds', 100))
+  return { run, seeds, verbose: values.verbose === true, json: values.json === true }
+}
+
+function range (from: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => from + i)
+}
+
+async function main (argv: string[]): Promise<number> {
+  let options: CliOptions | 'help'
+  try {
+    options = parse(argv)
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${HELP}\n`)
+    return 2
+  }
+  if (options === 'help') {
+    process.stdout.write(`${HELP}\n`)
+    return 0
+  }
+  const { run, seeds, verbose, json } = options
+  const trace = verbose ? (line: string): void => { process.stderr.write(`${line}\n`) } : undefined
+  const results: RunResult[] = []
+  const started = Date.now()
+  for (const [i, seed] of seeds.entries()) {
+    const result = await runSeed(seed, trace === undefined ? run : { ...run, trace })
+    results.push(result)
+    if (result.violations.length > 0 && !json) process.stdout.write(`${formatFailure(result, run)}\n`)
+    if ((i + 1) % PROGRESS_EVERY === 0 && i + 1 < seeds.length) {
+      const failing = results.filter((r) => r.violations.length > 0).length
+      process.stderr.write(`… ${i + 1}/${seeds.length} seeds, ${failing} failing, ${((Date.now() - started) / 1000).toFixed(0)} s\n`)
+    }
+  }
+  const summary = summarize(results, run)
+  if (json) {
+    const failures = results.filter((r) => r.violations.length > 0)
+    process.stdout.write(`${JSON.stringify({ summary, failures }, null, 2)}\n`)
+  } else {
+    process.stdout.write(`${formatSummary(summary)}\n`)
+  }
+  return summary.failingSeeds.length === 0 ? 0 : 1
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (error: unknown) => {
+  process.stderr.write(`simulator crashed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+  process.exitCode = 2
+})

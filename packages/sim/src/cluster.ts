@@ -1,0 +1,374 @@
+/**
+ * A simulated cluster: N engine peers on one scheduler, one simulated network and one
+ * simulated disk each, all driven from one seed. Crash, restart, partition, heal, join and
+ * leave are plain method calls, so a workload's fault schedule and a test read the same.
+ *
+ * A restart is a new process: a new `Peer` instance with the same id, a new network
+ * endpoint, a new clock, and a new storage view over the same durable disk (writes that
+ * were not yet durable at the crash are gone).
+ */
+import type { PeerId } from '@ringstore/core'
+import type { PeerConfig, Logger } from '@ringstore/peer'
+import { SimClock } from './clock.js'
+import { SimHub } from './network.js'
+import type { SimHubOptions, SimNetwork } from './network.js'
+import { createPeer } from './peer-handle.js'
+import type { PeerFactory, SimPeer } from './peer-handle.js'
+import type { Rng } from './rng.js'
+import { Scheduler } from './scheduler.js'
+import { SimSigner } from './signer.js'
+import { SimDisk, SimStorage } from './storage.js'
+import { oneWayCut } from './topology.js'
+
+/**
+ * Engine timings for the simulator: short, so that a run covers many failure-detector,
+ * hint and heartbeat periods in a few virtual seconds. Anti-entropy is 0: the checker
+ * drives rounds explicitly and counts them.
+ */
+export const SIM_PEER_CONFIG: Partial<PeerConfig> = {
+  q: 128,
+  n: 3,
+  r: 2,
+  w: 2,
+  requestTimeoutMs: 200,
+  readRepairWindowMs: 200,
+  hintRetryBaseMs: 100,
+  hintRetryMaxMs: 800,
+  antiEntropyIntervalMs: 0,
+  heartbeatIntervalMs: 500,
+  probeIntervalMs: 200,
+  // Long enough that no tombstone is collected while the checker still needs it.
+  tombstoneGraceMs: 3_600_000
+}
+
+/** `starting`: the process is up, `Peer.start()` has not resolved yet (it serves requests already). */
+export type NodeState = 'starting' | 'running' | 'crashed' | 'stopped'
+
+export interface SimNode {
+  readonly index: number
+  readonly id: PeerId
+  readonly disk: SimDisk
+  state: NodeState
+  /** It announced its leave: no longer a coordinator; stopped once its data is handed off. */
+  left: boolean
+  /** Process incarnations started so far (1 after the first start). */
+  incarnation: number
+  peer: SimPeer
+  storage: SimStorage
+  clock: SimClock
+  network: SimNetwork
+  /** Resolves when the current incarnation crashes: clients stop waiting on it. */
+  crashed: Promise<void>
+  markCrashed: () => void
+}
+
+export interface SimClusterOptions {
+  readonly peers: number
+  readonly rng: Rng
+  readonly config?: Partial<PeerConfig>
+  readonly network?: Omit<SimHubOptions, 'onFault'>
+  /** Largest wall-clock skew of a peer, ms (each peer draws its own in ±skew). */
+  readonly clockSkewMs?: number
+  /** fsync latency range, virtual ms. */
+  readonly fsyncMs?: readonly [min: number, max: number]
+  /** Disks that acknowledge writes before they are durable (see SimStorageOptions): a fault. */
+  readonly lyingFsync?: boolean
+  readonly logger?: (id: PeerId) => Logger
+  readonly peerFactory?: PeerFactory
+  /** Cluster-level events (crash, restart, partition, …) as text lines, for --verbose. */
+  readonly trace?: (line: string) => void
+}
+
+/** A draining peer retries its hand-off this often (virtual ms). */
+const DRAIN_RETRY_MS = 200
+
+const silent: Logger = { debug () {}, info () {}, warn () {}, error () {} }
+
+function sameOwners (a: ReadonlyArray<PeerId | null>, b: ReadonlyArray<PeerId | null>): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+function describeFields (fields: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(fields, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length}B>` : v))
+  } catch {
+    return String(fields)
+  }
+}
+
+function peerId (index: number): PeerId {
+  return `p${index}`
+}
+
+export class SimCluster {
+  readonly scheduler: Scheduler
+  readonly hub: SimHub
+  readonly nodes: SimNode[] = []
+  /** Engine bugs seen while running (a timer threw, a handler rejected, a frame broke). */
+  readonly faults: string[] = []
+  /** Error-level log lines of the engine: in a simulation without disk corruption, each is suspect. */
+  readonly errorLogs: string[] = []
+  private readonly config: Partial<PeerConfig>
+  private readonly factory: PeerFactory
+  private readonly draining = new Map<SimNode, Promise<boolean>>()
+
+  constructor (private readonly options: SimClusterOptions) {
+    this.scheduler = new Scheduler((error) => this.fault('a scheduled event threw', error))
+    this.hub = new SimHub(this.scheduler, options.rng.fork('network'), {
+      ...options.network,
+      onFault: (description, error) => this.fault(description, error)
+    })
+    this.config = { ...SIM_PEER_CONFIG, ...options.config }
+    this.factory = options.peerFactory ?? createPeer
+    for (let i = 0; i < options.peers; i++) this.addNode()
+  }
+
+  /** How many of each cluster event happened (crash, restart, partition, …). */
+  readonly eventCounts: Record<string, number> = {}
+
+  /** Count a cluster event of `kind` and record it in the trace. */
+  note (kind: string, event: string): void {
+    this.eventCounts[kind] = (this.eventCounts[kind] ?? 0) + 1
+    this.options.trace?.(`t=${Math.round(this.scheduler.now)} cluster ${event}`)
+  }
+
+  fault (description: string, error?: unknown): void {
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : error === undefined ? '' : String(error)
+    this.faults.push(`t=${Math.round(this.scheduler.now)}ms ${description}${detail ? ` — ${detail}` : ''}`)
+  }
+
+  /**
+   * Start every peer (peer 0 first: it is the seed) and wait for membership to converge,
+   * checking after every event, or every `pollMs` for big clusters.
+   */
+  async start (maxMs = 20_000, pollMs = 0): Promise<boolean> {
+    for (const node of this.nodes) await this.scheduler.drive(this.startNode(node), maxMs)
+    const converged = (): boolean => this.membershipConverged()
+    return pollMs > 0
+      ? await this.scheduler.pollUntil(converged, maxMs, pollMs)
+      : await this.scheduler.runUntil(converged, maxMs)
+  }
+
+  peer (index: number): SimPeer {
+    return this.node(index).peer
+  }
+
+  node (index: number): SimNode {
+    const node = this.nodes[index]
+    if (node === undefined) throw new RangeError(`no peer ${index}`)
+    return node
+  }
+
+  /** Indices of running peers (a peer draining after its leave included). */
+  running (): number[] {
+    return this.nodes.filter((n) => n.state === 'running').map((n) => n.index)
+  }
+
+  /** Running peers that are members: where clients send their operations. */
+  coordinators (): number[] {
+    return this.nodes.filter((n) => n.state === 'running' && !n.left).map((n) => n.index)
+  }
+
+  crashedNodes (): number[] {
+    return this.nodes.filter((n) => n.state === 'crashed').map((n) => n.index)
+  }
+
+  /** Kill the process: timers stop, connections drop, non-durable writes vanish. */
+  crash (index: number): void {
+    const node = this.node(index)
+    if (node.state !== 'running' && node.state !== 'starting') return
+    this.note('crash', `crash ${node.id} (was ${node.state})`)
+    node.state = 'crashed'
+    node.clock.halt()
+    node.storage.crash()
+    this.hub.crash(node.id)
+    node.markCrashed()
+  }
+
+  /**
+   * A new process with the same identity and the same disk. Resolves once the engine has
+   * started; it does not drive virtual time (call it from an event, or `scheduler.drive` it).
+   */
+  async restart (index: number): Promise<void> {
+    const node = this.node(index)
+    if (node.state !== 'crashed') return
+    this.note('restart', `restart ${node.id}`)
+    await this.startNode(node)
+  }
+
+  partition (groups: ReadonlyArray<readonly number[]>): void {
+    this.note('partition', `partition ${groups.map((g) => `[${g.map((i) => this.node(i).id).join(' ')}]`).join(' ')}`)
+    this.hub.partition(groups.map((g) => g.map((i) => this.node(i).id)))
+  }
+
+  isolate (index: number): void {
+    this.note('isolate', `isolate ${this.node(index).id}`)
+    this.hub.isolate(this.node(index).id)
+  }
+
+  /** An asymmetric fault: packets from `from` to `to` are dropped, the other way flows. */
+  cutOneWay (from: number, to: number): void {
+    this.note('one-way', `cut ${this.node(from).id} → ${this.node(to).id}`)
+    this.hub.setReachability(oneWayCut(this.node(from).id, this.node(to).id))
+  }
+
+  heal (): void {
+    this.note('heal', 'heal')
+    this.hub.heal()
+  }
+
+  /** A brand-new peer joins through the seeds. Does not drive virtual time (see `restart`). */
+  async join (): Promise<number> {
+    const node = this.addNode()
+    this.note('join', `join ${node.id}`)
+    await this.startNode(node)
+    return node.index
+  }
+
+  /**
+   * Graceful leave: announce it, then keep the process running until its data and hints
+   * are handed off (as an operator would), then stop. Resolves false when the hand-off did
+   * not finish within `maxMs` (a partition): the peer stays up, draining; call `drain`
+   * again later. Does not drive virtual time (see `restart`).
+   */
+  async leave (index: number, maxMs = 30_000): Promise<boolean> {
+    const node = this.node(index)
+    if (node.state !== 'running' || node.left) return false
+    node.left = true
+    this.note('leave', `leave ${node.id}`)
+    await node.peer.leave()
+    return await this.drain(node.index, maxMs)
+  }
+
+  /** Hand off a left peer's data and hints, then stop it. One drain at a time per peer. */
+  async drain (index: number, maxMs = 30_000): Promise<boolean> {
+    const node = this.node(index)
+    const current = this.draining.get(node)
+    if (current !== undefined) return await current
+    const drain = this.drainOnce(node, maxMs).finally(() => this.draining.delete(node))
+    this.draining.set(node, drain)
+    return await drain
+  }
+
+  private async drainOnce (node: SimNode, maxMs: number): Promise<boolean> {
+    const deadline = this.scheduler.now + maxMs
+    while (node.state === 'running' && !this.drained(node)) {
+      if (this.scheduler.now >= deadline) return false
+      try {
+        await node.peer.runTransfer()
+        await node.peer.deliverHints()
+      } catch (error) {
+        this.fault(`hand-off of leaving ${node.id} threw`, error)
+      }
+      if (!this.drained(node)) await new Promise((resolve) => this.scheduler.schedule(DRAIN_RETRY_MS, () => resolve(undefined)))
+    }
+    if (node.state !== 'running') return false
+    this.note('stopped', `${node.id} handed off its data and stopped`)
+    node.state = 'stopped'
+    node.clock.halt()
+    await node.peer.stop()
+    return true
+  }
+
+  /**
+   * Safe to stop: every other running peer knows it left (so nobody routes writes to it
+   * any more) and it holds no data and no hints. An operator checks the same before
+   * decommissioning a machine.
+   */
+  private drained (node: SimNode): boolean {
+    const status = node.peer.status()
+    if (status.keys > 0 || status.hintsPending > 0) return false
+    return this.nodes.every((other) => other === node || other.state !== 'running' ||
+      other.peer.status().members.some((m) => m.id === node.id && m.status === 'left'))
+  }
+
+  /**
+   * Every running peer lists every peer that has not left, and all running peers compute
+   * the same ring.
+   */
+  membershipConverged (): boolean {
+    if (this.nodes.some((n) => n.state === 'starting')) return false
+    const running = this.nodes.filter((n) => n.state === 'running')
+    const expected = this.nodes.filter((n) => !n.left && n.incarnation > 0).map((n) => n.id).sort().join(',')
+    let owners: ReadonlyArray<PeerId | null> | undefined
+    for (const node of running) {
+      const ids = node.peer.status().members.filter((m) => m.status === 'active').map((m) => m.id).sort().join(',')
+      if (ids !== expected) return false
+      const ring = node.peer.ring().owners
+      if (owners === undefined) owners = ring
+      else if (!sameOwners(owners, ring)) return false
+    }
+    return true
+  }
+
+  /** The host's logger for a peer, with error-level lines also kept in `errorLogs`. */
+  private logger (id: PeerId): Logger {
+    const inner = this.options.logger?.(id) ?? silent
+    return {
+      debug: (msg, fields) => inner.debug(msg, fields),
+      info: (msg, fields) => inner.info(msg, fields),
+      warn: (msg, fields) => inner.warn(msg, fields),
+      error: (msg, fields) => {
+        this.errorLogs.push(`t=${Math.round(this.scheduler.now)}ms ${id}: ${msg}${fields === undefined ? '' : ` ${describeFields(fields)}`}`)
+        inner.error(msg, fields)
+      }
+    }
+  }
+
+  private addNode (): SimNode {
+    const index = this.nodes.length
+    const disk = new SimDisk()
+    const node = { index, id: peerId(index), disk, state: 'stopped', left: false, incarnation: 0 } as SimNode
+    this.nodes.push(node)
+    return node
+  }
+
+  private async startNode (node: SimNode): Promise<void> {
+    node.incarnation++
+    const label = `${node.id}/${node.incarnation}`
+    const rng = this.options.rng
+    // SSD-like fsync latencies: long enough that crashes regularly catch writes in flight.
+    const [fsyncMin, fsyncMax] = this.options.fsyncMs ?? [0.2, 5]
+    const fsyncRng = rng.fork(`fsync/${label}`)
+    node.storage = new SimStorage(node.disk, this.scheduler, {
+      fsyncDelayMs: () => fsyncMin + fsyncRng.float() * (fsyncMax - fsyncMin),
+      lyingFsync: this.options.lyingFsync ?? false
+    })
+    const skew = this.options.clockSkewMs ?? 0
+    // A peer's skew is a property of its machine: the same on every incarnation.
+    const skewMs = skew === 0 ? 0 : rng.fork(`skew/${node.id}`).int(-skew, skew)
+    node.clock = new SimClock(this.scheduler, rng.fork(`clock/${label}`), { skewMs, onError: (e) => this.fault(`a timer of ${node.id} threw`, e) })
+    node.network = this.hub.endpoint(node.id)
+    node.crashed = new Promise<void>((resolve) => { node.markCrashed = resolve })
+    const seeds = this.nodes.filter((n) => n.index < 2 && n.id !== node.id).map((n) => n.id)
+    node.peer = this.factory({
+      network: node.network,
+      storage: node.storage,
+      clock: node.clock,
+      signer: new SimSigner(node.id),
+      logger: this.logger(node.id),
+      config: { ...this.config, seeds },
+      addrs: [node.id]
+    })
+    node.state = 'starting'
+    const started = node.peer.start()
+    let outcome: 'started' | 'crashed'
+    try {
+      outcome = await Promise.race([started.then(() => 'started' as const), node.crashed.then(() => 'crashed' as const)])
+    } catch (error) {
+      // A start that fails is an engine bug here (its disk and network are fine): report it
+      // and treat the process as dead, so that the checker's heal restarts it.
+      this.fault(`${node.id} failed to start`, error)
+      this.crash(node.index)
+      return
+    }
+    if (outcome === 'crashed') started.catch(() => {})
+    else {
+      node.state = 'running'
+      this.note('started', `${node.id} started (incarnation ${node.incarnation})`)
+    }
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * What the simulator needs from an engine peer, and how it builds one. The simulator drives
+ * `Peer` through its public API and its maintenance hooks only, like any host.
+ */
+import { Peer } from '@ringstore/peer'
+import type { Ring } from '@ringstore/core'
+import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from '@ringstore/peer'
+
+export interface SimPeer extends PeerMaintenance {
+  start(): Promise<void>
+  stop(): Promise<void>
+  leave(): Promise<void>
+  get(key: string, options?: GetOptions): Promise<GetResult>
+  put(key: string, value: Uint8Array, options?: PutOptions): Promise<PutResult>
+  delete(key: string, options?: PutOptions): Promise<PutResult>
+  status(): PeerStatus
+  /** The ring this peer routes by now. */
+  ring(): Ring
+}
+
+export type PeerFactory = (options: PeerOptions) => SimPeer
+
+export const createPeer: PeerFactory = (options) => new Peer(options)

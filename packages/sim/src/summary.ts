@@ -1,0 +1,94 @@
+/**
+ * The summary of many seeds, as the CLI prints it. Deterministic: it holds only what the
+ * runs computed (no wall-clock time), so the same seeds give byte-identical summaries.
+ */
+import type { RunOptions, RunResult } from './run.js'
+import { replayCommand } from './run.js'
+
+export interface Summary {
+  readonly seeds: number
+  readonly firstSeed: number
+  readonly lastSeed: number
+  readonly peers: number
+  readonly faults: string
+  readonly ops: number
+  readonly acknowledged: number
+  readonly failed: number
+  readonly pending: number
+  readonly lost: number
+  readonly resurrected: number
+  readonly violations: number
+  readonly maxConvergenceRounds: number
+  /** convergenceRounds[k] = seeds that converged after k anti-entropy rounds. */
+  readonly convergenceRounds: Record<number, number>
+  /** siblingHistogram[k] = keys (summed over seeds) whose converged version had k siblings. */
+  readonly siblingHistogram: Record<number, number>
+  readonly faultsInjected: number
+  readonly faultCounts: Record<string, number>
+  readonly tombstonesCollected: number
+  readonly virtualMs: number
+  readonly failingSeeds: number[]
+}
+
+function add (into: Record<number, number>, key: number, count: number): void {
+  into[key] = (into[key] ?? 0) + count
+}
+
+export function summarize (results: readonly RunResult[], options: Pick<RunOptions, 'peers' | 'faults'>): Summary {
+  const rounds: Record<number, number> = {}
+  const siblings: Record<number, number> = {}
+  const faultCounts: Record<string, number> = {}
+  for (const r of results) {
+    for (const [kind, n] of Object.entries(r.faultCounts)) faultCounts[kind] = (faultCounts[kind] ?? 0) + n
+    add(rounds, r.convergenceRounds, 1)
+    for (const [k, n] of Object.entries(r.siblingHistogram)) add(siblings, Number(k), n)
+  }
+  const sum = (f: (r: RunResult) => number): number => results.reduce((s, r) => s + f(r), 0)
+  return {
+    seeds: results.length,
+    firstSeed: results[0]?.seed ?? 0,
+    lastSeed: results.at(-1)?.seed ?? 0,
+    peers: options.peers,
+    faults: options.faults,
+    ops: sum((r) => r.ops),
+    acknowledged: sum((r) => r.acknowledged),
+    failed: sum((r) => r.failed),
+    pending: sum((r) => r.pending),
+    lost: sum((r) => r.lost),
+    resurrected: sum((r) => r.resurrected),
+    violations: sum((r) => r.violations.length),
+    maxConvergenceRounds: results.reduce((m, r) => Math.max(m, r.convergenceRounds), 0),
+    convergenceRounds: rounds,
+    siblingHistogram: siblings,
+    faultsInjected: sum((r) => r.faultsInjected),
+    faultCounts: Object.fromEntries(Object.entries(faultCounts).sort(([a], [b]) => a < b ? -1 : 1)),
+    tombstonesCollected: sum((r) => r.tombstonesCollected),
+    virtualMs: sum((r) => r.virtualMs),
+    failingSeeds: results.filter((r) => r.violations.length > 0).map((r) => r.seed)
+  }
+}
+
+const histogramText = (h: Record<number, number>): string =>
+  Object.entries(h).sort(([a], [b]) => Number(a) - Number(b)).map(([k, n]) => `${k}:${n}`).join(' ') || '-'
+
+export function formatSummary (s: Summary): string {
+  return [
+    `seeds ${s.seeds} (${s.firstSeed}..${s.lastSeed})  peers ${s.peers}  faults ${s.faults} (${s.faultsInjected} injected)`,
+    `cluster events: ${Object.entries(s.faultCounts).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`,
+    `ops ${s.ops}  acknowledged writes ${s.acknowledged}  failed ${s.failed}  unanswered (coordinator crashed) ${s.pending}`,
+    `lost ${s.lost}  resurrected ${s.resurrected}  violations ${s.violations}`,
+    `convergence rounds: max ${s.maxConvergenceRounds}  seeds by rounds ${histogramText(s.convergenceRounds)}`,
+    `siblings per key (converged): ${histogramText(s.siblingHistogram)}`,
+    `tombstones collected after the check: ${s.tombstonesCollected}`,
+    `virtual time ${(s.virtualMs / 1000).toFixed(1)} s`,
+    s.failingSeeds.length === 0 ? 'OK: every invariant held' : `FAILED seeds: ${s.failingSeeds.join(' ')}`
+  ].join('\n')
+}
+
+/** A failing seed's report: the replay command and its violations. */
+export function formatFailure (result: RunResult, options: Partial<RunOptions>, maxViolations = 10): string {
+  const lines = [`seed ${result.seed}: ${result.violations.length} violation(s) — replay: ${replayCommand(result.seed, options)}`]
+  for (const v of result.violations.slice(0, maxViolations)) lines.push(`  [${v.kind}] ${v.message}`)
+  if (result.violations.length > maxViolations) lines.push(`  … ${result.violations.length - maxViolations} more`)
+  return lines.join('\n')
+}

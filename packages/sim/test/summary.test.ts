@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { replayCommand } from '../src/run.js'
+import type { RunResult } from '../src/run.js'
+import { formatFailure, formatSummary, summarize } from '../src/summary.js'
+
+const result = (seed: number, extra: Partial<RunResult> = {}): RunResult => ({
+  seed,
+  peers: 5,
+  ops: 10,
+  acknowledged: 4,
+  failed: 1,
+  pending: 0,
+  lost: 0,
+  resurrected: 0,
+  convergenceRounds: 1,
+  tombstonesCollected: 2,
+  siblingHistogram: { 1: 3, 2: 1 },
+  faultsInjected: 3,
+  faultCounts: { crash: 1, partition: 2 },
+  violations: [],
+  virtualMs: 1500,
+  events: 100,
+  ...extra
+})
+
+describe('summaries', () => {
+  it('adds up seeds and names the failing ones with their replay command', () => {
+    const failing = result(8, { lost: 1, violations: [{ kind: 'lost-write', key: 'k1', message: 'acknowledged put #3 of k1 is missing on p2' }] })
+    const s = summarize([result(7), failing], { peers: 5, faults: 'heavy' })
+    expect(s).toMatchObject({ seeds: 2, firstSeed: 7, lastSeed: 8, ops: 20, lost: 1, violations: 1, failingSeeds: [8] })
+    expect(s.siblingHistogram).toEqual({ 1: 6, 2: 2 })
+    expect(s.faultCounts).toEqual({ crash: 2, partition: 4 })
+    expect(formatSummary(s)).toMatch(/FAILED seeds: 8/)
+    const report = formatFailure(failing, { peers: 5 })
+    expect(report).toContain('npm run sim -- --peers 5 --seed 8')
+    expect(report).toContain('[lost-write] acknowledged put #3 of k1 is missing on p2')
+  })
+
+  it('replay commands carry the options that differ from the defaults', () => {
+    expect(replayCommand(3)).toBe('npm run sim -- --peers 5 --seed 3')
+    expect(replayCommand(3, { peers: 7, faults: 'light', ops: 200, churn: true })).toBe('npm run sim -- --peers 7 --seed 3 --ops 200 --faults light --churn')
+  })
+})
