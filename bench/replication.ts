@@ -1,0 +1,297 @@
+/**
+ * Sections `w1` and `w2`: the two-peer replication workload of shared/BENCHMARKS.md, with
+ * daemons A and B at N=2, W=2 (an ack means durable on both). The writer is this process
+ * (the daemons are children); B's holdings are read from B's own /status `keys` (the size
+ * of B's local replica store, no coordinator in between).
+ *
+ * - W1a: `w1Keys` writes of a 262-byte cart JSON to A, `w1InFlight` at a time; ops/s until all acked.
+ * - W1b: w1Keys / time from the first write until B's local key count shows them all.
+ * - W1c: `w1cKeys` new keys at `w1cRate`/s (open loop). With W=2 the ack proves B has the
+ *   version durably, so ack time − write time bounds "time B has it − write time" from above.
+ * - W2: B stopped (SIGTERM); A writes `w2Keys` keys with w=1 (hints for B); B restarted on
+ *   its data dir and ports; time from B's ready line until B holds them all and A has no
+ *   hint pending.
+ */
+import type { Agent } from 'node:http'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { join } from 'node:path'
+import { cpuMsOf, ownCpuMs } from './cpu.js'
+import { httpRequest, keepAliveAgent } from './http.js'
+import { freePort, metricsOf, pollUntil, startDaemon, statusOf, waitForMembers } from './daemons.js'
+import type { Daemon } from './daemons.js'
+import type { BenchOptions } from './options.js'
+import { memoryOf, stopChild } from './procs.js'
+import type { MemoryMb } from './procs.js'
+import { Samples, round3 } from './stats.js'
+import type { LatencySummary } from './stats.js'
+
+/** BENCHMARKS.md: "each value a 262-byte shopping-cart JSON string carrying its write time". */
+export const CART_BYTES = 262
+export const PAIR_QUORUM = { n: 2, r: 1, w: 2 } as const
+/**
+ * How often B's /status is read while waiting for it to hold the keys. A /status costs
+ * the daemon ~0.5 ms of CPU (4 × a no-op route), so during the W1 burst B is polled
+ * gently (±25 ms on a run of seconds); W2 lasts ~100 ms and needs the finer grain.
+ */
+const W1_POLL_MS = 25
+const W2_POLL_MS = 5
+/** Longest wait for replication / catch-up before the figure is reported as timed out. */
+const CATCH_UP_TIMEOUT_MS = 120_000
+/** W1c's slowest writes kept in the results, in time order. */
+const SLOWEST_KEPT = 10
+
+export interface W1Result {
+  readonly w1a: {
+    readonly writes: number, readonly inFlight: number, readonly ms: number, readonly opsPerSec: number, readonly errors: number, readonly ack: LatencySummary
+    /** CPU ms per acked write of A, of B and of the writer (this process, HTTP client + polling). */
+    readonly cpuMsPerWrite: { readonly a: number, readonly b: number, readonly writer: number }
+  }
+  readonly w1b: { readonly ms: number, readonly opsPerSec: number, readonly method: string }
+  readonly w1c: {
+    readonly writes: number, readonly rate: number, readonly errors: number,
+    /** ack time − write time (scheduled), ms: an upper bound of "B has it − write time" at W=2. */
+    readonly ackLatency: LatencySummary
+    /** After the last W1c ack, until B's key count showed every W1c key. */
+    readonly bCountLagMs: number
+    /** The slowest writes: when each was due (ms after the first) and its latency — a stall shows as a run of them. */
+    readonly slowest: ReadonlyArray<{ readonly dueAtMs: number, readonly ms: number }>
+    /** Background work on A and B meanwhile (from /metrics): anti-entropy rounds and keys repaired. */
+    readonly background: Record<string, number>
+    /** The writer's own worst event-loop delay meanwhile: a stall here would be ours, not the daemons'. */
+    readonly writerLoopDelayMaxMs: number
+  }
+}
+
+export interface W2Result {
+  readonly writes: number
+  readonly writeErrors: number
+  readonly writeMs: number
+  /** A's pending hints once the writes were acked (expected: one per key, for B). */
+  readonly hintsPendingOnA: number
+  readonly bStopExit: number | string
+  /** B's restart: spawn → ready line. */
+  readonly restartToReadyMs: number
+  /** The W2 figure: B's ready line → B holds every key and A has no hint pending. */
+  readonly catchUpMs: number | null
+  /** The same, split: until B's key count was complete; until A's hintsPending was 0. */
+  readonly bKeysCompleteMs: number | null
+  readonly aHintsZeroMs: number | null
+  readonly timedOut: boolean
+}
+
+export interface ReplicationResult {
+  readonly config: {
+    readonly n: number, readonly w: number, readonly valueBytes: number,
+    readonly w1Keys: number, readonly w1InFlight: number, readonly w1cKeys: number, readonly w1cRate: number, readonly w2Keys: number
+  }
+  readonly w1?: W1Result
+  readonly w2?: W2Result
+  /** Peak RSS (VmHWM) in MB: A over the whole run; B before its stop and after its restart. */
+  readonly rssMb: { readonly a: number, readonly b: number, readonly bAfterRestart?: number }
+  /** The same moments in detail: peak, now, anonymous and file-backed resident MB. */
+  readonly memoryMb: { readonly a: MemoryMb, readonly b: MemoryMb, readonly bAfterRestart?: MemoryMb }
+}
+
+export function cartValue (i: number, writtenAt: number): Buffer {
+  const cart = {
+    cart: `cart-${i}`,
+    user: `user-${i % 997}`,
+    items: [{ sku: 'sku-10423', qty: 2, cents: 1999 }, { sku: 'sku-20771', qty: 1, cents: 4550 }],
+    currency: 'EUR',
+    writtenAt
+  }
+  const bare = JSON.stringify({ ...cart, pad: '' })
+  const missing = CART_BYTES - Buffer.byteLength(bare)
+  if (missing < 0) throw new Error(`cart JSON already ${Buffer.byteLength(bare)} bytes`)
+  return Buffer.from(JSON.stringify({ ...cart, pad: 'x'.repeat(missing) }))
+}
+
+interface Writer { readonly agent: Agent, readonly to: Daemon }
+
+async function put (w: Writer, key: string, value: Buffer, query = ''): Promise<boolean> {
+  try {
+    const reply = await httpRequest(w.agent, w.to.endpoint, 'PUT', `/kv/${key}${query}`, value, { 'content-type': 'application/json' })
+    return reply.status === 204
+  } catch {
+    return false
+  }
+}
+
+/** Keys `from..from+count-1`, `inFlight` at a time; ack latencies and failures. */
+async function burst (w: Writer, from: number, count: number, inFlight: number, query = ''): Promise<{ samples: Samples, errors: number }> {
+  const samples = new Samples()
+  let errors = 0
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = from + next++
+      const since = performance.now()
+      if (await put(w, `k${i}`, cartValue(i, Date.now()), query)) samples.add(performance.now() - since)
+      else errors++
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker))
+  return { samples, errors }
+}
+
+async function bHolds (b: Daemon, keys: number, timeoutMs: number): Promise<number> {
+  return pollUntil(`B to hold ${keys} keys`, async () => (await statusOf(b)).keys >= keys, timeoutMs, W1_POLL_MS)
+}
+
+async function runW1 (options: BenchOptions, w: Writer, b: Daemon, log: (msg: string) => void): Promise<W1Result> {
+  const base = (await statusOf(b)).keys
+  const a = w.to
+  const cpu0 = { a: cpuMsOf(a.child.pid), b: cpuMsOf(b.child.pid), writer: ownCpuMs() }
+  log(`w1a/w1b: ${options.w1Keys} writes to A, ${options.w1InFlight} in flight; polling B's /status keys`)
+  const t0 = performance.now()
+  const bDone = bHolds(b, base + options.w1Keys, CATCH_UP_TIMEOUT_MS).then(() => performance.now() - t0)
+  const { samples, errors } = await burst(w, 0, options.w1Keys, options.w1InFlight)
+  const ackMs = performance.now() - t0
+  const bMs = await bDone
+  const acked = options.w1Keys - errors
+  const perWrite = (used: number): number => round3(used / Math.max(1, acked))
+  const cpuMsPerWrite = { a: perWrite(cpuMsOf(a.child.pid) - cpu0.a), b: perWrite(cpuMsOf(b.child.pid) - cpu0.b), writer: perWrite(ownCpuMs() - cpu0.writer) }
+  log(`w1c: ${options.w1cKeys} new keys at ${options.w1cRate}/s`)
+  const before = await backgroundOf(a, b)
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+  loopDelay.enable()
+  const c = await openLoop(w, options.w1Keys, options.w1cKeys, options.w1cRate)
+  loopDelay.disable()
+  const after = await backgroundOf(a, b)
+  const background = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]))
+  const lag = await bHolds(b, base + options.w1Keys + options.w1cKeys, CATCH_UP_TIMEOUT_MS)
+  return {
+    w1a: { writes: options.w1Keys, inFlight: options.w1InFlight, ms: round3(ackMs), opsPerSec: Math.round(acked / (ackMs / 1000)), errors, ack: samples.summary(), cpuMsPerWrite },
+    w1b: { ms: round3(bMs), opsPerSec: Math.round(options.w1Keys / (bMs / 1000)), method: `B's GET /status keys polled every ${W1_POLL_MS} ms` },
+    w1c: { writes: options.w1cKeys, rate: options.w1cRate, errors: c.errors, ackLatency: c.samples.summary(), bCountLagMs: round3(lag), slowest: c.slowest, background, writerLoopDelayMaxMs: round3(loopDelay.max / 1e6) }
+  }
+}
+
+/** Key i is due at t0 + i/rate; its latency counts from then (no coordinated omission). */
+async function openLoop (w: Writer, from: number, count: number, rate: number): Promise<{ samples: Samples, errors: number, slowest: Array<{ dueAtMs: number, ms: number }> }> {
+  const samples = new Samples()
+  const timeline: Array<{ dueAtMs: number, ms: number }> = []
+  let errors = 0
+  const pending: Array<Promise<void>> = []
+  const t0 = performance.now()
+  for (let i = 0; i < count; i++) {
+    const due = t0 + i * 1000 / rate
+    const wait = due - performance.now()
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
+    pending.push(put(w, `k${from + i}`, cartValue(from + i, Date.now())).then((ok) => {
+      if (!ok) {
+        errors++
+        return
+      }
+      const ms = performance.now() - due
+      samples.add(ms)
+      timeline.push({ dueAtMs: round3(due - t0), ms: round3(ms) })
+    }))
+  }
+  await Promise.all(pending)
+  const slowest = timeline.sort((x, y) => y.ms - x.ms).slice(0, SLOWEST_KEPT).sort((x, y) => x.dueAtMs - y.dueAtMs)
+  return { samples, errors, slowest }
+}
+
+/** Anti-entropy and hint counters of A and B, to see what ran in the background of a phase. */
+async function backgroundOf (a: Daemon, b: Daemon): Promise<Record<string, number>> {
+  const wanted = ['ringstore_antientropy_rounds_total', 'ringstore_antientropy_keys_repaired_total', 'ringstore_read_repairs_total', 'ringstore_rpc_timeouts_total']
+  const out: Record<string, number> = {}
+  for (const [name, d] of [['a', a], ['b', b]] as const) {
+    const m = await metricsOf(d).catch(() => ({} as Record<string, number>))
+    for (const key of wanted) out[`${name}.${key.replace('ringstore_', '')}`] = m[key] ?? NaN
+  }
+  return out
+}
+
+async function runW2 (options: BenchOptions, w: Writer, pair: { a: Daemon, b: Daemon }, from: number, log: (msg: string) => void): Promise<{ result: W2Result, b: Daemon }> {
+  const expected = (await statusOf(pair.b)).keys + options.w2Keys
+  log('w2: stopping B (SIGTERM)')
+  const bStopExit = await stopChild(pair.b.child)
+  log(`w2: A writes ${options.w2Keys} keys with w=1 while B is down`)
+  const t0 = performance.now()
+  const { errors } = await burst(w, from, options.w2Keys, options.w1InFlight, '?w=1')
+  const writeMs = performance.now() - t0
+  const hintsPendingOnA = (await statusOf(pair.a)).hintsPending
+  log(`w2: ${hintsPendingOnA} hints pending on A; restarting B`)
+  const b = await startDaemon(pair.b.spec)
+  let bKeysCompleteMs: number | null = null
+  let aHintsZeroMs: number | null = null
+  let catchUpMs: number | null = null
+  try {
+    await pollUntil('B to catch up', async () => {
+      const [sa, sb] = await Promise.all([statusOf(pair.a), statusOf(b)])
+      const now = performance.now() - b.readyAt
+      if (bKeysCompleteMs === null && sb.keys >= expected) bKeysCompleteMs = round3(now)
+      if (aHintsZeroMs === null && sa.hintsPending === 0) aHintsZeroMs = round3(now)
+      return bKeysCompleteMs !== null && aHintsZeroMs !== null
+    }, CATCH_UP_TIMEOUT_MS, W2_POLL_MS)
+    catchUpMs = round3(Math.max(bKeysCompleteMs ?? 0, aHintsZeroMs ?? 0))
+  } catch (err) {
+    log(`w2: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  return {
+    b,
+    result: {
+      writes: options.w2Keys,
+      writeErrors: errors,
+      writeMs: round3(writeMs),
+      hintsPendingOnA,
+      bStopExit,
+      restartToReadyMs: round3(b.readyAt - b.spawnedAt),
+      catchUpMs,
+      bKeysCompleteMs,
+      aHintsZeroMs,
+      timedOut: catchUpMs === null
+    }
+  }
+}
+
+export async function runReplication (options: BenchOptions, dir: string, log: (msg: string) => void): Promise<ReplicationResult> {
+  const live: Daemon[] = []
+  const agent = keepAliveAgent(Math.max(options.w1InFlight, 64))
+  try {
+    log('replication: starting daemons A and B (N=2, W=2)')
+    const spec = async (name: string, bootstrap: string[]): Promise<Daemon> => startDaemon({
+      name,
+      dataDir: join(dir, name),
+      p2pPort: await freePort(),
+      httpPort: await freePort(),
+      bootstrap,
+      ...PAIR_QUORUM,
+      logLevel: options.logLevel,
+      logFile: join(dir, `${name}.log`)
+    })
+    const a = await spec('pair-a', [])
+    live.push(a)
+    let b = await spec('pair-b', [a.addr])
+    live.push(b)
+    await waitForMembers([a, b], 2)
+    const writer: Writer = { agent, to: a }
+    const w1 = options.sections.has('w1') ? await runW1(options, writer, b, log) : undefined
+    const memB = memoryOf(b.child)
+    let w2: W2Result | undefined
+    let memBAfter: MemoryMb | undefined
+    if (options.sections.has('w2')) {
+      const from = options.w1Keys + options.w1cKeys
+      const run = await runW2(options, writer, { a, b }, from, log)
+      live.push(b = run.b)
+      w2 = run.result
+      memBAfter = memoryOf(b.child)
+    }
+    const memA = memoryOf(a.child)
+    return {
+      config: {
+        n: PAIR_QUORUM.n, w: PAIR_QUORUM.w, valueBytes: CART_BYTES,
+        w1Keys: options.w1Keys, w1InFlight: options.w1InFlight, w1cKeys: options.w1cKeys, w1cRate: options.w1cRate, w2Keys: options.w2Keys
+      },
+      ...(w1 === undefined ? {} : { w1 }),
+      ...(w2 === undefined ? {} : { w2 }),
+      rssMb: { a: memA.peakMb, b: memB.peakMb, ...(memBAfter === undefined ? {} : { bAfterRestart: memBAfter.peakMb }) },
+      memoryMb: { a: memA, b: memB, ...(memBAfter === undefined ? {} : { bAfterRestart: memBAfter }) }
+    }
+  } finally {
+    agent.destroy()
+    await Promise.all(live.map(async (d) => stopChild(d.child)))
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * Command-line parsing for `ringstore start` and `ringstore cluster`: node's util.parseArgs
+ * (strict: unknown flags are errors), then every value checked and converted here, so the
+ * daemon never starts with a value it would trip over later. A bad command line is a
+ * UsageError (the CLI prints it and exits with code 2).
+ */
+import { parseArgs } from 'node:util'
+import { LIMITS } from '@ringstore/core'
+import { DEFAULT_CONFIG } from '@ringstore/peer'
+import { LOG_LEVELS } from './logger.js'
+import type { LogLevel } from './logger.js'
+
+export class UsageError extends Error {
+  static override name = 'UsageError'
+  override name = 'UsageError'
+}
+
+export interface HostPort {
+  readonly host: string
+  readonly port: number
+}
+
+export interface DaemonOptions {
+  readonly dataDir: string
+  readonly listen: readonly string[]
+  readonly announce: readonly string[]
+  readonly http: HostPort
+  readonly bootstrap: readonly string[]
+  readonly cluster: string
+  readonly q: number
+  readonly n: number
+  readonly r: number
+  readonly w: number
+  readonly weight: number
+  readonly zone: string
+  readonly requestTimeoutMs: number
+  readonly antiEntropyIntervalMs: number
+  readonly logLevel: LogLevel
+  /** Largest PUT body accepted (bytes): at most the engine's value limit. */
+  readonly maxBodyBytes: number
+  readonly relay: boolean
+}
+
+export const DEFAULT_DATA_DIR = './ringstore-data'
+/** 7070: unassigned by IANA and easy to remember; `npm start` uses 7070-7072. */
+export const DEFAULT_HTTP: HostPort = { host: '127.0.0.1', port: 7070 }
+/** Loopback only by default: exposing the store is an explicit choice (`--listen /ip4/0.0.0.0/...`). */
+export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws']
+export const DEFAULT_CLUSTER = 'ringstore'
+
+/** Upper bound of any millisecond option: a day; longer is a typo. */
+const MAX_MS = 24 * 60 * 60 * 1000
+
+const startOptions = {
+  'data-dir': { type: 'string' },
+  listen: { type: 'string', multiple: true },
+  announce: { type: 'string', multiple: true },
+  http: { type: 'string' },
+  bootstrap: { type: 'string', multiple: true },
+  cluster: { type: 'string' },
+  q: { type: 'string' },
+  n: { type: 'string' },
+  r: { type: 'string' },
+  w: { type: 'string' },
+  weight: { type: 'string' },
+  zone: { type: 'string' },
+  'request-timeout-ms': { type: 'string' },
+  'anti-entropy-interval-ms': { type: 'string' },
+  'log-level': { type: 'string' },
+  'max-body': { type: 'string' },
+  'no-relay': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' }
+} as const
+
+/** `null` when --help was asked for. */
+export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
+  const { values } = usage(() => parseArgs({ args: [...argv], options: startOptions, strict: true, allowPositionals: false }))
+  if (values.help === true) return null
+  const n = intOption('n', values.n, DEFAULT_CONFIG.n, 1, LIMITS.clockEntries)
+  const r = intOption('r', values.r, Math.min(DEFAULT_CONFIG.r, n), 1, n)
+  const w = intOption('w', values.w, Math.min(DEFAULT_CONFIG.w, n), 1, n)
+  const q = intOption('q', values.q, DEFAULT_CONFIG.q, 1, 2 ** 20)
+  if ((q & (q - 1)) !== 0) throw new UsageError(`--q must be a power of two, got ${q}`)
+  return {
+    dataDir: nonEmpty('data-dir', values['data-dir'] ?? DEFAULT_DATA_DIR),
+    listen: values.listen ?? DEFAULT_LISTEN,
+    announce: values.announce ?? [],
+    http: parseHostPort(values.http ?? `${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port}`),
+    bootstrap: values.bootstrap ?? [],
+    cluster: clusterName(values.cluster ?? DEFAULT_CLUSTER),
+    q,
+    n,
+    r,
+    w,
+    weight: numberOption('weight', values.weight, DEFAULT_CONFIG.weight, 0, 1_000_000),
+    zone: zoneName(values.zone ?? DEFAULT_CONFIG.zone),
+    requestTimeoutMs: intOption('request-timeout-ms', values['request-timeout-ms'], DEFAULT_CONFIG.requestTimeoutMs, 1, MAX_MS),
+    antiEntropyIntervalMs: intOption('anti-entropy-interval-ms', values['anti-entropy-interval-ms'], DEFAULT_CONFIG.antiEntropyIntervalMs, 0, MAX_MS),
+    logLevel: logLevel(values['log-level'] ?? 'info'),
+    maxBodyBytes: intOption('max-body', values['max-body'], LIMITS.valueBytes, 0, LIMITS.valueBytes),
+    relay: values['no-relay'] !== true
+  }
+}
+
+export interface ClusterOptions {
+  readonly baseDir: string
+  readonly peers: number
+  readonly httpPort: number
+  readonly p2pPort: number
+  readonly logLevel: LogLevel
+  /** Extra arguments handed to every `ringstore start`. */
+  readonly passThrough: readonly string[]
+}
+
+const clusterOptions = {
+  'base-dir': { type: 'string' },
+  peers: { type: 'string' },
+  'http-port': { type: 'string' },
+  'p2p-port': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' }
+} as const
+
+/** `ringstore cluster`: peer i listens on TCP p2pPort+i and WebSockets p2pPort+WS_PORT_OFFSET+i. */
+export const WS_PORT_OFFSET = 100
+
+/** Most peers `ringstore cluster` starts: it is a demo on one machine, not a deployment tool. */
+export const MAX_LOCAL_PEERS = 16
+
+/** Arguments after `--` are passed to every daemon. `null` when --help was asked for. */
+export function parseClusterArgs (argv: readonly string[]): ClusterOptions | null {
+  const split = argv.indexOf('--')
+  const own = split < 0 ? argv : argv.slice(0, split)
+  const { values } = usage(() => parseArgs({ args: [...own], options: clusterOptions, strict: true, allowPositionals: false }))
+  if (values.help === true) return null
+  return {
+    baseDir: nonEmpty('base-dir', values['base-dir'] ?? '.ringstore'),
+    peers: intOption('peers', values.peers, 3, 1, MAX_LOCAL_PEERS),
+    httpPort: intOption('http-port', values['http-port'], 7070, 1, 65535 - MAX_LOCAL_PEERS),
+    p2pPort: intOption('p2p-port', values['p2p-port'], 7170, 1, 65535 - WS_PORT_OFFSET - MAX_LOCAL_PEERS),
+    logLevel: logLevel(values['log-level'] ?? 'info'),
+    passThrough: split < 0 ? [] : argv.slice(split + 1)
+  }
+}
+
+/** Runs parseArgs, turning its errors into UsageError. */
+function usage<T> (parse: () => T): T {
+  try {
+    return parse()
+  } catch (error) {
+    // parseArgs' messages name the flag ("Unknown option '--x'"); keep them, drop the stack.
+    throw new UsageError(error instanceof Error ? error.message : String(error))
+  }
+}
+
+/** `HOST:PORT`, `[v6]:PORT` or `:PORT` (= 127.0.0.1). Port 0 = any free port. */
+export function parseHostPort (text: string): HostPort {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text)
+  const port = Number(match?.[3])
+  if (match === null || port > 65535) throw new UsageError(`--http must be HOST:PORT (port 0-65535, [::1]:PORT for IPv6), got '${text}'`)
+  const host = match[1] ?? (match[2] === '' || match[2] === undefined ? DEFAULT_HTTP.host : match[2])
+  return { host, port }
+}
+
+function intOption (name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback
+  if (!/^\d{1,16}$/.test(text)) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got '${text}'`)
+  const value = Number(text)
+  if (value < min || value > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${value}`)
+  return value
+}
+
+function numberOption (name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback
+  const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN
+  if (!(value >= min && value <= max)) throw new UsageError(`--${name} must be a number in ${min}..${max}, got '${text}'`)
+  return value
+}
+
+function nonEmpty (name: string, text: string): string {
+  if (text === '') throw new UsageError(`--${name} must not be empty`)
+  return text
+}
+
+/** Goes into a gossipsub topic name: keep it to a safe alphabet. */
+function clusterName (text: string): string {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) throw new UsageError(`--cluster must be 1-64 characters of A-Z a-z 0-9 . _ -, got '${text}'`)
+  return text
+}
+
+function zoneName (text: string): string {
+  if (text === '' || new TextEncoder().encode(text).byteLength > LIMITS.zoneBytes) {
+    throw new UsageError(`--zone must be 1-${LIMITS.zoneBytes} bytes, got '${text}'`)
+  }
+  return text
+}
+
+function logLevel (text: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${text}'`)
+  return text as LogLevel
+}

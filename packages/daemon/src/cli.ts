@@ -1,0 +1,135 @@
+/**
+ * `ringstore <command>`: `start` runs one daemon, `cluster` a local cluster of daemons
+ * (what `npm start` runs). Exit codes: 0 clean exit (including after SIGTERM/SIGINT),
+ * 1 the daemon could not start or failed, 2 a bad command line.
+ */
+import { parseClusterArgs, parseStartArgs, UsageError } from './args.js'
+import { runLocalCluster } from './local-cluster.js'
+import { createLogger } from './logger.js'
+import { startDaemon } from './daemon.js'
+import type { RunningDaemon } from './daemon.js'
+
+export const EXIT_OK = 0
+export const EXIT_FAILED = 1
+export const EXIT_USAGE = 2
+
+export const HELP = `ringstore — a Dynamo-style key-value store peer
+
+Usage:
+  ringstore start [options]      run one daemon (prints one JSON "ready" line on stdout)
+  ringstore cluster [options]    run a local cluster of daemons (what \`npm start\` runs)
+  ringstore help                 this text
+
+ringstore start options:
+  --data-dir DIR                 data directory: identity key, store, pid lock (./ringstore-data)
+  --listen MULTIADDR             libp2p listen address, repeatable
+                                 (/ip4/127.0.0.1/tcp/0 and /ip4/127.0.0.1/tcp/0/ws)
+  --announce MULTIADDR           address to announce instead of the listen ones, repeatable
+  --http HOST:PORT               HTTP API address; port 0 = any free port (127.0.0.1:7070)
+  --bootstrap MULTIADDR          a peer to join through (with /p2p/ID), repeatable
+  --cluster NAME                 cluster name; peers only join their own cluster (ringstore)
+  --n N  --r R  --w W            replicas, read quorum, write quorum (3, 2, 2)
+  --q Q                          partitions, a power of two, same on every peer (1024)
+  --weight X                     capacity relative to other peers; 0 = own nothing (1)
+  --zone NAME                    failure zone; replicas spread across zones (default)
+  --request-timeout-ms MS        a replica silent this long is routed around (1000)
+  --anti-entropy-interval-ms MS  Merkle anti-entropy period; 0 = off (10000)
+  --max-body BYTES               largest value accepted by PUT, at most 1048576 (1048576)
+  --no-relay                     do not run the circuit-relay server for browsers
+  --log-level LEVEL              debug, info, warn, error, silent (info); logs go to stderr
+  -h, --help
+
+ringstore cluster options:
+  --peers K                      number of daemons (3)
+  --base-dir DIR                 data under DIR/peer-1 ... (.ringstore)
+  --http-port P                  HTTP ports P, P+1, ... (7070); a busy port falls back to a free one
+  --p2p-port P                   libp2p TCP ports P, P+1, ... and WebSockets P+100, ... (7170)
+  --log-level LEVEL              for the daemons' logs in DIR/peer-K/daemon.log (info)
+  -- ARGS                        passed to every \`ringstore start\` (e.g. -- --n 2 --w 1)
+
+Signals: SIGTERM or SIGINT shut down cleanly (exit 0); a second one exits at once.
+Exit codes: 0 ok, 1 failed to start or crashed, 2 bad command line.
+`
+
+export async function main (argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'start': return await startCommand(rest)
+      case 'cluster': return await clusterCommand(rest)
+      case 'help': case '--help': case '-h':
+        process.stdout.write(HELP)
+        return EXIT_OK
+      case undefined:
+        process.stderr.write(HELP)
+        return EXIT_USAGE
+      default:
+        throw new UsageError(`unknown command '${command}'`)
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`ringstore: ${error.message}\nRun 'ringstore --help' for the options.\n`)
+      return EXIT_USAGE
+    }
+    process.stderr.write(`ringstore: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`)
+    return EXIT_FAILED
+  }
+}
+
+async function startCommand (argv: readonly string[]): Promise<number> {
+  const options = parseStartArgs(argv)
+  if (options === null) {
+    process.stdout.write(HELP)
+    return EXIT_OK
+  }
+  const log = createLogger(options.logLevel)
+  const stopped = waitForSignal(log)
+  let daemon: RunningDaemon
+  try {
+    daemon = await startDaemon(options, log)
+  } catch (error) {
+    log.error('daemon failed to start', { error })
+    throw error
+  }
+  log.info('ready', { peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http, dataDir: options.dataDir })
+  process.stdout.write(`${JSON.stringify({ event: 'ready', peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http })}\n`)
+  const signal = await stopped
+  log.info('shutting down', { signal })
+  await daemon.stop()
+  log.info('stopped')
+  return EXIT_OK
+}
+
+async function clusterCommand (argv: readonly string[]): Promise<number> {
+  const options = parseClusterArgs(argv)
+  if (options === null) {
+    process.stdout.write(HELP)
+    return EXIT_OK
+  }
+  return await runLocalCluster(options)
+}
+
+/**
+ * Resolves on the first SIGTERM/SIGINT (or, under a launcher, when the launcher is gone);
+ * a second one exits at once (exit 130: an operator insisting). Installed before the daemon starts, so a signal during startup still ends in
+ * a clean shutdown once startup finished.
+ */
+export async function waitForSignal (log: { warn (msg: string, fields?: Record<string, unknown>): void }): Promise<NodeJS.Signals> {
+  return await new Promise((resolve) => {
+    let received = false
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (received) {
+        log.warn('second signal: exiting without a clean shutdown', { signal })
+        process.exit(130)
+      }
+      received = true
+      resolve(signal)
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+    // Started by a launcher with an IPC channel (`ringstore cluster`): its end closing
+    // means the launcher is gone, and nobody would ever stop us.
+    // (Not a "second signal" when we are already stopping: the launcher may exit first.)
+    if (process.send !== undefined) process.once('disconnect', () => { if (!received) onSignal('SIGHUP') })
+  })
+}

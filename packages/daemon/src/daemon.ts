@@ -1,0 +1,153 @@
+/**
+ * The daemon: one engine Peer with filesystem storage and a libp2p node, plus the HTTP API.
+ *
+ * Start order: lock the data dir → identity key → storage → libp2p node (started first, so
+ * its real listen addresses, port 0 resolved, go into our member record) → peer (joins
+ * through the bootstrap addresses) → address book → HTTP. Stop runs it backwards: HTTP
+ * first (no new client requests), then the peer (timers, network, node), then storage.
+ * Every acknowledged write was already durable (FsStorage resolves after fdatasync), so a
+ * SIGKILL at any point loses nothing acknowledged; a clean stop only saves the work of
+ * re-announcing and re-delivering.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Libp2pNetwork, Libp2pSigner, createNodeLibp2p, loadOrCreatePrivateKey } from '@ringstore/net-libp2p/node'
+import type { PrivateKey } from '@libp2p/interface'
+import type { MemberRecord } from '@ringstore/core'
+import { Peer } from '@ringstore/peer'
+import type { Logger } from '@ringstore/peer'
+import { FsStorage } from '@ringstore/storage-fs'
+import { AddressBook, withAddressBook } from './address-book.js'
+import type { DaemonOptions } from './args.js'
+import { SystemClock } from './clock.js'
+import { createHttpApi } from './http/server.js'
+import { lockDataDir } from './lock.js'
+
+/** The LMDB environment's folder inside the data dir (beside the key file and the pid file). */
+export const STORE_DIR = 'store'
+
+export interface RunningDaemon {
+  readonly peerId: string
+  /** libp2p addresses with /p2p/ suffix. */
+  readonly addrs: string[]
+  /** Base URL of the HTTP API, e.g. http://127.0.0.1:7070 */
+  readonly http: string
+  readonly peer: Peer
+  /** Idempotent; resolves once everything is closed. */
+  stop (): Promise<void>
+}
+
+/** Steps to undo, most recent first, if start fails half way (and on stop). */
+type Undo = () => Promise<void>
+
+export async function startDaemon (options: DaemonOptions, log: Logger): Promise<RunningDaemon> {
+  const undo: Undo[] = []
+  const unwind = async (): Promise<void> => {
+    for (const step of undo.splice(0).reverse()) {
+      try {
+        await step()
+      } catch (error) {
+        log.warn('shutdown step failed', { error })
+      }
+    }
+  }
+  try {
+    await mkdir(options.dataDir, { recursive: true })
+    undo.push(await lockDataDir(options.dataDir))
+    const privateKey = await loadOrCreatePrivateKey(options.dataDir)
+    const storage = await FsStorage.open(join(options.dataDir, STORE_DIR))
+    undo.push(async () => { await storage.close() })
+    const { peer, network, addrs } = await startPeer(options, privateKey, storage, log, undo)
+
+    const api = createHttpApi({
+      peer,
+      network: network.stats,
+      cluster: options.cluster,
+      maxBodyBytes: options.maxBodyBytes,
+      addrs,
+      connected: () => network.connectedPeers(),
+      log: scoped(log, 'http')
+    })
+    const http = await api.listen(options.http)
+    undo.push(async () => { await api.close() })
+
+    let stopping: Promise<void> | undefined
+    return {
+      peerId: peer.id,
+      addrs: addrs(),
+      http,
+      peer,
+      stop: async () => {
+        stopping ??= unwind()
+        await stopping
+      }
+    }
+  } catch (error) {
+    await unwind()
+    throw error
+  }
+}
+
+/** The libp2p node (started, so its real addresses are known) and the engine peer on it. */
+async function startPeer (options: DaemonOptions, privateKey: PrivateKey, storage: FsStorage, log: Logger, undo: Undo[]): Promise<{ peer: Peer, network: Libp2pNetwork, addrs: () => string[] }> {
+  const node = await createNodeLibp2p({
+    listen: options.listen,
+    privateKey,
+    ...(options.announce.length > 0 ? { announce: options.announce } : {}),
+    relayServer: options.relay
+  })
+  // network.stop() (through peer.stop()) stops the node too; this covers a failure before
+  // the peer took it over. libp2p's stop is idempotent.
+  undo.push(async () => { await node.stop() })
+  const network = new Libp2pNetwork(node, { cluster: options.cluster, log: scoped(log, 'net') })
+  await node.start()
+  const addrs = (): string[] => node.getMultiaddrs().map((ma) => withPeerId(ma.toString(), node.peerId.toString()))
+
+  // The book reads the member table of the peer built just below.
+  let members: () => readonly MemberRecord[] = () => []
+  const book = new AddressBook(node.peerId.toString(), () => members(), network, log)
+  const clock = new SystemClock()
+  const peer = new Peer({
+    network: withAddressBook(network, book),
+    storage,
+    clock,
+    signer: new Libp2pSigner(privateKey),
+    logger: scoped(log, 'peer'),
+    addrs: addrs(),
+    config: {
+      q: options.q,
+      n: options.n,
+      r: options.r,
+      w: options.w,
+      weight: options.weight,
+      zone: options.zone,
+      seeds: options.bootstrap,
+      requestTimeoutMs: options.requestTimeoutMs,
+      antiEntropyIntervalMs: options.antiEntropyIntervalMs
+    }
+  })
+  members = () => peer.members()
+  // peer.start() stops the peer itself if it fails.
+  await peer.start()
+  undo.push(async () => {
+    await peer.stop()
+    clock.clearAll()
+  })
+  book.start()
+  undo.push(async () => { book.stop() })
+  return { peer, network, addrs }
+}
+
+function withPeerId (addr: string, peerId: string): string {
+  return addr.includes('/p2p/') ? addr : `${addr}/p2p/${peerId}`
+}
+
+/** The same logger with a `component` field on every line. */
+function scoped (log: Logger, component: string): Logger {
+  return {
+    debug: (msg, fields) => { log.debug(msg, { component, ...fields }) },
+    info: (msg, fields) => { log.info(msg, { component, ...fields }) },
+    warn: (msg, fields) => { log.warn(msg, { component, ...fields }) },
+    error: (msg, fields) => { log.error(msg, { component, ...fields }) }
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Engine errors → HTTP replies. Matched on the stable error `name` (it survives bundling
+ * and duplicate module copies), so a new engine error falls through to a logged 500.
+ */
+import type { InvalidKeyError, ValueTooLargeError } from '@ringstore/core'
+import type { QuorumNotMetError, TooManySiblingsError } from '@ringstore/peer'
+import { HttpError } from './respond.js'
+
+/** The HttpError for a known engine error, or null for an unexpected one. */
+export function toHttpError (error: unknown): HttpError | null {
+  if (error instanceof HttpError) return error
+  if (!(error instanceof Error)) return null
+  switch (error.name) {
+    case 'QuorumNotMetError': {
+      const e = error as QuorumNotMetError
+      return new HttpError(503, 'quorum_not_met', e.message, { acks: e.acks, required: e.required })
+    }
+    case 'InvalidKeyError':
+      return new HttpError(400, 'bad_key', (error as InvalidKeyError).message)
+    case 'ValueTooLargeError': {
+      const e = error as ValueTooLargeError
+      return new HttpError(413, 'value_too_large', e.message, { limit: e.limit })
+    }
+    case 'InvalidOptionsError':
+      return new HttpError(400, 'bad_query', error.message)
+    case 'TooManySiblingsError': {
+      const e = error as TooManySiblingsError
+      return new HttpError(409, 'too_many_siblings', e.message, { siblings: e.siblings, limit: e.limit })
+    }
+    case 'PeerStoppedError':
+      return new HttpError(503, 'unavailable', 'the daemon is shutting down')
+    default:
+      return null
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The key-value routes: GET / PUT / DELETE /kv/{key}. The key is the percent-decoded rest
+ * of the path (slashes included); contexts travel in the X-Ringstore-Context header as the
+ * opaque string of core's contextToString.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { contextFromString, contextToString, validateKey } from '@ringstore/core'
+import type { Key, VersionVector } from '@ringstore/core'
+import type { GetResult, Peer } from '@ringstore/peer'
+import { readBody } from './body.js'
+import { quorumParams } from './query.js'
+import { CONTEXT_HEADER, HttpError, methodNotAllowed, sendBytes, sendEmpty, sendJson } from './respond.js'
+
+export interface KvDeps {
+  readonly peer: Peer
+  /** Largest PUT body in bytes. */
+  readonly maxBodyBytes: number
+}
+
+export const KV_METHODS = ['GET', 'PUT', 'DELETE'] as const
+
+/** The key of `/kv/{key}` (rawKey = the path after `/kv/`), decoded and validated. */
+export function decodeKey (rawKey: string): Key {
+  let key: string
+  try {
+    key = decodeURIComponent(rawKey)
+  } catch {
+    throw new HttpError(400, 'bad_key', 'key is not valid percent-encoding (UTF-8)')
+  }
+  try {
+    return validateKey(key)
+  } catch (error) {
+    throw new HttpError(400, 'bad_key', error instanceof Error ? error.message : String(error))
+  }
+}
+
+/** The request's context header: undefined when absent, 400 `bad_context` when unreadable. */
+export function readContext (req: IncomingMessage): VersionVector | undefined {
+  const header = req.headers[CONTEXT_HEADER.toLowerCase()]
+  if (header === undefined) return undefined
+  if (Array.isArray(header)) throw new HttpError(400, 'bad_context', `${CONTEXT_HEADER} given more than once`)
+  try {
+    return contextFromString(header.trim())
+  } catch (error) {
+    throw new HttpError(400, 'bad_context', `${CONTEXT_HEADER} is not a context from this API: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
+export async function handleKv (deps: KvDeps, req: IncomingMessage, res: ServerResponse, rawKey: string, query: URLSearchParams): Promise<void> {
+  switch (req.method) {
+    case 'GET': return await getKey(deps, res, decodeKey(rawKey), query)
+    case 'PUT': return await putKey(deps, req, res, decodeKey(rawKey), query)
+    case 'DELETE': return await deleteKey(deps, req, res, decodeKey(rawKey), query)
+    default: throw methodNotAllowed(req, KV_METHODS)
+  }
+}
+
+async function getKey (deps: KvDeps, res: ServerResponse, key: Key, query: URLSearchParams): Promise<void> {
+  const result = await deps.peer.get(key, quorumParams(query, ['n', 'r']))
+  sendRead(res, result)
+}
+
+/** 200 one value, 300 siblings, 404 absent/deleted (with the context when a tombstone is held). */
+export function sendRead (res: ServerResponse, result: GetResult): void {
+  const context = { [CONTEXT_HEADER]: contextToString(result.context) }
+  const [only, ...others] = result.values
+  if (!result.found || only === undefined) {
+    const headers = result.siblings.length > 0 ? context : {}
+    sendJson(res, 404, { error: 'not_found', message: result.siblings.length > 0 ? 'deleted' : 'no such key' }, headers)
+  } else if (others.length === 0) {
+    sendBytes(res, 200, only, context)
+  } else {
+    const siblings = result.values.map((value) => ({ value: Buffer.from(value).toString('base64') }))
+    sendJson(res, 300, { context: context[CONTEXT_HEADER], siblings }, context)
+  }
+}
+
+async function putKey (deps: KvDeps, req: IncomingMessage, res: ServerResponse, key: Key, query: URLSearchParams): Promise<void> {
+  const options = quorumParams(query, ['n', 'w'])
+  const context = readContext(req)
+  const value = await readBody(req, deps.maxBodyBytes)
+  const result = await deps.peer.put(key, value, context === undefined ? options : { ...options, context })
+  sendEmpty(res, 204, { [CONTEXT_HEADER]: contextToString(result.context) })
+}
+
+/**
+ * A delete must say what it deletes: without a context it would only add a tombstone
+ * beside the current values (they stay readable), which is never what a caller means.
+ */
+async function deleteKey (deps: KvDeps, req: IncomingMessage, res: ServerResponse, key: Key, query: URLSearchParams): Promise<void> {
+  const options = quorumParams(query, ['n', 'w'])
+  const context = readContext(req)
+  if (context === undefined) {
+    throw new HttpError(400, 'context_required', `DELETE needs the ${CONTEXT_HEADER} header from a read of the key (it deletes exactly the versions that read saw)`)
+  }
+  const result = await deps.peer.delete(key, { ...options, context })
+  sendEmpty(res, 204, { [CONTEXT_HEADER]: contextToString(result.context) })
+}

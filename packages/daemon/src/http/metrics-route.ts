@@ -1,0 +1,73 @@
+/**
+ * GET /metrics: the engine's counters, the network adapter's counters and the HTTP
+ * layer's own histograms, in Prometheus text format. Everything is a snapshot of plain
+ * numbers rendered per scrape.
+ */
+import type { NetworkStats } from '@ringstore/net-libp2p'
+import type { Peer, PeerMetrics } from '@ringstore/peer'
+import { Exposition } from '../prometheus.js'
+import type { HistogramSeries, Labels } from '../prometheus.js'
+import type { RequestMetrics } from './request-metrics.js'
+
+/** Sibling counts bucketed for the histogram; the engine refuses more than 64 siblings. */
+const SIBLING_BUCKETS = [1, 2, 3, 4, 8, 16, 32, 64]
+
+const OPS = ['get', 'put', 'delete'] as const
+
+export interface MetricsDeps {
+  readonly peer: Peer
+  readonly network: NetworkStats
+  readonly requests: RequestMetrics
+}
+
+export function renderMetrics (deps: MetricsDeps): string {
+  const status = deps.peer.status()
+  const m = status.metrics
+  const net = deps.network
+  const perOp = (values: Record<string, number>): Array<readonly [Labels, number]> => OPS.map((op) => [{ op }, values[op] ?? 0] as const)
+  const one = (value: number): Array<readonly [Labels, number]> => [[{}, value]]
+  const membersBy = new Map<string, number>()
+  for (const member of status.members) {
+    const key = `${member.status}/${member.reachable ? 'reachable' : 'unreachable'}`
+    membersBy.set(key, (membersBy.get(key) ?? 0) + 1)
+  }
+  return new Exposition()
+    .counter('ringstore_requests_total', 'Client operations coordinated by this peer.', perOp(m.requests))
+    .counter('ringstore_quorum_failures_total', 'Client operations that did not reach R (get) or W (put, delete).', perOp(m.quorumFailures))
+    .histogram('ringstore_request_duration_seconds', 'HTTP key-value request duration, arrival to last byte of the reply, any outcome.', deps.requests.durationSeries())
+    .counter('ringstore_http_responses_total', 'HTTP replies by status code.', deps.requests.responses())
+    .histogram('ringstore_siblings_on_read', 'Siblings (concurrent versions) returned by reads coordinated here.', [siblingSeries(m)])
+    .gauge('ringstore_hints_pending', 'Hints held for unreachable replicas, not yet delivered.', one(status.hintsPending))
+    .counter('ringstore_hints_stored_total', 'Hints taken for unreachable replicas.', one(m.hintsStored))
+    .counter('ringstore_hints_delivered_total', 'Hints delivered to (and acknowledged by) their replica.', one(m.hintsDelivered))
+    .counter('ringstore_read_repairs_total', 'Stale or missing replicas updated by read repair.', one(m.readRepairs))
+    .counter('ringstore_antientropy_rounds_total', 'Merkle anti-entropy rounds run.', one(m.antiEntropyRounds))
+    .counter('ringstore_antientropy_keys_repaired_total', 'Keys reconciled by Merkle anti-entropy.', one(m.antiEntropyKeysRepaired))
+    .counter('ringstore_partitions_transferred_total', 'Partitions handed to new owners after ring changes.', one(m.partitionsTransferred))
+    .counter('ringstore_tombstones_collected_total', 'Tombstones garbage-collected.', one(m.tombstonesCollected))
+    .counter('ringstore_corrupt_records_total', 'Stored records that failed their checksum (never served).', one(m.corruptRecords))
+    .gauge('ringstore_keys', 'Keys in the local replica.', one(status.keys))
+    .gauge('ringstore_members', 'Known members by status and reachability (seen from here).', [...membersBy].map(([key, count]) => {
+      const [memberStatus = '', reachability = ''] = key.split('/')
+      return [{ status: memberStatus, reachability }, count] as const
+    }))
+    .gauge('ringstore_ring_partitions', 'Partitions of the ring owned by this peer.', one(status.ring.members.find((x) => x.id === status.peerId)?.partitions ?? 0))
+    .counter('ringstore_rpc_requests_sent_total', 'Replication requests sent to other peers.', one(net.requestsSent))
+    .counter('ringstore_rpc_requests_served_total', 'Replication requests served for other peers.', one(net.requestsServed))
+    .counter('ringstore_rpc_timeouts_total', 'Replication requests that got no answer in time.', one(net.timeouts))
+    .counter('ringstore_invalid_frames_total', 'Inbound RPC frames that failed framing or decoding.', one(net.invalidFrames))
+    .counter('ringstore_invalid_announcements_total', 'Membership gossip that did not decode or was forged.', one(net.invalidAnnouncements + net.forgedAnnouncements))
+    .text()
+}
+
+function siblingSeries (m: PeerMetrics): HistogramSeries {
+  let sum = 0
+  let count = 0
+  const observed = Object.entries(m.siblingsOnRead).map(([k, reads]) => [Number(k), reads] as const)
+  for (const [k, reads] of observed) {
+    sum += k * reads
+    count += reads
+  }
+  const buckets = SIBLING_BUCKETS.map((le): readonly [number, number] => [le, observed.filter(([k]) => k <= le).reduce((acc, [, reads]) => acc + reads, 0)])
+  return { labels: {}, buckets, sum, count }
+}

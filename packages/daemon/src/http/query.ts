@@ -1,0 +1,37 @@
+/**
+ * Query parameters of the key-value routes: only n, r (reads) and n, w (writes), each at
+ * most once, each a positive integer. Anything else is refused with 400 `bad_query`
+ * rather than ignored, so a typo (`?W=3`) never silently runs with the defaults. Range
+ * checks (r ≤ n, n ≤ 64) are the engine's (InvalidOptionsError → 400 too).
+ */
+import { HttpError } from './respond.js'
+
+export type QuorumParam = 'n' | 'r' | 'w'
+
+/** Digits accepted for n/r/w: the engine caps n at 64, so 6 digits only guard the parse. */
+const MAX_DIGITS = 6
+
+export function quorumParams (query: URLSearchParams, allowed: readonly QuorumParam[]): Partial<Record<QuorumParam, number>> {
+  const out: Partial<Record<QuorumParam, number>> = {}
+  for (const [name, text] of query) {
+    if (!(allowed as readonly string[]).includes(name)) {
+      throw new HttpError(400, 'bad_query', `unknown query parameter '${name.slice(0, 64)}'; allowed here: ${allowed.join(', ')}`)
+    }
+    const param = name as QuorumParam
+    if (out[param] !== undefined) throw new HttpError(400, 'bad_query', `query parameter '${param}' given twice`)
+    if (!new RegExp(`^[0-9]{1,${MAX_DIGITS}}$`).test(text) || Number(text) < 1) {
+      throw new HttpError(400, 'bad_query', `${param} must be a positive integer, got '${text.slice(0, 64)}'`)
+    }
+    out[param] = Number(text)
+  }
+  return out
+}
+
+/** Splits a request target into its raw path and its query. Only origin-form (`/path?q`) is served. */
+export function splitTarget (target: string): { path: string, query: URLSearchParams } {
+  if (!target.startsWith('/')) throw new HttpError(400, 'bad_request', 'request target must be a path starting with /')
+  const mark = target.indexOf('?')
+  return mark < 0
+    ? { path: target, query: new URLSearchParams() }
+    : { path: target.slice(0, mark), query: new URLSearchParams(target.slice(mark + 1)) }
+}

@@ -1,0 +1,169 @@
+/**
+ * The HTTP API on node:http. Routes: /kv/{key} (GET, PUT, DELETE), /status, /metrics,
+ * /replica/{key} (diagnostic), OPTIONS everywhere (CORS preflight). Every failure is a
+ * JSON reply with a stable error code; nothing a client sends can throw out of here (a
+ * bug becomes a logged 500), and malformed HTTP itself (bad request line, oversized
+ * headers) gets a JSON 400/431 from the `clientError` handler.
+ */
+import { createServer, STATUS_CODES } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { NetworkStats } from '@ringstore/net-libp2p'
+import type { Logger, Operation, Peer } from '@ringstore/peer'
+import type { HostPort } from '../args.js'
+import { ClientAbortedError, discardRestOfBody } from './body.js'
+import { toHttpError } from './errors.js'
+import { decodeKey, handleKv } from './kv.js'
+import { renderMetrics } from './metrics-route.js'
+import { splitTarget } from './query.js'
+import { RequestMetrics } from './request-metrics.js'
+import { HttpError, methodNotAllowed, sendError, sendJson, sendPreflight, setCorsHeaders } from './respond.js'
+import { replicaBody, statusBody } from './status.js'
+
+/**
+ * Request head limit. Node's default is 16 KiB; the largest context header is ~12.3k
+ * characters (core's MAX_CONTEXT_CHARS), so 32 KiB leaves room for the other headers.
+ */
+export const MAX_HEADER_BYTES = 32 * 1024
+/** A request (head and body) must arrive within this; a 1 MiB body needs far less on any link that matters here. */
+const REQUEST_TIMEOUT_MS = 60_000
+/** Shutdown: in-flight requests get this long to finish before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 5_000
+
+export interface HttpApiDeps {
+  readonly peer: Peer
+  readonly network: NetworkStats
+  readonly cluster: string
+  readonly maxBodyBytes: number
+  readonly addrs: () => string[]
+  readonly connected: () => string[]
+  readonly log: Logger
+}
+
+export interface HttpApi {
+  readonly server: Server
+  readonly metrics: RequestMetrics
+  /** Resolves with the base URL once listening. */
+  listen (at: HostPort): Promise<string>
+  /** Stop accepting, let in-flight requests finish (bounded), close every connection. */
+  close (): Promise<void>
+}
+
+export function createHttpApi (deps: HttpApiDeps): HttpApi {
+  const metrics = new RequestMetrics()
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+    void serve(deps, metrics, req, res)
+  })
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => { answerClientError(error, socket) })
+  // `Expect: 100-continue` (curl sends it above 1 KiB): invite the body only if it may be
+  // accepted; an oversized one gets its 413 (from readBody's length check) without ever
+  // being sent.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!(Number(req.headers['content-length']) > deps.maxBodyBytes)) res.writeContinue()
+    void serve(deps, metrics, req, res)
+  })
+  return {
+    server,
+    metrics,
+    listen: async (at) => await listen(server, at),
+    close: async () => { await close(server) }
+  }
+}
+
+async function serve (deps: HttpApiDeps, metrics: RequestMetrics, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = performance.now()
+  let op: Operation | null = null
+  res.on('finish', () => { metrics.observe(op, res.statusCode, (performance.now() - started) / 1000) })
+  try {
+    setCorsHeaders(res)
+    const { path, query } = splitTarget(req.url ?? '')
+    if (req.method === 'OPTIONS') {
+      sendPreflight(res)
+    } else if (path.startsWith('/kv/')) {
+      op = operationOf(req.method)
+      await handleKv(deps, req, res, path.slice('/kv/'.length), query)
+    } else if (path === '/status') {
+      onlyGet(req, query)
+      sendJson(res, 200, statusBody(deps))
+    } else if (path === '/metrics') {
+      onlyGet(req, query)
+      const text = renderMetrics({ peer: deps.peer, network: deps.network, requests: metrics })
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) })
+      res.end(text)
+    } else if (path.startsWith('/replica/')) {
+      onlyGet(req, query)
+      sendJson(res, 200, await replicaBody(deps.peer, decodeKey(path.slice('/replica/'.length))))
+    } else {
+      throw new HttpError(404, 'not_found', 'no such route; see /kv/{key}, /status, /metrics')
+    }
+  } catch (error) {
+    fail(deps.log, req, res, error)
+  } finally {
+    discardRestOfBody(req)
+  }
+}
+
+function fail (log: Logger, req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  if (error instanceof ClientAbortedError) {
+    res.destroy()
+    return
+  }
+  let reply = toHttpError(error)
+  if (reply === null) {
+    log.error('request failed unexpectedly', { method: req.method, url: req.url?.slice(0, 256), error })
+    reply = new HttpError(500, 'internal', 'internal error (logged)')
+  }
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  sendError(res, reply)
+}
+
+function operationOf (method: string | undefined): Operation | null {
+  return method === 'GET' ? 'get' : method === 'PUT' ? 'put' : method === 'DELETE' ? 'delete' : null
+}
+
+function onlyGet (req: IncomingMessage, query: URLSearchParams): void {
+  if (req.method !== 'GET') throw methodNotAllowed(req, ['GET'])
+  if ([...query.keys()].length > 0) throw new HttpError(400, 'bad_query', 'this route takes no query parameters')
+}
+
+/** Malformed HTTP never reaches a handler: answer it with JSON ourselves and hang up. */
+function answerClientError (error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+  const code = status === 431 ? 'headers_too_large' : status === 408 ? 'request_timeout' : 'bad_request'
+  const body = JSON.stringify({ error: code, message: status === 431 ? `request headers exceed ${MAX_HEADER_BYTES} bytes` : 'malformed HTTP request' })
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n${body}`)
+}
+
+async function listen (server: Server, at: HostPort): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => { reject(error) }
+    server.once('error', onError)
+    server.listen(at.port, at.host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('HTTP server has no TCP address')
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${host}:${address.port}`
+}
+
+async function close (server: Server): Promise<void> {
+  if (!server.listening) return
+  const closed = new Promise<void>((resolve) => server.close(() => { resolve() }))
+  server.closeIdleConnections()
+  const timer = setTimeout(() => { server.closeAllConnections() }, SHUTDOWN_GRACE_MS)
+  try {
+    await closed
+  } finally {
+    clearTimeout(timer)
+  }
+}

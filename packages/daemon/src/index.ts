@@ -1,0 +1,21 @@
+/**
+ * ringstore (the daemon package): the `ringstore` command and its parts, for embedding a
+ * daemon in another Node program or test.
+ *
+ * @example
+ * import { startDaemon, parseStartArgs, createLogger } from 'ringstore'
+ * const options = parseStartArgs(['--data-dir', './data/p1', '--http', '127.0.0.1:0'])
+ * const daemon = await startDaemon(options!, createLogger('warn'))
+ * console.log(daemon.http, daemon.peerId)
+ * await daemon.stop()
+ */
+export { startDaemon, STORE_DIR } from './daemon.js'
+export type { RunningDaemon } from './daemon.js'
+export { parseStartArgs, parseClusterArgs, parseHostPort, UsageError, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_CLUSTER, DEFAULT_DATA_DIR } from './args.js'
+export type { DaemonOptions, ClusterOptions, HostPort } from './args.js'
+export { createLogger, LOG_LEVELS } from './logger.js'
+export type { LogLevel } from './logger.js'
+export { main, HELP, EXIT_OK, EXIT_FAILED, EXIT_USAGE } from './cli.js'
+export { createHttpApi, MAX_HEADER_BYTES } from './http/server.js'
+export { CONTEXT_HEADER } from './http/respond.js'
+export { SystemClock } from './clock.js'

@@ -1,0 +1,125 @@
+/**
+ * Command-line parsing in-process: defaults, every option's conversion, and a clear
+ * UsageError for each kind of bad value (the CLI turns it into exit code 2).
+ */
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_HTTP, DEFAULT_LISTEN, parseClusterArgs, parseHostPort, parseStartArgs, UsageError } from '../src/args.js'
+
+describe('ringstore start arguments', () => {
+  it('has documented defaults', () => {
+    expect(parseStartArgs([])).toEqual({
+      dataDir: './ringstore-data',
+      listen: DEFAULT_LISTEN,
+      announce: [],
+      http: DEFAULT_HTTP,
+      bootstrap: [],
+      cluster: 'ringstore',
+      q: 1024,
+      n: 3,
+      r: 2,
+      w: 2,
+      weight: 1,
+      zone: 'default',
+      requestTimeoutMs: 1000,
+      antiEntropyIntervalMs: 10_000,
+      logLevel: 'info',
+      maxBodyBytes: 1024 * 1024,
+      relay: true
+    })
+  })
+
+  it('reads every option, repeatable ones in order', () => {
+    const options = parseStartArgs([
+      '--data-dir', '/d', '--listen', '/ip4/0.0.0.0/tcp/4001', '--listen', '/ip4/0.0.0.0/tcp/4002/ws',
+      '--http', '[::1]:0', '--bootstrap', '/ip4/10.0.0.1/tcp/1/p2p/X', '--bootstrap', '/ip4/10.0.0.2/tcp/1/p2p/Y',
+      '--cluster', 'shop-eu', '--q', '256', '--n', '5', '--r', '3', '--w', '3', '--weight', '2.5', '--zone', 'rack-1',
+      '--request-timeout-ms', '500', '--anti-entropy-interval-ms', '0', '--log-level', 'debug', '--max-body', '4096',
+      '--announce', '/dns4/example.org/tcp/4001', '--no-relay'
+    ])
+    expect(options).toMatchObject({
+      dataDir: '/d',
+      listen: ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws'],
+      http: { host: '::1', port: 0 },
+      bootstrap: ['/ip4/10.0.0.1/tcp/1/p2p/X', '/ip4/10.0.0.2/tcp/1/p2p/Y'],
+      cluster: 'shop-eu',
+      q: 256,
+      n: 5,
+      r: 3,
+      w: 3,
+      weight: 2.5,
+      zone: 'rack-1',
+      requestTimeoutMs: 500,
+      antiEntropyIntervalMs: 0,
+      logLevel: 'debug',
+      maxBodyBytes: 4096,
+      announce: ['/dns4/example.org/tcp/4001'],
+      relay: false
+    })
+  })
+
+  it('caps the default r and w at a smaller n', () => {
+    expect(parseStartArgs(['--n', '1'])).toMatchObject({ n: 1, r: 1, w: 1 })
+  })
+
+  it('returns null for --help', () => {
+    expect(parseStartArgs(['--help'])).toBeNull()
+    expect(parseStartArgs(['-h'])).toBeNull()
+  })
+
+  const bad: Array<[string, string[], RegExp]> = [
+    ['an unknown flag', ['--frobnicate'], /Unknown option '--frobnicate'/],
+    ['a positional argument', ['extra'], /Unexpected argument 'extra'/],
+    ['a port out of range', ['--http', '127.0.0.1:70000'], /--http must be HOST:PORT/],
+    ['an HTTP address without a port', ['--http', 'localhost'], /--http must be HOST:PORT/],
+    ['q not a power of two', ['--q', '1000'], /--q must be a power of two/],
+    ['q = 0', ['--q', '0'], /--q must be an integer in 1\.\./],
+    ['w above n', ['--n', '2', '--w', '3'], /--w must be an integer in 1\.\.2/],
+    ['r = 0', ['--r', '0'], /--r must be an integer in 1\.\.3/],
+    ['n above 64', ['--n', '65'], /--n must be an integer in 1\.\.64/],
+    ['a non-numeric n', ['--n', 'three'], /--n must be an integer/],
+    ['a fractional n', ['--n', '2.5'], /--n must be an integer/],
+    ['a negative weight', ['--weight=-1'], /--weight must be a number/],
+    ['a weight that is not a number', ['--weight', 'heavy'], /--weight must be a number/],
+    ['an unknown log level', ['--log-level', 'loud'], /--log-level must be one of/],
+    ['a value limit above the engine limit', ['--max-body', '2000000'], /--max-body must be an integer in 0\.\.1048576/],
+    ['an empty data dir', ['--data-dir', ''], /--data-dir must not be empty/],
+    ['a flag without its value', ['--data-dir'], /--data-dir/],
+    ['a cluster name with a slash', ['--cluster', 'a/b'], /--cluster must be/],
+    ['an empty zone', ['--zone', ''], /--zone must be/],
+    ['a zero request timeout', ['--request-timeout-ms', '0'], /--request-timeout-ms must be an integer/]
+  ]
+  for (const [what, argv, message] of bad) {
+    it(`refuses ${what}`, () => {
+      expect(() => parseStartArgs(argv)).toThrow(UsageError)
+      expect(() => parseStartArgs(argv)).toThrow(message)
+    })
+  }
+})
+
+describe('HOST:PORT', () => {
+  it('accepts IPv4, names, bracketed IPv6 and a bare :PORT', () => {
+    expect(parseHostPort('0.0.0.0:80')).toEqual({ host: '0.0.0.0', port: 80 })
+    expect(parseHostPort('localhost:7070')).toEqual({ host: 'localhost', port: 7070 })
+    expect(parseHostPort('[::]:0')).toEqual({ host: '::', port: 0 })
+    expect(parseHostPort(':9000')).toEqual({ host: '127.0.0.1', port: 9000 })
+  })
+
+  it('refuses the rest', () => {
+    for (const text of ['', '7070', '::1:7070', 'host:', 'host:-1', 'host:65536', 'a:b:c']) {
+      expect(() => parseHostPort(text), text).toThrow(UsageError)
+    }
+  })
+})
+
+describe('ringstore cluster arguments', () => {
+  it('has defaults and passes what follows -- to the daemons', () => {
+    expect(parseClusterArgs([])).toEqual({ baseDir: '.ringstore', peers: 3, httpPort: 7070, p2pPort: 7170, logLevel: 'info', passThrough: [] })
+    expect(parseClusterArgs(['--peers', '5', '--', '--n', '2', '--frobnicate'])).toMatchObject({ peers: 5, passThrough: ['--n', '2', '--frobnicate'] })
+  })
+
+  it('refuses bad values', () => {
+    expect(() => parseClusterArgs(['--peers', '0'])).toThrow(/--peers must be an integer in 1\.\.16/)
+    expect(() => parseClusterArgs(['--http-port', 'x'])).toThrow(UsageError)
+    expect(() => parseClusterArgs(['--n', '3'])).toThrow(/Unknown option '--n'/)
+  })
+})

@@ -1,0 +1,297 @@
+/**
+ * Bad input against a running daemon: garbage HTTP (keys, bodies, contexts, query
+ * parameters, methods, malformed requests) gets 4xx JSON errors; garbage on the libp2p
+ * protocols (the RPC stream and the membership gossip topic) is counted and dropped. After
+ * each barrage the daemon still serves, and the data stored before it is intact.
+ */
+import { connect } from 'node:net'
+import { request as httpRequest } from 'node:http'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { decodeFrame, encodeAnnouncement } from '@ringstore/core'
+import type { Frame } from '@ringstore/core'
+import { createNodeLibp2p, membersTopic, RPC_PROTOCOL } from '@ringstore/net-libp2p/node'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CONTEXT, Fixture, get, http, metrics, poll, put, status } from './support.js'
+import type { Daemon } from './support.js'
+
+const MAX_BODY = 1024
+const fixture = new Fixture()
+let d: Daemon
+const stored = new Map<string, string>([['keep/1', 'first'], ['keep/2', 'second'], ['keep/ü', 'third']])
+
+beforeAll(async () => {
+  d = await fixture.start('bad', ['--n', '1', '--r', '1', '--w', '1', '--max-body', String(MAX_BODY)])
+  for (const [key, value] of stored) expect((await put(d, key, value)).status).toBe(204)
+})
+afterAll(async () => { await fixture.killAll() })
+
+/** The daemon answers and everything stored before is unchanged. */
+async function stillServesIntact (): Promise<void> {
+  for (const [key, value] of stored) {
+    const read = await get(d, key)
+    expect([read.status, new TextDecoder().decode(read.bytes)]).toEqual([200, value])
+  }
+  expect((await status(d)).peerId).toBe(d.peerId)
+  expect((await metrics(d)).get('ringstore_corrupt_records_total')).toBe(0)
+}
+
+/** Writes `payload` on a raw TCP connection to the HTTP port and returns all it gets back. */
+async function rawHttp (payload: string | Buffer): Promise<string> {
+  const { hostname, port } = new URL(d.http)
+  return await new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname)
+    const chunks: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.on('end', () => { resolve(Buffer.concat(chunks).toString('utf8')) })
+    socket.on('error', reject)
+    socket.setTimeout(5_000, () => { socket.destroy(new Error('raw HTTP reply timed out')) })
+    socket.write(payload)
+  })
+}
+
+function jsonOf (raw: string): unknown {
+  return JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))
+}
+
+describe('garbage over HTTP', () => {
+  const cases: Array<[string, string, string, Record<string, string>, string | undefined, number, string]> = [
+    ['malformed percent-encoding', 'GET', '/kv/%E0%A4%A', {}, undefined, 400, 'bad_key'],
+    ['a lone percent sign', 'PUT', '/kv/50%', {}, 'x', 400, 'bad_key'],
+    ['an empty key', 'PUT', '/kv/', {}, 'x', 400, 'bad_key'],
+    ['a NUL in the key', 'GET', '/kv/a%00b', {}, undefined, 400, 'bad_key'],
+    ['an encoded lone surrogate', 'GET', '/kv/%ED%A0%80', {}, undefined, 400, 'bad_key'],
+    ['a key over 1024 bytes', 'GET', `/kv/${'k'.repeat(1025)}`, {}, undefined, 400, 'bad_key'],
+    ['a context that is not base64url', 'PUT', '/kv/x', { [CONTEXT]: '!!!not a context!!!' }, 'v', 400, 'bad_context'],
+    ['a context of random bytes', 'PUT', '/kv/x', { [CONTEXT]: 'AAAAAAAAAAAA' }, 'v', 400, 'bad_context'],
+    ['an oversized context', 'PUT', '/kv/x', { [CONTEXT]: 'A'.repeat(13_000) }, 'v', 400, 'bad_context'],
+    ['a non-integer w', 'PUT', '/kv/x?w=two', {}, 'v', 400, 'bad_query'],
+    ['w = 0', 'PUT', '/kv/x?w=0', {}, 'v', 400, 'bad_query'],
+    ['a negative r', 'GET', '/kv/x?r=-1', {}, undefined, 400, 'bad_query'],
+    ['a fractional n', 'GET', '/kv/x?n=1.5', {}, undefined, 400, 'bad_query'],
+    ['r greater than n', 'GET', '/kv/x?n=1&r=2', {}, undefined, 400, 'bad_query'],
+    ['n above the limit', 'GET', '/kv/x?n=65', {}, undefined, 400, 'bad_query'],
+    ['a huge n', 'GET', '/kv/x?n=99999999999999999999', {}, undefined, 400, 'bad_query'],
+    ['r on a write', 'PUT', '/kv/x?r=1', {}, 'v', 400, 'bad_query'],
+    ['an unknown parameter', 'GET', '/kv/x?W=1', {}, undefined, 400, 'bad_query'],
+    ['a repeated parameter', 'GET', '/kv/x?r=1&r=1', {}, undefined, 400, 'bad_query'],
+    ['a delete without a context', 'DELETE', '/kv/keep%2F1', {}, undefined, 400, 'context_required'],
+    ['a delete with a bad context', 'DELETE', '/kv/keep%2F1', { [CONTEXT]: '%%%' }, undefined, 400, 'bad_context'],
+    ['POST on a key', 'POST', '/kv/x', {}, 'v', 405, 'method_not_allowed'],
+    ['PATCH on a key', 'PATCH', '/kv/x', {}, 'v', 405, 'method_not_allowed'],
+    ['PUT on /status', 'PUT', '/status', {}, 'v', 405, 'method_not_allowed'],
+    ['a query on /metrics', 'GET', '/metrics?x=1', {}, undefined, 400, 'bad_query'],
+    ['an unknown route', 'GET', '/nope', {}, undefined, 404, 'not_found'],
+    ['/kv without a key', 'GET', '/kv', {}, undefined, 404, 'not_found'],
+    ['a value over --max-body', 'PUT', '/kv/big', {}, 'x'.repeat(MAX_BODY + 1), 413, 'value_too_large']
+  ]
+  for (const [what, method, path, headers, body, code, error] of cases) {
+    it(`answers ${code} ${error} to ${what}`, async () => {
+      const reply = await http(d.http, method, path, { headers, ...(body === undefined ? {} : { body }) })
+      expect(reply.status).toBe(code)
+      expect(reply.json).toMatchObject({ error })
+      expect(reply.headers.get('access-control-allow-origin')).toBe('*')
+    })
+  }
+
+  it('names the limit in a 413 and takes a value of exactly --max-body bytes', async () => {
+    const over = await http(d.http, 'PUT', '/kv/big', { body: 'x'.repeat(MAX_BODY + 1) })
+    expect(over.json).toMatchObject({ error: 'value_too_large', limit: MAX_BODY })
+    expect((await http(d.http, 'PUT', '/kv/big', { body: 'x'.repeat(MAX_BODY) })).status).toBe(204)
+  })
+
+  it('refuses a chunked upload (no Content-Length) once it passes the limit, and the connection stays usable', async () => {
+    const { hostname, port } = new URL(d.http)
+    const reply = await new Promise<{ status: number, body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: hostname, port: Number(port), method: 'PUT', path: '/kv/chunked' }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }) })
+      })
+      req.on('error', reject)
+      // 8 chunks of 512 bytes: the 3rd crosses the 1 KiB limit.
+      for (let i = 0; i < 8; i++) req.write('y'.repeat(512))
+      req.end()
+    })
+    expect(reply.status).toBe(413)
+    expect(JSON.parse(reply.body)).toMatchObject({ error: 'value_too_large', limit: MAX_BODY })
+    expect((await get(d, 'chunked')).status).toBe(404)
+  })
+
+  it('refuses an oversized upload announced with Expect: 100-continue without inviting the body', async () => {
+    const reply = await rawHttp(`PUT /kv/expect HTTP/1.1\r\nHost: x\r\nContent-Length: ${MAX_BODY * 4}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`)
+    expect(reply).toMatch(/^HTTP\/1\.1 413 /)
+    expect(jsonOf(reply)).toMatchObject({ error: 'value_too_large', limit: MAX_BODY })
+    const small = await rawHttp('PUT /kv/expect HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nok')
+    expect(small).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 204 /)
+  })
+
+  it('answers malformed HTTP with JSON errors of its own', async () => {
+    const garbage = await rawHttp('GARBAGE\r\n\r\n')
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 /)
+    expect(jsonOf(garbage)).toMatchObject({ error: 'bad_request' })
+
+    const hugeHeaders = await rawHttp(`GET /status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40 * 1024)}\r\n\r\n`)
+    expect(hugeHeaders).toMatch(/^HTTP\/1\.1 431 /)
+    expect(jsonOf(hugeHeaders)).toMatchObject({ error: 'headers_too_large' })
+
+    const absolute = await rawHttp('GET http://example.com/kv/keep%2F1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    expect(absolute).toMatch(/^HTTP\/1\.1 400 /)
+    expect(jsonOf(absolute)).toMatchObject({ error: 'bad_request' })
+  })
+
+  it('answers the CORS preflight', async () => {
+    const reply = await http(d.http, 'OPTIONS', '/kv/anything', { headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'PUT' } })
+    expect(reply.status).toBe(204)
+    expect(reply.headers.get('access-control-allow-methods')).toContain('PUT')
+    expect(reply.headers.get('access-control-allow-headers')).toContain('X-Ringstore-Context')
+  })
+
+  it('maps any byte string in the key path to 204 or 400 bad_key, and a stored key reads back', async () => {
+    // A fresh prefix per run: blind writes to one key would (rightly) pile up as siblings.
+    let run = 0
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 24 }), fc.uint8Array({ maxLength: 64 }), async (keyBytes, value) => {
+      const path = `fuzz${run++}-${[...keyBytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')}`
+      const reply = await http(d.http, 'PUT', `/kv/${path}`, { body: value })
+      const key = decodeUtf8(keyBytes)
+      const valid = key !== null && !key.includes('\u0000')
+      if (!valid) {
+        expect(reply.status).toBe(400)
+        expect(reply.json).toMatchObject({ error: 'bad_key' })
+        return
+      }
+      expect(reply.status).toBe(204)
+      const read = await http(d.http, 'GET', `/kv/${path}`)
+      expect([read.status, Buffer.from(read.bytes).equals(Buffer.from(value))]).toEqual([200, true])
+    }), { numRuns: 150 })
+  })
+
+  it('maps any context header to 204 or 400 bad_context', async () => {
+    await fc.assert(fc.asyncProperty(fc.stringMatching(/^[A-Za-z0-9_\-+/=]{0,120}$/), async (context) => {
+      const reply = await http(d.http, 'PUT', '/kv/ctx-fuzz', { body: 'v', headers: { [CONTEXT]: context } })
+      expect([204, 400]).toContain(reply.status)
+      if (reply.status === 400) expect(reply.json).toMatchObject({ error: 'bad_context' })
+    }), { numRuns: 150 })
+  })
+
+  it('still serves, with the stored data intact', stillServesIntact)
+})
+
+describe('garbage on the libp2p protocols', () => {
+  let client: Awaited<ReturnType<typeof createNodeLibp2p>>
+
+  beforeAll(async () => {
+    client = await createNodeLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    await client.start()
+    await client.dial(multiaddr(d.tcp))
+  })
+  afterAll(async () => { await client.stop() })
+
+  /** A raw RPC stream to the daemon that collects the frames it answers with. */
+  async function rpcStream (): Promise<{ send: (bytes: Uint8Array) => void, frames: Frame[], closed: Promise<void>, abort: () => void }> {
+    const stream = await client.dialProtocol(peerIdFromString(d.peerId), RPC_PROTOCOL)
+    const frames: Frame[] = []
+    let buffer = new Uint8Array(0)
+    stream.addEventListener('message', (event) => {
+      const data = event.data instanceof Uint8Array ? event.data : event.data.subarray()
+      buffer = Uint8Array.from([...buffer, ...data])
+      for (;;) {
+        const [length, used] = readVarint(buffer)
+        if (used === 0 || buffer.byteLength < used + length) break
+        frames.push(decodeFrame(buffer.subarray(used, used + length)))
+        buffer = buffer.subarray(used + length)
+      }
+    })
+    const closed = new Promise<void>((resolve) => { stream.addEventListener('close', () => { resolve() }) })
+    return { send: (bytes) => { stream.send(bytes) }, frames, closed, abort: () => { stream.abort(new Error('test done')) } }
+  }
+
+  it('answers a request with an unknown type as bad-request, then a valid request on the same stream', async () => {
+    const before = (await metrics(d)).get('ringstore_invalid_frames_total') ?? 0
+    const rpc = await rpcStream()
+    // CBOR [0, 7, [99]]: request id 7 of a type that does not exist; then [0, 8, [6]]: members-pull.
+    rpc.send(lengthPrefixed(Uint8Array.from([0x83, 0x00, 0x07, 0x81, 0x18, 0x63])))
+    rpc.send(lengthPrefixed(Uint8Array.from([0x83, 0x00, 0x08, 0x81, 0x06])))
+    await poll('two responses', () => rpc.frames.length === 2, 10_000, 20)
+    expect(rpc.frames[0]).toMatchObject({ kind: 'response', id: 7, response: { type: 'error', code: 'bad-request' } })
+    expect(rpc.frames[1]).toMatchObject({ kind: 'response', id: 8, response: { type: 'members' } })
+    const members = rpc.frames[1]?.kind === 'response' && rpc.frames[1].response.type === 'members' ? rpc.frames[1].response.records : []
+    expect(members.map((m) => m.record.id)).toContain(d.peerId)
+    rpc.abort()
+    expect((await metrics(d)).get('ringstore_invalid_frames_total')).toBe(before + 1)
+  })
+
+  const resets: Array<[string, Uint8Array]> = [
+    ['random bytes', lengthPrefixed(Uint8Array.from({ length: 200 }, (_, i) => (i * 73 + 19) & 0xff))],
+    ['CBOR of the wrong shape', lengthPrefixed(Uint8Array.from([0xa1, 0x61, 0x61, 0x01]))],
+    ['a length prefix of 1 GiB', Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x04, 1, 2, 3])],
+    ['an empty frame', lengthPrefixed(new Uint8Array(0))],
+    ['a replica-put of garbage', lengthPrefixed(Uint8Array.from([0x83, 0x00, 0x09, 0x83, 0x02, 0x61, 0x6b, 0x5f]))]
+  ]
+  for (const [what, bytes] of resets) {
+    it(`survives ${what} on the RPC protocol`, async () => {
+      const before = (await metrics(d)).get('ringstore_invalid_frames_total') ?? 0
+      const rpc = await rpcStream()
+      rpc.send(bytes)
+      await poll('the frame counted as invalid', async () => ((await metrics(d)).get('ringstore_invalid_frames_total') ?? 0) > before, 10_000, 50)
+      rpc.abort()
+      await stillServesIntact()
+    })
+  }
+
+  it('drops garbage and forged records published on the membership topic', async () => {
+    const topic = membersTopic('ringstore')
+    const pubsub = client.services.pubsub
+    pubsub.subscribe(topic)
+    // A well-formed announcement about the daemon, but authored by us: forged.
+    const forged = encodeAnnouncement({
+      signed: {
+        record: { id: d.peerId, addrs: [], weight: 5, zone: 'evil', status: 'left', incarnation: 1_000_000, heartbeat: 1, joinedAt: 1, leftAt: 2 },
+        signature: new Uint8Array(64)
+      }
+    })
+    const before = (await metrics(d)).get('ringstore_invalid_announcements_total') ?? 0
+    let round = 0
+    // The gossip mesh forms some tens of ms after the dial: publish until the daemon saw both.
+    await poll('garbage and forgery rejected', async () => {
+      round++
+      await pubsub.publish(topic, Uint8Array.from([0xde, 0xad, 0xbe, 0xef, round & 0xff])).catch(() => undefined)
+      await pubsub.publish(topic, forged).catch(() => undefined)
+      return ((await metrics(d)).get('ringstore_invalid_announcements_total') ?? 0) >= before + 2
+    }, 15_000, 200)
+    const self = (await status(d)).members.find((m) => m.peerId === d.peerId)
+    expect(self).toMatchObject({ status: 'active', zone: 'default', weight: 1 })
+    await stillServesIntact()
+  })
+})
+
+function decodeUtf8 (bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+  } catch {
+    return null
+  }
+}
+
+function lengthPrefixed (payload: Uint8Array): Uint8Array {
+  const prefix: number[] = []
+  let n = payload.byteLength
+  while (n >= 0x80) {
+    prefix.push((n & 0x7f) | 0x80)
+    n = Math.floor(n / 128)
+  }
+  prefix.push(n)
+  return Uint8Array.from([...prefix, ...payload])
+}
+
+/** [value, bytes used]; used = 0 when the varint is not complete yet. */
+function readVarint (bytes: Uint8Array): [number, number] {
+  let value = 0
+  for (let i = 0; i < bytes.byteLength && i < 4; i++) {
+    const byte = bytes[i] ?? 0
+    value += (byte & 0x7f) * 2 ** (7 * i)
+    if ((byte & 0x80) === 0) return [value, i + 1]
+  }
+  return [0, 0]
+}
