@@ -10,15 +10,14 @@
  * reaches the engine (Libp2pNetwork → failure detector), which delivers the hints at once.
  */
 import type { Libp2p } from '@libp2p/interface'
-import { Libp2pNetwork, Libp2pSigner } from '@ringstore/net-libp2p'
-import { Peer } from '@ringstore/peer'
+import { AddressBook, Libp2pNetwork, Libp2pSigner, browserDialable } from '@ringstore/net-libp2p'
+import { Peer, SystemClock } from '@ringstore/peer'
 import type {
   GetOptions, GetResult, Logger, PeerConfig, PeerStatus, PutOptions, PutResult
 } from '@ringstore/peer'
-import { BrowserAddressBook, relayedWebRtcAddrs } from './address-book.js'
+import { relayedWebRtcAddrs } from './relay-addrs.js'
 import { createBrowserLibp2p } from './browser-libp2p.js'
 import type { BrowserServices } from './browser-libp2p.js'
-import { BrowserClock } from './clock.js'
 import { FaultGater } from './fault-gater.js'
 import { FaultInjector } from './faults.js'
 import type { Faults } from './faults.js'
@@ -103,7 +102,7 @@ async function assemble (options: BrowserPeerOptions, name: string, storage: Idb
   const network = new Libp2pNetwork(node, { cluster: options.cluster ?? DEFAULT_CLUSTER, log: logger })
   const id = node.peerId.toString()
   const bootstrap = [...options.bootstrap]
-  const clock = new BrowserClock()
+  const clock = new SystemClock()
   const peer = new Peer({
     network,
     storage,
@@ -132,7 +131,7 @@ interface Parts {
   readonly network: Libp2pNetwork
   readonly storage: IdbStorage
   readonly gater: FaultGater
-  readonly clock: BrowserClock
+  readonly clock: SystemClock
   readonly bootstrap: readonly string[]
   readonly release: ReleaseName
   readonly logger: Logger
@@ -146,7 +145,7 @@ class RunningBrowserPeer implements BrowserPeer {
   readonly faults: FaultInjector
   readonly #parts: Parts
   readonly #listeners = new Set<() => void>()
-  readonly #addressBook: BrowserAddressBook
+  readonly #addressBook: AddressBook
   readonly #detach: Array<() => void> = []
   #poll: ReturnType<typeof setInterval> | undefined
   #lastSignature = ''
@@ -167,7 +166,7 @@ class RunningBrowserPeer implements BrowserPeer {
       dial: async (address) => await network.dial(address),
       changed: () => { this.#notify() }
     })
-    this.#addressBook = new BrowserAddressBook(this.id, () => this.peer.members(), network, parts.logger)
+    this.#addressBook = new AddressBook(this.id, () => this.peer.members(), network, parts.logger, browserDialable)
     // Listening from construction on: connections made while the engine starts count too.
     const node = parts.node
     for (const event of ['connection:open', 'connection:close', 'self:peer:update'] as const) {

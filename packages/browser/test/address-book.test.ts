@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { MemberRecord } from '@ringstore/core'
-import { BrowserAddressBook, browserDialable, relayedWebRtcAddrs } from '../src/address-book.js'
+import { AddressBook, browserDialable } from '@ringstore/net-libp2p'
+import { relayedWebRtcAddrs } from '../src/relay-addrs.js'
 
 const D = '12D3KooWCQhqwUnrPduLBvtwqhcSrZiuExNwVr2chRaLcdTnAvZh'
 const T = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
@@ -31,7 +32,7 @@ describe('browser address book', () => {
       member(D, [`/ip4/127.0.0.1/tcp/4000/p2p/${D}`, `/ip4/127.0.0.1/tcp/4001/ws/p2p/${D}`]),
       member('12D3KooWLeft', ['/ip4/127.0.0.1/tcp/5/ws'], 'left')
     ]
-    const book = new BrowserAddressBook(T, () => members, { addAddresses: async (peer, addrs) => { calls.push([peer, addrs]) } }, silent)
+    const book = new AddressBook(T, () => members, { addAddresses: async (peer, addrs) => { calls.push([peer, addrs]) } }, silent, browserDialable)
     expect(await book.sync()).toBe(1)
     expect(calls).toEqual([[D, [`/ip4/127.0.0.1/tcp/4001/ws/p2p/${D}`]]])
     expect(await book.sync()).toBe(0)

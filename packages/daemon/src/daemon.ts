@@ -11,15 +11,13 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Libp2pNetwork, Libp2pSigner, createNodeLibp2p, loadOrCreatePrivateKey } from '@ringstore/net-libp2p/node'
+import { AddressBook, Libp2pNetwork, Libp2pSigner, createNodeLibp2p, daemonDialable, loadOrCreatePrivateKey, withAddressBook } from '@ringstore/net-libp2p/node'
 import type { PrivateKey } from '@libp2p/interface'
 import type { MemberRecord } from '@ringstore/core'
-import { Peer } from '@ringstore/peer'
+import { Peer, SystemClock } from '@ringstore/peer'
 import type { Logger } from '@ringstore/peer'
 import { FsStorage } from '@ringstore/storage-fs'
-import { AddressBook, withAddressBook } from './address-book.js'
 import type { DaemonOptions } from './args.js'
-import { SystemClock } from './clock.js'
 import { createHttpApi } from './http/server.js'
 import { lockDataDir } from './lock.js'
 
@@ -105,7 +103,7 @@ async function startPeer (options: DaemonOptions, privateKey: PrivateKey, storag
 
   // The book reads the member table of the peer built just below.
   let members: () => readonly MemberRecord[] = () => []
-  const book = new AddressBook(node.peerId.toString(), () => members(), network, log)
+  const book = new AddressBook(node.peerId.toString(), () => members(), network, log, daemonDialable)
   const clock = new SystemClock()
   const peer = new Peer({
     network: withAddressBook(network, book),

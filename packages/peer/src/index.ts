@@ -34,3 +34,4 @@ export { StorageHintStore } from './hint-store.js'
 export type {
   DvvSet, Key, MemberRecord, PeerId, Placement, Sibling, VersionVector
 } from '@ringstore/core'
+export { SystemClock } from './hosts/system-clock.js'

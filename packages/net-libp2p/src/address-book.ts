@@ -1,5 +1,6 @@
 /**
- * Keeps libp2p's peer store in step with the member table: a member's record carries the
+ * Keeps libp2p's peer store in step with the member table (shared by the daemon and the
+ * browser peer; each passes the filter of addresses it can dial): a member's record carries the
  * addresses it listens on, and a request to a member we have no connection with can only
  * dial it if the peer store knows them (a member learnt from another's table a moment ago,
  * or known only from our persisted table after a restart).
@@ -33,6 +34,12 @@ export function daemonDialable (addr: string): boolean {
   return addr.includes('/tcp/') && !/\/(ws|wss|tls|p2p-circuit|webrtc|webrtc-direct|webtransport)(\/|$)/.test(addr)
 }
 
+/** Addresses a browser can dial: WebSockets (not through a relay) and WebRTC through a relay. */
+export function browserDialable (addr: string): boolean {
+  if (/\/p2p-circuit\/webrtc(\/|$)/.test(addr)) return true
+  return /\/(ws|wss|tls\/ws)(\/|$)/.test(addr) && !addr.includes('/p2p-circuit')
+}
+
 export class AddressBook {
   /** Per member, the addresses last handed to the peer store (joined). */
   readonly #known = new Map<PeerId, string>()
@@ -45,7 +52,9 @@ export class AddressBook {
     private readonly self: PeerId,
     private readonly members: () => readonly MemberRecord[],
     private readonly target: AddressTarget,
-    private readonly log: Logger
+    private readonly log: Logger,
+    /** Which member addresses this host can dial (daemonDialable, browserDialable). */
+    private readonly dialable: (addr: string) => boolean = daemonDialable
   ) {}
 
   start (): void {
@@ -84,7 +93,7 @@ export class AddressBook {
 
   async #teach (member: MemberRecord): Promise<boolean> {
     if (member.id === this.self || member.status === 'left') return false
-    const addrs = member.addrs.filter(daemonDialable)
+    const addrs = member.addrs.filter(this.dialable)
     const joined = addrs.join(' ')
     if (addrs.length === 0 || this.#known.get(member.id) === joined) return false
     try {

@@ -1,16 +1,18 @@
 /**
- * The engine's Clock in a browser tab: wall-clock ms that never step backwards (the engine
- * orders its own writes by it), window timers, Math.random.
+ * The engine's Clock on real time, for the hosts (Node daemon, browser tab): wall-clock ms that
+ * never step backwards within the process (the engine orders its own writes by it), the
+ * platform's timers and Math.random. The engine itself never imports this file: it gets a
+ * Clock injected (the simulator injects a virtual one).
  */
-import type { Clock, TimerHandle } from '@ringstore/peer'
+import type { Clock, TimerHandle } from '../interfaces.js'
 
-export class BrowserClock implements Clock {
+export class SystemClock implements Clock {
   #last = 0
   #nextId = 1
   readonly #timers = new Map<number, ReturnType<typeof setTimeout>>()
 
   now (): number {
-    // The OS may step the wall clock back; the engine's contract is non-decreasing.
+    // NTP or the OS may step the wall clock back; the engine's contract is non-decreasing.
     this.#last = Math.max(this.#last, Date.now())
     return this.#last
   }
@@ -26,12 +28,19 @@ export class BrowserClock implements Clock {
   }
 
   clearTimer (handle: TimerHandle): void {
-    clearTimeout(this.#timers.get(handle.id))
+    const timer = this.#timers.get(handle.id)
+    if (timer === undefined) return
+    clearTimeout(timer)
     this.#timers.delete(handle.id)
   }
 
   random (): number {
     return Math.random()
+  }
+
+  /** Timers still pending (shutdown checks that the engine cancelled its own). */
+  get pending (): number {
+    return this.#timers.size
   }
 
   /** Cancel everything: after the peer stopped, nothing it scheduled may run. */
