@@ -52,6 +52,17 @@ describe('simulated 5-peer clusters under heavy faults: 500 seeds', () => {
   })
 })
 
+describe('simulated clusters with churn: peers join and leave during the run', () => {
+  it('100 heavy-fault seeds with joins and leaves hold every invariant', async () => {
+    const options: Partial<RunOptions> = { ...HEAVY, ops: 60, churn: true }
+    const results = await runSeeds(2001, 100, options)
+    expect(failures(results, options)).toBe('')
+    const s = summarize(results, { peers: 5, faults: 'heavy' })
+    expect(s.faultCounts.join).toBeGreaterThan(10)
+    expect(s.faultCounts.leave).toBeGreaterThan(10)
+  })
+})
+
 describe('simulated clusters under light and no faults', () => {
   it('100 light-fault seeds hold every invariant', async () => {
     const options: Partial<RunOptions> = { faults: 'light', ops: 80 }
