@@ -29,6 +29,8 @@ export interface DaemonSpec {
   readonly w: number
   readonly logLevel: string
   readonly logFile: string
+  /** More --listen addresses, e.g. a WebSockets one for browser tabs (`/ip4/127.0.0.1/tcp/P/ws`). */
+  readonly extraListen?: readonly string[]
 }
 
 export interface Daemon {
@@ -73,6 +75,7 @@ export async function startDaemon (spec: DaemonSpec): Promise<Daemon> {
     ...args, 'start',
     '--data-dir', spec.dataDir,
     '--listen', `/ip4/127.0.0.1/tcp/${spec.p2pPort}`,
+    ...(spec.extraListen ?? []).flatMap((l) => ['--listen', l]),
     '--http', `127.0.0.1:${spec.httpPort}`,
     ...spec.bootstrap.flatMap((b) => ['--bootstrap', b]),
     '--n', String(spec.n), '--r', String(spec.r), '--w', String(spec.w),

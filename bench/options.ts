@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 
-export const SECTIONS = ['floor', 'cluster', 'w1', 'w2'] as const
+export const SECTIONS = ['floor', 'cluster', 'w1', 'w2', 'browser'] as const
 export type Section = typeof SECTIONS[number]
 
 export interface BenchOptions {
@@ -28,6 +28,8 @@ export interface BenchOptions {
   readonly w1cKeys: number
   readonly w1cRate: number
   readonly w2Keys: number
+  /** Browser section: offline puts, IndexedDB puts per path, and offline changes synced after reconnect. */
+  readonly browserPuts: number
   /** Result file; default bench/results/latest.json (+ a dated copy) for a full run. */
   readonly out: string | undefined
   /** Keep the temporary data dirs and daemon logs. */
@@ -38,7 +40,7 @@ export interface BenchOptions {
 export const HELP = `npm run bench -- [options]
 
   --quick                 smoke run: small counts, ~1-1.5 min (results to bench/results/quick.json)
-  --only SECTION          floor | cluster | w1 | w2 (repeatable or comma-separated; default all)
+  --only SECTION          floor | cluster | w1 | w2 | browser (repeatable or comma-separated; default all)
   --duration S            measured seconds per timed phase (default 20; quick 2)
   --warmup S              unmeasured seconds before each timed phase (default 2; quick 0.3)
   --keys N                cluster keys preloaded and then read/updated (default 10000; quick 1000)
@@ -52,6 +54,7 @@ export const HELP = `npm run bench -- [options]
   --w1c-keys N            W1c writes (default 1000; quick 200)
   --w1c-rate R            W1c writes per second (default 200)
   --w2-keys N             W2 writes while B is down (default 1000; quick 200)
+  --browser-puts N        browser: offline puts, IndexedDB puts per path, offline changes to sync (default 1000; quick 200)
   --out FILE              result JSON path (default bench/results/latest.json + a dated copy)
   --keep                  keep temporary data dirs and daemon logs
   --log-level L           daemons' --log-level (default warn)
@@ -78,6 +81,7 @@ export function parseOptions (argv: readonly string[]): BenchOptions | null {
       'w1c-keys': { type: 'string' },
       'w1c-rate': { type: 'string' },
       'w2-keys': { type: 'string' },
+      'browser-puts': { type: 'string' },
       out: { type: 'string' },
       keep: { type: 'boolean' },
       'log-level': { type: 'string' },
@@ -109,6 +113,7 @@ export function parseOptions (argv: readonly string[]): BenchOptions | null {
     w1cKeys: int('w1c-keys', values['w1c-keys'], 1_000, 200, 1, 1_000_000),
     w1cRate: num('w1c-rate', values['w1c-rate'], 200, 200, 1, 100_000),
     w2Keys: int('w2-keys', values['w2-keys'], 1_000, 200, 1, 1_000_000),
+    browserPuts: int('browser-puts', values['browser-puts'], 1_000, 200, 1, 100_000),
     out: values.out,
     keep: values.keep === true,
     logLevel: values['log-level'] ?? 'warn'

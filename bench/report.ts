@@ -2,6 +2,8 @@
  * The human side of the results: markdown tables on stdout, the replication table in the
  * columns of shared/BENCHMARKS.md with its reference rows beside ours, and the aims.
  */
+import { browserTable } from './browser.js'
+import type { BrowserResult } from './browser.js'
 import type { ClusterResult } from './cluster.js'
 import type { FloorRun } from './floor-node.js'
 import type { FloorResult } from './floor.js'
@@ -13,6 +15,7 @@ export interface BenchResults {
   readonly floor?: FloorResult
   readonly cluster?: ClusterResult
   readonly replication?: ReplicationResult
+  readonly browser?: BrowserResult
 }
 
 /** shared/BENCHMARKS.md, measured on a machine like this one (one run each). */
@@ -172,6 +175,7 @@ export function render (results: BenchResults): string {
   if (floor !== undefined) parts.push(floor)
   if (results.cluster !== undefined) parts.push(clusterTable(results.cluster))
   if (results.replication !== undefined) parts.push(replicationTable(results.replication))
+  if (results.browser !== undefined) parts.push(browserTable(results.browser, { ms, int, table }))
   const goals = aims(results)
   if (goals.length > 0) parts.push(`### Aims (shared/BENCHMARKS.md)\n\n${goals.join('\n')}`)
   return `${parts.join('\n\n')}\n`

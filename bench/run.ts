@@ -3,12 +3,14 @@
  *   floor   — libp2p RPC and HTTP with nothing stored (floor.ts)
  *   cluster — 3 daemons, N=3 R=2 W=2, YCSB-A-like load, closed and open loop (cluster.ts)
  *   w1, w2  — the two-peer replication workload of shared/BENCHMARKS.md (replication.ts)
+ *   browser — the browser peer in headless Chromium: offline puts, IndexedDB, sync (browser.ts)
  * Progress goes to stderr, the tables to stdout, every figure to a JSON file under
  * bench/results/. Every child is killed when this process ends, however it ends.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { runBrowser } from './browser.js'
 import { runCluster } from './cluster.js'
 import { REPO_ROOT, daemonCommand } from './daemons.js'
 import { runFloor } from './floor.js'
@@ -68,6 +70,7 @@ async function main (): Promise<number> {
   if (options.sections.has('w1') || options.sections.has('w2')) {
     results.replication = await section('replication', errors, async () => runReplication(options, dir, log))
   }
+  if (options.sections.has('browser')) results.browser = await section('browser', errors, async () => runBrowser(options, dir, log))
   const failed = Object.keys(errors).length > 0
   const document = {
     meta: {
