@@ -145,6 +145,61 @@ describe('a 5-peer cluster, N=3 R=2 W=2', () => {
     expect(sentTo).toHaveLength(2)
   })
 
+  it('n=2 w=2, a primary goes silent mid-write: a fallback stands in, and the hint reaches the primary later', async () => {
+    const c = await fiveNodes()
+    const key = 'cart:stand-in'
+    const [coordinator, silent] = primariesOf(c.peer('p1'), key, 2) as [string, string]
+    // A paused process: its connections stay open, nothing it is asked gets an answer.
+    for (const other of IDS) if (other !== silent) c.hub.stall(other, silent)
+    const before = c.hub.sent.length
+    const pending = c.peer(coordinator).put(key, bytes('stand-in'), { n: 2, w: 2 })
+    await c.clock.advance(1000)
+    const result = await pending
+    expect(result.acks).toBe(2)
+    const sentTo = c.hub.sent.slice(before).filter((m) => m.type === 'replica-put').map((m) => m.to)
+    expect(sentTo).toHaveLength(1)
+    const [standIn] = sentTo as [string]
+    expect([coordinator, silent]).not.toContain(standIn)
+    // The stand-in keeps the version as a hint for the silent primary, and so does the coordinator.
+    expect(c.peer(standIn).status().hintsPending).toBe(1)
+    expect(c.peer(coordinator).status().hintsPending).toBe(1)
+    expect(await c.peer(silent).localGet(key)).toBeNull()
+    c.hub.healAll()
+    await settle()
+    await c.clock.advance(2000)
+    expect(totalHints(c)).toBe(0)
+    const atSilent = await c.peer(silent).localGet(key)
+    expect(atSilent === null ? [] : siblings(atSilent).map((s) => text(s.value as Uint8Array))).toEqual(['stand-in'])
+    expect(await c.peer(standIn).localGet(key)).toBeNull()
+  })
+
+  it('n=3 w=3, two primaries silent: each gets its own stand-in, no peer is sent the write twice', async () => {
+    const c = await fiveNodes()
+    const key = 'cart:two-silent'
+    const [coordinator, silentA, silentB] = primariesOf(c.peer('p1'), key) as [string, string, string]
+    for (const other of IDS) {
+      if (other !== silentA) c.hub.stall(other, silentA)
+      if (other !== silentB && other !== silentA) c.hub.stall(other, silentB)
+    }
+    const before = c.hub.sent.length
+    const pending = c.peer(coordinator).put(key, bytes('three'), { w: 3 })
+    await c.clock.advance(1000)
+    const result = await pending
+    expect(result.acks).toBe(3)
+    const sentTo = c.hub.sent.slice(before).filter((m) => m.type === 'replica-put').map((m) => m.to)
+    expect(new Set(sentTo).size).toBe(sentTo.length)
+    expect(sentTo).toHaveLength(2)
+    expect(sentTo.every((peer) => ![coordinator, silentA, silentB].includes(peer))).toBe(true)
+    c.hub.healAll()
+    await settle()
+    await c.clock.advance(2000)
+    expect(totalHints(c)).toBe(0)
+    for (const primary of [silentA, silentB]) {
+      const clock = await c.peer(primary).localGet(key)
+      expect(clock === null ? [] : siblings(clock).map((s) => text(s.value as Uint8Array))).toEqual(['three'])
+    }
+  })
+
   it('read repair brings a replica that lost the key up to date', async () => {
     const c = await fiveNodes()
     const key = 'cart:repair'

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import type { Placement } from '@ringstore/core'
 import {
-  addPutResult, dotFromContext, hintTargetOf, initPut, planCoordination, planReplication, putVerdict, resolveQuorum
+  addPutResult, dotFromContext, hintTargetOf, initFallbackPool, initPut, planCoordination, planReplication, putVerdict,
+  replaceFailed, resolveQuorum
 } from '../src/coordinator/put-core.js'
+import type { FallbackPool, PutState } from '../src/coordinator/put-core.js'
 import { InvalidOptionsError } from '../src/errors.js'
 
 const primary = (peer: string): Placement => ({ peer, role: 'primary' })
@@ -134,6 +136,102 @@ describe('put quorum', () => {
       if (acks >= w) expect(first.kind).toBe('ok')
       else expect(first).toMatchObject({ kind: 'fail', required: w })
     }), { numRuns: 300 })
+  })
+})
+
+describe('replaceFailed (a placement went silent mid-write)', () => {
+  const walk = ['a', 'b', 'c', 'd', 'e']
+  const all = (): boolean => true
+
+  it('n=2 w=2: the next peer along the ring stands in with a hint for the silent primary', () => {
+    const pool = initFallbackPool('a', walk, ['a', 'b'], [primary('b')])
+    const state = initPut(2, 1)
+    const up = (peer: string): boolean => peer !== 'b'
+    const replacement = replaceFailed(state, pool, primary('b'), up)
+    expect(replacement?.placement).toEqual(fallback('c', 'b'))
+    expect(replacement?.state).toEqual({ w: 2, acks: 1, failures: 1, pending: 1 })
+    expect(putVerdict(replacement?.state as PutState)).toEqual({ kind: 'wait' })
+    expect(putVerdict(addPutResult(replacement?.state as PutState, true))).toEqual({ kind: 'ok', acks: 2 })
+  })
+
+  it('skips unreachable peers, primaries and peers already sent to', () => {
+    const pool = initFallbackPool('a', walk, ['a', 'b', 'c'], [primary('b'), fallback('d', 'c')])
+    expect(replaceFailed(initPut(3, 2), pool, primary('b'), all)?.placement).toEqual(fallback('e', 'b'))
+    expect(replaceFailed(initPut(3, 2), pool, primary('b'), (p) => p !== 'e')).toBeUndefined()
+  })
+
+  it('a silent fallback is replaced with a hint for the primary it stood for', () => {
+    const pool = initFallbackPool('a', walk, ['a', 'b'], [fallback('c', 'b')])
+    expect(replaceFailed(initPut(2, 1), pool, fallback('c', 'b'), all)?.placement).toEqual(fallback('d', 'b'))
+  })
+
+  it('nothing to do once w is met, or when nothing is pending', () => {
+    const pool = initFallbackPool('a', walk, ['a', 'b', 'c'], [primary('b'), primary('c')])
+    expect(replaceFailed(addPutResult(initPut(2, 2), true), pool, primary('c'), all)).toBeUndefined()
+    expect(replaceFailed(initPut(2, 0), pool, primary('c'), all)).toBeUndefined()
+  })
+
+  it('never picks the same peer twice across replacements, and the pool runs dry', () => {
+    let pool = initFallbackPool('a', walk, ['a', 'b'], [primary('b')])
+    let state = initPut(2, 1)
+    const picked: string[] = []
+    let failed = primary('b')
+    for (;;) {
+      const replacement = replaceFailed(state, pool, failed, all)
+      if (replacement === undefined) break
+      ;({ pool, state } = replacement)
+      picked.push(replacement.placement.peer)
+      expect(replacement.placement.hintFor).toBe('b')
+      failed = replacement.placement
+    }
+    expect(picked).toEqual(['c', 'd', 'e'])
+    expect(putVerdict(addPutResult(state, false))).toEqual({ kind: 'fail', acks: 1, required: 2 })
+  })
+
+  it('property: stand-ins are distinct, never self, a primary or an earlier target; acks never exceed distinct peers', () => {
+    const peers = ['a', 'b', 'c', 'd', 'e', 'f', 'g']
+    fc.assert(fc.property(
+      fc.shuffledSubarray(peers, { minLength: 2 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.array(fc.constantFrom<'acked' | 'refused' | 'silent'>('acked', 'refused', 'silent'), { minLength: 1, maxLength: 12 }),
+      fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }),
+      (ring, n, wAsked, outcomes, up) => {
+        const preference = ring.slice(0, n)
+        const self = preference[0] as string
+        const w = Math.min(wAsked, preference.length)
+        const sends = preference.slice(1).map(primary)
+        let pool: FallbackPool = initFallbackPool(self, ring, preference, sends)
+        let state = initPut(w, sends.length)
+        const reachable = (p: string): boolean => up[peers.indexOf(p)] === true
+        const queue = [...sends]
+        const targets = sends.map((p) => p.peer)
+        const ackedBy = new Set<string>([self])
+        let next = 0
+        while (queue.length > 0) {
+          const placement = queue.shift() as Placement
+          const outcome = outcomes[next++ % outcomes.length]
+          const replacement = outcome === 'silent' ? replaceFailed(state, pool, placement, reachable) : undefined
+          if (replacement === undefined) {
+            if (outcome === 'acked') ackedBy.add(placement.peer)
+            state = addPutResult(state, outcome === 'acked')
+            continue
+          }
+          const stand = replacement.placement
+          expect(stand.role).toBe('fallback')
+          expect(stand.hintFor).toBe(hintTargetOf(placement))
+          expect(preference).not.toContain(stand.peer)
+          expect(targets).not.toContain(stand.peer)
+          expect(reachable(stand.peer)).toBe(true)
+          targets.push(stand.peer)
+          ;({ pool, state } = replacement)
+          queue.push(stand)
+        }
+        expect(state.pending).toBe(0)
+        expect(state.acks).toBe(ackedBy.size)
+        expect(putVerdict(state).kind).toBe(state.acks >= w ? 'ok' : 'fail')
+      }
+    ), { numRuns: 300 })
   })
 })
 

@@ -80,6 +80,48 @@ export function addPutResult (state: PutState, acked: boolean): PutState {
   }
 }
 
+/**
+ * The peers that may still stand in for a placement that went silent during the write
+ * (sloppy quorum, paper §4.6: "the next healthy peer along the ring"). The placements are
+ * fixed when the write starts, from the detector's view then; a primary that stops
+ * answering mid-write would otherwise cost the write its quorum.
+ */
+export interface FallbackPool {
+  /** All owners clockwise from the key's partition (core's walkOrder). */
+  readonly walk: readonly PeerId[]
+  /** Never a stand-in: the minting peer, the primaries, every peer already sent to. */
+  readonly used: ReadonlySet<PeerId>
+}
+
+export function initFallbackPool (self: PeerId, walk: readonly PeerId[], preference: readonly PeerId[], sends: readonly Placement[]): FallbackPool {
+  return { walk, used: new Set<PeerId>([self, ...preference, ...sends.map((p) => p.peer)]) }
+}
+
+export interface Replacement {
+  /** A fallback carrying the hint of the placement it replaces (the primary it was for). */
+  readonly placement: Placement
+  readonly pool: FallbackPool
+  /** The failed send counted, its slot kept pending for the stand-in. */
+  readonly state: PutState
+}
+
+/**
+ * The stand-in for a send that went unanswered (timed out or unreachable; a peer that
+ * answered with a refusal is not replaced), or undefined: w is already met, or no
+ * reachable peer is left that is not a primary and was not sent to (so no peer is sent
+ * the write twice nor counted twice). `failed` must be one of the pending sends.
+ */
+export function replaceFailed (state: PutState, pool: FallbackPool, failed: Placement, isReachable: (peer: PeerId) => boolean): Replacement | undefined {
+  if (state.acks >= state.w || state.pending <= 0) return undefined
+  const peer = pool.walk.find((candidate) => !pool.used.has(candidate) && isReachable(candidate))
+  if (peer === undefined) return undefined
+  return {
+    placement: { peer, role: 'fallback', hintFor: hintTargetOf(failed) },
+    pool: { walk: pool.walk, used: new Set([...pool.used, peer]) },
+    state: { ...state, failures: state.failures + 1 }
+  }
+}
+
 /** ok as soon as w acked; fail as soon as the outstanding sends can no longer make w. */
 export function putVerdict (state: PutState): PutVerdict {
   if (state.acks >= state.w) return { kind: 'ok', acks: state.acks }

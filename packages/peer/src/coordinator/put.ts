@@ -10,7 +10,7 @@
  * lack of acks still stands here and spreads later: every placement that does not take it
  * gets a hint kept here, and primaries nobody stands in for get one up front.
  */
-import { LIMITS, context, emptyClock, siblingCount, update, validateContext, validateKey, validateValue } from '@ringstore/core'
+import { LIMITS, context, emptyClock, siblingCount, update, validateContext, validateKey, validateValue, walkOrder } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Placement, Response, VersionVector } from '@ringstore/core'
 import { describeError, isUnreachable } from '../cluster-rpc.js'
 import type { PeerContext } from '../components.js'
@@ -18,8 +18,10 @@ import { PeerStoppedError, QuorumNotMetError, RemoteError, TooManySiblingsError 
 import type { Operation } from '../metrics.js'
 import type { PutResult } from '../peer-api.js'
 import { isLight, placeKey } from './placement.js'
-import type { PutVerdict } from './put-core.js'
-import { addPutResult, dotFromContext, hintTargetOf, initPut, planCoordination, planReplication, putVerdict } from './put-core.js'
+import type { FallbackPool, PutVerdict } from './put-core.js'
+import {
+  addPutResult, dotFromContext, hintTargetOf, initFallbackPool, initPut, planCoordination, planReplication, putVerdict, replaceFailed
+} from './put-core.js'
 
 /**
  * A forwarded put waits for the remote coordinator, which itself may wait one full
@@ -39,6 +41,9 @@ export interface PutCommand {
 }
 
 type Decided = Exclude<PutVerdict, { readonly kind: 'wait' }>
+
+/** How one replica-put ended: only a silent peer (timeout, unreachable) gets a stand-in. */
+type SendResult = 'acked' | 'refused' | 'silent'
 
 export type MintOutcome =
   | { readonly kind: 'ok', readonly context: VersionVector, readonly dot: readonly [string, number], readonly acks: number }
@@ -82,7 +87,7 @@ export class PutCoordinator {
     checkCommand(command)
     const ctx = this.#ctx
     if (!ctx.isRunning()) throw new PeerStoppedError()
-    const { preference, placements } = placeKey(ctx, command.key, command.n)
+    const { ring, partition, preference, placements } = placeKey(ctx, command.key, command.n)
     let dot: readonly [string, number] = ['', 0]
     const clock = await ctx.replicas.apply(command.key, (current) => {
       const actor = ctx.replicas.actor()
@@ -94,15 +99,23 @@ export class PutCoordinator {
     })
     const plan = planReplication(ctx.id, preference, placements)
     await Promise.all(plan.localHints.map((target) => this.#keepHint(target, command.key, clock)))
-    const verdict = await this.#replicate(command, clock, plan.sends)
+    const pool = initFallbackPool(ctx.id, walkOrder(ring, partition), preference, plan.sends)
+    const verdict = await this.#replicate(command, clock, plan.sends, pool)
     if (verdict.kind === 'fail') return { kind: 'quorum-failed', dot, acks: verdict.acks, required: verdict.required }
     return { kind: 'ok', context: context(clock), dot, acks: verdict.acks }
   }
 
-  /** Send to every placement at once; settle on the first decisive verdict (the rest go on). */
-  #replicate (command: PutCommand, clock: DvvSet, sends: readonly Placement[]): Promise<Decided> {
+  /**
+   * Send to every placement at once; settle on the first decisive verdict (the rest go on).
+   * A placement that goes silent before w is met is replaced by the next reachable peer
+   * along the ring (replaceFailed), which takes the write with a hint for the primary.
+   */
+  #replicate (command: PutCommand, clock: DvvSet, sends: readonly Placement[], initialPool: FallbackPool): Promise<Decided> {
+    const ctx = this.#ctx
+    const reachable = (peer: PeerId): boolean => ctx.detector.isReachable(peer)
     return new Promise((resolve) => {
       let state = initPut(command.w, sends.length)
+      let pool = initialPool
       let settled = false
       const decide = (): void => {
         const verdict = putVerdict(state)
@@ -110,18 +123,31 @@ export class PutCoordinator {
         settled = true
         resolve(verdict)
       }
-      decide()
-      for (const placement of sends) {
-        void this.#sendReplica(placement, command.key, clock).then((acked) => {
-          state = addPutResult(state, acked)
-          decide()
+      const send = (placement: Placement): void => {
+        void this.#sendReplica(placement, command.key, clock).then((result) => {
+          const replacement = result === 'silent' ? replaceFailed(state, pool, placement, reachable) : undefined
+          if (replacement === undefined) {
+            state = addPutResult(state, result === 'acked')
+            decide()
+            return
+          }
+          state = replacement.state
+          pool = replacement.pool
+          ctx.log.debug('a replica went silent; a fallback stands in', { key: command.key, silent: placement.peer, fallback: replacement.placement.peer })
+          send(replacement.placement)
         })
       }
+      decide()
+      for (const placement of sends) send(placement)
     })
   }
 
-  /** One replica-put; never rejects. A silent peer gets a hint kept here before this resolves. */
-  async #sendReplica (placement: Placement, key: Key, clock: DvvSet): Promise<boolean> {
+  /**
+   * One replica-put; never rejects. A silent peer gets a hint kept here before this
+   * resolves, even when a fallback then stands in for it: the fallback's hint may be lost
+   * (it may leave or fail), this one makes sure the write still reaches the primary later.
+   */
+  async #sendReplica (placement: Placement, key: Key, clock: DvvSet): Promise<SendResult> {
     const ctx = this.#ctx
     const request = placement.role === 'fallback' && placement.hintFor !== undefined
       ? { type: 'replica-put' as const, key, clock, hintFor: placement.hintFor }
@@ -129,17 +155,17 @@ export class PutCoordinator {
     try {
       const response = await ctx.network.request(placement.peer, request, ctx.config.requestTimeoutMs)
       ctx.detector.reportSuccess(placement.peer)
-      if (response.type === 'clock') return true
+      if (response.type === 'clock') return 'acked'
       ctx.log.warn('replica refused a put', { peer: placement.peer, key, response: describeResponse(response) })
-      return false
+      return 'refused'
     } catch (error) {
       if (!isUnreachable(error)) {
         ctx.log.warn('replica put failed', { peer: placement.peer, key, error: describeError(error) })
-        return false
+        return 'refused'
       }
       ctx.detector.reportFailure(placement.peer)
       await this.#keepHint(hintTargetOf(placement), key, clock)
-      return false
+      return 'silent'
     }
   }
 
