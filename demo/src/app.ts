@@ -9,7 +9,7 @@ import { addItem, cartLines, quantityOf, removeItem, setQuantity } from './cart-
 import type { MergeRecord } from './conflicts.js'
 import { CartSync } from './cart-sync.js'
 import { cartKey, newCartId } from './cart-id.js'
-import { discoverBootstrap } from './bootstrap.js'
+import { discoverBootstrap, weightFromUrl } from './bootstrap.js'
 import type { Bootstrap, ClusterSettings } from './bootstrap.js'
 import { el } from './dom.js'
 import type { DemoFaults, DemoPeer, DemoStatus } from './peer-types.js'
@@ -84,7 +84,7 @@ export class DemoApp {
     let sync: CartSync
     try {
       const { cluster, config } = this.bootstrap
-      const peer = await factory({ bootstrap: this.bootstrap.addrs, weight: 0, ...(cluster === undefined ? {} : { cluster }), ...(config === undefined ? {} : { config }) })
+      const peer = await factory({ bootstrap: this.bootstrap.addrs, weight: weightFromUrl(new URL(window.location.href)), ...(cluster === undefined ? {} : { cluster }), ...(config === undefined ? {} : { config }) })
       this.peer = peer
       sync = new CartSync(peer, this.key, peer.id, () => { this.render() })
       // Hints delivered, peers found, back online: redraw, and read again (siblings may wait).

@@ -73,3 +73,16 @@ export async function discoverBootstrap (url: URL): Promise<Bootstrap> {
   if (addrs.length === 0) return { addrs, source: 'none', ...extra, problem: 'the daemon announces no WebSocket address (start it with a /ws listen address)' }
   return { addrs, source: 'daemon', ...extra }
 }
+
+/** Largest `?weight=` accepted: a tab is a small peer; the daemons' default weight is in this range. */
+const MAX_TAB_WEIGHT = 16
+
+/**
+ * `?weight=<n>` makes this tab a full peer owning partitions (n > 0); default 0, a light
+ * peer. Used by the end-to-end test of tab-to-tab WebRTC (a light peer only talks to owners).
+ */
+export function weightFromUrl (url: URL): number {
+  const raw = url.searchParams.get('weight')
+  if (raw === null || !/^[0-9]{1,2}$/.test(raw)) return 0
+  return Math.min(Number(raw), MAX_TAB_WEIGHT)
+}

@@ -162,6 +162,8 @@ function banner (options: ClusterOptions, children: readonly Child[]): string {
     `ringstore: a local cluster of ${children.length} peer${children.length === 1 ? '' : 's'} is up (data in ${options.baseDir}/)`,
     ...children.map((c) => `  ${c.name}  ${c.ready.http}  ${c.ready.peerId}  log: ${c.log}`),
     '',
+    `The shop demo: ${first?.ready.http ?? ''}/  (every daemon serves it; open it in several tabs)`,
+    '',
     'Try:',
     `  curl -i -X PUT --data-binary 'hello' ${first?.ready.http ?? ''}/kv/greeting`,
     `  curl -i ${(second ?? first)?.ready.http ?? ''}/kv/greeting`,

@@ -1,6 +1,7 @@
 /**
  * The HTTP API on node:http. Routes: /kv/{key} (GET, PUT, DELETE), /status, /metrics,
- * /replica/{key} (diagnostic), OPTIONS everywhere (CORS preflight). Every failure is a
+ * /replica/{key} (diagnostic), OPTIONS everywhere (CORS preflight), and any other GET/HEAD
+ * from the built demo (static.ts). Every failure is a
  * JSON reply with a stable error code; nothing a client sends can throw out of here (a
  * bug becomes a logged 500), and malformed HTTP itself (bad request line, oversized
  * headers) gets a JSON 400/431 from the `clientError` handler.
@@ -19,6 +20,7 @@ import { splitTarget } from './query.js'
 import { RequestMetrics } from './request-metrics.js'
 import { HttpError, methodNotAllowed, sendError, sendJson, sendPreflight, setCorsHeaders } from './respond.js'
 import { replicaBody, statusBody } from './status.js'
+import { isStaticRequest, serveStatic, staticRoot } from './static.js'
 
 /**
  * Request head limit. Node's default is 16 KiB; the largest context header is ~12.3k
@@ -93,6 +95,8 @@ async function serve (deps: HttpApiDeps, metrics: RequestMetrics, req: IncomingM
     } else if (path.startsWith('/replica/')) {
       onlyGet(req, query)
       sendJson(res, 200, await replicaBody(deps.peer, decodeKey(path.slice('/replica/'.length))))
+    } else if (isStaticRequest(req.method)) {
+      await serveStatic(staticRoot(), req, res, path)
     } else {
       throw new HttpError(404, 'not_found', 'no such route; see /kv/{key}, /status, /metrics')
     }
