@@ -38,10 +38,12 @@ export type Request =
   | {
     readonly type: 'coordinate-put'
     readonly key: Key
+    /** null = delete (a tombstone). */
     readonly value: Uint8Array | null
     readonly context: VersionVector
     readonly n: number
     readonly w: number
+    /** Wall-clock time of the write (the sibling's ts). */
     readonly ts: number
   }
 

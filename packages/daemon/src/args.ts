@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util'
 import { LIMITS } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
+import type { PeerConfig } from '@ringstore/peer'
 import { LOG_LEVELS } from './logger.js'
 import type { LogLevel } from './logger.js'
 
@@ -20,21 +21,16 @@ export interface HostPort {
   readonly port: number
 }
 
-export interface DaemonOptions {
+/** The engine settings a daemon takes from its command line, named and typed as in PeerConfig. */
+type EngineOptions = Pick<PeerConfig, 'q' | 'n' | 'r' | 'w' | 'weight' | 'zone' | 'requestTimeoutMs' | 'antiEntropyIntervalMs'>
+
+export interface DaemonOptions extends EngineOptions {
   readonly dataDir: string
   readonly listen: readonly string[]
   readonly announce: readonly string[]
   readonly http: HostPort
   readonly bootstrap: readonly string[]
   readonly cluster: string
-  readonly q: number
-  readonly n: number
-  readonly r: number
-  readonly w: number
-  readonly weight: number
-  readonly zone: string
-  readonly requestTimeoutMs: number
-  readonly antiEntropyIntervalMs: number
   readonly logLevel: LogLevel
   /** Largest PUT body accepted (bytes): at most the engine's value limit. */
   readonly maxBodyBytes: number

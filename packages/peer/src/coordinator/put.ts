@@ -11,7 +11,7 @@
  * gets a hint kept here, and primaries nobody stands in for get one up front.
  */
 import { LIMITS, context, emptyClock, siblingCount, update, validateContext, validateKey, validateValue, walkOrder } from '@ringstore/core'
-import type { DvvSet, Key, PeerId, Placement, Response, VersionVector } from '@ringstore/core'
+import type { DvvSet, Key, PeerId, Placement, Request, Response, VersionVector } from '@ringstore/core'
 import { describeError, isUnreachable } from '../cluster-rpc.js'
 import type { PeerContext } from '../components.js'
 import { PeerStoppedError, QuorumNotMetError, RemoteError, TooManySiblingsError } from '../errors.js'
@@ -29,16 +29,8 @@ import {
  */
 const FORWARD_TIMEOUT_FACTOR = 2
 
-export interface PutCommand {
-  readonly key: Key
-  /** null = delete (a tombstone). */
-  readonly value: Uint8Array | null
-  readonly context: VersionVector
-  readonly n: number
-  readonly w: number
-  /** Wall-clock time of the write (the sibling's ts). */
-  readonly ts: number
-}
+/** A put or delete to coordinate: the forwarded `coordinate-put` request without its tag. */
+export type PutCommand = Omit<Extract<Request, { readonly type: 'coordinate-put' }>, 'type'>
 
 type Decided = Exclude<PutVerdict, { readonly kind: 'wait' }>
 
