@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util'
 import { LIMITS } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
 import type { PeerConfig } from '@ringstore/peer'
+import { DEFAULT_MAX_INFLIGHT } from './http/admission.js'
 import { LOG_LEVELS } from './logger.js'
 import type { LogLevel } from './logger.js'
 
@@ -34,6 +35,8 @@ export interface DaemonOptions extends EngineOptions {
   readonly logLevel: LogLevel
   /** Largest PUT body accepted (bytes): at most the engine's value limit. */
   readonly maxBodyBytes: number
+  /** Key-value requests in progress beyond which the HTTP API answers 503 `overloaded` (0 = no bound). */
+  readonly maxInflight: number
   readonly relay: boolean
 }
 
@@ -46,6 +49,8 @@ export const DEFAULT_CLUSTER = 'ringstore'
 
 /** Upper bound of any millisecond option: a day; longer is a typo. */
 const MAX_MS = 24 * 60 * 60 * 1000
+/** Upper bound of --max-inflight: a million requests in progress is no bound at all (use 0). */
+const MAX_INFLIGHT = 1_000_000
 
 const startOptions = {
   'data-dir': { type: 'string' },
@@ -64,6 +69,7 @@ const startOptions = {
   'anti-entropy-interval-ms': { type: 'string' },
   'log-level': { type: 'string' },
   'max-body': { type: 'string' },
+  'max-inflight': { type: 'string' },
   'no-relay': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
 } as const
@@ -94,6 +100,7 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
     antiEntropyIntervalMs: intOption('anti-entropy-interval-ms', values['anti-entropy-interval-ms'], DEFAULT_CONFIG.antiEntropyIntervalMs, 0, MAX_MS),
     logLevel: logLevel(values['log-level'] ?? 'info'),
     maxBodyBytes: intOption('max-body', values['max-body'], LIMITS.valueBytes, 0, LIMITS.valueBytes),
+    maxInflight: intOption('max-inflight', values['max-inflight'], DEFAULT_MAX_INFLIGHT, 0, MAX_INFLIGHT),
     relay: values['no-relay'] !== true
   }
 }

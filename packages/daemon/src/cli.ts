@@ -35,6 +35,7 @@ ringstore start options:
   --request-timeout-ms MS        a replica silent this long is routed around (1000)
   --anti-entropy-interval-ms MS  Merkle anti-entropy period; 0 = off (10000)
   --max-body BYTES               largest value accepted by PUT, at most 1048576 (1048576)
+  --max-inflight K               key-value requests in progress before 503 overloaded; 0 = no bound (128)
   --no-relay                     do not run the circuit-relay server for browsers
   --log-level LEVEL              debug, info, warn, error, silent (info); logs go to stderr
   -h, --help

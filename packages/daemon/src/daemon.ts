@@ -62,6 +62,7 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
       network: network.stats,
       cluster: options.cluster,
       maxBodyBytes: options.maxBodyBytes,
+      maxInflight: options.maxInflight,
       addrs,
       connected: () => network.connectedPeers(),
       log: scoped(log, 'http')

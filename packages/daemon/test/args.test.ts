@@ -24,6 +24,7 @@ describe('ringstore start arguments', () => {
       antiEntropyIntervalMs: 10_000,
       logLevel: 'info',
       maxBodyBytes: 1024 * 1024,
+      maxInflight: 128,
       relay: true
     })
   })
@@ -34,7 +35,7 @@ describe('ringstore start arguments', () => {
       '--http', '[::1]:0', '--bootstrap', '/ip4/10.0.0.1/tcp/1/p2p/X', '--bootstrap', '/ip4/10.0.0.2/tcp/1/p2p/Y',
       '--cluster', 'shop-eu', '--q', '256', '--n', '5', '--r', '3', '--w', '3', '--weight', '2.5', '--zone', 'rack-1',
       '--request-timeout-ms', '500', '--anti-entropy-interval-ms', '0', '--log-level', 'debug', '--max-body', '4096',
-      '--announce', '/dns4/example.org/tcp/4001', '--no-relay'
+      '--announce', '/dns4/example.org/tcp/4001', '--no-relay', '--max-inflight', '8'
     ])
     expect(options).toMatchObject({
       dataDir: '/d',
@@ -52,6 +53,7 @@ describe('ringstore start arguments', () => {
       antiEntropyIntervalMs: 0,
       logLevel: 'debug',
       maxBodyBytes: 4096,
+      maxInflight: 8,
       announce: ['/dns4/example.org/tcp/4001'],
       relay: false
     })
@@ -86,7 +88,9 @@ describe('ringstore start arguments', () => {
     ['a flag without its value', ['--data-dir'], /--data-dir/],
     ['a cluster name with a slash', ['--cluster', 'a/b'], /--cluster must be/],
     ['an empty zone', ['--zone', ''], /--zone must be/],
-    ['a zero request timeout', ['--request-timeout-ms', '0'], /--request-timeout-ms must be an integer/]
+    ['a zero request timeout', ['--request-timeout-ms', '0'], /--request-timeout-ms must be an integer/],
+    ['a negative in-flight bound', ['--max-inflight=-1'], /--max-inflight must be an integer in 0\.\.1000000/],
+    ['an in-flight bound that is not a number', ['--max-inflight', 'many'], /--max-inflight must be an integer/]
   ]
   for (const [what, argv, message] of bad) {
     it(`refuses ${what}`, () => {

@@ -22,13 +22,18 @@
  *
  * An unreachable replica, or one that does not answer, keeps the tombstone (retried on the
  * next run). Removal is compare-and-delete: a write landing meanwhile keeps the key.
+ *
+ * A periodic run is paced like anti-entropy (AE_PACE): the scan of a partition reads
+ * storage synchronously page by page and only awaits promises that are already resolved,
+ * so a scan of the whole replica would otherwise hold the event loop for its full length.
  */
 import { clockEqual, isTombstone, preferenceList, siblings } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { PeerContext } from './components.js'
 import { describeError, isUnreachable } from './cluster-rpc.js'
-import { PeriodicTask, SerialRunner } from './cluster-timer.js'
+import { Pacer, PeriodicTask, SerialRunner } from './cluster-timer.js'
 import { AE_FETCH_KEYS, fetchVersions } from './anti-entropy-walk.js'
+import { AE_PACE } from './anti-entropy.js'
 
 /**
  * Longest pause between collection runs. A run scans the whole local replica, so it runs
@@ -49,7 +54,7 @@ export class TombstoneCollector {
     const period = antiEntropyIntervalMs > 0
       ? Math.min(Math.max(tombstoneGraceMs / 4, antiEntropyIntervalMs), GC_PERIOD_MAX_MS)
       : 0
-    this.#periodic = new PeriodicTask(ctx.clock, period, async () => await this.runOnce())
+    this.#periodic = new PeriodicTask(ctx.clock, period, async () => await this.#runner.run(async () => await this.#run(true)))
   }
 
   start (): void {
@@ -60,13 +65,15 @@ export class TombstoneCollector {
     this.#periodic.stop()
   }
 
-  /** One pass over the local replica; resolves with the number of tombstones removed. */
+  /** One pass over the local replica at full speed; resolves with the number of tombstones removed. */
   async runOnce (): Promise<number> {
-    return await this.#runner.run(async () => await this.#run())
+    return await this.#runner.run(async () => await this.#run(false))
   }
 
-  async #run (): Promise<number> {
+  /** `paced`: a background run, pausing between partitions (see AE_PACE). */
+  async #run (paced: boolean): Promise<number> {
     const ctx = this.#ctx
+    const pacer = paced ? new Pacer(ctx.clock, AE_PACE) : undefined
     const cutoff = ctx.clock.now() - ctx.config.tombstoneGraceMs
     const ring = ctx.membership.ring()
     let collected = 0
@@ -82,6 +89,7 @@ export class TombstoneCollector {
       for (let i = 0; i < candidates.length; i += AE_FETCH_KEYS) {
         collected += await this.#collectBatch(others, candidates.slice(i, i + AE_FETCH_KEYS))
       }
+      await pacer?.step()
     }
     ctx.metrics.tombstonesCollected += collected
     return collected

@@ -7,6 +7,7 @@ import type { NetworkStats } from '@ringstore/net-libp2p'
 import type { Peer, PeerMetrics } from '@ringstore/peer'
 import { Exposition } from '../prometheus.js'
 import type { HistogramSeries, Labels } from '../prometheus.js'
+import type { Admission } from './admission.js'
 import type { RequestMetrics } from './request-metrics.js'
 
 /** Sibling counts bucketed for the histogram; the engine refuses more than 64 siblings. */
@@ -18,6 +19,7 @@ export interface MetricsDeps {
   readonly peer: Peer
   readonly network: NetworkStats
   readonly requests: RequestMetrics
+  readonly admission: Admission
 }
 
 export function renderMetrics (deps: MetricsDeps): string {
@@ -36,6 +38,9 @@ export function renderMetrics (deps: MetricsDeps): string {
     .counter('ringstore_quorum_failures_total', 'Client operations that did not reach R (get) or W (put, delete).', perOp(m.quorumFailures))
     .histogram('ringstore_request_duration_seconds', 'HTTP key-value request duration, arrival to last byte of the reply, any outcome.', deps.requests.durationSeries())
     .counter('ringstore_http_responses_total', 'HTTP replies by status code.', deps.requests.responses())
+    .gauge('ringstore_http_kv_in_flight', 'HTTP key-value requests in progress now.', one(deps.admission.inFlight))
+    .gauge('ringstore_http_kv_max_in_flight', 'Bound on HTTP key-value requests in progress (--max-inflight; 0 = none).', one(deps.admission.limit))
+    .counter('ringstore_http_overloaded_total', 'HTTP key-value requests shed with 503 overloaded (over --max-inflight).', one(deps.admission.shed))
     .histogram('ringstore_siblings_on_read', 'Siblings (concurrent versions) returned by reads coordinated here.', [siblingSeries(m)])
     .gauge('ringstore_hints_pending', 'Hints held for unreachable replicas, not yet delivered.', one(status.hintsPending))
     .counter('ringstore_hints_stored_total', 'Hints taken for unreachable replicas.', one(m.hintsStored))

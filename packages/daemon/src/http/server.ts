@@ -1,5 +1,6 @@
 /**
- * The HTTP API on node:http. Routes: /kv/{key} (GET, PUT, DELETE), /status, /metrics,
+ * The HTTP API on node:http. Routes: /kv/{key} (GET, PUT, DELETE; at most --max-inflight
+ * in progress, beyond that 503 `overloaded` at once: admission.ts), /status, /metrics,
  * /replica/{key} (diagnostic), OPTIONS everywhere (CORS preflight), and any other GET/HEAD
  * from the built demo (static.ts). Every failure is a
  * JSON reply with a stable error code; nothing a client sends can throw out of here (a
@@ -12,6 +13,7 @@ import type { Socket } from 'node:net'
 import type { NetworkStats } from '@ringstore/net-libp2p'
 import type { Logger, Operation, Peer } from '@ringstore/peer'
 import type { HostPort } from '../args.js'
+import { Admission } from './admission.js'
 import { ClientAbortedError, discardRestOfBody } from './body.js'
 import { toHttpError } from './errors.js'
 import { decodeKey, handleKv } from './kv.js'
@@ -37,6 +39,8 @@ export interface HttpApiDeps {
   readonly network: NetworkStats
   readonly cluster: string
   readonly maxBodyBytes: number
+  /** Bound on /kv requests in progress (0 = none); see admission.ts. */
+  readonly maxInflight: number
   readonly addrs: () => string[]
   readonly connected: () => string[]
   readonly log: Logger
@@ -45,6 +49,7 @@ export interface HttpApiDeps {
 export interface HttpApi {
   readonly server: Server
   readonly metrics: RequestMetrics
+  readonly admission: Admission
   /** Resolves with the base URL once listening. */
   listen (at: HostPort): Promise<string>
   /** Stop accepting, let in-flight requests finish (bounded), close every connection. */
@@ -53,26 +58,35 @@ export interface HttpApi {
 
 export function createHttpApi (deps: HttpApiDeps): HttpApi {
   const metrics = new RequestMetrics()
+  const admission = new Admission(deps.maxInflight)
+  const ctx: ServeContext = { deps, metrics, admission }
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
-    void serve(deps, metrics, req, res)
+    void serve(ctx, req, res)
   })
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => { answerClientError(error, socket) })
   // `Expect: 100-continue` (curl sends it above 1 KiB): invite the body only if it may be
-  // accepted; an oversized one gets its 413 (from readBody's length check) without ever
-  // being sent.
+  // accepted; an oversized one gets its 413 (from readBody's length check), and one that
+  // would be shed its 503, without ever being sent.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!(Number(req.headers['content-length']) > deps.maxBodyBytes)) res.writeContinue()
-    void serve(deps, metrics, req, res)
+    if (!(Number(req.headers['content-length']) > deps.maxBodyBytes) && !admission.full()) res.writeContinue()
+    void serve(ctx, req, res)
   })
   return {
     server,
     metrics,
+    admission,
     listen: async (at) => await listen(server, at),
     close: async () => { await close(server) }
   }
 }
 
-async function serve (deps: HttpApiDeps, metrics: RequestMetrics, req: IncomingMessage, res: ServerResponse): Promise<void> {
+interface ServeContext {
+  readonly deps: HttpApiDeps
+  readonly metrics: RequestMetrics
+  readonly admission: Admission
+}
+
+async function serve ({ deps, metrics, admission }: ServeContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now()
   let op: Operation | null = null
   res.on('finish', () => { metrics.observe(op, res.statusCode, (performance.now() - started) / 1000) })
@@ -83,13 +97,14 @@ async function serve (deps: HttpApiDeps, metrics: RequestMetrics, req: IncomingM
       sendPreflight(res)
     } else if (path.startsWith('/kv/')) {
       op = operationOf(req.method)
+      admission.admit(res)
       await handleKv(deps, req, res, path.slice('/kv/'.length), query)
     } else if (path === '/status') {
       onlyGet(req, query)
       sendJson(res, 200, statusBody(deps))
     } else if (path === '/metrics') {
       onlyGet(req, query)
-      const text = renderMetrics({ peer: deps.peer, network: deps.network, requests: metrics })
+      const text = renderMetrics({ peer: deps.peer, network: deps.network, requests: metrics, admission })
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) })
       res.end(text)
     } else if (path.startsWith('/replica/')) {
