@@ -32,6 +32,8 @@ export default defineConfig(({ mode }) => ({
     // The demo root above must not move the test root: tests are found from the repo root.
     root: repoRoot,
     include: ['packages/*/test/**/*.test.ts', 'demo/test/**/*.test.ts'],
+    // The daemon tests spawn bin/ringstore.js, which runs the compiled bundle: build it first.
+    globalSetup: ['packages/daemon/test/build.setup.ts'],
     // The simulator suites run hundreds of seeded clusters; give them room on 2 cores.
     testTimeout: 120_000,
     hookTimeout: 60_000

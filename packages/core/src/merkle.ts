@@ -62,11 +62,23 @@ export interface MerkleOptions {
 export class MerkleTree {
   readonly fanout: number
   readonly depth: number
-  /** levels[d]: fanout^d hashes of MERKLE_HASH_BYTES each, laid out contiguously. */
-  readonly #levels: Uint8Array[]
-  /** dirty[d][i] = 1: inner node (d, i) must be recomputed. Leaves are never dirty. */
-  readonly #dirty: Uint8Array[]
-  readonly #buckets: Array<Map<Key, Uint8Array>>
+  readonly #bucketCount: number
+  /**
+   * The node hashes and dirty flags, allocated with the first key: a daemon holds one tree
+   * per partition (q = 1024) and many may stay empty. Until then every hash is all zero.
+   * levels[d]: fanout^d hashes of MERKLE_HASH_BYTES each, laid out contiguously;
+   * dirty[d][i] = 1: inner node (d, i) must be recomputed. Leaves are never dirty.
+   */
+  #levels: Uint8Array[] | undefined
+  #dirty: Uint8Array[] | undefined
+  /**
+   * The entries of each leaf bucket, key → digest packed one byte per char (`packDigest`);
+   * a bucket's Map exists only while it holds a key. One empty Map per bucket cost ~170 B
+   * × 256 buckets × 1024 trees ≈ 45 MB of heap per daemon whatever the data, and a
+   * Uint8Array per digest ~220 B against ~32 B for the string (measured:
+   * packages/daemon/README.md, "Memory").
+   */
+  readonly #buckets: Array<Map<Key, string> | undefined>
   #size = 0
 
   constructor (options: MerkleOptions = {}) {
@@ -75,19 +87,13 @@ export class MerkleTree {
     checkShape(fanout, depth)
     this.fanout = fanout
     this.depth = depth
-    this.#levels = []
-    this.#dirty = []
-    for (let level = 0; level <= depth; level++) {
-      const count = fanout ** level
-      this.#levels.push(new Uint8Array(count * MERKLE_HASH_BYTES))
-      this.#dirty.push(new Uint8Array(level < depth ? count : 0))
-    }
-    this.#buckets = Array.from({ length: fanout ** depth }, () => new Map<Key, Uint8Array>())
+    this.#bucketCount = fanout ** depth
+    this.#buckets = []
   }
 
   /** Number of leaf buckets (fanout^depth). */
   get bucketCount (): number {
-    return this.#buckets.length
+    return this.#bucketCount
   }
 
   /** Number of keys held. */
@@ -98,26 +104,29 @@ export class MerkleTree {
   /** Record `key`'s digest (a copy is kept); `null` removes the key. */
   set (key: Key, digest: Uint8Array | null): void {
     const bucket = this.bucketOf(key)
-    const entries = this.#buckets[bucket] as Map<Key, Uint8Array>
-    const previous = entries.get(key)
-    if (previous === undefined && digest === null) return
-    if (previous !== undefined && digest !== null && bytesEqual(previous, digest)) return
-    if (previous !== undefined) this.#xorIntoBucket(bucket, entryHash(key, previous))
-    if (digest === null) {
-      entries.delete(key)
+    let entries = this.#buckets[bucket]
+    const previous = entries?.get(key)
+    const packed = digest === null ? null : packDigest(digest)
+    if (previous === undefined && packed === null) return
+    if (previous === packed) return
+    if (previous !== undefined) this.#xorIntoBucket(bucket, entryHash(key, unpackDigest(previous)))
+    if (packed === null) {
+      entries?.delete(key)
+      if (entries?.size === 0) this.#buckets[bucket] = undefined
       this.#size--
     } else {
       if (previous === undefined) this.#size++
-      const copy = digest.slice()
-      entries.set(key, copy)
-      this.#xorIntoBucket(bucket, entryHash(key, copy))
+      if (entries === undefined) this.#buckets[bucket] = entries = new Map<Key, string>()
+      entries.set(key, packed)
+      this.#xorIntoBucket(bucket, entryHash(key, unpackDigest(packed)))
     }
     this.#markAncestorsDirty(bucket)
   }
 
   /** The digest held for `key` (a copy), or undefined. */
   get (key: Key): Uint8Array | undefined {
-    return this.#buckets[this.bucketOf(key)]?.get(key)?.slice()
+    const packed = this.#buckets[this.bucketOf(key)]?.get(key)
+    return packed === undefined ? undefined : unpackDigest(packed)
   }
 
   /** The root hash (a copy): 16 zero bytes when the tree holds no keys. */
@@ -140,7 +149,7 @@ export class MerkleTree {
 
   /** The leaf bucket (0..bucketCount-1) that holds `key`. */
   bucketOf (key: Key): number {
-    return keyBucketHash(key) % this.#buckets.length
+    return keyBucketHash(key) % this.#bucketCount
   }
 
   /**
@@ -148,24 +157,46 @@ export class MerkleTree {
    * Answers remote `ae-buckets` requests, so every argument is checked.
    */
   bucketEntries (buckets: readonly number[]): Array<[Key, Uint8Array]> {
-    checkIndices(buckets, this.#buckets.length, 'buckets')
+    checkIndices(buckets, this.#bucketCount, 'buckets')
     const out: Array<[Key, Uint8Array]> = []
     for (const bucket of new Set(buckets)) {
-      for (const [key, digest] of this.#buckets[bucket] as Map<Key, Uint8Array>) out.push([key, digest.slice()])
+      for (const [key, packed] of this.#buckets[bucket] ?? []) out.push([key, unpackDigest(packed)])
     }
     return out.sort((a, b) => compareKeys(a[0], b[0]))
   }
 
-  /** Forget every key. */
+  /** Forget every key (and the memory that held them). */
   clear (): void {
-    for (const level of this.#levels) level.fill(0)
-    for (const dirty of this.#dirty) dirty.fill(0)
-    for (const bucket of this.#buckets) bucket.clear()
+    this.#levels = undefined
+    this.#dirty = undefined
+    this.#buckets.length = 0
     this.#size = 0
   }
 
+  /**
+   * The level and dirty arrays, allocated on first use as views of ONE buffer: each buffer
+   * carries a few hundred bytes of bookkeeping besides its data, × 6 arrays × 1024 trees.
+   */
+  #allocated (): { levels: Uint8Array[], dirty: Uint8Array[] } {
+    if (this.#levels === undefined || this.#dirty === undefined) {
+      let nodes = 0
+      for (let level = 0; level <= this.depth; level++) nodes += this.fanout ** level
+      const inner = nodes - this.#bucketCount
+      const buffer = new Uint8Array(nodes * MERKLE_HASH_BYTES + inner)
+      let offset = 0
+      const take = (bytes: number): Uint8Array => buffer.subarray(offset, (offset += bytes))
+      const levels: Uint8Array[] = []
+      for (let level = 0; level <= this.depth; level++) levels.push(take(this.fanout ** level * MERKLE_HASH_BYTES))
+      const dirty: Uint8Array[] = []
+      for (let level = 0; level <= this.depth; level++) dirty.push(take(level < this.depth ? this.fanout ** level : 0))
+      this.#levels = levels
+      this.#dirty = dirty
+    }
+    return { levels: this.#levels, dirty: this.#dirty }
+  }
+
   #xorIntoBucket (bucket: number, hash: Uint8Array): void {
-    const leaves = this.#levels[this.depth] as Uint8Array
+    const leaves = this.#allocated().levels[this.depth] as Uint8Array
     const offset = bucket * MERKLE_HASH_BYTES
     for (let i = 0; i < MERKLE_HASH_BYTES; i++) leaves[offset + i] = (leaves[offset + i] as number) ^ (hash[i] as number)
   }
@@ -176,10 +207,11 @@ export class MerkleTree {
    * may stop at the first node already dirty.
    */
   #markAncestorsDirty (bucket: number): void {
+    const { dirty: dirtyLevels } = this.#allocated()
     let index = bucket
     for (let level = this.depth - 1; level >= 0; level--) {
       index = Math.floor(index / this.fanout)
-      const dirty = this.#dirty[level] as Uint8Array
+      const dirty = dirtyLevels[level] as Uint8Array
       if (dirty[index] === 1) return
       dirty[index] = 1
     }
@@ -187,6 +219,7 @@ export class MerkleTree {
 
   /** The node's hash as a view into the level array (callers copy before handing it out). */
   #node (level: number, index: number): Uint8Array {
+    if (this.#levels === undefined || this.#dirty === undefined) return new Uint8Array(MERKLE_HASH_BYTES)
     const hashes = this.#levels[level] as Uint8Array
     const offset = index * MERKLE_HASH_BYTES
     const dirty = this.#dirty[level] as Uint8Array
@@ -285,6 +318,23 @@ function checkIndices (indices: readonly number[], count: number, what: string):
 function keyBucketHash (key: Key): number {
   const h = keyHash(key)
   return (((h[4] as number) << 24) | ((h[5] as number) << 16) | ((h[6] as number) << 8) | (h[7] as number)) >>> 0
+}
+
+/** Bytes per String.fromCharCode call: far below engines' argument-count limits. */
+const PACK_CHUNK = 4096
+
+/** A digest as a string of one char (0..255) per byte, which engines store 1 byte per char. */
+function packDigest (digest: Uint8Array): string {
+  if (digest.length <= PACK_CHUNK) return String.fromCharCode(...digest)
+  let packed = ''
+  for (let i = 0; i < digest.length; i += PACK_CHUNK) packed += String.fromCharCode(...digest.subarray(i, i + PACK_CHUNK))
+  return packed
+}
+
+function unpackDigest (packed: string): Uint8Array {
+  const digest = new Uint8Array(packed.length)
+  for (let i = 0; i < packed.length; i++) digest[i] = packed.charCodeAt(i)
+  return digest
 }
 
 function entryHash (key: Key, digest: Uint8Array): Uint8Array {

@@ -49,6 +49,16 @@ const FORMAT_VERSION = 1
  */
 const SCAN_PAGE = 256
 
+/**
+ * LMDB map size: address space reserved up front, not memory or disk (the mapping is
+ * read-only and the file grows with the data). lmdb-js otherwise starts at 128 KiB and,
+ * each time the file outgrows the map, maps it again at a larger size while keeping every
+ * earlier mapping, so the file's pages count in RSS once per mapping: measured 17 MB of
+ * file-backed RSS for a 7 MB data.mdb after 11k writes, 6 mappings. 64 GiB is beyond any
+ * store a peer of this project holds; past it lmdb-js grows the map as before.
+ */
+const MAP_SIZE_BYTES = 64 * 2 ** 30
+
 /** Values go in as any Uint8Array and come back as Buffers (a Uint8Array subclass). */
 type BinaryDb = Database<Uint8Array, Buffer>
 
@@ -76,6 +86,7 @@ export class FsStorage implements Storage {
       env = open<Buffer, Buffer>({
         path: dir,
         maxDbs: NAMESPACES.length + 1,
+        mapSize: MAP_SIZE_BYTES,
         encoding: 'binary',
         keyEncoding: 'binary',
         commitDelay: options.commitDelayMs ?? 0
