@@ -11,6 +11,8 @@
  * - W2: B stopped (SIGTERM); A writes `w2Keys` keys with w=1 (hints for B); B restarted on
  *   its data dir and ports; time from B's ready line until B holds them all and A has no
  *   hint pending.
+ * - W1 again with an embedded writer (w1-embedded.ts): A a peer in a bench process writing
+ *   through Peer.put, as the reference systems were measured; a fresh pair, after the above.
  */
 import type { Agent } from 'node:http'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -22,23 +24,25 @@ import type { Daemon } from './daemons.js'
 import type { BenchOptions } from './options.js'
 import { memoryOf, stopChild } from './procs.js'
 import type { MemoryMb } from './procs.js'
-import { Samples, round3 } from './stats.js'
+import { round3 } from './stats.js'
 import type { LatencySummary } from './stats.js'
+import { CART_BYTES, burst, cartValue, openLoop } from './write-loops.js'
+import type { WriteFn } from './write-loops.js'
+import { runW1Embedded } from './w1-embedded.js'
+import type { W1EmbeddedResult } from './w1-embedded.js'
 
-/** BENCHMARKS.md: "each value a 262-byte shopping-cart JSON string carrying its write time". */
-export const CART_BYTES = 262
+export { CART_BYTES, cartValue } from './write-loops.js'
+
 export const PAIR_QUORUM = { n: 2, r: 1, w: 2 } as const
 /**
  * How often B's /status is read while waiting for it to hold the keys. A /status costs
  * the daemon ~0.5 ms of CPU (4 × a no-op route), so during the W1 burst B is polled
  * gently (±25 ms on a run of seconds); W2 lasts ~100 ms and needs the finer grain.
  */
-const W1_POLL_MS = 25
+export const W1_POLL_MS = 25
 const W2_POLL_MS = 5
 /** Longest wait for replication / catch-up before the figure is reported as timed out. */
 const CATCH_UP_TIMEOUT_MS = 120_000
-/** W1c's slowest writes kept in the results, in time order. */
-const SLOWEST_KEPT = 10
 
 export interface W1Result {
   readonly w1a: {
@@ -59,6 +63,8 @@ export interface W1Result {
     readonly background: Record<string, number>
     /** The writer's own worst event-loop delay meanwhile: a stall here would be ours, not the daemons'. */
     readonly writerLoopDelayMaxMs: number
+    /** Wall-clock time (ms since the epoch) of the first write: `slowest[].dueAtMs` counts from it, to match daemon logs. */
+    readonly startedAtEpochMs: number
   }
 }
 
@@ -85,25 +91,13 @@ export interface ReplicationResult {
     readonly w1Keys: number, readonly w1InFlight: number, readonly w1cKeys: number, readonly w1cRate: number, readonly w2Keys: number
   }
   readonly w1?: W1Result
+  /** W1 again with A a peer embedded in a bench process writing through Peer.put (w1-embedded.ts). */
+  readonly w1Embedded?: W1EmbeddedResult
   readonly w2?: W2Result
   /** Peak RSS (VmHWM) in MB: A over the whole run; B before its stop and after its restart. */
   readonly rssMb: { readonly a: number, readonly b: number, readonly bAfterRestart?: number }
   /** The same moments in detail: peak, now, anonymous and file-backed resident MB. */
   readonly memoryMb: { readonly a: MemoryMb, readonly b: MemoryMb, readonly bAfterRestart?: MemoryMb }
-}
-
-export function cartValue (i: number, writtenAt: number): Buffer {
-  const cart = {
-    cart: `cart-${i}`,
-    user: `user-${i % 997}`,
-    items: [{ sku: 'sku-10423', qty: 2, cents: 1999 }, { sku: 'sku-20771', qty: 1, cents: 4550 }],
-    currency: 'EUR',
-    writtenAt
-  }
-  const bare = JSON.stringify({ ...cart, pad: '' })
-  const missing = CART_BYTES - Buffer.byteLength(bare)
-  if (missing < 0) throw new Error(`cart JSON already ${Buffer.byteLength(bare)} bytes`)
-  return Buffer.from(JSON.stringify({ ...cart, pad: 'x'.repeat(missing) }))
 }
 
 interface Writer { readonly agent: Agent, readonly to: Daemon }
@@ -117,24 +111,12 @@ async function put (w: Writer, key: string, value: Buffer, query = ''): Promise<
   }
 }
 
-/** Keys `from..from+count-1`, `inFlight` at a time; ack latencies and failures. */
-async function burst (w: Writer, from: number, count: number, inFlight: number, query = ''): Promise<{ samples: Samples, errors: number }> {
-  const samples = new Samples()
-  let errors = 0
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      const i = from + next++
-      const since = performance.now()
-      if (await put(w, `k${i}`, cartValue(i, Date.now()), query)) samples.add(performance.now() - since)
-      else errors++
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker))
-  return { samples, errors }
+/** W1/W2 writes over HTTP: `PUT /kv/k{i}` to the writer's daemon. */
+function httpWrite (w: Writer, query = ''): WriteFn {
+  return async (i) => await put(w, `k${i}`, cartValue(i, Date.now()), query)
 }
 
-async function bHolds (b: Daemon, keys: number, timeoutMs: number): Promise<number> {
+export async function bHolds (b: Daemon, keys: number, timeoutMs: number): Promise<number> {
   return pollUntil(`B to hold ${keys} keys`, async () => (await statusOf(b)).keys >= keys, timeoutMs, W1_POLL_MS)
 }
 
@@ -145,7 +127,7 @@ async function runW1 (options: BenchOptions, w: Writer, b: Daemon, log: (msg: st
   log(`w1a/w1b: ${options.w1Keys} writes to A, ${options.w1InFlight} in flight; polling B's /status keys`)
   const t0 = performance.now()
   const bDone = bHolds(b, base + options.w1Keys, CATCH_UP_TIMEOUT_MS).then(() => performance.now() - t0)
-  const { samples, errors } = await burst(w, 0, options.w1Keys, options.w1InFlight)
+  const { samples, errors } = await burst(httpWrite(w), 0, options.w1Keys, options.w1InFlight)
   const ackMs = performance.now() - t0
   const bMs = await bDone
   const acked = options.w1Keys - errors
@@ -155,7 +137,7 @@ async function runW1 (options: BenchOptions, w: Writer, b: Daemon, log: (msg: st
   const before = await backgroundOf(a, b)
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   loopDelay.enable()
-  const c = await openLoop(w, options.w1Keys, options.w1cKeys, options.w1cRate)
+  const c = await openLoop(httpWrite(w), options.w1Keys, options.w1cKeys, options.w1cRate)
   loopDelay.disable()
   const after = await backgroundOf(a, b)
   const background = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]))
@@ -163,38 +145,12 @@ async function runW1 (options: BenchOptions, w: Writer, b: Daemon, log: (msg: st
   return {
     w1a: { writes: options.w1Keys, inFlight: options.w1InFlight, ms: round3(ackMs), opsPerSec: Math.round(acked / (ackMs / 1000)), errors, ack: samples.summary(), cpuMsPerWrite },
     w1b: { ms: round3(bMs), opsPerSec: Math.round(options.w1Keys / (bMs / 1000)), method: `B's GET /status keys polled every ${W1_POLL_MS} ms` },
-    w1c: { writes: options.w1cKeys, rate: options.w1cRate, errors: c.errors, ackLatency: c.samples.summary(), bCountLagMs: round3(lag), slowest: c.slowest, background, writerLoopDelayMaxMs: round3(loopDelay.max / 1e6) }
+    w1c: { writes: options.w1cKeys, rate: options.w1cRate, errors: c.errors, ackLatency: c.samples.summary(), bCountLagMs: round3(lag), slowest: c.slowest, background, writerLoopDelayMaxMs: round3(loopDelay.max / 1e6), startedAtEpochMs: c.startedAtEpochMs }
   }
-}
-
-/** Key i is due at t0 + i/rate; its latency counts from then (no coordinated omission). */
-async function openLoop (w: Writer, from: number, count: number, rate: number): Promise<{ samples: Samples, errors: number, slowest: Array<{ dueAtMs: number, ms: number }> }> {
-  const samples = new Samples()
-  const timeline: Array<{ dueAtMs: number, ms: number }> = []
-  let errors = 0
-  const pending: Array<Promise<void>> = []
-  const t0 = performance.now()
-  for (let i = 0; i < count; i++) {
-    const due = t0 + i * 1000 / rate
-    const wait = due - performance.now()
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
-    pending.push(put(w, `k${from + i}`, cartValue(from + i, Date.now())).then((ok) => {
-      if (!ok) {
-        errors++
-        return
-      }
-      const ms = performance.now() - due
-      samples.add(ms)
-      timeline.push({ dueAtMs: round3(due - t0), ms: round3(ms) })
-    }))
-  }
-  await Promise.all(pending)
-  const slowest = timeline.sort((x, y) => y.ms - x.ms).slice(0, SLOWEST_KEPT).sort((x, y) => x.dueAtMs - y.dueAtMs)
-  return { samples, errors, slowest }
 }
 
 /** Anti-entropy and hint counters of A and B, to see what ran in the background of a phase. */
-async function backgroundOf (a: Daemon, b: Daemon): Promise<Record<string, number>> {
+export async function backgroundOf (a: Daemon, b: Daemon): Promise<Record<string, number>> {
   const wanted = ['ringstore_antientropy_rounds_total', 'ringstore_antientropy_keys_repaired_total', 'ringstore_read_repairs_total', 'ringstore_rpc_timeouts_total']
   const out: Record<string, number> = {}
   for (const [name, d] of [['a', a], ['b', b]] as const) {
@@ -210,7 +166,7 @@ async function runW2 (options: BenchOptions, w: Writer, pair: { a: Daemon, b: Da
   const bStopExit = await stopChild(pair.b.child)
   log(`w2: A writes ${options.w2Keys} keys with w=1 while B is down`)
   const t0 = performance.now()
-  const { errors } = await burst(w, from, options.w2Keys, options.w1InFlight, '?w=1')
+  const { errors } = await burst(httpWrite(w, '?w=1'), from, options.w2Keys, options.w1InFlight)
   const writeMs = performance.now() - t0
   const hintsPendingOnA = (await statusOf(pair.a)).hintsPending
   log(`w2: ${hintsPendingOnA} hints pending on A; restarting B`)
@@ -247,7 +203,14 @@ async function runW2 (options: BenchOptions, w: Writer, pair: { a: Daemon, b: Da
   }
 }
 
+/** W1 and W2 over HTTP on daemons A and B; then, for W1, the embedded-writer variant on a fresh pair. */
 export async function runReplication (options: BenchOptions, dir: string, log: (msg: string) => void): Promise<ReplicationResult> {
+  const overHttp = await runHttpPair(options, dir, log)
+  if (!options.sections.has('w1')) return overHttp
+  return { ...overHttp, w1Embedded: await runW1Embedded(options, dir, log) }
+}
+
+async function runHttpPair (options: BenchOptions, dir: string, log: (msg: string) => void): Promise<ReplicationResult> {
   const live: Daemon[] = []
   const agent = keepAliveAgent(Math.max(options.w1InFlight, 64))
   try {

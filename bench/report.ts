@@ -9,6 +9,7 @@ import type { FloorRun } from './floor-node.js'
 import type { FloorResult } from './floor.js'
 import type { PhaseResult } from './loadgen.js'
 import type { ReplicationResult } from './replication.js'
+import type { W1EmbeddedResult } from './w1-embedded.js'
 import type { LatencySummary } from './stats.js'
 
 export interface BenchResults {
@@ -139,9 +140,37 @@ function replicationTable (r: ReplicationResult): string {
     notes.push(`W2: ${int(w2.writes)} writes with w=1 while B was down (${w2.writeErrors} errors, ${w2.hintsPendingOnA} hints pending on A); ` +
       `B restart spawn→ready ${ms(w2.restartToReadyMs)} ms; from B's ready line: B's keys complete ${ms(w2.bKeysCompleteMs)} ms, A's hints at 0 ${ms(w2.aHintsZeroMs)} ms.`)
   }
+  const embedded = r.w1Embedded
+  if (embedded !== undefined) notes.push(...embeddedNotes(embedded))
+  const rows = embedded === undefined ? [ours, ...REFERENCE_ROWS] : [ours, embeddedRow(embedded, r.config.w), ...REFERENCE_ROWS]
   return '### Replication workload (shared/BENCHMARKS.md), two daemons, N=2 W=2\n\n' +
-    table(['system', 'what an ack means', 'W1a ops/s', 'W1b ops/s', 'W1c p50 / p99 ms', 'W2 ms', 'RSS MB'], [ours, ...REFERENCE_ROWS]) +
+    table(['system', 'what an ack means', 'W1a ops/s', 'W1b ops/s', 'W1c p50 / p99 ms', 'W2 ms', 'RSS MB'], rows) +
     `\n\n${notes.map((n) => `- ${n}`).join('\n')}`
+}
+
+/** The embedded-writer variant of W1 (w1-embedded.ts): its own row, W2 not measured. */
+function embeddedRow (e: W1EmbeddedResult, w: number): string[] {
+  return [
+    '**ringstore, embedded writer (library API, like the reference rows)**',
+    `W=${w}: durable on A and B (fdatasync)`,
+    int(e.w1a.opsPerSec),
+    int(e.w1b.opsPerSec),
+    `${ms(e.w1c.ackLatency.p50)} / ${ms(e.w1c.ackLatency.p99)}`,
+    '—',
+    `${Math.min(e.rssMb.a, e.rssMb.b).toFixed(0)}-${Math.max(e.rssMb.a, e.rssMb.b).toFixed(0)}`
+  ]
+}
+
+function embeddedNotes (e: W1EmbeddedResult): string[] {
+  return [
+    `Embedded writer (${e.method}): W1a ${int(e.w1a.writes)} Peer.put, ${e.w1a.inFlight} in flight, ${ms(e.w1a.ms)} ms, ${e.w1a.errors} errors; ` +
+      `ack p50/p99/p99.9 ${pcts(e.w1a.ack)} ms; CPU ms per write: A (peer and writer, one process) ${ms(e.w1a.cpuMsPerWrite.a)}, B ${ms(e.w1a.cpuMsPerWrite.b)}. ` +
+      `W1b: B's key count complete ${ms(e.w1b.ms)} ms after A's first write.`,
+    `Embedded writer W1c: ${int(e.w1c.writes)} Peer.put at ${int(e.w1c.rate)}/s, ${e.w1c.errors} errors; p99.9 ${ms(e.w1c.ackLatency.p999)} ms; ` +
+      `slowest ${e.w1c.slowest.map((x) => `${ms(x.ms)} ms @${(x.dueAtMs / 1000).toFixed(2)} s`).slice(0, 5).join(', ')}; ` +
+      `anti-entropy rounds meanwhile: A ${e.w1c.background['a.antientropy_rounds_total'] ?? '?'}, B ${e.w1c.background['b.antientropy_rounds_total'] ?? '?'}; ` +
+      `A's worst event-loop delay ${ms(e.w1c.aLoopDelayMaxMs)} ms; RSS peak A ${e.rssMb.a.toFixed(0)}, B ${e.rssMb.b.toFixed(0)} MB.`
+  ]
 }
 
 function aims (results: BenchResults): string[] {
@@ -154,6 +183,11 @@ function aims (results: BenchResults): string[] {
   if (r?.w1 !== undefined) {
     check('W1a = W1b ≥ 5,000 ops/s', Math.min(r.w1.w1a.opsPerSec, r.w1.w1b.opsPerSec), (v) => v >= 5000, `${int(r.w1.w1a.opsPerSec)} / ${int(r.w1.w1b.opsPerSec)}`)
     check('W1c p99 ≤ 2 ms', r.w1.w1c.ackLatency.p99, (v) => v <= 2, `${ms(r.w1.w1c.ackLatency.p99)} ms`)
+  }
+  const e = r?.w1Embedded
+  if (e !== undefined) {
+    check('W1a = W1b ≥ 5,000 ops/s (embedded writer)', Math.min(e.w1a.opsPerSec, e.w1b.opsPerSec), (v) => v >= 5000, `${int(e.w1a.opsPerSec)} / ${int(e.w1b.opsPerSec)}`)
+    check('W1c p99 ≤ 2 ms (embedded writer)', e.w1c.ackLatency.p99, (v) => v <= 2, `${ms(e.w1c.ackLatency.p99)} ms`)
   }
   if (r?.w2 !== undefined) check('W2 ≤ 100 ms', r.w2.catchUpMs, (v) => v <= 100, r.w2.timedOut ? 'timed out' : `${ms(r.w2.catchUpMs)} ms`)
   if (r !== undefined) {
