@@ -5,7 +5,7 @@
  * below — append new types at the end, never reorder):
  *   Request  = [0, key] | [1, [key…]] | [2, key, clock, hintFor | null] | [3, [[key, clock]…]]
  *            | [4, partition, level, [index…]] | [5, partition, [bucket…]] | [6]
- *            | [7, key, value | null, context, n, w, ts]
+ *            | [7, key, value | null, context, n, w, ts] | [8]
  *   Response = [0] | [1, clock | null] | [2, [[key, clock | null]…]] | [3, [hash…]]
  *            | [4, [[key, digest]…]] | [5, [signedRecord…]] | [6, context, acks]
  *            | [7, acks, required] | [8, code, message]
@@ -24,7 +24,7 @@ import type { DvvSet, Key } from './types.js'
 import { LIMITS } from './types.js'
 
 export const REQUEST_TYPES: readonly Request['type'][] = [
-  'replica-get', 'replica-get-many', 'replica-put', 'replica-put-many', 'ae-nodes', 'ae-buckets', 'members-pull', 'coordinate-put'
+  'replica-get', 'replica-get-many', 'replica-put', 'replica-put-many', 'ae-nodes', 'ae-buckets', 'members-pull', 'coordinate-put', 'ping'
 ]
 export const RESPONSE_TYPES: readonly Response['type'][] = [
   'ok', 'clock', 'clocks', 'hashes', 'entries', 'members', 'put-result', 'quorum-failed', 'error'
@@ -60,6 +60,7 @@ export function requestToWire (r: Request): unknown {
     case 'ae-buckets': return [tag, r.partition, [...r.buckets]]
     case 'members-pull': return [tag]
     case 'coordinate-put': return [tag, r.key, r.value, contextToWire(r.context), r.n, r.w, r.ts]
+    case 'ping': return [tag]
     default: return [tag]
   }
 }
@@ -123,6 +124,9 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
         ts: readTime(f[6], `${path}.ts`)
       }
     }
+    case 'ping':
+      fields(0)
+      return { type }
   }
 }
 

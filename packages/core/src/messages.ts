@@ -19,7 +19,9 @@ export type Request =
   /**
    * Merge `clock` into the local replica of `key` (DVV sync) and answer after it is durable.
    * With `hintFor`, the receiver is a sloppy-quorum fallback: it keeps the version in its
-   * hint store for that peer instead of its data. → `clock` (the merged result)
+   * hint store for that peer instead of its data. → `clock` once durable (senders only
+   * need the ack: peers answer `clock: null` rather than the merged result, and a sender
+   * must not rely on either)
    */
   | { readonly type: 'replica-put'; readonly key: Key; readonly clock: DvvSet; readonly hintFor?: PeerId }
   /** Merge many versions (hint delivery in bulk, anti-entropy push, ownership transfer). → `ok` */
@@ -46,6 +48,12 @@ export type Request =
     /** Wall-clock time of the write (the sibling's ts). */
     readonly ts: number
   }
+  /**
+   * Are you there? The cheapest liveness check (no body, nothing read or written): a
+   * forwarding peer asks it of a coordinator that is slow to answer, to tell a paused or
+   * cut-off peer from a busy one. → `ok` (any reply, even an error, proves liveness)
+   */
+  | { readonly type: 'ping' }
 
 export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner' | 'internal'
 

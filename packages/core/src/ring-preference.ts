@@ -140,8 +140,12 @@ export function walkOrder (ring: Ring, partition: number): PeerId[] {
  */
 export function sloppyPreferenceList (ring: Ring, partition: number, n: number, isReachable: (peer: PeerId) => boolean): Placement[] {
   const primaries = preferenceList(ring, partition, n)
+  // The common case, on every request: all primaries up, nothing to walk or remember.
+  const down = primaries.findIndex((peer) => !isReachable(peer))
+  if (down < 0) return primaries.map((peer) => ({ peer, role: 'primary' }))
   const primarySet = new Set(primaries)
-  const reachability = new Map<PeerId, boolean>()
+  // isReachable is asked once per peer: keep what the scan above learnt.
+  const reachability = new Map<PeerId, boolean>(primaries.slice(0, down + 1).map((peer, i) => [peer, i < down]))
   const reachable = (peer: PeerId): boolean => {
     let known = reachability.get(peer)
     if (known === undefined) {

@@ -211,7 +211,7 @@ describe('size limits (one per limit)', () => {
 
 describe('structural rejections', () => {
   it('unknown type tags and formats', () => {
-    rejects(() => decodeRequest(cbor([8])), 'request.type')
+    rejects(() => decodeRequest(cbor([9])), 'request.type')
     rejects(() => decodeRequest(cbor(['replica-get', 'k'])), 'request.type')
     rejects(() => decodeResponse(cbor([9])), 'response.type')
     rejects(() => decodeFrame(cbor([2, 1, [0]])), 'frame.kind')
@@ -220,6 +220,12 @@ describe('structural rejections', () => {
     rejects(() => decodeRecord(cbor(recordWire({ 0: 2 }))), 'record.format')
     rejects(() => decodeAnnouncement(cbor([2, signedWire()])), 'announcement.format')
     rejects(() => encodeRequest({ type: 'replica-gets', key: 'k' } as never), 'request.type')
+  })
+
+  it('ping is tag 8 with no fields; a ping with a body is refused', () => {
+    expect(decodeRequest(cbor([8]))).toEqual({ type: 'ping' })
+    rejects(() => decodeRequest(cbor([8, 0])), 'request')
+    rejects(() => decodeRequest(cbor([8, null])), 'request')
   })
 
   it('wrong field counts', () => {

@@ -23,8 +23,16 @@ export interface ReplicaStore {
   /**
    * Read-modify-write one key under its per-key lock: `fn` gets the stored version (null if
    * absent) and returns the version to store. Used by the coordinator to mint a new dot.
+   * `onStaged` gets the new version (only if it changed) as soon as it may be sent to other
+   * replicas: before it is durable here when the store allows staged mints (it then bumps
+   * the actor epoch after a crash or failed write, see replica-store.ts), else once durable.
    */
-  apply(key: Key, fn: (current: DvvSet | null) => DvvSet): Promise<DvvSet>
+  apply(key: Key, fn: (current: DvvSet | null) => DvvSet, onStaged?: (next: DvvSet) => void): Promise<DvvSet>
+  /**
+   * At stop, before the host closes the storage: wait for staged writes in flight, then
+   * record a clean shutdown (a start without one moves to a new actor epoch). Never rejects.
+   */
+  close(): Promise<void>
   /**
    * The actor id this peer mints dots with: `${peerId}:${epoch}`. The epoch is durable and
    * bumps whenever this store drops data (dropIfUnchanged), because a dot may only be

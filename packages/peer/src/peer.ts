@@ -82,7 +82,9 @@ export class Peer implements PeerMaintenance {
       ...(options.addrs === undefined ? {} : { addrs: options.addrs })
     } as Mutable<PeerContext>
     this.#ctx = ctx
-    ctx.replicas = this.#replicas = new StorageReplicaStore({ ...ctx, now: () => ctx.clock.now() })
+    // A light peer stages nothing: a browser tab rarely stops cleanly, and each unclean
+    // stop of a staging store costs a new actor epoch (replica-store.ts, "Staged mints").
+    ctx.replicas = this.#replicas = new StorageReplicaStore({ ...ctx, now: () => ctx.clock.now(), stagedMints: this.config.weight > 0 })
     ctx.hints = this.#hints = new StorageHintStore(ctx)
     ctx.membership = this.#membership = new Membership(ctx, options.addrs)
     ctx.detector = this.#detector = new LocalFailureDetector(ctx)
@@ -127,7 +129,10 @@ export class Peer implements PeerMaintenance {
     if (this.#state === 'starting') this.#state = 'running'
   }
 
-  /** Stop timers and leave the network. Storage stays open: the host owns and closes it. */
+  /**
+   * Stop timers, leave the network, record a clean shutdown. Storage stays open: the host
+   * owns and closes it, after this resolves.
+   */
   async stop (): Promise<void> {
     if (this.#state === 'stopped') return
     this.#state = 'stopped'
@@ -139,6 +144,8 @@ export class Peer implements PeerMaintenance {
     this.#detector.stop()
     this.#membership.stop()
     await this.#ctx.network.stop()
+    // Last: the clean-shutdown marker must follow every staged write of this run.
+    await this.#replicas.close()
   }
 
   /**

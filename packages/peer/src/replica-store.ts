@@ -19,6 +19,17 @@
  * replicas still holding the old one would treat the new write as already seen (Riak's
  * vnode epochs solve the same problem). So before such a drop the epoch is bumped, durably,
  * and later dots come from a fresh actor that has minted nothing yet.
+ *
+ * Staged mints. A coordinator may send a new version to the replicas while its own copy is
+ * still being written (`apply` with `onStaged`, when `stagedMints` is on): one fsync less
+ * on a put's path. Then a replica may hold a dot the local disk never got (a crash, or a
+ * failed write, before it was durable), the same hazard as a dropped key, with the same
+ * answer (Riak's vnode epochs again): the epoch is bumped on any start not preceded by a
+ * clean shutdown (a durable marker written by close() once no staged write is in flight,
+ * and removed at open before anything is minted), and after a failed staged write before
+ * the next mint. A store without stagedMints (a light peer: a browser tab rarely closes
+ * cleanly) calls onStaged only once durable, writes the marker at open, and never bumps for
+ * an unclean stop of its own.
  */
 import {
   MerkleTree, clockDigest, clockEqual, hashPrefixUint32, keyHash, lww, openRecord, partitionOfHash, partitionRange, sealRecord,
@@ -39,6 +50,12 @@ import { openClock, sealClock } from './stored-clock.js'
  */
 export const EPOCH_META_KEYS = ['actor-epoch', 'actor-epoch-copy'] as const
 
+/**
+ * Meta key of the clean-shutdown marker (see "Staged mints" above): present and intact only
+ * while no staged write of this store can be missing from its disk.
+ */
+export const CLEAN_SHUTDOWN_KEY = 'clean-shutdown'
+
 /** Length of the hex hash prefix of a data storage key, plus its '/' separator. */
 const PREFIX_CHARS = 9
 
@@ -54,11 +71,26 @@ export interface ReplicaStoreDeps {
    * old dots, so its first epoch is the current time in ms rather than 1.
    */
   readonly now?: () => number
+  /**
+   * Call `apply`'s onStaged before the write is durable (see "Staged mints"). Off: onStaged
+   * runs once the write is durable, as every write did before staging existed.
+   */
+  readonly stagedMints?: boolean
 }
 
 /** The storage key of a user key in the `data` namespace. */
 export function dataKey (key: Key): string {
   return `${hashPrefixHex8(keyHash(key))}/${key}`
+}
+
+/**
+ * Where one key lives here: its storage key and its partition, both from one hash of the
+ * key (sha256: hashing it once per operation instead of once per use saves two per write).
+ */
+interface KeySlot {
+  readonly key: Key
+  readonly storageKey: string
+  readonly partition: number
 }
 
 /** The user key of a `data` storage key (inverse of `dataKey`). */
@@ -86,6 +118,12 @@ export class StorageReplicaStore implements ReplicaStore {
   readonly #epochLock = new KeyedLock()
   readonly #trees = new Map<number, MerkleTree>()
   #epoch = 0
+  /** Staged applies whose local write has not settled: close() waits for them. */
+  readonly #staged = new Set<Promise<unknown>>()
+  /** From close() on, applies are no longer staged (onStaged waits for durability). */
+  #closing = false
+  /** A staged write failed: its dot may be out there; bump before the next mint. */
+  #mustBump = false
 
   constructor (deps: ReplicaStoreDeps) {
     this.#deps = deps
@@ -95,14 +133,16 @@ export class StorageReplicaStore implements ReplicaStore {
   async open (): Promise<void> {
     const { storage, id, log } = this.#deps
     this.#trees.clear()
+    this.#closing = false
     const stored = await this.#loadEpoch()
+    const clean = await this.#loadCleanMarker()
     let highestSeen = 0
     let corrupt = 0
     for await (const [storageKey, bytes] of storage.scan('data')) {
       const key = keyOfDataKey(storageKey)
       const clock = openClock(bytes, { ns: 'data', key }, this.#deps)
       if (clock === null) { corrupt++; continue }
-      this.#treeOf(key).set(key, clockDigest(clock))
+      this.tree(this.#slot(key).partition).set(key, clockDigest(clock))
       for (const entry of clock.entries) highestSeen = Math.max(highestSeen, epochOfActor(entry.actor, id) ?? 0)
     }
     // Stored dots of a later epoch than the meta record says: the meta records were lost;
@@ -113,10 +153,39 @@ export class StorageReplicaStore implements ReplicaStore {
       if (stored !== undefined) log.error('actor epoch moved forward on open', { stored, highestSeen, corrupt })
       epoch = Math.max(epoch, highestSeen) + 1
     }
+    // A staged write of the last run may have reached a replica and not our disk.
+    if (stored !== undefined && !clean && epoch === stored) {
+      log.info('no clean shutdown recorded: moving to a new actor epoch', { stored })
+      epoch = stored + 1
+    }
     if (stored === undefined) epoch = Math.max(epoch, Math.floor(this.#deps.now?.() ?? 0))
     epoch = Math.max(epoch, 1)
-    if (epoch !== stored) await storage.write(epochOps(epoch))
+    // A staging store is "unclean" until close(); one that never stages is clean throughout.
+    const wantMarker = !this.#stages()
+    const marker: StorageOp = { ns: 'meta', key: CLEAN_SHUTDOWN_KEY, value: wantMarker ? CLEAN_MARKER : null }
+    if (epoch !== stored || clean !== wantMarker) await storage.write([...(epoch !== stored ? epochOps(epoch) : []), marker])
     this.#epoch = epoch
+    this.#mustBump = false
+  }
+
+  /**
+   * Record a clean shutdown: once every staged write has settled, the marker is written
+   * (durably) unless a staged write failed and no bump has covered it. Later applies are
+   * not staged. Call at stop, before the host closes the storage; never fails (a missing
+   * marker only costs an epoch bump at the next open).
+   */
+  async close (): Promise<void> {
+    if (this.#epoch === 0 || this.#closing) return
+    this.#closing = true
+    await Promise.allSettled([...this.#staged])
+    if (this.#mustBump || !this.#stages()) return
+    try {
+      await this.#deps.storage.write([{ ns: 'meta', key: CLEAN_SHUTDOWN_KEY, value: CLEAN_MARKER }])
+    } catch (error) {
+      this.#deps.log.warn('could not record a clean shutdown; the next start moves to a new epoch', {
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+      })
+    }
   }
 
   actor (): string {
@@ -130,7 +199,7 @@ export class StorageReplicaStore implements ReplicaStore {
   }
 
   async get (key: Key): Promise<DvvSet | null> {
-    return (await this.#read(key)).clock
+    return (await this.#read(this.#slot(key))).clock
   }
 
   async getMany (keys: readonly Key[]): Promise<Array<DvvSet | null>> {
@@ -142,16 +211,39 @@ export class StorageReplicaStore implements ReplicaStore {
     return this.apply(key, (current) => (current === null ? clock : sync(current, clock)))
   }
 
-  apply (key: Key, fn: (current: DvvSet | null) => DvvSet): Promise<DvvSet> {
-    return this.#lock.run(key, async () => {
-      const { clock: current, corrupt } = await this.#read(key)
+  apply (key: Key, fn: (current: DvvSet | null) => DvvSet, onStaged?: (next: DvvSet) => void): Promise<DvvSet> {
+    // Decided now, synchronously: a close() from here on waits for this write.
+    const staged = onStaged !== undefined && this.#stages() && !this.#closing
+    const done = this.#lock.run(key, async () => {
+      if (this.#mustBump) await this.#bumpAfterFailedWrite()
+      const slot = this.#slot(key)
+      const { clock: current, corrupt } = await this.#read(slot)
       // Our own dots of this key may have been in the lost record: never mint on top of it.
       if (corrupt) await this.#bumpEpoch([])
       const next = this.#normalize(key, fn(current))
       if (current !== null && clockEqual(current, next)) return current
-      await this.#persist([[key, next]])
+      if (!staged) {
+        await this.#persist([[slot, next]])
+        onStaged?.(next)
+        return next
+      }
+      const write = this.#persist([[slot, next]])
+      onStaged(next)
+      try {
+        await write
+      } catch (error) {
+        // The version may be at a replica already, its dot unknown to our disk.
+        this.#mustBump = true
+        throw error
+      }
       return next
     })
+    if (staged) {
+      this.#staged.add(done)
+      const forget = (): void => { this.#staged.delete(done) }
+      done.then(forget, forget)
+    }
+    return done
   }
 
   async mergeMany (items: ReadonlyArray<readonly [Key, DvvSet]>): Promise<void> {
@@ -163,16 +255,18 @@ export class StorageReplicaStore implements ReplicaStore {
     const keys = [...incoming.keys()]
     if (keys.length === 0) return
     await this.#lock.run(keys, async () => {
-      const stored = await this.#deps.storage.getMany('data', keys.map(dataKey))
+      const slots = keys.map((key) => this.#slot(key))
+      const stored = await this.#deps.storage.getMany('data', slots.map((slot) => slot.storageKey))
       let corrupt = false
-      const changed: Array<[Key, DvvSet]> = []
-      keys.forEach((key, i) => {
+      const changed: Array<[KeySlot, DvvSet]> = []
+      slots.forEach((slot, i) => {
+        const { key } = slot
         const bytes = stored[i]
         const current = bytes === undefined ? null : openClock(bytes, { ns: 'data', key }, this.#deps)
         if (bytes !== undefined && current === null) corrupt = true
         const clock = incoming.get(key) as DvvSet
         const next = this.#normalize(key, current === null ? clock : sync(current, clock))
-        if (current === null || !clockEqual(current, next)) changed.push([key, next])
+        if (current === null || !clockEqual(current, next)) changed.push([slot, next])
       })
       if (corrupt) await this.#bumpEpoch([])
       if (changed.length > 0) await this.#persist(changed)
@@ -181,16 +275,17 @@ export class StorageReplicaStore implements ReplicaStore {
 
   dropIfUnchanged (key: Key, expected: DvvSet): Promise<boolean> {
     return this.#lock.run(key, async () => {
-      const { clock: current } = await this.#read(key)
+      const slot = this.#slot(key)
+      const { clock: current } = await this.#read(slot)
       if (current === null || !clockEqual(current, expected)) return false
-      const remove: StorageOp = { ns: 'data', key: dataKey(key), value: null }
+      const remove: StorageOp = { ns: 'data', key: slot.storageKey, value: null }
       // Only a clock holding dots of the current actor forces a new epoch (see the file
       // comment): dropping anything else cannot make this actor reuse a dot, and bumping on
       // every drop would add a fresh actor entry to every clock this peer writes afterwards.
       const actor = this.actor()
       if (current.entries.some((entry) => entry.actor === actor)) await this.#bumpEpoch([remove])
       else await this.#deps.storage.write([remove])
-      this.#treeOf(key).set(key, null)
+      this.tree(slot.partition).set(key, null)
       return true
     })
   }
@@ -231,14 +326,15 @@ export class StorageReplicaStore implements ReplicaStore {
     }
   }
 
-  #treeOf (key: Key): MerkleTree {
-    return this.tree(partitionOfHash(keyHash(key), this.#deps.config.q))
+  #slot (key: Key): KeySlot {
+    const hash = keyHash(key)
+    return { key, storageKey: `${hashPrefixHex8(hash)}/${key}`, partition: partitionOfHash(hash, this.#deps.config.q) }
   }
 
-  async #read (key: Key): Promise<ReadResult> {
-    const bytes = await this.#deps.storage.get('data', dataKey(key))
+  async #read (slot: KeySlot): Promise<ReadResult> {
+    const bytes = await this.#deps.storage.get('data', slot.storageKey)
     if (bytes === undefined) return { clock: null, corrupt: false }
-    const clock = openClock(bytes, { ns: 'data', key }, this.#deps)
+    const clock = openClock(bytes, { ns: 'data', key: slot.key }, this.#deps)
     return { clock, corrupt: clock === null }
   }
 
@@ -249,9 +345,39 @@ export class StorageReplicaStore implements ReplicaStore {
     return truncate(resolved, config.maxClockEntries, [this.actor()])
   }
 
-  async #persist (items: ReadonlyArray<readonly [Key, DvvSet]>): Promise<void> {
-    await this.#deps.storage.write(items.map(([key, clock]) => ({ ns: 'data' as const, key: dataKey(key), value: sealClock(clock) })))
-    for (const [key, clock] of items) this.#treeOf(key).set(key, clockDigest(clock))
+  async #persist (items: ReadonlyArray<readonly [KeySlot, DvvSet]>): Promise<void> {
+    await this.#deps.storage.write(items.map(([slot, clock]) => ({ ns: 'data' as const, key: slot.storageKey, value: sealClock(clock) })))
+    for (const [slot, clock] of items) this.tree(slot.partition).set(slot.key, clockDigest(clock))
+  }
+
+  /** After a failed staged write, before the next mint: once, even when many applies wait here. */
+  async #bumpAfterFailedWrite (): Promise<void> {
+    await this.#epochLock.run('epoch', async () => {
+      if (!this.#mustBump) return
+      const next = this.#epoch + 1
+      await this.#deps.storage.write(epochOps(next))
+      this.#epoch = next
+      this.#mustBump = false
+      this.#deps.log.warn('actor epoch bumped after a failed staged write', { actor: this.actor() })
+    })
+  }
+
+  #stages (): boolean {
+    return this.#deps.stagedMints === true
+  }
+
+  /** True when an intact clean-shutdown marker is stored. */
+  async #loadCleanMarker (): Promise<boolean> {
+    const bytes = await this.#deps.storage.get('meta', CLEAN_SHUTDOWN_KEY)
+    if (bytes === undefined) return false
+    try {
+      openRecord(bytes)
+      return true
+    } catch {
+      this.#deps.metrics.corruptRecords++
+      this.#deps.log.error('corrupt clean-shutdown marker (treated as an unclean stop)')
+      return false
+    }
   }
 
   /** Persist epoch + 1 atomically with `ops`, then switch to it. */
@@ -260,6 +386,8 @@ export class StorageReplicaStore implements ReplicaStore {
       const next = this.#epoch + 1
       await this.#deps.storage.write([...epochOps(next), ...ops])
       this.#epoch = next
+      // Any bump moves past a failed staged write's epoch too (it was minted before this).
+      this.#mustBump = false
       this.#deps.log.info('actor epoch bumped', { actor: this.actor() })
     })
   }
@@ -280,6 +408,9 @@ export class StorageReplicaStore implements ReplicaStore {
     return epochs.length === 0 ? undefined : Math.max(...epochs)
   }
 }
+
+/** The marker's value: an empty sealed record (the seal tells a torn write from a marker). */
+const CLEAN_MARKER = sealRecord(new Uint8Array(0))
 
 function epochOps (epoch: number): StorageOp[] {
   const value = sealRecord(new TextEncoder().encode(String(epoch)))

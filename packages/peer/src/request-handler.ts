@@ -26,6 +26,9 @@ export interface RequestHandlerDeps {
   readonly isRunning: () => boolean
 }
 
+/** The reply to a `replica-put` once the version is durable here (see messages.ts). */
+const ACK_CLOCK: Response = Object.freeze({ type: 'clock', clock: null })
+
 /** A request that fails its checks. */
 class BadRequestError extends Error {
   static override name = 'BadRequestError'
@@ -59,11 +62,11 @@ async function dispatch (deps: RequestHandlerDeps, request: Request): Promise<Re
     case 'replica-put': {
       const key = validateKey(request.key)
       const clock = checkClock(request.clock)
-      if (request.hintFor === undefined || request.hintFor === deps.ctx.id) {
-        return { type: 'clock', clock: await replicas.merge(key, clock) }
-      }
-      await hints.add(checkPeerId(request.hintFor), key, clock)
-      return { type: 'clock', clock }
+      if (request.hintFor === undefined || request.hintFor === deps.ctx.id) await replicas.merge(key, clock)
+      else await hints.add(checkPeerId(request.hintFor), key, clock)
+      // The ack only: no sender reads the merged version, and sending it back would cost an
+      // encode here and a decode there of the whole clock, values included, on every put.
+      return ACK_CLOCK
     }
     case 'replica-put-many':
       await replicas.mergeMany(checkItems(request.items))
@@ -76,6 +79,8 @@ async function dispatch (deps: RequestHandlerDeps, request: Request): Promise<Re
       return deps.handlePull()
     case 'coordinate-put':
       return coordinatePut(deps, request)
+    case 'ping':
+      return { type: 'ok' }
     default:
       throw new BadRequestError(`unknown request type ${JSON.stringify((request as { type?: unknown }).type)}`)
   }

@@ -46,9 +46,13 @@ export class TestReplicaStore implements ReplicaStore {
     return this.#store(key, sync(this.data.get(key) ?? emptyClock(), clock))
   }
 
-  async apply (key: Key, fn: (current: DvvSet | null) => DvvSet): Promise<DvvSet> {
-    return this.#store(key, fn(this.data.get(key) ?? null))
+  async apply (key: Key, fn: (current: DvvSet | null) => DvvSet, onStaged?: (next: DvvSet) => void): Promise<DvvSet> {
+    const next = this.#store(key, fn(this.data.get(key) ?? null))
+    onStaged?.(next)
+    return next
   }
+
+  async close (): Promise<void> {}
 
   async mergeMany (items: ReadonlyArray<readonly [Key, DvvSet]>): Promise<void> {
     for (const [key, clock] of items) await this.merge(key, clock)

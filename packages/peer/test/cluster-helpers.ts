@@ -5,6 +5,7 @@
 import { partitionOf, preferenceList } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { PeerConfig } from '../src/config.js'
+import type { Storage } from '../src/interfaces.js'
 import { Peer } from '../src/peer.js'
 import { MemoryStorage } from '../src/storage/memory-storage.js'
 import { LoopbackHub, ManualClock, TestSigner, settle } from '../src/testing/index.js'
@@ -34,6 +35,11 @@ export interface TestCluster {
   add(id: PeerId, config?: Partial<PeerConfig>): Promise<Peer>
   /** Stop a peer and start a new one over the same storage (a process restart). */
   restart(id: PeerId): Promise<Peer>
+  /**
+   * Start a new process for `id` over `storage` (any Storage: a wrapper of its disk). The
+   * old one is stopped first, unless `crashed` (the test killed it: nothing runs at stop).
+   */
+  restartWith(id: PeerId, storage: Storage, options?: { crashed?: boolean }): Promise<Peer>
   stopAll(): Promise<void>
 }
 
@@ -61,12 +67,16 @@ export async function startCluster (ids: readonly PeerId[], config: Partial<Peer
       if (previous === undefined) throw new Error(`no storage for ${id}`)
       return await startPeer(id, MemoryStorage.reopen(previous), extras.get(id) ?? {})
     },
+    async restartWith (id, storage, options = {}) {
+      if (options.crashed !== true) await cluster.peer(id).stop()
+      return await startPeer(id, storage, extras.get(id) ?? {})
+    },
     async stopAll () {
       for (const peer of peers.values()) await peer.stop()
     }
   }
   const extras = new Map<PeerId, Partial<PeerConfig>>()
-  async function startPeer (id: PeerId, storage: MemoryStorage, extra: Partial<PeerConfig>): Promise<Peer> {
+  async function startPeer (id: PeerId, storage: Storage, extra: Partial<PeerConfig>): Promise<Peer> {
     extras.set(id, extra)
     const peer = new Peer({
       network: hub.network(id),
@@ -76,7 +86,7 @@ export async function startCluster (ids: readonly PeerId[], config: Partial<Peer
       config: { ...TEST_CONFIG, ...config, ...extra }
     })
     peers.set(id, peer)
-    storages.set(id, storage)
+    if (storage instanceof MemoryStorage) storages.set(id, storage)
     await peer.start()
     await settle()
     return peer

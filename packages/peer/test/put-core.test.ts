@@ -144,7 +144,7 @@ describe('replaceFailed (a placement went silent mid-write)', () => {
   const all = (): boolean => true
 
   it('n=2 w=2: the next peer along the ring stands in with a hint for the silent primary', () => {
-    const pool = initFallbackPool('a', walk, ['a', 'b'], [primary('b')])
+    const pool = initFallbackPool('a', () => walk, ['a', 'b'], [primary('b')])
     const state = initPut(2, 1)
     const up = (peer: string): boolean => peer !== 'b'
     const replacement = replaceFailed(state, pool, primary('b'), up)
@@ -155,24 +155,39 @@ describe('replaceFailed (a placement went silent mid-write)', () => {
   })
 
   it('skips unreachable peers, primaries and peers already sent to', () => {
-    const pool = initFallbackPool('a', walk, ['a', 'b', 'c'], [primary('b'), fallback('d', 'c')])
+    const pool = initFallbackPool('a', () => walk, ['a', 'b', 'c'], [primary('b'), fallback('d', 'c')])
     expect(replaceFailed(initPut(3, 2), pool, primary('b'), all)?.placement).toEqual(fallback('e', 'b'))
     expect(replaceFailed(initPut(3, 2), pool, primary('b'), (p) => p !== 'e')).toBeUndefined()
   })
 
   it('a silent fallback is replaced with a hint for the primary it stood for', () => {
-    const pool = initFallbackPool('a', walk, ['a', 'b'], [fallback('c', 'b')])
+    const pool = initFallbackPool('a', () => walk, ['a', 'b'], [fallback('c', 'b')])
     expect(replaceFailed(initPut(2, 1), pool, fallback('c', 'b'), all)?.placement).toEqual(fallback('d', 'b'))
   })
 
   it('nothing to do once w is met, or when nothing is pending', () => {
-    const pool = initFallbackPool('a', walk, ['a', 'b', 'c'], [primary('b'), primary('c')])
+    const pool = initFallbackPool('a', () => walk, ['a', 'b', 'c'], [primary('b'), primary('c')])
     expect(replaceFailed(addPutResult(initPut(2, 2), true), pool, primary('c'), all)).toBeUndefined()
     expect(replaceFailed(initPut(2, 0), pool, primary('c'), all)).toBeUndefined()
   })
 
+  it('walks the ring only when a stand-in is needed, and at most once per put', () => {
+    let walks = 0
+    const counted = (): readonly string[] => { walks++; return walk }
+    let pool = initFallbackPool('a', counted, ['a', 'b', 'c'], [primary('b'), primary('c')])
+    let state = initPut(3, 2)
+    expect(replaceFailed(addPutResult(initPut(1, 2), true), pool, primary('b'), all)).toBeUndefined()
+    expect(walks).toBe(0)
+    for (const failed of [primary('b'), primary('c')]) {
+      const replacement = replaceFailed(state, pool, failed, all)
+      expect(replacement).toBeDefined()
+      ;({ pool, state } = replacement as { pool: FallbackPool, state: PutState })
+    }
+    expect(walks).toBe(1)
+  })
+
   it('never picks the same peer twice across replacements, and the pool runs dry', () => {
-    let pool = initFallbackPool('a', walk, ['a', 'b'], [primary('b')])
+    let pool = initFallbackPool('a', () => walk, ['a', 'b'], [primary('b')])
     let state = initPut(2, 1)
     const picked: string[] = []
     let failed = primary('b')
@@ -201,7 +216,7 @@ describe('replaceFailed (a placement went silent mid-write)', () => {
         const self = preference[0] as string
         const w = Math.min(wAsked, preference.length)
         const sends = preference.slice(1).map(primary)
-        let pool: FallbackPool = initFallbackPool(self, ring, preference, sends)
+        let pool: FallbackPool = initFallbackPool(self, () => ring, preference, sends)
         let state = initPut(w, sends.length)
         const reachable = (p: string): boolean => up[peers.indexOf(p)] === true
         const queue = [...sends]

@@ -46,10 +46,19 @@ describe('request handler', () => {
   it('serves replica puts and gets', async () => {
     const t = await setup()
     const v = version('a')
-    expect(await ask(t.handle, { type: 'replica-put', key: 'k', clock: v })).toEqual({ type: 'clock', clock: v })
+    // The ack carries no clock: nobody reads it back, so it is not encoded and sent.
+    expect(await ask(t.handle, { type: 'replica-put', key: 'k', clock: v })).toEqual({ type: 'clock', clock: null })
     expect(await ask(t.handle, { type: 'replica-get', key: 'k' })).toEqual({ type: 'clock', clock: v })
     expect(await ask(t.handle, { type: 'replica-get', key: 'absent' })).toEqual({ type: 'clock', clock: null })
     expect(await ask(t.handle, { type: 'replica-get-many', keys: ['k', 'absent'] })).toEqual({ type: 'clocks', items: [['k', v], ['absent', null]] })
+  })
+
+  it('answers a ping with ok and touches nothing', async () => {
+    const t = await setup()
+    expect(await ask(t.handle, { type: 'ping' })).toEqual({ type: 'ok' })
+    expect(t.replicas.size()).toBe(0)
+    expect(t.minted).toEqual([])
+    expect(t.metrics.invalidFrames).toBe(0)
   })
 
   it('keeps a put with hintFor as a hint, not as data', async () => {

@@ -21,6 +21,7 @@ usage: npm run sim -- [options]
   --q N            ring partitions (default ${DEFAULT_RUN_OPTIONS.q})
   --faults LEVEL   none | light | heavy (default ${DEFAULT_RUN_OPTIONS.faults})
   --churn          with heavy faults, peers also join and leave
+  --fsync-ms A,B   fsync latency range of every disk, virtual ms (default 0.2,5)
   --verbose        trace every operation and engine log line (stderr)
   --json           print the summary (and failures) as JSON
   --help           this text
@@ -62,6 +63,7 @@ function parse (argv: string[]): CliOptions | 'help' {
       q: { type: 'string' },
       faults: { type: 'string' },
       churn: { type: 'boolean' },
+      'fsync-ms': { type: 'string' },
       verbose: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean' }
@@ -78,12 +80,23 @@ function parse (argv: string[]): CliOptions | 'help' {
     keys: positiveInt(values.keys, 'keys', DEFAULT_RUN_OPTIONS.keys),
     q: positiveInt(values.q, 'q', DEFAULT_RUN_OPTIONS.q),
     faults: faults as FaultLevel,
-    churn: values.churn === true
+    churn: values.churn === true,
+    ...(values['fsync-ms'] === undefined ? {} : { fsyncMs: fsyncRange(values['fsync-ms']) })
   }
   const seeds = values.seed !== undefined
     ? [positiveInt(values.seed, 'seed', 0, 0)]
     : range(positiveInt(values.from, 'from', 1, 0), positiveInt(values.seeds, 'seeds', 100))
   return { run, seeds, verbose: values.verbose === true, json: values.json === true }
+}
+
+/** `A,B` with 0 ≤ A ≤ B (virtual ms, fractions allowed). */
+function fsyncRange (value: string): readonly [number, number] {
+  const parts = value.split(',').map((x) => Number(x))
+  const [min, max] = parts as [number, number]
+  if (parts.length !== 2 || !parts.every((x) => Number.isFinite(x) && x >= 0) || min > max) {
+    throw new UsageError(`--fsync-ms must be A,B with 0 ≤ A ≤ B, got ${value}`)
+  }
+  return [min, max]
 }
 
 function range (from: number, count: number): number[] {

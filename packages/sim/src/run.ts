@@ -32,6 +32,12 @@ export interface RunOptions {
   readonly q: number
   /** Anti-entropy rounds allowed to converge after heal. */
   readonly maxRounds: number
+  /**
+   * fsync latency range of every disk, virtual ms (default: the cluster's SSD-like range).
+   * Slow disks widen the window in which a crash catches a write a coordinator has already
+   * sent to its replicas (staged mints, peer/src/replica-store.ts).
+   */
+  readonly fsyncMs?: readonly [min: number, max: number]
   /** Per-operation and engine log lines (for --verbose). */
   readonly trace?: (line: string) => void
 }
@@ -87,7 +93,8 @@ export function replayCommand (seed: number, options: Partial<RunOptions> = {}):
     o.faults !== DEFAULT_RUN_OPTIONS.faults ? ` --faults ${o.faults}` : '',
     o.churn ? ' --churn' : '',
     o.keys !== DEFAULT_RUN_OPTIONS.keys ? ` --keys ${o.keys}` : '',
-    o.q !== DEFAULT_RUN_OPTIONS.q ? ` --q ${o.q}` : ''
+    o.q !== DEFAULT_RUN_OPTIONS.q ? ` --q ${o.q}` : '',
+    o.fsyncMs !== undefined ? ` --fsync-ms ${o.fsyncMs[0]},${o.fsyncMs[1]}` : ''
   ].join('')
   return `npm run sim -- --peers ${o.peers} --seed ${seed}${extra}`
 }
@@ -136,6 +143,7 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     rng: rng.fork('cluster'),
     config: { q: options.q, tombstoneGraceMs: SIM_TOMBSTONE_GRACE_MS },
     clockSkewMs: 25,
+    ...(options.fsyncMs === undefined ? {} : { fsyncMs: options.fsyncMs }),
     ...(options.trace === undefined ? {} : { trace: options.trace, logger: traceLogger(options.trace, () => cluster.scheduler.now) })
   })
   const violations: Violation[] = []

@@ -41,5 +41,14 @@ describe('npm run sim', () => {
     expect(bad.stderr).toMatch(/--faults must be none, light or heavy/)
     expect((await sim('--peers', '0')).code).toBe(2)
     expect((await sim('--no-such-flag')).code).toBe(2)
+    const badFsync = await sim('--fsync-ms', '5,1')
+    expect(badFsync.code).toBe(2)
+    expect(badFsync.stderr).toMatch(/--fsync-ms must be A,B/)
+  })
+
+  it('takes a disk latency range', async () => {
+    const run = await sim('--seed', '3', '--fsync-ms', '1,60', '--ops', '20')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/OK: every invariant held/)
   })
 })

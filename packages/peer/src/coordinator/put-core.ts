@@ -87,14 +87,24 @@ export function addPutResult (state: PutState, acked: boolean): PutState {
  * answering mid-write would otherwise cost the write its quorum.
  */
 export interface FallbackPool {
-  /** All owners clockwise from the key's partition (core's walkOrder). */
-  readonly walk: readonly PeerId[]
+  /**
+   * All owners clockwise from the key's partition (core's walkOrder). A thunk, called at
+   * most once per put and only when a stand-in is needed: the walk visits all q partitions
+   * and most puts never need it (it was ~3% of a daemon's CPU when computed on every put).
+   */
+  readonly walk: () => readonly PeerId[]
   /** Never a stand-in: the minting peer, the primaries, every peer already sent to. */
   readonly used: ReadonlySet<PeerId>
 }
 
-export function initFallbackPool (self: PeerId, walk: readonly PeerId[], preference: readonly PeerId[], sends: readonly Placement[]): FallbackPool {
-  return { walk, used: new Set<PeerId>([self, ...preference, ...sends.map((p) => p.peer)]) }
+/** `walk` is computed on the first replacement only (and then remembered). */
+export function initFallbackPool (self: PeerId, walk: () => readonly PeerId[], preference: readonly PeerId[], sends: readonly Placement[]): FallbackPool {
+  let memo: readonly PeerId[] | undefined
+  const once = (): readonly PeerId[] => {
+    memo ??= walk()
+    return memo
+  }
+  return { walk: once, used: new Set<PeerId>([self, ...preference, ...sends.map((p) => p.peer)]) }
 }
 
 export interface Replacement {
@@ -113,7 +123,7 @@ export interface Replacement {
  */
 export function replaceFailed (state: PutState, pool: FallbackPool, failed: Placement, isReachable: (peer: PeerId) => boolean): Replacement | undefined {
   if (state.acks >= state.w || state.pending <= 0) return undefined
-  const peer = pool.walk.find((candidate) => !pool.used.has(candidate) && isReachable(candidate))
+  const peer = pool.walk().find((candidate) => !pool.used.has(candidate) && isReachable(candidate))
   if (peer === undefined) return undefined
   return {
     placement: { peer, role: 'fallback', hintFor: hintTargetOf(failed) },

@@ -3,12 +3,13 @@
  * tombstone (`value: null`).
  *
  *   validate → plan coordination ─ forward → a primary coordinates (coordinate-put)
- *                                 └ mint → new dot, durable locally → replica-put to the
- *                                          other placements → answer at w acks
+ *                                 └ mint → new dot, written locally ┬ → answer at w acks
+ *                                          replica-put to the other ┘   (local one of them)
+ *                                          placements, meanwhile
  *
- * The local copy is durable before anything is sent, so a write the caller sees fail for
- * lack of acks still stands here and spreads later: every placement that does not take it
- * gets a hint kept here, and primaries nobody stands in for get one up front.
+ * A write the caller sees fail for lack of acks is answered only once the local write has
+ * settled (#replicate), so it still stands here and spreads later: every placement that does not take
+ * it gets a hint kept here, and primaries nobody stands in for get one up front.
  */
 import { LIMITS, context, emptyClock, siblingCount, update, validateContext, validateKey, validateValue, walkOrder } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Placement, Request, Response, VersionVector } from '@ringstore/core'
@@ -17,17 +18,13 @@ import type { PeerContext } from '../components.js'
 import { PeerStoppedError, QuorumNotMetError, RemoteError, TooManySiblingsError } from '../errors.js'
 import type { Operation } from '../metrics.js'
 import type { PutResult } from '../peer-api.js'
+import { askPrimary } from './forward.js'
 import { isLight, placeKey } from './placement.js'
+import type { KeyPlacement } from './placement.js'
 import type { FallbackPool, PutVerdict } from './put-core.js'
 import {
   addPutResult, dotFromContext, hintTargetOf, initFallbackPool, initPut, planCoordination, planReplication, putVerdict, replaceFailed
 } from './put-core.js'
-
-/**
- * A forwarded put waits for the remote coordinator, which itself may wait one full
- * requestTimeoutMs for its replicas: twice the replica timeout covers both legs.
- */
-const FORWARD_TIMEOUT_FACTOR = 2
 
 /** A put or delete to coordinate: the forwarded `coordinate-put` request without its tag. */
 export type PutCommand = Omit<Extract<Request, { readonly type: 'coordinate-put' }>, 'type'>
@@ -51,8 +48,8 @@ export class PutCoordinator {
   /** Coordinate a client's put or delete. Throws typed errors; QuorumNotMetError carries `dot` when minted here. */
   async put (command: PutCommand): Promise<PutResult> {
     checkCommand(command)
-    const { placements } = placeKey(this.#ctx, command.key, command.n)
-    const plan = planCoordination(this.#ctx.id, isLight(this.#ctx), placements)
+    let placed = placeKey(this.#ctx, command.key, command.n)
+    const plan = planCoordination(this.#ctx.id, isLight(this.#ctx), placed.placements)
     if (plan.kind === 'forward') {
       const forwarded = await this.#forward(command, plan.to)
       if (forwarded !== undefined) return forwarded
@@ -62,8 +59,10 @@ export class PutCoordinator {
         throw new QuorumNotMetError(operationOf(command), 0, command.w, 'this peer has left the cluster and no primary answered')
       }
       this.#ctx.log.debug('no primary coordinated the put; minting locally', { key: command.key })
+      // The forward taught the failure detector which primaries are silent: place again.
+      placed = placeKey(this.#ctx, command.key, command.n)
     }
-    const outcome = await this.mint(command)
+    const outcome = await this.#mint(command, placed)
     if (outcome.kind === 'ok') return { context: outcome.context, dot: outcome.dot, acks: outcome.acks }
     const error = new QuorumNotMetError(operationOf(command), outcome.acks, outcome.required)
     error.dot = outcome.dot
@@ -71,30 +70,68 @@ export class PutCoordinator {
   }
 
   /**
-   * Mint the new version here, durably, and replicate it. Used for a client put this peer
+   * Mint the new version here and replicate it. The replica-puts leave as soon as the new
+   * version is staged, while it is being written here (the store allowing: replica-store.ts
+   * "Staged mints"), so a put pays one fsync on its path, not two; the local write counts
+   * as one ack once durable. Used for a client put this peer
    * may coordinate and for a `coordinate-put` forwarded by another peer (never forwarded
    * again, so a disagreement about the ring cannot bounce a request around).
    */
   async mint (command: PutCommand): Promise<MintOutcome> {
     checkCommand(command)
+    return await this.#mint(command, placeKey(this.#ctx, command.key, command.n))
+  }
+
+  /** mint() for a checked command already placed (placing hashes the key: once per put). */
+  async #mint (command: PutCommand, placed: KeyPlacement): Promise<MintOutcome> {
     const ctx = this.#ctx
     if (!ctx.isRunning()) throw new PeerStoppedError()
-    const { ring, partition, preference, placements } = placeKey(ctx, command.key, command.n)
+    const { ring, partition, preference, placements } = placed
+    const plan = planReplication(ctx.id, preference, placements)
+    const pool = initFallbackPool(ctx.id, () => walkOrder(ring, partition), preference, plan.sends)
+    const local = this.#writeLocally(command)
+    // Nothing is sent before the new version is staged: a failure before that (too many
+    // siblings, a read error) is the caller's error, exactly as without staging.
+    const clock = await local.staged
+    const hintsKept = Promise.all(plan.localHints.map((target) => this.#keepHint(target, command.key, clock)))
+    const verdict = await this.#replicate(command, clock, plan.sends, pool, local.durable)
+    await hintsKept
+    const dot = local.dot()
+    if (verdict.kind === 'fail') return { kind: 'quorum-failed', dot, acks: verdict.acks, required: verdict.required }
+    return { kind: 'ok', context: context(clock), dot, acks: verdict.acks }
+  }
+
+  /**
+   * Mint the new version into the local replica. `staged` gives it as soon as it may be
+   * sent (before it is durable here when the store stages) or rejects when the mint fails
+   * before that; `durable` tells whether the local write landed; `dot` is the new dot.
+   */
+  #writeLocally (command: PutCommand): { staged: Promise<DvvSet>, durable: Promise<boolean>, dot: () => readonly [string, number] } {
+    const ctx = this.#ctx
     let dot: readonly [string, number] = ['', 0]
-    const clock = await ctx.replicas.apply(command.key, (current) => {
+    let wasStaged = false
+    let resolveStaged!: (clock: DvvSet) => void
+    let rejectStaged!: (error: unknown) => void
+    const staged = new Promise<DvvSet>((resolve, reject) => { resolveStaged = resolve; rejectStaged = reject })
+    const durable = ctx.replicas.apply(command.key, (current) => {
       const actor = ctx.replicas.actor()
       const next = update(current ?? emptyClock(), command.context, { value: command.value, ts: command.ts }, actor)
       const count = siblingCount(next)
       if (count > LIMITS.siblings) throw new TooManySiblingsError(count, LIMITS.siblings)
       dot = [actor, next.entries.find((e) => e.actor === actor)?.counter ?? 0]
       return next
+    }, (next) => {
+      wasStaged = true
+      resolveStaged(next)
+    }).then((clock) => {
+      resolveStaged(clock)
+      return true
+    }, (error: unknown) => {
+      if (!wasStaged) rejectStaged(error)
+      else ctx.log.error('local write of a minted version failed', { key: command.key, error: describeError(error) })
+      return false
     })
-    const plan = planReplication(ctx.id, preference, placements)
-    await Promise.all(plan.localHints.map((target) => this.#keepHint(target, command.key, clock)))
-    const pool = initFallbackPool(ctx.id, walkOrder(ring, partition), preference, plan.sends)
-    const verdict = await this.#replicate(command, clock, plan.sends, pool)
-    if (verdict.kind === 'fail') return { kind: 'quorum-failed', dot, acks: verdict.acks, required: verdict.required }
-    return { kind: 'ok', context: context(clock), dot, acks: verdict.acks }
+    return { staged, durable, dot: () => dot }
   }
 
   /**
@@ -102,16 +139,20 @@ export class PutCoordinator {
    * A placement that goes silent before w is met is replaced by the next reachable peer
    * along the ring (replaceFailed), which takes the write with a hint for the primary.
    */
-  #replicate (command: PutCommand, clock: DvvSet, sends: readonly Placement[], initialPool: FallbackPool): Promise<Decided> {
+  #replicate (command: PutCommand, clock: DvvSet, sends: readonly Placement[], initialPool: FallbackPool, localDurable: Promise<boolean>): Promise<Decided> {
     const ctx = this.#ctx
     const reachable = (peer: PeerId): boolean => ctx.detector.isReachable(peer)
     return new Promise((resolve) => {
-      let state = initPut(command.w, sends.length)
+      // The local write is one more pending "send": acked once durable here.
+      let state = initPut(command.w, sends.length + 1, 0)
       let pool = initialPool
       let settled = false
+      let localSettled = false
       const decide = (): void => {
         const verdict = putVerdict(state)
-        if (settled || verdict.kind === 'wait') return
+        // A failure is told only once the local write settled: the version then stands
+        // here (and spreads later) and the acks counted include this peer's own.
+        if (settled || verdict.kind === 'wait' || (verdict.kind === 'fail' && !localSettled)) return
         settled = true
         resolve(verdict)
       }
@@ -129,6 +170,11 @@ export class PutCoordinator {
           send(replacement.placement)
         })
       }
+      void localDurable.then((durable) => {
+        localSettled = true
+        state = addPutResult(state, durable)
+        decide()
+      })
       decide()
       for (const placement of sends) send(placement)
     })
@@ -171,7 +217,8 @@ export class PutCoordinator {
   }
 
   /**
-   * Ask the reachable primaries in order to coordinate. undefined = none answered (the
+   * Ask the reachable primaries in order to coordinate (forward.ts: a silent one is given up
+   * on after 1.5 × requestTimeoutMs, a busy one gets 2×). undefined = none answered (the
    * caller mints locally); a primary's quorum failure is the answer, not a reason to retry.
    */
   async #forward (command: PutCommand, primaries: readonly PeerId[]): Promise<PutResult | undefined> {
@@ -186,14 +233,13 @@ export class PutCoordinator {
       ts: command.ts
     }
     for (const primary of primaries) {
-      let response: Response
-      try {
-        response = await ctx.network.request(primary, request, ctx.config.requestTimeoutMs * FORWARD_TIMEOUT_FACTOR)
-      } catch (error) {
-        if (isUnreachable(error)) ctx.detector.reportFailure(primary)
-        ctx.log.debug('forwarded put failed', { primary, key: command.key, error: describeError(error) })
+      const attempt = await askPrimary(ctx, primary, request)
+      if (attempt.kind === 'failed') {
+        if (isUnreachable(attempt.error)) ctx.detector.reportFailure(primary)
+        ctx.log.debug('forwarded put failed', { primary, key: command.key, error: describeError(attempt.error) })
         continue
       }
+      const { response } = attempt
       ctx.detector.reportSuccess(primary)
       if (response.type === 'put-result') {
         const dot = dotFromContext(response.context, primary) ?? [primary, 0]
