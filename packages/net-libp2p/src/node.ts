@@ -19,6 +19,7 @@ import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import type { Libp2p, ServiceFactoryMap } from 'libp2p'
 import { createPubSub } from './gossipsub.js'
+import { tuneEncrypter } from './encrypter-tuning.js'
 import type { PubSubService } from './gossipsub.js'
 
 export interface NodeLibp2pOptions {
@@ -65,7 +66,7 @@ export async function createNodeLibp2p (options: NodeLibp2pOptions): Promise<Lib
       ...(options.announce === undefined ? {} : { announce: [...options.announce] })
     },
     transports: [tcp(), webSockets()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [tuneEncrypter(noise())],
     streamMuxers: [yamux()],
     peerDiscovery: [],
     services

@@ -16,6 +16,7 @@ import type { Frame, PeerId, Request, Response } from '@ringstore/core'
 import { PeerUnreachableError, RemoteError, RequestTimeoutError } from '@ringstore/peer'
 import type { Logger } from '@ringstore/peer'
 import { ERROR_MESSAGE_CHARS } from './constants.js'
+import { FrameBatcher } from './frame-batcher.js'
 import { FrameDecoder, FramingError, encodeLength, peekFrameHeader } from './framing.js'
 import type { NetworkStats } from './stats.js'
 
@@ -47,9 +48,6 @@ interface Waiter {
   readonly reject: (error: Error) => void
 }
 
-/** Frames up to this size are copied behind their prefix and sent as one buffer. */
-const COALESCE_BYTES = 16 * 1024
-
 /** Request ids wrap here; they only need to be unique among requests in flight. */
 const MAX_ID = 2 ** 31
 
@@ -58,6 +56,7 @@ export class RpcStream {
   readonly stream: Stream
   private readonly init: RpcStreamInit
   private readonly decoder = new FrameDecoder()
+  private readonly batcher: FrameBatcher
   private readonly pending = new Map<number, Pending>()
   private readonly waiters: Waiter[] = []
   private nextId = 0
@@ -71,9 +70,25 @@ export class RpcStream {
     this.init = init
     this.remote = init.remote
     this.stream = init.stream
+    this.batcher = new FrameBatcher({
+      // The return value (back-pressure) is ignored as before: the stream buffers what the
+      // muxer cannot take yet, and that buffer is bounded by the in-flight limits at both ends.
+      send: (piece) => { this.stream.send(piece) },
+      onError: (err) => {
+        this.abort(new PeerUnreachableError(this.remote, `send failed: ${err instanceof Error ? err.message : String(err)}`))
+      }
+    })
     this.stream.addEventListener('message', (event) => {
       const data = event.data
-      this.onData(data instanceof Uint8Array ? data : data.subarray())
+      // A list is usually one buffer; walk its buffers rather than concatenating them.
+      if (data instanceof Uint8Array) {
+        this.onData(data)
+        return
+      }
+      for (const buf of data) {
+        if (this.closedError !== null) return
+        this.onData(buf)
+      }
     })
     // The remote closed its writing end (it is stopping): no response or request will come
     // any more, so fail what is pending now rather than let it time out, and close ours.
@@ -128,6 +143,8 @@ export class RpcStream {
   /** Closes our end politely, then fails whatever is still pending. */
   async close (error: Error): Promise<void> {
     if (this.closedError !== null) return
+    // Frames produced this turn (responses already answered) go out before our FIN.
+    this.batcher.flush()
     this.shutDown(error)
     try {
       await this.stream.close({ signal: AbortSignal.timeout(1_000) })
@@ -272,28 +289,12 @@ export class RpcStream {
   // ---- outbound ----
 
   /**
-   * Writes one frame in synchronous `send` calls, so frames from concurrent callers never
-   * interleave. Small frames go out as one buffer (one muxer frame instead of two); large
-   * ones as prefix + payload, to avoid copying megabytes. When the muxer asks us to wait
-   * (`send` returned false) the stream buffers later frames; that buffer is bounded by the
-   * in-flight limits at both ends.
+   * Queues one frame for the end of this event-loop turn (frame-batcher.ts): frames from
+   * concurrent callers never interleave, and all the frames of a turn share one muxer frame.
    */
   private sendFrame (bytes: Uint8Array): void {
     if (this.closedError !== null) return
-    try {
-      const prefix = encodeLength(bytes.byteLength)
-      if (bytes.byteLength <= COALESCE_BYTES) {
-        const frame = new Uint8Array(prefix.byteLength + bytes.byteLength)
-        frame.set(prefix)
-        frame.set(bytes, prefix.byteLength)
-        this.stream.send(frame)
-      } else {
-        this.stream.send(prefix)
-        this.stream.send(bytes)
-      }
-    } catch (err) {
-      this.abort(new PeerUnreachableError(this.remote, `send failed: ${err instanceof Error ? err.message : String(err)}`))
-    }
+    this.batcher.push(encodeLength(bytes.byteLength), bytes)
   }
 
   private invalid (reason: string): void {
@@ -305,6 +306,7 @@ export class RpcStream {
   private shutDown (error: Error): void {
     if (this.closedError !== null) return
     this.closedError = error
+    this.batcher.discard()
     for (const [, pending] of this.pending) {
       clearTimeout(pending.timer)
       pending.reject(error)
