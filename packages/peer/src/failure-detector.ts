@@ -100,8 +100,9 @@ export class LocalFailureDetector implements FailureDetector {
   async #probeOne (peer: PeerId): Promise<void> {
     this.#probing.add(peer)
     try {
-      await this.#ctx.network.request(peer, { type: 'members-pull' }, this.#ctx.config.requestTimeoutMs)
-      // Any answer, even an error reply, proves the peer is alive.
+      // `ping` costs the peer nothing (a members-pull would send its whole member table).
+      await this.#ctx.network.request(peer, { type: 'ping' }, this.#ctx.config.requestTimeoutMs)
+      // Any answer, even an error reply (an older peer that does not know `ping`), proves the peer is alive.
       this.#markReachable(peer)
     } catch (error) {
       this.#ctx.log.debug('probe failed', { peer, error: describeError(error) })

@@ -79,7 +79,7 @@ describe('LocalFailureDetector', () => {
     await cluster.clock.advance(5000)
     expect(detector.isReachable('c')).toBe(false)
     // c is probed again on later ticks, b no more.
-    expect(probes.every((m) => m.type === 'members-pull')).toBe(true)
+    expect(probes.every((m) => m.type === 'ping')).toBe(true)
     expect(probes.filter((m) => m.to === 'b')).toHaveLength(1)
     expect(probes.filter((m) => m.to === 'c').length).toBeGreaterThanOrEqual(3)
   })
