@@ -5,7 +5,7 @@
  * below — append new types at the end, never reorder):
  *   Request  = [0, key] | [1, [key…]] | [2, key, clock, hintFor | null] | [3, [[key, clock]…]]
  *            | [4, partition, level, [index…]] | [5, partition, [bucket…]] | [6]
- *            | [7, key, value | null, context, n, w, ts] | [8]
+ *            | [7, key, value | null, context, n, w, ts] | [8] | [9, [partition…]]
  *   Response = [0] | [1, clock | null] | [2, [[key, clock | null]…]] | [3, [hash…]]
  *            | [4, [[key, digest]…]] | [5, [signedRecord…]] | [6, context, acks]
  *            | [7, acks, required] | [8, code, message]
@@ -24,7 +24,8 @@ import type { DvvSet, Key } from './types.js'
 import { LIMITS } from './types.js'
 
 export const REQUEST_TYPES: readonly Request['type'][] = [
-  'replica-get', 'replica-get-many', 'replica-put', 'replica-put-many', 'ae-nodes', 'ae-buckets', 'members-pull', 'coordinate-put', 'ping'
+  'replica-get', 'replica-get-many', 'replica-put', 'replica-put-many', 'ae-nodes', 'ae-buckets', 'members-pull', 'coordinate-put', 'ping',
+  'ae-roots'
 ]
 export const RESPONSE_TYPES: readonly Response['type'][] = [
   'ok', 'clock', 'clocks', 'hashes', 'entries', 'members', 'put-result', 'quorum-failed', 'error'
@@ -38,7 +39,7 @@ export const MAX_PARTITIONS = 2 ** 20
 export const MAX_TREE_LEVEL = 8
 /** Node/bucket index within a level: no level of a tree is wider than its leaf level. */
 export const MAX_TREE_INDEX = MERKLE_MAX_BUCKETS - 1
-/** Hashes, indices, buckets or bucket entries in one anti-entropy message. */
+/** Hashes, indices, buckets, partitions or bucket entries in one anti-entropy message. */
 export const MAX_TREE_ITEMS = 65_536
 /** Bytes of one Merkle hash or clock digest (sha512 would be 64). */
 export const MAX_HASH_BYTES = 64
@@ -61,6 +62,7 @@ export function requestToWire (r: Request): unknown {
     case 'members-pull': return [tag]
     case 'coordinate-put': return [tag, r.key, r.value, contextToWire(r.context), r.n, r.w, r.ts]
     case 'ping': return [tag]
+    case 'ae-roots': return [tag, [...r.partitions]]
     default: return [tag]
   }
 }
@@ -71,6 +73,7 @@ const keyClockFromWire: FromWire<readonly [Key, DvvSet]> = (w, path) => {
 }
 
 const readTreeIndex = (x: unknown, p: Path): number => readInt(x, p, 0, MAX_TREE_INDEX)
+const readPartition = (x: unknown, p: Path): number => readInt(x, p, 0, MAX_PARTITIONS - 1)
 
 export const requestFromWire: FromWire<Request> = (w, path) => {
   const f = readList(w, path, 1, 8, (x) => x)
@@ -97,7 +100,7 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
       fields(3)
       return {
         type,
-        partition: readInt(f[1], `${path}.partition`, 0, MAX_PARTITIONS - 1),
+        partition: readPartition(f[1], `${path}.partition`),
         level: readInt(f[2], `${path}.level`, 0, MAX_TREE_LEVEL),
         indices: readList(f[3], `${path}.indices`, 0, MAX_TREE_ITEMS, readTreeIndex)
       }
@@ -105,7 +108,7 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
       fields(2)
       return {
         type,
-        partition: readInt(f[1], `${path}.partition`, 0, MAX_PARTITIONS - 1),
+        partition: readPartition(f[1], `${path}.partition`),
         buckets: readList(f[2], `${path}.buckets`, 0, MAX_TREE_ITEMS, readTreeIndex)
       }
     case 'members-pull':
@@ -127,6 +130,10 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
     case 'ping':
       fields(0)
       return { type }
+    case 'ae-roots':
+      fields(1)
+      // Bounded like ae-nodes' indices: the reply carries one hash per partition asked.
+      return { type, partitions: readList(f[1], `${path}.partitions`, 0, MAX_TREE_ITEMS, readPartition) }
   }
 }
 

@@ -41,7 +41,7 @@ export const CODEC_LIMITS = {
   partitions: MAX_PARTITIONS,
   treeLevel: MAX_TREE_LEVEL,
   treeIndex: MAX_TREE_INDEX,
-  /** Hashes, indices, buckets or bucket entries per anti-entropy message. */
+  /** Hashes, indices, partitions (ae-roots), buckets or bucket entries per anti-entropy message. */
   treeItems: MAX_TREE_ITEMS,
   hashBytes: MAX_HASH_BYTES,
   /** Bound of n, w, acks and required in coordinate-put / put-result / quorum-failed. */

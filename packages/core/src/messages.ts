@@ -54,6 +54,14 @@ export type Request =
    * cut-off peer from a busy one. → `ok` (any reply, even an error, proves liveness)
    */
   | { readonly type: 'ping' }
+  /**
+   * The Merkle root of each of `partitions`, in the order asked: an idle anti-entropy round
+   * costs one request per chunk of partitions instead of one per partition, and only the
+   * partitions whose roots differ are walked with `ae-nodes`. A partition the receiver holds
+   * no key of answers the empty tree's root (all zero). At most CODEC_LIMITS.treeItems
+   * partitions. → `hashes` (older peers answer `error` 'bad-request': walk them instead)
+   */
+  | { readonly type: 'ae-roots'; readonly partitions: readonly number[] }
 
 export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner' | 'internal'
 

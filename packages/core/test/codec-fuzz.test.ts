@@ -51,7 +51,7 @@ const arbWire: fc.Arbitrary<unknown> = fc.letrec<{ node: unknown }>((tie) => ({
     fc.constantFrom('a', 'b', 'k', '', '\u0000'),
     fc.uint8Array({ maxLength: 20 }),
     fc.array(tie('node'), { maxLength: 5 }),
-    fc.tuple(fc.nat(9), fc.array(tie('node'), { maxLength: 7 })).map(([tag, rest]) => [tag, ...rest])
+    fc.tuple(fc.nat(10), fc.array(tie('node'), { maxLength: 7 })).map(([tag, rest]) => [tag, ...rest])
   )
 })).node
 

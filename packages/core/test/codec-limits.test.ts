@@ -141,6 +141,9 @@ describe('size limits (one per limit)', () => {
     expect(decodeRequest(cbor([4, 0, 2, ints(n)]))).toBeDefined()
     rejects(() => decodeRequest(cbor([4, 0, 2, ints(n + 1)])), 'request.indices')
     rejects(() => decodeRequest(cbor([5, 0, ints(n + 1)])), 'request.buckets')
+    expect(decodeRequest(cbor([9, ints(n)]))).toBeDefined()
+    rejects(() => decodeRequest(cbor([9, ints(n + 1)])), 'request.partitions')
+    rejects(() => encodeRequest({ type: 'ae-roots', partitions: ints(n + 1) }), 'request.partitions')
     const hash = bytesOf(16)
     rejects(() => decodeResponse(cbor([3, Array.from({ length: n + 1 }, () => hash)])), 'response.hashes')
     rejects(() => decodeResponse(cbor([4, Array.from({ length: n + 1 }, () => ['k', hash])])), 'response.entries')
@@ -157,6 +160,11 @@ describe('size limits (one per limit)', () => {
     expect(decodeRequest(cbor([5, 2 ** 20 - 1, []]))).toBeDefined()
     rejects(() => decodeRequest(cbor([5, 2 ** 20, []])), 'request.partition')
     rejects(() => decodeRequest(cbor([4, -1, 0, []])), 'request.partition')
+    expect(decodeRequest(cbor([9, [2 ** 20 - 1]]))).toBeDefined()
+    rejects(() => decodeRequest(cbor([9, [0, 2 ** 20]])), 'request.partitions[1]')
+    rejects(() => decodeRequest(cbor([9, [-1]])), 'request.partitions[0]')
+    rejects(() => decodeRequest(cbor([9, [1.5]])), 'request.partitions[0]')
+    rejects(() => decodeRequest(cbor([9, ['1']])), 'request.partitions[0]')
   })
 
   it('level ≤ 8', () => {
@@ -211,7 +219,7 @@ describe('size limits (one per limit)', () => {
 
 describe('structural rejections', () => {
   it('unknown type tags and formats', () => {
-    rejects(() => decodeRequest(cbor([9])), 'request.type')
+    rejects(() => decodeRequest(cbor([10])), 'request.type')
     rejects(() => decodeRequest(cbor(['replica-get', 'k'])), 'request.type')
     rejects(() => decodeResponse(cbor([9])), 'response.type')
     rejects(() => decodeFrame(cbor([2, 1, [0]])), 'frame.kind')
@@ -226,6 +234,16 @@ describe('structural rejections', () => {
     expect(decodeRequest(cbor([8]))).toEqual({ type: 'ping' })
     rejects(() => decodeRequest(cbor([8, 0])), 'request')
     rejects(() => decodeRequest(cbor([8, null])), 'request')
+  })
+
+  it('ae-roots is tag 9 with one list of partitions', () => {
+    expect(decodeRequest(cbor([9, [0, 5, 2 ** 20 - 1]]))).toEqual({ type: 'ae-roots', partitions: [0, 5, 2 ** 20 - 1] })
+    expect(decodeRequest(cbor([9, []]))).toEqual({ type: 'ae-roots', partitions: [] })
+    expect(encodeRequest({ type: 'ae-roots', partitions: [3, 1] })).toEqual(cbor([9, [3, 1]]))
+    rejects(() => decodeRequest(cbor([9])), 'request')
+    rejects(() => decodeRequest(cbor([9, [1], [2]])), 'request')
+    rejects(() => decodeRequest(cbor([9, 1])), 'request.partitions')
+    rejects(() => decodeRequest(cbor([9, null])), 'request.partitions')
   })
 
   it('wrong field counts', () => {

@@ -1,10 +1,12 @@
 /**
- * The two halves of one anti-entropy exchange with one peer over one partition:
+ * The steps of anti-entropy with one peer. `differingPartitions` asks the roots of many
+ * partitions in one 'ae-roots' request, so that identical partitions cost a fraction of a
+ * request each. Then, per partition whose roots differ, the two halves of an exchange:
  * `differingKeys` walks the remote Merkle tree down from the root, only into differing
  * nodes (the remote mirror of core's `diffTrees`); `repairKeys` fetches the remote versions
  * of those keys, merges them into the local replica and pushes the merged versions back.
  */
-import { LIMITS, childIndices, clockEqual, diffEntries, differingIndices, partitionOf } from '@ringstore/core'
+import { CODEC_LIMITS, LIMITS, childIndices, clockEqual, diffEntries, differingIndices, partitionOf } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { PeerContext } from './components.js'
 import { BATCH_BYTES, batchBySize, clockBytes, requestExpecting } from './cluster-rpc.js'
@@ -22,6 +24,44 @@ export const AE_BUCKETS_PER_REQUEST = 16
  * whose sizes only the other side knows: a reply refused as 'too-large' is retried in halves.
  */
 export const AE_FETCH_KEYS = 256
+
+/**
+ * Partitions per 'ae-roots' request (≤ CODEC_LIMITS.treeItems). The reply is ~17 B a root
+ * (4.4 kB), and answering recomputes at most this many dirty roots (≤ fanout + 1 sha256
+ * each): a few ms at worst, so a paced round still pauses between requests. Q = 1024
+ * identical partitions then cost 4 requests per other replica instead of 1024.
+ */
+export const AE_ROOTS_PER_REQUEST = Math.min(256, CODEC_LIMITS.treeItems)
+
+/**
+ * Which of `partitions` (all replicated by us and `peer`) have different roots on the two
+ * sides, in the order given; `afterEach` runs after each request (the round's pacing).
+ * A peer that does not know 'ae-roots' (an older version answers 'bad-request') has every
+ * partition not yet compared returned, so the caller walks them one by one as before.
+ * Throws what the requests throw otherwise (unreachable peer, bad reply).
+ */
+export async function differingPartitions (
+  ctx: PeerContext, peer: PeerId, partitions: readonly number[], afterEach?: () => Promise<void>
+): Promise<number[]> {
+  const differing: number[] = []
+  for (let i = 0; i < partitions.length; i += AE_ROOTS_PER_REQUEST) {
+    const chunk = partitions.slice(i, i + AE_ROOTS_PER_REQUEST)
+    let remote: readonly Uint8Array[]
+    try {
+      remote = (await requestExpecting(ctx, peer, { type: 'ae-roots', partitions: chunk }, 'hashes')).hashes
+    } catch (error) {
+      if (!(error instanceof RemoteError && error.code === 'bad-request')) throw error
+      ctx.log.debug('anti-entropy: peer refuses ae-roots, walking each partition', { peer, partitions: partitions.length - i })
+      return [...differing, ...partitions.slice(i)]
+    }
+    // Our side after the reply, as in differingKeys. An absent tree is an empty one: both
+    // have the all-zero root, whichever side lacks it.
+    const local = chunk.map((partition) => ctx.replicas.tree(partition).root())
+    differing.push(...differingIndices(chunk, local, remote))
+    await afterEach?.()
+  }
+  return differing
+}
 
 /** The keys of `partition` whose versions differ between us and `peer`, sorted. */
 export async function differingKeys (ctx: PeerContext, partition: number, peer: PeerId): Promise<Key[]> {

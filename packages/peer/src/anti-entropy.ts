@@ -1,11 +1,14 @@
 /**
  * Merkle anti-entropy (Dynamo §4.7). In a round, this peer compares each partition it
- * replicates with every other reachable replica of it: roots first, then only the children
- * of differing nodes, then the entries of differing leaf buckets, which name the differing
- * keys. Those keys are fetched, merged locally (DVV sync: concurrent siblings are kept, never
- * overwritten) and the merged versions pushed back, so both sides are equal after one
- * exchange. Identical partitions cost one 'ae-nodes' request per replica: the cost grows
- * with the difference, not with the data.
+ * replicates with every other reachable replica of it: first the roots of all partitions
+ * shared with a peer, AE_ROOTS_PER_REQUEST per 'ae-roots' request; then, only for the
+ * partitions whose roots differ, the walk down the tree: the children of differing nodes,
+ * then the entries of differing leaf buckets, which name the differing keys. Those keys are
+ * fetched, merged locally (DVV sync: concurrent siblings are kept, never overwritten) and
+ * the merged versions pushed back, so both sides are equal after one exchange. Identical
+ * partitions cost 1/AE_ROOTS_PER_REQUEST of a request each: the cost grows with the
+ * difference, not with the data. A peer that does not know 'ae-roots' (older version) is
+ * compared by walking every shared partition from its root, one 'ae-nodes' each.
  *
  * The periodic rounds run in the background of live traffic, so they are paced: one
  * exchange at a time, with a pause every few ms (see Pacer). A round asked for explicitly
@@ -17,20 +20,22 @@ import type { PeerContext } from './components.js'
 import { describeError, forEachBounded, isUnreachable } from './cluster-rpc.js'
 import { Pacer, PeriodicTask, SerialRunner } from './cluster-timer.js'
 import type { PaceOptions } from './cluster-timer.js'
-import { differingKeys, repairKeys } from './anti-entropy-walk.js'
+import { differingKeys, differingPartitions, repairKeys } from './anti-entropy-walk.js'
 
 /**
- * Partitions compared at the same time. Each exchange has one request in flight, so this
- * bounds both the requests a round puts on the network and the memory of fetched versions.
+ * Partitions walked (or, in the roots step, peers asked) at the same time. Each has one
+ * request in flight, so this bounds both the requests a round puts on the network and the
+ * memory of fetched versions.
  */
 export const AE_PARTITIONS_IN_FLIGHT = 4
 
 /**
- * Pace of a periodic round: one exchange at a time, and after 4 ms of exchanges a pause of
- * 8 ms, so anti-entropy holds at most a third of the event loop. A round of Q = 1024
- * identical partitions (~0.3 ms an exchange on a daemon) then takes ~1 s per other
- * replica, well inside the 10 s default period; unpaced, with 4 in flight, it took
- * ~0.35 s and pushed the p99 of writes at 200/s from ~3 to ~25 ms (bench W1c).
+ * Pace of a periodic round: one request at a time ('ae-roots' chunk or partition walk),
+ * and after 4 ms of them a pause of 8 ms, so anti-entropy holds at most a third of the
+ * event loop. Walking Q = 1024 identical partitions one by one (~0.3 ms an exchange on a
+ * daemon; what a peer without 'ae-roots' still costs) takes ~1 s per other replica, well
+ * inside the 10 s default period; unpaced, with 4 in flight, it took ~0.35 s and pushed
+ * the p99 of writes at 200/s from ~3 to ~25 ms (bench W1c).
  */
 export const AE_PACE: PaceOptions = { sliceMs: 4, pauseMs: 8 }
 
@@ -70,30 +75,70 @@ export class AntiEntropy {
   /** `paced`: a background round (one exchange at a time, pausing; see AE_PACE). */
   async #round (paced: boolean): Promise<AntiEntropyResult> {
     const ctx = this.#ctx
-    const ring = ctx.membership.ring()
-    const n = ctx.config.n
-    const work: Array<{ partition: number, peers: PeerId[] }> = []
-    for (const partition of replicaPartitions(ring, ctx.id, n)) {
-      const peers = preferenceList(ring, partition, n).filter((peer) => peer !== ctx.id && ctx.detector.isReachable(peer))
-      if (peers.length > 0) work.push({ partition, peers })
-    }
+    const { compared, sharedWith } = this.#sharedPartitions()
     let keysRepaired = 0
     const startedAt = ctx.clock.now()
     const pacer = paced ? new Pacer(ctx.clock, AE_PACE) : undefined
-    await forEachBounded(work, paced ? 1 : AE_PARTITIONS_IN_FLIGHT, async ({ partition, peers }) => {
+    const step = async (): Promise<void> => { await pacer?.step() }
+    const inFlight = paced ? 1 : AE_PARTITIONS_IN_FLIGHT
+    // Roots first, a chunk of partitions per request; only differing partitions are walked.
+    const walks = new Map<number, PeerId[]>()
+    await forEachBounded([...sharedWith], inFlight, async ([peer, partitions]) => {
+      if (this.#stopped) return
+      for (const partition of await this.#differingPartitions(peer, partitions, step)) {
+        const peers = walks.get(partition)
+        if (peers === undefined) walks.set(partition, [peer])
+        else peers.push(peer)
+      }
+    })
+    const work = [...walks].sort(([a], [b]) => a - b)
+    await forEachBounded(work, inFlight, async ([partition, peers]) => {
       for (const peer of peers) {
         if (this.#stopped) return
         // Not `keysRepaired += await …`: that reads the sum before the await and loses
         // the increments of the exchanges running alongside.
         const repaired = await this.#exchange(partition, peer)
         keysRepaired += repaired
-        await pacer?.step()
+        await step()
       }
     })
     ctx.metrics.antiEntropyRounds++
     ctx.metrics.antiEntropyKeysRepaired += keysRepaired
-    ctx.log.debug('anti-entropy round', { partitions: work.length, keysRepaired, startedAt, ms: ctx.clock.now() - startedAt })
-    return { partitions: work.length, keysRepaired }
+    ctx.log.debug('anti-entropy round', { partitions: compared, walked: work.length, keysRepaired, startedAt, ms: ctx.clock.now() - startedAt })
+    return { partitions: compared, keysRepaired }
+  }
+
+  /**
+   * The partitions this peer replicates, grouped by the other reachable replicas holding
+   * them (partition order within a peer); `compared` counts those with at least one.
+   */
+  #sharedPartitions (): { compared: number, sharedWith: Map<PeerId, number[]> } {
+    const ctx = this.#ctx
+    const ring = ctx.membership.ring()
+    const n = ctx.config.n
+    const sharedWith = new Map<PeerId, number[]>()
+    let compared = 0
+    for (const partition of replicaPartitions(ring, ctx.id, n)) {
+      const peers = preferenceList(ring, partition, n).filter((peer) => peer !== ctx.id && ctx.detector.isReachable(peer))
+      if (peers.length > 0) compared++
+      for (const peer of peers) {
+        const partitions = sharedWith.get(peer)
+        if (partitions === undefined) sharedWith.set(peer, [partition])
+        else partitions.push(partition)
+      }
+    }
+    return { compared, sharedWith }
+  }
+
+  /** The partitions to walk with `peer`; a failure is logged and walks none. */
+  async #differingPartitions (peer: PeerId, partitions: readonly number[], afterEach: () => Promise<void>): Promise<number[]> {
+    try {
+      return await differingPartitions(this.#ctx, peer, partitions, afterEach)
+    } catch (error) {
+      const level = isUnreachable(error) ? 'debug' : 'warn'
+      this.#ctx.log[level]('anti-entropy roots exchange failed', { peer, partitions: partitions.length, error: describeError(error) })
+      return []
+    }
   }
 
   /** Compare and repair one partition with one peer; failures are logged and skipped. */

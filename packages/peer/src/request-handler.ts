@@ -5,8 +5,8 @@
  * `bad-request` error. Nothing here throws: every failure becomes an error response.
  */
 import {
-  CodecError, InvalidClockError, InvalidKeyError, InvalidValueError, LIMITS, MerkleRangeError, ValueTooLargeError,
-  validateClock, validateContext, validateKey, validateValue
+  CODEC_LIMITS, CodecError, InvalidClockError, InvalidKeyError, InvalidValueError, LIMITS, MERKLE_HASH_BYTES, MerkleRangeError,
+  ValueTooLargeError, validateClock, validateContext, validateKey, validateValue
 } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Request, Response } from '@ringstore/core'
 import { describeError } from './cluster-rpc.js'
@@ -75,6 +75,8 @@ async function dispatch (deps: RequestHandlerDeps, request: Request): Promise<Re
       return { type: 'hashes', hashes: replicas.tree(checkPartition(deps, request.partition)).nodes(request.level, request.indices) }
     case 'ae-buckets':
       return { type: 'entries', entries: replicas.tree(checkPartition(deps, request.partition)).bucketEntries(request.buckets) }
+    case 'ae-roots':
+      return { type: 'hashes', hashes: roots(deps, request.partitions) }
     case 'members-pull':
       return deps.handlePull()
     case 'coordinate-put':
@@ -131,6 +133,22 @@ function checkPartition (deps: RequestHandlerDeps, partition: unknown): number {
     throw new BadRequestError(`partition must be an integer in 0..${q - 1}`)
   }
   return partition as number
+}
+
+/**
+ * The Merkle root of each partition, in the order asked. A partition holding no key here
+ * answers the empty tree's root (all zero for every shape, see core's merkle.ts) without
+ * creating a tree: `replicas.tree()` would keep an empty tree for every partition a peer
+ * names, and one request may name thousands. Costs one pass over our trees per request.
+ */
+function roots (deps: RequestHandlerDeps, partitions: unknown): Uint8Array[] {
+  if (!Array.isArray(partitions) || partitions.length > CODEC_LIMITS.treeItems) {
+    throw new BadRequestError(`partitions must be an array of at most ${CODEC_LIMITS.treeItems}`)
+  }
+  const asked = partitions.map((partition) => checkPartition(deps, partition))
+  const { replicas } = deps.ctx
+  const held = new Set(replicas.partitions())
+  return asked.map((partition) => held.has(partition) ? replicas.tree(partition).root() : new Uint8Array(MERKLE_HASH_BYTES))
 }
 
 /** Validation failures are the sender's fault (bad-request, counted); anything else is ours. */

@@ -1,12 +1,15 @@
 /**
  * Background anti-entropy must not crowd out live requests: a periodic round runs one
- * exchange at a time and pauses AE_PACE.pauseMs after every AE_PACE.sliceMs of work,
+ * request at a time and pauses AE_PACE.pauseMs after every AE_PACE.sliceMs of work,
  * while a round asked for explicitly still runs at full speed. Time is the manual clock;
- * each 'ae-nodes' answer takes 1 ms of it.
+ * each 'ae-nodes' answer takes 1 ms of it. The walk is paced the same whether it follows
+ * 'ae-roots' or replaces it (a peer without 'ae-roots'): these tests use the latter, which
+ * walks every partition; the roots requests are paced too (last describe).
  */
 import { describe, it, expect } from 'vitest'
 import type { PeerId } from '@ringstore/core'
 import { AE_PACE, AE_PARTITIONS_IN_FLIGHT, AntiEntropy } from '../src/anti-entropy.js'
+import { AE_ROOTS_PER_REQUEST } from '../src/anti-entropy-walk.js'
 import { Pacer, sleep } from '../src/cluster-timer.js'
 import { ManualClock, settle } from '../src/testing/index.js'
 import { StaticMembership, TestCluster, ringOf } from './cluster-harness.js'
@@ -18,21 +21,25 @@ const EXCHANGE_MS = 1
 
 interface Observed { maxInFlight: number, times: number[] }
 
-/** Nodes a and b with identical (empty) data; b answers each 'ae-nodes' after EXCHANGE_MS. */
-async function pair (): Promise<{ c: TestCluster, a: TestNode, seen: Observed }> {
-  const c = new TestCluster({ q: Q, n: 2, r: 1, w: 1, requestTimeoutMs: 60_000, antiEntropyIntervalMs: INTERVAL_MS })
+/**
+ * Nodes a and b with identical (empty) data; b answers each `timed` request after `ms`.
+ * Timing 'ae-nodes', b refuses 'ae-roots' (an older peer), so a walks every partition.
+ */
+async function pair (timed: 'ae-nodes' | 'ae-roots' = 'ae-nodes', q = Q, ms = EXCHANGE_MS): Promise<{ c: TestCluster, a: TestNode, seen: Observed }> {
+  const c = new TestCluster({ q, n: 2, r: 1, w: 1, requestTimeoutMs: 60_000, antiEntropyIntervalMs: INTERVAL_MS })
   const ids: PeerId[] = ['a', 'b']
-  const membership = new StaticMembership(ringOf(ids, Q))
+  const membership = new StaticMembership(ringOf(ids, q))
   const [a, b] = ids.map((id) => c.add(id, { membership })) as [TestNode, TestNode]
   for (const node of [a, b]) await c.startNetwork(node)
   await settle()
   const seen: Observed = { maxInFlight: 0, times: [] }
   let inFlight = 0
   b.intercept = async (_from, request) => {
-    if (request.type !== 'ae-nodes') return undefined
+    if (timed === 'ae-nodes' && request.type === 'ae-roots') return { type: 'error', code: 'bad-request', message: 'unknown request' }
+    if (request.type !== timed) return undefined
     seen.times.push(c.clock.now())
     seen.maxInFlight = Math.max(seen.maxInFlight, ++inFlight)
-    await sleep(c.clock, EXCHANGE_MS)
+    await sleep(c.clock, ms)
     inFlight--
     return undefined
   }
@@ -70,6 +77,31 @@ describe('anti-entropy pacing', () => {
     expect(await round).toEqual({ partitions: Q, keysRepaired: 0 })
     expect(seen.maxInFlight).toBe(AE_PARTITIONS_IN_FLIGHT)
     expect(gapsOf(seen.times).every((gap) => gap <= EXCHANGE_MS)).toBe(true)
+  })
+})
+
+describe('anti-entropy pacing of the roots requests', () => {
+  const q = 4 * AE_ROOTS_PER_REQUEST
+  const perPeer = Math.ceil(q / AE_ROOTS_PER_REQUEST)
+
+  it('a periodic round pauses after each roots request that uses up a slice', async () => {
+    const { c, a, seen } = await pair('ae-roots', q, AE_PACE.sliceMs)
+    const ae = new AntiEntropy(a.ctx)
+    ae.start()
+    await c.clock.advance(INTERVAL_MS * 1.5 + 1_000)
+    ae.stop()
+    expect(a.ctx.metrics.antiEntropyRounds).toBe(1)
+    expect(seen.times).toHaveLength(perPeer)
+    expect(seen.maxInFlight).toBe(1)
+    expect(gapsOf(seen.times)).toEqual(Array(perPeer - 1).fill(AE_PACE.sliceMs + AE_PACE.pauseMs))
+  })
+
+  it('a round asked for explicitly does not pause', async () => {
+    const { c, a, seen } = await pair('ae-roots', q, AE_PACE.sliceMs)
+    const round = new AntiEntropy(a.ctx).runRound()
+    await c.clock.advance(perPeer * AE_PACE.sliceMs)
+    expect(await round).toEqual({ partitions: q, keysRepaired: 0 })
+    expect(gapsOf(seen.times)).toEqual(Array(perPeer - 1).fill(AE_PACE.sliceMs))
   })
 })
 

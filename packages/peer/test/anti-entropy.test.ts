@@ -1,8 +1,9 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { clockEqual, emptyClock, partitionOf, sync, update } from '@ringstore/core'
+import { MERKLE_DEFAULTS, clockEqual, emptyClock, partitionOf, sync, update } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import { AntiEntropy } from '../src/anti-entropy.js'
+import { AE_ROOTS_PER_REQUEST } from '../src/anti-entropy-walk.js'
 import { StorageReplicaStore } from '../src/replica-store.js'
 import { settle } from '../src/testing/index.js'
 import { StaticMembership, TestCluster, recordRequests, ringOf, valuesOf } from './cluster-harness.js'
@@ -10,9 +11,9 @@ import type { TestNode } from './cluster-harness.js'
 
 const Q = 16
 
-async function cluster (ids: PeerId[], n = ids.length): Promise<{ cluster: TestCluster, nodes: TestNode[] }> {
-  const c = new TestCluster({ q: Q, n, r: 1, w: 1, requestTimeoutMs: 200 })
-  const membership = new StaticMembership(ringOf(ids, Q))
+async function cluster (ids: PeerId[], n = ids.length, q = Q): Promise<{ cluster: TestCluster, nodes: TestNode[] }> {
+  const c = new TestCluster({ q, n, r: 1, w: 1, requestTimeoutMs: 200 })
+  const membership = new StaticMembership(ringOf(ids, q))
   const nodes = ids.map((id) => c.add(id, { membership }))
   for (const node of nodes) await c.startNetwork(node)
   await settle()
@@ -31,6 +32,13 @@ function snapshot (node: TestNode): Map<Key, DvvSet> {
   return new Map([...node.replicas.data].sort(([a], [b]) => a < b ? -1 : 1))
 }
 
+/** A peer of an older version: it does not know 'ae-roots' and says so, as the codec would. */
+function refuseRoots (node: TestNode): void {
+  node.intercept = async (_from, request) => request.type === 'ae-roots'
+    ? { type: 'error', code: 'bad-request', message: 'invalid request frame: request.type' }
+    : undefined
+}
+
 function expectSameData (a: TestNode, b: TestNode): void {
   const da = snapshot(a)
   const db = snapshot(b)
@@ -40,16 +48,85 @@ function expectSameData (a: TestNode, b: TestNode): void {
 }
 
 describe('AntiEntropy', () => {
-  it('identical partitions cost one ae-nodes request per other replica and nothing else', async () => {
+  it('identical partitions cost one ae-roots request per chunk of partitions per other replica, and nothing else', async () => {
     const { nodes } = await cluster(['a', 'b', 'c'])
     for (let i = 0; i < 300; i++) await writeEverywhere(nodes, `key-${i}`, `v${i}`)
     const a = nodes[0] as TestNode
     const sent = recordRequests(a)
     const result = await new AntiEntropy(a.ctx).runRound()
     expect(result).toEqual({ partitions: Q, keysRepaired: 0 })
-    expect(sent.filter((m) => m.type === 'ae-nodes')).toHaveLength(Q * 2)
-    expect(sent).toHaveLength(Q * 2)
+    expect(sent.filter((m) => m.type === 'ae-roots')).toHaveLength(2)
+    expect(sent).toHaveLength(2)
     expect(a.ctx.metrics.antiEntropyRounds).toBe(1)
+  })
+
+  it('an idle round over 1024 partitions costs ceil(partitions / AE_ROOTS_PER_REQUEST) requests per other replica', async () => {
+    const q = 1024
+    const { nodes } = await cluster(['a', 'b', 'c'], 3, q)
+    for (let i = 0; i < 2000; i++) await writeEverywhere(nodes, `key-${i}`, `v${i}`)
+    const a = nodes[0] as TestNode
+    const sent = recordRequests(a)
+    expect(await new AntiEntropy(a.ctx).runRound()).toEqual({ partitions: q, keysRepaired: 0 })
+    const perPeer = Math.ceil(q / AE_ROOTS_PER_REQUEST)
+    expect(perPeer).toBeLessThan(q / 100)
+    for (const peer of ['b', 'c']) expect(sent.filter((m) => m.to === peer)).toEqual(Array(perPeer).fill({ to: peer, type: 'ae-roots' }))
+    // One differing partition: walked alone, and repaired.
+    await (nodes[1] as TestNode).replicas.write('late', 'x', 2)
+    sent.length = 0
+    expect((await new AntiEntropy(a.ctx).runRound()).keysRepaired).toBe(1)
+    expect(sent.filter((m) => m.type === 'ae-roots')).toHaveLength(2 * perPeer)
+    expect(sent.filter((m) => m.type === 'ae-nodes' && m.to === 'c')).toHaveLength(0)
+    expect(sent.filter((m) => m.type === 'ae-nodes' && m.to === 'b')).toHaveLength(MERKLE_DEFAULTS.depth + 1)
+    expect(sent.filter((m) => m.type === 'ae-buckets')).toHaveLength(1)
+    expect(valuesOf(await a.replicas.get('late'))).toEqual(['x'])
+  })
+
+  it('a partition with no tree on one side and an emptied tree on the other is equal: not walked', async () => {
+    const { nodes } = await cluster(['a', 'b'])
+    const [a, b] = nodes as [TestNode, TestNode]
+    const clock = await a.replicas.write('gone', 'v', 1)
+    expect(await a.replicas.dropIfUnchanged('gone', clock)).toBe(true)
+    expect(a.replicas.tree(partitionOf('gone', Q)).size).toBe(0)
+    const sent = recordRequests(a)
+    expect(await new AntiEntropy(a.ctx).runRound()).toEqual({ partitions: Q, keysRepaired: 0 })
+    expect(sent).toEqual([{ to: 'b', type: 'ae-roots' }])
+    expect(await b.replicas.get('gone')).toBeNull()
+  })
+
+  it('falls back to walking every partition with a peer that refuses ae-roots, and still repairs', async () => {
+    const { nodes } = await cluster(['a', 'c'])
+    const [a, c] = nodes as [TestNode, TestNode]
+    for (let i = 0; i < 200; i++) await writeEverywhere(nodes, `key-${i}`, `v${i}`)
+    await a.replicas.write('only-a', 'x', 2)
+    await c.replicas.write('only-c', 'z', 2)
+    refuseRoots(c)
+    const sent = recordRequests(a)
+    expect(await new AntiEntropy(a.ctx).runRound()).toEqual({ partitions: Q, keysRepaired: 2 })
+    // One refused ae-roots, then every partition walked from its root, as before ae-roots.
+    expect(sent.filter((m) => m.type === 'ae-roots')).toHaveLength(1)
+    const touched = new Set([partitionOf('only-a', Q), partitionOf('only-c', Q)])
+    expect(sent.filter((m) => m.type === 'ae-nodes')).toHaveLength(Q + touched.size * MERKLE_DEFAULTS.depth)
+    expectSameData(a, c)
+    expect((await new AntiEntropy(a.ctx).runRound()).keysRepaired).toBe(0)
+  })
+
+  it('uses ae-roots with the peers that know it and walks the others', async () => {
+    const { nodes } = await cluster(['a', 'b', 'c'])
+    const [a, b, c] = nodes as [TestNode, TestNode, TestNode]
+    for (let i = 0; i < 200; i++) await writeEverywhere(nodes, `key-${i}`, `v${i}`)
+    await b.replicas.write('only-b', 'y', 2)
+    refuseRoots(c)
+    const sent = recordRequests(a)
+    expect((await new AntiEntropy(a.ctx).runRound()).keysRepaired).toBeGreaterThanOrEqual(1)
+    expect(sent.filter((m) => m.to === 'b' && m.type === 'ae-roots')).toHaveLength(1)
+    expect(sent.filter((m) => m.to === 'b' && m.type === 'ae-nodes')).toHaveLength(MERKLE_DEFAULTS.depth + 1)
+    expect(sent.filter((m) => m.to === 'c' && m.type === 'ae-roots')).toHaveLength(1)
+    expect(sent.filter((m) => m.to === 'c' && m.type === 'ae-nodes').length).toBeGreaterThanOrEqual(Q)
+    // Whatever order the exchanges ran in, a second round leaves the three equal.
+    await new AntiEntropy(a.ctx).runRound()
+    expectSameData(a, b)
+    expectSameData(a, c)
+    expect(valuesOf(await c.replicas.get('only-b'))).toEqual(['y'])
   })
 
   it('repairs exactly the differing keys, and both sides are equal after one exchange', async () => {
@@ -78,6 +155,8 @@ describe('AntiEntropy', () => {
     const touched = new Set(differing.map((k) => partitionOf(k, Q)))
     const bucketRequests = sent.filter((m) => m.type === 'ae-buckets')
     expect(bucketRequests).toHaveLength(touched.size)
+    expect(sent.filter((m) => m.type === 'ae-roots')).toHaveLength(1)
+    expect(sent.filter((m) => m.type === 'ae-nodes')).toHaveLength(touched.size * (MERKLE_DEFAULTS.depth + 1))
     // A second round finds nothing.
     expect((await new AntiEntropy(a.ctx).runRound()).keysRepaired).toBe(0)
   })

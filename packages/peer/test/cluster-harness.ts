@@ -220,6 +220,7 @@ export class TestCluster {
       case 'members-pull': return membershipOf(node)?.handlePull() ?? { type: 'members', records: [] }
       case 'ae-nodes': return { type: 'hashes', hashes: replicas.tree(request.partition).nodes(request.level, request.indices) }
       case 'ae-buckets': return { type: 'entries', entries: replicas.tree(request.partition).bucketEntries(request.buckets) }
+      case 'ae-roots': return { type: 'hashes', hashes: request.partitions.map((p) => replicas.tree(p).root()) }
       case 'replica-get-many': {
         const clocks = await replicas.getMany(request.keys)
         return { type: 'clocks', items: request.keys.map((k, i) => [k, clocks[i] ?? null] as const) }

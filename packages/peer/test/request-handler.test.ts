@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { emptyClock, update } from '@ringstore/core'
+import { CODEC_LIMITS, emptyClock, update } from '@ringstore/core'
 import type { DvvSet, Request, Response } from '@ringstore/core'
 import type { PeerContext } from '../src/components.js'
 import { DEFAULT_CONFIG } from '../src/config.js'
@@ -81,6 +81,25 @@ describe('request handler', () => {
     expect(entries.type).toBe('entries')
   })
 
+  it('answers ae-roots in the order asked; a partition without keys has the empty root', async () => {
+    const t = await setup()
+    await ask(t.handle, { type: 'replica-put-many', items: Array.from({ length: 40 }, (_, i) => [`k${i}`, version(String(i))]) })
+    const held = t.replicas.partitions()
+    expect(held.length).toBeGreaterThan(1)
+    const empty = Array.from({ length: 16 }, (_, p) => p).filter((p) => !held.includes(p))
+    expect(empty.length).toBeGreaterThan(0)
+    const asked = [...empty, ...held].reverse()
+    const reply = await ask(t.handle, { type: 'ae-roots', partitions: asked })
+    expect(reply).toEqual({ type: 'hashes', hashes: asked.map((p) => t.replicas.tree(p).root()) })
+    for (const p of empty) expect(t.replicas.tree(p).root()).toEqual(new Uint8Array(16))
+    for (const p of held) expect(t.replicas.tree(p).root()).not.toEqual(new Uint8Array(16))
+    // The same partition asked twice answers twice; an empty list answers an empty list.
+    expect(await ask(t.handle, { type: 'ae-roots', partitions: [held[0], held[0]] }))
+      .toEqual({ type: 'hashes', hashes: [t.replicas.tree(held[0] as number).root(), t.replicas.tree(held[0] as number).root()] })
+    expect(await ask(t.handle, { type: 'ae-roots', partitions: [] })).toEqual({ type: 'hashes', hashes: [] })
+    expect(t.metrics.invalidFrames).toBe(0)
+  })
+
   it('hands coordinate-put to the local coordinator and maps its outcome', async () => {
     const t = await setup()
     const request = { type: 'coordinate-put', key: 'k', value: new Uint8Array([1]), context: [], n: 3, w: 2, ts: 5 }
@@ -105,6 +124,13 @@ describe('request handler', () => {
       { type: 'ae-nodes', partition: 99, level: 0, indices: [0] },
       { type: 'ae-nodes', partition: 0, level: 7, indices: [0] },
       { type: 'ae-buckets', partition: 0, buckets: [1e9] },
+      { type: 'ae-roots', partitions: [0, 16] },
+      { type: 'ae-roots', partitions: [-1] },
+      { type: 'ae-roots', partitions: [1.5] },
+      { type: 'ae-roots', partitions: ['1'] },
+      { type: 'ae-roots', partitions: 3 },
+      { type: 'ae-roots' },
+      { type: 'ae-roots', partitions: Array.from({ length: CODEC_LIMITS.treeItems + 1 }, () => 0) },
       { type: 'coordinate-put', key: 'k', value: null, context: [], n: 2, w: 3, ts: 1 },
       { type: 'coordinate-put', key: 'k', value: 'str', context: [], n: 3, w: 2, ts: 1 },
       { type: 'coordinate-put', key: 'k', value: null, context: [['b', 1], ['a', 1]], n: 3, w: 2, ts: 1 }
@@ -128,7 +154,7 @@ describe('request handler', () => {
   it('never throws, whatever arrives', async () => {
     const t = await setup()
     await fc.assert(fc.asyncProperty(
-      fc.oneof(fc.anything(), fc.record({ type: fc.constantFrom('replica-get', 'replica-put', 'replica-put-many', 'ae-nodes', 'ae-buckets', 'coordinate-put', 'replica-get-many'), key: fc.anything(), clock: fc.anything(), items: fc.anything(), partition: fc.anything(), level: fc.anything(), indices: fc.anything(), buckets: fc.anything(), keys: fc.anything() })),
+      fc.oneof(fc.anything(), fc.record({ type: fc.constantFrom('replica-get', 'replica-put', 'replica-put-many', 'ae-nodes', 'ae-buckets', 'ae-roots', 'coordinate-put', 'replica-get-many'), key: fc.anything(), clock: fc.anything(), items: fc.anything(), partition: fc.anything(), partitions: fc.anything(), level: fc.anything(), indices: fc.anything(), buckets: fc.anything(), keys: fc.anything() })),
       async (request) => {
         const response = await ask(t.handle, request)
         expect(typeof response.type).toBe('string')
