@@ -26,12 +26,14 @@ export const AE_BUCKETS_PER_REQUEST = 16
 export const AE_FETCH_KEYS = 256
 
 /**
- * Partitions per 'ae-roots' request (≤ CODEC_LIMITS.treeItems). The reply is ~17 B a root
- * (4.4 kB), and answering recomputes at most this many dirty roots (≤ fanout + 1 sha256
- * each): a few ms at worst, so a paced round still pauses between requests. Q = 1024
- * identical partitions then cost 4 requests per other replica instead of 1024.
+ * Partitions per 'ae-roots' request (≤ CODEC_LIMITS.treeItems). Answering recomputes the
+ * dirty roots among them (up to fanout + 1 sha256 each, pure JS): after a burst of writes
+ * every tree is dirty, and 1,024 of them took ~47 ms, so 256 per request stalled the
+ * event loop ~12 ms on each side (bench W1c p99 ~22 ms). 32 keeps one request ~1.5 ms,
+ * and a paced round pauses between requests; Q = 1024 identical partitions then cost 32
+ * requests per other replica instead of 1024 'ae-nodes'.
  */
-export const AE_ROOTS_PER_REQUEST = Math.min(256, CODEC_LIMITS.treeItems)
+export const AE_ROOTS_PER_REQUEST = Math.min(32, CODEC_LIMITS.treeItems)
 
 /**
  * Which of `partitions` (all replicated by us and `peer`) have different roots on the two
