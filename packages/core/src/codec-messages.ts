@@ -60,7 +60,12 @@ export function requestToWire (r: Request): unknown {
     case 'ae-nodes': return [tag, r.partition, r.level, [...r.indices]]
     case 'ae-buckets': return [tag, r.partition, [...r.buckets]]
     case 'members-pull': return [tag]
-    case 'coordinate-put': return [tag, r.key, r.value, contextToWire(r.context), r.n, r.w, r.ts]
+    case 'coordinate-put': {
+      const wire = [tag, r.key, r.value, contextToWire(r.context), r.n, r.w, r.ts]
+      // `silent` is a trailing field only when non-empty: one canonical form, and a
+      // forward without it stays byte-identical to what older peers send.
+      return r.silent === undefined || r.silent.length === 0 ? wire : [...wire, [...r.silent]]
+    }
     case 'ping': return [tag]
     case 'ae-roots': return [tag, [...r.partitions]]
     default: return [tag]
@@ -115,9 +120,9 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
       fields(0)
       return { type }
     case 'coordinate-put': {
-      fields(6)
+      if (f.length !== 8) fields(6)
       const n = readInt(f[4], `${path}.n`, 1, MAX_REPLICAS)
-      return {
+      const put = {
         type,
         key: readKey(f[1], `${path}.key`),
         value: readNullable(f[2], `${path}.value`, readValue),
@@ -126,6 +131,7 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
         w: readInt(f[5], `${path}.w`, 1, n),
         ts: readTime(f[6], `${path}.ts`)
       }
+      return f.length === 8 ? { ...put, silent: readList(f[7], `${path}.silent`, 1, MAX_REPLICAS, readPeerId) } : put
     }
     case 'ping':
       fields(0)

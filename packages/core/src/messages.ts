@@ -47,6 +47,12 @@ export type Request =
     readonly w: number
     /** Wall-clock time of the write (the sibling's ts). */
     readonly ts: number
+    /**
+     * Primaries the forwarder found silent (asked first, no answer even to a ping): the
+     * coordinator places this put as if they were unreachable, rather than spending one
+     * more request timeout on each before a fallback stands in. Absent when none; never empty.
+     */
+    readonly silent?: readonly PeerId[]
   }
   /**
    * Are you there? The cheapest liveness check (no body, nothing read or written): a

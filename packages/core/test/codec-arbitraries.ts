@@ -77,8 +77,9 @@ export const arbRequest: fc.Arbitrary<Request> = fc.oneof(
     context: arbContext,
     n: fc.constant(n),
     w: fc.integer({ min: 1, max: n }),
-    ts: arbTime
-  }))
+    ts: arbTime,
+    silent: fc.array(arbPeerId, { minLength: 1, maxLength: 3 })
+  }, { requiredKeys: ['type', 'key', 'value', 'context', 'n', 'w', 'ts'] }))
 )
 
 const arbHash = fc.uint8Array({ minLength: 1, maxLength: 64 })

@@ -96,10 +96,20 @@ async function coordinatePut (deps: RequestHandlerDeps, request: Extract<Request
   if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0) throw new BadRequestError('ts must be a finite number ≥ 0')
   const value = request.value === null ? null : validateValue(request.value)
   validateContext(request.context)
-  const outcome = await deps.mint({ key: validateKey(request.key), value, context: request.context, n, w, ts })
+  const silent = checkSilent(request.silent)
+  const outcome = await deps.mint({ key: validateKey(request.key), value, context: request.context, n, w, ts, ...(silent === undefined ? {} : { silent }) })
   return outcome.kind === 'ok'
     ? { type: 'put-result', context: outcome.context, acks: outcome.acks }
     : { type: 'quorum-failed', acks: outcome.acks, required: outcome.required }
+}
+
+/** A forwarder's list of silent primaries: absent, or 1..MAX_REPLICAS peer ids. */
+function checkSilent (silent: unknown): PeerId[] | undefined {
+  if (silent === undefined) return undefined
+  if (!Array.isArray(silent) || silent.length === 0 || silent.length > MAX_REPLICAS || !silent.every((p) => typeof p === 'string' && p !== '')) {
+    throw new BadRequestError(`silent must be a list of 1 to ${MAX_REPLICAS} peer ids`)
+  }
+  return silent as PeerId[]
 }
 
 function checkKeys (keys: unknown): Key[] {

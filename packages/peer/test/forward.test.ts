@@ -101,6 +101,26 @@ describe('a put forwarded by a peer that is not a replica (default timeouts)', (
     expect(coordinatePutsTo(c, 'p1', since)).toEqual([next])
   })
 
+  it('the next primary is told the first was silent: with N=2 W=2 a fallback stands in at once, still under 2 s', async () => {
+    const c = cluster = await startCluster(['p1', 'p2', 'p3', 'p4', 'p5'], { requestTimeoutMs: TIMEOUT_MS })
+    const key = findKey(c.peer('p1'), (primaries) => !primaries.slice(0, 2).includes('p1'))
+    const [paused, next] = primariesOf(c.peer('p1'), key) as [string, string]
+    // Only p1's link to it is cut, so the next primary could still reach it: whether it
+    // sends there shows whether it was told (a fully paused peer would also cost it a timeout).
+    c.hub.stall('p1', paused)
+    const before = c.hub.sent.length
+    const started = c.clock.now()
+    const pending = c.peer('p1').put(key, bytes('two'), { n: 2, w: 2 })
+    const doneAt = settledAt(c, pending)
+    await c.clock.advance(ROUTE_AROUND_BOUND_MS - 1)
+    expect((doneAt() ?? Infinity) - started).toBeLessThan(ROUTE_AROUND_BOUND_MS)
+    const result = await pending
+    expect(result.dot[0]).toBe(c.peer(next).actor())
+    const sent = c.hub.sent.slice(before)
+    expect(sent.find((m) => m.from === 'p1' && m.to === next && m.type === 'coordinate-put')).toBeDefined()
+    expect(sent.filter((m) => m.from === next && m.to === paused)).toEqual([])
+  })
+
   it('a slow primary (busy disk) that answers pings is not abandoned: one coordination, one version', async () => {
     const c = cluster = await startCluster(['p1', 'p2', 'p3', 'p4'], { requestTimeoutMs: TIMEOUT_MS })
     // The slow primary answers after 1.7 s: later than a plain 1.5 s timeout, within 2 × 1 s.

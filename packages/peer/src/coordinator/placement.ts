@@ -13,10 +13,16 @@ export interface KeyPlacement {
   readonly placements: readonly Placement[]
 }
 
-export function placeKey (ctx: PeerContext, key: Key, n: number): KeyPlacement {
+/**
+ * `silent`: peers to treat as unreachable for this one placement besides what the failure
+ * detector says (a forwarder's report that a primary did not answer it; see coordinate-put).
+ * Not fed into the detector: one peer's word is enough to route one put around, not to
+ * mark a peer down for everyone.
+ */
+export function placeKey (ctx: PeerContext, key: Key, n: number, silent: readonly PeerId[] = []): KeyPlacement {
   const ring = ctx.membership.ring()
   const partition = partitionOf(key, ring.q)
-  const reachable = (peer: PeerId): boolean => peer === ctx.id || ctx.detector.isReachable(peer)
+  const reachable = (peer: PeerId): boolean => peer === ctx.id || (ctx.detector.isReachable(peer) && !silent.includes(peer))
   return {
     ring,
     partition,

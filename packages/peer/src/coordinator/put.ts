@@ -79,7 +79,7 @@ export class PutCoordinator {
    */
   async mint (command: PutCommand): Promise<MintOutcome> {
     checkCommand(command)
-    return await this.#mint(command, placeKey(this.#ctx, command.key, command.n))
+    return await this.#mint(command, placeKey(this.#ctx, command.key, command.n, command.silent))
   }
 
   /** mint() for a checked command already placed (placing hashes the key: once per put). */
@@ -141,7 +141,8 @@ export class PutCoordinator {
    */
   #replicate (command: PutCommand, clock: DvvSet, sends: readonly Placement[], initialPool: FallbackPool, localDurable: Promise<boolean>): Promise<Decided> {
     const ctx = this.#ctx
-    const reachable = (peer: PeerId): boolean => ctx.detector.isReachable(peer)
+    const silent = command.silent ?? []
+    const reachable = (peer: PeerId): boolean => ctx.detector.isReachable(peer) && !silent.includes(peer)
     return new Promise((resolve) => {
       // The local write is one more pending "send": acked once durable here.
       let state = initPut(command.w, sends.length + 1, 0)
@@ -232,10 +233,16 @@ export class PutCoordinator {
       w: command.w,
       ts: command.ts
     }
+    // Primaries that stayed silent: the next one is told, so that it does not spend one
+    // more request timeout on them before a fallback stands in (the 2 s bound).
+    const silent: PeerId[] = []
     for (const primary of primaries) {
-      const attempt = await askPrimary(ctx, primary, request)
+      const attempt = await askPrimary(ctx, primary, silent.length === 0 ? request : { ...request, silent: [...silent] })
       if (attempt.kind === 'failed') {
-        if (isUnreachable(attempt.error)) ctx.detector.reportFailure(primary)
+        if (isUnreachable(attempt.error)) {
+          ctx.detector.reportFailure(primary)
+          silent.push(primary)
+        }
         ctx.log.debug('forwarded put failed', { primary, key: command.key, error: describeError(attempt.error) })
         continue
       }
