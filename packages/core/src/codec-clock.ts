@@ -131,7 +131,16 @@ export function decodeClock (bytes: Uint8Array): DvvSet {
 
 /** First 16 bytes of sha256(encodeClock(clock)); what Merkle leaves compare. */
 export function clockDigest (clock: DvvSet): Uint8Array {
-  return sha256(encodeClock(clock)).slice(0, CLOCK_DIGEST_BYTES)
+  return encodedClockDigest(encodeClock(clock))
+}
+
+/**
+ * `clockDigest` of the clock whose canonical encoding is `encoded` (what `encodeClock`
+ * returned, or bytes `decodeClock` accepted: the two are the same bytes). A store holds
+ * that encoding anyway, and encoding the clock a second time cost as much as hashing it.
+ */
+export function encodedClockDigest (encoded: Uint8Array): Uint8Array {
+  return sha256(encoded).slice(0, CLOCK_DIGEST_BYTES)
 }
 
 export function encodeContext (vv: VersionVector): Uint8Array {

@@ -2,12 +2,16 @@
  * The CBOR layer of the codec and the field readers every message decoder is built from.
  *
  * Every message travels as a CBOR array (never a map: no key order to agree on, no
- * `__proto__` keys, fewer bytes). Decoding is strict in three steps: cborg's strict mode
- * (shortest integers, no indefinite lengths, no undefined/NaN/Infinity/bigint, no tags),
- * then a field-by-field check that builds the typed message, then a canonical check: the
- * input must equal what we would have encoded. So each message has exactly one encoding,
- * and float-encoded integers or reordered maps cannot slip through. Text is decoded by a
- * strict UTF-8 decoder (see StrictTextTokenizer).
+ * `__proto__` keys, fewer bytes). Decoding is strict in two steps: a canonical tokenizer,
+ * then a field-by-field check that builds the typed message. The tokenizer is cborg's in
+ * strict mode (shortest integers and lengths, no indefinite lengths, no
+ * undefined/NaN/Infinity/bigint, no tags, no simple values, nothing after the item) plus
+ * three checks of ours (see CanonicalTokenizer): text is strict UTF-8, a float must be the
+ * bytes cborg's encoder writes for its value (so no float-encoded integer, no -0, no
+ * float64 where a float16 would do), and maps are refused outright. Every token left is
+ * then the one encoding of its value, so the input equals what we would have encoded
+ * (re-encoding to compare, as this module once did, cost as much as the decode itself);
+ * codec-fuzz.test.ts checks exactly that on every input that decodes.
  * Encoding runs the same field checks, so encode never emits what decode would refuse.
  */
 import { Tokenizer, Type, decode, encode } from 'cborg'
@@ -25,10 +29,10 @@ const DECODE_OPTIONS: DecodeOptions = {
   allowNaN: false,
   allowBigInt: false,
   rejectDuplicateMapKeys: true,
-  // Maps never appear in our messages; decoding them as Map keeps untrusted keys away
-  // from plain objects, and the field checks then refuse them.
+  // Maps never appear in our messages: CanonicalTokenizer refuses them; decoding them as
+  // Map would in any case keep untrusted keys away from plain objects.
   useMaps: true,
-  // Text tokens keep their raw bytes so that StrictTextTokenizer can decode them itself.
+  // Text tokens keep their raw bytes so that CanonicalTokenizer can decode them itself.
   retainStringBytes: true,
   tags: []
 }
@@ -37,21 +41,39 @@ const DECODE_OPTIONS: DecodeOptions = {
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
- * cborg's own tokenizer, except that text strings are decoded strictly: cborg uses a
- * lenient TextDecoder that turns invalid UTF-8 into U+FFFD and silently strips a leading
- * byte-order mark, so a key starting with U+FEFF would not survive the round trip.
+ * cborg's own tokenizer in strict mode, plus what it leaves open for a canonical decode:
+ * - text strings are decoded strictly: cborg uses a lenient TextDecoder that turns invalid
+ *   UTF-8 into U+FFFD and silently strips a leading byte-order mark, so a key starting
+ *   with U+FEFF would not survive the round trip;
+ * - a float must be encoded exactly as cborg's encoder writes its value: cborg checks
+ *   integer and length minimality but accepts any float width, -0, and integral floats
+ *   (which it encodes as integers);
+ * - maps never appear in our messages (their key order would be one more thing to check).
+ * Floats are rare (only fractional timestamps, from simulated clocks), so re-encoding the
+ * one float to compare costs nothing on the common path.
  */
-class StrictTextTokenizer {
+class CanonicalTokenizer {
   readonly #inner: InstanceType<typeof Tokenizer>
+  readonly #data: Uint8Array
   constructor (data: Uint8Array) {
     this.#inner = new Tokenizer(data, DECODE_OPTIONS)
+    this.#data = data
   }
 
   done (): boolean { return this.#inner.done() }
   pos (): number { return this.#inner.pos() }
   next (): Token {
+    const start = this.#inner.pos()
     const token = this.#inner.next()
-    if (Type.equals(token.type, Type.string) && token.byteValue !== undefined) token.value = STRICT_UTF8.decode(token.byteValue)
+    const type = token.type
+    if (Type.equals(type, Type.string)) {
+      if (token.byteValue !== undefined) token.value = STRICT_UTF8.decode(token.byteValue)
+    } else if (Type.equals(type, Type.float)) {
+      const encoded = this.#data.subarray(start, start + (token.encodedLength ?? 0))
+      if (!equalBytes(encode(token.value), encoded)) throw new Error(`float ${String(token.value)} not in canonical encoding`)
+    } else if (Type.equals(type, Type.map)) {
+      throw new Error('maps are not used in messages')
+    }
     return token
   }
 }
@@ -73,12 +95,129 @@ export function encodeChecked<T> (value: T, root: Path, maxBytes: number, toWire
   return guard(root, () => {
     const wire = toWire(value)
     fromWire(wire, root)
-    const bytes = encode(wire)
+    const bytes = encodeWire(wire)
     if (bytes.byteLength > maxBytes) {
       throw new CodecError(`encoded size ${bytes.byteLength} bytes exceeds the limit of ${maxBytes} bytes`, root)
     }
     return bytes
   })
+}
+
+/**
+ * cborg's encoding of a wire value (same bytes: codec-fuzz.test.ts checks), written by
+ * hand straight into an array of the exact size. cborg's `encode` builds its output in
+ * chunks and concatenates them, and turns every text of 24+ characters (an actor id) into
+ * a Buffer from Node's pool: the pool churn (a fresh 8 KiB ArrayBuffer every few messages)
+ * cost more than the encoding itself on the write path. Floats, rare here (simulated
+ * timestamps), are still written by cborg, which picks the shortest exact width.
+ */
+export function encodeWire (wire: unknown): Uint8Array {
+  const size = wireSize(wire)
+  if (size < 0) return encode(wire)
+  const out = new Uint8Array(size)
+  const end = writeWire(out, 0, wire)
+  if (end !== size) throw new Error(`encoded ${end} bytes, expected ${size}`)
+  return out
+}
+
+/** Stateless (encodeInto keeps nothing between calls), so one shared instance is safe. */
+const UTF8_ENCODER = new TextEncoder()
+
+/** Writes the CBOR head of major type `major` with argument `n` (0 ≤ n ≤ 2^53 - 1) at `at`; returns the end. */
+function writeHead (out: Uint8Array, at: number, major: number, n: number): number {
+  const m = major << 5
+  if (n < 24) {
+    out[at] = m | n
+    return at + 1
+  }
+  if (n < 0x100) {
+    out[at] = m | 24
+    out[at + 1] = n
+    return at + 2
+  }
+  if (n < 0x10000) {
+    out[at] = m | 25
+    out[at + 1] = n >>> 8
+    out[at + 2] = n & 0xff
+    return at + 3
+  }
+  if (n < 0x100000000) {
+    out[at] = m | 26
+    writeUint32(out, at + 1, n)
+    return at + 5
+  }
+  out[at] = m | 27
+  writeUint32(out, at + 1, Math.floor(n / 0x100000000))
+  writeUint32(out, at + 5, n >>> 0)
+  return at + 9
+}
+
+function writeUint32 (out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24
+  out[at + 1] = (n >>> 16) & 0xff
+  out[at + 2] = (n >>> 8) & 0xff
+  out[at + 3] = n & 0xff
+}
+
+/** Writes `x` (a value `wireSize` accepted) at `at`; returns the end. */
+function writeWire (out: Uint8Array, at: number, x: unknown): number {
+  if (x === null) return writeByte(out, at, 0xf6)
+  if (typeof x === 'boolean') return writeByte(out, at, x ? 0xf5 : 0xf4)
+  if (typeof x === 'number') {
+    // -0 is a safe integer and `-0 >= 0`: written as 0, as cborg does.
+    if (Number.isSafeInteger(x)) return x >= 0 ? writeHead(out, at, 0, x) : writeHead(out, at, 1, -1 - x)
+    const float = encode(x)
+    out.set(float, at)
+    return at + float.length
+  }
+  if (typeof x === 'string') {
+    const n = utf8ByteLength(x)
+    const start = writeHead(out, at, 3, n)
+    UTF8_ENCODER.encodeInto(x, out.subarray(start, start + n))
+    return start + n
+  }
+  if (x instanceof Uint8Array) {
+    const start = writeHead(out, at, 2, x.length)
+    out.set(x, start)
+    return start + x.length
+  }
+  const items = x as readonly unknown[]
+  let end = writeHead(out, at, 4, items.length)
+  for (const item of items) end = writeWire(out, end, item)
+  return end
+}
+
+function writeByte (out: Uint8Array, at: number, byte: number): number {
+  out[at] = byte
+  return at + 1
+}
+
+/** Bytes of a CBOR head whose argument is `n`: the shortest, as writeHead (and cborg) write it. */
+function headBytes (n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9
+}
+
+/** Size of cborg's encoding of `x`, or -1 for a value outside the wire shapes (arrays, text, bytes, numbers, null, booleans). */
+function wireSize (x: unknown): number {
+  if (x === null || typeof x === 'boolean') return 1
+  if (typeof x === 'number') {
+    // cborg writes safe integers (-0 included, as 0) as integers, anything else as the
+    // shortest exact float; floats are rare here (simulated timestamps), so ask cborg.
+    return Number.isSafeInteger(x) ? headBytes(x < 0 ? -1 - x : x) : encode(x).length
+  }
+  if (typeof x === 'string') {
+    const n = utf8ByteLength(x)
+    return headBytes(n) + n
+  }
+  if (x instanceof Uint8Array) return headBytes(x.length) + x.length
+  if (!Array.isArray(x)) return -1
+  let size = headBytes(x.length)
+  for (const item of x) {
+    const itemSize = wireSize(item)
+    if (itemSize < 0) return -1
+    size += itemSize
+  }
+  return size
 }
 
 /** Decodes `bytes` strictly (see the module comment); throws only CodecError. */
@@ -90,9 +229,7 @@ export function decodeChecked<T> (bytes: unknown, root: Path, maxBytes: number, 
       throw new CodecError(`input of ${bytes.byteLength} bytes exceeds the limit of ${maxBytes} bytes`, root)
     }
     const wire = parseCbor(bytes, root)
-    const value = fromWire(wire, root)
-    if (!equalBytes(encode(wire), bytes)) throw new CodecError('not in canonical encoding', root)
-    return value
+    return fromWire(wire, root)
   })
 }
 
@@ -100,7 +237,7 @@ function parseCbor (bytes: Uint8Array, root: Path): unknown {
   // A plain Uint8Array view: byte strings are then copied out (a Node Buffer would alias).
   const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   try {
-    return decode(data, { ...DECODE_OPTIONS, tokenizer: new StrictTextTokenizer(data) })
+    return decode(data, { ...DECODE_OPTIONS, tokenizer: new CanonicalTokenizer(data) })
   } catch (err) {
     // cborg throws plain Errors, and a RangeError on absurd nesting depth.
     throw new CodecError(`invalid CBOR: ${messageOf(err)}`, root, { cause: err })

@@ -17,7 +17,7 @@ import { MAX_ANNOUNCEMENT_BYTES, MAX_RECORD_BYTES, MAX_SIGNATURE_BYTES } from '.
 import { LIMITS } from './types.js'
 
 export {
-  encodeClock, decodeClock, clockDigest, encodeContext, decodeContext, contextToString, contextFromString
+  encodeClock, decodeClock, clockDigest, encodedClockDigest, encodeContext, decodeContext, contextToString, contextFromString
 } from './codec-clock.js'
 export { encodeRecord, decodeRecord, encodeAnnouncement, decodeAnnouncement } from './codec-record.js'
 export {

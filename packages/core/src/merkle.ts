@@ -101,9 +101,13 @@ export class MerkleTree {
     return this.#size
   }
 
-  /** Record `key`'s digest (a copy is kept); `null` removes the key. */
-  set (key: Key, digest: Uint8Array | null): void {
-    const bucket = this.bucketOf(key)
+  /**
+   * Record `key`'s digest (a copy is kept); `null` removes the key. A caller that has
+   * `keyHash(key)` at hand passes it as `hash` and saves hashing the key again (it must be
+   * exactly that hash: it picks the bucket).
+   */
+  set (key: Key, digest: Uint8Array | null, hash: Uint8Array = keyHash(key)): void {
+    const bucket = bucketOfHash(hash) % this.#bucketCount
     let entries = this.#buckets[bucket]
     const previous = entries?.get(key)
     const packed = digest === null ? null : packDigest(digest)
@@ -118,7 +122,7 @@ export class MerkleTree {
       if (previous === undefined) this.#size++
       if (entries === undefined) this.#buckets[bucket] = entries = new Map<Key, string>()
       entries.set(key, packed)
-      this.#xorIntoBucket(bucket, entryHash(key, unpackDigest(packed)))
+      this.#xorIntoBucket(bucket, entryHash(key, digest as Uint8Array))
     }
     this.#markAncestorsDirty(bucket)
   }
@@ -316,7 +320,11 @@ function checkIndices (indices: readonly number[], count: number, what: string):
 
 /** Bytes 4..7 of keyHash (sha256 of the UTF-8 key), big-endian; bytes 0..3 pick the partition. */
 function keyBucketHash (key: Key): number {
-  const h = keyHash(key)
+  return bucketOfHash(keyHash(key))
+}
+
+/** Bytes 4..7 of a key's hash, big-endian (see keyBucketHash). */
+function bucketOfHash (h: Uint8Array): number {
   return (((h[4] as number) << 24) | ((h[5] as number) << 16) | ((h[6] as number) << 8) | (h[7] as number)) >>> 0
 }
 
@@ -325,7 +333,8 @@ const PACK_CHUNK = 4096
 
 /** A digest as a string of one char (0..255) per byte, which engines store 1 byte per char. */
 function packDigest (digest: Uint8Array): string {
-  if (digest.length <= PACK_CHUNK) return String.fromCharCode(...digest)
+  // `apply` takes the typed array as is; spreading it would run the iterator protocol.
+  if (digest.length <= PACK_CHUNK) return String.fromCharCode.apply(null, digest as unknown as number[])
   let packed = ''
   for (let i = 0; i < digest.length; i += PACK_CHUNK) packed += String.fromCharCode(...digest.subarray(i, i + PACK_CHUNK))
   return packed
@@ -340,7 +349,11 @@ function unpackDigest (packed: string): Uint8Array {
 function entryHash (key: Key, digest: Uint8Array): Uint8Array {
   const keyBytes = utf8(key)
   const input = new Uint8Array(4 + keyBytes.length + digest.length)
-  new DataView(input.buffer).setUint32(0, keyBytes.length)
+  const n = keyBytes.length
+  input[0] = n >>> 24
+  input[1] = (n >>> 16) & 0xff
+  input[2] = (n >>> 8) & 0xff
+  input[3] = n & 0xff
   input.set(keyBytes, 4)
   input.set(digest, 4 + keyBytes.length)
   return sha256(input).subarray(0, MERKLE_HASH_BYTES)

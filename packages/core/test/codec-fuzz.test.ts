@@ -10,6 +10,7 @@ import {
   decodeAnnouncement, decodeClock, decodeContext, decodeFrame, decodeRecord, decodeRequest, decodeResponse,
   encodeAnnouncement, encodeClock, encodeContext, encodeFrame, encodeRecord, encodeRequest, encodeResponse
 } from '../src/codec.js'
+import { encodeWire } from '../src/codec-wire.js'
 import { CodecError } from '../src/errors.js'
 import { arbAnnouncement, arbClock, arbFrame, arbRecord } from './codec-arbitraries.js'
 
@@ -70,6 +71,13 @@ describe('decoders never throw anything but CodecError', () => {
     }), { numRuns: 3000 })
     // The generator reaches valid messages too (e.g. [6] is members-pull), not only errors.
     expect(decoded).toBeGreaterThan(0)
+  })
+
+  it('encodeWire writes exactly what cborg encode writes', () => {
+    const floats = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(-0, 0.5, 65504, 65505, 1e-8, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, -(2 ** 32) - 1, 2 ** 53, -(2 ** 53), 2 ** 64))
+    fc.assert(fc.property(fc.oneof(arbWire, fc.array(floats, { maxLength: 4 }), fc.integer(), fc.string({ unit: 'grapheme', maxLength: 8 })), (wire) => {
+      expect(hex(encodeWire(wire))).toBe(hex(cbor(wire)))
+    }), { numRuns: 3000 })
   })
 
   it('every truncation of a valid frame is refused', () => {

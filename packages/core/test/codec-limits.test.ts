@@ -299,6 +299,25 @@ describe('structural rejections', () => {
     for (const [name, bytes] of cases) expect(() => decodeFrame(Uint8Array.from(bytes)), name).toThrow(CodecError)
   })
 
+  it('a float must be in the one encoding cborg writes for its value', () => {
+    // The clock [[], [[null, ts]]]: one anonymous tombstone whose ts is the float under test.
+    const clockWithTs = (ts: number[]): Uint8Array => Uint8Array.from([0x82, 0x80, 0x81, 0x82, 0xf6, ...ts])
+    const accepted: Array<[string, number[], number]> = [
+      ['1.5 as float16', [0xf9, 0x3e, 0x00], 1.5],
+      ['0.1 as float64', [0xfb, 0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a], 0.1]
+    ]
+    for (const [name, ts, value] of accepted) expect(decodeClock(clockWithTs(ts)).anonymous[0]?.ts, name).toBe(value)
+    const refused: Array<[string, number[]]> = [
+      ['1.5 as float32', [0xfa, 0x3f, 0xc0, 0x00, 0x00]],
+      ['1.5 as float64', [0xfb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]],
+      ['integral float 1.0', [0xf9, 0x3c, 0x00]],
+      ['negative zero', [0xf9, 0x80, 0x00]]
+    ]
+    for (const [name, ts] of refused) expect(() => decodeClock(clockWithTs(ts)), name).toThrow(CodecError)
+    // A map anywhere is refused, whatever its key order.
+    expect(() => decodeFrame(Uint8Array.from([0x83, 0x00, 0x01, 0x82, 0x06, 0xa0]))).toThrow(CodecError)
+  })
+
   it('text must be valid UTF-8; a leading U+FEFF survives', () => {
     rejects(() => decodeRequest(Uint8Array.from([0x82, 0x00, 0x62, 0x61, 0xff])), 'request')
     rejects(() => decodeRequest(Uint8Array.from([0x82, 0x00, 0x63, 0xed, 0xa0, 0x80])), 'request') // encoded surrogate

@@ -32,8 +32,7 @@
  * an unclean stop of its own.
  */
 import {
-  MerkleTree, clockDigest, clockEqual, hashPrefixUint32, keyHash, lww, openRecord, partitionOfHash, partitionRange, sealRecord,
-  sync, truncate
+  MerkleTree, clockEqual, hashPrefixUint32, keyHash, lww, openRecord, partitionOfHash, partitionRange, sealRecord, sync, truncate
 } from '@ringstore/core'
 import type { DvvSet, Key } from '@ringstore/core'
 import type { ReplicaStore } from './components.js'
@@ -41,7 +40,7 @@ import type { PeerConfig } from './config.js'
 import type { Logger, Storage, StorageOp } from './interfaces.js'
 import { KeyedLock } from './keyed-lock.js'
 import type { PeerMetrics } from './metrics.js'
-import { openClock, sealClock } from './stored-clock.js'
+import { openClock, openClockWithDigest, sealClockWithDigest } from './stored-clock.js'
 
 /**
  * Meta keys of the durable actor epoch: two sealed copies written in one atomic batch, so
@@ -91,6 +90,8 @@ interface KeySlot {
   readonly key: Key
   readonly storageKey: string
   readonly partition: number
+  /** keyHash(key), which also picks the key's Merkle bucket. */
+  readonly hash: Uint8Array
 }
 
 /** The user key of a `data` storage key (inverse of `dataKey`). */
@@ -140,9 +141,11 @@ export class StorageReplicaStore implements ReplicaStore {
     let corrupt = 0
     for await (const [storageKey, bytes] of storage.scan('data')) {
       const key = keyOfDataKey(storageKey)
-      const clock = openClock(bytes, { ns: 'data', key }, this.#deps)
-      if (clock === null) { corrupt++; continue }
-      this.tree(this.#slot(key).partition).set(key, clockDigest(clock))
+      const opened = openClockWithDigest(bytes, { ns: 'data', key }, this.#deps)
+      if (opened === null) { corrupt++; continue }
+      const { clock, digest } = opened
+      const slot = this.#slot(key)
+      this.tree(slot.partition).set(key, digest, slot.hash)
       for (const entry of clock.entries) highestSeen = Math.max(highestSeen, epochOfActor(entry.actor, id) ?? 0)
     }
     // Stored dots of a later epoch than the meta record says: the meta records were lost;
@@ -285,7 +288,7 @@ export class StorageReplicaStore implements ReplicaStore {
       const actor = this.actor()
       if (current.entries.some((entry) => entry.actor === actor)) await this.#bumpEpoch([remove])
       else await this.#deps.storage.write([remove])
-      this.tree(slot.partition).set(key, null)
+      this.tree(slot.partition).set(key, null, slot.hash)
       return true
     })
   }
@@ -328,7 +331,7 @@ export class StorageReplicaStore implements ReplicaStore {
 
   #slot (key: Key): KeySlot {
     const hash = keyHash(key)
-    return { key, storageKey: `${hashPrefixHex8(hash)}/${key}`, partition: partitionOfHash(hash, this.#deps.config.q) }
+    return { key, storageKey: `${hashPrefixHex8(hash)}/${key}`, partition: partitionOfHash(hash, this.#deps.config.q), hash }
   }
 
   async #read (slot: KeySlot): Promise<ReadResult> {
@@ -342,12 +345,16 @@ export class StorageReplicaStore implements ReplicaStore {
   #normalize (key: Key, clock: DvvSet): DvvSet {
     const { config } = this.#deps
     const resolved = config.lww(key) ? lww(clock) : clock
+    // The common case has nothing to drop: skip truncate's copy of the clock.
+    if (resolved.entries.length <= config.maxClockEntries) return resolved
     return truncate(resolved, config.maxClockEntries, [this.actor()])
   }
 
   async #persist (items: ReadonlyArray<readonly [KeySlot, DvvSet]>): Promise<void> {
-    await this.#deps.storage.write(items.map(([slot, clock]) => ({ ns: 'data' as const, key: slot.storageKey, value: sealClock(clock) })))
-    for (const [slot, clock] of items) this.tree(slot.partition).set(slot.key, clockDigest(clock))
+    // One encoding per clock gives both the stored record and the Merkle digest.
+    const sealed = items.map(([, clock]) => sealClockWithDigest(clock))
+    await this.#deps.storage.write(items.map(([slot], i) => ({ ns: 'data' as const, key: slot.storageKey, value: sealed[i]!.sealed })))
+    items.forEach(([slot], i) => this.tree(slot.partition).set(slot.key, sealed[i]!.digest, slot.hash))
   }
 
   /** After a failed staged write, before the next mint: once, even when many applies wait here. */

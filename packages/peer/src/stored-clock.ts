@@ -4,7 +4,7 @@
  * and `metrics.corruptRecords`) and read as absent: it is never served, and the next merge
  * or anti-entropy round overwrites it with a good copy from another replica.
  */
-import { decodeClock, encodeClock, openRecord, sealRecord } from '@ringstore/core'
+import { decodeClock, encodeClock, encodedClockDigest, openRecord, sealRecord } from '@ringstore/core'
 import type { DvvSet } from '@ringstore/core'
 import type { Logger } from './interfaces.js'
 import type { PeerMetrics } from './metrics.js'
@@ -13,15 +13,36 @@ export function sealClock (clock: DvvSet): Uint8Array {
   return sealRecord(encodeClock(clock))
 }
 
+/** A clock ready to store: its sealed record and its Merkle digest, from one encoding. */
+export interface SealedClock {
+  readonly sealed: Uint8Array
+  readonly digest: Uint8Array
+}
+
+/** `sealClock` and `clockDigest` of `clock` at the cost of one encoding. */
+export function sealClockWithDigest (clock: DvvSet): SealedClock {
+  const encoded = encodeClock(clock)
+  return { sealed: sealRecord(encoded), digest: encodedClockDigest(encoded) }
+}
+
+type Where = { readonly ns: string, readonly key: string }
+type Report = { readonly log: Logger, readonly metrics: PeerMetrics }
+
 /** The clock in a stored record, or `null` (reported) when the record is corrupt. */
-export function openClock (
-  bytes: Uint8Array,
-  where: { readonly ns: string, readonly key: string },
-  report: { readonly log: Logger, readonly metrics: PeerMetrics }
-): DvvSet | null {
+export function openClock (bytes: Uint8Array, where: Where, report: Report): DvvSet | null {
+  return openClockWithDigest(bytes, where, report)?.clock ?? null
+}
+
+/**
+ * `openClock` plus the clock's `clockDigest`, hashed from the stored encoding (decodeClock
+ * accepts only the canonical encoding, so these bytes are `encodeClock(clock)`).
+ */
+export function openClockWithDigest (bytes: Uint8Array, where: Where, report: Report): { readonly clock: DvvSet, readonly digest: Uint8Array } | null {
   try {
+    const payload = openRecord(bytes)
     // decodeClock checks every field and the DVV invariants (it throws CodecError).
-    return decodeClock(openRecord(bytes))
+    const clock = decodeClock(payload)
+    return { clock, digest: encodedClockDigest(payload) }
   } catch (error) {
     report.metrics.corruptRecords++
     report.log.error('corrupt stored record treated as absent', {
