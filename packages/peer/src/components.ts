@@ -67,8 +67,8 @@ export interface HintStore {
   targets(): PeerId[]
   /** Total number of pending hints. */
   pending(): number
-  /** Up to `limit` hints for `target`. */
-  batch(target: PeerId, limit: number): Promise<Array<readonly [Key, DvvSet]>>
+  /** Up to `limit` hints for `target`, in storage order; with `after`, only those past that key's hint. */
+  batch(target: PeerId, limit: number, after?: Key): Promise<Array<readonly [Key, DvvSet]>>
   /**
    * Delete delivered hints, each only if it is unchanged since it was read (a newer version
    * merged in meanwhile stays pending).

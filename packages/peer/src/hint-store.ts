@@ -53,6 +53,12 @@ export class StorageHintStore implements HintStore {
   readonly #lock = new KeyedLock()
   /** Pending hints per target (storage keys), loaded in open(). */
   readonly #index = new Map<PeerId, Set<string>>()
+  /**
+   * The stored record each clock handed out by batch() was decoded from. remove() compares
+   * the record still stored with it byte for byte: unchanged without decoding it again
+   * (a decode of every delivered hint was most of a delete's CPU).
+   */
+  readonly #readFrom = new WeakMap<DvvSet, Uint8Array>()
 
   constructor (deps: HintStoreDeps) {
     this.#deps = deps
@@ -100,16 +106,26 @@ export class StorageHintStore implements HintStore {
     return this.#index.get(target)?.size ?? 0
   }
 
-  async batch (target: PeerId, limit: number): Promise<Array<readonly [Key, DvvSet]>> {
+  /**
+   * Up to `limit` hints for `target` in storage order; with `after`, only those past that
+   * key's hint (a cursor: a caller with batches in flight reads on without re-reading them).
+   */
+  async batch (target: PeerId, limit: number, after?: Key): Promise<Array<readonly [Key, DvvSet]>> {
     const out: Array<readonly [Key, DvvSet]> = []
     const corrupt: string[] = []
     if (limit <= 0 || !this.#index.has(target)) return out
-    const range = { gte: `${target}${SEPARATOR}`, lt: `${target}${AFTER_SEPARATOR}`, limit }
+    // The smallest string above a key is that key followed by NUL.
+    const gte = after === undefined ? `${target}${SEPARATOR}` : `${hintKey(target, after)}${SEPARATOR}`
+    const range = { gte, lt: `${target}${AFTER_SEPARATOR}`, limit }
     for await (const [storageKey, bytes] of this.#deps.storage.scan('hints', range)) {
       const key = keyOfDataKey(storageKey.slice(target.length + 1))
       const clock = openClock(bytes, { ns: 'hints', key: storageKey }, this.#deps)
-      if (clock === null) corrupt.push(storageKey)
-      else out.push([key, clock])
+      if (clock === null) {
+        corrupt.push(storageKey)
+      } else {
+        this.#readFrom.set(clock, bytes)
+        out.push([key, clock])
+      }
     }
     // A corrupt hint can never be delivered; the data it carried is also on the
     // coordinator and is repaired by anti-entropy, so drop it rather than retry forever.
@@ -131,15 +147,22 @@ export class StorageHintStore implements HintStore {
       expected.forEach(([storageKey, clock], i) => {
         const bytes = stored[i]
         if (bytes === undefined) return
-        const current = openClock(bytes, { ns: 'hints', key: storageKey }, this.#deps)
-        const unchanged = clock === null ? current === null : current !== null && clockEqual(current, clock)
-        if (unchanged) ops.push({ ns: 'hints', key: storageKey, value: null })
+        if (this.#isUnchanged(storageKey, bytes, clock)) ops.push({ ns: 'hints', key: storageKey, value: null })
       })
       if (ops.length === 0) return 0
       await this.#deps.storage.write(ops)
       for (const op of ops) this.#track(target, op.key, false)
       return ops.length
     })
+  }
+
+  /** Whether the stored record `bytes` still holds `expected` (null: still corrupt). */
+  #isUnchanged (storageKey: string, bytes: Uint8Array, expected: DvvSet | null): boolean {
+    const readFrom = expected === null ? undefined : this.#readFrom.get(expected)
+    // The very record the clock was read from: unchanged. (Other bytes may still encode an equal clock.)
+    if (readFrom !== undefined && equalBytes(readFrom, bytes)) return true
+    const current = openClock(bytes, { ns: 'hints', key: storageKey }, this.#deps)
+    return expected === null ? current === null : current !== null && clockEqual(current, expected)
   }
 
   async #read (storageKey: string, key: Key): Promise<DvvSet | null> {
@@ -167,4 +190,11 @@ export class StorageHintStore implements HintStore {
     }
     if (target === this.#deps.id) throw new InvalidHintTargetError('a peer keeps no hints for itself')
   }
+}
+
+function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length
+  if (n !== b.length) return false
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false
+  return true
 }

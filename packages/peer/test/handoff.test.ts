@@ -53,7 +53,7 @@ async function setup (hintBatch = 2) {
   const membership = { onRingChange: () => () => undefined, members: () => [] }
   const ctx = { id: 'me', config, clock, network, storage, log: silentLogger, metrics, hints, detector, membership } as unknown as PeerContext
   const handoff = new HintedHandoff(ctx)
-  return { clock, hints, detector, requests, received, handoff, metrics, setUp: (v: boolean) => { up = v } }
+  return { clock, config, hints, detector, membership, requests, received, handoff, metrics, setUp: (v: boolean) => { up = v } }
 }
 
 describe('HintedHandoff', () => {
@@ -109,4 +109,102 @@ describe('HintedHandoff', () => {
     expect(await t.handoff.deliverNow()).toBe(0)
     expect(t.hints.pending()).toBe(1)
   })
+
+  it('keeps up to 4 batches in flight and deletes each only once acknowledged', async () => {
+    const t = await gatedSetup(2)
+    for (let i = 0; i < 11; i++) await t.hints.add('target', `k${i}`, version(`v${i}`))
+    const delivery = t.handoff.deliverNow()
+    await settle()
+    // 4 batches of 2 in flight, nothing acknowledged yet: every hint still pending.
+    expect(t.gates.map((g) => g.items.length)).toEqual([2, 2, 2, 2])
+    expect(t.hints.pending()).toBe(11)
+    t.gates[1]?.ack()
+    await settle()
+    // One acknowledged: its 2 hints deleted, and the 5th batch takes its slot.
+    expect(t.hints.pending()).toBe(9)
+    expect(t.gates).toHaveLength(5)
+    for (let i = 0; i < 20 && t.gates.some((g) => !g.settled); i++) {
+      for (const g of t.gates) if (!g.settled) g.ack()
+      await settle()
+    }
+    expect(await delivery).toBe(11)
+    expect(t.hints.pending()).toBe(0)
+    // Every key sent exactly once, in 6 batches (2+2+2+2+2+1).
+    expect(t.gates.flatMap((g) => g.items).sort()).toEqual(Array.from({ length: 11 }, (_, i) => `k${i}`).sort())
+    expect(t.gates).toHaveLength(6)
+  })
+
+  it('after a failure sends no further batch, keeps what was not acknowledged and backs off once', async () => {
+    const t = await gatedSetup(2)
+    for (let i = 0; i < 12; i++) await t.hints.add('target', `k${i}`, version(`v${i}`))
+    const delivery = t.handoff.deliverNow()
+    await settle()
+    expect(t.gates).toHaveLength(4)
+    t.gates[0]?.fail()
+    t.gates[1]?.fail()
+    t.gates[2]?.ack()
+    await settle()
+    t.gates[3]?.ack()
+    expect(await delivery).toBe(4)
+    expect(t.gates).toHaveLength(4)
+    expect(t.hints.pending()).toBe(8)
+    // Two failed requests in one run: one back-off step (base delay), not two.
+    expect(t.handoff.backoffOf('target')?.delayMs).toBe(100)
+  })
+
+  it('a comeback during a failing run delivers right after it, without waiting for the back-off', async () => {
+    const t = await gatedSetup(10)
+    await t.hints.add('target', 'k', version('v'))
+    t.handoff.start()
+    await t.clock.advance(100)
+    // The tick's run is in flight (say, a dial to the address that is still down).
+    expect(t.gates).toHaveLength(1)
+    t.detector.cameBack('target')
+    await settle()
+    expect(t.gates).toHaveLength(1)
+    t.gates[0]?.fail()
+    await settle()
+    // The failed run ends; the comeback's run starts at once (no clock advance).
+    expect(t.gates).toHaveLength(2)
+    t.gates[1]?.ack()
+    await settle()
+    expect(t.hints.pending()).toBe(0)
+    expect(t.handoff.backoffOf('target')).toBeUndefined()
+    t.handoff.stop()
+  })
 })
+
+interface Gate {
+  readonly items: string[]
+  settled: boolean
+  ack(): void
+  fail(): void
+}
+
+/** Lets every pending promise chain run (storage and handoff work are microtask/immediate-driven). */
+async function settle (): Promise<void> {
+  for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve))
+}
+
+/** Like setup, but each request waits until the test acknowledges or fails it. */
+async function gatedSetup (hintBatch: number) {
+  const t = await setup(hintBatch)
+  const gates: Gate[] = []
+  const network = {
+    localPeer: 'me',
+    async request (_peer: PeerId, request: Request): Promise<Response> {
+      const items = request.type === 'replica-put-many' ? request.items.map(([key]) => key) : []
+      return new Promise<Response>((resolve, reject) => {
+        const gate: Gate = {
+          items,
+          settled: false,
+          ack () { gate.settled = true; resolve({ type: 'ok' }) },
+          fail () { gate.settled = true; reject(new PeerUnreachableError('target')) }
+        }
+        gates.push(gate)
+      })
+    }
+  } as unknown as Network
+  const ctx = { id: 'me', config: t.config, clock: t.clock, network, log: silentLogger, metrics: t.metrics, hints: t.hints, detector: t.detector, membership: t.membership } as unknown as PeerContext
+  return { ...t, gates, handoff: new HintedHandoff(ctx) }
+}

@@ -44,6 +44,26 @@ describe('StorageHintStore', () => {
     expect(reopened.hints.targets()).toEqual(['b', 'c'])
   })
 
+  it('reads on past a cursor: every hint of the target once, none of another target', async () => {
+    const { hints } = await openHints()
+    const keys = Array.from({ length: 7 }, (_, i) => `k${i}`)
+    for (const key of keys) await hints.add('b', key, write(null, key, 'me:1'))
+    await hints.add('c', 'k0', write(null, 'x', 'me:1'))
+    const seen: string[] = []
+    let after: string | undefined
+    for (;;) {
+      const batch = await hints.batch('b', 3, after)
+      if (batch.length === 0) break
+      seen.push(...batch.map(([key]) => key))
+      after = batch.at(-1)?.[0]
+    }
+    expect(seen).toHaveLength(7)
+    expect([...seen].sort()).toEqual(keys)
+    // The cursor is exclusive, and past the last hint there is nothing.
+    expect(await hints.batch('b', 10, seen[6])).toEqual([])
+    expect((await hints.batch('b', 10, seen[5])).map(([key]) => key)).toEqual([seen[6]])
+  })
+
   it('a target whose id is a prefix of another does not see its hints', async () => {
     const { hints } = await openHints()
     await hints.add('b', 'k', write(null, 'x', 'me:1'))
