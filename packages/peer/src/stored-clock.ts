@@ -30,7 +30,8 @@ type Report = { readonly log: Logger, readonly metrics: PeerMetrics }
 
 /** The clock in a stored record, or `null` (reported) when the record is corrupt. */
 export function openClock (bytes: Uint8Array, where: Where, report: Report): DvvSet | null {
-  return openClockWithDigest(bytes, where, report)?.clock ?? null
+  // Most reads (hints, gets, merges) need no digest: don't hash for them.
+  return openPayload(bytes, where, report, (payload) => decodeClock(payload))
 }
 
 /**
@@ -38,11 +39,14 @@ export function openClock (bytes: Uint8Array, where: Where, report: Report): Dvv
  * accepts only the canonical encoding, so these bytes are `encodeClock(clock)`).
  */
 export function openClockWithDigest (bytes: Uint8Array, where: Where, report: Report): { readonly clock: DvvSet, readonly digest: Uint8Array } | null {
+  return openPayload(bytes, where, report, (payload) => ({ clock: decodeClock(payload), digest: encodedClockDigest(payload) }))
+}
+
+/** `read` of the record's payload, or `null` (reported) when the record or the clock in it is corrupt. */
+function openPayload<T> (bytes: Uint8Array, where: Where, report: Report, read: (payload: Uint8Array) => T): T | null {
   try {
-    const payload = openRecord(bytes)
     // decodeClock checks every field and the DVV invariants (it throws CodecError).
-    const clock = decodeClock(payload)
-    return { clock, digest: encodedClockDigest(payload) }
+    return read(openRecord(bytes))
   } catch (error) {
     report.metrics.corruptRecords++
     report.log.error('corrupt stored record treated as absent', {
