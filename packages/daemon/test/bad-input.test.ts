@@ -148,6 +148,27 @@ describe('garbage over HTTP', () => {
     expect(reply.headers.get('access-control-allow-headers')).toContain('X-Ringstore-Context')
   })
 
+  it('every kind of reply carries the CORS headers, so a page can read it and its context', async () => {
+    const read = await get(d, 'keep/1')
+    const replies = [
+      read,
+      await get(d, 'never/written'),
+      await put(d, 'cors/1', 'v'),
+      await http(d.http, 'DELETE', `/kv/cors%2F1`, { headers: { [CONTEXT]: read.context ?? '' } }),
+      await http(d.http, 'PATCH', '/kv/keep%2F1'),
+      await http(d.http, 'GET', '/kv/keep%2F1?zz=1'),
+      await http(d.http, 'GET', '/status'),
+      await http(d.http, 'GET', '/metrics'),
+      await http(d.http, 'GET', '/no/such/file')
+    ]
+    expect(replies.map((r) => r.status)).toEqual([200, 404, 204, 204, 405, 400, 200, 200, 404])
+    for (const reply of replies) {
+      expect(reply.headers.get('access-control-allow-origin')).toBe('*')
+      expect(reply.headers.get('access-control-expose-headers')).toBe('X-Ringstore-Context')
+    }
+    expect(read.context).not.toBeNull()
+  })
+
   it('maps any byte string in the key path to 204 or 400 bad_key, and a stored key reads back', async () => {
     // A fresh prefix per run: blind writes to one key would (rightly) pile up as siblings.
     let run = 0

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { emptyClock, update } from '@ringstore/core'
+import fc from 'fast-check'
+import { clockEqual, emptyClock, syncAll, update } from '@ringstore/core'
 import type { DvvSet } from '@ringstore/core'
 import {
-  addFailure, addReply, getVerdict, initGet, mergeReplies, outstanding, readAnswer, readRepairTargets
+  addFailure, addReply, getVerdict, initGet, mergeReplies, outstanding, readAnswer, readRepairTargets, repairPlan
 } from '../src/coordinator/get-core.js'
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -101,5 +102,39 @@ describe('readRepairTargets', () => {
     const v = write(emptyClock(), 'x', 'p:1')
     expect(readRepairTargets(new Map([['a', v], ['b', v]]), v)).toEqual([])
     expect(readRepairTargets(new Map([['a', null]]), null)).toEqual([])
+  })
+})
+
+describe('repairPlan', () => {
+  const v1 = write(emptyClock(), 'old', 'p:1')
+  const v2 = update(v1, [['p:1', 1]], { value: bytes('new'), ts: 2 }, 'p:1')
+  const x = write(emptyClock(), 'x', 'q:1', 3)
+  // Structurally equal to v2 but a different object, as replies from two replicas are.
+  const v2copy = update(write(emptyClock(), 'old', 'p:1'), [['p:1', 1]], { value: bytes('new'), ts: 2 }, 'p:1')
+  const versions: Array<DvvSet | null> = [null, v1, v2, v2copy, x]
+
+  it('all replicas equal: that version, nobody to repair', () => {
+    const plan = repairPlan(new Map([['a', v2], ['b', v2copy], ['c', v2]]))
+    expect(plan.targets).toEqual([])
+    expect(plan.merged !== null && clockEqual(plan.merged, v2)).toBe(true)
+  })
+
+  it('nobody has the key: nothing to merge or repair', () => {
+    expect(repairPlan(new Map([['a', null], ['b', null]]))).toEqual({ merged: null, targets: [] })
+  })
+
+  it('a replica without the key is repaired even when the others agree', () => {
+    expect(repairPlan(new Map([['a', null], ['b', v2], ['c', v2copy]])).targets).toEqual(['a'])
+  })
+
+  it('agrees with the full merge and readRepairTargets on any replies', () => {
+    fc.assert(fc.property(fc.array(fc.constantFrom(...versions), { minLength: 1, maxLength: 5 }), (picked) => {
+      const replies = new Map(picked.map((clock, i) => [`r${i}`, clock] as const))
+      const clocks = picked.filter((c): c is DvvSet => c !== null)
+      const merged = clocks.length === 0 ? null : syncAll(clocks)
+      const plan = repairPlan(replies)
+      expect(plan.merged === null ? merged === null : merged !== null && clockEqual(plan.merged, merged)).toBe(true)
+      expect(plan.targets).toEqual(readRepairTargets(replies, merged))
+    }), { numRuns: 500 })
   })
 })

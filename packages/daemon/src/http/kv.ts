@@ -9,7 +9,7 @@ import type { Key, VersionVector } from '@ringstore/core'
 import type { GetResult, Peer } from '@ringstore/peer'
 import { readBody } from './body.js'
 import { quorumParams } from './query.js'
-import { CONTEXT_HEADER, HttpError, methodNotAllowed, sendBytes, sendEmpty, sendJson } from './respond.js'
+import { CONTEXT_HEADER, HttpError, methodNotAllowed, sendEmpty, sendJson, sendValue } from './respond.js'
 
 export interface KvDeps {
   readonly peer: Peer
@@ -18,6 +18,9 @@ export interface KvDeps {
 }
 
 export const KV_METHODS = ['GET', 'PUT', 'DELETE'] as const
+
+/** node:http lower-cases incoming header names. */
+const CONTEXT_HEADER_IN = CONTEXT_HEADER.toLowerCase()
 
 /** The key of `/kv/{key}` (rawKey = the path after `/kv/`), decoded and validated. */
 export function decodeKey (rawKey: string): Key {
@@ -36,7 +39,7 @@ export function decodeKey (rawKey: string): Key {
 
 /** The request's context header: undefined when absent, 400 `bad_context` when unreadable. */
 export function readContext (req: IncomingMessage): VersionVector | undefined {
-  const header = req.headers[CONTEXT_HEADER.toLowerCase()]
+  const header = req.headers[CONTEXT_HEADER_IN]
   if (header === undefined) return undefined
   if (Array.isArray(header)) throw new HttpError(400, 'bad_context', `${CONTEXT_HEADER} given more than once`)
   try {
@@ -62,16 +65,16 @@ async function getKey (deps: KvDeps, res: ServerResponse, key: Key, query: URLSe
 
 /** 200 one value, 300 siblings, 404 absent/deleted (with the context when a tombstone is held). */
 export function sendRead (res: ServerResponse, result: GetResult): void {
-  const context = { [CONTEXT_HEADER]: contextToString(result.context) }
-  const [only, ...others] = result.values
+  const context = contextToString(result.context)
+  const only = result.values[0]
   if (!result.found || only === undefined) {
-    const headers = result.siblings.length > 0 ? context : {}
+    const headers = result.siblings.length > 0 ? { [CONTEXT_HEADER]: context } : undefined
     sendJson(res, 404, { error: 'not_found', message: result.siblings.length > 0 ? 'deleted' : 'no such key' }, headers)
-  } else if (others.length === 0) {
-    sendBytes(res, 200, only, context)
+  } else if (result.values.length === 1) {
+    sendValue(res, only, context)
   } else {
-    const siblings = result.values.map((value) => ({ value: Buffer.from(value).toString('base64') }))
-    sendJson(res, 300, { context: context[CONTEXT_HEADER], siblings }, context)
+    const siblings = result.values.map((value) => ({ value: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') }))
+    sendJson(res, 300, { context, siblings }, { [CONTEXT_HEADER]: context })
   }
 }
 
@@ -80,7 +83,7 @@ async function putKey (deps: KvDeps, req: IncomingMessage, res: ServerResponse, 
   const context = readContext(req)
   const value = await readBody(req, deps.maxBodyBytes)
   const result = await deps.peer.put(key, value, context === undefined ? options : { ...options, context })
-  sendEmpty(res, 204, { [CONTEXT_HEADER]: contextToString(result.context) })
+  sendEmpty(res, 204, contextToString(result.context))
 }
 
 /**
@@ -94,5 +97,5 @@ async function deleteKey (deps: KvDeps, req: IncomingMessage, res: ServerRespons
     throw new HttpError(400, 'context_required', `DELETE needs the ${CONTEXT_HEADER} header from a read of the key (it deletes exactly the versions that read saw)`)
   }
   const result = await deps.peer.delete(key, { ...options, context })
-  sendEmpty(res, 204, { [CONTEXT_HEADER]: contextToString(result.context) })
+  sendEmpty(res, 204, contextToString(result.context))
 }

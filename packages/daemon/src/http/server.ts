@@ -91,7 +91,8 @@ async function serve ({ deps, metrics, admission }: ServeContext, req: IncomingM
   let op: Operation | null = null
   res.on('finish', () => { metrics.observe(op, res.statusCode, (performance.now() - started) / 1000) })
   try {
-    setCorsHeaders(res)
+    // CORS headers: the respond.ts helpers write them with the rest of each reply's head;
+    // the two routes that write their own head set them first.
     const { path, query } = splitTarget(req.url ?? '')
     if (req.method === 'OPTIONS') {
       sendPreflight(res)
@@ -105,12 +106,14 @@ async function serve ({ deps, metrics, admission }: ServeContext, req: IncomingM
     } else if (path === '/metrics') {
       onlyGet(req, query)
       const text = renderMetrics({ peer: deps.peer, network: deps.network, requests: metrics, admission })
+      setCorsHeaders(res)
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) })
       res.end(text)
     } else if (path.startsWith('/replica/')) {
       onlyGet(req, query)
       sendJson(res, 200, await replicaBody(deps.peer, decodeKey(path.slice('/replica/'.length))))
     } else if (isStaticRequest(req.method)) {
+      setCorsHeaders(res)
       await serveStatic(staticRoot(), req, res, path)
     } else {
       throw new HttpError(404, 'not_found', 'no such route; see /kv/{key}, /status, /metrics')

@@ -73,6 +73,28 @@ export function readAnswer (merged: DvvSet | null): ReadAnswer {
 }
 
 /**
+ * The read-repair decision for the replies so far: the merged version and the replicas
+ * that answered something else (each gets the merge). The common case (every replica
+ * holds the same version) is settled by comparing the replies with the first one, without
+ * the DVV merge and without comparing each reply against it again: sync is idempotent, so
+ * the merge of equal clocks is that clock and nobody is stale.
+ */
+export function repairPlan (replies: ReadonlyMap<PeerId, DvvSet | null>): { readonly merged: DvvSet | null, readonly targets: PeerId[] } {
+  let first: DvvSet | null = null
+  let allEqual = true
+  for (const clock of replies.values()) {
+    if (clock === null) allEqual = false
+    else if (first === null) first = clock
+    else if (allEqual && !clockEqual(clock, first)) allEqual = false
+    if (!allEqual && first !== null) break
+  }
+  if (first === null) return { merged: null, targets: [] }
+  if (allEqual) return { merged: first, targets: [] }
+  const merged = syncAll([...replies.values()].filter((c): c is DvvSet => c !== null))
+  return { merged, targets: readRepairTargets(replies, merged) }
+}
+
+/**
  * Replicas that answered with something other than the final merge: each gets the merged
  * version (read repair). Peers that failed are left to hints and anti-entropy.
  */

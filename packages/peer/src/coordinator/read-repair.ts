@@ -8,12 +8,11 @@ import type { DvvSet, Key, Placement } from '@ringstore/core'
 import { describeError, isUnreachable } from '../cluster-rpc.js'
 import type { PeerContext } from '../components.js'
 import type { GetState } from './get-core.js'
-import { mergeReplies, readRepairTargets } from './get-core.js'
+import { repairPlan } from './get-core.js'
 
 /** Repairs every stale replica; never rejects. Resolves with the number of replicas repaired. */
 export async function repairReplicas (ctx: PeerContext, key: Key, state: GetState, remote: readonly Placement[]): Promise<number> {
-  const merged = mergeReplies(state)
-  const targets = readRepairTargets(state.replies, merged)
+  const { merged, targets } = repairPlan(state.replies)
   if (merged === null || targets.length === 0) return 0
   const byPeer = new Map(remote.map((p) => [p.peer, p]))
   const results = await Promise.all(targets.map(async (peer) => {
