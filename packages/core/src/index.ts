@@ -9,6 +9,7 @@
  * const replicas = preferenceList(ring, partitionOf('cart:42', ring.q), 3)
  */
 export * from './types.js'
+export * from './bytes.js'
 export * from './messages.js'
 export * from './hash.js'
 export * from './ring.js'

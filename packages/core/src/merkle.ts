@@ -26,6 +26,7 @@
  *   then ask `ae-buckets` for the differing buckets and `diffEntries` them.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
+import { equalBytes } from './bytes.js'
 import { keyHash, utf8 } from './hash.js'
 import type { Key } from './types.js'
 
@@ -256,7 +257,7 @@ export function differingIndices (indices: readonly number[], local: readonly Ui
   if (local.length !== indices.length || remote.length !== indices.length) {
     throw new MerkleShapeError(`expected ${indices.length} hashes, got ${local.length} local and ${remote.length} remote`)
   }
-  return indices.filter((_, k) => !bytesEqual(local[k] as Uint8Array, remote[k] as Uint8Array))
+  return indices.filter((_, k) => !equalBytes(local[k] as Uint8Array, remote[k] as Uint8Array))
 }
 
 /** Keys present on one side only or with different digests, sorted, without duplicates. */
@@ -268,7 +269,7 @@ export function diffEntries (
   const differing = new Set<Key>()
   for (const [key, digest] of local) {
     const other = theirs.get(key)
-    if (other === undefined || !bytesEqual(digest, other)) differing.add(key)
+    if (other === undefined || !equalBytes(digest, other)) differing.add(key)
     theirs.delete(key)
   }
   for (const key of theirs.keys()) differing.add(key)
@@ -362,10 +363,4 @@ function entryHash (key: Key, digest: Uint8Array): Uint8Array {
 function innerHash (children: Uint8Array): Uint8Array {
   if (children.every((byte) => byte === 0)) return new Uint8Array(MERKLE_HASH_BYTES)
   return sha256(children).subarray(0, MERKLE_HASH_BYTES)
-}
-
-function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }

@@ -9,7 +9,7 @@
  * covers both. A hint is deleted only if it is unchanged since it was sent, so a version
  * merged in while a delivery was in flight stays pending.
  */
-import { clockEqual, sync, truncate } from '@ringstore/core'
+import { clockEqual, equalBytes, sync, truncate } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { HintStore } from './components.js'
 import type { PeerConfig } from './config.js'
@@ -190,11 +190,4 @@ export class StorageHintStore implements HintStore {
     }
     if (target === this.#deps.id) throw new InvalidHintTargetError('a peer keeps no hints for itself')
   }
-}
-
-function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  const n = a.length
-  if (n !== b.length) return false
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false
-  return true
 }

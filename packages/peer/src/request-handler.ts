@@ -5,7 +5,7 @@
  * `bad-request` error. Nothing here throws: every failure becomes an error response.
  */
 import {
-  CODEC_LIMITS, CodecError, InvalidClockError, InvalidKeyError, InvalidValueError, LIMITS, MERKLE_HASH_BYTES, MerkleRangeError,
+  CODEC_LIMITS, CodecError, InvalidClockError, InvalidKeyError, InvalidValueError, LIMITS, MerkleRangeError,
   ValueTooLargeError, validateClock, validateContext, validateKey, validateValue
 } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Request, Response } from '@ringstore/core'
@@ -147,18 +147,15 @@ function checkPartition (deps: RequestHandlerDeps, partition: unknown): number {
 
 /**
  * The Merkle root of each partition, in the order asked. A partition holding no key here
- * answers the empty tree's root (all zero for every shape, see core's merkle.ts) without
- * creating a tree: `replicas.tree()` would keep an empty tree for every partition a peer
- * names, and one request may name thousands. Costs one pass over our trees per request.
+ * answers the empty tree's root (all zero for every shape, see core's merkle.ts). Asking
+ * creates at most one empty tree per partition of the ring (checkPartition bounds it by
+ * q), which allocates nothing until a key arrives: the asking side does the same.
  */
 function roots (deps: RequestHandlerDeps, partitions: unknown): Uint8Array[] {
   if (!Array.isArray(partitions) || partitions.length > CODEC_LIMITS.treeItems) {
     throw new BadRequestError(`partitions must be an array of at most ${CODEC_LIMITS.treeItems}`)
   }
-  const asked = partitions.map((partition) => checkPartition(deps, partition))
-  const { replicas } = deps.ctx
-  const held = new Set(replicas.partitions())
-  return asked.map((partition) => held.has(partition) ? replicas.tree(partition).root() : new Uint8Array(MERKLE_HASH_BYTES))
+  return partitions.map((partition) => deps.ctx.replicas.tree(checkPartition(deps, partition)).root())
 }
 
 /** Validation failures are the sender's fault (bad-request, counted); anything else is ours. */

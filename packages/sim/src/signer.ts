@@ -9,6 +9,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js'
+import { equalBytes } from '@ringstore/core'
 import type { PeerId } from '@ringstore/core'
 import type { Signer } from '@ringstore/peer'
 
@@ -16,11 +17,6 @@ function digest (peer: PeerId, data: Uint8Array): Uint8Array {
   return sha256(concatBytes(utf8ToBytes(peer), new Uint8Array([0]), data))
 }
 
-function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
 
 export class SimSigner implements Signer {
   constructor (private readonly self: PeerId) {}

@@ -8,6 +8,7 @@
  * runStorageConformance('MemoryStorage', async () => new MemoryStorage(),
  *   { reopen: async (s) => MemoryStorage.reopen(s as MemoryStorage) })
  */
+import { equalBytes } from '@ringstore/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '../interfaces.js'
 
@@ -22,11 +23,6 @@ export interface StorageConformanceOptions {
 const bytes = (...xs: number[]): Uint8Array => new Uint8Array(xs)
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 
-function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
 
 async function collect (storage: Storage, ns: Namespace, options?: ScanOptions): Promise<Array<[string, Uint8Array]>> {
   const out: Array<[string, Uint8Array]> = []
@@ -193,7 +189,7 @@ export function runStorageConformance (name: string, open: () => Promise<Storage
       const got = await s.get('data', 'big')
       // A byte loop, not toEqual: the deep-equality diff of 1 MiB takes seconds.
       expect(got?.length).toBe(big.length)
-      expect(sameBytes(got as Uint8Array, big)).toBe(true)
+      expect(equalBytes(got as Uint8Array, big)).toBe(true)
     })
 
     it('copies values: mutating the input after write or the output after read changes nothing', async () => {
