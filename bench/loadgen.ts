@@ -226,22 +226,32 @@ async function preload (w: Workload, phase: Extract<Phase, { kind: 'preload' }>)
   return result(phase, rec, performance.now() - started, cpu)
 }
 
-/** C clients, each issuing its next op when the last one answered. */
-async function closed (w: Workload, phase: Extract<Phase, { kind: 'closed' }>): Promise<PhaseResult> {
-  const rec = new Recorder()
-  const cpu = cpuMark()
+/**
+ * `concurrency` clients, each calling `step` again as soon as its last call ended, until
+ * the phase's warm-up and duration are over; `record` is false during the warm-up.
+ */
+async function clientLoops (
+  phase: { readonly name: string, readonly warmupMs: number, readonly durationMs: number, readonly concurrency: number },
+  rec: Recorder,
+  step: (client: number, since: number, record: boolean) => Promise<void>
+): Promise<void> {
   const t0 = performance.now()
   const measureFrom = t0 + phase.warmupMs
   const end = measureFrom + phase.durationMs
   const stop = progress(phase.name, rec, measureFrom)
-  const client = async (c: number): Promise<void> => {
-    const to = w.target(c)
-    for (let now = t0; now < end; now = performance.now()) {
-      await w.op(rec, to, randomKey(phase.keys), Math.random() < phase.readRatio, now, now >= measureFrom)
-    }
-  }
-  await Promise.all(Array.from({ length: phase.concurrency }, async (_, c) => client(c)))
+  await Promise.all(Array.from({ length: phase.concurrency }, async (_, c) => {
+    for (let since = t0; since < end; since = performance.now()) await step(c, since, since >= measureFrom)
+  }))
   stop()
+}
+
+/** C clients, each issuing its next op when the last one answered. */
+async function closed (w: Workload, phase: Extract<Phase, { kind: 'closed' }>): Promise<PhaseResult> {
+  const rec = new Recorder()
+  const cpu = cpuMark()
+  await clientLoops(phase, rec, async (c, now, record) => {
+    await w.op(rec, w.target(c), randomKey(phase.keys), Math.random() < phase.readRatio, now, record)
+  })
   return result(phase, rec, phase.durationMs, cpu)
 }
 
@@ -289,32 +299,22 @@ async function open (w: Workload, phase: Extract<Phase, { kind: 'open' }>, lastC
 async function plain (agent: Agent, targets: Endpoint[], phase: Extract<Phase, { kind: 'http' }>): Promise<PhaseResult> {
   const rec = new Recorder()
   const cpu = cpuMark()
-  const t0 = performance.now()
-  const measureFrom = t0 + phase.warmupMs
-  const end = measureFrom + phase.durationMs
-  const stop = progress(phase.name, rec, measureFrom)
-  const client = async (c: number): Promise<void> => {
-    const to = targets[c % targets.length] as Endpoint
-    for (let since = t0; since < end; since = performance.now()) {
-      const record = since >= measureFrom
-      try {
-        const reply = await httpRequest(agent, to, 'GET', phase.path)
-        if (reply.status >= 400) {
-          rec.fail(`GET ${reply.status}`, record)
-          continue
-        }
-      } catch (err) {
-        rec.fail(failureOf(err), record)
-        continue
+  await clientLoops(phase, rec, async (c, since, record) => {
+    try {
+      const reply = await httpRequest(agent, targets[c % targets.length] as Endpoint, 'GET', phase.path)
+      if (reply.status >= 400) {
+        rec.fail(`GET ${reply.status}`, record)
+        return
       }
-      rec.allOps++
-      if (!record) continue
-      rec.ops++
-      rec.get.add(performance.now() - since)
+    } catch (err) {
+      rec.fail(failureOf(err), record)
+      return
     }
-  }
-  await Promise.all(Array.from({ length: phase.concurrency }, async (_, c) => client(c)))
-  stop()
+    rec.allOps++
+    if (!record) return
+    rec.ops++
+    rec.get.add(performance.now() - since)
+  })
   return result(phase, rec, phase.durationMs, cpu)
 }
 
