@@ -14,8 +14,8 @@ import { HttpError } from './respond.js'
 
 /**
  * Default bound on /kv requests in progress. A daemon on this 2-core machine completes
- * ~500-1,000 writes/s at W=2, so 128 waiting requests are ~0.15-0.25 s of work: a client
- * that gets through waits at most about that. Twice the bench's 64-client closed loop (all
+ * ~1,000-3,500 writes/s at W=2 (bench cluster and W1), so 128 waiting requests are at most
+ * ~0.1 s of work: a client that gets through waits about that at worst. Twice the bench's 64-client closed loop (all
  * on one daemon in W1a) still never sheds, while its open-loop client, which keeps up to
  * 256 connections per daemon, does get shed when it offers more than the daemons serve.
  */
