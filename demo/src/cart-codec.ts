@@ -100,7 +100,8 @@ export function decodeCart (bytes: Uint8Array): CartState {
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) fail('not a JSON object')
   const { v, ctx, items } = doc as Record<string, unknown>
-  if (v !== 1) fail(`unknown cart version ${String(v)}`)
+  // JSON.stringify, not String(): a parsed object such as {"toString":0} makes String() throw.
+  if (v !== 1) fail(`unknown cart version ${JSON.stringify(v)?.slice(0, 40) ?? 'missing'}`)
   const context = decodeContext(ctx)
   return { context, items: decodeItems(items, new Map(context)) }
 }

@@ -242,7 +242,8 @@ describe('cart encoding', () => {
       '{"v":1,"ctx":[["w",1]],"items":[["mug",[["w",2,1]]]]}', // dot beyond the context
       '{"v":1,"ctx":[["w",1]],"items":[["mug",[["w",1,0]]]]}', // quantity 0
       `{"v":1,"ctx":[["w",1]],"items":[["mug",[["w",1,${MAX_QUANTITY + 1}]]]]}`,
-      '{"v":1,"ctx":[["w",1]],"items":[["mug",[]]]}', '{"v":1,"ctx":[["w",1]],"items":[["mug",[["w",1,1],["w",1,2]]]]}',
+      '{"v":1,"ctx":[["w",1]],"items":[["mug",[]]]}', '{"v":{"toString":0},"ctx":[],"items":[]}', // CI seed 60086628
+      '{"v":{"valueOf":0,"toString":0},"ctx":[],"items":[]}', '{"v":1,"ctx":[["w",1]],"items":[["mug",[["w",1,1],["w",1,2]]]]}',
       '{"v":1,"ctx":[["w",1]],"items":[["mug",[["w",1,1]]],["mug",[["w",1,1]]]]}',
       '{"v":1,"ctx":[["w\\u0000",1]],"items":[]}', '{"v":1,"ctx":[["w",1.5]],"items":[]}'
     ]
