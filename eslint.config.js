@@ -51,6 +51,12 @@ export default tseslint.config(
     rules: { 'no-restricted-globals': 'off', 'no-restricted-properties': 'off', 'no-restricted-syntax': 'off' }
   },
   {
+    // Node's native SHA-256 (computation, not I/O); the browser and the simulator get
+    // @noble/hashes through the same `#sha256` import (packages/core/package.json).
+    files: ['packages/core/src/sha256-node.ts'],
+    rules: { 'no-restricted-imports': 'off' }
+  },
+  {
     // core is also synchronous: no promises at all.
     files: ['packages/core/src/**/*.ts'],
     rules: {

@@ -35,7 +35,9 @@ const externalThirdParty = {
   setup (b) {
     const checked = new Map()
     b.onResolve({ filter: /^[^./]/ }, async (args) => {
-      if (args.path.startsWith('@ringstore/') || args.path.startsWith('node:')) return undefined
+      // `#…` are package.json subpath imports of a workspace package (core's `#sha256`):
+      // bundled like the package itself, resolved with the "node" condition.
+      if (args.path.startsWith('@ringstore/') || args.path.startsWith('node:') || args.path.startsWith('#')) return undefined
       if (args.pluginData === 'probe') return undefined
       const name = packageName(args.path)
       if (!checked.has(name)) {

@@ -14,7 +14,7 @@
  * Timestamps may be fractional (the simulator's virtual clock); cborg writes the shortest
  * exact float, so the encoding stays canonical.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
+import { sha256 } from '#sha256'
 import { fromBase64Url, toBase64Url } from './codec-base64.js'
 import type { FromWire, Path } from './codec-wire.js'
 import { decodeChecked, encodeChecked, readInt, readList, readNullable, readPeerId, readTime, readValue } from './codec-wire.js'

@@ -1,14 +1,15 @@
 /**
- * Key hashing and partitioning (paper §4.2, strategy 3 of §6.2). SHA-256 from
- * @noble/hashes is pure JavaScript, so a key hashes to the same partition in a browser
- * tab, in Node and in the simulator; no platform hash is involved.
+ * Key hashing and partitioning (paper §4.2, strategy 3 of §6.2). SHA-256 is the same
+ * function everywhere (pure-JS @noble/hashes in browsers and the simulator, Node's native
+ * one in the daemon: `#sha256`), so a key hashes to the same partition in a browser tab,
+ * in Node and in the simulator.
  *
  * Partition `p` of `q` (q a power of two) holds the keys whose hash starts with the
  * `log2(q)` bits of `p`. Peers store a key under `${hashPrefixHex(key)}/${key}`, so every
  * partition, for every power-of-two q, is one contiguous range of storage keys
  * (`partitionRange`), which anti-entropy and hand-off scan.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
+import { sha256 } from '#sha256'
 import type { Key } from './types.js'
 
 /** Bad argument to a hashing or ring function (a q that is not a power of two, a partition out of range, …). */

@@ -25,7 +25,7 @@
  *   `differingIndices`, descend with `childIndices` (until level = depth);
  *   then ask `ae-buckets` for the differing buckets and `diffEntries` them.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
+import { sha256 } from '#sha256'
 import { equalBytes } from './bytes.js'
 import { keyHash, utf8 } from './hash.js'
 import type { Key } from './types.js'

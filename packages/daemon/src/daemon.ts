@@ -12,7 +12,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AddressBook, Libp2pNetwork, Libp2pSigner, createNodeLibp2p, daemonDialable, loadOrCreatePrivateKey, withAddressBook } from '@ringstore/net-libp2p/node'
-import type { PrivateKey } from '@libp2p/interface'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { MemberRecord } from '@ringstore/core'
 import { Peer, SystemClock } from '@ringstore/peer'
 import type { Logger } from '@ringstore/peer'
@@ -100,7 +100,7 @@ async function startPeer (options: DaemonOptions, privateKey: PrivateKey, storag
   undo.push(async () => { await node.stop() })
   const network = new Libp2pNetwork(node, { cluster: options.cluster, log: scoped(log, 'net') })
   await node.start()
-  const addrs = (): string[] => node.getMultiaddrs().map((ma) => withPeerId(ma.toString(), node.peerId.toString()))
+  const addrs = cachedAddrs(node)
 
   // The book reads the member table of the peer built just below.
   let members: () => readonly MemberRecord[] = () => []
@@ -135,6 +135,22 @@ async function startPeer (options: DaemonOptions, privateKey: PrivateKey, storag
   book.start()
   undo.push(async () => { book.stop() })
   return { peer, network, addrs }
+}
+
+/**
+ * Our multiaddrs with /p2p/ suffix. libp2p's getMultiaddrs() rebuilds them from the
+ * address manager's state on every call (~0.5 ms: a GET /status polled every few ms spent
+ * most of its time there), so the list is kept and rebuilt only after libp2p says our
+ * addresses may have changed.
+ */
+function cachedAddrs (node: Libp2p): () => string[] {
+  let cached: string[] | undefined
+  const invalidate = (): void => { cached = undefined }
+  for (const event of ['self:peer:update', 'transport:listening', 'transport:close'] as const) node.addEventListener(event, invalidate)
+  return () => {
+    cached ??= node.getMultiaddrs().map((ma) => withPeerId(ma.toString(), node.peerId.toString()))
+    return [...cached]
+  }
 }
 
 function withPeerId (addr: string, peerId: string): string {

@@ -33,6 +33,8 @@ import { AntiEntropy } from './anti-entropy.js'
 import { OwnershipTransfer } from './transfer.js'
 import { TombstoneCollector } from './tombstone-gc.js'
 
+type RingSummary = ReturnType<typeof ringSummary>
+
 /** A Logger that drops everything (the default when the host gives none). */
 export const silentLogger: Logger = {
   debug: () => undefined,
@@ -62,6 +64,7 @@ export class Peer implements PeerMaintenance {
   #state: PeerState = 'new'
   /** True from network start until stop: incoming requests are served (even while starting). */
   #serving = false
+  #summary: { readonly ring: Ring, readonly summary: RingSummary } | undefined
 
   /** Throws ConfigError for a bad configuration; nothing is started or touched yet. */
   constructor (options: PeerOptions) {
@@ -198,11 +201,18 @@ export class Peer implements PeerMaintenance {
       peerId: this.id,
       self: this.#membership.self(),
       members,
-      ring: ringSummary(this.#membership.ring()),
+      ring: this.#ringSummary(),
       hintsPending: this.#hints.pending(),
       keys: this.#replicas.size(),
       metrics: this.#ctx.metrics
     }
+  }
+
+  /** ringSummary of the current ring, computed once per ring (status is polled often). */
+  #ringSummary (): RingSummary {
+    const ring = this.#membership.ring()
+    if (this.#summary?.ring !== ring) this.#summary = { ring, summary: ringSummary(ring) }
+    return this.#summary.summary
   }
 
   /** The ring this peer routes by now. */

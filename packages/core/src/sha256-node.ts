@@ -1,0 +1,18 @@
+/**
+ * SHA-256 from Node's OpenSSL binding, for the daemon (package.json maps `#sha256` here
+ * under the "node" condition; sha256-portable.ts elsewhere). Same bytes as @noble/hashes,
+ * which a test checks; it is here for speed in a freshly started process: the pure-JS hash
+ * runs ~2× slower until V8 has optimised it, and a daemon that just restarted hashes every
+ * key it receives three times (key, clock digest, Merkle entry) while catching up.
+ * Hashing is computation, not I/O: the core stays deterministic.
+ */
+import { createHash } from 'node:crypto'
+
+/** SHA-256 of `bytes` (32 bytes, a fresh array the caller owns). */
+export function sha256 (bytes: Uint8Array): Uint8Array {
+  // A plain Uint8Array, not the Buffer digest() returns: Buffer's slice() is a view, and
+  // small Buffers share a pooled slab; callers slice and keep digests.
+  const out = new Uint8Array(32)
+  out.set(createHash('sha256').update(bytes).digest())
+  return out
+}
