@@ -30,6 +30,11 @@ import type { TimerHandle } from './interfaces.js'
  */
 const DELIVERY_PIPELINE = 4
 
+/** Resolves on a later event-loop turn (a 0 ms timer: virtual time in the simulator). */
+function nextTurn (ctx: PeerContext): Promise<void> {
+  return new Promise((resolve) => { ctx.clock.setTimer(0, resolve) })
+}
+
 /** One delivery run to one target: what it delivered, and its first error. */
 interface DeliveryRun {
   delivered: number
@@ -185,32 +190,43 @@ export class HintedHandoff {
   }
 
   /**
-   * Delivers the target's hints in key order, DELIVERY_PIPELINE batches in flight: reading
-   * the next batch, the target merging (and fsyncing) one and us deleting another overlap
-   * instead of adding up. At the first failure no further batch is sent; once the batches
-   * in flight have settled (what they delivered is deleted as usual) the target backs off.
+   * Delivers the target's hints in key order, up to DELIVERY_PIPELINE batches in flight.
+   * The next batch is read while the ones in flight are being merged, and a slot frees as
+   * soon as the target acknowledges (deleting the delivered hints runs beside the next
+   * send): the target, which acknowledges concurrent batches together (they share a
+   * commit), then finds the next ones ready at once instead of waiting while we delete,
+   * read and encode (8,000 hints: the target sat idle ~40% of the run). At the first
+   * failure no further batch is sent; once everything in flight has settled (what was
+   * acknowledged is deleted as usual) the target backs off.
    */
   async #deliver (target: PeerId): Promise<number> {
-    const { hints, config } = this.#ctx
+    const ctx = this.#ctx
+    const { hints, config } = ctx
     const size = Math.max(1, config.hintBatch)
     // Enough batches to drain what is pending now; hints added behind the cursor meanwhile wait for the next tick.
     let batchesLeft = Math.ceil(hints.pending() / size) + 1
     const sending = new Set<Promise<void>>()
+    const removing = new Set<Promise<void>>()
     const run: DeliveryRun = { delivered: 0 }
-    let after: Key | undefined
+    const read = (after?: Key): Promise<Array<readonly [Key, DvvSet]>> => batchesLeft-- > 0 ? hints.batch(target, size, after) : Promise.resolve([])
     try {
-      while (run.failure === undefined && batchesLeft-- > 0) {
-        const batch = await hints.batch(target, size, after)
+      let next = read()
+      while (run.failure === undefined) {
+        const batch = await next
         const last = batch.at(-1)
-        if (last === undefined) break
-        after = last[0]
-        const send: Promise<void> = this.#send(target, batch, run).finally(() => sending.delete(send))
+        if (last === undefined || run.failure !== undefined) break
+        const send: Promise<void> = this.#send(target, batch, run, removing).finally(() => sending.delete(send))
         sending.add(send)
         if (batch.length < size) break
+        // Read ahead while the target merges what is in flight, on a later turn: frames
+        // queued in one event-loop turn leave together at its end, so reading (and
+        // decoding) the next batch in this turn would hold back the one just sent.
+        next = nextTurn(ctx).then(() => read(last[0]))
         if (sending.size >= DELIVERY_PIPELINE) await Promise.race(sending)
       }
     } finally {
       await Promise.all(sending)
+      await Promise.all(removing)
     }
     if (run.failure === undefined) this.#backoff.delete(target)
     else this.#backOff(target, run.failure.error)
@@ -218,10 +234,11 @@ export class HintedHandoff {
   }
 
   /**
-   * Sends one batch (split to fit a frame) and deletes each part the target acknowledged.
-   * Counts into `run.delivered`; the first error of the run goes to `run.failure`.
+   * Sends one batch (split to fit a frame); resolves once the target acknowledged every
+   * part, each part's deletion going into `removing`. Counts into `run.delivered`; the
+   * first error of the run goes to `run.failure`.
    */
-  async #send (target: PeerId, batch: ReadonlyArray<readonly [Key, DvvSet]>, run: DeliveryRun): Promise<void> {
+  async #send (target: PeerId, batch: ReadonlyArray<readonly [Key, DvvSet]>, run: DeliveryRun, removing: Set<Promise<void>>): Promise<void> {
     const ctx = this.#ctx
     try {
       for (const items of batchBySize(batch, batch.length, BATCH_BYTES, ([, clock]) => clockBytes(clock))) {
@@ -234,10 +251,16 @@ export class HintedHandoff {
           if (isUnreachable(error)) ctx.detector.reportFailure(target)
           throw error
         }
-        // Acknowledged: the target holds these versions durably.
-        const count = await ctx.hints.remove(target, items)
-        ctx.metrics.hintsDelivered += count
-        run.delivered += count
+        // Acknowledged: the target holds these versions durably. Deleted on a later turn,
+        // for the same reason as the read-ahead: a send released by this ack goes first.
+        const removal: Promise<void> = nextTurn(ctx).then(() => ctx.hints.remove(target, items)).then((count) => {
+          ctx.metrics.hintsDelivered += count
+          run.delivered += count
+        }, (error: unknown) => {
+          // Still stored: delivered again later (merging a version twice changes nothing).
+          run.failure ??= { error }
+        }).finally(() => removing.delete(removal))
+        removing.add(removal)
       }
     } catch (error) {
       run.failure ??= { error }

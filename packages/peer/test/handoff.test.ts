@@ -61,7 +61,7 @@ describe('HintedHandoff', () => {
     const t = await setup(2)
     for (const key of ['a', 'b', 'c', 'd', 'e']) await t.hints.add('target', key, version(key))
     t.setUp(true)
-    expect(await t.handoff.deliverNow()).toBe(5)
+    expect(await drive(t.clock, t.handoff.deliverNow())).toBe(5)
     expect(t.hints.pending()).toBe(0)
     expect(t.metrics.hintsDelivered).toBe(5)
     expect([...t.received.keys()].sort()).toEqual(['a', 'b', 'c', 'd', 'e'])
@@ -106,7 +106,7 @@ describe('HintedHandoff', () => {
       await t.hints.add('target', 'k', update(emptyClock(), [], { value: new Uint8Array([9]), ts: 2 }, 'other:1'))
       return original(target, delivered)
     }
-    expect(await t.handoff.deliverNow()).toBe(0)
+    expect(await drive(t.clock, t.handoff.deliverNow())).toBe(0)
     expect(t.hints.pending()).toBe(1)
   })
 
@@ -114,38 +114,64 @@ describe('HintedHandoff', () => {
     const t = await gatedSetup(2)
     for (let i = 0; i < 11; i++) await t.hints.add('target', `k${i}`, version(`v${i}`))
     const delivery = t.handoff.deliverNow()
-    await settle()
+    await settle(t.clock)
     // 4 batches of 2 in flight, nothing acknowledged yet: every hint still pending.
     expect(t.gates.map((g) => g.items.length)).toEqual([2, 2, 2, 2])
     expect(t.hints.pending()).toBe(11)
     t.gates[1]?.ack()
-    await settle()
+    await settle(t.clock)
     // One acknowledged: its 2 hints deleted, and the 5th batch takes its slot.
     expect(t.hints.pending()).toBe(9)
     expect(t.gates).toHaveLength(5)
     for (let i = 0; i < 20 && t.gates.some((g) => !g.settled); i++) {
       for (const g of t.gates) if (!g.settled) g.ack()
-      await settle()
+      await settle(t.clock)
     }
-    expect(await delivery).toBe(11)
+    expect(await drive(t.clock, delivery)).toBe(11)
     expect(t.hints.pending()).toBe(0)
     // Every key sent exactly once, in 6 batches (2+2+2+2+2+1).
     expect(t.gates.flatMap((g) => g.items).sort()).toEqual(Array.from({ length: 11 }, (_, i) => `k${i}`).sort())
     expect(t.gates).toHaveLength(6)
   })
 
+  it('frees a slot when the target acknowledges, before the delivered hints are deleted', async () => {
+    const t = await gatedSetup(2)
+    for (let i = 0; i < 10; i++) await t.hints.add('target', `k${i}`, version(`v${i}`))
+    // Deletions wait until the test lets them go.
+    const deletions: Array<() => void> = []
+    const original = t.hints.remove.bind(t.hints)
+    t.hints.remove = async (target, delivered) => {
+      await new Promise<void>((resolve) => deletions.push(resolve))
+      return original(target, delivered)
+    }
+    const delivery = t.handoff.deliverNow()
+    await settle(t.clock)
+    expect(t.gates).toHaveLength(4)
+    t.gates[0]?.ack()
+    await settle(t.clock)
+    // The 5th batch (read ahead) is on its way while the 1st one's deletion still waits.
+    expect(t.gates).toHaveLength(5)
+    expect(deletions).toHaveLength(1)
+    expect(t.hints.pending()).toBe(10)
+    for (const g of t.gates) if (!g.settled) g.ack()
+    await settle(t.clock)
+    for (const release of deletions) release()
+    expect(await drive(t.clock, delivery)).toBe(10)
+    expect(t.hints.pending()).toBe(0)
+  })
+
   it('after a failure sends no further batch, keeps what was not acknowledged and backs off once', async () => {
     const t = await gatedSetup(2)
     for (let i = 0; i < 12; i++) await t.hints.add('target', `k${i}`, version(`v${i}`))
     const delivery = t.handoff.deliverNow()
-    await settle()
+    await settle(t.clock)
     expect(t.gates).toHaveLength(4)
     t.gates[0]?.fail()
     t.gates[1]?.fail()
     t.gates[2]?.ack()
-    await settle()
+    await settle(t.clock)
     t.gates[3]?.ack()
-    expect(await delivery).toBe(4)
+    expect(await drive(t.clock, delivery)).toBe(4)
     expect(t.gates).toHaveLength(4)
     expect(t.hints.pending()).toBe(8)
     // Two failed requests in one run: one back-off step (base delay), not two.
@@ -160,14 +186,14 @@ describe('HintedHandoff', () => {
     // The tick's run is in flight (say, a dial to the address that is still down).
     expect(t.gates).toHaveLength(1)
     t.detector.cameBack('target')
-    await settle()
+    await settle(t.clock)
     expect(t.gates).toHaveLength(1)
     t.gates[0]?.fail()
-    await settle()
+    await settle(t.clock)
     // The failed run ends; the comeback's run starts at once (no clock advance).
     expect(t.gates).toHaveLength(2)
     t.gates[1]?.ack()
-    await settle()
+    await settle(t.clock)
     expect(t.hints.pending()).toBe(0)
     expect(t.handoff.backoffOf('target')).toBeUndefined()
     t.handoff.stop()
@@ -181,9 +207,23 @@ interface Gate {
   fail(): void
 }
 
-/** Lets every pending promise chain run (storage and handoff work are microtask/immediate-driven). */
-async function settle (): Promise<void> {
-  for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve))
+/**
+ * Lets every pending promise chain run (storage and handoff work are microtask/immediate-driven),
+ * firing the 0 ms timers the handoff yields a turn with (read-ahead, deletions) as they come.
+ */
+async function settle (clock: ManualClock): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    await new Promise((resolve) => setImmediate(resolve))
+    await clock.advance(0)
+  }
+}
+
+/** Awaits `work` while firing the clock's due timers (a delivery run yields turns through it). */
+async function drive<T> (clock: ManualClock, work: Promise<T>): Promise<T> {
+  let done = false
+  const tracked = work.finally(() => { done = true })
+  for (let i = 0; i < 1000 && !done; i++) await clock.advance(0)
+  return tracked
 }
 
 /** Like setup, but each request waits until the test acknowledges or fails it. */
