@@ -25,7 +25,7 @@ import { LIMITS } from './types.js'
 
 export const REQUEST_TYPES: readonly Request['type'][] = [
   'replica-get', 'replica-get-many', 'replica-put', 'replica-put-many', 'ae-nodes', 'ae-buckets', 'members-pull', 'coordinate-put', 'ping',
-  'ae-roots'
+  'ae-roots', 'replica-digest'
 ]
 export const RESPONSE_TYPES: readonly Response['type'][] = [
   'ok', 'clock', 'clocks', 'hashes', 'entries', 'members', 'put-result', 'quorum-failed', 'error'
@@ -68,6 +68,7 @@ export function requestToWire (r: Request): unknown {
     }
     case 'ping': return [tag]
     case 'ae-roots': return [tag, [...r.partitions]]
+    case 'replica-digest': return [tag, r.key]
     default: return [tag]
   }
 }
@@ -140,6 +141,9 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
       fields(1)
       // Bounded like ae-nodes' indices: the reply carries one hash per partition asked.
       return { type, partitions: readList(f[1], `${path}.partitions`, 0, MAX_TREE_ITEMS, readPartition) }
+    case 'replica-digest':
+      fields(1)
+      return { type, key: readKey(f[1], `${path}.key`) }
   }
 }
 

@@ -128,9 +128,13 @@ export class MerkleTree {
     this.#markAncestorsDirty(bucket)
   }
 
-  /** The digest held for `key` (a copy), or undefined. */
-  get (key: Key): Uint8Array | undefined {
-    const packed = this.#buckets[this.bucketOf(key)]?.get(key)
+  /**
+   * The digest held for `key` (a copy), or undefined. A caller that has `keyHash(key)` at
+   * hand passes it as `hash` (as for `set`) and saves hashing the key again.
+   */
+  get (key: Key, hash?: Uint8Array): Uint8Array | undefined {
+    const bucket = hash === undefined ? this.bucketOf(key) : bucketOfHash(hash) % this.#bucketCount
+    const packed = this.#buckets[bucket]?.get(key)
     return packed === undefined ? undefined : unpackDigest(packed)
   }
 

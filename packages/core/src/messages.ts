@@ -68,6 +68,15 @@ export type Request =
    * partitions. → `hashes` (older peers answer `error` 'bad-request': walk them instead)
    */
   | { readonly type: 'ae-roots'; readonly partitions: readonly number[] }
+  /**
+   * The digest of the local replica of one key (what its Merkle leaf holds: the first
+   * bytes of sha256 of the encoded clock), not the version itself: a coordinator that
+   * holds the key compares it with its own and fetches the version (`replica-get`) only
+   * from a replica that differs, instead of every replica sending its whole value on every
+   * read (Cassandra's digest reads). → `hashes` with one digest, or none when the replica
+   * holds no version (older peers answer `error` 'bad-request': ask them `replica-get`)
+   */
+  | { readonly type: 'replica-digest'; readonly key: Key }
 
 export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner' | 'internal'
 

@@ -70,6 +70,7 @@ export const arbRequest: fc.Arbitrary<Request> = fc.oneof(
   fc.constant({ type: 'members-pull' as const }),
   fc.constant({ type: 'ping' as const }),
   fc.record({ type: fc.constant('ae-roots' as const), partitions: fc.array(fc.nat(2 ** 20 - 1), { maxLength: 16 }) }),
+  fc.record({ type: fc.constant('replica-digest' as const), key: arbKey }),
   fc.integer({ min: 1, max: 64 }).chain((n) => fc.record({
     type: fc.constant('coordinate-put' as const),
     key: arbKey,

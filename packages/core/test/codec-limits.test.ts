@@ -219,7 +219,7 @@ describe('size limits (one per limit)', () => {
 
 describe('structural rejections', () => {
   it('unknown type tags and formats', () => {
-    rejects(() => decodeRequest(cbor([10])), 'request.type')
+    rejects(() => decodeRequest(cbor([11])), 'request.type')
     rejects(() => decodeRequest(cbor(['replica-get', 'k'])), 'request.type')
     rejects(() => decodeResponse(cbor([9])), 'response.type')
     rejects(() => decodeFrame(cbor([2, 1, [0]])), 'frame.kind')
@@ -244,6 +244,18 @@ describe('structural rejections', () => {
     rejects(() => decodeRequest(cbor([9, [1], [2]])), 'request')
     rejects(() => decodeRequest(cbor([9, 1])), 'request.partitions')
     rejects(() => decodeRequest(cbor([9, null])), 'request.partitions')
+  })
+
+  it('replica-digest is tag 10 with one key; answered by hashes with zero or one digest', () => {
+    expect(decodeRequest(cbor([10, 'cart:1']))).toEqual({ type: 'replica-digest', key: 'cart:1' })
+    expect(encodeRequest({ type: 'replica-digest', key: 'k' })).toEqual(cbor([10, 'k']))
+    rejects(() => decodeRequest(cbor([10])), 'request')
+    rejects(() => decodeRequest(cbor([10, 'k', 'l'])), 'request')
+    rejects(() => decodeRequest(cbor([10, 7])), 'request.key')
+    rejects(() => decodeRequest(cbor([10, ''])), 'request.key')
+    const digest = new Uint8Array(16).fill(7)
+    expect(decodeResponse(encodeResponse({ type: 'hashes', hashes: [digest] }))).toEqual({ type: 'hashes', hashes: [digest] })
+    expect(decodeResponse(encodeResponse({ type: 'hashes', hashes: [] }))).toEqual({ type: 'hashes', hashes: [] })
   })
 
   it('wrong field counts', () => {

@@ -247,7 +247,8 @@ describe('errors and input validators', () => {
       { type: 'replica-put', key: 'k', clock: null }, { type: 'replica-put', key: 'k', clock: { entries: [{}], anonymous: [] } },
       { type: 'coordinate-put', key: 'k', value: 'str', context: [], n: 3, w: 2, ts: 0 },
       { type: 'ae-nodes', partition: -1, level: 0, indices: [] },
-      { type: 'ae-roots', partitions: [-1] }, { type: 'ae-roots', partitions: [0.5] }, { type: 'ae-roots' }
+      { type: 'ae-roots', partitions: [-1] }, { type: 'ae-roots', partitions: [0.5] }, { type: 'ae-roots' },
+      { type: 'replica-digest' }, { type: 'replica-digest', key: 'a\u0000b' }, { type: 'replica-digest', key: 7 }
     ]
     for (const r of bad) expect(() => encodeRequest(r as never)).toThrow(CodecError)
     expect(() => encodeFrame({ kind: 'other', id: 1 } as never)).toThrow(CodecError)

@@ -14,6 +14,13 @@ export interface ReplicaStore {
   /** Scan storage and build the Merkle trees. Call once before use. */
   open(): Promise<void>
   get(key: Key): Promise<DvvSet | null>
+  /** The stored version and its digest (`clockDigest`, what the key's Merkle leaf holds), or null. */
+  getWithDigest(key: Key): Promise<{ readonly clock: DvvSet, readonly digest: Uint8Array } | null>
+  /**
+   * The digest the key's Merkle leaf holds (its latest durable version), or null when this
+   * replica holds none. From memory: no storage read (serves `replica-digest`).
+   */
+  digest(key: Key): Uint8Array | null
   getMany(keys: readonly Key[]): Promise<Array<DvvSet | null>>
   /**
    * Merge `clock` into the stored version (DVV sync), durably. Merges of one key are

@@ -12,6 +12,8 @@ export interface PeerMetrics {
   hintsStored: number
   hintsDelivered: number
   readRepairs: number
+  /** Digest reads that found a replica's version different from ours (it was then fetched). */
+  readDigestMismatches: number
   antiEntropyKeysRepaired: number
   antiEntropyRounds: number
   partitionsTransferred: number
@@ -34,6 +36,7 @@ export function createMetrics (): PeerMetrics {
     hintsStored: 0,
     hintsDelivered: 0,
     readRepairs: 0,
+    readDigestMismatches: 0,
     antiEntropyKeysRepaired: 0,
     antiEntropyRounds: 0,
     partitionsTransferred: 0,

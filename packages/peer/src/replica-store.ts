@@ -205,6 +205,17 @@ export class StorageReplicaStore implements ReplicaStore {
     return (await this.#read(this.#slot(key))).clock
   }
 
+  async getWithDigest (key: Key): Promise<{ readonly clock: DvvSet, readonly digest: Uint8Array } | null> {
+    const slot = this.#slot(key)
+    const bytes = await this.#deps.storage.get('data', slot.storageKey)
+    return bytes === undefined ? null : openClockWithDigest(bytes, { ns: 'data', key }, this.#deps)
+  }
+
+  digest (key: Key): Uint8Array | null {
+    const slot = this.#slot(key)
+    return this.#trees.get(slot.partition)?.get(key, slot.hash) ?? null
+  }
+
   async getMany (keys: readonly Key[]): Promise<Array<DvvSet | null>> {
     const values = await this.#deps.storage.getMany('data', keys.map(dataKey))
     return values.map((bytes, i) => (bytes === undefined ? null : openClock(bytes, { ns: 'data', key: keys[i] as Key }, this.#deps)))

@@ -54,6 +54,10 @@ async function dispatch (deps: RequestHandlerDeps, request: Request): Promise<Re
   switch (request.type) {
     case 'replica-get':
       return { type: 'clock', clock: await replicas.get(validateKey(request.key)) }
+    case 'replica-digest': {
+      const digest = replicas.digest(validateKey(request.key))
+      return { type: 'hashes', hashes: digest === null ? [] : [digest] }
+    }
     case 'replica-get-many': {
       const keys = checkKeys(request.keys)
       const clocks = await replicas.getMany(keys)

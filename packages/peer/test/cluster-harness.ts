@@ -39,6 +39,12 @@ export class TestReplicaStore implements ReplicaStore {
   async open (): Promise<void> {}
   async get (key: Key): Promise<DvvSet | null> { return this.data.get(key) ?? null }
   async getMany (keys: readonly Key[]): Promise<Array<DvvSet | null>> { return keys.map((k) => this.data.get(k) ?? null) }
+  async getWithDigest (key: Key): Promise<{ clock: DvvSet, digest: Uint8Array } | null> {
+    const clock = this.data.get(key)
+    return clock === undefined ? null : { clock, digest: clockDigest(clock) }
+  }
+
+  digest (key: Key): Uint8Array | null { return this.tree(partitionOf(key, this.#q)).get(key) ?? null }
   actor (): string { return this.#actor }
   size (): number { return this.data.size }
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { clockEqual, siblings } from '@ringstore/core'
 import { PeerStoppedError, QuorumNotMetError } from '../src/errors.js'
+import { MemoryStorage } from '../src/storage/memory-storage.js'
 import { settle } from '../src/testing/index.js'
 import type { TestCluster } from './cluster-helpers.js'
 import { bytes, findKey, holders, primariesOf, startCluster, text, totalHints } from './cluster-helpers.js'
@@ -218,6 +219,64 @@ describe('a 5-peer cluster, N=3 R=2 W=2', () => {
     const repaired = await c.peer(victim).localGet(key)
     expect(repaired !== null && clockEqual(repaired, read.clock ?? repaired)).toBe(true)
     expect(c.peer(reader).metrics.readRepairs).toBeGreaterThan(0)
+  })
+
+  it('a replica reading asks the others for digests only, and fetches no version while all agree', async () => {
+    const c = await fiveNodes()
+    const key = 'cart:digests'
+    const [reader, ...others] = primariesOf(c.peer('p1'), key) as [string, string, string]
+    const written = await c.peer(reader).put(key, bytes('same everywhere'), { w: 3 })
+    await settle()
+    const before = c.hub.sent.length
+    const read = await c.peer(reader).get(key)
+    await c.clock.advance(300)
+    expect(read.values.map(text)).toEqual(['same everywhere'])
+    expect(read.replies).toBeGreaterThanOrEqual(2)
+    expect(read.context).toEqual(written.context)
+    const asked = c.hub.sent.slice(before).filter((m) => m.from === reader)
+    expect(asked.filter((m) => m.type === 'replica-digest').map((m) => m.to).sort()).toEqual([...others].sort())
+    expect(asked.filter((m) => m.type === 'replica-get' || m.type === 'replica-put')).toEqual([])
+    expect(c.peer(reader).metrics.readDigestMismatches).toBe(0)
+  })
+
+  it('a digest read fetches the version of a replica that differs, and read repair updates it', async () => {
+    const c = await fiveNodes()
+    const key = 'cart:stale'
+    const [reader, , stale] = primariesOf(c.peer('p1'), key) as [string, string, string]
+    const first = await c.peer(reader).put(key, bytes('one'), { w: 3 })
+    // The stale replica misses the second write (its request goes unanswered).
+    c.hub.stall(reader, stale)
+    await c.peer(reader).put(key, bytes('two'), { context: first.context })
+    await c.clock.advance(1000)
+    c.hub.unblock(reader, stale)
+    const staleCopy = await c.peer(stale).localGet(key)
+    const readerCopy = await c.peer(reader).localGet(key)
+    expect(staleCopy !== null && readerCopy !== null && !clockEqual(staleCopy, readerCopy)).toBe(true)
+    const before = c.hub.sent.length
+    const read = await c.peer(reader).get(key)
+    expect(read.values.map(text)).toEqual(['two'])
+    await c.clock.advance(300)
+    const fetched = c.hub.sent.slice(before).filter((m) => m.from === reader && m.type === 'replica-get').map((m) => m.to)
+    expect(fetched).toEqual([stale])
+    expect(c.peer(reader).metrics.readDigestMismatches).toBe(1)
+    const repaired = await c.peer(stale).localGet(key)
+    expect(repaired !== null && read.clock !== null && clockEqual(repaired, read.clock)).toBe(true)
+  })
+
+  it('a replica that holds nothing answers an empty digest: no version fetched, read repair fills it', async () => {
+    const c = await fiveNodes()
+    const key = 'cart:empty-replica'
+    const [reader, , wiped] = primariesOf(c.peer('p1'), key) as [string, string, string]
+    await c.peer(reader).put(key, bytes('kept'), { w: 3 })
+    // The replica comes back from a disk replacement: an empty store, an empty tree.
+    await c.restartWith(wiped, new MemoryStorage())
+    const before = c.hub.sent.length
+    const read = await c.peer(reader).get(key)
+    expect(read.values.map(text)).toEqual(['kept'])
+    await c.clock.advance(300)
+    expect(c.hub.sent.slice(before).filter((m) => m.from === reader && m.type === 'replica-get')).toEqual([])
+    const repaired = await c.peer(wiped).localGet(key)
+    expect(repaired !== null && read.clock !== null && clockEqual(repaired, read.clock)).toBe(true)
   })
 
   it('W=2 with every other peer unreachable: QuorumNotMetError with 1 ack, the write kept with hints', async () => {

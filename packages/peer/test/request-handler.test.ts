@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { CODEC_LIMITS, emptyClock, update } from '@ringstore/core'
+import { CODEC_LIMITS, clockDigest, emptyClock, update } from '@ringstore/core'
 import type { DvvSet, Request, Response } from '@ringstore/core'
 import type { PeerContext } from '../src/components.js'
 import { DEFAULT_CONFIG } from '../src/config.js'
@@ -51,6 +51,18 @@ describe('request handler', () => {
     expect(await ask(t.handle, { type: 'replica-get', key: 'k' })).toEqual({ type: 'clock', clock: v })
     expect(await ask(t.handle, { type: 'replica-get', key: 'absent' })).toEqual({ type: 'clock', clock: null })
     expect(await ask(t.handle, { type: 'replica-get-many', keys: ['k', 'absent'] })).toEqual({ type: 'clocks', items: [['k', v], ['absent', null]] })
+  })
+
+  it('answers a digest read from the Merkle tree: the stored version\'s digest, none for an absent key', async () => {
+    const t = await setup()
+    const v = version('a')
+    await ask(t.handle, { type: 'replica-put', key: 'k', clock: v })
+    expect(await ask(t.handle, { type: 'replica-digest', key: 'k' })).toEqual({ type: 'hashes', hashes: [clockDigest(v)] })
+    expect(await ask(t.handle, { type: 'replica-digest', key: 'absent' })).toEqual({ type: 'hashes', hashes: [] })
+    expect((await t.replicas.getWithDigest('k'))?.digest).toEqual(clockDigest(v))
+    for (const bad of [{ type: 'replica-digest' }, { type: 'replica-digest', key: '' }, { type: 'replica-digest', key: 5 }]) {
+      expect(await ask(t.handle, bad)).toMatchObject({ type: 'error', code: 'bad-request' })
+    }
   })
 
   it('answers a ping with ok and touches nothing', async () => {

@@ -46,6 +46,7 @@ export function renderMetrics (deps: MetricsDeps): string {
     .counter('ringstore_hints_stored_total', 'Hints taken for unreachable replicas.', one(m.hintsStored))
     .counter('ringstore_hints_delivered_total', 'Hints delivered to (and acknowledged by) their replica.', one(m.hintsDelivered))
     .counter('ringstore_read_repairs_total', 'Stale or missing replicas updated by read repair.', one(m.readRepairs))
+    .counter('ringstore_read_digest_mismatches_total', 'Reads whose digest from a replica differed from ours (its version was then fetched).', one(m.readDigestMismatches))
     .counter('ringstore_antientropy_rounds_total', 'Merkle anti-entropy rounds run.', one(m.antiEntropyRounds))
     .counter('ringstore_antientropy_keys_repaired_total', 'Keys reconciled by Merkle anti-entropy.', one(m.antiEntropyKeysRepaired))
     .counter('ringstore_partitions_transferred_total', 'Partitions handed to new owners after ring changes.', one(m.partitionsTransferred))

@@ -4,8 +4,17 @@
  *   ask every placement (and this peer's own replica when it holds one) → answer after r
  *   replies with their DVV merge → keep collecting for readRepairWindowMs (or until all
  *   answered) → read repair every replica that differs from the final merge.
+ *
+ * Digest reads (Cassandra's): when this peer's own replica counts, it asks the others only
+ * for the digest of their version (`replica-digest`, answered from their Merkle tree
+ * without a storage read) and fetches the version itself (`replica-get`) only from a
+ * replica whose digest differs from its own. Equal digests mean equal encoded clocks, so
+ * such a replica's reply is our own version: the quorum, the answer and the read-repair
+ * decision are exactly what full replies would give, and an up-to-date replica no longer
+ * sends its whole value on every read. A peer that does not know `replica-digest` (an
+ * older version) is asked `replica-get` instead.
  */
-import { validateKey } from '@ringstore/core'
+import { equalBytes, validateKey } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Placement } from '@ringstore/core'
 import { describeError, isUnreachable } from '../cluster-rpc.js'
 import type { PeerContext } from '../components.js'
@@ -16,6 +25,12 @@ import type { GetState } from './get-core.js'
 import { addFailure, addReply, getVerdict, initGet, mergeReplies, outstanding, readAnswer } from './get-core.js'
 import { hasNoOwners, isLight, placeKey } from './placement.js'
 import { repairReplicas } from './read-repair.js'
+
+/** This peer's own version of a key and its digest. */
+interface LocalVersion {
+  readonly clock: DvvSet
+  readonly digest: Uint8Array
+}
 
 export interface GetCommand {
   readonly key: Key
@@ -34,17 +49,18 @@ export class GetCoordinator {
     validateKey(command.key)
     const ctx = this.#ctx
     const { ring, placements } = placeKey(ctx, command.key, command.n)
-    const local = await ctx.replicas.get(command.key)
+    const local = await ctx.replicas.getWithDigest(command.key)
     const remote = placements.filter((p) => p.peer !== ctx.id)
     // This peer's replica counts when it is a placement, a light peer (its local replica),
     // the only place anything can be (no owners at all), or simply holds a version.
     const selfCounts = remote.length < placements.length || isLight(ctx) || hasNoOwners(ring) || local !== null
     let state = initGet(command.r, [...(selfCounts ? [ctx.id] : []), ...remote.map((p) => p.peer)])
-    if (selfCounts) state = addReply(state, ctx.id, local)
-    return this.#collect(command, state, remote)
+    if (selfCounts) state = addReply(state, ctx.id, local?.clock ?? null)
+    return this.#collect(command, state, remote, selfCounts ? local : undefined)
   }
 
-  #collect (command: GetCommand, initial: GetState, remote: readonly Placement[]): Promise<GetResult> {
+  /** `mine`: this peer's own version when it counts (null: it holds none), else undefined. */
+  #collect (command: GetCommand, initial: GetState, remote: readonly Placement[], mine: LocalVersion | null | undefined): Promise<GetResult> {
     const ctx = this.#ctx
     return new Promise<GetResult>((resolve, reject) => {
       let state = initial
@@ -73,7 +89,7 @@ export class GetCoordinator {
       }
       step()
       for (const placement of remote) {
-        void this.#ask(placement.peer, command.key).then((reply) => {
+        void this.#read(placement.peer, command.key, mine).then((reply) => {
           if (repaired) return
           state = reply === undefined ? addFailure(state, placement.peer) : addReply(state, placement.peer, reply)
           step()
@@ -88,6 +104,39 @@ export class GetCoordinator {
     const count = answer.values.length
     metrics.siblingsOnRead[count] = (metrics.siblingsOnRead[count] ?? 0) + 1
     return { ...answer, replies }
+  }
+
+  /**
+   * One replica's version (null = none), or undefined when it failed to answer. With our own
+   * version at hand (`mine`, null when we hold none) only its digest is asked first, and the
+   * version only when the digests differ (see the file comment).
+   */
+  async #read (peer: PeerId, key: Key, mine: LocalVersion | null | undefined): Promise<DvvSet | null | undefined> {
+    if (mine === undefined) return this.#ask(peer, key)
+    const digest = await this.#askDigest(peer, key)
+    if (digest === undefined) return undefined
+    if (digest === 'unsupported') return this.#ask(peer, key)
+    if (digest === null) return null
+    if (mine !== null && equalBytes(digest, mine.digest)) return mine.clock
+    this.#ctx.metrics.readDigestMismatches++
+    return this.#ask(peer, key)
+  }
+
+  /** The digest of a replica's version (null = none), 'unsupported' from an older peer, undefined on failure. */
+  async #askDigest (peer: PeerId, key: Key): Promise<Uint8Array | null | 'unsupported' | undefined> {
+    const ctx = this.#ctx
+    try {
+      const response = await ctx.network.request(peer, { type: 'replica-digest', key }, ctx.config.requestTimeoutMs)
+      ctx.detector.reportSuccess(peer)
+      if (response.type === 'hashes' && response.hashes.length <= 1) return response.hashes[0] ?? null
+      if (response.type === 'error' && response.code === 'bad-request') return 'unsupported'
+      ctx.log.warn('replica refused a digest read', { peer, key, response: response.type === 'error' ? response.message : response.type })
+      return undefined
+    } catch (error) {
+      if (isUnreachable(error)) ctx.detector.reportFailure(peer)
+      else ctx.log.warn('replica digest read failed', { peer, key, error: describeError(error) })
+      return undefined
+    }
   }
 
   /** One replica-get: the version (null = none), or undefined when the replica failed to answer. */
