@@ -54,6 +54,8 @@ export class Libp2pNetwork implements Network {
   /** Streams peers opened to us, served until they close. */
   private readonly inbound = new Set<RpcStream>()
   private readonly listeners: Array<() => void> = []
+  /** connectedPeers() as of the last connection event (undefined: to be rebuilt). */
+  private connected: PeerId[] | undefined
 
   constructor (node: RingstoreLibp2p, options: Libp2pNetworkOptions) {
     this.node = node
@@ -67,8 +69,14 @@ export class Libp2pNetwork implements Network {
   async start (handlers: NetworkHandlers): Promise<void> {
     if (this.handlers !== undefined) throw new Error('network already started')
     this.handlers = handlers
-    this.listen('peer:connect', (peer) => { this.handlers?.onPeerConnected(peer.toString()) })
-    this.listen('peer:disconnect', (peer) => this.onDisconnect(peer.toString()))
+    this.listen('peer:connect', (peer) => {
+      this.connected = undefined
+      this.handlers?.onPeerConnected(peer.toString())
+    })
+    this.listen('peer:disconnect', (peer) => {
+      this.connected = undefined
+      this.onDisconnect(peer.toString())
+    })
     // Register before starting, so no peer ever finds the protocol missing.
     await this.node.handle(RPC_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, {
       maxInboundStreams: MAX_RPC_STREAMS,
@@ -139,7 +147,11 @@ export class Libp2pNetwork implements Network {
   }
 
   connectedPeers (): PeerId[] {
-    return this.node.getPeers().map((peer) => peer.toString())
+    // Kept between connection events while started: rebuilding it (a PeerId object and a
+    // base58 encoding per peer) was most of what a GET /status cost.
+    if (this.handlers === undefined) return this.node.getPeers().map((peer) => peer.toString())
+    this.connected ??= this.node.getPeers().map((peer) => peer.toString())
+    return [...this.connected]
   }
 
   /**

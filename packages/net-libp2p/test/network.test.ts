@@ -92,6 +92,9 @@ describe('Libp2pNetwork requests', () => {
     expect(a.network.connectedPeers()).not.toContain(b.id)
     await a.network.addAddresses(b.id, [b.addr.replace(/\/p2p\/.*$/, ''), 'garbage'])
     expect(await a.network.request(b.id, { type: 'members-pull' }, 2_000)).toEqual({ type: 'ok' })
+    // The list is kept between connection events: the dial's connect event renewed it.
+    await waitFor('connect event', () => a.events.some(([kind, id]) => kind === 'up' && id === b.id))
+    expect(a.network.connectedPeers()).toContain(b.id)
   })
 
   it('fails requests in flight at once when the remote goes away, then reports the disconnect', async () => {
@@ -99,6 +102,7 @@ describe('Libp2pNetwork requests', () => {
     const b = await startPeer()
     b.serve = async () => new Promise<Response>(() => {})
     await a.network.dial(b.addr)
+    expect(a.network.connectedPeers()).toContain(b.id)
     const pending = a.network.request(b.id, { type: 'members-pull' }, 10_000).then(() => null, (e: unknown) => e)
     await waitFor('request to arrive', () => a.network.stats.requestsSent === 1)
     const started = performance.now()
