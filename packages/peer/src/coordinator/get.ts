@@ -15,7 +15,7 @@
  * older version) is asked `replica-get` instead.
  */
 import { equalBytes, validateKey } from '@ringstore/core'
-import type { DvvSet, Key, PeerId, Placement } from '@ringstore/core'
+import type { DvvSet, Key, PeerId, Placement, Request, Response } from '@ringstore/core'
 import { describeError, isUnreachable } from '../cluster-rpc.js'
 import type { PeerContext } from '../components.js'
 import { QuorumNotMetError } from '../errors.js'
@@ -123,34 +123,35 @@ export class GetCoordinator {
   }
 
   /** The digest of a replica's version (null = none), 'unsupported' from an older peer, undefined on failure. */
-  async #askDigest (peer: PeerId, key: Key): Promise<Uint8Array | null | 'unsupported' | undefined> {
-    const ctx = this.#ctx
-    try {
-      const response = await ctx.network.request(peer, { type: 'replica-digest', key }, ctx.config.requestTimeoutMs)
-      ctx.detector.reportSuccess(peer)
+  #askDigest (peer: PeerId, key: Key): Promise<Uint8Array | null | 'unsupported' | undefined> {
+    return this.#request(peer, { type: 'replica-digest', key }, 'digest read', (response) => {
       if (response.type === 'hashes' && response.hashes.length <= 1) return response.hashes[0] ?? null
       if (response.type === 'error' && response.code === 'bad-request') return 'unsupported'
-      ctx.log.warn('replica refused a digest read', { peer, key, response: response.type === 'error' ? response.message : response.type })
       return undefined
-    } catch (error) {
-      if (isUnreachable(error)) ctx.detector.reportFailure(peer)
-      else ctx.log.warn('replica digest read failed', { peer, key, error: describeError(error) })
-      return undefined
-    }
+    })
   }
 
   /** One replica-get: the version (null = none), or undefined when the replica failed to answer. */
-  async #ask (peer: PeerId, key: Key): Promise<DvvSet | null | undefined> {
+  #ask (peer: PeerId, key: Key): Promise<DvvSet | null | undefined> {
+    return this.#request(peer, { type: 'replica-get', key }, 'get', (response) => response.type === 'clock' ? response.clock : undefined)
+  }
+
+  /**
+   * One request to a replica, its outcome told to the failure detector: what `accept` makes
+   * of the response, or undefined (logged) when the replica refused or failed to answer.
+   */
+  async #request<T> (peer: PeerId, request: Request & { readonly key: Key }, what: string, accept: (response: Response) => T | undefined): Promise<T | undefined> {
     const ctx = this.#ctx
+    const { key } = request
     try {
-      const response = await ctx.network.request(peer, { type: 'replica-get', key }, ctx.config.requestTimeoutMs)
+      const response = await ctx.network.request(peer, request, ctx.config.requestTimeoutMs)
       ctx.detector.reportSuccess(peer)
-      if (response.type === 'clock') return response.clock
-      ctx.log.warn('replica refused a get', { peer, key, response: response.type === 'error' ? response.message : response.type })
-      return undefined
+      const accepted = accept(response)
+      if (accepted === undefined) ctx.log.warn(`replica refused a ${what}`, { peer, key, response: response.type === 'error' ? response.message : response.type })
+      return accepted
     } catch (error) {
       if (isUnreachable(error)) ctx.detector.reportFailure(peer)
-      else ctx.log.warn('replica get failed', { peer, key, error: describeError(error) })
+      else ctx.log.warn(`replica ${what} failed`, { peer, key, error: describeError(error) })
       return undefined
     }
   }
