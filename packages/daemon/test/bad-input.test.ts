@@ -8,7 +8,7 @@ import { connect } from 'node:net'
 import { request as httpRequest } from 'node:http'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { decodeFrame, encodeAnnouncement } from '@ringstore/core'
+import { decodeFrame, encodeAnnouncement, encodeFrame } from '@ringstore/core'
 import type { Frame } from '@ringstore/core'
 import { createNodeLibp2p, membersTopic, RPC_PROTOCOL } from '@ringstore/net-libp2p/node'
 import fc from 'fast-check'
@@ -241,6 +241,22 @@ describe('garbage on the libp2p protocols', () => {
     expect(members.map((m) => m.record.id)).toContain(d.peerId)
     rpc.abort()
     expect((await metrics(d)).get('ringstore_invalid_frames_total')).toBe(before + 1)
+  })
+
+  it('answers digest reads (replica-digest) over the wire, and a malformed one as bad-request', async () => {
+    const rpc = await rpcStream()
+    rpc.send(lengthPrefixed(encodeFrame({ kind: 'request', id: 1, request: { type: 'replica-digest', key: 'keep/1' } })))
+    rpc.send(lengthPrefixed(encodeFrame({ kind: 'request', id: 2, request: { type: 'replica-digest', key: 'never/written' } })))
+    // CBOR [0, 3, [10, 7]]: a replica-digest whose key is a number.
+    rpc.send(lengthPrefixed(Uint8Array.from([0x83, 0x00, 0x03, 0x82, 0x0a, 0x07])))
+    await poll('three responses', () => rpc.frames.length === 3, 10_000, 20)
+    const byId = new Map(rpc.frames.map((f) => [f.id, f.kind === 'response' ? f.response : undefined]))
+    const found = byId.get(1)
+    expect(found?.type === 'hashes' ? found.hashes.map((h) => h.length) : found).toEqual([16])
+    expect(byId.get(2)).toEqual({ type: 'hashes', hashes: [] })
+    expect(byId.get(3)).toMatchObject({ type: 'error', code: 'bad-request' })
+    rpc.abort()
+    await stillServesIntact()
   })
 
   const resets: Array<[string, Uint8Array]> = [
