@@ -425,6 +425,31 @@ describe('a light peer (weight 0)', () => {
     expect(local === null ? [] : siblings(local).map((s) => text(s.value as Uint8Array))).toEqual(['second'])
   })
 
+  it('reading a key it does not hold, it asks for the versions at once (no digest round first); holding it, digests', async () => {
+    const c = await startCluster(['p1', 'p2', 'p3'])
+    cluster = c
+    const tab = await c.add('tab', { weight: 0 })
+    await settle()
+    const key = 'cart:shared'
+    await c.peer('p1').put(key, bytes('from a daemon'), { w: 3 })
+    await settle()
+    let before = c.hub.sent.length
+    const first = await tab.get(key)
+    expect(first.values.map(text)).toEqual(['from a daemon'])
+    await c.clock.advance(300)
+    const types = (since: number): string[] => c.hub.sent.slice(since).filter((m) => m.from === 'tab').map((m) => m.type)
+    expect(types(before).filter((t) => t === 'replica-get')).toHaveLength(3)
+    expect(types(before)).not.toContain('replica-digest')
+    // Its read stored nothing locally; a write through it does, and then reads compare digests.
+    await tab.put(key, bytes('from the tab'), { context: first.context })
+    await settle()
+    before = c.hub.sent.length
+    expect((await tab.get(key)).values.map(text)).toEqual(['from the tab'])
+    await c.clock.advance(300)
+    expect(types(before).filter((t) => t === 'replica-digest')).toHaveLength(3)
+    expect(types(before)).not.toContain('replica-get')
+  })
+
   it('alone, it serves from its local replica; its writes reach the owners once a cluster appears', async () => {
     const c = await startCluster([])
     cluster = c

@@ -5,10 +5,10 @@
  *   replies with their DVV merge → keep collecting for readRepairWindowMs (or until all
  *   answered) → read repair every replica that differs from the final merge.
  *
- * Digest reads (Cassandra's): when this peer's own replica counts, it asks the others only
- * for the digest of their version (`replica-digest`, answered from their Merkle tree
- * without a storage read) and fetches the version itself (`replica-get`) only from a
- * replica whose digest differs from its own. Equal digests mean equal encoded clocks, so
+ * Digest reads (Cassandra's): when this peer's own replica counts and holds a version, it
+ * asks the others only for the digest of theirs (`replica-digest`, answered from their
+ * Merkle tree without a storage read) and fetches the version itself (`replica-get`) only
+ * from a replica whose digest differs from its own. Equal digests mean equal encoded clocks, so
  * such a replica's reply is our own version: the quorum, the answer and the read-repair
  * decision are exactly what full replies would give, and an up-to-date replica no longer
  * sends its whole value on every read. A peer that does not know `replica-digest` (an
@@ -56,11 +56,13 @@ export class GetCoordinator {
     const selfCounts = remote.length < placements.length || isLight(ctx) || hasNoOwners(ring) || local !== null
     let state = initGet(command.r, [...(selfCounts ? [ctx.id] : []), ...remote.map((p) => p.peer)])
     if (selfCounts) state = addReply(state, ctx.id, local?.clock ?? null)
-    return this.#collect(command, state, remote, selfCounts ? local : undefined)
+    // Digests only pay when we hold a version to compare them with: holding none, every
+    // replica that has one would be asked twice (a tab reading a cart it never wrote).
+    return this.#collect(command, state, remote, selfCounts && local !== null ? local : undefined)
   }
 
-  /** `mine`: this peer's own version when it counts (null: it holds none), else undefined. */
-  #collect (command: GetCommand, initial: GetState, remote: readonly Placement[], mine: LocalVersion | null | undefined): Promise<GetResult> {
+  /** `mine`: this peer's own version when it counts and exists (digest reads), else undefined. */
+  #collect (command: GetCommand, initial: GetState, remote: readonly Placement[], mine: LocalVersion | undefined): Promise<GetResult> {
     const ctx = this.#ctx
     return new Promise<GetResult>((resolve, reject) => {
       let state = initial
@@ -108,16 +110,16 @@ export class GetCoordinator {
 
   /**
    * One replica's version (null = none), or undefined when it failed to answer. With our own
-   * version at hand (`mine`, null when we hold none) only its digest is asked first, and the
-   * version only when the digests differ (see the file comment).
+   * version at hand (`mine`) only its digest is asked first, and the version only when the
+   * digests differ (see the file comment).
    */
-  async #read (peer: PeerId, key: Key, mine: LocalVersion | null | undefined): Promise<DvvSet | null | undefined> {
+  async #read (peer: PeerId, key: Key, mine: LocalVersion | undefined): Promise<DvvSet | null | undefined> {
     if (mine === undefined) return this.#ask(peer, key)
     const digest = await this.#askDigest(peer, key)
     if (digest === undefined) return undefined
     if (digest === 'unsupported') return this.#ask(peer, key)
     if (digest === null) return null
-    if (mine !== null && equalBytes(digest, mine.digest)) return mine.clock
+    if (equalBytes(digest, mine.digest)) return mine.clock
     this.#ctx.metrics.readDigestMismatches++
     return this.#ask(peer, key)
   }
