@@ -132,9 +132,8 @@ export class MerkleTree {
    * The digest held for `key` (a copy), or undefined. A caller that has `keyHash(key)` at
    * hand passes it as `hash` (as for `set`) and saves hashing the key again.
    */
-  get (key: Key, hash?: Uint8Array): Uint8Array | undefined {
-    const bucket = hash === undefined ? this.bucketOf(key) : bucketOfHash(hash) % this.#bucketCount
-    const packed = this.#buckets[bucket]?.get(key)
+  get (key: Key, hash: Uint8Array = keyHash(key)): Uint8Array | undefined {
+    const packed = this.#buckets[bucketOfHash(hash) % this.#bucketCount]?.get(key)
     return packed === undefined ? undefined : unpackDigest(packed)
   }
 

@@ -10,9 +10,7 @@ import { createHash } from 'node:crypto'
 
 /** SHA-256 of `bytes` (32 bytes, a fresh array the caller owns). */
 export function sha256 (bytes: Uint8Array): Uint8Array {
-  // A plain Uint8Array, not the Buffer digest() returns: Buffer's slice() is a view, and
-  // small Buffers share a pooled slab; callers slice and keep digests.
-  const out = new Uint8Array(32)
-  out.set(createHash('sha256').update(bytes).digest())
-  return out
+  // A plain Uint8Array copy, not the Buffer digest() returns: Buffer's slice() is a view,
+  // and small Buffers share a pooled slab; callers slice and keep digests.
+  return new Uint8Array(createHash('sha256').update(bytes).digest())
 }
