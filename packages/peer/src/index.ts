@@ -16,7 +16,7 @@
  */
 export { Peer, silentLogger } from './peer.js'
 export type * from './interfaces.js'
-export type { PeerOptions, GetOptions, GetResult, PutOptions, PutResult, PeerStatus, PeerMaintenance } from './peer-api.js'
+export type { PeerOptions, GetOptions, GetResult, PutOptions, PutResult, PeerStatus, PeerMaintenance } from './api.js'
 export { DEFAULT_CONFIG, ConfigError, resolveConfig } from './config.js'
 export type { PeerConfig } from './config.js'
 export { createMetrics, observeLatency } from './metrics.js'
@@ -29,8 +29,8 @@ export { MemoryStorage, MemoryDisk, StorageClosedError } from './storage/memory-
 export type {
   ReplicaStore, HintStore, MembershipView, FailureDetector, PeerContext
 } from './components.js'
-export { StorageReplicaStore, dataKey } from './replica-store.js'
-export { StorageHintStore } from './hint-store.js'
+export { StorageReplicaStore, dataKey } from './data/replica-store.js'
+export { StorageHintStore } from './data/hint-store.js'
 export type {
   DvvSet, Key, MemberRecord, PeerId, Placement, Sibling, VersionVector
 } from '@ringstore/core'

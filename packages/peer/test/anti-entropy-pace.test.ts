@@ -8,9 +8,9 @@
  */
 import { describe, it, expect } from 'vitest'
 import type { PeerId } from '@ringstore/core'
-import { AE_PACE, AE_PARTITIONS_IN_FLIGHT, AntiEntropy } from '../src/anti-entropy.js'
-import { AE_ROOTS_PER_REQUEST } from '../src/anti-entropy-walk.js'
-import { Pacer, sleep } from '../src/cluster-timer.js'
+import { AE_PACE, AE_PARTITIONS_IN_FLIGHT, AntiEntropy } from '../src/cluster/anti-entropy.js'
+import { AE_ROOTS_PER_REQUEST } from '../src/cluster/anti-entropy-walk.js'
+import { Pacer, sleep } from '../src/cluster/timers.js'
 import { ManualClock, settle } from '../src/testing/index.js'
 import { StaticMembership, TestCluster, ringOf } from './cluster-harness.js'
 import type { TestNode } from './cluster-harness.js'

@@ -17,8 +17,8 @@ import { createMetrics } from '../src/metrics.js'
 import { MemoryStorage } from '../src/storage/memory-storage.js'
 import { LoopbackHub, ManualClock, TestSigner } from '../src/testing/index.js'
 import type { LoopbackNetwork } from '../src/testing/index.js'
-import { LocalFailureDetector } from '../src/failure-detector.js'
-import type { Membership } from '../src/membership.js'
+import { LocalFailureDetector } from '../src/cluster/failure-detector.js'
+import type { Membership } from '../src/cluster/membership.js'
 
 export const silentLogger: Logger = { debug () {}, info () {}, warn () {}, error () {} }
 

@@ -7,7 +7,7 @@ import type { DvvSet } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '../src/config.js'
 import type { Logger } from '../src/interfaces.js'
 import { createMetrics } from '../src/metrics.js'
-import { EPOCH_META_KEYS, StorageReplicaStore, dataKey, epochOfActor, keyOfDataKey } from '../src/replica-store.js'
+import { EPOCH_META_KEYS, StorageReplicaStore, dataKey, epochOfActor, keyOfDataKey } from '../src/data/replica-store.js'
 import { MemoryStorage } from '../src/storage/memory-storage.js'
 
 const Q = 64

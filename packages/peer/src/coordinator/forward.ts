@@ -21,7 +21,7 @@
  * bound: that window is rare (it must freeze in the half second after the ping).
  */
 import type { PeerId, Request, Response } from '@ringstore/core'
-import { describeError, isUnreachable } from '../cluster-rpc.js'
+import { describeError, isUnreachable } from '../protocol/rpc.js'
 import type { PeerContext } from '../components.js'
 import type { Clock } from '../interfaces.js'
 

@@ -16,11 +16,11 @@
  */
 import { equalBytes, validateKey } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Placement, Request, Response } from '@ringstore/core'
-import { describeError, isUnreachable } from '../cluster-rpc.js'
+import { describeError, isUnreachable } from '../protocol/rpc.js'
 import type { PeerContext } from '../components.js'
 import { QuorumNotMetError } from '../errors.js'
 import type { TimerHandle } from '../interfaces.js'
-import type { GetResult } from '../peer-api.js'
+import type { GetResult } from '../api.js'
 import type { GetState } from './get-core.js'
 import { addFailure, addReply, getVerdict, initGet, mergeReplies, outstanding, readAnswer } from './get-core.js'
 import { hasNoOwners, isLight, placeKey } from './placement.js'

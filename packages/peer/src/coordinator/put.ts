@@ -13,11 +13,11 @@
  */
 import { LIMITS, context, emptyClock, siblingCount, update, validateContext, validateKey, validateValue, walkOrder } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Placement, Request, Response, VersionVector } from '@ringstore/core'
-import { describeError, isUnreachable } from '../cluster-rpc.js'
+import { describeError, isUnreachable } from '../protocol/rpc.js'
 import type { PeerContext } from '../components.js'
 import { PeerStoppedError, QuorumNotMetError, RemoteError, TooManySiblingsError } from '../errors.js'
 import type { Operation } from '../metrics.js'
-import type { PutResult } from '../peer-api.js'
+import type { PutResult } from '../api.js'
 import { askPrimary } from './forward.js'
 import { isLight, placeKey } from './placement.js'
 import type { KeyPlacement } from './placement.js'

@@ -5,7 +5,7 @@
  * (a light peer's local copy, or a primary's) is merged in locally.
  */
 import type { DvvSet, Key, Placement } from '@ringstore/core'
-import { describeError, isUnreachable } from '../cluster-rpc.js'
+import { describeError, isUnreachable } from '../protocol/rpc.js'
 import type { PeerContext } from '../components.js'
 import type { GetState } from './get-core.js'
 import { repairPlan } from './get-core.js'

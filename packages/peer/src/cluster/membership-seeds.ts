@@ -4,9 +4,9 @@
  * (via the injected clock) until one pull from it succeeded: seeds may start after us.
  */
 import type { PeerId } from '@ringstore/core'
-import type { PeerContext } from './components.js'
-import type { TimerHandle } from './interfaces.js'
-import { describeError } from './cluster-rpc.js'
+import type { PeerContext } from '../components.js'
+import type { TimerHandle } from '../interfaces.js'
+import { describeError } from '../protocol/rpc.js'
 
 /** First retry of a failed seed; doubled per failure. A seed restart takes about this long to be noticed. */
 export const SEED_RETRY_BASE_MS = 500

@@ -15,10 +15,10 @@
  */
 import { partitionOf, preferenceList } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Ring } from '@ringstore/core'
-import { BATCH_BYTES, batchBySize, clockBytes, describeError, isUnreachable } from './cluster-rpc.js'
-import type { PeerContext } from './components.js'
-import { hasNoOwners, isLight } from './coordinator/placement.js'
-import type { TimerHandle } from './interfaces.js'
+import { BATCH_BYTES, batchBySize, clockBytes, describeError, isUnreachable } from '../protocol/rpc.js'
+import type { PeerContext } from '../components.js'
+import { hasNoOwners, isLight } from '../coordinator/placement.js'
+import type { TimerHandle } from '../interfaces.js'
 
 /**
  * Delivery requests in flight per target. One batch costs the target a decode, a merge

@@ -8,9 +8,9 @@
  */
 import { CODEC_LIMITS, LIMITS, childIndices, clockEqual, diffEntries, differingIndices, partitionOf } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
-import type { PeerContext } from './components.js'
-import { BATCH_BYTES, batchBySize, clockBytes, requestExpecting } from './cluster-rpc.js'
-import { RemoteError } from './errors.js'
+import type { PeerContext } from '../components.js'
+import { BATCH_BYTES, batchBySize, clockBytes, requestExpecting } from '../protocol/rpc.js'
+import { RemoteError } from '../errors.js'
 
 /**
  * Leaf buckets asked per 'ae-buckets' request. A new, empty replica differs in every bucket

@@ -29,9 +29,9 @@
  */
 import { clockEqual, isTombstone, preferenceList, siblings } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
-import type { PeerContext } from './components.js'
-import { describeError, isUnreachable } from './cluster-rpc.js'
-import { Pacer, PeriodicTask, SerialRunner } from './cluster-timer.js'
+import type { PeerContext } from '../components.js'
+import { describeError, isUnreachable } from '../protocol/rpc.js'
+import { Pacer, PeriodicTask, SerialRunner } from './timers.js'
 import { AE_FETCH_KEYS, fetchVersions } from './anti-entropy-walk.js'
 import { AE_PACE } from './anti-entropy.js'
 

@@ -5,8 +5,8 @@
  */
 import { LIMITS } from '@ringstore/core'
 import type { DvvSet, PeerId, Request, Response } from '@ringstore/core'
-import type { PeerContext } from './components.js'
-import { PeerUnreachableError, RemoteError, RequestTimeoutError } from './errors.js'
+import type { PeerContext } from '../components.js'
+import { PeerUnreachableError, RemoteError, RequestTimeoutError } from '../errors.js'
 
 /** The response variant whose `type` is `T`. */
 export type ResponseOf<T extends Response['type']> = Extract<Response, { readonly type: T }>

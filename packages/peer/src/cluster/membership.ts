@@ -15,10 +15,10 @@ import {
   nextHeartbeat, restartRecord, validateRecord
 } from '@ringstore/core'
 import type { MemberRecord, MemberTable, PeerId, Response, Ring, SignedRecord } from '@ringstore/core'
-import type { MembershipView, PeerContext } from './components.js'
-import type { StorageOp, TimerHandle } from './interfaces.js'
-import { describeError, requestExpecting } from './cluster-rpc.js'
-import { SerialRunner } from './cluster-timer.js'
+import type { MembershipView, PeerContext } from '../components.js'
+import type { StorageOp, TimerHandle } from '../interfaces.js'
+import { describeError, requestExpecting } from '../protocol/rpc.js'
+import { SerialRunner } from './timers.js'
 import { loadMembers, loadOwnRecord, memberOp, ownRecordOp } from './member-persist.js'
 import { SeedDialer } from './membership-seeds.js'
 

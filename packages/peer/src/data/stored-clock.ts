@@ -6,8 +6,8 @@
  */
 import { decodeClock, encodeClock, encodedClockDigest, openRecord, sealRecord } from '@ringstore/core'
 import type { DvvSet } from '@ringstore/core'
-import type { Logger } from './interfaces.js'
-import type { PeerMetrics } from './metrics.js'
+import type { Logger } from '../interfaces.js'
+import type { PeerMetrics } from '../metrics.js'
 
 export function sealClock (clock: DvvSet): Uint8Array {
   return sealRecord(encodeClock(clock))

@@ -9,12 +9,12 @@ import {
   ValueTooLargeError, validateClock, validateContext, validateKey, validateValue
 } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Request, Response } from '@ringstore/core'
-import { describeError } from './cluster-rpc.js'
-import type { PeerContext } from './components.js'
-import { InvalidOptionsError, TooManySiblingsError } from './errors.js'
-import type { MintOutcome, PutCommand } from './coordinator/put.js'
-import { MAX_REPLICAS } from './coordinator/put-core.js'
-import { InvalidHintTargetError } from './hint-store.js'
+import { describeError } from './rpc.js'
+import type { PeerContext } from '../components.js'
+import { InvalidOptionsError, TooManySiblingsError } from '../errors.js'
+import type { MintOutcome, PutCommand } from '../coordinator/put.js'
+import { MAX_REPLICAS } from '../coordinator/put-core.js'
+import { InvalidHintTargetError } from '../data/hint-store.js'
 
 /** What the handler needs beyond the context: the local coordinator and membership's table. */
 export interface RequestHandlerDeps {

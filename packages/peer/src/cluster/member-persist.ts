@@ -10,7 +10,7 @@
  */
 import { CodecError, decodeAnnouncement, decodeRecord, encodeAnnouncement, encodeRecord, validateRecord } from '@ringstore/core'
 import type { MemberRecord, SignedRecord } from '@ringstore/core'
-import type { Storage, StorageOp } from './interfaces.js'
+import type { Storage, StorageOp } from '../interfaces.js'
 
 export const OWN_RECORD_KEY = 'member-record'
 const MEMBER_PREFIX = 'member/'

@@ -35,11 +35,11 @@ import {
   MerkleTree, clockEqual, hashPrefixUint32, keyHash, lww, openRecord, partitionOfHash, partitionRange, sealRecord, sync, truncate
 } from '@ringstore/core'
 import type { DvvSet, Key } from '@ringstore/core'
-import type { ReplicaStore } from './components.js'
-import type { PeerConfig } from './config.js'
-import type { Logger, Storage, StorageOp } from './interfaces.js'
+import type { ReplicaStore } from '../components.js'
+import type { PeerConfig } from '../config.js'
+import type { Logger, Storage, StorageOp } from '../interfaces.js'
 import { KeyedLock } from './keyed-lock.js'
-import type { PeerMetrics } from './metrics.js'
+import type { PeerMetrics } from '../metrics.js'
 import { openClock, openClockWithDigest, sealClockWithDigest } from './stored-clock.js'
 
 /**

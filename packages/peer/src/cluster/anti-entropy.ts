@@ -16,10 +16,10 @@
  */
 import { preferenceList, replicaPartitions } from '@ringstore/core'
 import type { PeerId } from '@ringstore/core'
-import type { PeerContext } from './components.js'
-import { describeError, forEachBounded, isUnreachable } from './cluster-rpc.js'
-import { Pacer, PeriodicTask, SerialRunner } from './cluster-timer.js'
-import type { PaceOptions } from './cluster-timer.js'
+import type { PeerContext } from '../components.js'
+import { describeError, forEachBounded, isUnreachable } from '../protocol/rpc.js'
+import { Pacer, PeriodicTask, SerialRunner } from './timers.js'
+import type { PaceOptions } from './timers.js'
 import { differingKeys, differingPartitions, repairKeys } from './anti-entropy-walk.js'
 
 /**

@@ -9,9 +9,9 @@
  */
 import { LIMITS } from '@ringstore/core'
 import type { PeerId } from '@ringstore/core'
-import type { FailureDetector, PeerContext } from './components.js'
-import type { TimerHandle } from './interfaces.js'
-import { describeError } from './cluster-rpc.js'
+import type { FailureDetector, PeerContext } from '../components.js'
+import type { TimerHandle } from '../interfaces.js'
+import { describeError } from '../protocol/rpc.js'
 
 /**
  * Probes sent per tick at most: with thousands of members down (a data-centre split) the

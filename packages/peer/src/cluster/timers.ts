@@ -3,7 +3,7 @@
  * them): a periodic task with jitter, a one-shot debounce, a runner that never lets two
  * runs of the same job overlap, and a pacer that spreads background work over time.
  */
-import type { Clock, TimerHandle } from './interfaces.js'
+import type { Clock, TimerHandle } from '../interfaces.js'
 
 /**
  * Runs `task` every `intervalMs`, each delay drawn uniformly from [0.5, 1.5) × interval so

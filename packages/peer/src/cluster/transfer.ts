@@ -11,9 +11,9 @@
  */
 import { LIMITS, preferenceList, replicaPartitions } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Ring } from '@ringstore/core'
-import type { PeerContext } from './components.js'
-import { BATCH_BYTES, batchBySize, clockBytes, describeError, requestExpecting } from './cluster-rpc.js'
-import { Debounce, PeriodicTask, SerialRunner } from './cluster-timer.js'
+import type { PeerContext } from '../components.js'
+import { BATCH_BYTES, batchBySize, clockBytes, describeError, requestExpecting } from '../protocol/rpc.js'
+import { Debounce, PeriodicTask, SerialRunner } from './timers.js'
 
 /**
  * Wait after a ring change before transferring: a join arrives with a burst of records

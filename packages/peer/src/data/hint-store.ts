@@ -11,11 +11,11 @@
  */
 import { clockEqual, equalBytes, sync, truncate } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
-import type { HintStore } from './components.js'
-import type { PeerConfig } from './config.js'
-import type { Logger, Storage, StorageOp } from './interfaces.js'
+import type { HintStore } from '../components.js'
+import type { PeerConfig } from '../config.js'
+import type { Logger, Storage, StorageOp } from '../interfaces.js'
 import { KeyedLock } from './keyed-lock.js'
-import type { PeerMetrics } from './metrics.js'
+import type { PeerMetrics } from '../metrics.js'
 import { dataKey, keyOfDataKey } from './replica-store.js'
 import { openClock, sealClock } from './stored-clock.js'
 
