@@ -21,7 +21,7 @@ export {
 } from './codec-clock.js'
 export { encodeRecord, decodeRecord, encodeAnnouncement, decodeAnnouncement } from './codec-record.js'
 export {
-  encodeFrame, decodeFrame, encodeRequest, decodeRequest, encodeResponse, decodeResponse
+  encodeFrame, decodeFrame, encodeRequest, decodeRequest, encodeResponse, decodeResponse, REQUEST_TYPES
 } from './codec-messages.js'
 export { crc32, sealRecord, openRecord } from './codec-seal.js'
 

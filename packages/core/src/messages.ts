@@ -78,7 +78,11 @@ export type Request =
    */
   | { readonly type: 'replica-digest'; readonly key: Key }
 
-export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner' | 'internal'
+/**
+ * Why a request was refused. 'forbidden': the caller's role (member, client, outsider) may
+ * not call this request type (each protocol declares who may; peer/src/protocol/).
+ */
+export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner' | 'internal' | 'forbidden'
 
 export type Response =
   | { readonly type: 'ok' }

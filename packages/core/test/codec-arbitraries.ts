@@ -96,7 +96,7 @@ export const arbResponse: fc.Arbitrary<Response> = fc.oneof(
   fc.record({ type: fc.constant('quorum-failed' as const), acks: fc.nat(64), required: fc.integer({ min: 1, max: 64 }) }),
   fc.record({
     type: fc.constant('error' as const),
-    code: fc.constantFrom('bad-request' as const, 'too-large' as const, 'unavailable' as const, 'not-owner' as const, 'internal' as const),
+    code: fc.constantFrom('bad-request' as const, 'too-large' as const, 'unavailable' as const, 'not-owner' as const, 'internal' as const, 'forbidden' as const),
     message: fc.string({ unit: 'binary', maxLength: 100 })
   })
 )

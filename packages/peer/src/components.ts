@@ -1,13 +1,9 @@
 /**
- * Contracts between the engine's components. The data path (replica store, hints,
- * coordinator, read repair, handoff) and the cluster path (membership, failure detector,
- * anti-entropy, ownership transfer, tombstone GC) are built against these, and `peer.ts`
- * wires one of each together.
+ * Contracts between the engine's components: the stores of data/, membership and the
+ * failure detector of cluster/. Every component declares, in its own deps interface, the
+ * part of these it uses (a `Pick`), and `peer.ts` wires one of each together.
  */
 import type { DvvSet, Key, MemberRecord, MerkleTree, PeerId, Ring } from '@ringstore/core'
-import type { Clock, Logger, Network, Signer, Storage } from './interfaces.js'
-import type { PeerConfig } from './config.js'
-import type { PeerMetrics } from './metrics.js'
 
 /** The local replica of the `data` namespace, with one in-memory Merkle tree per partition. */
 export interface ReplicaStore {
@@ -102,27 +98,4 @@ export interface FailureDetector {
   onReachable(listener: (peer: PeerId) => void): () => void
   /** Peers currently marked unreachable. */
   unreachable(): PeerId[]
-}
-
-/** Everything a component may use. Built once by `Peer`. */
-export interface PeerContext {
-  readonly id: PeerId
-  /** Where this peer can be dialled (PeerOptions.addrs); goes into its member record. */
-  readonly addrs?: readonly string[]
-  readonly config: PeerConfig
-  readonly clock: Clock
-  readonly network: Network
-  readonly storage: Storage
-  readonly signer: Signer
-  readonly log: Logger
-  readonly metrics: PeerMetrics
-  readonly replicas: ReplicaStore
-  readonly hints: HintStore
-  readonly membership: MembershipView
-  readonly detector: FailureDetector
-  /**
-   * True while the peer serves. A version minted by a stopped peer would be acknowledged
-   * from a copy nobody will ever hand off, so minting checks it.
-   */
-  readonly isRunning: () => boolean
 }

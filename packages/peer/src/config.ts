@@ -2,6 +2,8 @@
  * Engine configuration: cluster-wide defaults (Q, N, R, W) and the per-peer timings.
  * Defaults suit a LAN cluster of daemons; the simulator and tests shorten the timers.
  */
+import { quorumProblem } from './quorum.js'
+
 export interface PeerConfig {
   /** Partitions of the hash space; a power of two, identical on every peer of a cluster. */
   readonly q: number
@@ -45,7 +47,7 @@ export const DEFAULT_CONFIG: PeerConfig = {
   weight: 1,
   zone: 'default',
   seeds: [],
-  // 2 s is the issue's bound for routing around a silent peer; one timeout plus margin.
+  // A silent peer must be routed around within 2 s: one timeout plus margin (README, "Routing around a silent peer").
   requestTimeoutMs: 1000,
   readRepairWindowMs: 1000,
   hintRetryBaseMs: 500,
@@ -69,9 +71,8 @@ export function resolveConfig (partial: Partial<PeerConfig> = {}): PeerConfig {
   const config = { ...DEFAULT_CONFIG, ...partial }
   const { q, n, r, w, weight } = config
   if (!Number.isInteger(q) || q < 1 || (q & (q - 1)) !== 0 || q > 2 ** 20) throw new ConfigError(`q must be a power of two ≤ 2^20, got ${q}`)
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`n must be a positive integer, got ${n}`)
-  if (!Number.isInteger(r) || r < 1 || r > n) throw new ConfigError(`r must be in 1..n (${n}), got ${r}`)
-  if (!Number.isInteger(w) || w < 1 || w > n) throw new ConfigError(`w must be in 1..n (${n}), got ${w}`)
+  const quorum = quorumProblem(n, { r, w })
+  if (quorum !== undefined) throw new ConfigError(quorum)
   if (!(weight >= 0) || !Number.isFinite(weight)) throw new ConfigError(`weight must be ≥ 0, got ${weight}`)
   return config
 }

@@ -66,3 +66,13 @@ export class TooManySiblingsError extends Error {
     super(`write refused: it would leave ${siblings} siblings (limit ${limit}); read the key, merge its siblings and write with the context`)
   }
 }
+
+/** True for the errors that mean "the peer did not answer" (as opposed to a bad answer). */
+export function isUnreachable (error: unknown): boolean {
+  return error instanceof PeerUnreachableError || error instanceof RequestTimeoutError
+}
+
+/** A short description of an error for logs. */
+export function describeError (error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+}

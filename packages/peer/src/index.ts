@@ -27,7 +27,7 @@ export {
 } from './errors.js'
 export { MemoryStorage, MemoryDisk, StorageClosedError } from './storage/memory-storage.js'
 export type {
-  ReplicaStore, HintStore, MembershipView, FailureDetector, PeerContext
+  ReplicaStore, HintStore, MembershipView, FailureDetector
 } from './components.js'
 export { StorageReplicaStore, dataKey } from './data/replica-store.js'
 export { StorageHintStore } from './data/hint-store.js'

@@ -1,8 +1,9 @@
 /**
- * A peer: the replication engine wired together. It builds one PeerContext, hands it to
- * every component (data path: replica store, hints, coordinators, handoff; cluster path:
- * membership, failure detector, anti-entropy, ownership transfer, tombstone GC), routes
- * network events to them, and offers the public API of peer-api.ts plus the maintenance
+ * A peer: the replication engine wired together. It builds each component with the deps
+ * that component declares (data/: replica store, hints; coordinator/: get, put; cluster/:
+ * membership, failure detector, handoff, anti-entropy, ownership transfer, tombstone GC),
+ * serves other peers' requests through the protocol router (protocol/), routes network
+ * events to the components, and offers the public API of api.ts plus the maintenance
  * hooks the simulator and tests drive directly.
  *
  * Lifecycle: new → start() → running → stop() → stopped. A stopped peer does not restart:
@@ -11,27 +12,27 @@
  */
 import { ringSummary, validateValue } from '@ringstore/core'
 import type { DvvSet, Key, MemberRecord, PeerId, Ring } from '@ringstore/core'
-import { describeError } from './protocol/rpc.js'
-import type { PeerContext } from './components.js'
+import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from './api.js'
+import { AntiEntropy } from './cluster/anti-entropy.js'
+import { LocalFailureDetector } from './cluster/failure-detector.js'
+import { HintedHandoff } from './cluster/handoff.js'
+import { Membership } from './cluster/membership.js'
+import { TombstoneCollector } from './cluster/tombstone-gc.js'
+import { OwnershipTransfer } from './cluster/transfer.js'
 import { resolveConfig } from './config.js'
 import type { PeerConfig } from './config.js'
 import { GetCoordinator } from './coordinator/get.js'
-import { resolveQuorum } from './coordinator/put-core.js'
-import { PutCoordinator, operationOf } from './coordinator/put.js'
-import { PeerStoppedError, QuorumNotMetError } from './errors.js'
-import { LocalFailureDetector } from './cluster/failure-detector.js'
-import { HintedHandoff } from './cluster/handoff.js'
+import { PutCoordinator } from './coordinator/put.js'
 import { StorageHintStore } from './data/hint-store.js'
-import type { Logger, NetworkHandlers } from './interfaces.js'
-import { Membership } from './cluster/membership.js'
+import { StorageReplicaStore } from './data/replica-store.js'
+import { PeerStoppedError, QuorumNotMetError, describeError } from './errors.js'
+import type { Clock, Logger, Network, NetworkHandlers } from './interfaces.js'
 import { createMetrics, observeLatency } from './metrics.js'
 import type { Operation, PeerMetrics } from './metrics.js'
-import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from './api.js'
-import { StorageReplicaStore } from './data/replica-store.js'
-import { createRequestHandler } from './protocol/router.js'
-import { AntiEntropy } from './cluster/anti-entropy.js'
-import { OwnershipTransfer } from './cluster/transfer.js'
-import { TombstoneCollector } from './cluster/tombstone-gc.js'
+import { operationOf } from './protocol/coordinate-put.js'
+import { createRouter } from './protocol/router.js'
+import { PeerRpc } from './protocol/rpc.js'
+import { resolveQuorum } from './quorum.js'
 
 type RingSummary = ReturnType<typeof ringSummary>
 
@@ -45,12 +46,13 @@ export const silentLogger: Logger = {
 
 type PeerState = 'new' | 'starting' | 'running' | 'stopped'
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] }
-
 export class Peer implements PeerMaintenance {
   readonly id: PeerId
   readonly config: PeerConfig
-  readonly #ctx: PeerContext
+  readonly metrics: PeerMetrics
+  readonly #clock: Clock
+  readonly #network: Network
+  readonly #log: Logger
   readonly #replicas: StorageReplicaStore
   readonly #hints: StorageHintStore
   readonly #membership: Membership
@@ -66,41 +68,36 @@ export class Peer implements PeerMaintenance {
   #serving = false
   #summary: { readonly ring: Ring, readonly summary: RingSummary } | undefined
 
-  /** Throws ConfigError for a bad configuration; nothing is started or touched yet. */
+  /**
+   * Throws ConfigError for a bad configuration; nothing is started or touched yet. Each
+   * component gets only what it declares in its deps interface: the stores, the failure
+   * detector and the rpc that reports to it, then membership, then the rest.
+   */
   constructor (options: PeerOptions) {
-    this.config = resolveConfig(options.config)
-    this.id = options.network.localPeer
-    // Components may only use the other members of the context from start() on, so the
-    // context is built first and the components are assigned into it.
-    const ctx = {
-      id: this.id,
-      config: this.config,
-      clock: options.clock,
-      network: options.network,
-      storage: options.storage,
-      signer: options.signer,
-      log: options.logger ?? silentLogger,
-      metrics: createMetrics(),
-      isRunning: () => this.#state === 'running' || this.#state === 'starting',
-      ...(options.addrs === undefined ? {} : { addrs: options.addrs })
-    } as Mutable<PeerContext>
-    this.#ctx = ctx
+    const config = this.config = resolveConfig(options.config)
+    const id = this.id = options.network.localPeer
+    const { network, storage, signer, clock } = options
+    const log = this.#log = options.logger ?? silentLogger
+    const metrics = this.metrics = createMetrics()
+    this.#clock = clock
+    this.#network = network
+    const isRunning = (): boolean => this.#state === 'running' || this.#state === 'starting'
     // A light peer stages nothing: a browser tab rarely stops cleanly, and each unclean
-    // stop of a staging store costs a new actor epoch (replica-store.ts, "Staged mints").
-    ctx.replicas = this.#replicas = new StorageReplicaStore({ ...ctx, now: () => ctx.clock.now(), stagedMints: this.config.weight > 0 })
-    ctx.hints = this.#hints = new StorageHintStore(ctx)
-    ctx.membership = this.#membership = new Membership(ctx, options.addrs)
-    ctx.detector = this.#detector = new LocalFailureDetector(ctx)
-    this.#handoff = new HintedHandoff(ctx)
-    this.#antiEntropy = new AntiEntropy(ctx)
-    this.#transfer = new OwnershipTransfer(ctx)
-    this.#tombstones = new TombstoneCollector(ctx)
-    this.#puts = new PutCoordinator(ctx)
-    this.#gets = new GetCoordinator(ctx)
-  }
-
-  get metrics (): PeerMetrics {
-    return this.#ctx.metrics
+    // stop of a staging store costs a new actor epoch (data/replica-store.ts, "Staged mints").
+    const replicas = this.#replicas = new StorageReplicaStore({ id, storage, config, log, metrics, now: () => clock.now(), stagedMints: config.weight > 0 })
+    const hints = this.#hints = new StorageHintStore({ id, storage, config, log, metrics })
+    // The detector probes the members that membership knows; membership asks through the
+    // rpc that reports to the detector: the closure breaks the circle.
+    const detector: LocalFailureDetector = this.#detector = new LocalFailureDetector({ id, config, clock, network, log, membership: { members: (): MemberRecord[] => membership.members() } })
+    const rpc = new PeerRpc({ network, detector, timeoutMs: config.requestTimeoutMs })
+    const membership: Membership = this.#membership = new Membership({ id, config, clock, storage, signer, network, rpc, log, ...(options.addrs === undefined ? {} : { addrs: options.addrs }) })
+    const cluster = { id, config, clock, log, metrics, replicas, hints, membership, detector, rpc }
+    this.#handoff = new HintedHandoff(cluster)
+    this.#antiEntropy = new AntiEntropy(cluster)
+    this.#transfer = new OwnershipTransfer(cluster)
+    this.#tombstones = new TombstoneCollector(cluster)
+    this.#puts = new PutCoordinator({ ...cluster, isRunning })
+    this.#gets = new GetCoordinator(cluster)
   }
 
   get running (): boolean {
@@ -116,7 +113,7 @@ export class Peer implements PeerMaintenance {
       await this.#hints.open()
       // Serving before the network starts: connection events may fire during start().
       this.#serving = true
-      await this.#ctx.network.start(this.#networkHandlers())
+      await this.#network.start(this.#networkHandlers())
       await this.#membership.start()
       this.#detector.start()
       this.#handoff.start()
@@ -124,7 +121,7 @@ export class Peer implements PeerMaintenance {
       this.#transfer.start()
       this.#tombstones.start()
     } catch (error) {
-      this.#ctx.log.error('peer failed to start', { error: describeError(error) })
+      this.#log.error('peer failed to start', { error: describeError(error) })
       await this.stop()
       throw error
     }
@@ -146,7 +143,7 @@ export class Peer implements PeerMaintenance {
     this.#handoff.stop()
     this.#detector.stop()
     this.#membership.stop()
-    await this.#ctx.network.stop()
+    await this.#network.stop()
     // Last: the clean-shutdown marker must follow every staged write of this run.
     await this.#replicas.close()
   }
@@ -161,7 +158,7 @@ export class Peer implements PeerMaintenance {
     try {
       await this.#transfer.runOnce()
     } catch (error) {
-      this.#ctx.log.warn('hand-off after leave incomplete; it is retried while running', { error: describeError(error) })
+      this.#log.warn('hand-off after leave incomplete; it is retried while running', { error: describeError(error) })
     }
   }
 
@@ -204,7 +201,7 @@ export class Peer implements PeerMaintenance {
       ring: this.#ringSummary(),
       hintsPending: this.#hints.pending(),
       keys: this.#replicas.size(),
-      metrics: this.#ctx.metrics
+      metrics: this.metrics
     }
   }
 
@@ -261,12 +258,13 @@ export class Peer implements PeerMaintenance {
 
   async #write (key: Key, value: Uint8Array | null, options: PutOptions): Promise<PutResult> {
     const { n, w } = resolveQuorum(this.config, options)
-    const command = { key, value, context: options.context ?? [], n, w, ts: this.#ctx.clock.now() }
+    const command = { key, value, context: options.context ?? [], n, w, ts: this.#clock.now() }
     return this.#measure(operationOf(command), () => this.#puts.put(command))
   }
 
   async #measure<T> (op: Operation, run: () => Promise<T>): Promise<T> {
-    const { metrics, clock } = this.#ctx
+    const { metrics } = this
+    const clock = this.#clock
     const started = clock.now()
     metrics.requests[op]++
     try {
@@ -284,11 +282,12 @@ export class Peer implements PeerMaintenance {
   }
 
   #networkHandlers (): NetworkHandlers {
-    const handle = createRequestHandler({
-      ctx: this.#ctx,
-      mint: (command) => this.#puts.mint(command),
-      handlePull: () => this.#membership.handlePull(),
-      isRunning: () => this.#serving
+    const handle = createRouter({
+      services: { id: this.id, q: this.config.q, replicas: this.#replicas, hints: this.#hints, membership: this.#membership, coordinator: this.#puts },
+      roleOf: (peer) => this.#membership.roleOf(peer),
+      isServing: () => this.#serving,
+      log: this.#log,
+      metrics: this.metrics
     })
     return {
       onRequest: handle,

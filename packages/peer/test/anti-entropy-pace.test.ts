@@ -8,8 +8,8 @@
  */
 import { describe, it, expect } from 'vitest'
 import type { PeerId } from '@ringstore/core'
-import { AE_PACE, AE_PARTITIONS_IN_FLIGHT, AntiEntropy } from '../src/cluster/anti-entropy.js'
-import { AE_ROOTS_PER_REQUEST } from '../src/cluster/anti-entropy-walk.js'
+import { AntiEntropy } from '../src/cluster/anti-entropy.js'
+import { AE_PACE, AE_PARTITIONS_IN_FLIGHT, AE_ROOTS_PER_REQUEST } from '../src/constants.js'
 import { Pacer, sleep } from '../src/cluster/timers.js'
 import { ManualClock, settle } from '../src/testing/index.js'
 import { StaticMembership, TestCluster, ringOf } from './cluster-harness.js'
@@ -53,12 +53,12 @@ function gapsOf (times: readonly number[]): number[] {
 describe('anti-entropy pacing', () => {
   it('a periodic round runs one exchange at a time and pauses after every slice of work', async () => {
     const { c, a, seen } = await pair()
-    const ae = new AntiEntropy(a.ctx)
+    const ae = new AntiEntropy(a.deps)
     ae.start()
     // The first round fires within 1.5 intervals; the second not before 0.5 interval after it.
     await c.clock.advance(INTERVAL_MS * 1.5 + 1_000)
     ae.stop()
-    expect(a.ctx.metrics.antiEntropyRounds).toBe(1)
+    expect(a.deps.metrics.antiEntropyRounds).toBe(1)
     expect(seen.times).toHaveLength(Q)
     expect(seen.maxInFlight).toBe(1)
     const gaps = gapsOf(seen.times)
@@ -72,7 +72,7 @@ describe('anti-entropy pacing', () => {
 
   it('a round asked for explicitly runs at full speed', async () => {
     const { c, a, seen } = await pair()
-    const round = new AntiEntropy(a.ctx).runRound()
+    const round = new AntiEntropy(a.deps).runRound()
     await c.clock.advance(Q * EXCHANGE_MS)
     expect(await round).toEqual({ partitions: Q, keysRepaired: 0 })
     expect(seen.maxInFlight).toBe(AE_PARTITIONS_IN_FLIGHT)
@@ -86,11 +86,11 @@ describe('anti-entropy pacing of the roots requests', () => {
 
   it('a periodic round pauses after each roots request that uses up a slice', async () => {
     const { c, a, seen } = await pair('ae-roots', q, AE_PACE.sliceMs)
-    const ae = new AntiEntropy(a.ctx)
+    const ae = new AntiEntropy(a.deps)
     ae.start()
     await c.clock.advance(INTERVAL_MS * 1.5 + 1_000)
     ae.stop()
-    expect(a.ctx.metrics.antiEntropyRounds).toBe(1)
+    expect(a.deps.metrics.antiEntropyRounds).toBe(1)
     expect(seen.times).toHaveLength(perPeer)
     expect(seen.maxInFlight).toBe(1)
     expect(gapsOf(seen.times)).toEqual(Array(perPeer - 1).fill(AE_PACE.sliceMs + AE_PACE.pauseMs))
@@ -98,7 +98,7 @@ describe('anti-entropy pacing of the roots requests', () => {
 
   it('a round asked for explicitly does not pause', async () => {
     const { c, a, seen } = await pair('ae-roots', q, AE_PACE.sliceMs)
-    const round = new AntiEntropy(a.ctx).runRound()
+    const round = new AntiEntropy(a.deps).runRound()
     await c.clock.advance(perPeer * AE_PACE.sliceMs)
     expect(await round).toEqual({ partitions: q, keysRepaired: 0 })
     expect(gapsOf(seen.times)).toEqual(Array(perPeer - 1).fill(AE_PACE.sliceMs))

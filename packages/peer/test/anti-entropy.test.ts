@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { MERKLE_DEFAULTS, clockEqual, emptyClock, partitionOf, sync, update } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import { AntiEntropy } from '../src/cluster/anti-entropy.js'
-import { AE_ROOTS_PER_REQUEST } from '../src/cluster/anti-entropy-walk.js'
+import { AE_ROOTS_PER_REQUEST } from '../src/constants.js'
 import { StorageReplicaStore } from '../src/data/replica-store.js'
 import { settle } from '../src/testing/index.js'
 import { StaticMembership, TestCluster, recordRequests, ringOf, valuesOf } from './cluster-harness.js'
@@ -53,11 +53,11 @@ describe('AntiEntropy', () => {
     for (let i = 0; i < 300; i++) await writeEverywhere(nodes, `key-${i}`, `v${i}`)
     const a = nodes[0] as TestNode
     const sent = recordRequests(a)
-    const result = await new AntiEntropy(a.ctx).runRound()
+    const result = await new AntiEntropy(a.deps).runRound()
     expect(result).toEqual({ partitions: Q, keysRepaired: 0 })
     expect(sent.filter((m) => m.type === 'ae-roots')).toHaveLength(2)
     expect(sent).toHaveLength(2)
-    expect(a.ctx.metrics.antiEntropyRounds).toBe(1)
+    expect(a.deps.metrics.antiEntropyRounds).toBe(1)
   })
 
   it('an idle round over 1024 partitions costs ceil(partitions / AE_ROOTS_PER_REQUEST) requests per other replica', async () => {
@@ -66,14 +66,14 @@ describe('AntiEntropy', () => {
     for (let i = 0; i < 2000; i++) await writeEverywhere(nodes, `key-${i}`, `v${i}`)
     const a = nodes[0] as TestNode
     const sent = recordRequests(a)
-    expect(await new AntiEntropy(a.ctx).runRound()).toEqual({ partitions: q, keysRepaired: 0 })
+    expect(await new AntiEntropy(a.deps).runRound()).toEqual({ partitions: q, keysRepaired: 0 })
     const perPeer = Math.ceil(q / AE_ROOTS_PER_REQUEST)
     expect(perPeer).toBeLessThanOrEqual(q / 32)
     for (const peer of ['b', 'c']) expect(sent.filter((m) => m.to === peer)).toEqual(Array(perPeer).fill({ to: peer, type: 'ae-roots' }))
     // One differing partition: walked alone, and repaired.
     await (nodes[1] as TestNode).replicas.write('late', 'x', 2)
     sent.length = 0
-    expect((await new AntiEntropy(a.ctx).runRound()).keysRepaired).toBe(1)
+    expect((await new AntiEntropy(a.deps).runRound()).keysRepaired).toBe(1)
     expect(sent.filter((m) => m.type === 'ae-roots')).toHaveLength(2 * perPeer)
     expect(sent.filter((m) => m.type === 'ae-nodes' && m.to === 'c')).toHaveLength(0)
     expect(sent.filter((m) => m.type === 'ae-nodes' && m.to === 'b')).toHaveLength(MERKLE_DEFAULTS.depth + 1)
@@ -88,7 +88,7 @@ describe('AntiEntropy', () => {
     expect(await a.replicas.dropIfUnchanged('gone', clock)).toBe(true)
     expect(a.replicas.tree(partitionOf('gone', Q)).size).toBe(0)
     const sent = recordRequests(a)
-    expect(await new AntiEntropy(a.ctx).runRound()).toEqual({ partitions: Q, keysRepaired: 0 })
+    expect(await new AntiEntropy(a.deps).runRound()).toEqual({ partitions: Q, keysRepaired: 0 })
     expect(sent).toEqual([{ to: 'b', type: 'ae-roots' }])
     expect(await b.replicas.get('gone')).toBeNull()
   })
@@ -101,13 +101,13 @@ describe('AntiEntropy', () => {
     await c.replicas.write('only-c', 'z', 2)
     refuseRoots(c)
     const sent = recordRequests(a)
-    expect(await new AntiEntropy(a.ctx).runRound()).toEqual({ partitions: Q, keysRepaired: 2 })
+    expect(await new AntiEntropy(a.deps).runRound()).toEqual({ partitions: Q, keysRepaired: 2 })
     // One refused ae-roots, then every partition walked from its root, as before ae-roots.
     expect(sent.filter((m) => m.type === 'ae-roots')).toHaveLength(1)
     const touched = new Set([partitionOf('only-a', Q), partitionOf('only-c', Q)])
     expect(sent.filter((m) => m.type === 'ae-nodes')).toHaveLength(Q + touched.size * MERKLE_DEFAULTS.depth)
     expectSameData(a, c)
-    expect((await new AntiEntropy(a.ctx).runRound()).keysRepaired).toBe(0)
+    expect((await new AntiEntropy(a.deps).runRound()).keysRepaired).toBe(0)
   })
 
   it('uses ae-roots with the peers that know it and walks the others', async () => {
@@ -117,13 +117,13 @@ describe('AntiEntropy', () => {
     await b.replicas.write('only-b', 'y', 2)
     refuseRoots(c)
     const sent = recordRequests(a)
-    expect((await new AntiEntropy(a.ctx).runRound()).keysRepaired).toBeGreaterThanOrEqual(1)
+    expect((await new AntiEntropy(a.deps).runRound()).keysRepaired).toBeGreaterThanOrEqual(1)
     expect(sent.filter((m) => m.to === 'b' && m.type === 'ae-roots')).toHaveLength(1)
     expect(sent.filter((m) => m.to === 'b' && m.type === 'ae-nodes')).toHaveLength(MERKLE_DEFAULTS.depth + 1)
     expect(sent.filter((m) => m.to === 'c' && m.type === 'ae-roots')).toHaveLength(1)
     expect(sent.filter((m) => m.to === 'c' && m.type === 'ae-nodes').length).toBeGreaterThanOrEqual(Q)
     // Whatever order the exchanges ran in, a second round leaves the three equal.
-    await new AntiEntropy(a.ctx).runRound()
+    await new AntiEntropy(a.deps).runRound()
     expectSameData(a, b)
     expectSameData(a, c)
     expect(valuesOf(await c.replicas.get('only-b'))).toEqual(['y'])
@@ -145,10 +145,10 @@ describe('AntiEntropy', () => {
       return undefined
     }
     const sent = recordRequests(a)
-    const result = await new AntiEntropy(a.ctx).runRound()
+    const result = await new AntiEntropy(a.deps).runRound()
     expect(result.keysRepaired).toBe(differing.length)
     expect(fetched.sort()).toEqual(differing)
-    expect(a.ctx.metrics.antiEntropyKeysRepaired).toBe(differing.length)
+    expect(a.deps.metrics.antiEntropyKeysRepaired).toBe(differing.length)
     expectSameData(a, b)
     expect(valuesOf(await a.replicas.get('key-7'))).toEqual(['newer'])
     // Only partitions holding a differing key went past the root.
@@ -158,7 +158,7 @@ describe('AntiEntropy', () => {
     expect(sent.filter((m) => m.type === 'ae-roots')).toHaveLength(1)
     expect(sent.filter((m) => m.type === 'ae-nodes')).toHaveLength(touched.size * (MERKLE_DEFAULTS.depth + 1))
     // A second round finds nothing.
-    expect((await new AntiEntropy(a.ctx).runRound()).keysRepaired).toBe(0)
+    expect((await new AntiEntropy(a.deps).runRound()).keysRepaired).toBe(0)
   })
 
   it('keeps concurrent siblings from both sides (merge, not overwrite)', async () => {
@@ -166,7 +166,7 @@ describe('AntiEntropy', () => {
     const [a, b] = nodes as [TestNode, TestNode]
     await a.replicas.write('cart', 'apple', 10)
     await b.replicas.write('cart', 'pear', 11)
-    await new AntiEntropy(b.ctx).runRound()
+    await new AntiEntropy(b.deps).runRound()
     expect(valuesOf(await a.replicas.get('cart'))).toEqual(['apple', 'pear'])
     expectSameData(a, b)
   })
@@ -177,16 +177,16 @@ describe('AntiEntropy', () => {
     await a.replicas.write('k', 'v', 1)
     c.hub.stall('a', 'c')
     await settle()
-    const round = new AntiEntropy(a.ctx).runRound()
+    const round = new AntiEntropy(a.deps).runRound()
     await c.clock.advance(1000)
     const result = await round
     expect(result.keysRepaired).toBe(1)
     expect(valuesOf(await b.replicas.get('k'))).toEqual(['v'])
     expect(await cc.replicas.get('k')).toBeNull()
-    expect(a.ctx.detector.isReachable('c')).toBe(false)
+    expect(a.deps.detector.isReachable('c')).toBe(false)
     // The next round does not even ask c.
     const sent = recordRequests(a)
-    await new AntiEntropy(a.ctx).runRound()
+    await new AntiEntropy(a.deps).runRound()
     expect(sent.filter((m) => m.to === 'c')).toHaveLength(0)
   })
 
@@ -200,7 +200,7 @@ describe('AntiEntropy', () => {
       if (request.type === 'replica-put-many') largest = Math.max(largest, request.items.length)
       return undefined
     }
-    const result = await new AntiEntropy(a.ctx).runRound()
+    const result = await new AntiEntropy(a.deps).runRound()
     expect(result.keysRepaired).toBe(3000)
     expect(largest).toBeGreaterThan(0)
     expect(largest).toBeLessThanOrEqual(1024)
@@ -232,7 +232,7 @@ describe('AntiEntropy', () => {
         if (x === undefined || y === undefined || !clockEqual(x, y)) differing++
         expected.set(key, x === undefined ? y as DvvSet : y === undefined ? x : sync(x, y))
       }
-      const result = await new AntiEntropy(a.ctx).runRound()
+      const result = await new AntiEntropy(a.deps).runRound()
       expect(result.keysRepaired).toBe(differing)
       for (const [key, clock] of expected) {
         expect(clockEqual(a.replicas.data.get(key) as DvvSet, clock)).toBe(true)
@@ -247,9 +247,9 @@ describe('AntiEntropy over the data path\'s StorageReplicaStore', () => {
   it('repairs two real stores to equal contents, siblings kept', async () => {
     const { nodes } = await cluster(['a', 'b'])
     const stores = await Promise.all(nodes.map(async (node) => {
-      const store = new StorageReplicaStore({ id: node.id, storage: node.storage, config: node.ctx.config, log: node.ctx.log, metrics: node.ctx.metrics })
+      const store = new StorageReplicaStore({ id: node.id, storage: node.storage, config: node.deps.config, log: node.deps.log, metrics: node.deps.metrics })
       await store.open()
-      node.ctx.replicas = store
+      node.deps.replicas = store
       return store
     }))
     const [sa, sb] = stores as [StorageReplicaStore, StorageReplicaStore]
@@ -260,7 +260,7 @@ describe('AntiEntropy over the data path\'s StorageReplicaStore', () => {
     for (let i = 0; i < 50; i++) await put(sb, `b-${i}`, 'y', 2)
     await put(sa, 'both', 'from-a', 3)
     await put(sb, 'both', 'from-b', 4)
-    const result = await new AntiEntropy((nodes[0] as TestNode).ctx).runRound()
+    const result = await new AntiEntropy((nodes[0] as TestNode).deps).runRound()
     expect(result.keysRepaired).toBe(151)
     const contents = async (store: StorageReplicaStore): Promise<Array<[Key, string[]]>> => {
       const out: Array<[Key, string[]]> = []
@@ -270,6 +270,6 @@ describe('AntiEntropy over the data path\'s StorageReplicaStore', () => {
     expect(await contents(sa)).toEqual(await contents(sb))
     expect(valuesOf(await sa.get('both'))).toEqual(['from-a', 'from-b'])
     expect(sa.size()).toBe(151)
-    expect((await new AntiEntropy((nodes[1] as TestNode).ctx).runRound()).keysRepaired).toBe(0)
+    expect((await new AntiEntropy((nodes[1] as TestNode).deps).runRound()).keysRepaired).toBe(0)
   })
 })

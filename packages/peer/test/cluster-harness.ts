@@ -1,5 +1,5 @@
 /**
- * A small harness for the cluster-path tests: peers made of a hand-built PeerContext, a
+ * A small harness for the cluster-path tests: peers made of hand-built component deps, a
  * simple in-memory ReplicaStore (Map + one Merkle tree per partition), the loopback
  * network and a manual clock, and a request handler that answers the cluster requests.
  * Deliberately independent of the data path's replica store and request handler, so these
@@ -9,11 +9,13 @@ import {
   MerkleTree, buildRing, clockDigest, clockEqual, emptyClock, newMemberRecord, partitionOf, sync, update
 } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Request, Response, Ring } from '@ringstore/core'
-import type { FailureDetector, HintStore, MembershipView, PeerContext, ReplicaStore } from '../src/components.js'
+import type { HintStore, MembershipView, ReplicaStore } from '../src/components.js'
+import { PeerRpc } from '../src/protocol/rpc.js'
 import { resolveConfig } from '../src/config.js'
 import type { PeerConfig } from '../src/config.js'
-import type { Logger } from '../src/interfaces.js'
+import type { Logger, Network } from '../src/interfaces.js'
 import { createMetrics } from '../src/metrics.js'
+import type { PeerMetrics } from '../src/metrics.js'
 import { MemoryStorage } from '../src/storage/memory-storage.js'
 import { LoopbackHub, ManualClock, TestSigner } from '../src/testing/index.js'
 import type { LoopbackNetwork } from '../src/testing/index.js'
@@ -144,11 +146,33 @@ export function ringOf (ids: readonly PeerId[], q: number, joinedAt: (id: PeerId
   return buildRing(ids.map((id, i) => newMemberRecord({ id, addrs: [], weight: 1, zone: `z-${id}`, joinedAt: joinedAt(id, i) })), q)
 }
 
-type Writable<T> = { -readonly [K in keyof T]: T[K] }
+/**
+ * Everything the cluster-path components of one test node may use (each takes the part its
+ * deps interface names). Writable: a test may swap the network, the replica store or the
+ * membership in before it builds a component.
+ */
+export interface NodeDeps {
+  id: PeerId
+  addrs?: readonly string[]
+  config: PeerConfig
+  clock: ManualClock
+  network: Network
+  storage: MemoryStorage
+  signer: TestSigner
+  log: typeof silentLogger
+  metrics: PeerMetrics
+  replicas: ReplicaStore
+  hints: HintStore
+  membership: MembershipView
+  detector: LocalFailureDetector
+  /** Sends through `network` as it is at each call (recordRequests swaps it). */
+  rpc: PeerRpc
+  isRunning: () => boolean
+}
 
 export interface TestNode {
   readonly id: PeerId
-  readonly ctx: Writable<PeerContext>
+  readonly deps: NodeDeps
   readonly replicas: TestReplicaStore
   readonly network: LoopbackNetwork
   storage: MemoryStorage
@@ -170,24 +194,28 @@ export class TestCluster {
   add (id: PeerId, options: { config?: Partial<PeerConfig>, storage?: MemoryStorage, membership?: MembershipView } = {}): TestNode {
     const config = resolveConfig({ ...this.config, ...options.config })
     const replicas = new TestReplicaStore(config.q, `${id}:0`)
-    const ctx = {
+    const network = this.hub.network(id)
+    const membership = options.membership ?? new StaticMembership(ringOf([], config.q))
+    // Requests go through `deps.network` as it is at each call (recordRequests swaps it).
+    const sender = { request: async (peer: PeerId, request: Request, timeoutMs: number) => await deps.network.request(peer, request, timeoutMs) }
+    const detector = new LocalFailureDetector({ id, config, clock: this.clock, network: sender, log: silentLogger, membership: { members: () => deps.membership.members() } })
+    const deps: NodeDeps = {
       id,
       config,
       clock: this.clock,
-      network: this.hub.network(id),
+      network,
       storage: options.storage ?? new MemoryStorage(),
       signer: new TestSigner(id),
       log: silentLogger,
       metrics: createMetrics(),
       replicas,
       hints: noHints,
-      membership: options.membership ?? new StaticMembership(ringOf([], config.q)),
-      detector: undefined as unknown as FailureDetector,
+      membership,
+      detector,
+      rpc: new PeerRpc({ network: sender, detector, timeoutMs: config.requestTimeoutMs }),
       isRunning: () => true
-    } satisfies Writable<PeerContext>
-    const detector = new LocalFailureDetector(ctx)
-    ctx.detector = detector
-    const node: TestNode = { id, ctx, replicas, network: ctx.network as LoopbackNetwork, storage: ctx.storage, intercept: undefined }
+    }
+    const node: TestNode = { id, deps, replicas, network, storage: deps.storage, intercept: undefined }
     this.nodes.set(id, node)
     return node
   }
@@ -200,7 +228,7 @@ export class TestCluster {
 
   /** Start the node's network with handlers answering the cluster requests. */
   async startNetwork (node: TestNode): Promise<void> {
-    const detector = node.ctx.detector as LocalFailureDetector
+    const detector = node.deps.detector
     await node.network.start({
       onRequest: async (from, request) => await this.#answer(node, from, request),
       onAnnounce: (from, record, signature) => { void membershipOf(node)?.handleAnnounce(from, record, signature) },
@@ -220,10 +248,10 @@ export class TestCluster {
   async #answer (node: TestNode, from: PeerId, request: Request): Promise<Response> {
     const intercepted = await node.intercept?.(from, request)
     if (intercepted !== undefined) return intercepted
-    // ctx.replicas, not node.replicas: a test may swap in the data path's real store.
-    const replicas = node.ctx.replicas
+    // deps.replicas, not node.replicas: a test may swap in the data path's real store.
+    const replicas = node.deps.replicas
     switch (request.type) {
-      case 'members-pull': return membershipOf(node)?.handlePull() ?? { type: 'members', records: [] }
+      case 'members-pull': return { type: 'members', records: membershipOf(node)?.signedRecords() ?? [] }
       case 'ae-nodes': return { type: 'hashes', hashes: replicas.tree(request.partition).nodes(request.level, request.indices) }
       case 'ae-buckets': return { type: 'entries', entries: replicas.tree(request.partition).bucketEntries(request.buckets) }
       case 'ae-roots': return { type: 'hashes', hashes: request.partitions.map((p) => replicas.tree(p).root()) }
@@ -241,8 +269,8 @@ export class TestCluster {
 
 /** The node's Membership when it runs the real one (membership tests), else undefined. */
 function membershipOf (node: TestNode): Membership | undefined {
-  const m = node.ctx.membership as Partial<Membership>
-  return typeof m.handlePull === 'function' ? m as Membership : undefined
+  const m = node.deps.membership as Partial<Membership>
+  return typeof m.signedRecords === 'function' ? m as Membership : undefined
 }
 
 /** Text of every live sibling, sorted: compares replicas in tests. */
@@ -260,7 +288,7 @@ export function valuesOf (clock: DvvSet | null | undefined): string[] {
 export function recordRequests (node: TestNode): Array<{ to: PeerId, type: Request['type'] }> {
   const log: Array<{ to: PeerId, type: Request['type'] }> = []
   const inner = node.network
-  node.ctx.network = {
+  node.deps.network = {
     get localPeer () { return inner.localPeer },
     start: async (handlers) => { await inner.start(handlers) },
     stop: async () => { await inner.stop() },

@@ -21,7 +21,7 @@ async function setup (): Promise<{ cluster: TestCluster, a: TestNode, detector: 
   for (const node of nodes) await cluster.startNetwork(node)
   await settle()
   const a = cluster.node('a')
-  const detector = a.ctx.detector as LocalFailureDetector
+  const detector = a.deps.detector as LocalFailureDetector
   detector.start()
   return { cluster, a, detector }
 }

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { siblings } from '@ringstore/core'
 import type { PeerId } from '@ringstore/core'
-import { FORWARD_TIMEOUT_FACTOR, PING_TIMEOUT_FACTOR } from '../src/coordinator/forward.js'
+import { FORWARD_TIMEOUT_FACTOR, PING_TIMEOUT_FACTOR } from '../src/constants.js'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '../src/interfaces.js'
 import type { Clock } from '../src/interfaces.js'
 import { Peer } from '../src/peer.js'

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { emptyClock, update } from '@ringstore/core'
+import { buildRing, emptyClock, update } from '@ringstore/core'
 import type { DvvSet, PeerId, Request, Response } from '@ringstore/core'
-import type { FailureDetector, PeerContext } from '../src/components.js'
+import type { FailureDetector } from '../src/components.js'
+import { PeerRpc } from '../src/protocol/rpc.js'
 import { DEFAULT_CONFIG } from '../src/config.js'
 import { PeerUnreachableError } from '../src/errors.js'
 import { HintedHandoff } from '../src/cluster/handoff.js'
 import { StorageHintStore } from '../src/data/hint-store.js'
+import { StorageReplicaStore } from '../src/data/replica-store.js'
 import type { Network } from '../src/interfaces.js'
 import { createMetrics } from '../src/metrics.js'
 import { silentLogger } from '../src/peer.js'
@@ -50,10 +52,12 @@ async function setup (hintBatch = 2) {
       return { type: 'ok' }
     }
   } as unknown as Network
-  const membership = { onRingChange: () => () => undefined, members: () => [] }
-  const ctx = { id: 'me', config, clock, network, storage, log: silentLogger, metrics, hints, detector, membership } as unknown as PeerContext
-  const handoff = new HintedHandoff(ctx)
-  return { clock, config, hints, detector, membership, requests, received, handoff, metrics, setUp: (v: boolean) => { up = v } }
+  const ring = buildRing([], config.q)
+  const membership = { onRingChange: () => () => undefined, members: () => [], ring: () => ring }
+  const replicas = new StorageReplicaStore({ id: 'me', storage, config, log: silentLogger, metrics })
+  const rpc = new PeerRpc({ network, detector, timeoutMs: config.requestTimeoutMs })
+  const handoff = new HintedHandoff({ id: 'me', config, clock, log: silentLogger, metrics, hints, replicas, detector, membership, rpc })
+  return { clock, config, hints, replicas, detector, membership, requests, received, handoff, metrics, setUp: (v: boolean) => { up = v } }
 }
 
 describe('HintedHandoff', () => {
@@ -245,6 +249,6 @@ async function gatedSetup (hintBatch: number) {
       })
     }
   } as unknown as Network
-  const ctx = { id: 'me', config: t.config, clock: t.clock, network, log: silentLogger, metrics: t.metrics, hints: t.hints, detector: t.detector, membership: t.membership } as unknown as PeerContext
-  return { ...t, gates, handoff: new HintedHandoff(ctx) }
+  const rpc = new PeerRpc({ network, detector: t.detector, timeoutMs: t.config.requestTimeoutMs })
+  return { ...t, gates, handoff: new HintedHandoff({ ...t, id: 'me', log: silentLogger, rpc }) }
 }

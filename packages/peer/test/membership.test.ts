@@ -11,13 +11,13 @@ import type { TestNode } from './cluster-harness.js'
 const CONFIG: Partial<PeerConfig> = { q: 64, heartbeatIntervalMs: 1000, probeIntervalMs: 1000 }
 
 function membership (node: TestNode): Membership {
-  return node.ctx.membership as Membership
+  return node.deps.membership as Membership
 }
 
 async function startNode (cluster: TestCluster, id: PeerId, seeds: string[] = [], storage?: MemoryStorage): Promise<TestNode> {
   const node = cluster.add(id, { config: { seeds }, ...(storage === undefined ? {} : { storage }) })
-  node.ctx.addrs = [`/mem/${id}`]
-  node.ctx.membership = new Membership(node.ctx)
+  node.deps.addrs = [`/mem/${id}`]
+  node.deps.membership = new Membership(node.deps)
   await cluster.startNetwork(node)
   await membership(node).start()
   await settle()
@@ -43,11 +43,9 @@ describe('Membership', () => {
     const self = membership(a).self()
     expect(self).toMatchObject({ id: 'a', status: 'active', incarnation: 0, weight: 1, addrs: ['/mem/a'], joinedAt: 1_000_000 })
     expect(membership(a).ring().owners.every((o) => o === 'a')).toBe(true)
-    const pulled = membership(a).handlePull()
-    expect(pulled.type).toBe('members')
-    if (pulled.type !== 'members') return
-    expect(pulled.records).toHaveLength(1)
-    expect(await new TestSigner('x').verify('a', encodeRecord(self), pulled.records[0]?.signature ?? new Uint8Array())).toBe(true)
+    const records = membership(a).signedRecords()
+    expect(records).toHaveLength(1)
+    expect(await new TestSigner('x').verify('a', encodeRecord(self), records[0]?.signature ?? new Uint8Array())).toBe(true)
     expect(await a.storage.get('meta', 'member-record')).toBeDefined()
   })
 

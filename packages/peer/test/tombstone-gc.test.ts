@@ -29,7 +29,7 @@ async function writeThenDelete (s: { cluster: TestCluster }, writer: TestNode, k
 }
 
 function gc (node: TestNode): TombstoneCollector {
-  return new TombstoneCollector(node.ctx)
+  return new TombstoneCollector(node.deps)
 }
 
 describe('TombstoneCollector', () => {
@@ -43,7 +43,7 @@ describe('TombstoneCollector', () => {
     await s.cluster.clock.advance(2)
     expect(await gc(a).runOnce()).toBe(1)
     expect(await a.replicas.get('gone')).toBeNull()
-    expect(a.ctx.metrics.tombstonesCollected).toBe(1)
+    expect(a.deps.metrics.tombstonesCollected).toBe(1)
   })
 
   it('never collects while one replica still holds the old value, and does once it got the delete', async () => {
@@ -55,7 +55,7 @@ describe('TombstoneCollector', () => {
     expect(await gc(b).runOnce()).toBe(0)
     expect(valuesOf(await a.replicas.get('gone'))).toEqual(['<tombstone>'])
     // Anti-entropy, not resurrection: the tombstone carries the delete to c.
-    await new AntiEntropy(a.ctx).runRound()
+    await new AntiEntropy(a.deps).runRound()
     expect(valuesOf(await c.replicas.get('gone'))).toEqual(['<tombstone>'])
     expect(await gc(a).runOnce()).toBe(1)
   })
@@ -69,7 +69,7 @@ describe('TombstoneCollector', () => {
     await settle()
     expect(await gc(a).runOnce()).toBe(0)
     s.cluster.hub.stall('a', 'c')
-    a.ctx.detector.reportSuccess('c') // believed reachable, but it will not answer
+    a.deps.detector.reportSuccess('c') // believed reachable, but it will not answer
     const run = gc(a).runOnce()
     await s.cluster.clock.advance(1000)
     expect(await run).toBe(0)
@@ -99,7 +99,7 @@ describe('TombstoneCollector', () => {
     expect(await gc(b).runOnce()).toBe(3)
     expect(await gc(c).runOnce()).toBe(3)
     for (const node of [a, b, c]) {
-      await new AntiEntropy(node.ctx).runRound()
+      await new AntiEntropy(node.deps).runRound()
       expect(node.replicas.size()).toBe(0)
     }
   })

@@ -2,7 +2,8 @@ import { describe, it, expect } from 'vitest'
 import { clockEqual, partitionOf, preferenceList, replicaPartitions } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Ring } from '@ringstore/core'
 import type { PeerConfig } from '../src/config.js'
-import { OwnershipTransfer, TRANSFER_DEBOUNCE_MS } from '../src/cluster/transfer.js'
+import { OwnershipTransfer } from '../src/cluster/transfer.js'
+import { TRANSFER_DEBOUNCE_MS } from '../src/constants.js'
 import { StorageReplicaStore } from '../src/data/replica-store.js'
 import { settle } from '../src/testing/index.js'
 import { StaticMembership, TestCluster, ringOf, valuesOf } from './cluster-harness.js'
@@ -50,13 +51,13 @@ describe('OwnershipTransfer', () => {
     const s = await setup()
     s.membership.setRing(s.after)
     const a = node(s, 'a')
-    const result = await new OwnershipTransfer(a.ctx).runOnce()
+    const result = await new OwnershipTransfer(a.deps).runOnce()
     expect(result).toEqual({ keysMoved: KEYS.length, keysDropped: KEYS.length })
     expect(a.replicas.size()).toBe(0)
     for (const key of KEYS) {
       for (const owner of ownersOf(s.after, key)) expect(valuesOf(await node(s, owner).replicas.get(key))).toEqual([`v-${key}`])
     }
-    expect(a.ctx.metrics.partitionsTransferred).toBe(new Set(KEYS.map((k) => partitionOf(k, Q))).size)
+    expect(a.deps.metrics.partitionsTransferred).toBe(new Set(KEYS.map((k) => partitionOf(k, Q))).size)
   })
 
   it('leaves partitions this peer still replicates alone', async () => {
@@ -64,7 +65,7 @@ describe('OwnershipTransfer', () => {
     const a = node(s, 'a')
     s.membership.setRing(ringOf(['a', 'b', 'c', 'd'], Q, (id) => id === 'a' ? 0 : 1))
     const kept = new Set(replicaPartitions(s.membership.ring(), 'a', N))
-    const result = await new OwnershipTransfer(a.ctx).runOnce()
+    const result = await new OwnershipTransfer(a.deps).runOnce()
     const stays = KEYS.filter((k) => kept.has(partitionOf(k, Q)))
     expect(stays.length).toBeGreaterThan(0)
     expect(result.keysDropped).toBe(KEYS.length - stays.length)
@@ -77,14 +78,14 @@ describe('OwnershipTransfer', () => {
     const a = node(s, 'a')
     s.cluster.hub.block('a', 'c')
     await settle()
-    expect(a.ctx.detector.isReachable('c')).toBe(false)
-    await new OwnershipTransfer(a.ctx).runOnce()
+    expect(a.deps.detector.isReachable('c')).toBe(false)
+    await new OwnershipTransfer(a.deps).runOnce()
     const waiting = KEYS.filter((k) => ownersOf(s.after, k).includes('c'))
     expect(waiting.length).toBeGreaterThan(0)
     expect([...a.replicas.data.keys()].sort()).toEqual(waiting.sort())
     s.cluster.hub.unblock('a', 'c')
     await settle()
-    await new OwnershipTransfer(a.ctx).runOnce()
+    await new OwnershipTransfer(a.deps).runOnce()
     expect(a.replicas.size()).toBe(0)
     for (const key of waiting) expect(await node(s, 'c').replicas.get(key)).not.toBeNull()
   })
@@ -95,12 +96,12 @@ describe('OwnershipTransfer', () => {
     const a = node(s, 'a')
     node(s, 'd').intercept = async (_from, request) =>
       request.type === 'replica-put-many' ? { type: 'error', code: 'unavailable', message: 'disk full' } : undefined
-    const result = await new OwnershipTransfer(a.ctx).runOnce()
+    const result = await new OwnershipTransfer(a.deps).runOnce()
     const withD = KEYS.filter((k) => ownersOf(s.after, k).includes('d'))
     expect(withD.length).toBeGreaterThan(0)
     expect(result.keysDropped).toBe(KEYS.length - withD.length)
     expect([...a.replicas.data.keys()].sort()).toEqual(withD.sort())
-    expect(a.ctx.detector.isReachable('d')).toBe(true) // it answered: alive, just refusing
+    expect(a.deps.detector.isReachable('d')).toBe(true) // it answered: alive, just refusing
   })
 
   it('does not drop a key written while its batch was in flight', async () => {
@@ -112,11 +113,11 @@ describe('OwnershipTransfer', () => {
       if (key !== 'key-5' || written !== undefined) return
       written = await a.replicas.write('key-5', 'during', 5, await a.replicas.get('key-5'))
     }
-    const result = await new OwnershipTransfer(a.ctx).runOnce()
+    const result = await new OwnershipTransfer(a.deps).runOnce()
     expect(result.keysDropped).toBe(KEYS.length - 1)
     expect(clockEqual(await a.replicas.get('key-5') as DvvSet, written as DvvSet)).toBe(true)
     a.replicas.beforeDrop = undefined
-    const next = await new OwnershipTransfer(a.ctx).runOnce()
+    const next = await new OwnershipTransfer(a.deps).runOnce()
     expect(next).toEqual({ keysMoved: 1, keysDropped: 1 })
     for (const owner of ownersOf(s.after, 'key-5')) expect(valuesOf(await node(s, owner).replicas.get('key-5'))).toEqual(['during'])
   })
@@ -124,7 +125,7 @@ describe('OwnershipTransfer', () => {
   it('runs by itself after a ring change (debounced)', async () => {
     const s = await setup()
     const a = node(s, 'a')
-    const transfer = new OwnershipTransfer(a.ctx)
+    const transfer = new OwnershipTransfer(a.deps)
     transfer.start()
     await s.cluster.clock.advance(TRANSFER_DEBOUNCE_MS + 1)
     expect(a.replicas.size()).toBe(KEYS.length) // a still owns everything
@@ -133,7 +134,7 @@ describe('OwnershipTransfer', () => {
     await s.cluster.clock.advance(TRANSFER_DEBOUNCE_MS + 1)
     await settle()
     expect(a.replicas.size()).toBe(0)
-    expect(a.ctx.metrics.partitionsTransferred).toBe(new Set(KEYS.map((k) => partitionOf(k, Q))).size)
+    expect(a.deps.metrics.partitionsTransferred).toBe(new Set(KEYS.map((k) => partitionOf(k, Q))).size)
     transfer.stop()
   })
 
@@ -141,7 +142,7 @@ describe('OwnershipTransfer', () => {
     const s = await setup({ weight: 0 })
     s.membership.setRing(s.after)
     const a = node(s, 'a')
-    expect(await new OwnershipTransfer(a.ctx).runOnce()).toEqual({ keysMoved: 0, keysDropped: 0 })
+    expect(await new OwnershipTransfer(a.deps).runOnce()).toEqual({ keysMoved: 0, keysDropped: 0 })
     expect(a.replicas.size()).toBe(KEYS.length)
   })
 })
@@ -151,15 +152,15 @@ describe('OwnershipTransfer over the data path\'s StorageReplicaStore', () => {
     const s = await setup()
     const stores = new Map<PeerId, StorageReplicaStore>()
     for (const [id, n] of s.nodes) {
-      const store = new StorageReplicaStore({ id, storage: n.storage, config: n.ctx.config, log: n.ctx.log, metrics: n.ctx.metrics })
+      const store = new StorageReplicaStore({ id, storage: n.storage, config: n.deps.config, log: n.deps.log, metrics: n.deps.metrics })
       await store.open()
-      n.ctx.replicas = store
+      n.deps.replicas = store
       stores.set(id, store)
     }
     const a = stores.get('a') as StorageReplicaStore
     for (const key of KEYS) await a.merge(key, await node(s, 'a').replicas.get(key) as DvvSet)
     s.membership.setRing(s.after)
-    const result = await new OwnershipTransfer(node(s, 'a').ctx).runOnce()
+    const result = await new OwnershipTransfer(node(s, 'a').deps).runOnce()
     expect(result).toEqual({ keysMoved: KEYS.length, keysDropped: KEYS.length })
     expect(a.size()).toBe(0)
     for (const key of KEYS) {

@@ -6,59 +6,48 @@
  * nodes (the remote mirror of core's `diffTrees`); `repairKeys` fetches the remote versions
  * of those keys, merges them into the local replica and pushes the merged versions back.
  */
-import { CODEC_LIMITS, LIMITS, childIndices, clockEqual, diffEntries, differingIndices, partitionOf } from '@ringstore/core'
+import { childIndices, clockEqual, diffEntries, differingIndices, partitionOf } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
-import type { PeerContext } from '../components.js'
-import { BATCH_BYTES, batchBySize, clockBytes, requestExpecting } from '../protocol/rpc.js'
-import { RemoteError } from '../errors.js'
+import type { ReplicaStore } from '../components.js'
+import type { PeerConfig } from '../config.js'
+import { AE_BUCKETS_PER_REQUEST, AE_FETCH_KEYS, AE_ROOTS_PER_REQUEST } from '../constants.js'
+import type { Logger } from '../interfaces.js'
+import { askAeBuckets } from '../protocol/ae-buckets.js'
+import { askAeNodes } from '../protocol/ae-nodes.js'
+import { askAeRoots } from '../protocol/ae-roots.js'
+import { versionBatches } from '../protocol/batches.js'
+import { askReplicaGetMany } from '../protocol/replica-get-many.js'
+import { askReplicaPutMany } from '../protocol/replica-put-many.js'
+import type { PeerRpc } from '../protocol/rpc.js'
 
-/**
- * Leaf buckets asked per 'ae-buckets' request. A new, empty replica differs in every bucket
- * and receives the other side's entries: 16 of 256 buckets of a 10k-key partition is ~600
- * entries, far below the frame limit even with long keys.
- */
-export const AE_BUCKETS_PER_REQUEST = 16
-
-/**
- * Keys per 'replica-get-many' in a repair (≤ LIMITS.batchKeys). The reply carries values,
- * whose sizes only the other side knows: a reply refused as 'too-large' is retried in halves.
- */
-export const AE_FETCH_KEYS = 256
-
-/**
- * Partitions per 'ae-roots' request (≤ CODEC_LIMITS.treeItems). Answering recomputes the
- * dirty roots among them (up to fanout + 1 sha256 each, pure JS): after a burst of writes
- * every tree is dirty, and 1,024 of them took ~47 ms, so 256 per request stalled the
- * event loop ~12 ms on each side (bench W1c p99 ~22 ms). 32 keeps one request ~1.5 ms,
- * and a paced round pauses between requests; Q = 1024 identical partitions then cost 32
- * requests per other replica instead of 1024 'ae-nodes'.
- */
-export const AE_ROOTS_PER_REQUEST = Math.min(32, CODEC_LIMITS.treeItems)
+export interface AntiEntropyWalkDeps {
+  readonly config: Pick<PeerConfig, 'q'>
+  readonly replicas: Pick<ReplicaStore, 'tree' | 'getMany' | 'mergeMany'>
+  readonly rpc: PeerRpc
+  readonly log: Logger
+}
 
 /**
  * Which of `partitions` (all replicated by us and `peer`) have different roots on the two
  * sides, in the order given; `afterEach` runs after each request (the round's pacing).
- * A peer that does not know 'ae-roots' (an older version answers 'bad-request') has every
- * partition not yet compared returned, so the caller walks them one by one as before.
- * Throws what the requests throw otherwise (unreachable peer, bad reply).
+ * A peer that does not know 'ae-roots' (an older version) has every partition not yet
+ * compared returned, so the caller walks them one by one as before. Throws what the
+ * requests throw otherwise (unreachable peer, bad reply).
  */
 export async function differingPartitions (
-  ctx: PeerContext, peer: PeerId, partitions: readonly number[], afterEach?: () => Promise<void>
+  deps: AntiEntropyWalkDeps, peer: PeerId, partitions: readonly number[], afterEach?: () => Promise<void>
 ): Promise<number[]> {
   const differing: number[] = []
   for (let i = 0; i < partitions.length; i += AE_ROOTS_PER_REQUEST) {
     const chunk = partitions.slice(i, i + AE_ROOTS_PER_REQUEST)
-    let remote: readonly Uint8Array[]
-    try {
-      remote = (await requestExpecting(ctx, peer, { type: 'ae-roots', partitions: chunk }, 'hashes')).hashes
-    } catch (error) {
-      if (!(error instanceof RemoteError && error.code === 'bad-request')) throw error
-      ctx.log.debug('anti-entropy: peer refuses ae-roots, walking each partition', { peer, partitions: partitions.length - i })
+    const remote = await askAeRoots(deps.rpc, peer, chunk)
+    if (remote === 'unsupported') {
+      deps.log.debug('anti-entropy: peer refuses ae-roots, walking each partition', { peer, partitions: partitions.length - i })
       return [...differing, ...partitions.slice(i)]
     }
     // Our side after the reply, as in differingKeys. An absent tree is an empty one: both
     // have the all-zero root, whichever side lacks it.
-    const local = chunk.map((partition) => ctx.replicas.tree(partition).root())
+    const local = chunk.map((partition) => deps.replicas.tree(partition).root())
     differing.push(...differingIndices(chunk, local, remote))
     await afterEach?.()
   }
@@ -66,25 +55,26 @@ export async function differingPartitions (
 }
 
 /** The keys of `partition` whose versions differ between us and `peer`, sorted. */
-export async function differingKeys (ctx: PeerContext, partition: number, peer: PeerId): Promise<Key[]> {
-  const shape = ctx.replicas.tree(partition)
+export async function differingKeys (deps: AntiEntropyWalkDeps, partition: number, peer: PeerId): Promise<Key[]> {
+  const { replicas, rpc } = deps
+  const shape = replicas.tree(partition)
   let indices = [0]
   for (let level = 0; level <= shape.depth; level++) {
-    const remote = await requestExpecting(ctx, peer, { type: 'ae-nodes', partition, level, indices }, 'hashes')
+    const remote = await askAeNodes(rpc, peer, partition, level, indices)
     // Read our side after the reply: the freshest local state, and no stale copy kept across the await.
-    const local = ctx.replicas.tree(partition).nodes(level, indices)
-    const differing = differingIndices(indices, local, remote.hashes)
+    const local = replicas.tree(partition).nodes(level, indices)
+    const differing = differingIndices(indices, local, remote)
     if (differing.length === 0) return []
     indices = level < shape.depth ? childIndices(differing, shape.fanout) : differing
   }
   const keys = new Set<Key>()
   for (let i = 0; i < indices.length; i += AE_BUCKETS_PER_REQUEST) {
     const buckets = indices.slice(i, i + AE_BUCKETS_PER_REQUEST)
-    const remote = await requestExpecting(ctx, peer, { type: 'ae-buckets', partition, buckets }, 'entries')
-    const local = ctx.replicas.tree(partition).bucketEntries(buckets)
-    for (const key of diffEntries(local, remote.entries)) {
+    const remote = await askAeBuckets(rpc, peer, partition, buckets)
+    const local = replicas.tree(partition).bucketEntries(buckets)
+    for (const key of diffEntries(local, remote)) {
       // A confused or hostile peer must not make us import keys of other partitions.
-      if (partitionOf(key, ctx.config.q) === partition) keys.add(key)
+      if (partitionOf(key, deps.config.q) === partition) keys.add(key)
     }
   }
   return [...keys].sort()
@@ -94,25 +84,25 @@ export async function differingKeys (ctx: PeerContext, partition: number, peer: 
  * Reconciles `keys` with `peer`: both sides end with the DVV merge of their versions.
  * Returns how many keys differed (and so were repaired on one side or both).
  */
-export async function repairKeys (ctx: PeerContext, peer: PeerId, keys: readonly Key[]): Promise<number> {
+export async function repairKeys (deps: AntiEntropyWalkDeps, peer: PeerId, keys: readonly Key[]): Promise<number> {
   let repaired = 0
   for (let i = 0; i < keys.length; i += AE_FETCH_KEYS) {
-    repaired += await repairBatch(ctx, peer, keys.slice(i, i + AE_FETCH_KEYS))
+    repaired += await repairBatch(deps, peer, keys.slice(i, i + AE_FETCH_KEYS))
   }
   return repaired
 }
 
-async function repairBatch (ctx: PeerContext, peer: PeerId, keys: readonly Key[]): Promise<number> {
-  const theirs = await fetchVersions(ctx, peer, keys)
-  const before = await ctx.replicas.getMany(keys)
+async function repairBatch ({ replicas, rpc }: AntiEntropyWalkDeps, peer: PeerId, keys: readonly Key[]): Promise<number> {
+  const theirs = await askReplicaGetMany(rpc, peer, keys)
+  const before = await replicas.getMany(keys)
   const incoming: Array<readonly [Key, DvvSet]> = []
   for (const key of keys) {
     const clock = theirs.get(key)
     if (clock !== undefined && clock !== null) incoming.push([key, clock])
   }
-  if (incoming.length > 0) await ctx.replicas.mergeMany(incoming)
+  if (incoming.length > 0) await replicas.mergeMany(incoming)
   // Read back instead of computing sync() here: a local write that landed meanwhile is pushed too.
-  const after = await ctx.replicas.getMany(keys)
+  const after = await replicas.getMany(keys)
   let repaired = 0
   const push: Array<readonly [Key, DvvSet]> = []
   keys.forEach((key, i) => {
@@ -121,26 +111,8 @@ async function repairBatch (ctx: PeerContext, peer: PeerId, keys: readonly Key[]
     const merged = after[i] ?? null
     if (merged !== null && !sameVersion(merged, remote)) push.push([key, merged])
   })
-  const batches = batchBySize(push, LIMITS.batchKeys, BATCH_BYTES, ([key, clock]) => key.length + clockBytes(clock))
-  for (const items of batches) {
-    await requestExpecting(ctx, peer, { type: 'replica-put-many', items }, 'ok')
-  }
+  for (const items of versionBatches(push)) await askReplicaPutMany(rpc, peer, items)
   return repaired
-}
-
-/** The peer's versions of `keys` (null = absent); a 'too-large' refusal is retried in halves. */
-export async function fetchVersions (ctx: PeerContext, peer: PeerId, keys: readonly Key[]): Promise<Map<Key, DvvSet | null>> {
-  try {
-    const reply = await requestExpecting(ctx, peer, { type: 'replica-get-many', keys }, 'clocks')
-    const asked = new Set(keys)
-    return new Map(reply.items.filter(([key]) => asked.has(key)))
-  } catch (error) {
-    if (!(error instanceof RemoteError && error.code === 'too-large') || keys.length < 2) throw error
-    const half = Math.ceil(keys.length / 2)
-    const first = await fetchVersions(ctx, peer, keys.slice(0, half))
-    const second = await fetchVersions(ctx, peer, keys.slice(half))
-    return new Map([...first, ...second])
-  }
 }
 
 export function sameVersion (a: DvvSet | null, b: DvvSet | null): boolean {

@@ -1,7 +1,7 @@
 /**
  * Merkle anti-entropy (Dynamo §4.7). In a round, this peer compares each partition it
  * replicates with every other reachable replica of it: first the roots of all partitions
- * shared with a peer, AE_ROOTS_PER_REQUEST per 'ae-roots' request; then, only for the
+ * shared with a peer, AE_ROOTS_PER_REQUEST (constants.ts) per 'ae-roots' request; then, only for the
  * partitions whose roots differ, the walk down the tree: the children of differing nodes,
  * then the entries of differing leaf buckets, which name the differing keys. Those keys are
  * fetched, merged locally (DVV sync: concurrent siblings are kept, never overwritten) and
@@ -16,28 +16,24 @@
  */
 import { preferenceList, replicaPartitions } from '@ringstore/core'
 import type { PeerId } from '@ringstore/core'
-import type { PeerContext } from '../components.js'
-import { describeError, forEachBounded, isUnreachable } from '../protocol/rpc.js'
-import { Pacer, PeriodicTask, SerialRunner } from './timers.js'
-import type { PaceOptions } from './timers.js'
+import type { FailureDetector, MembershipView } from '../components.js'
+import type { PeerConfig } from '../config.js'
+import { AE_PACE, AE_PARTITIONS_IN_FLIGHT } from '../constants.js'
+import { describeError, isUnreachable } from '../errors.js'
+import type { Clock } from '../interfaces.js'
+import type { PeerMetrics } from '../metrics.js'
+import { Pacer, PeriodicTask, SerialRunner, forEachBounded } from './timers.js'
 import { differingKeys, differingPartitions, repairKeys } from './anti-entropy-walk.js'
+import type { AntiEntropyWalkDeps } from './anti-entropy-walk.js'
 
-/**
- * Partitions walked (or, in the roots step, peers asked) at the same time. Each has one
- * request in flight, so this bounds both the requests a round puts on the network and the
- * memory of fetched versions.
- */
-export const AE_PARTITIONS_IN_FLIGHT = 4
-
-/**
- * Pace of a periodic round: one request at a time ('ae-roots' chunk or partition walk),
- * and after 4 ms of them a pause of 8 ms, so anti-entropy holds at most a third of the
- * event loop. Walking Q = 1024 identical partitions one by one (~0.3 ms an exchange on a
- * daemon; what a peer without 'ae-roots' still costs) takes ~1 s per other replica, well
- * inside the 10 s default period; unpaced, with 4 in flight, it took ~0.35 s and pushed
- * the p99 of writes at 200/s from ~3 to ~25 ms (bench W1c).
- */
-export const AE_PACE: PaceOptions = { sliceMs: 4, pauseMs: 8 }
+export interface AntiEntropyDeps extends AntiEntropyWalkDeps {
+  readonly id: PeerId
+  readonly config: Pick<PeerConfig, 'q' | 'n' | 'antiEntropyIntervalMs'>
+  readonly clock: Clock
+  readonly metrics: Pick<PeerMetrics, 'antiEntropyRounds' | 'antiEntropyKeysRepaired'>
+  readonly membership: Pick<MembershipView, 'ring'>
+  readonly detector: Pick<FailureDetector, 'isReachable'>
+}
 
 export interface AntiEntropyResult {
   /** Partitions this peer replicates and compared (with at least one other replica). */
@@ -47,12 +43,12 @@ export interface AntiEntropyResult {
 }
 
 export class AntiEntropy {
-  readonly #ctx: PeerContext
+  readonly #ctx: AntiEntropyDeps
   readonly #runner = new SerialRunner()
   readonly #periodic: PeriodicTask
   #stopped = false
 
-  constructor (ctx: PeerContext) {
+  constructor (ctx: AntiEntropyDeps) {
     this.#ctx = ctx
     this.#periodic = new PeriodicTask(ctx.clock, ctx.config.antiEntropyIntervalMs, async () => await this.#runner.run(async () => await this.#round(true)))
   }

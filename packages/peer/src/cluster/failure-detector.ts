@@ -9,18 +9,28 @@
  */
 import { LIMITS } from '@ringstore/core'
 import type { PeerId } from '@ringstore/core'
-import type { FailureDetector, PeerContext } from '../components.js'
-import type { TimerHandle } from '../interfaces.js'
-import { describeError } from '../protocol/rpc.js'
+import type { FailureDetector, MembershipView } from '../components.js'
+import type { PeerConfig } from '../config.js'
+import { PROBES_PER_TICK_MAX } from '../constants.js'
+import { describeError } from '../errors.js'
+import type { Clock, Logger, Network, TimerHandle } from '../interfaces.js'
+import { askPing } from '../protocol/ping.js'
+import { PeerRpc } from '../protocol/rpc.js'
 
-/**
- * Probes sent per tick at most: with thousands of members down (a data-centre split) the
- * probes of one tick stay a small burst; the rest are probed on later ticks.
- */
-const PROBES_PER_TICK_MAX = 64
+export interface FailureDetectorDeps {
+  readonly id: PeerId
+  readonly config: Pick<PeerConfig, 'probeIntervalMs' | 'requestTimeoutMs'>
+  readonly clock: Clock
+  readonly network: Pick<Network, 'request'>
+  readonly log: Logger
+  /** Whom to probe: the members that have not left. */
+  readonly membership: Pick<MembershipView, 'members'>
+}
 
 export class LocalFailureDetector implements FailureDetector {
-  readonly #ctx: PeerContext
+  readonly #deps: FailureDetectorDeps
+  /** Probes report to this detector itself, like every other request. */
+  readonly #rpc: PeerRpc
   readonly #unreachable = new Set<PeerId>()
   readonly #listeners = new Set<(peer: PeerId) => void>()
   /** Peers with a probe in flight: never two probes to one peer at once. */
@@ -30,8 +40,9 @@ export class LocalFailureDetector implements FailureDetector {
   /** Rotates the probe order so that every unreachable member gets its turn. */
   #probeCursor = 0
 
-  constructor (ctx: PeerContext) {
-    this.#ctx = ctx
+  constructor (deps: FailureDetectorDeps) {
+    this.#deps = deps
+    this.#rpc = new PeerRpc({ network: deps.network, detector: this, timeoutMs: deps.config.requestTimeoutMs })
   }
 
   start (): void {
@@ -42,7 +53,7 @@ export class LocalFailureDetector implements FailureDetector {
 
   stop (): void {
     this.#running = false
-    if (this.#timer !== undefined) this.#ctx.clock.clearTimer(this.#timer)
+    if (this.#timer !== undefined) this.#deps.clock.clearTimer(this.#timer)
     this.#timer = undefined
   }
 
@@ -78,7 +89,7 @@ export class LocalFailureDetector implements FailureDetector {
 
   /** Probes the unreachable members now (the timer calls this; tests may too). */
   async probe (): Promise<void> {
-    const members = new Set(this.#ctx.membership.members().filter((m) => m.status !== 'left').map((m) => m.id))
+    const members = new Set(this.#deps.membership.members().filter((m) => m.status !== 'left').map((m) => m.id))
     this.#forgetNonMembersIfFull(members)
     const candidates = [...this.#unreachable].filter((peer) => members.has(peer) && !this.#probing.has(peer)).sort()
     if (candidates.length === 0) return
@@ -101,40 +112,39 @@ export class LocalFailureDetector implements FailureDetector {
     this.#probing.add(peer)
     try {
       // `ping` costs the peer nothing (a members-pull would send its whole member table).
-      await this.#ctx.network.request(peer, { type: 'ping' }, this.#ctx.config.requestTimeoutMs)
-      // Any answer, even an error reply (an older peer that does not know `ping`), proves the peer is alive.
-      this.#markReachable(peer)
+      // Any answer proves the peer alive: the rpc reports it to this detector.
+      await askPing(this.#rpc, peer)
     } catch (error) {
-      this.#ctx.log.debug('probe failed', { peer, error: describeError(error) })
+      this.#deps.log.debug('probe failed', { peer, error: describeError(error) })
     } finally {
       this.#probing.delete(peer)
     }
   }
 
   #markUnreachable (peer: PeerId): void {
-    if (peer === this.#ctx.id || this.#unreachable.has(peer)) return
+    if (peer === this.#deps.id || this.#unreachable.has(peer)) return
     this.#unreachable.add(peer)
-    this.#ctx.log.debug('peer unreachable', { peer })
+    this.#deps.log.debug('peer unreachable', { peer })
   }
 
   #markReachable (peer: PeerId): void {
     if (!this.#unreachable.delete(peer)) return
-    this.#ctx.log.debug('peer reachable', { peer })
+    this.#deps.log.debug('peer reachable', { peer })
     for (const listener of [...this.#listeners]) {
       try {
         listener(peer)
       } catch (error) {
-        this.#ctx.log.error('onReachable listener threw', { peer, error: describeError(error) })
+        this.#deps.log.error('onReachable listener threw', { peer, error: describeError(error) })
       }
     }
   }
 
   #scheduleProbe (): void {
-    this.#timer = this.#ctx.clock.setTimer(this.#ctx.config.probeIntervalMs, () => {
+    this.#timer = this.#deps.clock.setTimer(this.#deps.config.probeIntervalMs, () => {
       this.#timer = undefined
       if (!this.#running) return
       this.probe().catch((error: unknown) => {
-        this.#ctx.log.error('probe round failed', { error: describeError(error) })
+        this.#deps.log.error('probe round failed', { error: describeError(error) })
       }).finally(() => {
         if (this.#running) this.#scheduleProbe()
       })

@@ -15,24 +15,33 @@
  */
 import { partitionOf, preferenceList } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Ring } from '@ringstore/core'
-import { BATCH_BYTES, batchBySize, clockBytes, describeError, isUnreachable } from '../protocol/rpc.js'
-import type { PeerContext } from '../components.js'
-import { hasNoOwners, isLight } from '../coordinator/placement.js'
-import type { TimerHandle } from '../interfaces.js'
+import type { FailureDetector, HintStore, MembershipView, ReplicaStore } from '../components.js'
+import type { PeerConfig } from '../config.js'
+import { HINT_DELIVERY_PIPELINE } from '../constants.js'
+import { hasNoOwners } from '../coordinator/placement.js'
+import { describeError } from '../errors.js'
+import type { Clock, Logger, TimerHandle } from '../interfaces.js'
+import type { PeerMetrics } from '../metrics.js'
+import { batchBySize, BATCH_BYTES, clockBytes } from '../protocol/batches.js'
+import { askReplicaPutMany } from '../protocol/replica-put-many.js'
+import type { PeerRpc } from '../protocol/rpc.js'
 
-/**
- * Delivery requests in flight per target. One batch costs the target a decode, a merge
- * and an fsync, and us a scan and a delete (another fsync): one batch at a time, they add
- * up (W2 of bench/README.md, 1,000 hints = 4 batches one after another: 188 ms). With 4
- * in flight they overlap and the target's concurrent merges share group commits; W2 took
- * 25-40 % less on a loaded 2-core machine. Bounded so that a large backlog never floods
- * the target: at most 4 × hintBatch hints (4 frames) in flight.
- */
-const DELIVERY_PIPELINE = 4
+export interface HintedHandoffDeps {
+  readonly id: PeerId
+  readonly config: Pick<PeerConfig, 'n' | 'weight' | 'hintBatch' | 'hintRetryBaseMs' | 'hintRetryMaxMs'>
+  readonly clock: Clock
+  readonly log: Logger
+  readonly metrics: Pick<PeerMetrics, 'hintsDelivered'>
+  readonly hints: HintStore
+  readonly replicas: Pick<ReplicaStore, 'partitions' | 'keysInPartition' | 'merge'>
+  readonly membership: Pick<MembershipView, 'ring' | 'members' | 'onRingChange'>
+  readonly detector: Pick<FailureDetector, 'onReachable'>
+  readonly rpc: PeerRpc
+}
 
 /** Resolves on a later event-loop turn (a 0 ms timer: virtual time in the simulator). */
-function nextTurn (ctx: PeerContext): Promise<void> {
-  return new Promise((resolve) => { ctx.clock.setTimer(0, resolve) })
+function nextTurn (clock: Clock): Promise<void> {
+  return new Promise((resolve) => { clock.setTimer(0, resolve) })
 }
 
 /** One delivery run to one target: what it delivered, and its first error. */
@@ -47,7 +56,7 @@ interface Backoff {
 }
 
 export class HintedHandoff {
-  readonly #ctx: PeerContext
+  readonly #ctx: HintedHandoffDeps
   readonly #backoff = new Map<PeerId, Backoff>()
   readonly #inFlight = new Map<PeerId, Promise<number>>()
   /** Targets that came back while a run to them was in flight: run again once it ends. */
@@ -56,7 +65,7 @@ export class HintedHandoff {
   #unsubscribe: Array<() => void> = []
   #running = false
 
-  constructor (ctx: PeerContext) {
+  constructor (ctx: HintedHandoffDeps) {
     this.#ctx = ctx
   }
 
@@ -69,7 +78,7 @@ export class HintedHandoff {
         if (this.#running && this.#ctx.hints.targets().includes(peer)) this.#deliverInBackground(peer, true)
       }),
       this.#ctx.membership.onRingChange((previous, next) => {
-        if (this.#running && isLight(this.#ctx) && hasNoOwners(previous) && !hasNoOwners(next)) void this.#hintOrphans(next)
+        if (this.#running && this.#ctx.config.weight === 0 && hasNoOwners(previous) && !hasNoOwners(next)) void this.#hintOrphans(next)
       })
     ]
     this.#schedule()
@@ -190,7 +199,7 @@ export class HintedHandoff {
   }
 
   /**
-   * Delivers the target's hints in key order, up to DELIVERY_PIPELINE batches in flight.
+   * Delivers the target's hints in key order, up to HINT_DELIVERY_PIPELINE batches in flight.
    * The next batch is read while the ones in flight are being merged, and a slot frees as
    * soon as the target acknowledges (deleting the delivered hints runs beside the next
    * send): the target, which acknowledges concurrent batches together (they share a
@@ -221,8 +230,8 @@ export class HintedHandoff {
         // Read ahead while the target merges what is in flight, on a later turn: frames
         // queued in one event-loop turn leave together at its end, so reading (and
         // decoding) the next batch in this turn would hold back the one just sent.
-        next = nextTurn(ctx).then(() => read(last[0]))
-        if (sending.size >= DELIVERY_PIPELINE) await Promise.race(sending)
+        next = nextTurn(ctx.clock).then(() => read(last[0]))
+        if (sending.size >= HINT_DELIVERY_PIPELINE) await Promise.race(sending)
       }
     } finally {
       await Promise.all(sending)
@@ -243,17 +252,10 @@ export class HintedHandoff {
     try {
       for (const items of batchBySize(batch, batch.length, BATCH_BYTES, ([, clock]) => clockBytes(clock))) {
         if (run.failure !== undefined) return
-        try {
-          const response = await ctx.network.request(target, { type: 'replica-put-many', items }, ctx.config.requestTimeoutMs)
-          ctx.detector.reportSuccess(target)
-          if (response.type !== 'ok') throw new Error(`target answered ${response.type === 'error' ? response.message : response.type}`)
-        } catch (error) {
-          if (isUnreachable(error)) ctx.detector.reportFailure(target)
-          throw error
-        }
+        await askReplicaPutMany(ctx.rpc, target, items)
         // Acknowledged: the target holds these versions durably. Deleted on a later turn,
         // for the same reason as the read-ahead: a send released by this ack goes first.
-        const removal: Promise<void> = nextTurn(ctx).then(() => ctx.hints.remove(target, items)).then((count) => {
+        const removal: Promise<void> = nextTurn(ctx.clock).then(() => ctx.hints.remove(target, items)).then((count) => {
           ctx.metrics.hintsDelivered += count
           run.delivered += count
         }, (error: unknown) => {

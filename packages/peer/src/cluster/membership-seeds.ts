@@ -4,19 +4,15 @@
  * (via the injected clock) until one pull from it succeeded: seeds may start after us.
  */
 import type { PeerId } from '@ringstore/core'
-import type { PeerContext } from '../components.js'
-import type { TimerHandle } from '../interfaces.js'
-import { describeError } from '../protocol/rpc.js'
+import { SEED_DIAL_TIMEOUT_MS, SEED_RETRY_BASE_MS, SEED_RETRY_MAX_MS } from '../constants.js'
+import { describeError } from '../errors.js'
+import type { Clock, Logger, Network, TimerHandle } from '../interfaces.js'
 
-/** First retry of a failed seed; doubled per failure. A seed restart takes about this long to be noticed. */
-export const SEED_RETRY_BASE_MS = 500
-/** Cap of the back-off: a long-dead seed costs one dial per 30 s. */
-export const SEED_RETRY_MAX_MS = 30_000
-/**
- * A dial that has not resolved after this long counts as failed (and is retried). libp2p
- * dials through a relay (browsers) take a few seconds; 10 s leaves margin.
- */
-export const SEED_DIAL_TIMEOUT_MS = 10_000
+export interface SeedDialerDeps {
+  readonly clock: Clock
+  readonly network: Pick<Network, 'dial'>
+  readonly log: Logger
+}
 
 class DialTimeoutError extends Error {
   static override name = 'DialTimeoutError'
@@ -24,13 +20,13 @@ class DialTimeoutError extends Error {
 }
 
 export class SeedDialer {
-  readonly #ctx: PeerContext
+  readonly #ctx: SeedDialerDeps
   readonly #pull: (peer: PeerId) => Promise<boolean>
   readonly #timers = new Map<string, TimerHandle>()
   #running = false
 
   /** `pull` fetches and applies a peer's table; false when the peer did not answer. */
-  constructor (ctx: PeerContext, pull: (peer: PeerId) => Promise<boolean>) {
+  constructor (ctx: SeedDialerDeps, pull: (peer: PeerId) => Promise<boolean>) {
     this.#ctx = ctx
     this.#pull = pull
   }

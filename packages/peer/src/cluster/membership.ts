@@ -14,10 +14,14 @@ import {
   RingBuilder, applyRecord, compareRecords, encodeRecord, leaveRecord, newMemberRecord,
   nextHeartbeat, restartRecord, validateRecord
 } from '@ringstore/core'
-import type { MemberRecord, MemberTable, PeerId, Response, Ring, SignedRecord } from '@ringstore/core'
-import type { MembershipView, PeerContext } from '../components.js'
-import type { StorageOp, TimerHandle } from '../interfaces.js'
-import { describeError, requestExpecting } from '../protocol/rpc.js'
+import type { MemberRecord, MemberTable, PeerId, Ring, SignedRecord } from '@ringstore/core'
+import type { MembershipView } from '../components.js'
+import type { PeerConfig } from '../config.js'
+import { describeError } from '../errors.js'
+import type { Clock, Logger, Network, Signer, Storage, StorageOp, TimerHandle } from '../interfaces.js'
+import { askMembers } from '../protocol/members-pull.js'
+import type { CallerRole } from '../protocol/protocol.js'
+import type { PeerRpc } from '../protocol/rpc.js'
 import { SerialRunner } from './timers.js'
 import { loadMembers, loadOwnRecord, memberOp, ownRecordOp } from './member-persist.js'
 import { SeedDialer } from './membership-seeds.js'
@@ -31,9 +35,21 @@ export class MembershipNotStartedError extends Error {
 
 type RingListener = (previous: Ring, next: Ring) => void
 
+export interface MembershipDeps {
+  readonly id: PeerId
+  readonly config: Pick<PeerConfig, 'q' | 'weight' | 'zone' | 'seeds' | 'heartbeatIntervalMs'>
+  readonly clock: Clock
+  readonly storage: Storage
+  readonly signer: Signer
+  readonly network: Pick<Network, 'announce' | 'dial'>
+  readonly rpc: PeerRpc
+  readonly log: Logger
+  /** Where this peer can be dialled (goes into its member record). */
+  readonly addrs?: readonly string[]
+}
+
 export class Membership implements MembershipView {
-  readonly #ctx: PeerContext
-  readonly #addrs: readonly string[] | undefined
+  readonly #ctx: MembershipDeps
   readonly #builder: RingBuilder
   #table: MemberTable = new Map()
   /** The signature of every record in the table (what pull answers relay). */
@@ -51,13 +67,11 @@ export class Membership implements MembershipView {
   #heartbeatTimer: TimerHandle | undefined
   #running = false
 
-  /** `addrs`: where this peer can be dialled (defaults to `ctx.addrs`, else none). */
-  constructor (ctx: PeerContext, addrs?: readonly string[]) {
-    this.#ctx = ctx
-    this.#addrs = addrs
-    this.#builder = new RingBuilder(ctx.config.q)
+  constructor (deps: MembershipDeps) {
+    this.#ctx = deps
+    this.#builder = new RingBuilder(deps.config.q)
     this.#ring = this.#builder.update([])
-    this.#seeds = new SeedDialer(ctx, async (peer) => await this.pull(peer))
+    this.#seeds = new SeedDialer(deps, async (peer) => await this.pull(peer))
   }
 
   async start (): Promise<void> {
@@ -72,7 +86,7 @@ export class Membership implements MembershipView {
     const previous = await loadOwnRecord(ctx.storage, (error) => {
       ctx.log.error('own member record unreadable: starting a new incarnation line', { error: describeError(error) })
     })
-    const update = { addrs: this.#addrs ?? ctx.addrs ?? [], weight: ctx.config.weight, zone: ctx.config.zone }
+    const update = { addrs: ctx.addrs ?? [], weight: ctx.config.weight, zone: ctx.config.zone }
     // An older own record in the table (a wiped `member-record`) must be beaten too.
     const older = [previous, stored.find((s) => s.record.id === ctx.id)?.record]
       .filter((r): r is MemberRecord => r !== undefined)
@@ -118,9 +132,20 @@ export class Membership implements MembershipView {
     return () => { this.#listeners.delete(listener) }
   }
 
-  /** Answer to 'members-pull': every record we hold with its author's signature. */
-  handlePull (): Response {
-    return { type: 'members', records: [...this.#signed.values()] }
+  /** Every record we hold with its author's signature (what 'members-pull' answers). */
+  signedRecords (): SignedRecord[] {
+    return [...this.#signed.values()]
+  }
+
+  /**
+   * What `peer` is to this peer (protocol/protocol.ts): a member when it holds an active or
+   * leaving record with weight > 0 (it owns partitions); else a client. Until peers are
+   * admitted by the cluster's operators, anyone who can reach us is at least a client, so
+   * nobody is an outsider yet.
+   */
+  roleOf (peer: PeerId): CallerRole {
+    const record = this.#table.get(peer)
+    return record !== undefined && record.status !== 'left' && record.weight > 0 ? 'member' : 'client'
   }
 
   /**
@@ -141,8 +166,7 @@ export class Membership implements MembershipView {
     if (peer === this.#ctx.id || this.#pulling.has(peer)) return true
     this.#pulling.add(peer)
     try {
-      const response = await requestExpecting(this.#ctx, peer, { type: 'members-pull' }, 'members')
-      await this.acceptSigned(response.records)
+      await this.acceptSigned(await askMembers(this.#ctx.rpc, peer))
       return true
     } catch (error) {
       this.#ctx.log.debug('member pull failed', { peer, error: describeError(error) })

@@ -130,3 +130,18 @@ export class Pacer {
     this.#sliceStart = this.#clock.now()
   }
 }
+
+/**
+ * Runs `fn` over `items` with at most `limit` calls in flight, in order of start. Errors
+ * are the callee's business: `fn` must not reject (wrap it if it may).
+ */
+export async function forEachBounded<T> (items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T
+      await fn(item)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}

@@ -23,31 +23,40 @@
  * An unreachable replica, or one that does not answer, keeps the tombstone (retried on the
  * next run). Removal is compare-and-delete: a write landing meanwhile keeps the key.
  *
- * A periodic run is paced like anti-entropy (AE_PACE): the scan of a partition reads
+ * A periodic run is paced like anti-entropy (AE_PACE, constants.ts): the scan of a partition reads
  * storage synchronously page by page and only awaits promises that are already resolved,
  * so a scan of the whole replica would otherwise hold the event loop for its full length.
  */
 import { clockEqual, isTombstone, preferenceList, siblings } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
-import type { PeerContext } from '../components.js'
-import { describeError, isUnreachable } from '../protocol/rpc.js'
+import type { FailureDetector, MembershipView, ReplicaStore } from '../components.js'
+import type { PeerConfig } from '../config.js'
+import { AE_FETCH_KEYS, AE_PACE, GC_PERIOD_MAX_MS } from '../constants.js'
+import { describeError, isUnreachable } from '../errors.js'
+import type { Clock, Logger } from '../interfaces.js'
+import type { PeerMetrics } from '../metrics.js'
+import { askReplicaGetMany } from '../protocol/replica-get-many.js'
+import type { PeerRpc } from '../protocol/rpc.js'
 import { Pacer, PeriodicTask, SerialRunner } from './timers.js'
-import { AE_FETCH_KEYS, fetchVersions } from './anti-entropy-walk.js'
-import { AE_PACE } from './anti-entropy.js'
 
-/**
- * Longest pause between collection runs. A run scans the whole local replica, so it runs
- * at most every quarter grace period (a tombstone waits at most 1.25 × grace) and never
- * more often than anti-entropy; 15 min caps the wait with the default one-hour grace.
- */
-export const GC_PERIOD_MAX_MS = 15 * 60 * 1000
+export interface TombstoneCollectorDeps {
+  readonly id: PeerId
+  readonly config: Pick<PeerConfig, 'n' | 'antiEntropyIntervalMs' | 'tombstoneGraceMs'>
+  readonly clock: Clock
+  readonly log: Logger
+  readonly metrics: Pick<PeerMetrics, 'tombstonesCollected'>
+  readonly replicas: Pick<ReplicaStore, 'partitions' | 'keysInPartition' | 'dropIfUnchanged'>
+  readonly membership: Pick<MembershipView, 'ring'>
+  readonly detector: Pick<FailureDetector, 'isReachable'>
+  readonly rpc: PeerRpc
+}
 
 export class TombstoneCollector {
-  readonly #ctx: PeerContext
+  readonly #ctx: TombstoneCollectorDeps
   readonly #runner = new SerialRunner()
   readonly #periodic: PeriodicTask
 
-  constructor (ctx: PeerContext) {
+  constructor (ctx: TombstoneCollectorDeps) {
     this.#ctx = ctx
     const { antiEntropyIntervalMs, tombstoneGraceMs } = ctx.config
     // antiEntropyIntervalMs = 0 means background maintenance runs only when asked.
@@ -102,7 +111,7 @@ export class TombstoneCollector {
     for (const peer of others) {
       let theirs: Map<Key, DvvSet | null>
       try {
-        theirs = await fetchVersions(ctx, peer, [...agreed.keys()])
+        theirs = await askReplicaGetMany(ctx.rpc, peer, [...agreed.keys()])
       } catch (error) {
         ctx.log[isUnreachable(error) ? 'debug' : 'warn']('tombstone check failed: keeping', { peer, error: describeError(error) })
         return 0

@@ -11,22 +11,28 @@
  */
 import { LIMITS, preferenceList, replicaPartitions } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Ring } from '@ringstore/core'
-import type { PeerContext } from '../components.js'
-import { BATCH_BYTES, batchBySize, clockBytes, describeError, requestExpecting } from '../protocol/rpc.js'
+import type { FailureDetector, MembershipView, ReplicaStore } from '../components.js'
+import type { PeerConfig } from '../config.js'
+import { TRANSFER_DEBOUNCE_MS, TRANSFER_RETRY_MS } from '../constants.js'
+import { describeError } from '../errors.js'
+import type { Clock, Logger } from '../interfaces.js'
+import type { PeerMetrics } from '../metrics.js'
+import { versionBatches } from '../protocol/batches.js'
+import { askReplicaPutMany } from '../protocol/replica-put-many.js'
+import type { PeerRpc } from '../protocol/rpc.js'
 import { Debounce, PeriodicTask, SerialRunner } from './timers.js'
 
-/**
- * Wait after a ring change before transferring: a join arrives with a burst of records
- * (gossip, then pulls), and one run after the burst moves the data once instead of
- * chasing intermediate rings.
- */
-export const TRANSFER_DEBOUNCE_MS = 250
-
-/**
- * Retry period when no periodic schedule is configured but a transfer is pending (an
- * owner was unreachable). Matches the anti-entropy default period.
- */
-export const TRANSFER_RETRY_MS = 10_000
+export interface TransferDeps {
+  readonly id: PeerId
+  readonly config: Pick<PeerConfig, 'n' | 'weight' | 'antiEntropyIntervalMs'>
+  readonly clock: Clock
+  readonly log: Logger
+  readonly metrics: Pick<PeerMetrics, 'partitionsTransferred'>
+  readonly replicas: Pick<ReplicaStore, 'partitions' | 'keysInPartition' | 'getMany' | 'dropIfUnchanged'>
+  readonly membership: Pick<MembershipView, 'ring' | 'onRingChange'>
+  readonly detector: Pick<FailureDetector, 'isReachable' | 'onReachable'>
+  readonly rpc: PeerRpc
+}
 
 export interface TransferResult {
   /** Keys pushed to (and acknowledged by) every new owner. */
@@ -36,7 +42,7 @@ export interface TransferResult {
 }
 
 export class OwnershipTransfer {
-  readonly #ctx: PeerContext
+  readonly #ctx: TransferDeps
   readonly #runner = new SerialRunner()
   readonly #debounce: Debounce
   readonly #periodic: PeriodicTask
@@ -45,7 +51,7 @@ export class OwnershipTransfer {
   /** Set by stop(): a run in progress ends after its current partition. */
   #stopped = false
 
-  constructor (ctx: PeerContext) {
+  constructor (ctx: TransferDeps) {
     this.#ctx = ctx
     this.#debounce = new Debounce(ctx.clock, TRANSFER_DEBOUNCE_MS, () => { this.#runInBackground() })
     const period = ctx.config.antiEntropyIntervalMs > 0 ? ctx.config.antiEntropyIntervalMs : TRANSFER_RETRY_MS
@@ -123,7 +129,7 @@ export class OwnershipTransfer {
         const clock = clocks[k] ?? null
         return clock === null ? [] : [[key, clock] as const]
       })
-      for (const chunk of batchBySize(items, LIMITS.batchKeys, BATCH_BYTES, ([key, clock]) => key.length + clockBytes(clock))) {
+      for (const chunk of versionBatches(items)) {
         if (!await this.#pushToAll(owners, partition, chunk) || ctx.membership.ring() !== ring) {
           return { keysMoved, keysDropped }
         }
@@ -141,7 +147,7 @@ export class OwnershipTransfer {
   /** True iff every owner acknowledged the batch. */
   async #pushToAll (owners: readonly PeerId[], partition: number, items: ReadonlyArray<readonly [Key, DvvSet]>): Promise<boolean> {
     const results = await Promise.allSettled(owners.map(async (peer) => {
-      await requestExpecting(this.#ctx, peer, { type: 'replica-put-many', items }, 'ok')
+      await askReplicaPutMany(this.#ctx.rpc, peer, items)
     }))
     const failed = results.flatMap((r, i) => r.status === 'rejected' ? [{ peer: owners[i], error: describeError(r.reason) }] : [])
     if (failed.length > 0) this.#ctx.log.warn('transfer batch not acknowledged by every owner: keeping the partition', { partition, failed })

@@ -15,16 +15,28 @@
  * older version) is asked `replica-get` instead.
  */
 import { equalBytes, validateKey } from '@ringstore/core'
-import type { DvvSet, Key, PeerId, Placement, Request, Response } from '@ringstore/core'
-import { describeError, isUnreachable } from '../protocol/rpc.js'
-import type { PeerContext } from '../components.js'
-import { QuorumNotMetError } from '../errors.js'
-import type { TimerHandle } from '../interfaces.js'
+import type { DvvSet, Key, PeerId, Placement } from '@ringstore/core'
 import type { GetResult } from '../api.js'
+import type { ReplicaStore } from '../components.js'
+import type { PeerConfig } from '../config.js'
+import { QuorumNotMetError, RemoteError, describeError, isUnreachable } from '../errors.js'
+import type { Clock, TimerHandle } from '../interfaces.js'
+import type { PeerMetrics } from '../metrics.js'
+import { askReplicaDigest } from '../protocol/replica-digest.js'
+import { askReplicaGet } from '../protocol/replica-get.js'
 import type { GetState } from './get-core.js'
 import { addFailure, addReply, getVerdict, initGet, mergeReplies, outstanding, readAnswer } from './get-core.js'
 import { hasNoOwners, isLight, placeKey } from './placement.js'
+import type { PlacementDeps } from './placement.js'
 import { repairReplicas } from './read-repair.js'
+import type { ReadRepairDeps } from './read-repair.js'
+
+export interface GetCoordinatorDeps extends PlacementDeps, ReadRepairDeps {
+  readonly config: Pick<PeerConfig, 'weight' | 'readRepairWindowMs'>
+  readonly clock: Clock
+  readonly replicas: Pick<ReplicaStore, 'getWithDigest' | 'merge'>
+  readonly metrics: Pick<PeerMetrics, 'readRepairs' | 'readDigestMismatches' | 'siblingsOnRead'>
+}
 
 /** This peer's own version of a key and its digest. */
 interface LocalVersion {
@@ -39,9 +51,9 @@ export interface GetCommand {
 }
 
 export class GetCoordinator {
-  readonly #ctx: PeerContext
+  readonly #ctx: GetCoordinatorDeps
 
-  constructor (ctx: PeerContext) {
+  constructor (ctx: GetCoordinatorDeps) {
     this.#ctx = ctx
   }
 
@@ -53,7 +65,7 @@ export class GetCoordinator {
     const remote = placements.filter((p) => p.peer !== ctx.id)
     // This peer's replica counts when it is a placement, a light peer (its local replica),
     // the only place anything can be (no owners at all), or simply holds a version.
-    const selfCounts = remote.length < placements.length || isLight(ctx) || hasNoOwners(ring) || local !== null
+    const selfCounts = remote.length < placements.length || isLight(ctx.config) || hasNoOwners(ring) || local !== null
     let state = initGet(command.r, [...(selfCounts ? [ctx.id] : []), ...remote.map((p) => p.peer)])
     if (selfCounts) state = addReply(state, ctx.id, local?.clock ?? null)
     // Digests only pay when we hold a version to compare them with: holding none, every
@@ -126,34 +138,24 @@ export class GetCoordinator {
 
   /** The digest of a replica's version (null = none), 'unsupported' from an older peer, undefined on failure. */
   #askDigest (peer: PeerId, key: Key): Promise<Uint8Array | null | 'unsupported' | undefined> {
-    return this.#request(peer, { type: 'replica-digest', key }, 'digest read', (response) => {
-      if (response.type === 'hashes' && response.hashes.length <= 1) return response.hashes[0] ?? null
-      if (response.type === 'error' && response.code === 'bad-request') return 'unsupported'
-      return undefined
-    })
+    return this.#request(peer, key, 'digest read', async () => await askReplicaDigest(this.#ctx.rpc, peer, key))
   }
 
   /** One replica-get: the version (null = none), or undefined when the replica failed to answer. */
   #ask (peer: PeerId, key: Key): Promise<DvvSet | null | undefined> {
-    return this.#request(peer, { type: 'replica-get', key }, 'get', (response) => response.type === 'clock' ? response.clock : undefined)
+    return this.#request(peer, key, 'get', async () => await askReplicaGet(this.#ctx.rpc, peer, key))
   }
 
   /**
-   * One request to a replica, its outcome told to the failure detector: what `accept` makes
-   * of the response, or undefined (logged) when the replica refused or failed to answer.
+   * One request to a replica (the rpc tells the failure detector): its answer, or undefined
+   * (logged) when the replica refused or failed to answer.
    */
-  async #request<T> (peer: PeerId, request: Request & { readonly key: Key }, what: string, accept: (response: Response) => T | undefined): Promise<T | undefined> {
-    const ctx = this.#ctx
-    const { key } = request
+  async #request<T> (peer: PeerId, key: Key, what: string, ask: () => Promise<T>): Promise<T | undefined> {
     try {
-      const response = await ctx.network.request(peer, request, ctx.config.requestTimeoutMs)
-      ctx.detector.reportSuccess(peer)
-      const accepted = accept(response)
-      if (accepted === undefined) ctx.log.warn(`replica refused a ${what}`, { peer, key, response: response.type === 'error' ? response.message : response.type })
-      return accepted
+      return await ask()
     } catch (error) {
-      if (isUnreachable(error)) ctx.detector.reportFailure(peer)
-      else ctx.log.warn(`replica ${what} failed`, { peer, key, error: describeError(error) })
+      if (error instanceof RemoteError) this.#ctx.log.warn(`replica refused a ${what}`, { peer, key, response: error.message })
+      else if (!isUnreachable(error)) this.#ctx.log.warn(`replica ${what} failed`, { peer, key, error: describeError(error) })
       return undefined
     }
   }

@@ -4,7 +4,14 @@
  */
 import { partitionOf, preferenceList, sloppyPreferenceList } from '@ringstore/core'
 import type { Key, PeerId, Placement, Ring } from '@ringstore/core'
-import type { PeerContext } from '../components.js'
+import type { FailureDetector, MembershipView } from '../components.js'
+import type { PeerConfig } from '../config.js'
+
+export interface PlacementDeps {
+  readonly id: PeerId
+  readonly membership: Pick<MembershipView, 'ring'>
+  readonly detector: Pick<FailureDetector, 'isReachable'>
+}
 
 export interface KeyPlacement {
   readonly ring: Ring
@@ -19,7 +26,7 @@ export interface KeyPlacement {
  * Not fed into the detector: one peer's word is enough to route one put around, not to
  * mark a peer down for everyone.
  */
-export function placeKey (ctx: PeerContext, key: Key, n: number, silent: readonly PeerId[] = []): KeyPlacement {
+export function placeKey (ctx: PlacementDeps, key: Key, n: number, silent: readonly PeerId[] = []): KeyPlacement {
   const ring = ctx.membership.ring()
   const partition = partitionOf(key, ring.q)
   const reachable = (peer: PeerId): boolean => peer === ctx.id || (ctx.detector.isReachable(peer) && !silent.includes(peer))
@@ -32,8 +39,8 @@ export function placeKey (ctx: PeerContext, key: Key, n: number, silent: readonl
 }
 
 /** A light peer (weight 0) owns no partition but keeps a local replica of what it reads and writes. */
-export function isLight (ctx: PeerContext): boolean {
-  return ctx.config.weight === 0
+export function isLight (config: Pick<PeerConfig, 'weight'>): boolean {
+  return config.weight === 0
 }
 
 /** True when no member owns anything (a light peer alone or offline before it learnt the ring). */

@@ -12,36 +12,50 @@
  * it gets a hint kept here, and primaries nobody stands in for get one up front.
  */
 import { LIMITS, context, emptyClock, siblingCount, update, validateContext, validateKey, validateValue, walkOrder } from '@ringstore/core'
-import type { DvvSet, Key, PeerId, Placement, Request, Response, VersionVector } from '@ringstore/core'
-import { describeError, isUnreachable } from '../protocol/rpc.js'
-import type { PeerContext } from '../components.js'
-import { PeerStoppedError, QuorumNotMetError, RemoteError, TooManySiblingsError } from '../errors.js'
-import type { Operation } from '../metrics.js'
+import type { DvvSet, Key, PeerId, Placement } from '@ringstore/core'
 import type { PutResult } from '../api.js'
-import { askPrimary } from './forward.js'
+import type { FailureDetector, HintStore, MembershipView, ReplicaStore } from '../components.js'
+import type { PeerConfig } from '../config.js'
+import { PeerStoppedError, QuorumNotMetError, TooManySiblingsError, describeError, isUnreachable } from '../errors.js'
+import type { Clock, Logger } from '../interfaces.js'
+import { forwardPut, operationOf } from '../protocol/coordinate-put.js'
+import type { MintOutcome, PutCommand } from '../protocol/coordinate-put.js'
+import { askReplicaPut } from '../protocol/replica-put.js'
+import type { PeerRpc } from '../protocol/rpc.js'
 import { isLight, placeKey } from './placement.js'
-import type { KeyPlacement } from './placement.js'
+import type { KeyPlacement, PlacementDeps } from './placement.js'
 import type { FallbackPool, PutVerdict } from './put-core.js'
 import {
-  addPutResult, dotFromContext, hintTargetOf, initFallbackPool, initPut, planCoordination, planReplication, putVerdict, replaceFailed
+  addPutResult, hintTargetOf, initFallbackPool, initPut, planCoordination, planReplication, putVerdict, replaceFailed
 } from './put-core.js'
 
-/** A put or delete to coordinate: the forwarded `coordinate-put` request without its tag. */
-export type PutCommand = Omit<Extract<Request, { readonly type: 'coordinate-put' }>, 'type'>
+export type { MintOutcome, PutCommand }
+
+export interface PutCoordinatorDeps extends PlacementDeps {
+  readonly config: Pick<PeerConfig, 'weight'>
+  readonly clock: Clock
+  readonly log: Logger
+  readonly replicas: Pick<ReplicaStore, 'apply' | 'actor'>
+  readonly hints: Pick<HintStore, 'add'>
+  readonly membership: Pick<MembershipView, 'ring' | 'self'>
+  readonly detector: Pick<FailureDetector, 'isReachable'>
+  readonly rpc: PeerRpc
+  /**
+   * True while the peer serves. A version minted by a stopped peer would be acknowledged
+   * from a copy nobody will ever hand off, so minting checks it.
+   */
+  readonly isRunning: () => boolean
+}
 
 type Decided = Exclude<PutVerdict, { readonly kind: 'wait' }>
 
 /** How one replica-put ended: only a silent peer (timeout, unreachable) gets a stand-in. */
 type SendResult = 'acked' | 'refused' | 'silent'
 
-export type MintOutcome =
-  | { readonly kind: 'ok', readonly context: VersionVector, readonly dot: readonly [string, number], readonly acks: number }
-  | { readonly kind: 'quorum-failed', readonly dot: readonly [string, number], readonly acks: number, readonly required: number }
-
 export class PutCoordinator {
-  readonly #ctx: PeerContext
+  readonly #ctx: PutCoordinatorDeps
 
-  constructor (ctx: PeerContext) {
+  constructor (ctx: PutCoordinatorDeps) {
     this.#ctx = ctx
   }
 
@@ -49,9 +63,9 @@ export class PutCoordinator {
   async put (command: PutCommand): Promise<PutResult> {
     checkCommand(command)
     let placed = placeKey(this.#ctx, command.key, command.n)
-    const plan = planCoordination(this.#ctx.id, isLight(this.#ctx), placed.placements)
+    const plan = planCoordination(this.#ctx.id, isLight(this.#ctx.config), placed.placements)
     if (plan.kind === 'forward') {
-      const forwarded = await this.#forward(command, plan.to)
+      const forwarded = await forwardPut(this.#ctx, command, plan.to)
       if (forwarded !== undefined) return forwarded
       // A peer that left keeps no data: a version minted here would be acknowledged from a
       // copy that its finished hand-off will never move (found by sim seed 113 --churn).
@@ -188,21 +202,15 @@ export class PutCoordinator {
    */
   async #sendReplica (placement: Placement, key: Key, clock: DvvSet): Promise<SendResult> {
     const ctx = this.#ctx
-    const request = placement.role === 'fallback' && placement.hintFor !== undefined
-      ? { type: 'replica-put' as const, key, clock, hintFor: placement.hintFor }
-      : { type: 'replica-put' as const, key, clock }
+    const hintFor = placement.role === 'fallback' ? placement.hintFor : undefined
     try {
-      const response = await ctx.network.request(placement.peer, request, ctx.config.requestTimeoutMs)
-      ctx.detector.reportSuccess(placement.peer)
-      if (response.type === 'clock') return 'acked'
-      ctx.log.warn('replica refused a put', { peer: placement.peer, key, response: describeResponse(response) })
-      return 'refused'
+      await askReplicaPut(ctx.rpc, placement.peer, key, clock, hintFor)
+      return 'acked'
     } catch (error) {
       if (!isUnreachable(error)) {
-        ctx.log.warn('replica put failed', { peer: placement.peer, key, error: describeError(error) })
+        ctx.log.warn('replica refused a put', { peer: placement.peer, key, error: describeError(error) })
         return 'refused'
       }
-      ctx.detector.reportFailure(placement.peer)
       await this.#keepHint(hintTargetOf(placement), key, clock)
       return 'silent'
     }
@@ -216,54 +224,6 @@ export class PutCoordinator {
       this.#ctx.log.error('could not keep a hint', { target, key, error: describeError(error) })
     }
   }
-
-  /**
-   * Ask the reachable primaries in order to coordinate (forward.ts: a silent one is given up
-   * on after 1.5 × requestTimeoutMs, a busy one gets 2×). undefined = none answered (the
-   * caller mints locally); a primary's quorum failure is the answer, not a reason to retry.
-   */
-  async #forward (command: PutCommand, primaries: readonly PeerId[]): Promise<PutResult | undefined> {
-    const ctx = this.#ctx
-    const request = {
-      type: 'coordinate-put' as const,
-      key: command.key,
-      value: command.value,
-      context: command.context,
-      n: command.n,
-      w: command.w,
-      ts: command.ts
-    }
-    // Primaries that stayed silent: the next one is told, so that it does not spend one
-    // more request timeout on them before a fallback stands in (the 2 s bound).
-    const silent: PeerId[] = []
-    for (const primary of primaries) {
-      const attempt = await askPrimary(ctx, primary, silent.length === 0 ? request : { ...request, silent: [...silent] })
-      if (attempt.kind === 'failed') {
-        if (isUnreachable(attempt.error)) {
-          ctx.detector.reportFailure(primary)
-          silent.push(primary)
-        }
-        ctx.log.debug('forwarded put failed', { primary, key: command.key, error: describeError(attempt.error) })
-        continue
-      }
-      const { response } = attempt
-      ctx.detector.reportSuccess(primary)
-      if (response.type === 'put-result') {
-        const dot = dotFromContext(response.context, primary) ?? [primary, 0]
-        return { context: response.context, dot, acks: response.acks }
-      }
-      if (response.type === 'quorum-failed') throw new QuorumNotMetError(operationOf(command), response.acks, response.required, `coordinated by ${primary}`)
-      if (response.type === 'error' && (response.code === 'bad-request' || response.code === 'too-large')) {
-        throw new RemoteError(primary, response.code, response.message)
-      }
-      ctx.log.warn('primary could not coordinate a put', { primary, key: command.key, response: describeResponse(response) })
-    }
-    return undefined
-  }
-}
-
-export function operationOf (command: { readonly value: Uint8Array | null }): Operation {
-  return command.value === null ? 'delete' : 'put'
 }
 
 /** Typed errors for bad input, before anything is written or sent. */
@@ -271,8 +231,4 @@ function checkCommand (command: PutCommand): void {
   validateKey(command.key)
   if (command.value !== null) validateValue(command.value)
   validateContext(command.context)
-}
-
-function describeResponse (response: Response): string {
-  return response.type === 'error' ? `${response.code}: ${response.message}` : response.type
 }

@@ -1,179 +1,103 @@
 /**
- * Answers the requests other peers send this one. Every request is checked before use
- * (the codec checks frames from the wire, but a Network implementation may hand over
- * objects directly); a bad one is counted in metrics.invalidFrames and answered with a
- * `bad-request` error. Nothing here throws: every failure becomes an error response.
+ * Answers the requests other peers send this one: a routing table from request type to
+ * protocol (one file each in this folder), and the one place that enforces who may call
+ * what. Every request is checked before use (the codec checks frames from the wire, but a
+ * Network implementation may hand over objects directly); a bad one is counted in
+ * metrics.invalidFrames and answered `bad-request`; a caller whose role the protocol does
+ * not admit is answered `forbidden` before any protocol code runs. Nothing here throws:
+ * every failure becomes an error reply.
  */
 import {
-  CODEC_LIMITS, CodecError, InvalidClockError, InvalidKeyError, InvalidValueError, LIMITS, MerkleRangeError,
-  ValueTooLargeError, validateClock, validateContext, validateKey, validateValue
+  CodecError, InvalidClockError, InvalidKeyError, InvalidValueError, MerkleRangeError, ValueTooLargeError
 } from '@ringstore/core'
-import type { DvvSet, Key, PeerId, Request, Response } from '@ringstore/core'
-import { describeError } from './rpc.js'
-import type { PeerContext } from '../components.js'
-import { InvalidOptionsError, TooManySiblingsError } from '../errors.js'
-import type { MintOutcome, PutCommand } from '../coordinator/put.js'
-import { MAX_REPLICAS } from '../coordinator/put-core.js'
+import type { PeerId, Request, Response } from '@ringstore/core'
+import type { HintStore, ReplicaStore } from '../components.js'
 import { InvalidHintTargetError } from '../data/hint-store.js'
+import { InvalidOptionsError, TooManySiblingsError, describeError } from '../errors.js'
+import type { Logger } from '../interfaces.js'
+import type { PeerMetrics } from '../metrics.js'
+import { aeBuckets } from './ae-buckets.js'
+import { aeNodes } from './ae-nodes.js'
+import { aeRoots } from './ae-roots.js'
+import { coordinatePut } from './coordinate-put.js'
+import type { Minter } from './coordinate-put.js'
+import { membersPull } from './members-pull.js'
+import type { SignedTable } from './members-pull.js'
+import { ping } from './ping.js'
+import { BadRequestError, mayCall } from './protocol.js'
+import type { CallerRole, Protocol, RequestType } from './protocol.js'
+import { replicaDigest } from './replica-digest.js'
+import { replicaGetMany } from './replica-get-many.js'
+import { replicaGet } from './replica-get.js'
+import { replicaPutMany } from './replica-put-many.js'
+import { replicaPut } from './replica-put.js'
 
-/** What the handler needs beyond the context: the local coordinator and membership's table. */
-export interface RequestHandlerDeps {
-  readonly ctx: PeerContext
-  /** Mint and replicate locally (the `coordinate-put` path). */
-  readonly mint: (command: PutCommand) => Promise<MintOutcome>
-  readonly handlePull: () => Response
-  /** False while the peer is not running: requests get an `unavailable` reply. */
-  readonly isRunning: () => boolean
+/** Everything a served protocol may use; each protocol declares the part it touches. */
+export interface ProtocolServices {
+  readonly id: PeerId
+  /** Partitions of the ring (checks partition numbers). */
+  readonly q: number
+  readonly replicas: ReplicaStore
+  readonly hints: HintStore
+  readonly membership: SignedTable
+  readonly coordinator: Minter
 }
 
-/** The reply to a `replica-put` once the version is durable here (see messages.ts). */
-const ACK_CLOCK: Response = Object.freeze({ type: 'clock', clock: null })
+/** A protocol as the router holds it (its request type checked by the table's key). */
+type AnyProtocol = Protocol<RequestType, ProtocolServices>
 
-/** A request that fails its checks. */
-class BadRequestError extends Error {
-  static override name = 'BadRequestError'
-  override name = 'BadRequestError'
+/** The routing table: every request type this peer answers, and by which protocol. */
+export const PROTOCOLS: ReadonlyMap<RequestType, AnyProtocol> = new Map<RequestType, AnyProtocol>(([
+  replicaGet, replicaDigest, replicaGetMany, replicaPut, replicaPutMany,
+  aeRoots, aeNodes, aeBuckets, membersPull, coordinatePut, ping
+] as readonly AnyProtocol[]).map((protocol) => [protocol.type, protocol]))
+
+export interface RouterDeps {
+  readonly services: ProtocolServices
+  /** What the caller is to this peer (member, client, outsider): checked against each protocol's `callers`. */
+  readonly roleOf: (peer: PeerId) => CallerRole
+  /** False while the peer is not serving: requests get an `unavailable` reply. */
+  readonly isServing: () => boolean
+  readonly log: Logger
+  readonly metrics: Pick<PeerMetrics, 'invalidFrames'>
+  /** The routing table; PROTOCOLS unless a test swaps it. */
+  readonly protocols?: ReadonlyMap<RequestType, AnyProtocol>
 }
 
 export type RequestHandler = (from: PeerId, request: Request) => Promise<Response>
 
-export function createRequestHandler (deps: RequestHandlerDeps): RequestHandler {
+export function createRouter (deps: RouterDeps): RequestHandler {
+  const table = deps.protocols ?? PROTOCOLS
   return async (from, request) => {
-    if (!deps.isRunning()) return errorResponse('unavailable', 'peer is not running')
+    if (!deps.isServing()) return errorResponse('unavailable', 'peer is not running')
     try {
-      return await dispatch(deps, request)
+      if (typeof request !== 'object' || request === null) throw new BadRequestError('request must be an object')
+      const protocol = table.get(request.type)
+      if (protocol === undefined) throw new BadRequestError(`unknown request type ${JSON.stringify((request as { type?: unknown }).type)}`)
+      const role = deps.roleOf(from)
+      if (!mayCall(protocol.callers, role)) {
+        deps.log.debug('request refused: caller may not call it', { from, type: request.type, role, callers: protocol.callers })
+        return errorResponse('forbidden', `${request.type} is open to ${protocol.callers === 'any' ? 'anyone' : `${protocol.callers}s`}; the caller is a ${role}`)
+      }
+      return await protocol.serve(deps.services, request, from)
     } catch (error) {
-      return failureResponse(deps.ctx, from, request, error)
+      return failureResponse(deps, from, request, error)
     }
   }
-}
-
-async function dispatch (deps: RequestHandlerDeps, request: Request): Promise<Response> {
-  const { replicas, hints } = deps.ctx
-  if (typeof request !== 'object' || request === null) throw new BadRequestError('request must be an object')
-  switch (request.type) {
-    case 'replica-get':
-      return { type: 'clock', clock: await replicas.get(validateKey(request.key)) }
-    case 'replica-digest': {
-      const digest = replicas.digest(validateKey(request.key))
-      return { type: 'hashes', hashes: digest === null ? [] : [digest] }
-    }
-    case 'replica-get-many': {
-      const keys = checkKeys(request.keys)
-      const clocks = await replicas.getMany(keys)
-      return { type: 'clocks', items: keys.map((key, i) => [key, clocks[i] ?? null] as const) }
-    }
-    case 'replica-put': {
-      const key = validateKey(request.key)
-      const clock = checkClock(request.clock)
-      if (request.hintFor === undefined || request.hintFor === deps.ctx.id) await replicas.merge(key, clock)
-      else await hints.add(checkPeerId(request.hintFor), key, clock)
-      // The ack only: no sender reads the merged version, and sending it back would cost an
-      // encode here and a decode there of the whole clock, values included, on every put.
-      return ACK_CLOCK
-    }
-    case 'replica-put-many':
-      await replicas.mergeMany(checkItems(request.items))
-      return { type: 'ok' }
-    case 'ae-nodes':
-      return { type: 'hashes', hashes: replicas.tree(checkPartition(deps, request.partition)).nodes(request.level, request.indices) }
-    case 'ae-buckets':
-      return { type: 'entries', entries: replicas.tree(checkPartition(deps, request.partition)).bucketEntries(request.buckets) }
-    case 'ae-roots':
-      return { type: 'hashes', hashes: roots(deps, request.partitions) }
-    case 'members-pull':
-      return deps.handlePull()
-    case 'coordinate-put':
-      return coordinatePut(deps, request)
-    case 'ping':
-      return { type: 'ok' }
-    default:
-      throw new BadRequestError(`unknown request type ${JSON.stringify((request as { type?: unknown }).type)}`)
-  }
-}
-
-async function coordinatePut (deps: RequestHandlerDeps, request: Extract<Request, { type: 'coordinate-put' }>): Promise<Response> {
-  const { n, w, ts } = request
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_REPLICAS || !Number.isSafeInteger(w) || w < 1 || w > n) {
-    throw new InvalidOptionsError(`bad n/w: ${String(n)}/${String(w)}`)
-  }
-  if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0) throw new BadRequestError('ts must be a finite number ≥ 0')
-  const value = request.value === null ? null : validateValue(request.value)
-  validateContext(request.context)
-  const silent = checkSilent(request.silent)
-  const outcome = await deps.mint({ key: validateKey(request.key), value, context: request.context, n, w, ts, ...(silent === undefined ? {} : { silent }) })
-  return outcome.kind === 'ok'
-    ? { type: 'put-result', context: outcome.context, acks: outcome.acks }
-    : { type: 'quorum-failed', acks: outcome.acks, required: outcome.required }
-}
-
-/** A forwarder's list of silent primaries: absent, or 1..MAX_REPLICAS peer ids. */
-function checkSilent (silent: unknown): PeerId[] | undefined {
-  if (silent === undefined) return undefined
-  if (!Array.isArray(silent) || silent.length === 0 || silent.length > MAX_REPLICAS || !silent.every((p) => typeof p === 'string' && p !== '')) {
-    throw new BadRequestError(`silent must be a list of 1 to ${MAX_REPLICAS} peer ids`)
-  }
-  return silent as PeerId[]
-}
-
-function checkKeys (keys: unknown): Key[] {
-  if (!Array.isArray(keys) || keys.length > LIMITS.batchKeys) throw new BadRequestError(`keys must be an array of at most ${LIMITS.batchKeys}`)
-  return keys.map((key) => validateKey(key))
-}
-
-function checkItems (items: unknown): Array<readonly [Key, DvvSet]> {
-  if (!Array.isArray(items) || items.length > LIMITS.batchKeys) throw new BadRequestError(`items must be an array of at most ${LIMITS.batchKeys}`)
-  return items.map((item) => {
-    if (!Array.isArray(item) || item.length !== 2) throw new BadRequestError('an item must be [key, clock]')
-    return [validateKey(item[0]), checkClock(item[1])] as const
-  })
-}
-
-function checkClock (clock: unknown): DvvSet {
-  validateClock(clock)
-  return clock
-}
-
-function checkPeerId (peer: unknown): PeerId {
-  if (typeof peer !== 'string' || peer.length === 0 || peer.length > LIMITS.idBytes || peer.includes('\u0000')) {
-    throw new BadRequestError('hintFor must be a peer id')
-  }
-  return peer
-}
-
-function checkPartition (deps: RequestHandlerDeps, partition: unknown): number {
-  const q = deps.ctx.config.q
-  if (!Number.isSafeInteger(partition) || (partition as number) < 0 || (partition as number) >= q) {
-    throw new BadRequestError(`partition must be an integer in 0..${q - 1}`)
-  }
-  return partition as number
-}
-
-/**
- * The Merkle root of each partition, in the order asked. A partition holding no key here
- * answers the empty tree's root (all zero for every shape, see core's merkle.ts). Asking
- * creates at most one empty tree per partition of the ring (checkPartition bounds it by
- * q), which allocates nothing until a key arrives: the asking side does the same.
- */
-function roots (deps: RequestHandlerDeps, partitions: unknown): Uint8Array[] {
-  if (!Array.isArray(partitions) || partitions.length > CODEC_LIMITS.treeItems) {
-    throw new BadRequestError(`partitions must be an array of at most ${CODEC_LIMITS.treeItems}`)
-  }
-  return partitions.map((partition) => deps.ctx.replicas.tree(checkPartition(deps, partition)).root())
 }
 
 /** Validation failures are the sender's fault (bad-request, counted); anything else is ours. */
-function failureResponse (ctx: PeerContext, from: PeerId, request: Request, error: unknown): Response {
+function failureResponse (deps: RouterDeps, from: PeerId, request: Request, error: unknown): Response {
   const type = typeof request === 'object' && request !== null ? String((request as { type?: unknown }).type) : typeof request
   if (error instanceof ValueTooLargeError) return errorResponse('too-large', error.message)
   // A valid request the data cannot take (the key has too many siblings): not malformed.
   if (error instanceof TooManySiblingsError) return errorResponse('bad-request', error.message)
   if (isBadInput(error)) {
-    ctx.metrics.invalidFrames++
-    ctx.log.debug('bad request', { from, type, error: describeError(error) })
+    deps.metrics.invalidFrames++
+    deps.log.debug('bad request', { from, type, error: describeError(error) })
     return errorResponse('bad-request', error instanceof Error ? error.message : String(error))
   }
-  ctx.log.error('request failed', { from, type, error: describeError(error) })
+  deps.log.error('request failed', { from, type, error: describeError(error) })
   return errorResponse('internal', error instanceof Error ? `${error.name}: ${error.message}` : String(error))
 }
 

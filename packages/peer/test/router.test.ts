@@ -1,21 +1,22 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { CODEC_LIMITS, clockDigest, emptyClock, update } from '@ringstore/core'
+import { CODEC_LIMITS, REQUEST_TYPES, clockDigest, decodeResponse, emptyClock, encodeResponse, update } from '@ringstore/core'
 import type { DvvSet, Request, Response } from '@ringstore/core'
-import type { PeerContext } from '../src/components.js'
 import { DEFAULT_CONFIG } from '../src/config.js'
-import type { MintOutcome, PutCommand } from '../src/coordinator/put.js'
+import type { MintOutcome, PutCommand } from '../src/protocol/coordinate-put.js'
 import { StorageHintStore } from '../src/data/hint-store.js'
 import { createMetrics } from '../src/metrics.js'
 import { silentLogger } from '../src/peer.js'
 import { StorageReplicaStore } from '../src/data/replica-store.js'
-import { createRequestHandler } from '../src/protocol/router.js'
+import { PROTOCOLS, createRouter } from '../src/protocol/router.js'
+import { mayCall } from '../src/protocol/protocol.js'
+import type { CallerRole, Callers } from '../src/protocol/protocol.js'
 import { MemoryStorage } from '../src/storage/memory-storage.js'
 
 const version = (value: string, actor = 'x:1'): DvvSet =>
   update(emptyClock(), [], { value: new TextEncoder().encode(value), ts: 1 }, actor)
 
-async function setup (mint?: (command: PutCommand) => Promise<MintOutcome>) {
+async function setup (mint?: (command: PutCommand) => Promise<MintOutcome>, roleOf: (peer: string) => CallerRole = () => 'member', protocols = PROTOCOLS) {
   const storage = new MemoryStorage()
   const metrics = createMetrics()
   const config = { ...DEFAULT_CONFIG, q: 16 }
@@ -24,17 +25,21 @@ async function setup (mint?: (command: PutCommand) => Promise<MintOutcome>) {
   const hints = new StorageHintStore(deps)
   await replicas.open()
   await hints.open()
-  const ctx = { ...deps, replicas, hints } as unknown as PeerContext
   const minted: PutCommand[] = []
   let running = true
-  const handle = createRequestHandler({
-    ctx,
-    mint: mint ?? (async (command) => {
+  const coordinator = {
+    mint: mint ?? (async (command: PutCommand): Promise<MintOutcome> => {
       minted.push(command)
       return { kind: 'ok', context: [['me:1', 1]], dot: ['me:1', 1], acks: 2 }
-    }),
-    handlePull: () => ({ type: 'members', records: [] }),
-    isRunning: () => running
+    })
+  }
+  const handle = createRouter({
+    services: { id: 'me', q: config.q, replicas, hints, membership: { signedRecords: () => [] }, coordinator },
+    roleOf,
+    isServing: () => running,
+    log: silentLogger,
+    metrics,
+    protocols
   })
   return { handle, replicas, hints, metrics, minted, stop: () => { running = false } }
 }
@@ -42,7 +47,7 @@ async function setup (mint?: (command: PutCommand) => Promise<MintOutcome>) {
 const ask = (handle: (from: string, r: Request) => Promise<Response>, request: unknown): Promise<Response> =>
   handle('peer', request as Request)
 
-describe('request handler', () => {
+describe('router', () => {
   it('serves replica puts and gets', async () => {
     const t = await setup()
     const v = version('a')
@@ -185,5 +190,64 @@ describe('request handler', () => {
     const response = await ask(t.handle, { type: 'coordinate-put', key: 'k', value: null, context: [], n: 3, w: 2, ts: 1 })
     expect(response).toMatchObject({ type: 'error', code: 'internal' })
     expect(t.metrics.invalidFrames).toBe(0)
+  })
+})
+
+describe('who may call what', () => {
+  it('every request type of the wire has exactly one protocol, and every protocol says who may call it', () => {
+    expect([...PROTOCOLS.keys()].sort()).toEqual([...REQUEST_TYPES].sort())
+    for (const [type, protocol] of PROTOCOLS) {
+      expect(protocol.type).toBe(type)
+      expect(['member', 'client', 'any']).toContain(protocol.callers)
+    }
+  })
+
+  it('mayCall: members call everything, clients what is open to clients or anyone, outsiders only what is open to anyone', () => {
+    const roles: CallerRole[] = ['member', 'client', 'outsider']
+    const allowed = (callers: Callers): CallerRole[] => roles.filter((role) => mayCall(callers, role))
+    expect(allowed('member')).toEqual(['member'])
+    expect(allowed('client')).toEqual(['member', 'client'])
+    expect(allowed('any')).toEqual(['member', 'client', 'outsider'])
+  })
+
+  // Today every protocol is open to anyone; these tables declare stricter rules and check
+  // that the router refuses a caller before the protocol runs (nothing read, written or counted).
+  const restrict = (type: Request['type'], callers: Callers): typeof PROTOCOLS => {
+    const table = new Map(PROTOCOLS)
+    const protocol = table.get(type)
+    if (protocol === undefined) throw new Error(`no protocol ${type}`)
+    table.set(type, { ...protocol, callers })
+    return table
+  }
+
+  it('refuses a caller the protocol does not admit with forbidden, before the protocol runs', async () => {
+    const roles = new Map<string, CallerRole>([['m', 'member'], ['c', 'client'], ['o', 'outsider']])
+    const t = await setup(undefined, (peer) => roles.get(peer) ?? 'outsider', restrict('replica-put', 'member'))
+    const put = { type: 'replica-put', key: 'k', clock: version('a') } as Request
+    for (const from of ['c', 'o']) {
+      const response = await t.handle(from, put)
+      expect(response).toMatchObject({ type: 'error', code: 'forbidden' })
+      expect(response.type === 'error' && response.message).toContain('replica-put')
+    }
+    expect(await t.replicas.get('k')).toBeNull()
+    expect(t.metrics.invalidFrames).toBe(0)
+    expect(await t.handle('m', put)).toEqual({ type: 'clock', clock: null })
+    expect(await t.replicas.get('k')).toEqual(version('a'))
+  })
+
+  it('a protocol open to clients admits members and clients, refuses outsiders', async () => {
+    const roles = new Map<string, CallerRole>([['m', 'member'], ['c', 'client']])
+    const t = await setup(undefined, (peer) => roles.get(peer) ?? 'outsider', restrict('coordinate-put', 'client'))
+    const put = { type: 'coordinate-put', key: 'k', value: null, context: [], n: 3, w: 2, ts: 1 } as Request
+    expect(await t.handle('o', put)).toMatchObject({ type: 'error', code: 'forbidden' })
+    expect(t.minted).toEqual([])
+    expect((await t.handle('c', put)).type).toBe('put-result')
+    expect((await t.handle('m', put)).type).toBe('put-result')
+    expect(t.minted).toHaveLength(2)
+  })
+
+  it('the forbidden reply crosses the wire codec', () => {
+    const reply: Response = { type: 'error', code: 'forbidden', message: 'replica-put is open to members' }
+    expect(decodeResponse(encodeResponse(reply))).toEqual(reply)
   })
 })

@@ -1,0 +1,42 @@
+/**
+ * Checks the served protocols share. The codec checks frames from the wire, but a Network
+ * implementation may hand over objects directly (the loopback and simulated networks do),
+ * so every request is checked again before use; a failed check throws BadRequestError or
+ * one of core's validation errors, which the router answers with `bad-request`.
+ */
+import { LIMITS, validateClock, validateKey } from '@ringstore/core'
+import type { DvvSet, Key, PeerId } from '@ringstore/core'
+import { BadRequestError } from './protocol.js'
+
+export function checkKeys (keys: unknown): Key[] {
+  if (!Array.isArray(keys) || keys.length > LIMITS.batchKeys) throw new BadRequestError(`keys must be an array of at most ${LIMITS.batchKeys}`)
+  return keys.map((key) => validateKey(key))
+}
+
+export function checkClock (clock: unknown): DvvSet {
+  validateClock(clock)
+  return clock
+}
+
+export function checkItems (items: unknown): Array<readonly [Key, DvvSet]> {
+  if (!Array.isArray(items) || items.length > LIMITS.batchKeys) throw new BadRequestError(`items must be an array of at most ${LIMITS.batchKeys}`)
+  return items.map((item) => {
+    if (!Array.isArray(item) || item.length !== 2) throw new BadRequestError('an item must be [key, clock]')
+    return [validateKey(item[0]), checkClock(item[1])] as const
+  })
+}
+
+export function checkPeerId (peer: unknown, what: string): PeerId {
+  if (typeof peer !== 'string' || peer.length === 0 || peer.length > LIMITS.idBytes || peer.includes('\u0000')) {
+    throw new BadRequestError(`${what} must be a peer id`)
+  }
+  return peer
+}
+
+/** A partition number of a ring of `q` partitions. */
+export function checkPartition (partition: unknown, q: number): number {
+  if (!Number.isSafeInteger(partition) || (partition as number) < 0 || (partition as number) >= q) {
+    throw new BadRequestError(`partition must be an integer in 0..${q - 1}`)
+  }
+  return partition as number
+}

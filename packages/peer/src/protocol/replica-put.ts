@@ -1,0 +1,46 @@
+/**
+ * `replica-put`: merge one version into a replica, durably, then acknowledge. Sent by a
+ * put's coordinator to the key's other placements and by read repair. With `hintFor` the
+ * receiver is a sloppy-quorum fallback and keeps the version as a hint for that peer.
+ */
+import { validateKey } from '@ringstore/core'
+import type { DvvSet, Key, PeerId, Response } from '@ringstore/core'
+import type { HintStore, ReplicaStore } from '../components.js'
+import { checkClock, checkPeerId } from './checks.js'
+import type { Protocol } from './protocol.js'
+import type { PeerRpc } from './rpc.js'
+
+/**
+ * The ack, without the merged version: no sender reads it back, and sending it would cost
+ * an encode here and a decode there of the whole clock, values included, on every put.
+ */
+const ACK: Response = Object.freeze({ type: 'clock', clock: null })
+
+interface Services {
+  readonly id: PeerId
+  readonly replicas: Pick<ReplicaStore, 'merge'>
+  readonly hints: Pick<HintStore, 'add'>
+}
+
+export const replicaPut: Protocol<'replica-put', Services> = {
+  type: 'replica-put',
+  callers: 'any',
+  async serve ({ id, replicas, hints }, request) {
+    const key = validateKey(request.key)
+    const clock = checkClock(request.clock)
+    if (request.hintFor === undefined || request.hintFor === id) await replicas.merge(key, clock)
+    else await hints.add(checkPeerId(request.hintFor, 'hintFor'), key, clock)
+    return ACK
+  }
+}
+
+/**
+ * Have `peer` store `clock` for `key` (as a hint for `hintFor` when given). Resolves once it
+ * is durable there; throws when the peer refuses or is silent.
+ */
+export async function askReplicaPut (rpc: PeerRpc, peer: PeerId, key: Key, clock: DvvSet, hintFor?: PeerId): Promise<void> {
+  const request = hintFor === undefined
+    ? { type: 'replica-put' as const, key, clock }
+    : { type: 'replica-put' as const, key, clock, hintFor }
+  await rpc.expect(peer, request, 'clock')
+}
