@@ -5,7 +5,7 @@ import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import { AntiEntropy } from '../src/anti-entropy.js'
 import { AE_ROOTS_PER_REQUEST } from '../src/anti-entropy-walk.js'
 import { StorageReplicaStore } from '../src/replica-store.js'
-import { settle } from '../src/testing/index.js'
+import { settle } from '@ringstore/testkit'
 import { StaticMembership, TestCluster, recordRequests, ringOf, valuesOf } from './cluster-harness.js'
 import type { TestNode } from './cluster-harness.js'
 

@@ -11,8 +11,8 @@ import { FORWARD_TIMEOUT_FACTOR, PING_TIMEOUT_FACTOR } from '../src/coordinator/
 import type { Namespace, ScanOptions, Storage, StorageOp } from '../src/interfaces.js'
 import type { Clock } from '../src/interfaces.js'
 import { Peer } from '../src/peer.js'
-import { MemoryStorage } from '../src/storage/memory-storage.js'
-import { TestSigner, settle } from '../src/testing/index.js'
+import { MemoryStorage } from '@ringstore/testkit'
+import { TestSigner, settle } from '@ringstore/testkit'
 import type { TestCluster } from './cluster-helpers.js'
 import { TEST_CONFIG, bytes, findKey, holders, primariesOf, startCluster, text } from './cluster-helpers.js'
 

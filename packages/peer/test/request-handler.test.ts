@@ -10,7 +10,7 @@ import { createMetrics } from '../src/metrics.js'
 import { silentLogger } from '../src/peer.js'
 import { StorageReplicaStore } from '../src/replica-store.js'
 import { createRequestHandler } from '../src/request-handler.js'
-import { MemoryStorage } from '../src/storage/memory-storage.js'
+import { MemoryStorage } from '@ringstore/testkit'
 
 const version = (value: string, actor = 'x:1'): DvvSet =>
   update(emptyClock(), [], { value: new TextEncoder().encode(value), ts: 1 }, actor)

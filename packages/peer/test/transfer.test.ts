@@ -4,7 +4,7 @@ import type { DvvSet, Key, PeerId, Ring } from '@ringstore/core'
 import type { PeerConfig } from '../src/config.js'
 import { OwnershipTransfer, TRANSFER_DEBOUNCE_MS } from '../src/transfer.js'
 import { StorageReplicaStore } from '../src/replica-store.js'
-import { settle } from '../src/testing/index.js'
+import { settle } from '@ringstore/testkit'
 import { StaticMembership, TestCluster, ringOf, valuesOf } from './cluster-harness.js'
 import type { TestNode } from './cluster-harness.js'
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { MemoryStorage, StorageClosedError } from '../src/storage/memory-storage.js'
-import { runStorageConformance } from '../src/testing/storage-conformance.js'
+import { StorageClosedError } from '@ringstore/peer'
+import { MemoryStorage } from '../src/memory-storage.js'
+import { runStorageConformance } from '../src/storage-conformance.js'
 
 runStorageConformance('MemoryStorage', async () => new MemoryStorage(), {
   reopen: async (storage) => {

@@ -1,22 +1,16 @@
 /**
- * In-memory Storage: for tests, the simulator and a browser tab that opts out of
- * persistence. Each namespace is a sorted array of keys (binary search) beside a Map of
+ * In-memory Storage for tests (the simulator has its own SimStorage, with fsync delays and
+ * crashes). Each namespace is a sorted array of keys (binary search) beside a Map of
  * values, so point reads are O(1), writes O(log n) to find plus an array splice, and a scan
  * resumes after its last key by binary search, which keeps it correct under concurrent
  * writes without copying the namespace.
  *
  * "Durable" here means: held by the `MemoryDisk` behind the storage. `MemoryStorage.reopen`
- * opens a fresh handle over the same disk, which is how tests and the simulator model a
- * process that crashed and restarted with its data intact.
+ * opens a fresh handle over the same disk, which is how tests model a process that
+ * restarted with its data intact.
  */
-import type { Namespace, ScanOptions, Storage, StorageOp } from '../interfaces.js'
-
-/** Any call on a closed storage handle. */
-export class StorageClosedError extends Error {
-  static override name = 'StorageClosedError'
-  override name = 'StorageClosedError'
-  constructor () { super('storage is closed') }
-}
+import { StorageClosedError } from '@ringstore/peer'
+import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer'
 
 /** An operation names a namespace that does not exist. */
 export class UnknownNamespaceError extends Error {
@@ -68,7 +62,7 @@ export class MemoryDisk {
     return table
   }
 
-  /** Keys held in one namespace (for tests and simulator summaries). */
+  /** Keys held in one namespace. */
   count (ns: Namespace): number {
     return this.table(ns).keys.length
   }

@@ -1,16 +1,16 @@
 /**
- * The acceptance suite every Storage adapter runs (memory, IndexedDB, filesystem), so they
- * all honour the contract in interfaces.ts the same way. An adapter's test file is a few
- * lines:
+ * The acceptance suite every Storage adapter runs (memory, simulated, IndexedDB,
+ * filesystem), so they all honour the engine's Storage contract (the `Storage` interface
+ * of @ringstore/peer) the same way. An adapter's test file is a few lines:
  *
  * @example
- * import { runStorageConformance } from '@ringstore/peer/testing'
+ * import { MemoryStorage, runStorageConformance } from '@ringstore/testkit'
  * runStorageConformance('MemoryStorage', async () => new MemoryStorage(),
  *   { reopen: async (s) => MemoryStorage.reopen(s as MemoryStorage) })
  */
 import { equalBytes } from '@ringstore/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Namespace, ScanOptions, Storage, StorageOp } from '../interfaces.js'
+import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer'
 
 export interface StorageConformanceOptions {
   /**
