@@ -16,7 +16,7 @@ export { SimHub, SimNetwork, CORE_CODEC, DEFAULT_CONDITIONS } from './network.js
 export type { NetworkConditions, SimHubOptions, WireCodec, NetworkStats } from './network.js'
 export { partitionGroups, isolatePeer, oneWayCut, fullyConnected } from './topology.js'
 export type { Reachability } from './topology.js'
-export { SimDisk, SimStorage, StorageClosedError, StorageOpError } from './storage.js'
+export { SimDisk, SimStorage } from './storage.js'
 export { SimSigner } from './signer.js'
 export { SimCluster, SIM_PEER_CONFIG } from './cluster.js'
 export type { SimClusterOptions, SimNode } from './cluster.js'

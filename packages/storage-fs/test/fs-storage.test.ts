@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CorruptRecordError, openRecord, sealRecord } from '@ringstore/core'
 import { runStorageConformance } from '@ringstore/testkit'
+import { InvalidStorageOpError } from '@ringstore/peer'
 import type { Storage } from '@ringstore/peer'
-import { FsStorage, InvalidStorageOpError, StorageOpenError } from '../src/index.js'
+import { FsStorage, StorageOpenError } from '../src/index.js'
 import { readLatestTxnId } from '../src/lmdb-header.js'
 
 const dirs: string[] = []

@@ -9,15 +9,8 @@
  * opens a fresh handle over the same disk, which is how tests model a process that
  * restarted with its data intact.
  */
-import { StorageClosedError } from '@ringstore/peer'
+import { InvalidStorageOpError, StorageClosedError } from '@ringstore/peer'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer'
-
-/** An operation names a namespace that does not exist. */
-export class UnknownNamespaceError extends Error {
-  static override name = 'UnknownNamespaceError'
-  override name = 'UnknownNamespaceError'
-  constructor (ns: unknown) { super(`unknown storage namespace ${String(ns)}`) }
-}
 
 const NAMESPACES: readonly Namespace[] = ['data', 'hints', 'meta']
 
@@ -58,7 +51,7 @@ export class MemoryDisk {
 
   table (ns: Namespace): SortedTable {
     const table = this.tables.get(ns)
-    if (table === undefined) throw new UnknownNamespaceError(ns)
+    if (table === undefined) throw new InvalidStorageOpError(`unknown namespace ${JSON.stringify(ns)}`)
     return table
   }
 
@@ -97,8 +90,8 @@ export class MemoryStorage implements Storage {
     // Validate and copy everything first, then apply: a bad op leaves storage untouched.
     const prepared = ops.map((op) => {
       const table = this.disk.table(op.ns)
-      if (typeof op.key !== 'string') throw new TypeError(`storage key must be a string, got ${typeof op.key}`)
-      if (op.value !== null && !(op.value instanceof Uint8Array)) throw new TypeError('storage value must be a Uint8Array or null')
+      if (typeof op.key !== 'string') throw new InvalidStorageOpError(`key must be a string, got ${typeof op.key}`)
+      if (op.value !== null && !(op.value instanceof Uint8Array)) throw new InvalidStorageOpError('value must be a Uint8Array or null')
       return { table, key: op.key, value: op.value === null ? null : op.value.slice() }
     })
     for (const { table, key, value } of prepared) table.set(key, value)
