@@ -1,7 +1,8 @@
 /**
  * @ringstore/sim — the deterministic simulator: many engine peers in one process on a
  * simulated network, clock and disks, a seeded workload with a fault schedule, and a
- * checker that proves DESIGN.md §9's invariants from the recorded history.
+ * checker that proves the invariants of docs/design.md ("Invariants") from the recorded
+ * history.
  *
  * @example
  * import { runSeed } from '@ringstore/sim'
