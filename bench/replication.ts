@@ -1,5 +1,5 @@
 /**
- * Sections `w1` and `w2`: the two-peer replication workload of shared/BENCHMARKS.md, with
+ * Sections `w1` and `w2`: the two-peer replication workload of bench/README.md, with
  * daemons A and B at N=2, W=2 (an ack means durable on both). The writer is this process
  * (the daemons are children); B's holdings are read from B's own /status `keys` (the size
  * of B's local replica store, no coordinator in between).

@@ -1,5 +1,5 @@
 /**
- * W1 with an embedded writer, measured like the reference rows of shared/BENCHMARKS.md
+ * W1 with an embedded writer, measured like the reference rows of bench/README.md
  * (Gun, Automerge-repo, OrbitDB, Peerbit: the library called in A's own process). A is a
  * ringstore peer inside a bench child process (embedded-peer.ts: the daemon package's own
  * startDaemon, so the same FsStorage + Libp2pNetwork + Peer as a daemon) writing through
