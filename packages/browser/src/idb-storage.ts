@@ -8,7 +8,8 @@
  * Writes: every `write()` is one atomic set of puts and deletes. Concurrent calls are
  * grouped (group commit): while one readwrite transaction commits, the calls that arrive
  * queue up and the next transaction carries them all. A single `set` per transaction is
- * ~10× slower than a batched one here (shared/LIBP2P-NOTES.md). A call resolves only
+ * ~10× slower than a batched one (idb-keyval in Chromium on a 2-core machine, 1,000 small
+ * values: 1.5-3k sequential `set`/s, 25-32k/s in one `setMany`). A call resolves only
  * after its transaction's `complete` event, with `durability: 'strict'` (Chromium's
  * default is 'relaxed', which may lose the last commits on a power cut).
  *
