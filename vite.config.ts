@@ -8,7 +8,7 @@ const demoRoot = fileURLToPath(new URL('./demo', import.meta.url))
 const daemonHttp = process.env.RINGSTORE_DAEMON_HTTP ?? 'http://127.0.0.1:7070'
 const daemonApi = { '/status': daemonHttp, '/kv': daemonHttp }
 
-// One config for the demo build (issue 4) and for Vitest, which reads the `test` block.
+// One config for the demo build and for Vitest, which reads the `test` block.
 // `vite build` / `vite preview` build and serve demo/ into demo/dist (which the daemon
 // serves); `vite build --mode fake` swaps the browser peer for demo/src/dev-fake.ts, an
 // in-memory stand-in for working on the UI without a daemon (never the default).

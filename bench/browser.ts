@@ -1,5 +1,5 @@
 /**
- * The `browser` section (issue 4, item 5): the browser peer in real headless Chromium.
+ * The `browser` section: the browser peer in real headless Chromium.
  *   (a) offline put latency: a tab with nobody to reach, sequential W=1 puts of 262-byte
  *       values (p50/p99), and the same puts 64 in flight;
  *   (b) IndexedDB in the same page: one idb-keyval `set` (one transaction) per put vs the
@@ -37,7 +37,7 @@ const CHROMIUM_FLAGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--disable-features=WebRtcHideLocalIpsWithMdns'
 ]
-/** BENCHMARKS.md's cart value. */
+/** The W1 workload's cart value size (bench/README.md). */
 const VALUE_BYTES = 262
 /** Puts outstanding in the concurrent offline run (as W1a's 64 writes in flight). */
 const IN_FLIGHT = 64

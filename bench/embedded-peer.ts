@@ -1,6 +1,6 @@
 /**
  * W1's embedded writer: peer A and its writer in one child process of the benchmark, the
- * way shared/BENCHMARKS.md measured its reference systems (the library called in A's
+ * way the reference systems of bench/README.md were measured (the library called in A's
  * process). A is assembled exactly as the daemon assembles itself — the daemon package's
  * own `startDaemon` (FsStorage + Libp2pNetwork + Peer, plus its HTTP API, which the
  * benchmark only uses to read /status and /metrics) — and the writes go straight to

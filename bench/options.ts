@@ -1,6 +1,6 @@
 /**
  * The benchmark's command line (`npm run bench -- [options]`). Defaults are the full run
- * of issue 3 / shared/BENCHMARKS.md; `--quick` shrinks every count for a smoke run.
+ * of the workloads in bench/README.md; `--quick` shrinks every count for a smoke run.
  */
 import { parseArgs } from 'node:util'
 
@@ -22,7 +22,7 @@ export interface BenchOptions {
   /** A second open-loop phase at this fraction of the closed-loop throughput (0 = none). */
   readonly openFraction: number
   readonly readRatio: number
-  /** Two-peer workload sizes (BENCHMARKS.md: 10,000 / 1,000 at 200/s / 1,000). */
+  /** Two-peer workload sizes (bench/README.md: 10,000 / 1,000 at 200/s / 1,000). */
   readonly w1Keys: number
   readonly w1InFlight: number
   readonly w1cKeys: number

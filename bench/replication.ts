@@ -1,5 +1,5 @@
 /**
- * Sections `w1` and `w2`: the two-peer replication workload of shared/BENCHMARKS.md, with
+ * Sections `w1` and `w2`: the two-peer replication workload of bench/README.md, with
  * daemons A and B at N=2, W=2 (an ack means durable on both). The writer is this process
  * (the daemons are children); B's holdings are read from B's own /status `keys` (the size
  * of B's local replica store, no coordinator in between).
@@ -19,10 +19,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { cpuMsOf, ownCpuMs } from './cpu.js'
 import { httpRequest, keepAliveAgent } from './http.js'
-import { freePort, metricsOf, pollUntil, startDaemon, statusOf, waitForMembers } from './daemons.js'
+import { freePort, pollUntil, startDaemon, statusOf, waitForMembers } from './daemons.js'
 import type { Daemon } from './daemons.js'
 import type { BenchOptions } from './options.js'
 import { memoryOf, stopChild } from './procs.js'
+import { CATCH_UP_TIMEOUT_MS, PAIR_QUORUM, W1_POLL_MS, backgroundOf, bHolds } from './replication-pair.js'
 import type { MemoryMb } from './procs.js'
 import { round3 } from './stats.js'
 import type { LatencySummary } from './stats.js'
@@ -33,16 +34,8 @@ import type { W1EmbeddedResult } from './w1-embedded.js'
 
 export { CART_BYTES, cartValue } from './write-loops.js'
 
-export const PAIR_QUORUM = { n: 2, r: 1, w: 2 } as const
-/**
- * How often B's /status is read while waiting for it to hold the keys. A /status costs
- * the daemon ~0.5 ms of CPU (4 × a no-op route), so during the W1 burst B is polled
- * gently (±25 ms on a run of seconds); W2 lasts ~100 ms and needs the finer grain.
- */
-export const W1_POLL_MS = 25
+/** B's /status poll during W2, which lasts ~100 ms: finer than W1_POLL_MS. */
 const W2_POLL_MS = 5
-/** Longest wait for replication / catch-up before the figure is reported as timed out. */
-const CATCH_UP_TIMEOUT_MS = 120_000
 
 export interface W1Result {
   readonly w1a: {
@@ -116,10 +109,6 @@ function httpWrite (w: Writer, query = ''): WriteFn {
   return async (i) => await put(w, `k${i}`, cartValue(i, Date.now()), query)
 }
 
-export async function bHolds (b: Daemon, keys: number, timeoutMs: number): Promise<number> {
-  return pollUntil(`B to hold ${keys} keys`, async () => (await statusOf(b)).keys >= keys, timeoutMs, W1_POLL_MS)
-}
-
 async function runW1 (options: BenchOptions, w: Writer, b: Daemon, log: (msg: string) => void): Promise<W1Result> {
   const base = (await statusOf(b)).keys
   const a = w.to
@@ -147,17 +136,6 @@ async function runW1 (options: BenchOptions, w: Writer, b: Daemon, log: (msg: st
     w1b: { ms: round3(bMs), opsPerSec: Math.round(options.w1Keys / (bMs / 1000)), method: `B's GET /status keys polled every ${W1_POLL_MS} ms` },
     w1c: { writes: options.w1cKeys, rate: options.w1cRate, errors: c.errors, ackLatency: c.samples.summary(), bCountLagMs: round3(lag), slowest: c.slowest, background, writerLoopDelayMaxMs: round3(loopDelay.max / 1e6), startedAtEpochMs: c.startedAtEpochMs }
   }
-}
-
-/** Anti-entropy and hint counters of A and B, to see what ran in the background of a phase. */
-export async function backgroundOf (a: Daemon, b: Daemon): Promise<Record<string, number>> {
-  const wanted = ['ringstore_antientropy_rounds_total', 'ringstore_antientropy_keys_repaired_total', 'ringstore_read_repairs_total', 'ringstore_rpc_timeouts_total']
-  const out: Record<string, number> = {}
-  for (const [name, d] of [['a', a], ['b', b]] as const) {
-    const m = await metricsOf(d).catch(() => ({} as Record<string, number>))
-    for (const key of wanted) out[`${name}.${key.replace('ringstore_', '')}`] = m[key] ?? NaN
-  }
-  return out
 }
 
 async function runW2 (options: BenchOptions, w: Writer, pair: { a: Daemon, b: Daemon }, from: number, log: (msg: string) => void): Promise<{ result: W2Result, b: Daemon }> {

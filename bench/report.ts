@@ -1,6 +1,7 @@
 /**
  * The human side of the results: markdown tables on stdout, the replication table in the
- * columns of shared/BENCHMARKS.md with its reference rows beside ours, and the aims.
+ * columns of bench/README.md's two-peer workload with its reference rows beside ours, and
+ * the aims listed there.
  */
 import { browserTable } from './browser.js'
 import type { BrowserResult } from './browser.js'
@@ -19,7 +20,7 @@ export interface BenchResults {
   readonly browser?: BrowserResult
 }
 
-/** shared/BENCHMARKS.md, measured on a machine like this one (one run each). */
+/** The reference rows of bench/README.md, measured on a machine like this one (one run each). */
 const REFERENCE_ROWS: ReadonlyArray<readonly string[]> = [
   ['GunDB 0.2020', 'local, batched, not fsync\'d; no replication ack', '6,112', '746', '0.45 / 9.4', '155', '269-319'],
   ['Automerge-repo 2.5, 100 keys per change', 'in memory only', '13,604', '8,364', '21.5 / 120', '159', '211-226'],
@@ -143,7 +144,7 @@ function replicationTable (r: ReplicationResult): string {
   const embedded = r.w1Embedded
   if (embedded !== undefined) notes.push(...embeddedNotes(embedded))
   const rows = embedded === undefined ? [ours, ...REFERENCE_ROWS] : [ours, embeddedRow(embedded, r.config.w), ...REFERENCE_ROWS]
-  return '### Replication workload (shared/BENCHMARKS.md), two daemons, N=2 W=2\n\n' +
+  return '### Replication workload (bench/README.md), two daemons, N=2 W=2\n\n' +
     table(['system', 'what an ack means', 'W1a ops/s', 'W1b ops/s', 'W1c p50 / p99 ms', 'W2 ms', 'RSS MB'], rows) +
     `\n\n${notes.map((n) => `- ${n}`).join('\n')}`
 }
@@ -211,6 +212,6 @@ export function render (results: BenchResults): string {
   if (results.replication !== undefined) parts.push(replicationTable(results.replication))
   if (results.browser !== undefined) parts.push(browserTable(results.browser, { ms, int, table }))
   const goals = aims(results)
-  if (goals.length > 0) parts.push(`### Aims (shared/BENCHMARKS.md)\n\n${goals.join('\n')}`)
+  if (goals.length > 0) parts.push(`### Aims (bench/README.md)\n\n${goals.join('\n')}`)
   return `${parts.join('\n\n')}\n`
 }

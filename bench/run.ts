@@ -1,8 +1,8 @@
 /**
- * `npm run bench`: issue 3's benchmark. Sections, each in fresh child processes:
+ * `npm run bench`: the benchmark (bench/README.md). Sections, each in fresh child processes:
  *   floor   — libp2p RPC and HTTP with nothing stored (floor.ts)
  *   cluster — 3 daemons, N=3 R=2 W=2, YCSB-A-like load, closed and open loop (cluster.ts)
- *   w1, w2  — the two-peer replication workload of shared/BENCHMARKS.md (replication.ts)
+ *   w1, w2  — the two-peer replication workload defined in bench/README.md (replication.ts)
  *   browser — the browser peer in headless Chromium: offline puts, IndexedDB, sync (browser.ts)
  * Progress goes to stderr, the tables to stdout, every figure to a JSON file under
  * bench/results/. Every child is killed when this process ends, however it ends.

@@ -1,5 +1,5 @@
 /**
- * W1 with an embedded writer, measured like the reference rows of shared/BENCHMARKS.md
+ * W1 with an embedded writer, measured like the reference rows of bench/README.md
  * (Gun, Automerge-repo, OrbitDB, Peerbit: the library called in A's own process). A is a
  * ringstore peer inside a bench child process (embedded-peer.ts: the daemon package's own
  * startDaemon, so the same FsStorage + Libp2pNetwork + Peer as a daemon) writing through
@@ -18,7 +18,7 @@ import { endpointOf } from './http.js'
 import type { BenchOptions } from './options.js'
 import { memoryOf, spawnChild, stopChild, waitForJson } from './procs.js'
 import type { Child, MemoryMb } from './procs.js'
-import { PAIR_QUORUM, W1_POLL_MS, backgroundOf, bHolds } from './replication.js'
+import { CATCH_UP_TIMEOUT_MS, PAIR_QUORUM, W1_POLL_MS, backgroundOf, bHolds } from './replication-pair.js'
 import { round3 } from './stats.js'
 import type { LatencySummary } from './stats.js'
 
@@ -29,7 +29,6 @@ export const EMBEDDED_METHOD = 'A = a ringstore peer embedded in a bench child p
 const READY_TIMEOUT_MS = 60_000
 /** Longest a command may take (10k writes at a few hundred per second on a busy machine, with margin). */
 const COMMAND_TIMEOUT_MS = 300_000
-const CATCH_UP_TIMEOUT_MS = 120_000
 
 export interface W1EmbeddedResult {
   readonly method: string

@@ -5,7 +5,7 @@
  */
 import { Samples, round3 } from './stats.js'
 
-/** BENCHMARKS.md: "each value a 262-byte shopping-cart JSON string carrying its write time". */
+/** W1 (bench/README.md): "each value a 262-byte shopping-cart JSON string carrying its write time". */
 export const CART_BYTES = 262
 /** W1c's slowest writes kept in the results, in time order. */
 export const SLOWEST_KEPT = 10

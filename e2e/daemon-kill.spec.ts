@@ -1,5 +1,5 @@
 /**
- * Scenario 4 (issue 5): a daemon is SIGKILLed while two tabs write. The tabs keep
+ * Scenario 4 (e2e/README.md): a daemon is SIGKILLed while two tabs write. The tabs keep
  * accepting writes (the cart runs W=1, hints for the dead replica); the daemon restarts on
  * its data dir; every tab and every daemon, the restarted one included, ends with every
  * item either tab added. This test runs its own 3 daemons (it kills one).

@@ -17,7 +17,7 @@ const BIN = fileURLToPath(new URL('../packages/daemon/bin/ringstore.js', import.
 const READY_TIMEOUT_MS = 30_000
 /** A clean SIGTERM shutdown gets this long before SIGKILL. */
 const STOP_TIMEOUT_MS = 10_000
-/** The cluster the tests run: the N=3 R=2 W=2. */
+/** The cluster the tests run: N=3 R=2 W=2, so every key lives on all 3 daemons. */
 export const CLUSTER_ARGS = ['--n', '3', '--r', '2', '--w', '2']
 
 export interface DaemonInfo {

@@ -1,5 +1,5 @@
 /**
- * Scenario 1 (issue 5): offline writes. A tab that knows the cluster goes offline (the
+ * Scenario 1 (e2e/README.md): offline writes. A tab that knows the cluster goes offline (the
  * app's libp2p fault plus the browser's own offline switch), makes 10 cart changes and is
  * reloaded while still offline: the cart comes back from its IndexedDB, with its hints.
  * Back online, the hints reach all three daemons (read over HTTP) and another tab.

@@ -1,5 +1,5 @@
 /**
- * Scenario 2 (issue 5): a partition {tab A} | {tabs B, C, the 3 daemons}. Both sides edit
+ * Scenario 2 (e2e/README.md): a partition {tab A} | {tabs B, C, the 3 daemons}. Both sides edit
  * the same cart (adds, removes, quantity changes, some on the same items); after the heal
  * every tab and every daemon holds the same cart, equal to what the demo's merge function
  * predicts from the two sides' carts; no acknowledged add is lost and no removed item

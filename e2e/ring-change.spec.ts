@@ -1,5 +1,5 @@
 /**
- * Scenario 5 (issue 5): a 4th daemon joins while two tabs write. The ring is recomputed
+ * Scenario 5 (e2e/README.md): a 4th daemon joins while two tabs write. The ring is recomputed
  * (the newcomer owns partitions; the tabs see it), and nothing written before, during or
  * after the join is lost: quorum reads through every daemon, the new one included, and
  * both tabs return every item. This test runs its own daemons (it changes the ring).

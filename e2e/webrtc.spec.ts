@@ -1,5 +1,5 @@
 /**
- * Scenario 3 (issue 5): tab to tab over WebRTC. The daemons only relay the signalling
+ * Scenario 3 (e2e/README.md): tab to tab over WebRTC. The daemons only relay the signalling
  * (circuit relay) that sets up a WebRTC connection between two tabs; then both tabs block
  * every daemon, and the tabs keep syncing the cart over that connection alone. As in the
  * browser package's library test, tab B is a full peer (`?weight=1`): a light peer only

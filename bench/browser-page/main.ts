@@ -18,7 +18,7 @@ let syncTab: BrowserPeer | undefined
 const encoder = new TextEncoder()
 
 /**
- * A cart-like JSON value of exactly `bytes` bytes (BENCHMARKS.md's 262-byte cart): its key
+ * A cart-like JSON value of exactly `bytes` bytes (the 262-byte cart of the W1 workload, bench/README.md): its key
  * and write time, padded.
  */
 function cartValue (key: string, bytes: number): Uint8Array {

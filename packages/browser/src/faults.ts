@@ -1,9 +1,10 @@
 /**
  * Fault injection at the libp2p level, for tests and demos. `context.setOffline(true)` in a
- * browser is not a partition: WebSockets stall and deliver later, WebRTC keeps working
- * (shared/LIBP2P-NOTES.md). Here the connection gater refuses new connections and every
- * affected connection is aborted at once, so the engine sees the peers go (and routes
- * around them) exactly as it would on a real cut.
+ * browser is not a partition (seen in Chromium): open WebSockets stall silently, their
+ * frames held and delivered once back online (libp2p's connection monitor aborts them only
+ * after ~7.5 s), and WebRTC keeps working. Here the connection gater refuses new
+ * connections and every affected connection is aborted at once, so the engine sees the
+ * peers go (and routes around them) exactly as it would on a real cut.
  */
 import type { Connection, Libp2p } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'

@@ -8,7 +8,8 @@
  * Writes: every `write()` is one atomic set of puts and deletes. Concurrent calls are
  * grouped (group commit): while one readwrite transaction commits, the calls that arrive
  * queue up and the next transaction carries them all. A single `set` per transaction is
- * ~10× slower than a batched one here (shared/LIBP2P-NOTES.md). A call resolves only
+ * ~10× slower than a batched one (idb-keyval in Chromium on a 2-core machine, 1,000 small
+ * values: 1.5-3k sequential `set`/s, 25-32k/s in one `setMany`). A call resolves only
  * after its transaction's `complete` event, with `durability: 'strict'` (Chromium's
  * default is 'relaxed', which may lose the last commits on a power cut).
  *
@@ -17,7 +18,7 @@
  */
 import { getMany, get as idbGet, promisifyRequest } from 'idb-keyval'
 import type { UseStore } from 'idb-keyval'
-import { StorageClosedError } from '@ringstore/peer'
+import { InvalidStorageOpError, StorageClosedError } from '@ringstore/peer'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer'
 
 /** The database of one peer: its name is `ringstore:<peer name>`. */
@@ -32,12 +33,6 @@ export const SCAN_PAGE_SIZE = 256
 const NAMESPACES: ReadonlySet<string> = new Set<Namespace>(['data', 'hints', 'meta'])
 /** Private slots (the identity key) live under this first key element, outside every namespace. */
 const SLOT_NS = '#slot'
-
-/** A write with an unknown namespace, a non-string key or a value that is not bytes. */
-export class InvalidStorageOpError extends Error {
-  static override name = 'InvalidStorageOpError'
-  override name = 'InvalidStorageOpError'
-}
 
 /** IndexedDB refused to open (private mode with storage disabled, quota, blocked upgrade). */
 export class IdbOpenError extends Error {
@@ -232,8 +227,8 @@ function checkNamespace (ns: string): void {
 
 function prepareOp (op: StorageOp): QueuedWrite['ops'][number] {
   checkNamespace(op.ns)
-  if (typeof op.key !== 'string') throw new InvalidStorageOpError('keys are strings')
-  if (op.value !== null && !(op.value instanceof Uint8Array)) throw new InvalidStorageOpError(`value of ${op.key} is neither bytes nor null`)
+  if (typeof op.key !== 'string') throw new InvalidStorageOpError(`key must be a string, got ${typeof op.key}`)
+  if (op.value !== null && !(op.value instanceof Uint8Array)) throw new InvalidStorageOpError(`value of ${op.key} must be a Uint8Array or null`)
   // slice(): an exact copy (a view of a larger buffer would otherwise store the whole buffer).
   return { key: [op.ns, op.key], value: op.value === null ? null : op.value.slice() }
 }

@@ -17,7 +17,7 @@ export { createBrowserPeer, CHANGE_POLL_MS, DEFAULT_CLUSTER } from './browser-pe
 export type { BrowserPeer, BrowserPeerOptions, BrowserPeerStatus } from './browser-peer.js'
 export { transportOf } from './transport.js'
 export type { ConnectionTransport } from './transport.js'
-export { IdbStorage, InvalidStorageOpError, IdbOpenError, databaseNameOf, DATABASE_PREFIX, SCAN_PAGE_SIZE } from './idb-storage.js'
+export { IdbStorage, IdbOpenError, databaseNameOf, DATABASE_PREFIX, SCAN_PAGE_SIZE } from './idb-storage.js'
 export type { IdbStorageStats } from './idb-storage.js'
 export { loadOrCreateIdentity, BrowserIdentityError, IDENTITY_SLOT } from './identity.js'
 export { FaultGater } from './fault-gater.js'

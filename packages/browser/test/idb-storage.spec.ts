@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { runStorageConformance } from '@ringstore/peer/testing'
+import { runStorageConformance } from '@ringstore/testkit'
 import { IdbStorage } from '../src/index.js'
 
 let counter = 0

@@ -1,6 +1,8 @@
 /**
  * Typed errors of the core's input checks, each with a stable `name` (survives bundling;
  * callers and tests match on it), plus the two validators of user input: keys and values.
+ * UsageError, a bad command line, is here too: both command-line tools (the daemon's and
+ * the simulator's) depend on core, and it is as pure as the other input errors.
  */
 import { isWellFormedText, typeName, utf8ByteLength } from './codec-text.js'
 import type { Key } from './types.js'
@@ -44,6 +46,12 @@ export class ValueTooLargeError extends Error {
   constructor (readonly size: number, readonly limit: number = LIMITS.valueBytes) {
     super(`value of ${size} bytes exceeds the limit of ${limit} bytes`)
   }
+}
+
+/** A command line a CLI refuses (unknown command or flag, a value out of range): exit code 2. */
+export class UsageError extends Error {
+  static override name = 'UsageError'
+  override name = 'UsageError'
 }
 
 /** A sealed storage record whose checksum, version or length does not match (see `openRecord`). */

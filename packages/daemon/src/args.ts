@@ -5,17 +5,12 @@
  * UsageError (the CLI prints it and exits with code 2).
  */
 import { parseArgs } from 'node:util'
-import { LIMITS } from '@ringstore/core'
+import { LIMITS, UsageError } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
 import type { PeerConfig } from '@ringstore/peer'
 import { DEFAULT_MAX_INFLIGHT } from './http/admission.js'
 import { LOG_LEVELS } from './logger.js'
 import type { LogLevel } from './logger.js'
-
-export class UsageError extends Error {
-  static override name = 'UsageError'
-  override name = 'UsageError'
-}
 
 export interface HostPort {
   readonly host: string

@@ -3,7 +3,8 @@
  * (what `npm start` runs). Exit codes: 0 clean exit (including after SIGTERM/SIGINT),
  * 1 the daemon could not start or failed, 2 a bad command line.
  */
-import { parseClusterArgs, parseStartArgs, UsageError } from './args.js'
+import { UsageError } from '@ringstore/core'
+import { parseClusterArgs, parseStartArgs } from './args.js'
 import { runLocalCluster } from './local-cluster.js'
 import { createLogger } from './logger.js'
 import { startDaemon } from './daemon.js'

@@ -11,7 +11,7 @@
  */
 export { startDaemon, STORE_DIR } from './daemon.js'
 export type { RunningDaemon } from './daemon.js'
-export { parseStartArgs, parseClusterArgs, parseHostPort, UsageError, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_CLUSTER, DEFAULT_DATA_DIR } from './args.js'
+export { parseStartArgs, parseClusterArgs, parseHostPort, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_CLUSTER, DEFAULT_DATA_DIR } from './args.js'
 export type { DaemonOptions, ClusterOptions, HostPort } from './args.js'
 export { createLogger, LOG_LEVELS } from './logger.js'
 export type { LogLevel } from './logger.js'

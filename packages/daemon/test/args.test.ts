@@ -3,7 +3,8 @@
  * UsageError for each kind of bad value (the CLI turns it into exit code 2).
  */
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_HTTP, DEFAULT_LISTEN, parseClusterArgs, parseHostPort, parseStartArgs, UsageError } from '../src/args.js'
+import { UsageError } from '@ringstore/core'
+import { DEFAULT_HTTP, DEFAULT_LISTEN, parseClusterArgs, parseHostPort, parseStartArgs } from '../src/args.js'
 
 describe('ringstore start arguments', () => {
   it('has documented defaults', () => {

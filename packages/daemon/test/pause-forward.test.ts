@@ -2,8 +2,9 @@
  * A paused peer (SIGSTOP) that is the first primary of a key whose write arrives at a
  * daemon that is not a replica of it. That daemon forwards the put (`coordinate-put`) to
  * the first reachable primary; a silent one must be given up on (after a ping that goes
- * unanswered, coordinator/forward.ts) and the next primary asked, all within the issue's
- * 2 s bound. Before the ping existed the forward waited 2 × the request timeout (~2.04 s).
+ * unanswered, coordinator/forward.ts) and the next primary asked, all within the 2 s the
+ * engine allows for routing around a silent peer. Before the ping existed the forward
+ * waited 2 × the request timeout (~2.04 s).
  *
  * 4 daemons, N=2, default request timeout. Each write goes to a daemon outside the key's
  * preference list, and the paused daemon is the key's first primary, so every write below
@@ -15,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Fixture, get, put, replica, startCluster } from './support.js'
 import type { Daemon } from './support.js'
 
-/** The issue's bound: a silent peer is routed around within this long. */
+/** The engine's bound: a silent peer is routed around within this long. */
 const ROUTE_AROUND_BOUND_MS = 2_000
 /** Forwarded writes made while the peer is paused, one after another from each coordinator. */
 const WRITES_PER_COORDINATOR = 3

@@ -1,6 +1,6 @@
 /**
  * A paused peer (SIGSTOP): its TCP connections stay open but it answers nothing, so no
- * connection event warns the others: only request timeouts do. The issue's bound: such a
+ * connection event warns the others: only request timeouts do. The engine's bound: such a
  * peer is routed around within 2 s and writes keep succeeding. Runs with the engine's
  * default request timeout (the shared test defaults raise it to 3 s for loaded machines;
  * this file puts the default back, because the 2 s bound is about the default).
@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Fixture, poll, put, replica, replicaValues, startCluster, status } from './support.js'
 import type { Daemon } from './support.js'
 
-/** The bound: a silent peer is routed around within this long. */
+/** The engine's bound: a silent peer is routed around within this long. */
 const ROUTE_AROUND_BOUND_MS = 2_000
 /** How long writes go on while the peer is paused: several request timeouts and probe rounds. */
 const PAUSED_WRITES_MS = 4_000

@@ -2,11 +2,12 @@
  * A daemon loses its data directory and is started again with the same command line.
  *
  * The identity key lives in the data directory, so the restarted daemon is a NEW member
- * (new peer id) and the old one stays in the table as an unreachable member (removal is an
- * explicit act, design §6). "Anti-entropy restores its data" therefore means: the new
- * member takes its share of partitions by the ring change, and every key whose preference
- * list now names it reaches its store, in the latest version, through anti-entropy (and
- * ownership transfer), with no client writing or reading those keys.
+ * (new peer id) and the old one stays in the table as an unreachable member (failure
+ * detection never removes a member; removal is an explicit act, docs/design.md).
+ * "Anti-entropy restores its data" therefore means: the new member takes its share of
+ * partitions by the ring change, and every key whose preference list now names it reaches
+ * its store, in the latest version, through anti-entropy (and ownership transfer), with no
+ * client writing or reading those keys.
  */
 import { rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -1,7 +1,7 @@
 /**
  * The one module that imports the gossipsub implementation.
  *
- * `@chainsafe/libp2p-gossipsub` is the package the design names, but its latest release
+ * `@chainsafe/libp2p-gossipsub` is the usual gossipsub package, but its latest release
  * (14.x) is built for `@libp2p/interface` 2: with libp2p 3 it starts without error yet
  * peers never see each other's subscriptions. The libp2p maintainers publish the same code
  * base for libp2p 3 as `@libp2p/gossipsub`, a stopgap until ChainSafe's package supports

@@ -76,3 +76,23 @@ export function isUnreachable (error: unknown): boolean {
 export function describeError (error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
 }
+
+/**
+ * A call on a Storage handle that was closed (the Storage contract: after close, every
+ * call rejects). Every adapter throws this one class, so callers match one name.
+ */
+export class StorageClosedError extends Error {
+  static override name = 'StorageClosedError'
+  override name = 'StorageClosedError'
+  constructor () { super('storage is closed') }
+}
+
+/**
+ * A Storage call the adapter refuses: an unknown namespace, a key that is not a string, a
+ * value that is neither bytes nor null (or a limit of the adapter's own, such as LMDB's key
+ * size). A write with such an op changes nothing.
+ */
+export class InvalidStorageOpError extends Error {
+  static override name = 'InvalidStorageOpError'
+  override name = 'InvalidStorageOpError'
+}

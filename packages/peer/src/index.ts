@@ -7,8 +7,9 @@
  * simulator.
  *
  * @example
- * import { Peer, MemoryStorage } from '@ringstore/peer'
- * const peer = new Peer({ network, storage: new MemoryStorage(), clock, signer, config: { seeds: ['/dns4/seed/tcp/4001/p2p/…'] } })
+ * import { Peer } from '@ringstore/peer'
+ * // The host passes its own Storage, e.g. FsStorage (@ringstore/storage-fs) or IdbStorage (@ringstore/browser).
+ * const peer = new Peer({ network, storage, clock, signer, config: { seeds: ['/dns4/seed/tcp/4001/p2p/…'] } })
  * await peer.start()
  * const read = await peer.get('cart:42')                       // siblings + context
  * await peer.put('cart:42', bytes, { context: read.context })  // supersedes what was read
@@ -23,9 +24,8 @@ export { createMetrics, observeLatency } from './metrics.js'
 export type { PeerMetrics, Operation } from './metrics.js'
 export {
   QuorumNotMetError, PeerUnreachableError, RequestTimeoutError, RemoteError, PeerStoppedError, InvalidOptionsError,
-  TooManySiblingsError
+  TooManySiblingsError, StorageClosedError, InvalidStorageOpError
 } from './errors.js'
-export { MemoryStorage, MemoryDisk, StorageClosedError } from './storage/memory-storage.js'
 export type {
   ReplicaStore, HintStore, MembershipView, FailureDetector
 } from './components.js'

@@ -40,7 +40,10 @@ export interface ScanOptions {
 
 /**
  * Byte storage with namespaces. Keys sort as JavaScript strings compare (UTF-16 code units).
- * Contract (checked by the storage conformance suite in test/storage-conformance.ts):
+ * An op the adapter refuses (unknown namespace, key not a string, value neither bytes nor
+ * null) rejects with InvalidStorageOpError, and a write holding one changes nothing; after
+ * close, every call rejects with StorageClosedError. Every adapter runs the conformance
+ * suite that checks this contract (runStorageConformance, packages/testkit).
  */
 export interface Storage {
   /** The value, or undefined when absent. */

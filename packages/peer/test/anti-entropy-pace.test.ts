@@ -11,7 +11,7 @@ import type { PeerId } from '@ringstore/core'
 import { AntiEntropy } from '../src/cluster/anti-entropy.js'
 import { AE_PACE, AE_PARTITIONS_IN_FLIGHT, AE_ROOTS_PER_REQUEST } from '../src/constants.js'
 import { Pacer, sleep } from '../src/cluster/timers.js'
-import { ManualClock, settle } from '../src/testing/index.js'
+import { ManualClock, settle } from '@ringstore/testkit'
 import { StaticMembership, TestCluster, ringOf } from './cluster-harness.js'
 import type { TestNode } from './cluster-harness.js'
 

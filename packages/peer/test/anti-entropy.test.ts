@@ -5,7 +5,7 @@ import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import { AntiEntropy } from '../src/cluster/anti-entropy.js'
 import { AE_ROOTS_PER_REQUEST } from '../src/constants.js'
 import { StorageReplicaStore } from '../src/data/replica-store.js'
-import { settle } from '../src/testing/index.js'
+import { settle } from '@ringstore/testkit'
 import { StaticMembership, TestCluster, recordRequests, ringOf, valuesOf } from './cluster-harness.js'
 import type { TestNode } from './cluster-harness.js'
 

@@ -7,8 +7,8 @@ import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { PeerConfig } from '../src/config.js'
 import type { Storage } from '../src/interfaces.js'
 import { Peer } from '../src/peer.js'
-import { MemoryStorage } from '../src/storage/memory-storage.js'
-import { LoopbackHub, ManualClock, TestSigner, settle } from '../src/testing/index.js'
+import { MemoryStorage } from '@ringstore/testkit'
+import { LoopbackHub, ManualClock, TestSigner, settle } from '@ringstore/testkit'
 
 export const TEST_CONFIG: Partial<PeerConfig> = {
   q: 64,

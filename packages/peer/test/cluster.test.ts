@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { clockEqual, siblings } from '@ringstore/core'
 import { PeerStoppedError, QuorumNotMetError } from '../src/errors.js'
-import { MemoryStorage } from '../src/storage/memory-storage.js'
-import { settle } from '../src/testing/index.js'
+import { MemoryStorage } from '@ringstore/testkit'
+import { settle } from '@ringstore/testkit'
 import type { TestCluster } from './cluster-helpers.js'
 import { bytes, findKey, holders, primariesOf, startCluster, text, totalHints } from './cluster-helpers.js'
 

@@ -3,7 +3,7 @@ import { newMemberRecord } from '@ringstore/core'
 import type { MemberRecord, PeerId, Ring } from '@ringstore/core'
 import type { MembershipView } from '../src/components.js'
 import type { LocalFailureDetector } from '../src/cluster/failure-detector.js'
-import { settle } from '../src/testing/index.js'
+import { settle } from '@ringstore/testkit'
 import { TestCluster, recordRequests, ringOf } from './cluster-harness.js'
 import type { TestNode } from './cluster-harness.js'
 

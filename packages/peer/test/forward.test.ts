@@ -1,6 +1,6 @@
 /**
  * A put coordinated by a peer that is not a replica is forwarded to a primary
- * (coordinator/forward.ts). A paused primary must be routed around within the issue's 2 s
+ * (coordinator/forward.ts). A paused primary must be routed around within the engine's 2 s
  * bound; a primary that is merely slow must not be given up on (that would coordinate the
  * same put twice). Deterministic: loopback network, manual clock, default timeouts.
  */
@@ -11,12 +11,12 @@ import { FORWARD_TIMEOUT_FACTOR, PING_TIMEOUT_FACTOR } from '../src/constants.js
 import type { Namespace, ScanOptions, Storage, StorageOp } from '../src/interfaces.js'
 import type { Clock } from '../src/interfaces.js'
 import { Peer } from '../src/peer.js'
-import { MemoryStorage } from '../src/storage/memory-storage.js'
-import { TestSigner, settle } from '../src/testing/index.js'
+import { MemoryStorage } from '@ringstore/testkit'
+import { TestSigner, settle } from '@ringstore/testkit'
 import type { TestCluster } from './cluster-helpers.js'
 import { TEST_CONFIG, bytes, findKey, holders, primariesOf, startCluster, text } from './cluster-helpers.js'
 
-/** The issue's bound for routing around a silent peer. */
+/** The engine's bound for routing around a silent peer. */
 const ROUTE_AROUND_BOUND_MS = 2000
 const TIMEOUT_MS = 1000
 

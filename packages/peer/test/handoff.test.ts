@@ -11,8 +11,8 @@ import { StorageReplicaStore } from '../src/data/replica-store.js'
 import type { Network } from '../src/interfaces.js'
 import { createMetrics } from '../src/metrics.js'
 import { silentLogger } from '../src/peer.js'
-import { MemoryStorage } from '../src/storage/memory-storage.js'
-import { ManualClock } from '../src/testing/index.js'
+import { MemoryStorage } from '@ringstore/testkit'
+import { ManualClock } from '@ringstore/testkit'
 
 const version = (value: string): DvvSet => update(emptyClock(), [], { value: new TextEncoder().encode(value), ts: 1 }, 'me:1')
 

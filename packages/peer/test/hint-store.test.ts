@@ -5,7 +5,7 @@ import { DEFAULT_CONFIG } from '../src/config.js'
 import { InvalidHintTargetError, StorageHintStore, hintKey, parseHintKey } from '../src/data/hint-store.js'
 import { silentLogger } from '../src/peer.js'
 import { createMetrics } from '../src/metrics.js'
-import { MemoryStorage } from '../src/storage/memory-storage.js'
+import { MemoryStorage } from '@ringstore/testkit'
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 const write = (clock: DvvSet | null, value: string, actor: string): DvvSet =>

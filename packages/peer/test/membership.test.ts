@@ -3,8 +3,8 @@ import { encodeRecord, newMemberRecord, nextHeartbeat, restartRecord } from '@ri
 import type { MemberRecord, PeerId, Ring } from '@ringstore/core'
 import type { PeerConfig } from '../src/config.js'
 import { Membership } from '../src/cluster/membership.js'
-import { MemoryStorage } from '../src/storage/memory-storage.js'
-import { TestSigner, settle } from '../src/testing/index.js'
+import { MemoryStorage } from '@ringstore/testkit'
+import { TestSigner, settle } from '@ringstore/testkit'
 import { TestCluster } from './cluster-harness.js'
 import type { TestNode } from './cluster-harness.js'
 

@@ -8,7 +8,7 @@ import { DEFAULT_CONFIG } from '../src/config.js'
 import type { Logger } from '../src/interfaces.js'
 import { createMetrics } from '../src/metrics.js'
 import { EPOCH_META_KEYS, StorageReplicaStore, dataKey, epochOfActor, keyOfDataKey } from '../src/data/replica-store.js'
-import { MemoryStorage } from '../src/storage/memory-storage.js'
+import { MemoryStorage } from '@ringstore/testkit'
 
 const Q = 64
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)

@@ -11,7 +11,7 @@ import { StorageReplicaStore } from '../src/data/replica-store.js'
 import { PROTOCOLS, createRouter } from '../src/protocol/router.js'
 import { mayCall } from '../src/protocol/protocol.js'
 import type { CallerRole, Callers } from '../src/protocol/protocol.js'
-import { MemoryStorage } from '../src/storage/memory-storage.js'
+import { MemoryStorage } from '@ringstore/testkit'
 
 const version = (value: string, actor = 'x:1'): DvvSet =>
   update(emptyClock(), [], { value: new TextEncoder().encode(value), ts: 1 }, actor)

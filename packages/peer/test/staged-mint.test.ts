@@ -13,8 +13,8 @@ import type { Namespace, ScanOptions, Storage, StorageOp } from '../src/interfac
 import { createMetrics } from '../src/metrics.js'
 import { silentLogger } from '../src/peer.js'
 import { CLEAN_SHUTDOWN_KEY, StorageReplicaStore } from '../src/data/replica-store.js'
-import { MemoryStorage } from '../src/storage/memory-storage.js'
-import { settle } from '../src/testing/index.js'
+import { MemoryStorage } from '@ringstore/testkit'
+import { settle } from '@ringstore/testkit'
 import { bytes, findKey, primariesOf, startCluster, text } from './cluster-helpers.js'
 
 /**

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import { AntiEntropy } from '../src/cluster/anti-entropy.js'
 import { TombstoneCollector } from '../src/cluster/tombstone-gc.js'
-import { settle } from '../src/testing/index.js'
+import { settle } from '@ringstore/testkit'
 import { StaticMembership, TestCluster, ringOf, valuesOf } from './cluster-harness.js'
 import type { TestNode } from './cluster-harness.js'
 

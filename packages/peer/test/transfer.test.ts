@@ -5,7 +5,7 @@ import type { PeerConfig } from '../src/config.js'
 import { OwnershipTransfer } from '../src/cluster/transfer.js'
 import { TRANSFER_DEBOUNCE_MS } from '../src/constants.js'
 import { StorageReplicaStore } from '../src/data/replica-store.js'
-import { settle } from '../src/testing/index.js'
+import { settle } from '@ringstore/testkit'
 import { StaticMembership, TestCluster, ringOf, valuesOf } from './cluster-harness.js'
 import type { TestNode } from './cluster-harness.js'
 

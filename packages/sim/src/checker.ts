@@ -1,7 +1,8 @@
 /**
- * The invariant checker (DESIGN.md §9). Pure: it reads the recorded history and a snapshot
- * of the final replicas (taken after heal, hint delivery and anti-entropy) and reports every
- * violation with the key, the dots and the replicas involved.
+ * The invariant checker (docs/design.md, "Invariants", which numbers them as below). Pure:
+ * it reads the recorded history and a snapshot of the final replicas (taken after heal, hint
+ * delivery and anti-entropy) and reports every violation with the key, the dots and the
+ * replicas involved.
  *
  * Dots of a replica: `values[j]` of entry `e` has dot `(e.actor, e.counter - j)`.
  * A write "superseded" dot d when the context it was written with covers d.

@@ -3,6 +3,7 @@
  * exit non-zero when any invariant was violated. `--seed N` replays one seed.
  */
 import { parseArgs } from 'node:util'
+import { UsageError } from '@ringstore/core'
 import { DEFAULT_RUN_OPTIONS, runSeed } from './run.js'
 import type { RunOptions, RunResult } from './run.js'
 import { formatFailure, formatSummary, summarize } from './summary.js'
@@ -30,11 +31,6 @@ Exit status: 0 when every invariant held on every seed, 1 otherwise, 2 on bad us
 
 /** Progress goes to stderr every this many seeds, so long runs show they are alive. */
 const PROGRESS_EVERY = 50
-
-class UsageError extends Error {
-  static override name = 'UsageError'
-  override name = 'UsageError'
-}
 
 function positiveInt (value: string | undefined, name: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback

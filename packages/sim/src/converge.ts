@@ -1,8 +1,9 @@
 /**
- * The checker's settling phase (DESIGN.md §9, invariant 2): heal every fault, restart every
- * crashed peer, let membership and the failure detectors agree again, deliver the hints,
- * run ownership transfer, then drive anti-entropy rounds until every key's replicas hold
- * structurally equal versions, counting the rounds. Then snapshot the replicas.
+ * The checker's settling phase (invariant 2 of docs/design.md, "Invariants": replicas
+ * converge): heal every fault, restart every crashed peer, let membership and the failure
+ * detectors agree again, deliver the hints, run ownership transfer, then drive anti-entropy
+ * rounds until every key's replicas hold structurally equal versions, counting the rounds.
+ * Then snapshot the replicas.
  */
 import { buildRing, clockEqual, partitionOf, preferenceList } from '@ringstore/core'
 import type { Key, Ring } from '@ringstore/core'

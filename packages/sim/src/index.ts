@@ -1,7 +1,8 @@
 /**
  * @ringstore/sim — the deterministic simulator: many engine peers in one process on a
  * simulated network, clock and disks, a seeded workload with a fault schedule, and a
- * checker that proves DESIGN.md §9's invariants from the recorded history.
+ * checker that proves the invariants of docs/design.md ("Invariants") from the recorded
+ * history.
  *
  * @example
  * import { runSeed } from '@ringstore/sim'
@@ -16,7 +17,7 @@ export { SimHub, SimNetwork, CORE_CODEC, DEFAULT_CONDITIONS } from './network.js
 export type { NetworkConditions, SimHubOptions, WireCodec, NetworkStats } from './network.js'
 export { partitionGroups, isolatePeer, oneWayCut, fullyConnected } from './topology.js'
 export type { Reachability } from './topology.js'
-export { SimDisk, SimStorage, StorageClosedError, StorageOpError } from './storage.js'
+export { SimDisk, SimStorage } from './storage.js'
 export { SimSigner } from './signer.js'
 export { SimCluster, SIM_PEER_CONFIG } from './cluster.js'
 export type { SimClusterOptions, SimNode } from './cluster.js'

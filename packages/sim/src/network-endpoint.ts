@@ -5,8 +5,8 @@
 import type { MemberRecord, PeerId, Request, Response } from '@ringstore/core'
 import { PeerUnreachableError } from '@ringstore/peer'
 import type { Network, NetworkHandlers } from '@ringstore/peer'
+import type { EndpointHub } from './endpoint-hub.js'
 import type { EventHandle } from './scheduler.js'
-import type { SimHub } from './network.js'
 
 export type EndpointState = 'new' | 'running' | 'stopped' | 'crashed'
 
@@ -29,7 +29,7 @@ export class SimNetwork implements Network {
   nextRequestId = 1
   readonly pending = new Map<number, PendingRequest>()
 
-  constructor (readonly localPeer: PeerId, private readonly hub: SimHub) {}
+  constructor (readonly localPeer: PeerId, private readonly hub: EndpointHub<SimNetwork>) {}
 
   async start (handlers: NetworkHandlers): Promise<void> {
     if (this.state !== 'new') throw new PeerUnreachableError(this.localPeer, `endpoint cannot start from state ${this.state}`)

@@ -20,6 +20,7 @@
 import { decodeAnnouncement, decodeFrame, encodeAnnouncement, encodeFrame } from '@ringstore/core'
 import type { Announcement, Frame, MemberRecord, PeerId, Request, Response } from '@ringstore/core'
 import { PeerUnreachableError, RequestTimeoutError } from '@ringstore/peer'
+import type { EndpointHub } from './endpoint-hub.js'
 import type { Rng } from './rng.js'
 import type { EventHandle, Scheduler } from './scheduler.js'
 import { SimNetwork, never } from './network-endpoint.js'
@@ -79,7 +80,7 @@ export interface NetworkStats {
   timedOut: number
 }
 
-export class SimHub {
+export class SimHub implements EndpointHub<SimNetwork> {
   readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, refused: 0, timedOut: 0 }
   private conditions: NetworkConditions
   private reach: Reachability = fullyConnected

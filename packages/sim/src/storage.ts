@@ -8,22 +8,11 @@
  * are dropped, and every pending or later call on the dead view never settles, as for a
  * process that no longer exists. A restarted peer opens a new view over the same disk.
  */
+import { InvalidStorageOpError, StorageClosedError } from '@ringstore/peer'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer'
 import type { EventHandle, Scheduler } from './scheduler.js'
 
 const NAMESPACES: readonly Namespace[] = ['data', 'hints', 'meta']
-
-/** The view was closed; further calls reject (Storage contract). */
-export class StorageClosedError extends Error {
-  static override name = 'StorageClosedError'
-  override name = 'StorageClosedError'
-}
-
-/** An op named a namespace that does not exist. */
-export class StorageOpError extends Error {
-  static override name = 'StorageOpError'
-  override name = 'StorageOpError'
-}
 
 /** String-ordered map (JavaScript `<` on strings, i.e. UTF-16 code units, as the contract says). */
 export class SortedMap {
@@ -76,7 +65,7 @@ export class SimDisk {
 
   namespace (ns: Namespace): SortedMap {
     const map = this.maps.get(ns)
-    if (map === undefined) throw new StorageOpError(`unknown namespace ${String(ns)}`)
+    if (map === undefined) throw new InvalidStorageOpError(`unknown namespace ${JSON.stringify(ns)}`)
     return map
   }
 
@@ -104,6 +93,14 @@ export interface SimStorageOptions {
    * notices lost writes, never a correct configuration.
    */
   readonly lyingFsync?: boolean
+}
+
+/** Why the Storage contract refuses `op`, or undefined when it is valid. */
+function invalidOp (op: StorageOp): string | undefined {
+  if (!NAMESPACES.includes(op.ns)) return `unknown namespace ${JSON.stringify(op.ns)}`
+  if (typeof op.key !== 'string') return `key must be a string, got ${typeof op.key}`
+  if (op.value !== null && !(op.value instanceof Uint8Array)) return 'value must be a Uint8Array or null'
+  return undefined
 }
 
 /** A promise that never settles: what a call on a dead process's storage returns. */
@@ -140,11 +137,12 @@ export class SimStorage implements Storage {
   /** Not `async`: the write must take its place in the fsync queue at the moment it is issued. */
   write (ops: readonly StorageOp[]): Promise<void> {
     if (this.dead) return never()
-    if (this.closed) return Promise.reject(new StorageClosedError('storage is closed'))
+    if (this.closed) return Promise.reject(new StorageClosedError())
     // Copy now: the caller may reuse its buffers, and the disk must hold what was written.
     const batch: StorageOp[] = []
     for (const op of ops) {
-      if (!NAMESPACES.includes(op.ns)) return Promise.reject(new StorageOpError(`unknown namespace ${String(op.ns)}`))
+      const invalid = invalidOp(op)
+      if (invalid !== undefined) return Promise.reject(new InvalidStorageOpError(invalid))
       batch.push({ ns: op.ns, key: op.key, value: op.value === null ? null : op.value.slice() })
     }
     const durableAt = Math.max(this.lastDurableAt, this.scheduler.now + Math.max(0, this.fsyncDelayMs()))
@@ -193,6 +191,6 @@ export class SimStorage implements Storage {
 
   private async usable (): Promise<void> {
     if (this.dead) return never()
-    if (this.closed) throw new StorageClosedError('storage is closed')
+    if (this.closed) throw new StorageClosedError()
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The simulator as a test bench: hundreds of seeded 5-peer clusters under partitions,
  * crashes, restarts, loss, duplication and latency spikes, each checked for every invariant
- * of DESIGN.md §9. A failure names its seeds and the command that replays each one.
+ * of docs/design.md ("Invariants"). A failure names its seeds and the command that replays each one.
  */
 import { describe, expect, it } from 'vitest'
 import { runSeed } from '../src/run.js'

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { runStorageConformance } from '@ringstore/peer/testing'
+import { runStorageConformance } from '@ringstore/testkit'
 import { Scheduler, settle } from '../src/scheduler.js'
 import { SimDisk, SimStorage, SortedMap } from '../src/storage.js'
 

@@ -20,8 +20,9 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { open } from 'lmdb'
 import type { Database, RootDatabase } from 'lmdb'
+import { InvalidStorageOpError, StorageClosedError } from '@ringstore/peer'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer'
-import { InvalidStorageOpError, StorageClosedError, StorageOpenError } from './errors.js'
+import { StorageOpenError } from './errors.js'
 import { checkDataFile } from './lmdb-header.js'
 import { decodeKey, encodeKey } from './key-codec.js'
 
@@ -171,7 +172,7 @@ export class FsStorage implements Storage {
     if (op === null || typeof op !== 'object') throw new InvalidStorageOpError('an op must be an object')
     const value = op.value
     if (value !== null && !(value instanceof Uint8Array)) {
-      throw new InvalidStorageOpError('an op value must be a Uint8Array or null')
+      throw new InvalidStorageOpError('value must be a Uint8Array or null')
     }
     return [this.db(op.ns), keyBuffer(op.key), value]
   }

@@ -12,5 +12,5 @@
  */
 export { FsStorage } from './fs-storage.js'
 export type { FsStorageOptions } from './fs-storage.js'
-export { InvalidStorageOpError, StorageClosedError, StorageOpenError } from './errors.js'
+export { StorageOpenError } from './errors.js'
 export { MAX_KEY_BYTES } from './key-codec.js'

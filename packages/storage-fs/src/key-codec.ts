@@ -9,7 +9,7 @@
  * Every key is prefixed with one byte because LMDB refuses zero-length keys and the
  * contract allows the empty string.
  */
-import { InvalidStorageOpError } from './errors.js'
+import { InvalidStorageOpError } from '@ringstore/peer'
 
 /** LMDB's compiled-in key limit (lmdb-js README: "the maximum key size is 1978 bytes"). */
 export const MAX_KEY_BYTES = 1978

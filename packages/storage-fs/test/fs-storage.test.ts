@@ -5,9 +5,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CorruptRecordError, openRecord, sealRecord } from '@ringstore/core'
-import { runStorageConformance } from '@ringstore/peer/testing'
+import { runStorageConformance } from '@ringstore/testkit'
+import { InvalidStorageOpError } from '@ringstore/peer'
 import type { Storage } from '@ringstore/peer'
-import { FsStorage, InvalidStorageOpError, StorageOpenError } from '../src/index.js'
+import { FsStorage, StorageOpenError } from '../src/index.js'
 import { readLatestTxnId } from '../src/lmdb-header.js'
 
 const dirs: string[] = []

@@ -14,8 +14,8 @@
  */
 import type { MemberRecord, PeerId, Request, Response } from '@ringstore/core'
 import { keyHash } from '@ringstore/core'
-import type { Clock, Network, NetworkHandlers, Signer } from '../interfaces.js'
-import { PeerUnreachableError, RequestTimeoutError } from '../errors.js'
+import { PeerUnreachableError, RequestTimeoutError } from '@ringstore/peer'
+import type { Clock, Network, NetworkHandlers, Signer } from '@ringstore/peer'
 
 type LinkState = 'open' | 'blocked' | 'stalled'
 

@@ -4,7 +4,7 @@
  * at each timer's due time, and lets the async work each timer starts settle before the
  * next one fires. Randomness is a seeded mulberry32, so a test replays exactly.
  */
-import type { Clock, TimerHandle } from '../interfaces.js'
+import type { Clock, TimerHandle } from '@ringstore/peer'
 
 interface Timer {
   readonly id: number
@@ -90,7 +90,7 @@ export class ManualClock implements Clock {
  */
 export async function settle (rounds = 3): Promise<void> {
   for (let i = 0; i < rounds; i++) {
-    // eslint-disable-next-line no-restricted-globals -- test helper: a real macrotask yield is the point, no timing depends on it.
+    // A real macrotask yield is the point; no timing depends on it.
     await new Promise<void>((resolve) => setTimeout(resolve, 0))
   }
 }

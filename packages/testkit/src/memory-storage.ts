@@ -1,29 +1,16 @@
 /**
- * In-memory Storage: for tests, the simulator and a browser tab that opts out of
- * persistence. Each namespace is a sorted array of keys (binary search) beside a Map of
+ * In-memory Storage for tests (the simulator has its own SimStorage, with fsync delays and
+ * crashes). Each namespace is a sorted array of keys (binary search) beside a Map of
  * values, so point reads are O(1), writes O(log n) to find plus an array splice, and a scan
  * resumes after its last key by binary search, which keeps it correct under concurrent
  * writes without copying the namespace.
  *
  * "Durable" here means: held by the `MemoryDisk` behind the storage. `MemoryStorage.reopen`
- * opens a fresh handle over the same disk, which is how tests and the simulator model a
- * process that crashed and restarted with its data intact.
+ * opens a fresh handle over the same disk, which is how tests model a process that
+ * restarted with its data intact.
  */
-import type { Namespace, ScanOptions, Storage, StorageOp } from '../interfaces.js'
-
-/** Any call on a closed storage handle. */
-export class StorageClosedError extends Error {
-  static override name = 'StorageClosedError'
-  override name = 'StorageClosedError'
-  constructor () { super('storage is closed') }
-}
-
-/** An operation names a namespace that does not exist. */
-export class UnknownNamespaceError extends Error {
-  static override name = 'UnknownNamespaceError'
-  override name = 'UnknownNamespaceError'
-  constructor (ns: unknown) { super(`unknown storage namespace ${String(ns)}`) }
-}
+import { InvalidStorageOpError, StorageClosedError } from '@ringstore/peer'
+import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer'
 
 const NAMESPACES: readonly Namespace[] = ['data', 'hints', 'meta']
 
@@ -64,11 +51,11 @@ export class MemoryDisk {
 
   table (ns: Namespace): SortedTable {
     const table = this.tables.get(ns)
-    if (table === undefined) throw new UnknownNamespaceError(ns)
+    if (table === undefined) throw new InvalidStorageOpError(`unknown namespace ${JSON.stringify(ns)}`)
     return table
   }
 
-  /** Keys held in one namespace (for tests and simulator summaries). */
+  /** Keys held in one namespace. */
   count (ns: Namespace): number {
     return this.table(ns).keys.length
   }
@@ -103,8 +90,8 @@ export class MemoryStorage implements Storage {
     // Validate and copy everything first, then apply: a bad op leaves storage untouched.
     const prepared = ops.map((op) => {
       const table = this.disk.table(op.ns)
-      if (typeof op.key !== 'string') throw new TypeError(`storage key must be a string, got ${typeof op.key}`)
-      if (op.value !== null && !(op.value instanceof Uint8Array)) throw new TypeError('storage value must be a Uint8Array or null')
+      if (typeof op.key !== 'string') throw new InvalidStorageOpError(`key must be a string, got ${typeof op.key}`)
+      if (op.value !== null && !(op.value instanceof Uint8Array)) throw new InvalidStorageOpError('value must be a Uint8Array or null')
       return { table, key: op.key, value: op.value === null ? null : op.value.slice() }
     })
     for (const { table, key, value } of prepared) table.set(key, value)

@@ -1,16 +1,16 @@
 /**
- * The acceptance suite every Storage adapter runs (memory, IndexedDB, filesystem), so they
- * all honour the contract in interfaces.ts the same way. An adapter's test file is a few
- * lines:
+ * The acceptance suite every Storage adapter runs (memory, simulated, IndexedDB,
+ * filesystem), so they all honour the engine's Storage contract (the `Storage` interface
+ * of @ringstore/peer) the same way. An adapter's test file is a few lines:
  *
  * @example
- * import { runStorageConformance } from '@ringstore/peer/testing'
+ * import { MemoryStorage, runStorageConformance } from '@ringstore/testkit'
  * runStorageConformance('MemoryStorage', async () => new MemoryStorage(),
  *   { reopen: async (s) => MemoryStorage.reopen(s as MemoryStorage) })
  */
 import { equalBytes } from '@ringstore/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Namespace, ScanOptions, Storage, StorageOp } from '../interfaces.js'
+import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer'
 
 export interface StorageConformanceOptions {
   /**
@@ -105,15 +105,29 @@ export function runStorageConformance (name: string, open: () => Promise<Storage
       await s.write([])
     })
 
-    it('a batch with an invalid op changes nothing', async () => {
+    it('refuses an invalid op with InvalidStorageOpError, and a batch holding one changes nothing', async () => {
       const s = await fresh()
       await put(s, 'data', 'keep', bytes(1))
-      const bad: StorageOp[] = [
-        { ns: 'data', key: 'keep', value: bytes(2) },
-        { ns: 'nope' as Namespace, key: 'x', value: bytes(3) }
+      // Each is what a caller without the type checker could hand over.
+      const invalid: StorageOp[] = [
+        { ns: 'nope' as Namespace, key: 'x', value: bytes(3) },
+        { ns: 'data', key: 42 as unknown as string, value: bytes(3) },
+        { ns: 'data', key: 'x', value: [3] as unknown as Uint8Array },
+        { ns: 'data', key: 'x', value: 'three' as unknown as Uint8Array }
       ]
-      await expect(s.write(bad)).rejects.toThrow()
+      for (const op of invalid) {
+        await expect(s.write([{ ns: 'data', key: 'keep', value: bytes(2) }, op])).rejects.toMatchObject({ name: 'InvalidStorageOpError' })
+      }
       expect(await s.get('data', 'keep')).toEqual(bytes(1))
+      expect(await keysOf(s, 'data')).toEqual(['keep'])
+    })
+
+    it('refuses reads of an unknown namespace with InvalidStorageOpError', async () => {
+      const s = await fresh()
+      const nope = 'nope' as Namespace
+      await expect(s.get(nope, 'k')).rejects.toMatchObject({ name: 'InvalidStorageOpError' })
+      await expect(s.getMany(nope, ['k'])).rejects.toMatchObject({ name: 'InvalidStorageOpError' })
+      await expect(collect(s, nope)).rejects.toMatchObject({ name: 'InvalidStorageOpError' })
     })
 
     it('scans in key order within [gte, lt) and honours limit', async () => {
@@ -206,14 +220,15 @@ export function runStorageConformance (name: string, open: () => Promise<Storage
       expect(await s.get('data', 'k')).toEqual(bytes(1, 2, 3))
     })
 
-    it('rejects every call after close', async () => {
+    it('rejects every call after close with StorageClosedError', async () => {
       const s = await fresh()
       await put(s, 'data', 'k', bytes(1))
       await s.close()
-      await expect(s.get('data', 'k')).rejects.toThrow()
-      await expect(s.getMany('data', ['k'])).rejects.toThrow()
-      await expect(put(s, 'data', 'k', bytes(2))).rejects.toThrow()
-      await expect(collect(s, 'data')).rejects.toThrow()
+      const closed = { name: 'StorageClosedError' }
+      await expect(s.get('data', 'k')).rejects.toMatchObject(closed)
+      await expect(s.getMany('data', ['k'])).rejects.toMatchObject(closed)
+      await expect(put(s, 'data', 'k', bytes(2))).rejects.toMatchObject(closed)
+      await expect(collect(s, 'data')).rejects.toMatchObject(closed)
     })
 
     const reopen = options.reopen
