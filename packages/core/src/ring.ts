@@ -149,6 +149,14 @@ export function ownedPartitions (ring: Ring, peer: PeerId): number[] {
   return partitions
 }
 
+/**
+ * True when no member owns a partition: every member is light (weight 0) or has left, or
+ * none is known yet (a browser tab alone, or offline before it learnt the ring).
+ */
+export function hasNoOwners (ring: Ring): boolean {
+  return ring.owners.every((owner) => owner === null)
+}
+
 /** Members (sorted by id) with their weight, zone and number of owned partitions: for status pages and logs. */
 export function ringSummary (ring: Ring): { q: number, members: Array<{ id: PeerId, weight: number, zone: string, partitions: number }> } {
   const counts = new Map<PeerId, number>()

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import {
-  RingBuilder, buildRing, countMoved, ownedPartitions, preferenceList, replicaPartitions, ringSummary,
+  RingBuilder, buildRing, countMoved, hasNoOwners, ownedPartitions, preferenceList, replicaPartitions, ringSummary,
   sloppyPreferenceList, walkOrder
 } from '../src/ring.js'
 import type { Ring } from '../src/ring.js'
@@ -160,8 +160,11 @@ describe('buildRing: assignment', () => {
     expect(mixed.members.get('peer-1')).toEqual({ weight: 0, zone: 'a' })
     expect(ownedPartitions(mixed, 'peer-1')).toEqual([])
 
+    expect(hasNoOwners(mixed)).toBe(false)
     const allLight = buildRing([light(1), light(2)], 64)
     expect(allLight.owners).toEqual(new Array(64).fill(null))
+    expect(hasNoOwners(allLight)).toBe(true)
+    expect(hasNoOwners(buildRing([], 64))).toBe(true)
     expect(allLight.members.size).toBe(2)
     expect(preferenceList(allLight, 0, 3)).toEqual([])
     expect(walkOrder(allLight, 0)).toEqual([])

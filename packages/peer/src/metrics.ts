@@ -2,6 +2,8 @@
  * Counters and latency samples the engine keeps about itself. Plain numbers: the daemon
  * renders them as Prometheus text, the simulator reads them into its summary.
  */
+import { LATENCY_SAMPLES_MAX } from './constants.js'
+
 export type Operation = 'get' | 'put' | 'delete'
 
 export interface PeerMetrics {
@@ -25,8 +27,6 @@ export interface PeerMetrics {
   readonly siblingsOnRead: Record<number, number>
 }
 
-/** Latency samples kept per operation: enough for p99.9 over a bench window. */
-const LATENCY_SAMPLES_MAX = 10_000
 
 export function createMetrics (): PeerMetrics {
   return {

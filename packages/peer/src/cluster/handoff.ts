@@ -13,12 +13,11 @@
  * the key's current owners instead (merged locally when this peer is one, re-hinted to the
  * others), and only then removed — the version is durable here at every step.
  */
-import { partitionOf, preferenceList } from '@ringstore/core'
+import { hasNoOwners, partitionOf, preferenceList } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Ring } from '@ringstore/core'
 import type { FailureDetector, HintStore, MembershipView, ReplicaStore } from '../components.js'
 import type { PeerConfig } from '../config.js'
 import { HINT_DELIVERY_PIPELINE } from '../constants.js'
-import { hasNoOwners } from '../coordinator/placement.js'
 import { describeError } from '../errors.js'
 import type { Clock, Logger, TimerHandle } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'

@@ -43,7 +43,4 @@ export function isLight (config: Pick<PeerConfig, 'weight'>): boolean {
   return config.weight === 0
 }
 
-/** True when no member owns anything (a light peer alone or offline before it learnt the ring). */
-export function hasNoOwners (ring: Ring): boolean {
-  return ring.owners.every((owner) => owner === null)
-}
+export { hasNoOwners } from '@ringstore/core'
