@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util'
 import { LIMITS, UsageError } from '@ringstore/core'
-import { DEFAULT_CONFIG } from '@ringstore/peer'
+import { DEFAULT_CONFIG, MAX_REPLICAS } from '@ringstore/peer'
 import type { PeerConfig } from '@ringstore/peer'
 import { DEFAULT_MAX_INFLIGHT } from './http/admission.js'
 import { LOG_LEVELS } from './logger.js'
@@ -73,7 +73,7 @@ const startOptions = {
 export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
   const { values } = usage(() => parseArgs({ args: [...argv], options: startOptions, strict: true, allowPositionals: false }))
   if (values.help === true) return null
-  const n = intOption('n', values.n, DEFAULT_CONFIG.n, 1, LIMITS.clockEntries)
+  const n = intOption('n', values.n, DEFAULT_CONFIG.n, 1, MAX_REPLICAS)
   const r = intOption('r', values.r, Math.min(DEFAULT_CONFIG.r, n), 1, n)
   const w = intOption('w', values.w, Math.min(DEFAULT_CONFIG.w, n), 1, n)
   const q = intOption('q', values.q, DEFAULT_CONFIG.q, 1, 2 ** 20)

@@ -2,6 +2,7 @@
  * Engine configuration: cluster-wide defaults (Q, N, R, W) and the per-peer timings.
  * Defaults suit a LAN cluster of daemons; the simulator and tests shorten the timers.
  */
+import { LIMITS } from '@ringstore/core'
 import { quorumProblem } from './quorum.js'
 
 export interface PeerConfig {
@@ -57,7 +58,8 @@ export const DEFAULT_CONFIG: PeerConfig = {
   heartbeatIntervalMs: 2_000,
   probeIntervalMs: 1_000,
   tombstoneGraceMs: 60 * 60 * 1000,
-  maxClockEntries: 64,
+  // The codec's bound on a version vector: a clock that keeps more could not travel.
+  maxClockEntries: LIMITS.clockEntries,
   lww: () => false
 }
 
