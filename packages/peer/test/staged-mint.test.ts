@@ -11,6 +11,7 @@ import type { DvvSet } from '@ringstore/core'
 import type { Staged } from '../src/components.js'
 import { DEFAULT_CONFIG } from '../src/config.js'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '../src/interfaces.js'
+import { QuorumNotMetError } from '../src/errors.js'
 import { createMetrics } from '../src/metrics.js'
 import { silentLogger } from '../src/peer.js'
 import { CLEAN_SHUTDOWN_KEY } from '../src/data/actor-epoch.js'
@@ -229,6 +230,56 @@ describe('staged mints in the replica store', () => {
 })
 
 describe('staged mints in a cluster', () => {
+  /** p1 coordinates `key` over a held disk; p2 and p3 refuse every replica-put (their disks fail). */
+  async function refusingReplicas () {
+    const c = await startCluster(['p1', 'p2', 'p3'])
+    const key = findKey(c.peer('p1'), (primaries) => primaries[0] === 'p1')
+    const own = new GatedStorage(c.storages.get('p1') as MemoryStorage)
+    const p1 = await c.restartWith('p1', own)
+    for (const id of ['p2', 'p3']) {
+      const disk = new GatedStorage(c.storages.get(id) as MemoryStorage)
+      await c.restartWith(id, disk)
+      disk.failWrites = true
+    }
+    await settle()
+    return { c, key, own, p1 }
+  }
+
+  it('a put short of w is answered only once the coordinator\'s own write settled, its ack counted', async () => {
+    const { c, key, own, p1 } = await refusingReplicas()
+    try {
+      own.hold = true
+      let outcome: unknown
+      const put = p1.put(key, bytes('v')).then((result) => { outcome = result }, (error: unknown) => { outcome = error })
+      await settle()
+      // Both replicas have refused; the local write is held: not decided yet.
+      expect(own.heldWrites).toBeGreaterThan(0)
+      expect(outcome).toBeUndefined()
+      own.hold = false
+      await own.release()
+      await put
+      expect(outcome).toBeInstanceOf(QuorumNotMetError)
+      expect(outcome).toMatchObject({ acks: 1, required: 2 })
+    } finally {
+      // A held write would keep stop() waiting for it (close waits for staged writes).
+      own.hold = false
+      await own.release()
+      await c.stopAll()
+    }
+  })
+
+  it('a local write that fails after staging is no ack', async () => {
+    const { c, key, own, p1 } = await refusingReplicas()
+    try {
+      own.failWrites = true
+      const error = await p1.put(key, bytes('v'), { w: 1 }).then(() => undefined, (e: unknown) => e)
+      expect(error).toBeInstanceOf(QuorumNotMetError)
+      expect(error).toMatchObject({ acks: 0, required: 1 })
+    } finally {
+      await c.stopAll()
+    }
+  })
+
   it('a coordinator that crashes before its own write is durable: its next write of the key is not lost', async () => {
     const c = await startCluster(['p1', 'p2', 'p3', 'p4', 'p5'])
     try {
