@@ -24,13 +24,19 @@ export interface ReplicaStore {
    */
   merge(key: Key, clock: DvvSet): Promise<DvvSet>
   /**
-   * Read-modify-write one key under its per-key lock: `fn` gets the stored version (null if
-   * absent) and returns the version to store. Used by the coordinator to mint a new dot.
-   * `onStaged` gets the new version (only if it changed) as soon as it may be sent to other
-   * replicas: before it is durable here when the store allows staged mints (it then bumps
-   * the actor epoch after a crash or failed write, see replica-store.ts), else once durable.
+   * Read-modify-write one key under its per-key lock, in two steps, so that a coordinator
+   * can send a new version to the other replicas while it is still being written here.
+   * `fn` gets the stored version (null if absent) and the actor to mint with (read under
+   * the lock: the epoch may move on just before it, see data/actor-epoch.ts) and returns
+   * the new version as `next`, with whatever else its caller needs (the dot it minted).
+   * No callback: what the caller needs comes back in the result.
+   *
+   * Resolves once the version may be sent: before it is durable here when the store stages
+   * mints (it then bumps the actor epoch after a crash or a failed write), else once it is
+   * durable. Rejects when `fn` throws or the write fails before that point: then nothing
+   * may be sent. A `next` equal to the stored version writes nothing.
    */
-  apply(key: Key, fn: (current: DvvSet | null) => DvvSet, onStaged?: (next: DvvSet) => void): Promise<DvvSet>
+  stage<T extends { readonly next: DvvSet }>(key: Key, fn: (current: DvvSet | null, actor: string) => T): Promise<Staged<T>>
   /**
    * At stop, before the host closes the storage: wait for staged writes in flight, then
    * record a clean shutdown (a start without one moves to a new actor epoch). Never rejects.
@@ -58,6 +64,23 @@ export interface ReplicaStore {
   keysInPartition(partition: number): AsyncIterable<readonly [Key, DvvSet]>
   /** Number of keys stored locally. */
   size(): number
+}
+
+/** A write `ReplicaStore.stage` let go: what to send now, and how the local write ends. */
+export interface Staged<T> {
+  /** What `fn` returned. */
+  readonly result: T
+  /**
+   * The version as stored: `result.next` after the store's normalisation (LWW, clock
+   * truncation), or the stored version when nothing changed. This is what replicas get.
+   */
+  readonly clock: DvvSet
+  /**
+   * true once the version is durable here (at once when nothing was written or it was
+   * durable before staging), false when its write failed (logged; the epoch moves on).
+   * Never rejects: a caller that has sent the version has no error left to throw.
+   */
+  readonly durable: Promise<boolean>
 }
 
 /** Versions kept for peers that were unreachable when written (hinted handoff). */

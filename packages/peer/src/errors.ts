@@ -67,6 +67,12 @@ export class TooManySiblingsError extends Error {
   }
 }
 
+/** A hint target the hint store cannot hold (empty, containing NUL, or this peer itself). */
+export class InvalidHintTargetError extends Error {
+  static override name = 'InvalidHintTargetError'
+  override name = 'InvalidHintTargetError'
+}
+
 /** True for the errors that mean "the peer did not answer" (as opposed to a bad answer). */
 export function isUnreachable (error: unknown): boolean {
   return error instanceof PeerUnreachableError || error instanceof RequestTimeoutError

@@ -254,7 +254,8 @@ describe('AntiEntropy over the data path\'s StorageReplicaStore', () => {
     }))
     const [sa, sb] = stores as [StorageReplicaStore, StorageReplicaStore]
     const put = async (store: StorageReplicaStore, key: Key, value: string, ts: number): Promise<void> => {
-      await store.apply(key, (current) => update(current ?? emptyClock(), [], { value: new TextEncoder().encode(value), ts }, store.actor()))
+      const staged = await store.stage(key, (current, actor) => ({ next: update(current ?? emptyClock(), [], { value: new TextEncoder().encode(value), ts }, actor) }))
+      await staged.durable
     }
     for (let i = 0; i < 100; i++) await put(sa, `a-${i}`, 'x', 1)
     for (let i = 0; i < 50; i++) await put(sb, `b-${i}`, 'y', 2)

@@ -9,7 +9,7 @@ import {
   MerkleTree, buildRing, clockDigest, clockEqual, emptyClock, newMemberRecord, partitionOf, sync, update
 } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Request, Response, Ring } from '@ringstore/core'
-import type { HintStore, MembershipView, ReplicaStore } from '../src/components.js'
+import type { HintStore, MembershipView, ReplicaStore, Staged } from '../src/components.js'
 import { PeerRpc } from '../src/protocol/rpc.js'
 import { resolveConfig } from '../src/config.js'
 import type { PeerConfig } from '../src/config.js'
@@ -54,10 +54,9 @@ export class TestReplicaStore implements ReplicaStore {
     return this.#store(key, sync(this.data.get(key) ?? emptyClock(), clock))
   }
 
-  async apply (key: Key, fn: (current: DvvSet | null) => DvvSet, onStaged?: (next: DvvSet) => void): Promise<DvvSet> {
-    const next = this.#store(key, fn(this.data.get(key) ?? null))
-    onStaged?.(next)
-    return next
+  async stage<T extends { readonly next: DvvSet }> (key: Key, fn: (current: DvvSet | null, actor: string) => T): Promise<Staged<T>> {
+    const result = fn(this.data.get(key) ?? null, this.#actor)
+    return { result, clock: this.#store(key, result.next), durable: Promise.resolve(true) }
   }
 
   async close (): Promise<void> {}
@@ -99,10 +98,11 @@ export class TestReplicaStore implements ReplicaStore {
   /** Test helper: a local write with a new dot of this store's actor. */
   async write (key: Key, value: string | null, ts: number, context: DvvSet | null = null): Promise<DvvSet> {
     const bytes = value === null ? null : new TextEncoder().encode(value)
-    return await this.apply(key, (current) => {
+    const staged = await this.stage(key, (current, actor) => {
       const ctx = context === null ? [] : context.entries.map((e) => [e.actor, e.counter] as const)
-      return update(current ?? emptyClock(), ctx, { value: bytes, ts }, this.#actor)
+      return { next: update(current ?? emptyClock(), ctx, { value: bytes, ts }, actor) }
     })
+    return staged.clock
   }
 
   #store (key: Key, clock: DvvSet): DvvSet {

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { siblings } from '@ringstore/core'
 import type { PeerId } from '@ringstore/core'
 import { FORWARD_TIMEOUT_FACTOR, PING_TIMEOUT_FACTOR } from '../src/constants.js'
+import { dotFromContext } from '../src/protocol/coordinate-put.js'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '../src/interfaces.js'
 import type { Clock } from '../src/interfaces.js'
 import { Peer } from '../src/peer.js'
@@ -163,5 +164,12 @@ describe('a put forwarded by a peer that is not a replica (default timeouts)', (
     await c.peer('p1').put(key, bytes('fast'))
     await c.clock.advance(ROUTE_AROUND_BOUND_MS)
     expect(c.hub.sent.slice(before).filter((m) => m.type === 'ping')).toEqual([])
+  })
+})
+
+describe('dotFromContext', () => {
+  it('takes the coordinator actor with the newest epoch', () => {
+    expect(dotFromContext([['a:1', 4], ['a:2', 1], ['ab:9', 7], ['b:1', 3]], 'a')).toEqual(['a:2', 1])
+    expect(dotFromContext([['b:1', 3]], 'a')).toBeUndefined()
   })
 })

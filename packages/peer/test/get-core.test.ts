@@ -1,14 +1,105 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { clockEqual, emptyClock, syncAll, update } from '@ringstore/core'
-import type { DvvSet } from '@ringstore/core'
+import type { DvvSet, Placement } from '@ringstore/core'
 import {
-  addFailure, addReply, getVerdict, initGet, mergeReplies, outstanding, readAnswer, readRepairTargets, repairPlan
+  addFailure, addReply, closeRepairWindow, getVerdict, initGet, mergeReplies, outstanding, planRead, readAnswer, readRepairTargets,
+  repairPlan
 } from '../src/coordinator/get-core.js'
+import type { GetState, ReadingPeer } from '../src/coordinator/get-core.js'
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 const write = (clock: DvvSet, value: string | null, actor: string, ts = 1): DvvSet =>
   update(clock, [], { value: value === null ? null : bytes(value), ts }, actor)
+
+describe('planRead', () => {
+  const primary = (peer: string): Placement => ({ peer, role: 'primary' })
+  const fallback = (peer: string, hintFor: string): Placement => ({ peer, role: 'fallback', hintFor })
+  const peer = (here: Partial<ReadingPeer> = {}): ReadingPeer => ({ id: 'me', light: false, noOwners: false, holdsVersion: false, ...here })
+
+  it('a placement counts its own replica and asks the others; digests when it holds a version', () => {
+    const placements = [primary('a'), primary('me'), fallback('c', 'b')]
+    expect(planRead(peer(), placements)).toEqual({ remote: [primary('a'), fallback('c', 'b')], selfCounts: true, digests: false })
+    expect(planRead(peer({ holdsVersion: true }), placements)).toMatchObject({ selfCounts: true, digests: true })
+  })
+
+  it('a peer that is no placement, holds nothing and is neither light nor alone only asks', () => {
+    expect(planRead(peer(), [primary('a'), primary('b')])).toEqual({ remote: [primary('a'), primary('b')], selfCounts: false, digests: false })
+  })
+
+  it('a non-placement holding a version counts it and reads digests', () => {
+    expect(planRead(peer({ holdsVersion: true }), [primary('a'), primary('b')])).toMatchObject({ selfCounts: true, digests: true })
+  })
+
+  it('a light peer, or a peer in a ring without owners, counts its replica even when empty, without digests', () => {
+    expect(planRead(peer({ light: true }), [primary('a')])).toEqual({ remote: [primary('a')], selfCounts: true, digests: false })
+    expect(planRead(peer({ noOwners: true }), [])).toEqual({ remote: [], selfCounts: true, digests: false })
+    expect(planRead(peer({ light: true, holdsVersion: true }), [primary('a')])).toMatchObject({ selfCounts: true, digests: true })
+  })
+})
+
+describe('get phases', () => {
+  const v = write(emptyClock(), 'x', 'p:1')
+
+  it('collecting, answered at r replies, repaired once everyone answered', () => {
+    let s = initGet(2, ['a', 'b', 'c'])
+    expect(s.phase).toBe('collecting')
+    s = addReply(s, 'a', v)
+    expect(s.phase).toBe('collecting')
+    s = addReply(s, 'b', v)
+    expect(s.phase).toBe('answered')
+    s = addFailure(s, 'c')
+    expect(s.phase).toBe('repaired')
+  })
+
+  it('a failed quorum is answered too (with the failure), and repaired once nobody is left', () => {
+    let s = addFailure(addFailure(initGet(2, ['a', 'b', 'c']), 'a'), 'b')
+    expect(getVerdict(s).kind).toBe('fail')
+    expect(s.phase).toBe('answered')
+    s = addReply(s, 'c', v)
+    expect(s.phase).toBe('repaired')
+  })
+
+  it('the last reply can answer and repair at once; nothing to ask is both at init', () => {
+    expect(addReply(initGet(1, ['a']), 'a', v).phase).toBe('repaired')
+    expect(initGet(1, []).phase).toBe('repaired')
+  })
+
+  it('the closing repair window repairs an answered get, and nothing else', () => {
+    const collecting = initGet(2, ['a', 'b', 'c'])
+    expect(closeRepairWindow(collecting)).toBe(collecting)
+    const answered = addReply(initGet(1, ['a', 'b']), 'a', v)
+    expect(closeRepairWindow(answered).phase).toBe('repaired')
+  })
+
+  it('replies after the repair change nothing: it was planned from the replies then', () => {
+    const repaired = closeRepairWindow(addReply(initGet(1, ['a', 'b']), 'a', v))
+    expect(addReply(repaired, 'b', null)).toBe(repaired)
+    expect(addFailure(repaired, 'b')).toBe(repaired)
+  })
+
+  it('property: answered exactly from the first decisive verdict on, repaired once answered and nobody is outstanding', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 4 }),
+      fc.array(fc.constantFrom<'reply' | 'fail'>('reply', 'fail'), { maxLength: 5 }),
+      (r, outcomes) => {
+        const peers = outcomes.map((_, i) => `p${i}`)
+        let s: GetState = initGet(r, peers)
+        let decided = getVerdict(s).kind !== 'wait'
+        const check = (): void => {
+          if (!decided && getVerdict(s).kind !== 'wait') decided = true
+          const expected = !decided ? 'collecting' : outstanding(s) === 0 ? 'repaired' : 'answered'
+          expect(s.phase).toBe(expected)
+        }
+        check()
+        outcomes.forEach((outcome, i) => {
+          s = outcome === 'reply' ? addReply(s, peers[i] as string, null) : addFailure(s, peers[i] as string)
+          check()
+        })
+      }
+    ), { numRuns: 300 })
+  })
+})
 
 describe('get quorum', () => {
   it('answers after r replies (not-found replies count)', () => {

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { clockEqual, context, emptyClock, siblings, update } from '@ringstore/core'
 import type { DvvSet } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '../src/config.js'
-import { InvalidHintTargetError, StorageHintStore, hintKey, parseHintKey } from '../src/data/hint-store.js'
+import { StorageHintStore } from '../src/data/hint-store.js'
+import { InvalidHintTargetError } from '../src/errors.js'
+import { hintKey, hintRange, keyOfHintKey, parseHintKey } from '../src/data/storage-keys.js'
 import { silentLogger } from '../src/peer.js'
 import { createMetrics } from '../src/metrics.js'
 import { MemoryStorage } from '@ringstore/testkit'
@@ -23,6 +25,16 @@ describe('hint keys', () => {
     expect(parseHintKey(hintKey('peer-b', 'cart:1'))).toEqual(['peer-b', 'cart:1'])
     expect(hintKey('a', 'k').startsWith('a\u0000')).toBe(true)
     expect(parseHintKey('no-separator')).toBeUndefined()
+  })
+
+  it('a cursor range starts past the given key and stays within the target', () => {
+    const keys = ['a', 'b', 'c', 'd'].map((k) => hintKey('t', k)).sort()
+    const after = keys[1] as string
+    const range = hintRange('t', keyOfHintKey('t', after))
+    expect(keys.filter((k) => k >= range.gte && k < range.lt)).toEqual(keys.slice(2))
+    // Another target's hints, even one whose id extends this one's, are outside it.
+    const whole = hintRange('t')
+    expect(['t2', 't\u0001', 's'].map((other) => hintKey(other, 'a')).filter((k) => k >= whole.gte && k < whole.lt)).toEqual([])
   })
 })
 

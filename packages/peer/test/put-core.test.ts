@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import type { Placement } from '@ringstore/core'
 import {
-  addPutResult, dotFromContext, hintTargetOf, initFallbackPool, initPut, planCoordination, planReplication, putVerdict,
-  replaceFailed, resolveQuorum
+  addLocalResult, addPutResult, hintTargetOf, initFallbackPool, initPut, planCoordination, planReplication, putVerdict,
+  replaceFailed
 } from '../src/coordinator/put-core.js'
 import type { FallbackPool, PutState } from '../src/coordinator/put-core.js'
-import { InvalidOptionsError } from '../src/errors.js'
 
 const primary = (peer: string): Placement => ({ peer, role: 'primary' })
 const fallback = (peer: string, hintFor: string): Placement => ({ peer, role: 'fallback', hintFor })
@@ -84,32 +83,32 @@ describe('planReplication', () => {
   })
 })
 
-describe('put quorum', () => {
+describe('put quorum (the local write already durable)', () => {
   it('is enough at w acks, counting the own durable copy', () => {
-    let s = initPut(2, 2)
+    let s = initPut(2, 2, 'durable')
     expect(putVerdict(s)).toEqual({ kind: 'wait' })
     s = addPutResult(s, true)
     expect(putVerdict(s)).toEqual({ kind: 'ok', acks: 2 })
   })
 
   it('w = 1 succeeds at once: the local copy is the quorum', () => {
-    expect(putVerdict(initPut(1, 2))).toEqual({ kind: 'ok', acks: 1 })
-    expect(putVerdict(initPut(1, 0))).toEqual({ kind: 'ok', acks: 1 })
+    expect(putVerdict(initPut(1, 2, 'durable'))).toEqual({ kind: 'ok', acks: 1 })
+    expect(putVerdict(initPut(1, 0, 'durable'))).toEqual({ kind: 'ok', acks: 1 })
   })
 
   it('fails as soon as the outstanding sends cannot make w', () => {
-    let s = initPut(3, 2)
+    let s = initPut(3, 2, 'durable')
     s = addPutResult(s, false)
     expect(putVerdict(s)).toEqual({ kind: 'fail', acks: 1, required: 3 })
   })
 
   it('fails immediately when w exceeds the reachable placements', () => {
-    expect(putVerdict(initPut(2, 0))).toEqual({ kind: 'fail', acks: 1, required: 2 })
-    expect(putVerdict(initPut(3, 1))).toEqual({ kind: 'fail', acks: 1, required: 3 })
+    expect(putVerdict(initPut(2, 0, 'durable'))).toEqual({ kind: 'fail', acks: 1, required: 2 })
+    expect(putVerdict(initPut(3, 1, 'durable'))).toEqual({ kind: 'fail', acks: 1, required: 3 })
   })
 
   it('waits while failures still leave room', () => {
-    let s = initPut(2, 3)
+    let s = initPut(2, 3, 'durable')
     s = addPutResult(s, false)
     s = addPutResult(s, false)
     expect(putVerdict(s)).toEqual({ kind: 'wait' })
@@ -118,14 +117,14 @@ describe('put quorum', () => {
   })
 
   it('ignores results beyond the sends', () => {
-    const s = addPutResult(addPutResult(initPut(2, 1), true), true)
+    const s = addPutResult(addPutResult(initPut(2, 1, 'durable'), true), true)
     expect(s.acks).toBe(2)
     expect(s.pending).toBe(0)
   })
 
   it('the verdict matches counting, for every order of results', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 5 }), fc.array(fc.boolean(), { maxLength: 6 }), (w, results) => {
-      let s = initPut(w, results.length)
+      let s = initPut(w, results.length, 'durable')
       let first: ReturnType<typeof putVerdict> = putVerdict(s)
       for (const ok of results) {
         if (first.kind !== 'wait') break
@@ -139,44 +138,128 @@ describe('put quorum', () => {
   })
 })
 
+describe('the local write in the put verdict', () => {
+  it('a quorum failure is not decided while the local write is pending', () => {
+    let s = initPut(3, 2)
+    s = addPutResult(addPutResult(s, false), false)
+    expect(putVerdict(s)).toEqual({ kind: 'wait' })
+    expect(s.phase).toBe('collecting')
+    // Even when no ack could come from anywhere.
+    expect(putVerdict(initPut(2, 0))).toEqual({ kind: 'wait' })
+  })
+
+  it('is decided once the local write settles, durable or failed', () => {
+    const s = addPutResult(addPutResult(initPut(3, 2), true), false)
+    const durable = addLocalResult(s, true)
+    expect(putVerdict(durable)).toEqual({ kind: 'fail', acks: 2, required: 3 })
+    expect(durable).toMatchObject({ local: 'durable', phase: 'decided' })
+    const failed = addLocalResult(s, false)
+    expect(putVerdict(failed)).toEqual({ kind: 'fail', acks: 1, required: 3 })
+    expect(failed).toMatchObject({ local: 'failed', phase: 'decided', failures: 2 })
+  })
+
+  it('an ok verdict may come before the local write settles, when w remote acks suffice', () => {
+    let s = initPut(2, 2)
+    s = addPutResult(s, true)
+    expect(s.phase).toBe('collecting')
+    s = addPutResult(s, true)
+    expect(putVerdict(s)).toEqual({ kind: 'ok', acks: 2 })
+    expect(s).toMatchObject({ local: 'pending', phase: 'decided' })
+    // The local write still counts afterwards, and the put stays decided.
+    s = addLocalResult(s, true)
+    expect(s).toMatchObject({ acks: 3, local: 'durable', phase: 'decided' })
+  })
+
+  it('the durable local write is one ack: w = 1 is met by it alone', () => {
+    const s = initPut(1, 2)
+    expect(putVerdict(s)).toEqual({ kind: 'wait' })
+    expect(putVerdict(addLocalResult(s, true))).toEqual({ kind: 'ok', acks: 1 })
+  })
+
+  it('a failed local write is no ack: w must come from the replicas', () => {
+    let s = addLocalResult(initPut(2, 2), false)
+    expect(putVerdict(s)).toEqual({ kind: 'wait' })
+    s = addPutResult(addPutResult(s, true), true)
+    expect(putVerdict(s)).toEqual({ kind: 'ok', acks: 2 })
+    expect(putVerdict(addPutResult(addLocalResult(initPut(2, 1), false), true))).toEqual({ kind: 'fail', acks: 1, required: 2 })
+  })
+
+  it('only the first report of the local write counts', () => {
+    const s = addLocalResult(initPut(3, 2), true)
+    expect(addLocalResult(s, true)).toBe(s)
+    expect(addLocalResult(s, false)).toBe(s)
+  })
+
+  it('property: never fail while the local write is pending; decided once, for good, as counting says', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 5 }),
+      fc.array(fc.boolean(), { maxLength: 5 }),
+      fc.boolean(),
+      fc.nat(),
+      (w, results, localDurable, localAtSeed) => {
+        const localAt = localAtSeed % (results.length + 1)
+        let s = initPut(w, results.length)
+        let first: ReturnType<typeof putVerdict> = putVerdict(s)
+        const check = (): void => {
+          const verdict = putVerdict(s)
+          if (s.local === 'pending') expect(verdict.kind).not.toBe('fail')
+          if (first.kind === 'wait') first = verdict
+          else expect(verdict.kind).toBe(first.kind)
+          expect(s.phase).toBe(first.kind === 'wait' ? 'collecting' : 'decided')
+        }
+        check()
+        results.forEach((acked, i) => {
+          if (i === localAt) { s = addLocalResult(s, localDurable); check() }
+          s = addPutResult(s, acked)
+          check()
+        })
+        if (localAt === results.length) { s = addLocalResult(s, localDurable); check() }
+        const acks = results.filter(Boolean).length + (localDurable ? 1 : 0)
+        expect(s.acks).toBe(acks)
+        expect(first.kind).toBe(acks >= w ? 'ok' : 'fail')
+      }
+    ), { numRuns: 500 })
+  })
+})
+
 describe('replaceFailed (a placement went silent mid-write)', () => {
   const walk = ['a', 'b', 'c', 'd', 'e']
   const all = (): boolean => true
 
   it('n=2 w=2: the next peer along the ring stands in with a hint for the silent primary', () => {
     const pool = initFallbackPool('a', () => walk, ['a', 'b'], [primary('b')])
-    const state = initPut(2, 1)
+    const state = initPut(2, 1, 'durable')
     const up = (peer: string): boolean => peer !== 'b'
     const replacement = replaceFailed(state, pool, primary('b'), up)
     expect(replacement?.placement).toEqual(fallback('c', 'b'))
-    expect(replacement?.state).toEqual({ w: 2, acks: 1, failures: 1, pending: 1 })
+    expect(replacement?.state).toEqual({ w: 2, acks: 1, failures: 1, pending: 1, local: 'durable', phase: 'collecting' })
     expect(putVerdict(replacement?.state as PutState)).toEqual({ kind: 'wait' })
     expect(putVerdict(addPutResult(replacement?.state as PutState, true))).toEqual({ kind: 'ok', acks: 2 })
   })
 
   it('skips unreachable peers, primaries and peers already sent to', () => {
     const pool = initFallbackPool('a', () => walk, ['a', 'b', 'c'], [primary('b'), fallback('d', 'c')])
-    expect(replaceFailed(initPut(3, 2), pool, primary('b'), all)?.placement).toEqual(fallback('e', 'b'))
-    expect(replaceFailed(initPut(3, 2), pool, primary('b'), (p) => p !== 'e')).toBeUndefined()
+    expect(replaceFailed(initPut(3, 2, 'durable'), pool, primary('b'), all)?.placement).toEqual(fallback('e', 'b'))
+    expect(replaceFailed(initPut(3, 2, 'durable'), pool, primary('b'), (p) => p !== 'e')).toBeUndefined()
   })
 
   it('a silent fallback is replaced with a hint for the primary it stood for', () => {
     const pool = initFallbackPool('a', () => walk, ['a', 'b'], [fallback('c', 'b')])
-    expect(replaceFailed(initPut(2, 1), pool, fallback('c', 'b'), all)?.placement).toEqual(fallback('d', 'b'))
+    expect(replaceFailed(initPut(2, 1, 'durable'), pool, fallback('c', 'b'), all)?.placement).toEqual(fallback('d', 'b'))
   })
 
   it('nothing to do once w is met, or when nothing is pending', () => {
     const pool = initFallbackPool('a', () => walk, ['a', 'b', 'c'], [primary('b'), primary('c')])
-    expect(replaceFailed(addPutResult(initPut(2, 2), true), pool, primary('c'), all)).toBeUndefined()
-    expect(replaceFailed(initPut(2, 0), pool, primary('c'), all)).toBeUndefined()
+    expect(replaceFailed(addPutResult(initPut(2, 2, 'durable'), true), pool, primary('c'), all)).toBeUndefined()
+    expect(replaceFailed(initPut(2, 0, 'durable'), pool, primary('c'), all)).toBeUndefined()
   })
 
   it('walks the ring only when a stand-in is needed, and at most once per put', () => {
     let walks = 0
     const counted = (): readonly string[] => { walks++; return walk }
     let pool = initFallbackPool('a', counted, ['a', 'b', 'c'], [primary('b'), primary('c')])
-    let state = initPut(3, 2)
-    expect(replaceFailed(addPutResult(initPut(1, 2), true), pool, primary('b'), all)).toBeUndefined()
+    let state = initPut(3, 2, 'durable')
+    expect(replaceFailed(addPutResult(initPut(1, 2, 'durable'), true), pool, primary('b'), all)).toBeUndefined()
     expect(walks).toBe(0)
     for (const failed of [primary('b'), primary('c')]) {
       const replacement = replaceFailed(state, pool, failed, all)
@@ -188,7 +271,7 @@ describe('replaceFailed (a placement went silent mid-write)', () => {
 
   it('never picks the same peer twice across replacements, and the pool runs dry', () => {
     let pool = initFallbackPool('a', () => walk, ['a', 'b'], [primary('b')])
-    let state = initPut(2, 1)
+    let state = initPut(2, 1, 'durable')
     const picked: string[] = []
     let failed = primary('b')
     for (;;) {
@@ -217,7 +300,7 @@ describe('replaceFailed (a placement went silent mid-write)', () => {
         const w = Math.min(wAsked, preference.length)
         const sends = preference.slice(1).map(primary)
         let pool: FallbackPool = initFallbackPool(self, () => ring, preference, sends)
-        let state = initPut(w, sends.length)
+        let state = initPut(w, sends.length, 'durable')
         const reachable = (p: string): boolean => up[peers.indexOf(p)] === true
         const queue = [...sends]
         const targets = sends.map((p) => p.peer)
@@ -247,28 +330,5 @@ describe('replaceFailed (a placement went silent mid-write)', () => {
         expect(putVerdict(state).kind).toBe(state.acks >= w ? 'ok' : 'fail')
       }
     ), { numRuns: 300 })
-  })
-})
-
-describe('resolveQuorum', () => {
-  const defaults = { n: 3, r: 2, w: 2 }
-  it('takes the defaults and per-request overrides', () => {
-    expect(resolveQuorum(defaults, {})).toEqual({ n: 3, r: 2, w: 2 })
-    expect(resolveQuorum(defaults, { w: 1 })).toEqual({ n: 3, r: 2, w: 1 })
-    expect(resolveQuorum(defaults, { n: 1 })).toEqual({ n: 1, r: 1, w: 1 })
-  })
-
-  it('refuses r or w above n, zero, fractions', () => {
-    expect(() => resolveQuorum(defaults, { w: 4 })).toThrow(InvalidOptionsError)
-    expect(() => resolveQuorum(defaults, { r: 0 })).toThrow(InvalidOptionsError)
-    expect(() => resolveQuorum(defaults, { n: 2.5 })).toThrow(InvalidOptionsError)
-    expect(() => resolveQuorum(defaults, { n: 1000 })).toThrow(InvalidOptionsError)
-  })
-})
-
-describe('dotFromContext', () => {
-  it('takes the coordinator actor with the newest epoch', () => {
-    expect(dotFromContext([['a:1', 4], ['a:2', 1], ['ab:9', 7], ['b:1', 3]], 'a')).toEqual(['a:2', 1])
-    expect(dotFromContext([['b:1', 3]], 'a')).toBeUndefined()
   })
 })

@@ -7,7 +7,9 @@ import type { DvvSet } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '../src/config.js'
 import type { Logger } from '../src/interfaces.js'
 import { createMetrics } from '../src/metrics.js'
-import { EPOCH_META_KEYS, StorageReplicaStore, dataKey, epochOfActor, keyOfDataKey } from '../src/data/replica-store.js'
+import { EPOCH_META_KEYS, epochOfActor } from '../src/data/actor-epoch.js'
+import { StorageReplicaStore } from '../src/data/replica-store.js'
+import { dataKey, keyOfDataKey } from '../src/data/storage-keys.js'
 import { MemoryStorage } from '@ringstore/testkit'
 
 const Q = 64
@@ -30,11 +32,26 @@ async function openStore (storage = new MemoryStorage(), config: Partial<typeof 
 const write = (clock: DvvSet | null, value: string | null, actor: string, ts = 1, ctx = clock === null ? [] : context(clock)): DvvSet =>
   update(clock ?? emptyClock(), ctx, { value: value === null ? null : bytes(value), ts }, actor)
 
+/** A read-modify-write through `stage`, awaited until durable: the version as stored. */
+async function writeDurably (store: StorageReplicaStore, key: string, fn: (current: DvvSet | null, actor: string) => DvvSet): Promise<DvvSet> {
+  const staged = await store.stage(key, (current, actor) => ({ next: fn(current, actor) }))
+  expect(await staged.durable).toBe(true)
+  return staged.clock
+}
+
 describe('storage keys', () => {
   it('prefix the key with its hash so partitions are contiguous, and round-trip', () => {
     const key = 'cart:42/a b'
     expect(dataKey(key)).toMatch(/^[0-9a-f]{8}\//)
     expect(keyOfDataKey(dataKey(key))).toBe(key)
+  })
+
+  it('keep a partition in one contiguous range', () => {
+    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`)
+    const byStorageOrder = [...keys].sort((a, b) => (dataKey(a) < dataKey(b) ? -1 : 1))
+    const partitions = byStorageOrder.map((key) => partitionOf(key, Q))
+    // Storage order visits each partition once: its keys are never interleaved with others'.
+    expect(partitions.filter((p, i) => i === 0 || p !== partitions[i - 1])).toEqual([...new Set(partitions)])
   })
 
   it('parse the epoch of own actors only', () => {
@@ -92,9 +109,9 @@ describe('StorageReplicaStore', () => {
     }), { numRuns: 40 })
   })
 
-  it('concurrent apply calls see each other (per-key serialisation)', async () => {
+  it('concurrent stage calls see each other (per-key serialisation)', async () => {
     const { store } = await openStore()
-    await Promise.all(Array.from({ length: 20 }, () => store.apply('counter', (cur) => write(cur, 'x', store.actor()))))
+    await Promise.all(Array.from({ length: 20 }, () => writeDurably(store, 'counter', (cur, actor) => write(cur, 'x', actor))))
     const stored = await store.get('counter') as DvvSet
     expect(stored.entries[0]?.counter).toBe(20)
     expect(siblings(stored)).toHaveLength(1)
@@ -173,9 +190,9 @@ describe('StorageReplicaStore', () => {
 
   it('minting on top of a corrupt record first bumps the epoch', async () => {
     const { store, storage } = await openStore()
-    await store.apply('k', (cur) => write(cur, 'v1', store.actor()))
+    await writeDurably(store, 'k', (cur, actor) => write(cur, 'v1', actor))
     await storage.write([{ ns: 'data', key: dataKey('k'), value: bytes('garbage') }])
-    const next = await store.apply('k', (cur) => write(cur, 'v2', store.actor()))
+    const next = await writeDurably(store, 'k', (cur, actor) => write(cur, 'v2', actor))
     expect(store.actor()).toBe('p1:2')
     expect(next.entries.map((e) => e.actor)).toEqual(['p1:2'])
   })
@@ -195,7 +212,7 @@ describe('StorageReplicaStore', () => {
 
   it('dropping a key holding our own dots bumps the epoch durably before the delete', async () => {
     const { store, storage } = await openStore()
-    const mine = await store.apply('k', (cur) => write(cur, 'v', store.actor()))
+    const mine = await writeDurably(store, 'k', (cur, actor) => write(cur, 'v', actor))
     const seen: string[] = []
     const original = storage.write.bind(storage)
     storage.write = async (ops) => {
@@ -209,7 +226,7 @@ describe('StorageReplicaStore', () => {
     const reopened = await openStore(MemoryStorage.reopen(storage))
     expect(reopened.store.actor()).toBe('p1:2')
     // The next write of the key mints from the new actor: no dot is reused.
-    const again = await store.apply('k', (cur) => write(cur, 'again', store.actor()))
+    const again = await writeDurably(store, 'k', (cur, actor) => write(cur, 'again', actor))
     expect(again.entries.map((e) => [e.actor, e.counter])).toEqual([['p1:2', 1]])
   })
 
@@ -223,7 +240,7 @@ describe('StorageReplicaStore', () => {
 
   it('recovers the epoch from the stored clocks when both epoch records are lost', async () => {
     const { store, storage } = await openStore()
-    await store.apply('k', (cur) => write(cur, 'v', store.actor()))
+    await writeDurably(store, 'k', (cur, actor) => write(cur, 'v', actor))
     await storage.write(EPOCH_META_KEYS.map((key) => ({ ns: 'meta' as const, key, value: bytes('junk') })))
     const reopened = await openStore(MemoryStorage.reopen(storage))
     expect(reopened.store.actor()).toBe('p1:2')
@@ -231,7 +248,7 @@ describe('StorageReplicaStore', () => {
 
   it('one corrupt epoch copy is enough to keep the epoch', async () => {
     const { store, storage } = await openStore()
-    await store.apply('k', (cur) => write(cur, 'v', store.actor()))
+    await writeDurably(store, 'k', (cur, actor) => write(cur, 'v', actor))
     await store.dropIfUnchanged('k', await store.get('k') as DvvSet)
     await storage.write([{ ns: 'meta', key: EPOCH_META_KEYS[0], value: bytes('junk') }])
     const reopened = await openStore(MemoryStorage.reopen(storage))
@@ -240,7 +257,7 @@ describe('StorageReplicaStore', () => {
 
   it('truncates clocks but never drops its own actor', async () => {
     const { store } = await openStore(new MemoryStorage(), { maxClockEntries: 2 })
-    let clock = await store.apply('k', (cur) => write(cur, 'mine', store.actor(), 1))
+    let clock = await writeDurably(store, 'k', (cur, actor) => write(cur, 'mine', actor, 1))
     for (let i = 0; i < 5; i++) {
       const other = write(clock, `o${i}`, `other${i}:1`, 10 + i)
       // A context covering everything leaves value-less entries behind.

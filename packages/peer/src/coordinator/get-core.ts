@@ -1,10 +1,53 @@
 /**
- * The decisions of a get, without I/O (riak_kv_get_core style): when R replicas have
- * answered, when R can no longer be reached, what the reconciled answer is, and which
- * replicas read repair must update. get.ts only sends messages and asks.
+ * The decisions of a get, without I/O (riak_kv_get_core style): whose replies count, when
+ * R replicas have answered, when R can no longer be reached, what the reconciled answer
+ * is, when read repair runs and which replicas it must update. get.ts only sends messages
+ * and asks.
  */
 import { clockEqual, context, liveSiblings, siblings, syncAll } from '@ringstore/core'
-import type { DvvSet, PeerId, Sibling, VersionVector } from '@ringstore/core'
+import type { DvvSet, PeerId, Placement, Sibling, VersionVector } from '@ringstore/core'
+
+export interface ReadPlan {
+  /** Every placement but this peer: asked over the network. */
+  readonly remote: readonly Placement[]
+  /** This peer's own replica is one of the replies (its version read locally). */
+  readonly selfCounts: boolean
+  /**
+   * Ask the remote replicas for the digest of their version first (get.ts "Digest reads"):
+   * only when this peer's version counts and exists. Holding none, every replica that has
+   * one would be asked twice (a tab reading a cart it never wrote).
+   */
+  readonly digests: boolean
+}
+
+/** What this peer is, for a read: where its own replica fits in. */
+export interface ReadingPeer {
+  readonly id: PeerId
+  /** A light peer keeps a local replica of every key it reads and writes. */
+  readonly light: boolean
+  /** No member owns anything (alone, or offline before it learnt the ring). */
+  readonly noOwners: boolean
+  /** It holds a version of the key. */
+  readonly holdsVersion: boolean
+}
+
+/**
+ * Who is asked. This peer's replica counts when it is a placement, a light peer (its local
+ * replica), the only place anything can be (no owners at all), or simply holds a version
+ * (a former owner's copy still answers truthfully for what it holds).
+ */
+export function planRead (self: ReadingPeer, placements: readonly Placement[]): ReadPlan {
+  const remote = placements.filter((p) => p.peer !== self.id)
+  const selfCounts = remote.length < placements.length || self.light || self.noOwners || self.holdsVersion
+  return { remote, selfCounts, digests: selfCounts && self.holdsVersion }
+}
+
+/**
+ * 'collecting' until the verdict is decisive (the caller is answered), 'answered' while
+ * replies may still come in for read repair, 'repaired' once repair was planned from the
+ * replies then (all answered, or the repair window closed): later replies change nothing.
+ */
+export type GetPhase = 'collecting' | 'answered' | 'repaired'
 
 export interface GetState {
   readonly r: number
@@ -12,6 +55,7 @@ export interface GetState {
   readonly asked: readonly PeerId[]
   readonly replies: ReadonlyMap<PeerId, DvvSet | null>
   readonly failed: ReadonlySet<PeerId>
+  readonly phase: GetPhase
 }
 
 export type GetVerdict =
@@ -20,29 +64,55 @@ export type GetVerdict =
   | { readonly kind: 'fail', readonly replies: number, readonly required: number }
 
 export function initGet (r: number, asked: readonly PeerId[]): GetState {
-  return { r, asked: [...new Set(asked)], replies: new Map(), failed: new Set() }
+  const unique = [...new Set(asked)]
+  return { r, asked: unique, replies: new Map(), failed: new Set(), phase: phaseAfter('collecting', r, unique.length, 0, 0) }
 }
 
-/** A reply (null = the replica has no version). Late or duplicate answers are ignored. */
+/** A reply (null = the replica has no version). Late, duplicate and strangers' answers are ignored. */
 export function addReply (state: GetState, peer: PeerId, clock: DvvSet | null): GetState {
-  if (!state.asked.includes(peer) || state.replies.has(peer) || state.failed.has(peer)) return state
-  return { ...state, replies: new Map(state.replies).set(peer, clock) }
+  if (!awaits(state, peer)) return state
+  const replies = new Map(state.replies).set(peer, clock)
+  return { ...state, replies, phase: phaseAfter(state.phase, state.r, state.asked.length, replies.size, state.failed.size) }
 }
 
 export function addFailure (state: GetState, peer: PeerId): GetState {
-  if (!state.asked.includes(peer) || state.replies.has(peer) || state.failed.has(peer)) return state
-  return { ...state, failed: new Set(state.failed).add(peer) }
+  if (!awaits(state, peer)) return state
+  const failed = new Set(state.failed).add(peer)
+  return { ...state, failed, phase: phaseAfter(state.phase, state.r, state.asked.length, state.replies.size, failed.size) }
+}
+
+/** The read-repair window closed: repair with the replies so far. */
+export function closeRepairWindow (state: GetState): GetState {
+  return state.phase === 'answered' ? { ...state, phase: 'repaired' } : state
 }
 
 export function outstanding (state: GetState): number {
   return state.asked.length - state.replies.size - state.failed.size
 }
 
+/** A wait carries nothing: one object for all of them. */
+const WAIT: GetVerdict = Object.freeze({ kind: 'wait' })
+
 export function getVerdict (state: GetState): GetVerdict {
   const replies = state.replies.size
   if (replies >= state.r) return { kind: 'ok', replies }
   if (replies + outstanding(state) < state.r) return { kind: 'fail', replies, required: state.r }
-  return { kind: 'wait' }
+  return WAIT
+}
+
+function awaits (state: GetState, peer: PeerId): boolean {
+  return state.phase !== 'repaired' && state.asked.includes(peer) && !state.replies.has(peer) && !state.failed.has(peer)
+}
+
+/**
+ * Answered once the verdict (getVerdict) is decisive, repaired once answered and nobody is
+ * outstanding. A decisive verdict stays so: replies only grow and replies + outstanding
+ * never does.
+ */
+function phaseAfter (phase: GetPhase, r: number, asked: number, replies: number, failed: number): GetPhase {
+  const waiting = asked - replies - failed
+  if (phase === 'collecting' && (replies >= r || replies + waiting < r)) phase = 'answered'
+  return phase === 'answered' && waiting === 0 ? 'repaired' : phase
 }
 
 /** The reconciled version of every reply so far (DVV sync), null when no replica has one. */

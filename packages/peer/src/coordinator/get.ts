@@ -14,7 +14,7 @@
  * sends its whole value on every read. A peer that does not know `replica-digest` (an
  * older version) is asked `replica-get` instead.
  */
-import { equalBytes, validateKey } from '@ringstore/core'
+import { equalBytes, hasNoOwners, validateKey } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Placement } from '@ringstore/core'
 import type { GetResult } from '../api.js'
 import type { ReplicaStore } from '../components.js'
@@ -24,9 +24,9 @@ import type { Clock, TimerHandle } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
 import { askReplicaDigest } from '../protocol/replica-digest.js'
 import { askReplicaGet } from '../protocol/replica-get.js'
-import type { GetState } from './get-core.js'
-import { addFailure, addReply, getVerdict, initGet, mergeReplies, outstanding, readAnswer } from './get-core.js'
-import { hasNoOwners, isLight, placeKey } from './placement.js'
+import type { GetPhase, GetState } from './get-core.js'
+import { addFailure, addReply, closeRepairWindow, getVerdict, initGet, mergeReplies, planRead, readAnswer } from './get-core.js'
+import { isLight, placeKey } from './placement.js'
 import type { PlacementDeps } from './placement.js'
 import { repairReplicas } from './read-repair.js'
 import type { ReadRepairDeps } from './read-repair.js'
@@ -62,51 +62,39 @@ export class GetCoordinator {
     const ctx = this.#ctx
     const { ring, placements } = placeKey(ctx, command.key, command.n)
     const local = await ctx.replicas.getWithDigest(command.key)
-    const remote = placements.filter((p) => p.peer !== ctx.id)
-    // This peer's replica counts when it is a placement, a light peer (its local replica),
-    // the only place anything can be (no owners at all), or simply holds a version.
-    const selfCounts = remote.length < placements.length || isLight(ctx.config) || hasNoOwners(ring) || local !== null
+    const plan = planRead({ id: ctx.id, light: isLight(ctx.config), noOwners: hasNoOwners(ring), holdsVersion: local !== null }, placements)
+    const { remote, selfCounts } = plan
     let state = initGet(command.r, [...(selfCounts ? [ctx.id] : []), ...remote.map((p) => p.peer)])
     if (selfCounts) state = addReply(state, ctx.id, local?.clock ?? null)
-    // Digests only pay when we hold a version to compare them with: holding none, every
-    // replica that has one would be asked twice (a tab reading a cart it never wrote).
-    return this.#collect(command, state, remote, selfCounts && local !== null ? local : undefined)
+    return this.#collect(command, state, remote, plan.digests && local !== null ? local : undefined)
   }
 
-  /** `mine`: this peer's own version when it counts and exists (digest reads), else undefined. */
+  /** `mine`: this peer's own version when digest reads are used (planRead), else undefined. */
   #collect (command: GetCommand, initial: GetState, remote: readonly Placement[], mine: LocalVersion | undefined): Promise<GetResult> {
     const ctx = this.#ctx
     return new Promise<GetResult>((resolve, reject) => {
       let state = initial
-      let answered = false
-      let repaired = false
       let window: TimerHandle | undefined
-      const repair = (): void => {
-        if (repaired) return
-        repaired = true
-        if (window !== undefined) ctx.clock.clearTimer(window)
-        void repairReplicas(ctx, command.key, state, remote)
-      }
-      const step = (): void => {
-        if (!answered) {
-          const verdict = getVerdict(state)
-          if (verdict.kind === 'ok') {
-            answered = true
-            resolve(this.#answer(state, verdict.replies))
-          } else if (verdict.kind === 'fail') {
-            answered = true
-            reject(new QuorumNotMetError('get', verdict.replies, verdict.required))
+      // What each phase the machine enters asks for: the answer, then the repair window or the repair.
+      const enter = (from: GetPhase, next: GetState): void => {
+        state = next
+        if (from === 'collecting' && next.phase !== 'collecting') {
+          const verdict = getVerdict(next)
+          if (verdict.kind === 'ok') resolve(this.#answer(next, verdict.replies))
+          else if (verdict.kind === 'fail') reject(new QuorumNotMetError('get', verdict.replies, verdict.required))
+          if (next.phase === 'answered') {
+            window = ctx.clock.setTimer(ctx.config.readRepairWindowMs, () => { enter(state.phase, closeRepairWindow(state)) })
           }
-          if (answered && outstanding(state) > 0) window = ctx.clock.setTimer(ctx.config.readRepairWindowMs, repair)
         }
-        if (answered && outstanding(state) === 0) repair()
+        if (from !== 'repaired' && next.phase === 'repaired') {
+          if (window !== undefined) ctx.clock.clearTimer(window)
+          void repairReplicas(ctx, command.key, next, remote)
+        }
       }
-      step()
+      enter('collecting', initial)
       for (const placement of remote) {
         void this.#read(placement.peer, command.key, mine).then((reply) => {
-          if (repaired) return
-          state = reply === undefined ? addFailure(state, placement.peer) : addReply(state, placement.peer, reply)
-          step()
+          enter(state.phase, reply === undefined ? addFailure(state, placement.peer) : addReply(state, placement.peer, reply))
         })
       }
     })

@@ -42,5 +42,3 @@ export function placeKey (ctx: PlacementDeps, key: Key, n: number, silent: reado
 export function isLight (config: Pick<PeerConfig, 'weight'>): boolean {
   return config.weight === 0
 }
-
-export { hasNoOwners } from '@ringstore/core'

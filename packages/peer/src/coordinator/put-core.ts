@@ -4,14 +4,10 @@
  * longer get them. put.ts only sends messages and asks these functions what to do.
  */
 import type { PeerId, Placement } from '@ringstore/core'
-import { InvalidOptionsError } from '../errors.js'
-
-/** Largest n a request may ask for: the codec bounds n (and acks) by LIMITS.clockEntries. */
-export const MAX_REPLICAS = 64
 
 /**
  * Who creates the new version. Only a peer holding the key's history may mint a dot (see
- * replica-store.ts on actor epochs); a primary holds it, a light peer keeps a local
+ * data/actor-epoch.ts); a primary holds it, a light peer keeps a local
  * replica of every key it reads and writes, and anyone else forwards to the primaries and
  * mints itself only when none of them answers (always writeable).
  */
@@ -52,12 +48,24 @@ export function hintTargetOf (placement: Placement): PeerId {
   return placement.role === 'fallback' && placement.hintFor !== undefined ? placement.hintFor : placement.peer
 }
 
+/** This peer's own write of the new version: one more ack once durable. */
+export type LocalWrite = 'pending' | 'durable' | 'failed'
+
+/**
+ * 'collecting' until the first decisive verdict, 'decided' from then on: the caller has its
+ * answer, and results still coming in only decide about stand-ins and hints.
+ */
+export type PutPhase = 'collecting' | 'decided'
+
 export interface PutState {
   readonly w: number
+  /** Acks so far, this peer's durable write included. */
   readonly acks: number
   readonly failures: number
-  /** Sends not answered yet. */
+  /** Remote sends not answered yet. */
   readonly pending: number
+  readonly local: LocalWrite
+  readonly phase: PutPhase
 }
 
 export type PutVerdict =
@@ -65,19 +73,65 @@ export type PutVerdict =
   | { readonly kind: 'ok', readonly acks: number }
   | { readonly kind: 'fail', readonly acks: number, readonly required: number }
 
-/** `localAcks`: the minting peer's own durable copy (1). */
-export function initPut (w: number, sends: number, localAcks = 1): PutState {
-  return { w, acks: localAcks, failures: 0, pending: sends }
+/** A wait carries nothing: one object for all of them. */
+const WAIT: PutVerdict = Object.freeze({ kind: 'wait' })
+
+/** A put about to send to `sends` remote placements; `local` other than pending only in tests. */
+export function initPut (w: number, sends: number, local: LocalWrite = 'pending'): PutState {
+  const acks = local === 'durable' ? 1 : 0
+  return { w, acks, failures: local === 'failed' ? 1 : 0, pending: sends, local, phase: phaseAfter('collecting', w, acks, sends, local) }
 }
 
+/** A remote send answered: acked, or refused/silent with no stand-in. */
 export function addPutResult (state: PutState, acked: boolean): PutState {
   if (state.pending <= 0) return state
+  const acks = state.acks + (acked ? 1 : 0)
+  const pending = state.pending - 1
   return {
     ...state,
-    acks: state.acks + (acked ? 1 : 0),
+    acks,
     failures: state.failures + (acked ? 0 : 1),
-    pending: state.pending - 1
+    pending,
+    phase: phaseAfter(state.phase, state.w, acks, pending, state.local)
   }
+}
+
+/** This peer's own write settled: durable (an ack) or failed. Only the first report counts. */
+export function addLocalResult (state: PutState, durable: boolean): PutState {
+  if (state.local !== 'pending') return state
+  const acks = state.acks + (durable ? 1 : 0)
+  const local = durable ? 'durable' : 'failed'
+  return {
+    ...state,
+    acks,
+    failures: state.failures + (durable ? 0 : 1),
+    local,
+    phase: phaseAfter(state.phase, state.w, acks, state.pending, local)
+  }
+}
+
+/**
+ * ok as soon as w acked; fail as soon as the outstanding sends can no longer make w, but
+ * never while the local write is pending: a failure is told only once the version stands
+ * here (it spreads later, by hints and anti-entropy) and the acks told include this
+ * peer's own. An ok may come first: w remote acks need no local one.
+ */
+export function putVerdict (state: PutState): PutVerdict {
+  if (state.acks >= state.w) return { kind: 'ok', acks: state.acks }
+  if (cannotReach(state.w, state.acks, state.pending, state.local)) return { kind: 'fail', acks: state.acks, required: state.w }
+  return WAIT
+}
+
+function cannotReach (w: number, acks: number, pending: number, local: LocalWrite): boolean {
+  return local !== 'pending' && acks + pending < w
+}
+
+/**
+ * Once decided, always decided: acks never shrink and acks + pending never grow, so a
+ * decisive verdict never changes afterwards.
+ */
+function phaseAfter (phase: PutPhase, w: number, acks: number, pending: number, local: LocalWrite): PutPhase {
+  return phase === 'decided' || acks >= w || cannotReach(w, acks, pending, local) ? 'decided' : 'collecting'
 }
 
 /**
@@ -130,44 +184,4 @@ export function replaceFailed (state: PutState, pool: FallbackPool, failed: Plac
     pool: { walk: pool.walk, used: new Set([...pool.used, peer]) },
     state: { ...state, failures: state.failures + 1 }
   }
-}
-
-/** ok as soon as w acked; fail as soon as the outstanding sends can no longer make w. */
-export function putVerdict (state: PutState): PutVerdict {
-  if (state.acks >= state.w) return { kind: 'ok', acks: state.acks }
-  if (state.acks + state.pending < state.w) return { kind: 'fail', acks: state.acks, required: state.w }
-  return { kind: 'wait' }
-}
-
-/** Per-request n/r/w over the configured defaults, checked (InvalidOptionsError). */
-export function resolveQuorum (
-  defaults: { readonly n: number, readonly r: number, readonly w: number },
-  asked: { readonly n?: number | undefined, readonly r?: number | undefined, readonly w?: number | undefined }
-): { n: number, r: number, w: number } {
-  const n = asked.n ?? defaults.n
-  // A smaller n without explicit r/w caps the defaults at n instead of refusing them.
-  const r = asked.r ?? Math.min(defaults.r, n)
-  const w = asked.w ?? Math.min(defaults.w, n)
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_REPLICAS) throw new InvalidOptionsError(`n must be an integer in 1..${MAX_REPLICAS}, got ${String(n)}`)
-  if (!Number.isSafeInteger(r) || r < 1 || r > n) throw new InvalidOptionsError(`r must be an integer in 1..n (${n}), got ${String(r)}`)
-  if (!Number.isSafeInteger(w) || w < 1 || w > n) throw new InvalidOptionsError(`w must be an integer in 1..n (${n}), got ${String(w)}`)
-  return { n, r, w }
-}
-
-/**
- * The dot a remote coordinator minted, read from the context it returned: its actor with
- * the highest epoch (`${peer}:${epoch}`; a fresh epoch has only the new dot for this key).
- */
-export function dotFromContext (context: ReadonlyArray<readonly [string, number]>, coordinator: PeerId): readonly [string, number] | undefined {
-  let best: readonly [string, number] | undefined
-  let bestEpoch = -1
-  for (const [actor, counter] of context) {
-    if (!actor.startsWith(`${coordinator}:`)) continue
-    const epoch = Number(actor.slice(coordinator.length + 1))
-    if (Number.isSafeInteger(epoch) && epoch > bestEpoch) {
-      bestEpoch = epoch
-      best = [actor, counter]
-    }
-  }
-  return best
 }

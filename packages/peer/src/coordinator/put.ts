@@ -8,15 +8,17 @@
  *                                          placements, meanwhile
  *
  * A write the caller sees fail for lack of acks is answered only once the local write has
- * settled (#replicate), so it still stands here and spreads later: every placement that does not take
- * it gets a hint kept here, and primaries nobody stands in for get one up front.
+ * settled (put-core.ts putVerdict), so it still stands here and spreads later: every
+ * placement that does not take it gets a hint kept here, and primaries nobody stands in
+ * for get one up front.
  */
-import { LIMITS, context, emptyClock, siblingCount, update, validateContext, validateKey, validateValue, walkOrder } from '@ringstore/core'
+import { context, validateContext, validateKey, validateValue, walkOrder } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Placement } from '@ringstore/core'
+import { mint } from '../data/mint.js'
 import type { PutResult } from '../api.js'
 import type { FailureDetector, HintStore, MembershipView, ReplicaStore } from '../components.js'
 import type { PeerConfig } from '../config.js'
-import { PeerStoppedError, QuorumNotMetError, TooManySiblingsError, describeError, isUnreachable } from '../errors.js'
+import { PeerStoppedError, QuorumNotMetError, describeError, isUnreachable } from '../errors.js'
 import type { Clock, Logger } from '../interfaces.js'
 import { forwardPut, operationOf } from '../protocol/coordinate-put.js'
 import type { MintOutcome, PutCommand } from '../protocol/coordinate-put.js'
@@ -24,9 +26,9 @@ import { askReplicaPut } from '../protocol/replica-put.js'
 import type { PeerRpc } from '../protocol/rpc.js'
 import { isLight, placeKey } from './placement.js'
 import type { KeyPlacement, PlacementDeps } from './placement.js'
-import type { FallbackPool, PutVerdict } from './put-core.js'
+import type { FallbackPool, PutState, PutVerdict } from './put-core.js'
 import {
-  addPutResult, hintTargetOf, initFallbackPool, initPut, planCoordination, planReplication, putVerdict, replaceFailed
+  addLocalResult, addPutResult, hintTargetOf, initFallbackPool, initPut, planCoordination, planReplication, putVerdict, replaceFailed
 } from './put-core.js'
 
 export type { MintOutcome, PutCommand }
@@ -35,7 +37,7 @@ export interface PutCoordinatorDeps extends PlacementDeps {
   readonly config: Pick<PeerConfig, 'weight'>
   readonly clock: Clock
   readonly log: Logger
-  readonly replicas: Pick<ReplicaStore, 'apply' | 'actor'>
+  readonly replicas: Pick<ReplicaStore, 'stage'>
   readonly hints: Pick<HintStore, 'add'>
   readonly membership: Pick<MembershipView, 'ring' | 'self'>
   readonly detector: Pick<FailureDetector, 'isReachable'>
@@ -103,80 +105,43 @@ export class PutCoordinator {
     const { ring, partition, preference, placements } = placed
     const plan = planReplication(ctx.id, preference, placements)
     const pool = initFallbackPool(ctx.id, () => walkOrder(ring, partition), preference, plan.sends)
-    const local = this.#writeLocally(command)
     // Nothing is sent before the new version is staged: a failure before that (too many
     // siblings, a read error) is the caller's error, exactly as without staging.
-    const clock = await local.staged
+    const { result: { dot }, clock, durable } = await ctx.replicas.stage(command.key, (current, actor) => mint(current, command, actor))
     const hintsKept = Promise.all(plan.localHints.map((target) => this.#keepHint(target, command.key, clock)))
-    const verdict = await this.#replicate(command, clock, plan.sends, pool, local.durable)
+    const verdict = await this.#replicate(command, clock, plan.sends, pool, durable)
     await hintsKept
-    const dot = local.dot()
     if (verdict.kind === 'fail') return { kind: 'quorum-failed', dot, acks: verdict.acks, required: verdict.required }
     return { kind: 'ok', context: context(clock), dot, acks: verdict.acks }
   }
 
   /**
-   * Mint the new version into the local replica. `staged` gives it as soon as it may be
-   * sent (before it is durable here when the store stages) or rejects when the mint fails
-   * before that; `durable` tells whether the local write landed; `dot` is the new dot.
-   */
-  #writeLocally (command: PutCommand): { staged: Promise<DvvSet>, durable: Promise<boolean>, dot: () => readonly [string, number] } {
-    const ctx = this.#ctx
-    let dot: readonly [string, number] = ['', 0]
-    let wasStaged = false
-    let resolveStaged!: (clock: DvvSet) => void
-    let rejectStaged!: (error: unknown) => void
-    const staged = new Promise<DvvSet>((resolve, reject) => { resolveStaged = resolve; rejectStaged = reject })
-    const durable = ctx.replicas.apply(command.key, (current) => {
-      const actor = ctx.replicas.actor()
-      const next = update(current ?? emptyClock(), command.context, { value: command.value, ts: command.ts }, actor)
-      const count = siblingCount(next)
-      if (count > LIMITS.siblings) throw new TooManySiblingsError(count, LIMITS.siblings)
-      dot = [actor, next.entries.find((e) => e.actor === actor)?.counter ?? 0]
-      return next
-    }, (next) => {
-      wasStaged = true
-      resolveStaged(next)
-    }).then((clock) => {
-      resolveStaged(clock)
-      return true
-    }, (error: unknown) => {
-      if (!wasStaged) rejectStaged(error)
-      else ctx.log.error('local write of a minted version failed', { key: command.key, error: describeError(error) })
-      return false
-    })
-    return { staged, durable, dot: () => dot }
-  }
-
-  /**
    * Send to every placement at once; settle on the first decisive verdict (the rest go on).
    * A placement that goes silent before w is met is replaced by the next reachable peer
-   * along the ring (replaceFailed), which takes the write with a hint for the primary.
+   * along the ring (replaceFailed), which takes the write with a hint for the primary. The
+   * local write is one more result, fed in once it settles.
    */
   #replicate (command: PutCommand, clock: DvvSet, sends: readonly Placement[], initialPool: FallbackPool, localDurable: Promise<boolean>): Promise<Decided> {
     const ctx = this.#ctx
     const silent = command.silent ?? []
     const reachable = (peer: PeerId): boolean => ctx.detector.isReachable(peer) && !silent.includes(peer)
     return new Promise((resolve) => {
-      // The local write is one more pending "send": acked once durable here.
-      let state = initPut(command.w, sends.length + 1, 0)
+      // Not decided yet, whatever w: the local write is still pending and w ≥ 1.
+      let state = initPut(command.w, sends.length)
       let pool = initialPool
-      let settled = false
-      let localSettled = false
-      const decide = (): void => {
-        const verdict = putVerdict(state)
-        // A failure is told only once the local write settled: the version then stands
-        // here (and spreads later) and the acks counted include this peer's own.
-        if (settled || verdict.kind === 'wait' || (verdict.kind === 'fail' && !localSettled)) return
-        settled = true
-        resolve(verdict)
+      // The caller is told when the core's phase turns decided; later results still count.
+      const advance = (next: PutState): void => {
+        const decides = state.phase === 'collecting' && next.phase === 'decided'
+        state = next
+        if (!decides) return
+        const verdict = putVerdict(next)
+        if (verdict.kind !== 'wait') resolve(verdict)
       }
       const send = (placement: Placement): void => {
         void this.#sendReplica(placement, command.key, clock).then((result) => {
           const replacement = result === 'silent' ? replaceFailed(state, pool, placement, reachable) : undefined
           if (replacement === undefined) {
-            state = addPutResult(state, result === 'acked')
-            decide()
+            advance(addPutResult(state, result === 'acked'))
             return
           }
           state = replacement.state
@@ -185,12 +150,7 @@ export class PutCoordinator {
           send(replacement.placement)
         })
       }
-      void localDurable.then((durable) => {
-        localSettled = true
-        state = addPutResult(state, durable)
-        decide()
-      })
-      decide()
+      void localDurable.then((durable) => { advance(addLocalResult(state, durable)) })
       for (const placement of sends) send(placement)
     })
   }

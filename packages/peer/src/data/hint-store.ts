@@ -1,9 +1,8 @@
 /**
  * Hints (paper §4.6): versions this peer keeps for another peer that could not take them
- * when written, until hinted handoff delivers them. Namespace `hints`, key
- * `${target}\u0000${hashPrefixHex(key)}/${key}` → `sealRecord(encodeClock(clock))`: all hints
- * of one target form one contiguous range, and NUL cannot occur in a user key (validateKey)
- * nor in a peer id (checked here), so the split is unambiguous.
+ * when written, until hinted handoff delivers them. Namespace `hints`, key `hintKey(target,
+ * key)` → `sealRecord(encodeClock(clock))`: all hints of one target form one contiguous
+ * range (storage-keys.ts).
  *
  * Two hints for the same (target, key) merge (DVV sync): the target gets one version that
  * covers both. A hint is deleted only if it is unchanged since it was sent, so a version
@@ -12,16 +11,13 @@
 import { clockEqual, equalBytes, sync, truncate } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { HintStore } from '../components.js'
+import { InvalidHintTargetError } from '../errors.js'
 import type { PeerConfig } from '../config.js'
 import type { Logger, Storage, StorageOp } from '../interfaces.js'
 import { KeyedLock } from './keyed-lock.js'
 import type { PeerMetrics } from '../metrics.js'
-import { dataKey, keyOfDataKey } from './replica-store.js'
+import { hintKey, hintRange, isHintTarget, keyOfHintKey, parseHintKey } from './storage-keys.js'
 import { openClock, sealClock } from './stored-clock.js'
-
-const SEPARATOR = '\u0000'
-/** The character after SEPARATOR: the exclusive upper bound of one target's range. */
-const AFTER_SEPARATOR = '\u0001'
 
 export interface HintStoreDeps {
   readonly id: PeerId
@@ -29,23 +25,6 @@ export interface HintStoreDeps {
   readonly config: Pick<PeerConfig, 'maxClockEntries'>
   readonly log: Logger
   readonly metrics: PeerMetrics
-}
-
-/** A target id the store cannot hold (empty, containing NUL, or this peer itself). */
-export class InvalidHintTargetError extends Error {
-  static override name = 'InvalidHintTargetError'
-  override name = 'InvalidHintTargetError'
-}
-
-export function hintKey (target: PeerId, key: Key): string {
-  return `${target}${SEPARATOR}${dataKey(key)}`
-}
-
-/** [target, user key] of a hint storage key, or undefined when it has no separator. */
-export function parseHintKey (storageKey: string): readonly [PeerId, Key] | undefined {
-  const cut = storageKey.indexOf(SEPARATOR)
-  if (cut <= 0) return undefined
-  return [storageKey.slice(0, cut), keyOfDataKey(storageKey.slice(cut + 1))]
 }
 
 export class StorageHintStore implements HintStore {
@@ -114,11 +93,9 @@ export class StorageHintStore implements HintStore {
     const out: Array<readonly [Key, DvvSet]> = []
     const corrupt: string[] = []
     if (limit <= 0 || !this.#index.has(target)) return out
-    // The smallest string above a key is that key followed by NUL.
-    const gte = after === undefined ? `${target}${SEPARATOR}` : `${hintKey(target, after)}${SEPARATOR}`
-    const range = { gte, lt: `${target}${AFTER_SEPARATOR}`, limit }
+    const range = { ...hintRange(target, after), limit }
     for await (const [storageKey, bytes] of this.#deps.storage.scan('hints', range)) {
-      const key = keyOfDataKey(storageKey.slice(target.length + 1))
+      const key = keyOfHintKey(target, storageKey)
       const clock = openClock(bytes, { ns: 'hints', key: storageKey }, this.#deps)
       if (clock === null) {
         corrupt.push(storageKey)
@@ -185,7 +162,7 @@ export class StorageHintStore implements HintStore {
   }
 
   #checkTarget (target: PeerId): void {
-    if (typeof target !== 'string' || target.length === 0 || target.includes(SEPARATOR)) {
+    if (!isHintTarget(target)) {
       throw new InvalidHintTargetError(`invalid hint target ${JSON.stringify(target)}`)
     }
     if (target === this.#deps.id) throw new InvalidHintTargetError('a peer keeps no hints for itself')
