@@ -35,7 +35,7 @@ export type Request =
   /**
    * Coordinate a put/delete (`value: null`) on a replica of the key. Sent by a peer that is
    * not itself a replica: only a peer holding the key's own-actor history may mint a dot
-   * (see peer/src/replica-store.ts on actor epochs). → `put-result`
+   * (see peer/src/data/actor-epoch.ts). → `put-result`
    */
   | {
     readonly type: 'coordinate-put'

@@ -2,7 +2,7 @@
  * A paused peer (SIGSTOP) that is the first primary of a key whose write arrives at a
  * daemon that is not a replica of it. That daemon forwards the put (`coordinate-put`) to
  * the first reachable primary; a silent one must be given up on (after a ping that goes
- * unanswered, coordinator/forward.ts) and the next primary asked, all within the 2 s the
+ * unanswered, protocol/coordinate-put.ts) and the next primary asked, all within the 2 s the
  * engine allows for routing around a silent peer. Before the ping existed the forward
  * waited 2 × the request timeout (~2.04 s).
  *

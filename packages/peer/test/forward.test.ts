@@ -1,6 +1,6 @@
 /**
  * A put coordinated by a peer that is not a replica is forwarded to a primary
- * (coordinator/forward.ts). A paused primary must be routed around within the engine's 2 s
+ * (protocol/coordinate-put.ts). A paused primary must be routed around within the engine's 2 s
  * bound; a primary that is merely slow must not be given up on (that would coordinate the
  * same put twice). Deterministic: loopback network, manual clock, default timeouts.
  */

@@ -94,7 +94,7 @@ function pendingHints (cluster: SimCluster): string {
   for (const i of cluster.running()) {
     const counts = new Map<string, number>()
     for (const [storageKey] of cluster.node(i).disk.namespace('hints').range()) {
-      // The hint store keys hints as `${target}\u0000…` (peer/src/hint-store.ts).
+      // The hint store keys hints as `${target}\u0000…` (peer/src/data/storage-keys.ts).
       const target = storageKey.split('\u0000')[0] ?? '?'
       counts.set(target, (counts.get(target) ?? 0) + 1)
     }

@@ -35,7 +35,7 @@ export interface RunOptions {
   /**
    * fsync latency range of every disk, virtual ms (default: the cluster's SSD-like range).
    * Slow disks widen the window in which a crash catches a write a coordinator has already
-   * sent to its replicas (staged mints, peer/src/replica-store.ts).
+   * sent to its replicas (staged mints, peer/src/data/replica-store.ts).
    */
   readonly fsyncMs?: readonly [min: number, max: number]
   /** Per-operation and engine log lines (for --verbose). */

@@ -62,7 +62,7 @@ describe('SimCluster with real engine peers', () => {
   })
 
   it('a coordinator that crashes after its replicas acked but before its own fsync: its next blind write of the key is not lost', async () => {
-    // Staged mints (peer/src/replica-store.ts): the replica-puts leave while the local write
+    // Staged mints (peer/src/data/replica-store.ts): the replica-puts leave while the local write
     // is in flight, so with slow, uneven disks a put is often acknowledged by the replicas
     // alone. A crash then leaves a dot at the replicas that the coordinator's disk never got;
     // without a new actor epoch after that unclean stop, its next blind write would reuse

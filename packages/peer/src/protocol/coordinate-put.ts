@@ -1,7 +1,7 @@
 /**
  * `coordinate-put`: a put or delete forwarded to a primary of the key by a peer that may
  * not mint it itself (only a peer holding the key's history may mint a dot: a primary, or
- * a light peer for its own replica; data/replica-store.ts on actor epochs). Served by the
+ * a light peer for its own replica; data/actor-epoch.ts). Served by the
  * primary's put coordinator (`mint`, never forwarded again, so a disagreement about the
  * ring cannot bounce a request around); asked by the forwarding peer's (`forwardPut`).
  *
