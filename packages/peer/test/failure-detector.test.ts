@@ -84,6 +84,20 @@ describe('LocalFailureDetector', () => {
     expect(probes.filter((m) => m.to === 'c').length).toBeGreaterThanOrEqual(3)
   })
 
+  it('a probe that times out does not undo a reconnection that came meanwhile', async () => {
+    const { cluster, detector } = await setup()
+    detector.reportFailure('b')
+    cluster.hub.stall('a', 'b')
+    await settle()
+    const probes = recordRequests(cluster.node('a'))
+    await cluster.clock.advance(1000) // the probe to b leaves and hangs
+    expect(probes.filter((m) => m.to === 'b')).toHaveLength(1)
+    detector.onPeerConnected('b') // fresher news: b is back
+    expect(detector.isReachable('b')).toBe(true)
+    await cluster.clock.advance(300) // the probe times out
+    expect(detector.isReachable('b')).toBe(true)
+  })
+
   it('does not probe peers that are not members, and stops probing when stopped', async () => {
     const { cluster, detector } = await setup()
     const sent = recordRequests(cluster.node('a'))

@@ -112,8 +112,10 @@ export class LocalFailureDetector implements FailureDetector {
     this.#probing.add(peer)
     try {
       // `ping` costs the peer nothing (a members-pull would send its whole member table).
-      // Any answer proves the peer alive: the rpc reports it to this detector.
-      await askPing(this.#rpc, peer)
+      // Any answer proves the peer alive. A failed probe reports nothing: the peer is
+      // already unreachable, unless a connection came up meanwhile, which is fresher news.
+      await askPing(this.#rpc, peer, { report: false })
+      this.#markReachable(peer)
     } catch (error) {
       this.#deps.log.debug('probe failed', { peer, error: describeError(error) })
     } finally {

@@ -136,16 +136,17 @@ type ForwardAttempt =
  */
 async function askPrimary ({ rpc, clock, log }: ForwardDeps, primary: PeerId, request: Extract<Request, { readonly type: 'coordinate-put' }>): Promise<ForwardAttempt> {
   const timeoutMs = rpc.timeoutMs
-  const answer: Promise<ForwardAttempt> = rpc.send(primary, request, timeoutMs * FORWARD_TIMEOUT_FACTOR).then(
+  // Reported only when used: given up on, its late answer or timeout is only logged.
+  const answer: Promise<ForwardAttempt> = rpc.sendUnreported(primary, request, timeoutMs * FORWARD_TIMEOUT_FACTOR).then(
     (response) => ({ kind: 'answer', response }),
     (error: unknown) => ({ kind: 'failed', error })
   )
   const early = await within(clock, answer, timeoutMs)
-  if (early !== undefined) return early
+  if (early !== undefined) return reported(rpc, primary, early)
   const ping = pingForSilence(rpc, log, primary, timeoutMs * PING_TIMEOUT_FACTOR).then((silence) => ({ kind: 'ping' as const, silence }))
   const raced = await Promise.race([answer, ping])
-  if (raced.kind !== 'ping') return raced
-  if (raced.silence === undefined) return await answer
+  if (raced.kind !== 'ping') return reported(rpc, primary, raced)
+  if (raced.silence === undefined) return reported(rpc, primary, await answer)
   void answer.then((late) => {
     if (late.kind !== 'answer') return
     log.info('a primary answered a forwarded put after it was given up on', { primary, key: request.key, response: late.response.type })
@@ -153,10 +154,16 @@ async function askPrimary ({ rpc, clock, log }: ForwardDeps, primary: PeerId, re
   return { kind: 'failed', error: raced.silence }
 }
 
+/** `attempt`, its outcome told to the failure detector (the forward's answer is used). */
+function reported (rpc: PeerRpc, primary: PeerId, attempt: ForwardAttempt): ForwardAttempt {
+  rpc.report(primary, attempt.kind === 'failed' ? attempt.error : undefined)
+  return attempt
+}
+
 /** undefined when `peer` answered a ping (any reply proves it alive), else the timeout error. */
 async function pingForSilence (rpc: PeerRpc, log: Logger, peer: PeerId, timeoutMs: number): Promise<unknown> {
   try {
-    await askPing(rpc, peer, timeoutMs)
+    await askPing(rpc, peer, { timeoutMs })
     return undefined
   } catch (error) {
     // Only silence counts as silence: any other failure is no proof the primary is gone,

@@ -17,8 +17,12 @@ export const ping: Protocol<'ping', unknown> = {
 
 /**
  * Resolves when `peer` answers, with any reply: even an error reply (an older peer that
- * does not know `ping`) proves it alive. Throws when it is silent or unreachable.
+ * does not know `ping`) proves it alive. Throws when it is silent or unreachable. With
+ * `report: false` the outcome is not told to the failure detector (the detector's own
+ * probes, which decide what a reply means themselves).
  */
-export async function askPing (rpc: PeerRpc, peer: PeerId, timeoutMs?: number): Promise<void> {
-  await rpc.send(peer, { type: 'ping' }, timeoutMs)
+export async function askPing (rpc: PeerRpc, peer: PeerId, options: { readonly timeoutMs?: number, readonly report?: boolean } = {}): Promise<void> {
+  const request = { type: 'ping' as const }
+  if (options.report === false) await rpc.sendUnreported(peer, request, options.timeoutMs)
+  else await rpc.send(peer, request, options.timeoutMs)
 }

@@ -37,16 +37,30 @@ export class PeerRpc {
    * unreachable peer is reported to the failure detector and rethrown.
    */
   async send (peer: PeerId, request: Request, timeoutMs = this.#deps.timeoutMs): Promise<Response> {
-    const { network, detector } = this.#deps
     let response: Response
     try {
-      response = await network.request(peer, request, timeoutMs)
+      response = await this.#deps.network.request(peer, request, timeoutMs)
     } catch (error) {
-      if (isUnreachable(error)) detector.reportFailure(peer)
+      this.report(peer, error)
       throw error
     }
-    detector.reportSuccess(peer)
+    this.report(peer)
     return response
+  }
+
+  /**
+   * `send` without the report, for a caller that may give up on the reply before it comes
+   * (a forwarded put moves on to the next primary): it reports with `report` only the
+   * outcome it used, so a late reply or timeout of an abandoned request changes nothing.
+   */
+  async sendUnreported (peer: PeerId, request: Request, timeoutMs = this.#deps.timeoutMs): Promise<Response> {
+    return await this.#deps.network.request(peer, request, timeoutMs)
+  }
+
+  /** Tell the failure detector how a request to `peer` went: answered (no error), or failed with `error`. */
+  report (peer: PeerId, error?: unknown): void {
+    if (error === undefined) this.#deps.detector.reportSuccess(peer)
+    else if (isUnreachable(error)) this.#deps.detector.reportFailure(peer)
   }
 
   /**
