@@ -17,6 +17,7 @@ import type {
 } from '@ringstore/peer'
 import { relayedWebRtcAddrs } from './relay-addrs.js'
 import { createBrowserLibp2p } from './browser-libp2p.js'
+import { CHANGE_POLL_MS } from './constants.js'
 import type { BrowserServices } from './browser-libp2p.js'
 import { FaultGater } from './fault-gater.js'
 import { FaultInjector } from './faults.js'
@@ -72,11 +73,6 @@ export interface BrowserPeer {
 }
 
 export const DEFAULT_CLUSTER = 'ringstore'
-/**
- * How often hint and membership changes are looked for (the engine has no events for
- * them): a UI shows "unsynced changes" within half a second, and a poll costs a few map reads.
- */
-export const CHANGE_POLL_MS = 500
 
 const SILENT: Logger = { debug () {}, info () {}, warn () {}, error () {} }
 

@@ -20,16 +20,12 @@ import { getMany, get as idbGet, promisifyRequest } from 'idb-keyval'
 import type { UseStore } from 'idb-keyval'
 import { InvalidStorageOpError, StorageClosedError } from '@ringstore/peer'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer'
+import { SCAN_PAGE_SIZE } from './constants.js'
 
 /** The database of one peer: its name is `ringstore:<peer name>`. */
 export const DATABASE_PREFIX = 'ringstore:'
 const STORE = 'kv'
 const DB_VERSION = 1
-/**
- * Entries per scan page: large enough that a full-namespace scan (anti-entropy rebuild)
- * costs few transactions, small enough that a page of 1 KiB values stays ~256 KiB.
- */
-export const SCAN_PAGE_SIZE = 256
 const NAMESPACES: ReadonlySet<string> = new Set<Namespace>(['data', 'hints', 'meta'])
 /** Private slots (the identity key) live under this first key element, outside every namespace. */
 const SLOT_NS = '#slot'

@@ -13,11 +13,12 @@
  * tab.onChange(() => render(tab.status()))                          // hints, peers, online
  * await tab.faults.goOffline()                                        // a real cut, for demos
  */
-export { createBrowserPeer, CHANGE_POLL_MS, DEFAULT_CLUSTER } from './browser-peer.js'
+export { createBrowserPeer, DEFAULT_CLUSTER } from './browser-peer.js'
+export { CHANGE_POLL_MS, SCAN_PAGE_SIZE } from './constants.js'
 export type { BrowserPeer, BrowserPeerOptions, BrowserPeerStatus } from './browser-peer.js'
 export { transportOf } from './transport.js'
 export type { ConnectionTransport } from './transport.js'
-export { IdbStorage, IdbOpenError, databaseNameOf, DATABASE_PREFIX, SCAN_PAGE_SIZE } from './idb-storage.js'
+export { IdbStorage, IdbOpenError, databaseNameOf, DATABASE_PREFIX } from './idb-storage.js'
 export type { IdbStorageStats } from './idb-storage.js'
 export { loadOrCreateIdentity, BrowserIdentityError, IDENTITY_SLOT } from './identity.js'
 export { FaultGater } from './fault-gater.js'

@@ -5,11 +5,10 @@
  * use, and a tab that inherited it mints a fresh one. Explicit names in use are an error:
  * two live peers with one identity would confuse everybody.
  */
+import { TAB_NAME_RANDOM_BYTES } from './constants.js'
 
 const TAB_NAME_KEY = 'ringstore:tab-name'
 const LOCK_PREFIX = 'ringstore:peer:'
-/** Bytes of randomness in a minted tab name: 64 bits, collisions are not a concern. */
-const TAB_NAME_RANDOM_BYTES = 8
 
 export class PeerNameInUseError extends Error {
   static override name = 'PeerNameInUseError'

@@ -8,7 +8,11 @@ import { parseArgs } from 'node:util'
 import { LIMITS, UsageError } from '@ringstore/core'
 import { DEFAULT_CONFIG, MAX_REPLICAS } from '@ringstore/peer'
 import type { PeerConfig } from '@ringstore/peer'
-import { DEFAULT_MAX_INFLIGHT } from './http/admission.js'
+import {
+  DEFAULT_CLUSTER, DEFAULT_CLUSTER_BASE_DIR, DEFAULT_CLUSTER_HTTP_PORT, DEFAULT_CLUSTER_P2P_PORT, DEFAULT_CLUSTER_PEERS,
+  DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_LOG_LEVEL, DEFAULT_MAX_INFLIGHT, MAX_CLUSTER_NAME_CHARS,
+  MAX_INFLIGHT_LIMIT, MAX_LOCAL_PEERS, MAX_OPTION_MS, MAX_Q, MAX_WEIGHT, WS_PORT_OFFSET
+} from './constants.js'
 import { LOG_LEVELS } from './logger.js'
 import type { LogLevel } from './logger.js'
 
@@ -34,18 +38,6 @@ export interface DaemonOptions extends EngineOptions {
   readonly maxInflight: number
   readonly relay: boolean
 }
-
-export const DEFAULT_DATA_DIR = './ringstore-data'
-/** 7070: unassigned by IANA and easy to remember; `npm start` uses 7070-7072. */
-export const DEFAULT_HTTP: HostPort = { host: '127.0.0.1', port: 7070 }
-/** Loopback only by default: exposing the store is an explicit choice (`--listen /ip4/0.0.0.0/...`). */
-export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws']
-export const DEFAULT_CLUSTER = 'ringstore'
-
-/** Upper bound of any millisecond option: a day; longer is a typo. */
-const MAX_MS = 24 * 60 * 60 * 1000
-/** Upper bound of --max-inflight: a million requests in progress is no bound at all (use 0). */
-const MAX_INFLIGHT = 1_000_000
 
 const startOptions = {
   'data-dir': { type: 'string' },
@@ -76,7 +68,7 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
   const n = intOption('n', values.n, DEFAULT_CONFIG.n, 1, MAX_REPLICAS)
   const r = intOption('r', values.r, Math.min(DEFAULT_CONFIG.r, n), 1, n)
   const w = intOption('w', values.w, Math.min(DEFAULT_CONFIG.w, n), 1, n)
-  const q = intOption('q', values.q, DEFAULT_CONFIG.q, 1, 2 ** 20)
+  const q = intOption('q', values.q, DEFAULT_CONFIG.q, 1, MAX_Q)
   if ((q & (q - 1)) !== 0) throw new UsageError(`--q must be a power of two, got ${q}`)
   return {
     dataDir: nonEmpty('data-dir', values['data-dir'] ?? DEFAULT_DATA_DIR),
@@ -89,13 +81,13 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
     n,
     r,
     w,
-    weight: numberOption('weight', values.weight, DEFAULT_CONFIG.weight, 0, 1_000_000),
+    weight: numberOption('weight', values.weight, DEFAULT_CONFIG.weight, 0, MAX_WEIGHT),
     zone: zoneName(values.zone ?? DEFAULT_CONFIG.zone),
-    requestTimeoutMs: intOption('request-timeout-ms', values['request-timeout-ms'], DEFAULT_CONFIG.requestTimeoutMs, 1, MAX_MS),
-    antiEntropyIntervalMs: intOption('anti-entropy-interval-ms', values['anti-entropy-interval-ms'], DEFAULT_CONFIG.antiEntropyIntervalMs, 0, MAX_MS),
-    logLevel: logLevel(values['log-level'] ?? 'info'),
+    requestTimeoutMs: intOption('request-timeout-ms', values['request-timeout-ms'], DEFAULT_CONFIG.requestTimeoutMs, 1, MAX_OPTION_MS),
+    antiEntropyIntervalMs: intOption('anti-entropy-interval-ms', values['anti-entropy-interval-ms'], DEFAULT_CONFIG.antiEntropyIntervalMs, 0, MAX_OPTION_MS),
+    logLevel: logLevel(values['log-level'] ?? DEFAULT_LOG_LEVEL),
     maxBodyBytes: intOption('max-body', values['max-body'], LIMITS.valueBytes, 0, LIMITS.valueBytes),
-    maxInflight: intOption('max-inflight', values['max-inflight'], DEFAULT_MAX_INFLIGHT, 0, MAX_INFLIGHT),
+    maxInflight: intOption('max-inflight', values['max-inflight'], DEFAULT_MAX_INFLIGHT, 0, MAX_INFLIGHT_LIMIT),
     relay: values['no-relay'] !== true
   }
 }
@@ -119,12 +111,6 @@ const clusterOptions = {
   help: { type: 'boolean', short: 'h' }
 } as const
 
-/** `ringstore cluster`: peer i listens on TCP p2pPort+i and WebSockets p2pPort+WS_PORT_OFFSET+i. */
-export const WS_PORT_OFFSET = 100
-
-/** Most peers `ringstore cluster` starts: it is a demo on one machine, not a deployment tool. */
-export const MAX_LOCAL_PEERS = 16
-
 /** Arguments after `--` are passed to every daemon. `null` when --help was asked for. */
 export function parseClusterArgs (argv: readonly string[]): ClusterOptions | null {
   const split = argv.indexOf('--')
@@ -132,11 +118,11 @@ export function parseClusterArgs (argv: readonly string[]): ClusterOptions | nul
   const { values } = usage(() => parseArgs({ args: [...own], options: clusterOptions, strict: true, allowPositionals: false }))
   if (values.help === true) return null
   return {
-    baseDir: nonEmpty('base-dir', values['base-dir'] ?? '.ringstore'),
-    peers: intOption('peers', values.peers, 3, 1, MAX_LOCAL_PEERS),
-    httpPort: intOption('http-port', values['http-port'], 7070, 1, 65535 - MAX_LOCAL_PEERS),
-    p2pPort: intOption('p2p-port', values['p2p-port'], 7170, 1, 65535 - WS_PORT_OFFSET - MAX_LOCAL_PEERS),
-    logLevel: logLevel(values['log-level'] ?? 'info'),
+    baseDir: nonEmpty('base-dir', values['base-dir'] ?? DEFAULT_CLUSTER_BASE_DIR),
+    peers: intOption('peers', values.peers, DEFAULT_CLUSTER_PEERS, 1, MAX_LOCAL_PEERS),
+    httpPort: intOption('http-port', values['http-port'], DEFAULT_CLUSTER_HTTP_PORT, 1, 65535 - MAX_LOCAL_PEERS),
+    p2pPort: intOption('p2p-port', values['p2p-port'], DEFAULT_CLUSTER_P2P_PORT, 1, 65535 - WS_PORT_OFFSET - MAX_LOCAL_PEERS),
+    logLevel: logLevel(values['log-level'] ?? DEFAULT_LOG_LEVEL),
     passThrough: split < 0 ? [] : argv.slice(split + 1)
   }
 }
@@ -181,8 +167,10 @@ function nonEmpty (name: string, text: string): string {
 }
 
 /** Goes into a gossipsub topic name: keep it to a safe alphabet. */
+const CLUSTER_NAME = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_CLUSTER_NAME_CHARS}}$`)
+
 function clusterName (text: string): string {
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) throw new UsageError(`--cluster must be 1-64 characters of A-Z a-z 0-9 . _ -, got '${text}'`)
+  if (!CLUSTER_NAME.test(text)) throw new UsageError(`--cluster must be 1-${MAX_CLUSTER_NAME_CHARS} characters of A-Z a-z 0-9 . _ -, got '${text}'`)
   return text
 }
 

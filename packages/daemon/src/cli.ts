@@ -3,10 +3,15 @@
  * (what `npm start` runs). Exit codes: 0 clean exit (including after SIGTERM/SIGINT),
  * 1 the daemon could not start or failed, 2 a bad command line.
  */
-import { UsageError } from '@ringstore/core'
+import { LIMITS, UsageError } from '@ringstore/core'
+import { DEFAULT_CONFIG } from '@ringstore/peer'
 import { parseClusterArgs, parseStartArgs } from './args.js'
+import {
+  DEFAULT_CLUSTER, DEFAULT_CLUSTER_BASE_DIR, DEFAULT_CLUSTER_HTTP_PORT, DEFAULT_CLUSTER_P2P_PORT, DEFAULT_CLUSTER_PEERS,
+  DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_LOG_LEVEL, DEFAULT_MAX_INFLIGHT, WS_PORT_OFFSET
+} from './constants.js'
 import { runLocalCluster } from './local-cluster.js'
-import { createLogger } from './logger.js'
+import { createLogger, LOG_LEVELS } from './logger.js'
 import { startDaemon } from './daemon.js'
 import type { RunningDaemon } from './daemon.js'
 
@@ -22,31 +27,31 @@ Usage:
   ringstore help                 this text
 
 ringstore start options:
-  --data-dir DIR                 data directory: identity key, store, pid lock (./ringstore-data)
+  --data-dir DIR                 data directory: identity key, store, pid lock (${DEFAULT_DATA_DIR})
   --listen MULTIADDR             libp2p listen address, repeatable
-                                 (/ip4/127.0.0.1/tcp/0 and /ip4/127.0.0.1/tcp/0/ws)
+                                 (${DEFAULT_LISTEN.join(' and ')})
   --announce MULTIADDR           address to announce instead of the listen ones, repeatable
-  --http HOST:PORT               HTTP API address; port 0 = any free port (127.0.0.1:7070)
+  --http HOST:PORT               HTTP API address; port 0 = any free port (${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port})
   --bootstrap MULTIADDR          a peer to join through (with /p2p/ID), repeatable
-  --cluster NAME                 cluster name; peers only join their own cluster (ringstore)
-  --n N  --r R  --w W            replicas, read quorum, write quorum (3, 2, 2)
-  --q Q                          partitions, a power of two, same on every peer (1024)
-  --weight X                     capacity relative to other peers; 0 = own nothing (1)
-  --zone NAME                    failure zone; replicas spread across zones (default)
-  --request-timeout-ms MS        a replica silent this long is routed around (1000)
-  --anti-entropy-interval-ms MS  Merkle anti-entropy period; 0 = off (10000)
-  --max-body BYTES               largest value accepted by PUT, at most 1048576 (1048576)
-  --max-inflight K               key-value requests in progress before 503 overloaded; 0 = no bound (128)
+  --cluster NAME                 cluster name; peers only join their own cluster (${DEFAULT_CLUSTER})
+  --n N  --r R  --w W            replicas, read quorum, write quorum (${DEFAULT_CONFIG.n}, ${DEFAULT_CONFIG.r}, ${DEFAULT_CONFIG.w})
+  --q Q                          partitions, a power of two, same on every peer (${DEFAULT_CONFIG.q})
+  --weight X                     capacity relative to other peers; 0 = own nothing (${DEFAULT_CONFIG.weight})
+  --zone NAME                    failure zone; replicas spread across zones (${DEFAULT_CONFIG.zone})
+  --request-timeout-ms MS        a replica silent this long is routed around (${DEFAULT_CONFIG.requestTimeoutMs})
+  --anti-entropy-interval-ms MS  Merkle anti-entropy period; 0 = off (${DEFAULT_CONFIG.antiEntropyIntervalMs})
+  --max-body BYTES               largest value accepted by PUT, at most ${LIMITS.valueBytes} (${LIMITS.valueBytes})
+  --max-inflight K               key-value requests in progress before 503 overloaded; 0 = no bound (${DEFAULT_MAX_INFLIGHT})
   --no-relay                     do not run the circuit-relay server for browsers
-  --log-level LEVEL              debug, info, warn, error, silent (info); logs go to stderr
+  --log-level LEVEL              ${LOG_LEVELS.join(', ')} (${DEFAULT_LOG_LEVEL}); logs go to stderr
   -h, --help
 
 ringstore cluster options:
-  --peers K                      number of daemons (3)
-  --base-dir DIR                 data under DIR/peer-1 ... (.ringstore)
-  --http-port P                  HTTP ports P, P+1, ... (7070); a busy port falls back to a free one
-  --p2p-port P                   libp2p TCP ports P, P+1, ... and WebSockets P+100, ... (7170)
-  --log-level LEVEL              for the daemons' logs in DIR/peer-K/daemon.log (info)
+  --peers K                      number of daemons (${DEFAULT_CLUSTER_PEERS})
+  --base-dir DIR                 data under DIR/peer-1 ... (${DEFAULT_CLUSTER_BASE_DIR})
+  --http-port P                  HTTP ports P, P+1, ... (${DEFAULT_CLUSTER_HTTP_PORT}); a busy port falls back to a free one
+  --p2p-port P                   libp2p TCP ports P, P+1, ... and WebSockets P+${WS_PORT_OFFSET}, ... (${DEFAULT_CLUSTER_P2P_PORT})
+  --log-level LEVEL              for the daemons' logs in DIR/peer-K/daemon.log (${DEFAULT_LOG_LEVEL})
   -- ARGS                        passed to every \`ringstore start\` (e.g. -- --n 2 --w 1)
 
 Signals: SIGTERM or SIGINT shut down cleanly (exit 0); a second one exits at once.

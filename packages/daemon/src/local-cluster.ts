@@ -17,11 +17,8 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { WS_PORT_OFFSET } from './args.js'
 import type { ClusterOptions } from './args.js'
-
-/** A daemon that has not printed its ready line after this long is reported as failed. */
-const READY_TIMEOUT_MS = 60_000
+import { READY_TIMEOUT_MS, WS_PORT_OFFSET } from './constants.js'
 
 const BIN = fileURLToPath(new URL('../bin/ringstore.js', import.meta.url))
 

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { UsageError } from '@ringstore/core'
-import { DEFAULT_HTTP, DEFAULT_LISTEN, parseClusterArgs, parseHostPort, parseStartArgs } from '../src/args.js'
+import { parseClusterArgs, parseHostPort, parseStartArgs } from '../src/args.js'
+import { DEFAULT_HTTP, DEFAULT_LISTEN } from '../src/constants.js'
 
 describe('ringstore start arguments', () => {
   it('has documented defaults', () => {

@@ -12,15 +12,7 @@
  */
 import type { MemberRecord, PeerId, Request, Response } from '@ringstore/core'
 import type { Logger, Network, NetworkHandlers } from '@ringstore/peer'
-
-/** The periodic pass: a restarted member's new address is learnt within a second. */
-export const ADDRESS_SYNC_INTERVAL_MS = 1_000
-
-/**
- * A peer whose record had no dialable address is looked up again on a request at most this
- * often (a browser tab without addresses must not cost a table scan per request).
- */
-const LOOKUP_RETRY_MS = 250
+import { ADDRESS_SYNC_INTERVAL_MS, LOOKUP_RETRY_MS } from './constants.js'
 
 export interface AddressTarget {
   addAddresses(peer: PeerId, addrs: readonly string[]): Promise<void>

@@ -1,7 +1,11 @@
 /**
  * Protocol ids and the limits of the libp2p adapter, each with where its number comes from.
+ * The varint prefix length (framing.ts) and the request-id space (rpc-stream.ts) follow
+ * from the frame bound and the wire format and stay with the code that defines them.
  */
 import { LIMITS } from '@ringstore/core'
+
+// ── Protocol ─────────────────────────────────────────────────────────────────────────
 
 /** Replication, anti-entropy and membership-pull requests: one long-lived stream per peer per direction. */
 export const RPC_PROTOCOL = '/ringstore/rpc/1.0.0'
@@ -10,6 +14,8 @@ export const RPC_PROTOCOL = '/ringstore/rpc/1.0.0'
 export function membersTopic (cluster: string): string {
   return `/ringstore/${cluster}/members/1`
 }
+
+// ── RPC streams (network.ts, rpc-stream.ts, framing.ts) ──────────────────────────────
 
 /** Largest frame payload on the RPC stream: the codec's own frame bound. */
 export const MAX_FRAME_BYTES = LIMITS.frameBytes
@@ -37,6 +43,13 @@ export const MAX_SERVING_PER_STREAM = 256
 export const OPEN_STREAM_TIMEOUT_MS = 5_000
 
 /**
+ * Closing an RPC stream politely (our last frames, then our end) may take this long before
+ * the stream is aborted instead: a live peer acknowledges within a round trip, and a dead
+ * one must not hold up a stop.
+ */
+export const STREAM_CLOSE_TIMEOUT_MS = 1_000
+
+/**
  * RPC streams per connection and direction: one is in use at a time; a few more cover a
  * stream being torn down while its replacement opens (libp2p defaults: 32 in / 64 out).
  */
@@ -44,3 +57,37 @@ export const MAX_RPC_STREAMS = 4
 
 /** Characters of a decode error echoed in an error response (the codec allows 1 KiB). */
 export const ERROR_MESSAGE_CHARS = 200
+
+// ── Frame batching (frame-batcher.ts) ────────────────────────────────────────────────
+
+/**
+ * Largest coalesced piece: one noise transport message carries at most 65,535 bytes
+ * including its 16-byte ChaCha20-Poly1305 tag, and yamux adds a 12-byte header to the data
+ * frame inside it: 65,535 − 16 − 12.
+ */
+export const MAX_PIECE_BYTES = 65_507
+
+/**
+ * Frames up to this size are copied into the shared piece; larger ones are sent by
+ * reference (copying megabytes to save one send is a bad trade).
+ */
+export const COPY_LIMIT_BYTES = 16 * 1024
+
+// ── Address book (address-book.ts) ───────────────────────────────────────────────────
+
+/** The periodic pass: a restarted member's new address is learnt within a second. */
+export const ADDRESS_SYNC_INTERVAL_MS = 1_000
+
+/**
+ * A peer whose record had no dialable address is looked up again on a request at most this
+ * often (a browser tab without addresses must not cost a table scan per request).
+ */
+export const LOOKUP_RETRY_MS = 250
+
+// ── The daemon's node (node.ts) ──────────────────────────────────────────────────────
+
+/**
+ * Relay reservations held at once when `relayServer: true`: one per browser tab using this
+ * daemon for signalling (libp2p's default is 15, too few for a demo with many tabs).
+ */
+export const DEFAULT_RELAY_RESERVATIONS = 128

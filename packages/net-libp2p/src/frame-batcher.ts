@@ -13,6 +13,7 @@
  *
  * No `node:` import: the browser build shares this file.
  */
+import { COPY_LIMIT_BYTES, MAX_PIECE_BYTES } from './constants.js'
 
 /** Runs `flush` once, soon, after the current batch of I/O callbacks. */
 export type FlushScheduler = (flush: () => void) => void
@@ -69,19 +70,6 @@ export const defaultFlushScheduler: FlushScheduler = (flush) => { enqueue(flushL
 export function afterFlushes (task: () => void): void {
   enqueue(afterLane, task)
 }
-
-/**
- * Largest coalesced piece: one noise message carries at most 65,535 bytes including its
- * 16-byte ChaCha20-Poly1305 tag (noise spec §3), and yamux adds a 12-byte header to the
- * data frame inside it: 65,535 − 16 − 12.
- */
-export const MAX_PIECE_BYTES = 65_507
-
-/**
- * Frames up to this size are copied into the shared piece; larger ones are sent by
- * reference (copying megabytes to save one send is a bad trade).
- */
-export const COPY_LIMIT_BYTES = 16 * 1024
 
 export interface FrameBatcherInit {
   /** Writes one piece, in order. May throw: the batch is dropped and `onError` is called. */

@@ -18,6 +18,7 @@ import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import type { Libp2p, ServiceFactoryMap } from 'libp2p'
+import { DEFAULT_RELAY_RESERVATIONS } from './constants.js'
 import { createPubSub } from './gossipsub.js'
 import { tuneEncrypter } from './encrypter-tuning.js'
 import type { PubSubService } from './gossipsub.js'
@@ -40,12 +41,6 @@ export type NodeServices = {
   ping: Ping
   relay?: CircuitRelayService
 }
-
-/**
- * Relay reservations held at once when `relayServer: true`: one per browser tab using this
- * daemon for signalling (libp2p's default is 15, too few for a demo with many tabs).
- */
-const DEFAULT_RELAY_RESERVATIONS = 128
 
 export async function createNodeLibp2p (options: NodeLibp2pOptions): Promise<Libp2p<NodeServices>> {
   const relay = options.relayServer

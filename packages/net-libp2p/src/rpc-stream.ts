@@ -15,7 +15,7 @@ import { decodeFrame, encodeFrame } from '@ringstore/core'
 import type { Frame, PeerId, Request, Response } from '@ringstore/core'
 import { PeerUnreachableError, RemoteError, RequestTimeoutError } from '@ringstore/peer'
 import type { Logger } from '@ringstore/peer'
-import { ERROR_MESSAGE_CHARS } from './constants.js'
+import { ERROR_MESSAGE_CHARS, STREAM_CLOSE_TIMEOUT_MS } from './constants.js'
 import { FrameBatcher } from './frame-batcher.js'
 import { FrameDecoder, FramingError, encodeLength, peekFrameHeader } from './framing.js'
 import type { NetworkStats } from './stats.js'
@@ -147,7 +147,7 @@ export class RpcStream {
     this.batcher.flush()
     this.shutDown(error)
     try {
-      await this.stream.close({ signal: AbortSignal.timeout(1_000) })
+      await this.stream.close({ signal: AbortSignal.timeout(STREAM_CLOSE_TIMEOUT_MS) })
     } catch {
       this.stream.abort(error)
     }

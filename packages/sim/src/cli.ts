@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 import { UsageError } from '@ringstore/core'
+import { DEFAULT_FIRST_SEED, DEFAULT_FSYNC_MS, DEFAULT_SEEDS, PROGRESS_EVERY } from './constants.js'
 import { DEFAULT_RUN_OPTIONS, runSeed } from './run.js'
 import type { RunOptions, RunResult } from './run.js'
 import { formatFailure, formatSummary, summarize } from './summary.js'
@@ -14,23 +15,20 @@ const HELP = `ringstore deterministic simulator
 usage: npm run sim -- [options]
 
   --peers N        peers per cluster (default ${DEFAULT_RUN_OPTIONS.peers})
-  --seeds N        number of seeds to run (default 100)
-  --from N         first seed (default 1)
+  --seeds N        number of seeds to run (default ${DEFAULT_SEEDS})
+  --from N         first seed (default ${DEFAULT_FIRST_SEED})
   --seed N         replay exactly this one seed
   --ops N          operations per seed (default ${DEFAULT_RUN_OPTIONS.ops})
   --keys N         key space size (default ${DEFAULT_RUN_OPTIONS.keys})
   --q N            ring partitions (default ${DEFAULT_RUN_OPTIONS.q})
   --faults LEVEL   none | light | heavy (default ${DEFAULT_RUN_OPTIONS.faults})
   --churn          with heavy faults, peers also join and leave
-  --fsync-ms A,B   fsync latency range of every disk, virtual ms (default 0.2,5)
+  --fsync-ms A,B   fsync latency range of every disk, virtual ms (default ${DEFAULT_FSYNC_MS.join(',')})
   --verbose        trace every operation and engine log line (stderr)
   --json           print the summary (and failures) as JSON
   --help           this text
 
 Exit status: 0 when every invariant held on every seed, 1 otherwise, 2 on bad usage.`
-
-/** Progress goes to stderr every this many seeds, so long runs show they are alive. */
-const PROGRESS_EVERY = 50
 
 function positiveInt (value: string | undefined, name: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback
@@ -81,7 +79,7 @@ function parse (argv: string[]): CliOptions | 'help' {
   }
   const seeds = values.seed !== undefined
     ? [positiveInt(values.seed, 'seed', 0, 0)]
-    : range(positiveInt(values.from, 'from', 1, 0), positiveInt(values.seeds, 'seeds', 100))
+    : range(positiveInt(values.from, 'from', DEFAULT_FIRST_SEED, 0), positiveInt(values.seeds, 'seeds', DEFAULT_SEEDS))
   return { run, seeds, verbose: values.verbose === true, json: values.json === true }
 }
 

@@ -4,14 +4,9 @@
  * random stream (so one peer's draws never shift another's).
  */
 import type { Clock, TimerHandle } from '@ringstore/peer'
+import { SIM_EPOCH_MS } from './constants.js'
 import type { EventHandle, Scheduler } from './scheduler.js'
 import type { Rng } from './rng.js'
-
-/**
- * Wall-clock time at virtual 0: a realistic epoch (2023-11-14) so that anything the engine
- * derives from wall time (record `joinedAt`, sibling `ts`) looks like production data.
- */
-export const SIM_EPOCH_MS = 1_700_000_000_000
 
 export interface SimClockOptions {
   /** This peer's wall clock runs this many ms ahead (negative: behind) of virtual time. */

@@ -10,6 +10,7 @@
 import type { PeerId } from '@ringstore/core'
 import type { PeerConfig, Logger } from '@ringstore/peer'
 import { SimClock } from './clock.js'
+import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, HAND_OFF_MAX_MS, MEMBERSHIP_SETTLE_MS, SEED_PEERS, SIM_N } from './constants.js'
 import { SimHub } from './network.js'
 import type { SimHubOptions, SimNetwork } from './network.js'
 import { createPeer } from './peer-handle.js'
@@ -27,7 +28,7 @@ import { oneWayCut } from './topology.js'
  */
 export const SIM_PEER_CONFIG: Partial<PeerConfig> = {
   q: 128,
-  n: 3,
+  n: SIM_N,
   r: 2,
   w: 2,
   requestTimeoutMs: 200,
@@ -78,9 +79,6 @@ export interface SimClusterOptions {
   /** Cluster-level events (crash, restart, partition, …) as text lines, for --verbose. */
   readonly trace?: (line: string) => void
 }
-
-/** A draining peer retries its hand-off this often (virtual ms). */
-const DRAIN_RETRY_MS = 200
 
 const silent: Logger = { debug () {}, info () {}, warn () {}, error () {} }
 
@@ -144,7 +142,7 @@ export class SimCluster {
    * Start every peer (peer 0 first: it is the seed) and wait for membership to converge,
    * checking after every event, or every `pollMs` for big clusters.
    */
-  async start (maxMs = 20_000, pollMs = 0): Promise<boolean> {
+  async start (maxMs = MEMBERSHIP_SETTLE_MS, pollMs = 0): Promise<boolean> {
     for (const node of this.nodes) await this.scheduler.drive(this.startNode(node), maxMs)
     const converged = (): boolean => this.membershipConverged()
     return pollMs > 0
@@ -234,7 +232,7 @@ export class SimCluster {
    * not finish within `maxMs` (a partition): the peer stays up, draining; call `drain`
    * again later. Does not drive virtual time (see `restart`).
    */
-  async leave (index: number, maxMs = 30_000): Promise<boolean> {
+  async leave (index: number, maxMs = HAND_OFF_MAX_MS): Promise<boolean> {
     const node = this.node(index)
     if (node.state !== 'running' || node.left) return false
     node.left = true
@@ -244,7 +242,7 @@ export class SimCluster {
   }
 
   /** Hand off a left peer's data and hints, then stop it. One drain at a time per peer. */
-  async drain (index: number, maxMs = 30_000): Promise<boolean> {
+  async drain (index: number, maxMs = HAND_OFF_MAX_MS): Promise<boolean> {
     const node = this.node(index)
     const current = this.draining.get(node)
     if (current !== undefined) return await current
@@ -330,8 +328,7 @@ export class SimCluster {
     node.incarnation++
     const label = `${node.id}/${node.incarnation}`
     const rng = this.options.rng
-    // SSD-like fsync latencies: long enough that crashes regularly catch writes in flight.
-    const [fsyncMin, fsyncMax] = this.options.fsyncMs ?? [0.2, 5]
+    const [fsyncMin, fsyncMax] = this.options.fsyncMs ?? DEFAULT_FSYNC_MS
     const fsyncRng = rng.fork(`fsync/${label}`)
     node.storage = new SimStorage(node.disk, this.scheduler, {
       fsyncDelayMs: () => fsyncMin + fsyncRng.float() * (fsyncMax - fsyncMin),
@@ -343,7 +340,7 @@ export class SimCluster {
     node.clock = new SimClock(this.scheduler, rng.fork(`clock/${label}`), { skewMs, onError: (e) => this.fault(`a timer of ${node.id} threw`, e) })
     node.network = this.hub.endpoint(node.id)
     node.crashed = new Promise<void>((resolve) => { node.markCrashed = resolve })
-    const seeds = this.nodes.filter((n) => n.index < 2 && n.id !== node.id).map((n) => n.id)
+    const seeds = this.nodes.filter((n) => n.index < SEED_PEERS && n.id !== node.id).map((n) => n.id)
     node.peer = this.factory({
       network: node.network,
       storage: node.storage,

@@ -9,6 +9,7 @@ import { buildRing, clockEqual, partitionOf, preferenceList } from '@ringstore/c
 import type { Key, Ring } from '@ringstore/core'
 import type { KeySnapshot, Violation } from './checker.js'
 import type { SimCluster } from './cluster.js'
+import { HINT_ROUND_MS, HINT_ROUNDS_MAX, LATE_WORK_MS, MAINTENANCE_STEP_MS, MEMBERSHIP_SETTLE_MS } from './constants.js'
 import { DEFAULT_CONDITIONS } from './network.js'
 
 export interface ConvergeOptions {
@@ -26,12 +27,6 @@ export interface ConvergeResult {
   readonly snapshots: KeySnapshot[]
   readonly violations: Violation[]
 }
-
-/** Bounds of the settling steps, in virtual ms: each is a liveness bug if it runs out. */
-const MEMBERSHIP_SETTLE_MS = 20_000
-const HINT_ROUNDS_MAX = 30
-const HINT_ROUND_MS = 200
-const MAINTENANCE_STEP_MS = 60_000
 
 export async function settleAndConverge (cluster: SimCluster, options: ConvergeOptions): Promise<ConvergeResult> {
   const violations: Violation[] = []
@@ -52,7 +47,7 @@ export async function settleAndConverge (cluster: SimCluster, options: ConvergeO
   }
   checkRingRebuild(cluster, violations)
   // Let late replies, read repairs and retries in flight finish before we count rounds.
-  await s.advance(2_000)
+  await s.advance(LATE_WORK_MS)
   await forEachPeer(cluster, (peer) => peer.runTransfer())
   let snapshots = await s.drive(snapshot(cluster, options), MAINTENANCE_STEP_MS)
   let rounds = 0

@@ -10,6 +10,7 @@ import type { DvvSet } from '@ringstore/core'
 import { describeClock } from './checker.js'
 import type { KeySnapshot, Violation } from './checker.js'
 import type { SimCluster } from './cluster.js'
+import { GRACE_MARGIN_MS, MAINTENANCE_STEP_MS, MEMBERSHIP_SETTLE_MS } from './constants.js'
 import { converged, snapshot } from './converge.js'
 import type { ConvergeOptions } from './converge.js'
 import type { Rng } from './rng.js'
@@ -20,26 +21,23 @@ export interface GcResult {
   readonly violations: Violation[]
 }
 
-/** Bound on each driven step, virtual ms (a step that takes longer is a liveness bug). */
-const STEP_MS = 60_000
-
 export async function collectAndVerify (cluster: SimCluster, before: readonly KeySnapshot[], options: ConvergeOptions & { readonly graceMs: number, readonly rng: Rng }): Promise<GcResult> {
   const s = cluster.scheduler
   const violations: Violation[] = []
-  await s.advance(options.graceMs + 1_000)
+  await s.advance(options.graceMs + GRACE_MARGIN_MS)
   const running = cluster.coordinators()
   const victim = options.rng.chance(0.5) && running.length > 3 ? options.rng.pick(running) : undefined
   if (victim !== undefined) cluster.crash(victim)
-  const counts = await s.drive(Promise.all(cluster.running().map((i) => cluster.peer(i).collectTombstones())), STEP_MS)
+  const counts = await s.drive(Promise.all(cluster.running().map((i) => cluster.peer(i).collectTombstones())), MAINTENANCE_STEP_MS)
   const collected = counts.reduce((a, b) => a + b, 0)
   if (victim !== undefined) {
-    await s.drive(cluster.restart(victim), STEP_MS)
-    await s.runUntil(() => cluster.membershipConverged(), 20_000)
+    await s.drive(cluster.restart(victim), MAINTENANCE_STEP_MS)
+    await s.runUntil(() => cluster.membershipConverged(), MEMBERSHIP_SETTLE_MS)
   }
-  let after = await s.drive(snapshot(cluster, options), STEP_MS)
+  let after = await s.drive(snapshot(cluster, options), MAINTENANCE_STEP_MS)
   for (let round = 0; round < options.maxRounds && !converged(after); round++) {
-    await s.drive(Promise.all(cluster.running().map((i) => cluster.peer(i).runAntiEntropyRound())), STEP_MS)
-    after = await s.drive(snapshot(cluster, options), STEP_MS)
+    await s.drive(Promise.all(cluster.running().map((i) => cluster.peer(i).runAntiEntropyRound())), MAINTENANCE_STEP_MS)
+    after = await s.drive(snapshot(cluster, options), MAINTENANCE_STEP_MS)
   }
   if (!converged(after)) violations.push({ kind: 'convergence-bound', message: `after tombstone collection, replicas still differ after ${options.maxRounds} anti-entropy rounds` })
   const previous = new Map(before.map((snap) => [snap.key, snap]))

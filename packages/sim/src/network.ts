@@ -20,6 +20,7 @@
 import { decodeAnnouncement, decodeFrame, encodeAnnouncement, encodeFrame } from '@ringstore/core'
 import type { Announcement, Frame, MemberRecord, PeerId, Request, Response } from '@ringstore/core'
 import { PeerUnreachableError, RequestTimeoutError } from '@ringstore/peer'
+import { DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_REFUSED_DELAY_MS } from './constants.js'
 import type { EndpointHub } from './endpoint-hub.js'
 import type { Rng } from './rng.js'
 import type { EventHandle, Scheduler } from './scheduler.js'
@@ -95,8 +96,8 @@ export class SimHub implements EndpointHub<SimNetwork> {
 
   constructor (private readonly scheduler: Scheduler, private readonly rng: Rng, options: SimHubOptions = {}) {
     this.conditions = { ...DEFAULT_CONDITIONS, ...definedOnly(options) }
-    this.refusedDelayMs = options.refusedDelayMs ?? 1
-    this.dialTimeoutMs = options.dialTimeoutMs ?? 500
+    this.refusedDelayMs = options.refusedDelayMs ?? DEFAULT_REFUSED_DELAY_MS
+    this.dialTimeoutMs = options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS
     this.mesh = options.mesh ?? 'full'
     this.codec = options.codec ?? CORE_CODEC
     this.onFault = options.onFault ?? ((description, error) => { throw error ?? new Error(description) })

@@ -8,6 +8,7 @@ import type { Logger } from '@ringstore/peer'
 import { checkHistory } from './checker.js'
 import type { Violation } from './checker.js'
 import { SimCluster } from './cluster.js'
+import { SIM_CLOCK_SKEW_MS, SIM_N, SIM_TOMBSTONE_GRACE_MS } from './constants.js'
 import { settleAndConverge } from './converge.js'
 import { collectAndVerify } from './gc.js'
 import { Rng } from './rng.js'
@@ -53,13 +54,6 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = {
   q: 64,
   maxRounds: 5
 }
-
-/**
- * Tombstone grace in the simulator: longer than any workload (so nothing is collected
- * before the check) and short enough that the collection phase costs little virtual time.
- * Collection only runs when the checker asks (anti-entropy interval 0).
- */
-const SIM_TOMBSTONE_GRACE_MS = 10_000
 
 export interface RunResult {
   readonly seed: number
@@ -142,7 +136,7 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     peers: options.peers,
     rng: rng.fork('cluster'),
     config: { q: options.q, tombstoneGraceMs: SIM_TOMBSTONE_GRACE_MS },
-    clockSkewMs: 25,
+    clockSkewMs: SIM_CLOCK_SKEW_MS,
     ...(options.fsyncMs === undefined ? {} : { fsyncMs: options.fsyncMs }),
     ...(options.trace === undefined ? {} : { trace: options.trace, logger: traceLogger(options.trace, () => cluster.scheduler.now) })
   })
@@ -160,10 +154,10 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
   })
   const stats = await workload.run()
   const keys = Array.from({ length: options.keys }, (_, i) => keyName(i))
-  const settled = await settleAndConverge(cluster, { keys, maxRounds: options.maxRounds, n: 3 })
+  const settled = await settleAndConverge(cluster, { keys, maxRounds: options.maxRounds, n: SIM_N })
   const checked = checkHistory(workload.history.ops, settled.snapshots)
   violations.push(...settled.violations, ...checked.violations)
-  const gc = await collectAndVerify(cluster, settled.snapshots, { keys, maxRounds: options.maxRounds, n: 3, graceMs: SIM_TOMBSTONE_GRACE_MS, rng: rng.fork('gc') })
+  const gc = await collectAndVerify(cluster, settled.snapshots, { keys, maxRounds: options.maxRounds, n: SIM_N, graceMs: SIM_TOMBSTONE_GRACE_MS, rng: rng.fork('gc') })
   violations.push(...gc.violations)
   for (const fault of cluster.faults) violations.push({ kind: 'engine-fault', message: fault })
   for (const line of cluster.errorLogs) violations.push({ kind: 'engine-fault', message: `error logged: ${line}` })

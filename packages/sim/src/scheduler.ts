@@ -8,6 +8,7 @@
  * chain the event started settles (or parks on another virtual event) before the next
  * event fires. That keeps runs deterministic: the order of work depends only on the seed.
  */
+import { MAX_IDLE_EVENTS } from './constants.js'
 
 /** A scheduled event; `cancel()` it through the scheduler. */
 export interface EventHandle {
@@ -20,9 +21,6 @@ interface SimEvent {
   readonly fn: () => void
   cancelled: boolean
 }
-
-/** Upper bound on events in one `runUntilIdle`: a run that never idles is a bug, not a wait. */
-export const MAX_IDLE_EVENTS = 10_000_000
 
 /** The run did not reach the state asked for within its bound. */
 export class SchedulerBoundError extends Error {

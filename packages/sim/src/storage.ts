@@ -10,6 +10,7 @@
  */
 import { InvalidStorageOpError, StorageClosedError } from '@ringstore/peer'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer'
+import { DEFAULT_STORAGE_FSYNC_MS } from './constants.js'
 import type { EventHandle, Scheduler } from './scheduler.js'
 
 const NAMESPACES: readonly Namespace[] = ['data', 'hints', 'meta']
@@ -118,7 +119,7 @@ export class SimStorage implements Storage {
   private readonly lying: boolean
 
   constructor (readonly disk: SimDisk, private readonly scheduler: Scheduler, options: SimStorageOptions = {}) {
-    this.fsyncDelayMs = options.fsyncDelayMs ?? (() => 0.5)
+    this.fsyncDelayMs = options.fsyncDelayMs ?? (() => DEFAULT_STORAGE_FSYNC_MS)
     this.lying = options.lyingFsync ?? false
   }
 

@@ -2,6 +2,7 @@
  * The summary of many seeds, as the CLI prints it. Deterministic: it holds only what the
  * runs computed (no wall-clock time), so the same seeds give byte-identical summaries.
  */
+import { FAILURE_VIOLATIONS_SHOWN } from './constants.js'
 import type { RunOptions, RunResult } from './run.js'
 import { replayCommand } from './run.js'
 
@@ -86,7 +87,7 @@ export function formatSummary (s: Summary): string {
 }
 
 /** A failing seed's report: the replay command and its violations. */
-export function formatFailure (result: RunResult, options: Partial<RunOptions>, maxViolations = 10): string {
+export function formatFailure (result: RunResult, options: Partial<RunOptions>, maxViolations = FAILURE_VIOLATIONS_SHOWN): string {
   const lines = [`seed ${result.seed}: ${result.violations.length} violation(s) — replay: ${replayCommand(result.seed, options)}`]
   for (const v of result.violations.slice(0, maxViolations)) lines.push(`  [${v.kind}] ${v.message}`)
   if (result.violations.length > maxViolations) lines.push(`  … ${result.violations.length - maxViolations} more`)

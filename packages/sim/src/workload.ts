@@ -11,6 +11,9 @@
  */
 import type { Key, VersionVector } from '@ringstore/core'
 import type { SimCluster } from './cluster.js'
+import {
+  DEFAULT_OP_TIMEOUT_MS, FAULT_LOOP_END_MS, MAX_JOINS, MAX_WORKLOAD_MS, MIN_MEMBERS, SEED_PEERS, SIM_N, WORKLOAD_THINK_MS
+} from './constants.js'
 import { History, valueFor, writerOf } from './history.js'
 import type { OpKind, OpRecord } from './history.js'
 import type { NetworkConditions } from './network.js'
@@ -46,17 +49,6 @@ export interface WorkloadStats {
   readonly hungOps: number
 }
 
-/** 30 s: ~150 request timeouts of the sim config; no healthy operation waits that long. */
-const DEFAULT_OP_TIMEOUT_MS = 30_000
-
-/** Churn bounds: at most this many joins per run; never fewer members than N + 1; peers p0 and p1 are the seeds and stay. */
-const MAX_JOINS = 2
-const MIN_MEMBERS = 4
-const SEED_PEERS = 2
-
-/** The workload gives up waiting after this much virtual time (a bound, not a wait). */
-const MAX_WORKLOAD_MS = 600_000
-
 export function keyName (i: number): Key {
   return `k${i}`
 }
@@ -75,7 +67,7 @@ function chooseN (rng: Rng): number | undefined {
 }
 
 function quorum (rng: Rng, n: number | undefined): number {
-  return Math.min(weighted(rng, QUORUM_WEIGHTS), n ?? 3)
+  return Math.min(weighted(rng, QUORUM_WEIGHTS), n ?? SIM_N)
 }
 
 function weighted (rng: Rng, table: ReadonlyArray<readonly [number, number]>): number {
@@ -97,7 +89,7 @@ export class Workload {
   private readonly opTimeoutMs: number
 
   constructor (private readonly cluster: SimCluster, private readonly rng: Rng, private readonly options: WorkloadOptions) {
-    this.thinkMs = options.thinkMs ?? 15
+    this.thinkMs = options.thinkMs ?? WORKLOAD_THINK_MS
     this.opTimeoutMs = options.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS
   }
 
@@ -109,7 +101,7 @@ export class Workload {
     const faults = this.faultLoop(this.rng.fork('faults'))
     const finished = await this.cluster.scheduler.runUntil(() => this.clientsDone === this.options.clients, MAX_WORKLOAD_MS)
     if (!finished) this.cluster.fault(`workload did not finish within ${MAX_WORKLOAD_MS} virtual ms`)
-    await this.cluster.scheduler.drive(faults, 10_000)
+    await this.cluster.scheduler.drive(faults, FAULT_LOOP_END_MS)
     return { faultsInjected: this.faultsInjected, faultCounts: { ...this.cluster.eventCounts }, hungOps: this.hungOps }
   }
 

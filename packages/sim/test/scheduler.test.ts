@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Scheduler, SchedulerBoundError } from '../src/scheduler.js'
-import { SimClock, SIM_EPOCH_MS } from '../src/clock.js'
+import { SimClock } from '../src/clock.js'
+import { SIM_EPOCH_MS } from '../src/constants.js'
 import { Rng } from '../src/rng.js'
 
 describe('Scheduler', () => {

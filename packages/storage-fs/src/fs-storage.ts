@@ -22,6 +22,7 @@ import { open } from 'lmdb'
 import type { Database, RootDatabase } from 'lmdb'
 import { InvalidStorageOpError, StorageClosedError } from '@ringstore/peer'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer'
+import { DEFAULT_COMMIT_DELAY_MS, MAP_SIZE_BYTES, SCAN_PAGE } from './constants.js'
 import { StorageOpenError } from './errors.js'
 import { checkDataFile } from './lmdb-header.js'
 import { decodeKey, encodeKey } from './key-codec.js'
@@ -41,24 +42,6 @@ const FORMAT_DB = '__ringstore'
 const FORMAT_KEY = 'format'
 /** Bump when the on-disk layout (key encoding, namespaces) changes incompatibly. */
 const FORMAT_VERSION = 1
-
-/**
- * Entries read per LMDB range call during a scan. Each page is read synchronously and no
- * read transaction is held while the consumer awaits, so a slow consumer never pins old
- * pages and `close()` never races an open cursor. 256 keeps a page well under a
- * millisecond for small values.
- */
-const SCAN_PAGE = 256
-
-/**
- * LMDB map size: address space reserved up front, not memory or disk (the mapping is
- * read-only and the file grows with the data). lmdb-js otherwise starts at 128 KiB and,
- * each time the file outgrows the map, maps it again at a larger size while keeping every
- * earlier mapping, so the file's pages count in RSS once per mapping: measured 17 MB of
- * file-backed RSS for a 7 MB data.mdb after 11k writes, 6 mappings. 64 GiB is beyond any
- * store a peer of this project holds; past it lmdb-js grows the map as before.
- */
-const MAP_SIZE_BYTES = 64 * 2 ** 30
 
 /** Values go in as any Uint8Array and come back as Buffers (a Uint8Array subclass). */
 type BinaryDb = Database<Uint8Array, Buffer>
@@ -90,7 +73,7 @@ export class FsStorage implements Storage {
         mapSize: MAP_SIZE_BYTES,
         encoding: 'binary',
         keyEncoding: 'binary',
-        commitDelay: options.commitDelayMs ?? 0
+        commitDelay: options.commitDelayMs ?? DEFAULT_COMMIT_DELAY_MS
       })
     } catch (err) {
       throw new StorageOpenError(dir, messageOf(err), { cause: err })

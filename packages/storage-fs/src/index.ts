@@ -13,4 +13,4 @@
 export { FsStorage } from './fs-storage.js'
 export type { FsStorageOptions } from './fs-storage.js'
 export { StorageOpenError } from './errors.js'
-export { MAX_KEY_BYTES } from './key-codec.js'
+export { MAX_KEY_BYTES } from './constants.js'

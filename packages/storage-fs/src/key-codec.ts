@@ -10,9 +10,7 @@
  * contract allows the empty string.
  */
 import { InvalidStorageOpError } from '@ringstore/peer'
-
-/** LMDB's compiled-in key limit (lmdb-js README: "the maximum key size is 1978 bytes"). */
-export const MAX_KEY_BYTES = 1978
+import { FROM_CHAR_CODE_CHUNK, MAX_KEY_BYTES } from './constants.js'
 
 const PREFIX = 0x01
 
@@ -59,7 +57,7 @@ export function decodeKey (bytes: Uint8Array): string {
       i += 3
     }
     // fromCharCode has an argument-count limit; flush in chunks.
-    if (codes.length >= 4096) {
+    if (codes.length >= FROM_CHAR_CODE_CHUNK) {
       s += String.fromCharCode(...codes)
       codes.length = 0
     }

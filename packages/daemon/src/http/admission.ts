@@ -10,19 +10,8 @@
  * closed ('close' on the response fires in both cases, exactly once).
  */
 import type { ServerResponse } from 'node:http'
+import { OVERLOAD_RETRY_AFTER_S } from '../constants.js'
 import { HttpError } from './respond.js'
-
-/**
- * Default bound on /kv requests in progress. A daemon on this 2-core machine completes
- * ~1,000-3,500 writes/s at W=2 (bench cluster and W1), so 128 waiting requests are at most
- * ~0.1 s of work: a client that gets through waits about that at worst. Twice the bench's 64-client closed loop (all
- * on one daemon in W1a) still never sheds, while its open-loop client, which keeps up to
- * 256 connections per daemon, does get shed when it offers more than the daemons serve.
- */
-export const DEFAULT_MAX_INFLIGHT = 128
-
-/** Seconds a shed client is asked to wait (`Retry-After`, whole seconds by RFC 9110). */
-export const OVERLOAD_RETRY_AFTER_S = 1
 
 export class Admission {
   /** 0 = no bound. */

@@ -7,15 +7,8 @@
  * DRAIN_MAX_BYTES / DRAIN_MAX_MS, after which the connection is cut.
  */
 import type { IncomingMessage } from 'node:http'
+import { DRAIN_MAX_BYTES, DRAIN_MAX_MS } from '../constants.js'
 import { HttpError } from './respond.js'
-
-/**
- * Bytes of a refused body we read and discard so the client sees the 413: covers a
- * client that sends a value a few times over the limit; beyond it we hang up.
- */
-const DRAIN_MAX_BYTES = 16 * 1024 * 1024
-/** And for how long: a slow client does not get to hold the connection. */
-const DRAIN_MAX_MS = 5_000
 
 /** The client went away mid-body: there is nobody to answer. */
 export class ClientAbortedError extends Error {

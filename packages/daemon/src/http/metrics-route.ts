@@ -5,13 +5,11 @@
  */
 import type { NetworkStats } from '@ringstore/net-libp2p'
 import type { Peer, PeerMetrics } from '@ringstore/peer'
+import { SIBLING_BUCKETS } from '../constants.js'
 import { Exposition } from '../prometheus.js'
 import type { HistogramSeries, Labels } from '../prometheus.js'
 import type { Admission } from './admission.js'
 import type { RequestMetrics } from './request-metrics.js'
-
-/** Sibling counts bucketed for the histogram; the engine refuses more than 64 siblings. */
-const SIBLING_BUCKETS = [1, 2, 3, 4, 8, 16, 32, 64]
 
 const OPS = ['get', 'put', 'delete'] as const
 

@@ -4,23 +4,21 @@
  * rather than ignored, so a typo (`?W=3`) never silently runs with the defaults. Range
  * checks (r ≤ n, n ≤ 64) are the engine's (InvalidOptionsError → 400 too).
  */
+import { MAX_QUORUM_DIGITS, QUERY_ECHO_CHARS } from '../constants.js'
 import { HttpError } from './respond.js'
 
 export type QuorumParam = 'n' | 'r' | 'w'
-
-/** Digits accepted for n/r/w: the engine caps n at 64, so 6 digits only guard the parse. */
-const MAX_DIGITS = 6
 
 export function quorumParams (query: URLSearchParams, allowed: readonly QuorumParam[]): Partial<Record<QuorumParam, number>> {
   const out: Partial<Record<QuorumParam, number>> = {}
   for (const [name, text] of query) {
     if (!(allowed as readonly string[]).includes(name)) {
-      throw new HttpError(400, 'bad_query', `unknown query parameter '${name.slice(0, 64)}'; allowed here: ${allowed.join(', ')}`)
+      throw new HttpError(400, 'bad_query', `unknown query parameter '${name.slice(0, QUERY_ECHO_CHARS)}'; allowed here: ${allowed.join(', ')}`)
     }
     const param = name as QuorumParam
     if (out[param] !== undefined) throw new HttpError(400, 'bad_query', `query parameter '${param}' given twice`)
-    if (!new RegExp(`^[0-9]{1,${MAX_DIGITS}}$`).test(text) || Number(text) < 1) {
-      throw new HttpError(400, 'bad_query', `${param} must be a positive integer, got '${text.slice(0, 64)}'`)
+    if (!new RegExp(`^[0-9]{1,${MAX_QUORUM_DIGITS}}$`).test(text) || Number(text) < 1) {
+      throw new HttpError(400, 'bad_query', `${param} must be a positive integer, got '${text.slice(0, QUERY_ECHO_CHARS)}'`)
     }
     out[param] = Number(text)
   }

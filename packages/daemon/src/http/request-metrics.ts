@@ -6,14 +6,9 @@
  * daemon counts here.
  */
 import type { Operation } from '@ringstore/peer'
+import { DURATION_BUCKETS_S } from '../constants.js'
 import { Histogram } from '../prometheus.js'
 import type { HistogramSeries } from '../prometheus.js'
-
-/**
- * Seconds. From 0.25 ms (a local read) to 5 s (well past the 1 s request timeout: a slow
- * quorum shows up in the top buckets).
- */
-export const DURATION_BUCKETS_S = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
 export class RequestMetrics {
   readonly #durations: Record<Operation, Histogram> = {

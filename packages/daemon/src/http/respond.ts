@@ -3,6 +3,7 @@
  * Every error reply is JSON `{"error":"<code>", ...}` with a stable code clients match on.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { CORS_MAX_AGE_S } from '../constants.js'
 
 export const CONTEXT_HEADER = 'X-Ringstore-Context'
 
@@ -44,7 +45,7 @@ export function sendPreflight (res: ServerResponse): void {
     [CORS_EXPOSE]: CONTEXT_HEADER,
     'Access-Control-Allow-Methods': 'GET, PUT, DELETE, OPTIONS',
     'Access-Control-Allow-Headers': `Content-Type, ${CONTEXT_HEADER}`,
-    'Access-Control-Max-Age': '600'
+    'Access-Control-Max-Age': String(CORS_MAX_AGE_S)
   })
   res.end()
 }

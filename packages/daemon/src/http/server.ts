@@ -13,6 +13,7 @@ import type { Socket } from 'node:net'
 import type { NetworkStats } from '@ringstore/net-libp2p'
 import type { Logger, Operation, Peer } from '@ringstore/peer'
 import type { HostPort } from '../args.js'
+import { LOGGED_URL_CHARS, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS, SHUTDOWN_GRACE_MS } from '../constants.js'
 import { Admission } from './admission.js'
 import { ClientAbortedError, discardRestOfBody } from './body.js'
 import { toHttpError } from './errors.js'
@@ -23,16 +24,6 @@ import { RequestMetrics } from './request-metrics.js'
 import { HttpError, methodNotAllowed, sendError, sendJson, sendPreflight, setCorsHeaders } from './respond.js'
 import { replicaBody, statusBody } from './status.js'
 import { isStaticRequest, serveStatic, staticRoot } from './static.js'
-
-/**
- * Request head limit. Node's default is 16 KiB; the largest context header is ~12.3k
- * characters (core's MAX_CONTEXT_CHARS), so 32 KiB leaves room for the other headers.
- */
-export const MAX_HEADER_BYTES = 32 * 1024
-/** A request (head and body) must arrive within this; a 1 MiB body needs far less on any link that matters here. */
-const REQUEST_TIMEOUT_MS = 60_000
-/** Shutdown: in-flight requests get this long to finish before their connections are cut. */
-const SHUTDOWN_GRACE_MS = 5_000
 
 export interface HttpApiDeps {
   readonly peer: Peer
@@ -132,7 +123,7 @@ function fail (log: Logger, req: IncomingMessage, res: ServerResponse, error: un
   }
   let reply = toHttpError(error)
   if (reply === null) {
-    log.error('request failed unexpectedly', { method: req.method, url: req.url?.slice(0, 256), error })
+    log.error('request failed unexpectedly', { method: req.method, url: req.url?.slice(0, LOGGED_URL_CHARS), error })
     reply = new HttpError(500, 'internal', 'internal error (logged)')
   }
   if (res.headersSent) {

@@ -9,15 +9,13 @@ import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { IMMUTABLE_MAX_AGE_S, MAX_STATIC_FILE_BYTES } from '../constants.js'
 import { HttpError } from './respond.js'
 
 /** demo/dist at the repository root, from packages/daemon/src/http/. */
 const DEFAULT_ROOT = fileURLToPath(new URL('../../../../demo/dist', import.meta.url))
 /** Overrides the served folder (tests, or a demo built elsewhere). */
 export const STATIC_ROOT_ENV = 'RINGSTORE_DEMO_DIST'
-
-/** The demo's files are a few hundred kB; anything far larger in there is not ours to serve. */
-const MAX_FILE_BYTES = 16 * 1024 * 1024
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -65,7 +63,7 @@ export function resolveStaticPath (root: string, rawPath: string): string {
 export async function serveStatic (root: string, req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> {
   const file = resolveStaticPath(root, rawPath)
   const info = await stat(file).catch(() => null)
-  if (info === null || !info.isFile() || info.size > MAX_FILE_BYTES) {
+  if (info === null || !info.isFile() || info.size > MAX_STATIC_FILE_BYTES) {
     const built = await stat(resolve(root, 'index.html')).then((s) => s.isFile(), () => false)
     // Same code as any unknown route (clients match on it); the message says how to get the demo.
     if (!built) throw new HttpError(404, 'not_found', `no such route; the demo is not built (no ${root}/index.html): run \`npm run build:demo\``)
@@ -74,7 +72,7 @@ export async function serveStatic (root: string, req: IncomingMessage, res: Serv
   const body = await readFile(file)
   const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream'
   // Vite names assets by content hash, so they never change; the page itself must be revalidated.
-  const cache = file.includes(`${sep}assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache'
+  const cache = file.includes(`${sep}assets${sep}`) ? `public, max-age=${IMMUTABLE_MAX_AGE_S}, immutable` : 'no-cache'
   res.writeHead(200, { 'Content-Type': type, 'Content-Length': String(body.byteLength), 'Cache-Control': cache, 'X-Content-Type-Options': 'nosniff' })
   res.end(req.method === 'HEAD' ? undefined : body)
 }

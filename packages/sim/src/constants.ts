@@ -1,0 +1,143 @@
+/**
+ * The simulator's fixed numbers, each with where it comes from. All times are virtual
+ * milliseconds. The engine timings of a simulated peer are SIM_PEER_CONFIG (cluster.ts),
+ * the network's default conditions DEFAULT_CONDITIONS (network.ts) and the defaults of a
+ * run DEFAULT_RUN_OPTIONS (run.ts): configuration, kept with the types they fill. The
+ * workload's operation mix and fault schedule (workload.ts) are the definition of what a
+ * seed does and stay with the code that draws them.
+ */
+
+// ── Virtual time (clock.ts, scheduler.ts) ────────────────────────────────────────────
+
+/**
+ * Wall-clock time at virtual 0: a realistic epoch (2023-11-14) so that anything the engine
+ * derives from wall time (record `joinedAt`, sibling `ts`) looks like production data.
+ */
+export const SIM_EPOCH_MS = 1_700_000_000_000
+
+/** Upper bound on events in one `runUntilIdle`: a run that never idles is a bug, not a wait. */
+export const MAX_IDLE_EVENTS = 10_000_000
+
+// ── The simulated cluster (cluster.ts, network.ts, storage.ts) ──────────────────────
+
+/**
+ * Replicas per key in the simulated cluster (SIM_PEER_CONFIG.n): the engine's default N,
+ * and what the checker compares per key after a run.
+ */
+export const SIM_N = 3
+
+/** Peers p0 and p1 are the seeds every other peer joins through; churn never makes them leave. */
+export const SEED_PEERS = 2
+
+/** SSD-like fsync latency range of every disk: long enough that crashes regularly catch writes in flight. */
+export const DEFAULT_FSYNC_MS: readonly [min: number, max: number] = [0.2, 5]
+
+/** fsync latency of a SimStorage built without a latency function (its own tests): inside DEFAULT_FSYNC_MS. */
+export const DEFAULT_STORAGE_FSYNC_MS = 0.5
+
+/**
+ * A connection to a dead peer is refused after this long: the one-way base latency of
+ * DEFAULT_CONDITIONS, as a refusal comes back about as fast as any reply.
+ */
+export const DEFAULT_REFUSED_DELAY_MS = 1
+
+/**
+ * A dial across a partition gives up after this long: far beyond any simulated round trip
+ * (a few ms; 150 ms one way plus jitter under the workload's largest latency spike), so only a cut
+ * path runs into it.
+ */
+export const DEFAULT_DIAL_TIMEOUT_MS = 500
+
+/** A draining peer retries its hand-off this often: one request timeout of SIM_PEER_CONFIG (200 ms). */
+export const DRAIN_RETRY_MS = 200
+
+/**
+ * A leave (or a later drain) reports failure when the hand-off has not finished after this
+ * long (a partition); the peer then stays up, draining.
+ */
+export const HAND_OFF_MAX_MS = 30_000
+
+// ── A run (run.ts, workload.ts) ──────────────────────────────────────────────────────
+
+/**
+ * Tombstone grace in the simulator: longer than any workload (so nothing is collected
+ * before the check) and short enough that the collection phase costs little virtual time.
+ * Collection only runs when the checker asks (anti-entropy interval 0).
+ */
+export const SIM_TOMBSTONE_GRACE_MS = 10_000
+
+/**
+ * Largest wall-clock skew of a simulated peer (each draws its own in ±25 ms): enough that
+ * wall-clock stamps of different peers (sibling `ts`, `joinedAt`) disagree with the order
+ * of events, which the engine must never rely on for causality.
+ */
+export const SIM_CLOCK_SKEW_MS = 25
+
+/** Mean think time of a Workload built without one (runSeed always passes RunOptions.thinkMs, 50 by default). */
+export const WORKLOAD_THINK_MS = 15
+
+/** 30 s: ~150 request timeouts of the sim config; no healthy operation waits that long. */
+export const DEFAULT_OP_TIMEOUT_MS = 30_000
+
+/** The workload gives up waiting after this much virtual time (a bound, not a wait). */
+export const MAX_WORKLOAD_MS = 600_000
+
+/**
+ * Once the clients are done, the fault loop ends at its next wake-up, at most one gap
+ * later (600 ms with light faults): a bound, not a wait.
+ */
+export const FAULT_LOOP_END_MS = 10_000
+
+/** Churn bounds: at most this many joins per run. */
+export const MAX_JOINS = 2
+
+/** Churn bounds: never fewer members than N + 1, so that a leave always leaves N replicas and one to spare. */
+export const MIN_MEMBERS = SIM_N + 1
+
+// ── Settling and checking (converge.ts, gc.ts) ───────────────────────────────────────
+
+/**
+ * Membership settles within this long, at start (cluster.ts) and after a heal or a
+ * restart (converge.ts, gc.ts): 40 heartbeat periods of the sim config (500 ms). Running
+ * out is a liveness bug.
+ */
+export const MEMBERSHIP_SETTLE_MS = 20_000
+
+/**
+ * Bound on each driven maintenance step (a restart, a hand-off, a transfer or
+ * anti-entropy round on every peer, a snapshot, a tombstone collection): a step that takes
+ * longer is a liveness bug.
+ */
+export const MAINTENANCE_STEP_MS = 60_000
+
+/** Hint delivery after a heal: at most this many rounds... */
+export const HINT_ROUNDS_MAX = 30
+
+/** ...this far apart (one request timeout of the sim config): 6 s in all. */
+export const HINT_ROUND_MS = 200
+
+/**
+ * Before counting anti-entropy rounds, late replies, read repairs and retries in flight get
+ * this long to finish: ten request timeouts of the sim config.
+ */
+export const LATE_WORK_MS = 2_000
+
+/**
+ * The collection phase lets the tombstone grace pass plus this margin, so that every
+ * tombstone of the run is past its grace on every peer's clock (skewed by up to ±25 ms).
+ */
+export const GRACE_MARGIN_MS = 1_000
+
+// ── Command line and reports (cli.ts, summary.ts) ────────────────────────────────────
+
+/** `npm run sim` without --seeds runs this many seeds... */
+export const DEFAULT_SEEDS = 100
+
+/** ...starting at this one (--from). */
+export const DEFAULT_FIRST_SEED = 1
+
+/** Progress goes to stderr every this many seeds, so long runs show they are alive. */
+export const PROGRESS_EVERY = 50
+
+/** Violations a failing seed's report lists; the rest are counted ("… N more"). */
+export const FAILURE_VIOLATIONS_SHOWN = 10
