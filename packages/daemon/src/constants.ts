@@ -6,7 +6,6 @@
  * directory stay with the code that owns them (STORE_DIR in daemon.ts, PID_FILE in lock.ts).
  */
 import { MAX_MEMBER_WEIGHT, MAX_RING_PARTITIONS } from '@ringstore/core'
-import type { HostPort } from './args.js'
 import type { LogLevel } from './logger.js'
 
 // ── `ringstore start` defaults (args.ts) ─────────────────────────────────────────────
@@ -15,7 +14,7 @@ import type { LogLevel } from './logger.js'
 export const DEFAULT_DATA_DIR = './ringstore-data'
 
 /** 7070: unassigned by IANA and easy to remember; `npm start` uses 7070-7072. */
-export const DEFAULT_HTTP: HostPort = { host: '127.0.0.1', port: 7070 }
+export const DEFAULT_HTTP = { host: '127.0.0.1', port: 7070 } as const
 
 /** Loopback only by default: exposing the store is an explicit choice (`--listen /ip4/0.0.0.0/...`). */
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws']
