@@ -126,25 +126,23 @@ export class GetCoordinator {
 
   /** The digest of a replica's version (null = none), 'unsupported' from an older peer, undefined on failure. */
   #askDigest (peer: PeerId, key: Key): Promise<Uint8Array | null | 'unsupported' | undefined> {
-    return this.#request(peer, key, 'digest read', async () => await askReplicaDigest(this.#ctx.rpc, peer, key))
+    return this.#settle(peer, key, 'digest read', askReplicaDigest(this.#ctx.rpc, peer, key))
   }
 
   /** One replica-get: the version (null = none), or undefined when the replica failed to answer. */
   #ask (peer: PeerId, key: Key): Promise<DvvSet | null | undefined> {
-    return this.#request(peer, key, 'get', async () => await askReplicaGet(this.#ctx.rpc, peer, key))
+    return this.#settle(peer, key, 'get', askReplicaGet(this.#ctx.rpc, peer, key))
   }
 
   /**
-   * One request to a replica (the rpc tells the failure detector): its answer, or undefined
+   * A request to a replica (the rpc tells the failure detector): its answer, or undefined
    * (logged) when the replica refused or failed to answer.
    */
-  async #request<T> (peer: PeerId, key: Key, what: string, ask: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await ask()
-    } catch (error) {
+  #settle<T> (peer: PeerId, key: Key, what: string, pending: Promise<T>): Promise<T | undefined> {
+    return pending.catch((error: unknown) => {
       if (error instanceof RemoteError) this.#ctx.log.warn(`replica refused a ${what}`, { peer, key, response: error.message })
       else if (!isUnreachable(error)) this.#ctx.log.warn(`replica ${what} failed`, { peer, key, error: describeError(error) })
       return undefined
-    }
+    })
   }
 }

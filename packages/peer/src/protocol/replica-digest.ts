@@ -25,13 +25,12 @@ export const replicaDigest: Protocol<'replica-digest', { readonly replicas: Pick
  * peer does not know this request (an older version answers 'bad-request': ask it
  * `replica-get`). Throws when the peer is silent or answers anything else.
  */
-export async function askReplicaDigest (rpc: PeerRpc, peer: PeerId, key: Key): Promise<Uint8Array | null | 'unsupported'> {
-  try {
-    const { hashes } = await rpc.expect(peer, { type: 'replica-digest', key }, 'hashes')
+export function askReplicaDigest (rpc: PeerRpc, peer: PeerId, key: Key): Promise<Uint8Array | null | 'unsupported'> {
+  return rpc.expect(peer, { type: 'replica-digest', key }, 'hashes').then(({ hashes }) => {
     if (hashes.length > 1) throw new RemoteError(peer, 'bad-response', `${hashes.length} digests for one key`)
     return hashes[0] ?? null
-  } catch (error) {
+  }, (error: unknown) => {
     if (error instanceof RemoteError && error.code === 'bad-request') return 'unsupported'
     throw error
-  }
+  })
 }

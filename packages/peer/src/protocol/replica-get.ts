@@ -18,6 +18,6 @@ export const replicaGet: Protocol<'replica-get', { readonly replicas: Pick<Repli
 }
 
 /** `peer`'s version of `key`, null when it holds none; throws when it refuses or is silent. */
-export async function askReplicaGet (rpc: PeerRpc, peer: PeerId, key: Key): Promise<DvvSet | null> {
-  return (await rpc.expect(peer, { type: 'replica-get', key }, 'clock')).clock
+export function askReplicaGet (rpc: PeerRpc, peer: PeerId, key: Key): Promise<DvvSet | null> {
+  return rpc.expect(peer, { type: 'replica-get', key }, 'clock').then((response) => response.clock)
 }

@@ -35,12 +35,12 @@ export const replicaPut: Protocol<'replica-put', Services> = {
 }
 
 /**
- * Have `peer` store `clock` for `key` (as a hint for `hintFor` when given). Resolves once it
- * is durable there; throws when the peer refuses or is silent.
+ * Have `peer` store `clock` for `key` (as a hint for `hintFor` when given). Resolves (with
+ * nothing to read) once it is durable there; rejects when the peer refuses or is silent.
  */
-export async function askReplicaPut (rpc: PeerRpc, peer: PeerId, key: Key, clock: DvvSet, hintFor?: PeerId): Promise<void> {
+export function askReplicaPut (rpc: PeerRpc, peer: PeerId, key: Key, clock: DvvSet, hintFor?: PeerId): Promise<unknown> {
   const request = hintFor === undefined
     ? { type: 'replica-put' as const, key, clock }
     : { type: 'replica-put' as const, key, clock, hintFor }
-  await rpc.expect(peer, request, 'clock')
+  return rpc.expect(peer, request, 'clock')
 }
