@@ -32,7 +32,8 @@ export {
 export type {
   ReplicaStore, HintStore, MembershipView, FailureDetector
 } from './components.js'
-export { StorageReplicaStore, dataKey } from './data/replica-store.js'
+export { StorageReplicaStore } from './data/replica-store.js'
+export { dataKey } from './data/storage-keys.js'
 export { StorageHintStore } from './data/hint-store.js'
 export type {
   DvvSet, Key, MemberRecord, PeerId, Placement, Sibling, VersionVector

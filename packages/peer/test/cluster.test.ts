@@ -209,7 +209,7 @@ describe('a 5-peer cluster, N=3 R=2 W=2', () => {
     const victim = primaries[2] as string
     // The victim loses its copy (think: a disk replaced), behind the engine's back.
     const storage = c.storages.get(victim)
-    const { dataKey } = await import('../src/data/replica-store.js')
+    const { dataKey } = await import('../src/data/storage-keys.js')
     await storage?.write([{ ns: 'data', key: dataKey(key), value: null }])
     expect(await c.peer(victim).localGet(key)).toBeNull()
     const reader = IDS.find((id) => !primaries.includes(id)) as string
@@ -333,7 +333,7 @@ describe('a 5-peer cluster, N=3 R=2 W=2', () => {
     const primaries = primariesOf(c.peer('p1'), key)
     await c.peer(primaries[0] as string).put(key, bytes('durable'), { w: 3 })
     const victim = primaries[1] as string
-    const { dataKey } = await import('../src/data/replica-store.js')
+    const { dataKey } = await import('../src/data/storage-keys.js')
     await c.storages.get(victim)?.write([{ ns: 'data', key: dataKey(key), value: null }])
     // The restart rebuilds the victim's Merkle trees from what its storage really holds.
     const actorBefore = c.peer(victim).actor()

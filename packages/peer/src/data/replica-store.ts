@@ -27,9 +27,6 @@ import { KeyedLock } from './keyed-lock.js'
 import { dataKey, dataKeyOfHash, keyOfDataKey } from './storage-keys.js'
 import { openClock, openClockWithDigest, sealClockWithDigest } from './stored-clock.js'
 
-// The public package exports dataKey from here (index.ts); its home is storage-keys.ts.
-export { dataKey } from './storage-keys.js'
-
 export interface ReplicaStoreDeps {
   readonly id: string
   readonly storage: Storage
