@@ -128,7 +128,7 @@ export function parseClusterArgs (argv: readonly string[]): ClusterOptions | nul
 }
 
 /** Runs parseArgs, turning its errors into UsageError. */
-function usage<T> (parse: () => T): T {
+export function usage<T> (parse: () => T): T {
   try {
     return parse()
   } catch (error) {

@@ -5,6 +5,7 @@
  */
 import { LIMITS, UsageError } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
+import { admitCommand, secretCommand } from './admin-commands.js'
 import { parseClusterArgs, parseStartArgs } from './args.js'
 import {
   DEFAULT_CLUSTER, DEFAULT_CLUSTER_BASE_DIR, DEFAULT_CLUSTER_HTTP_PORT, DEFAULT_CLUSTER_P2P_PORT, DEFAULT_CLUSTER_PEERS,
@@ -24,6 +25,8 @@ export const HELP = `ringstore — a Dynamo-style key-value store peer
 Usage:
   ringstore start [options]      run one daemon (prints one JSON "ready" line on stdout)
   ringstore cluster [options]    run a local cluster of daemons (what \`npm start\` runs)
+  ringstore secret FILE          create a cluster secret (0600) and print the cluster id
+  ringstore admit [options]      issue an admission certificate for a peer (ringstore admit --help)
   ringstore help                 this text
 
 ringstore start options:
@@ -64,6 +67,8 @@ export async function main (argv: readonly string[]): Promise<number> {
     switch (command) {
       case 'start': return await startCommand(rest)
       case 'cluster': return await clusterCommand(rest)
+      case 'secret': return await secretCommand(rest)
+      case 'admit': return await admitCommand(rest)
       case 'help': case '--help': case '-h':
         process.stdout.write(HELP)
         return EXIT_OK

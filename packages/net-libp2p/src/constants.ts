@@ -91,3 +91,8 @@ export const LOOKUP_RETRY_MS = 250
  * daemon for signalling (libp2p's default is 15, too few for a demo with many tabs).
  */
 export const DEFAULT_RELAY_RESERVATIONS = 128
+
+// ── Cluster authority (cluster-authority.ts) ─────────────────────────────────────────
+
+/** Bytes of a cluster secret: 256 bits, the strength of the Ed25519 key derived from it. */
+export const CLUSTER_SECRET_BYTES = 32

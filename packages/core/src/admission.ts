@@ -1,0 +1,42 @@
+/**
+ * Admission: an operator's signed statement that one peer is a member of one cluster, with
+ * the most weight it may claim and the zone it stands in. A cluster is named by its
+ * authority's public key (as a peer id): every certificate of the cluster is signed by
+ * the authority's private key, which only holders of the cluster secret can derive
+ * (docs/trust.md). A peer id alone proves nothing about membership; a certificate does.
+ *
+ * Pure rules here; the signature is checked by the engine's Signer against `cluster`.
+ */
+import type { MemberRecord, PeerId } from './types.js'
+
+export interface Admission {
+  /** The cluster: its authority's public key as a peer id. */
+  readonly cluster: PeerId
+  /** The admitted peer. */
+  readonly peer: PeerId
+  /** The largest weight the peer's member record may claim (0: a client only). */
+  readonly maxWeight: number
+  /** The zone the peer's record must name. */
+  readonly zone: string
+  /** When the operator issued it (ms since the epoch): the member's place in the ring's join order. */
+  readonly issuedAt: number
+}
+
+export interface SignedAdmission {
+  readonly admission: Admission
+  /** The authority's signature over `encodeAdmission(admission)`. */
+  readonly signature: Uint8Array
+}
+
+/**
+ * Why `admission` does not admit `record` as a member of `cluster`, or undefined when it
+ * does. Checked after the signature: a well-signed certificate still admits only the peer
+ * it names, up to its weight, in its zone.
+ */
+export function admissionProblem (admission: Admission, cluster: PeerId, record: Pick<MemberRecord, 'id' | 'weight' | 'zone'>): string | undefined {
+  if (admission.cluster !== cluster) return `admitted to cluster ${admission.cluster}, not ${cluster}`
+  if (admission.peer !== record.id) return `the admission is for ${admission.peer}, not ${record.id}`
+  if (record.weight > admission.maxWeight) return `weight ${record.weight} is above the admitted ${admission.maxWeight}`
+  if (record.zone !== admission.zone) return `zone '${record.zone}' is not the admitted '${admission.zone}'`
+  return undefined
+}

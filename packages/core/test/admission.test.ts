@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import {
+  CodecError, LIMITS, admissionProblem, decodeAdmission, decodeSignedAdmission, encodeAdmission, encodeSignedAdmission
+} from '../src/index.js'
+import type { Admission } from '../src/index.js'
+
+const admission: Admission = { cluster: 'authority', peer: 'peer-1', maxWeight: 2, zone: 'eu-1', issuedAt: 1_765_000_000_000 }
+
+describe('admission certificates', () => {
+  it('round-trip through their canonical encoding, signed or not', () => {
+    expect(decodeAdmission(encodeAdmission(admission))).toEqual(admission)
+    const signed = { admission, signature: new Uint8Array(64).fill(7) }
+    expect(decodeSignedAdmission(encodeSignedAdmission(signed))).toEqual(signed)
+  })
+
+  it('encode the same admission to the same bytes, and different admissions to different bytes', () => {
+    const arb = fc.record({
+      cluster: fc.string({ minLength: 1, maxLength: 40 }),
+      peer: fc.string({ minLength: 1, maxLength: 40 }),
+      maxWeight: fc.integer({ min: 0, max: 1000 }),
+      zone: fc.string({ maxLength: 20 }),
+      issuedAt: fc.integer({ min: 0, max: 2 ** 45 })
+    })
+    fc.assert(fc.property(arb, arb, (a, b) => {
+      const same = JSON.stringify(a) === JSON.stringify(b)
+      expect(Buffer.from(encodeAdmission(a)).equals(Buffer.from(encodeAdmission(b)))).toBe(same)
+      expect(decodeAdmission(encodeAdmission(a))).toEqual(a)
+    }))
+  })
+
+  it('refuse malformed and oversized certificates with a CodecError naming the field', () => {
+    const bad: Array<[Admission, string]> = [
+      [{ ...admission, peer: '' }, 'admission.peer'],
+      [{ ...admission, cluster: 'x'.repeat(LIMITS.idBytes + 1) }, 'admission.cluster'],
+      [{ ...admission, maxWeight: -1 }, 'admission.maxWeight'],
+      [{ ...admission, zone: 'z'.repeat(LIMITS.zoneBytes + 1) }, 'admission.zone'],
+      [{ ...admission, issuedAt: 1.5 }, 'admission.issuedAt']
+    ]
+    for (const [value, field] of bad) {
+      expect(() => encodeAdmission(value), field).toThrow(CodecError)
+      try {
+        encodeAdmission(value)
+      } catch (error) {
+        expect((error as CodecError).message).toContain(field)
+      }
+    }
+    expect(() => decodeSignedAdmission(new Uint8Array([1, 2, 3]))).toThrow(CodecError)
+    expect(() => encodeSignedAdmission({ admission, signature: new Uint8Array(0) })).toThrow(CodecError)
+  })
+
+  it('admit only the named peer of the named cluster, up to its weight, in its zone', () => {
+    const record = { id: 'peer-1', weight: 2, zone: 'eu-1' }
+    expect(admissionProblem(admission, 'authority', record)).toBeUndefined()
+    expect(admissionProblem(admission, 'authority', { ...record, weight: 1 })).toBeUndefined()
+    expect(admissionProblem(admission, 'other-cluster', record)).toMatch(/cluster/)
+    expect(admissionProblem(admission, 'authority', { ...record, id: 'peer-2' })).toMatch(/peer-1, not peer-2/)
+    expect(admissionProblem(admission, 'authority', { ...record, weight: 1000 })).toMatch(/weight 1000 is above the admitted 2/)
+    expect(admissionProblem(admission, 'authority', { ...record, zone: 'us-1' })).toMatch(/zone/)
+  })
+})

@@ -1,0 +1,78 @@
+/**
+ * The operator's commands around the cluster authority: `ringstore secret FILE` creates a
+ * cluster secret, `ringstore admit` issues an admission certificate for one peer. Each
+ * prints one JSON line on stdout. (Daemons do not yet require admission: docs/trust.md
+ * says what is enforced today and what comes next.)
+ */
+import { parseArgs } from 'node:util'
+import { LIMITS, UsageError, encodeSignedAdmission } from '@ringstore/core'
+import { clusterAuthority } from '@ringstore/net-libp2p'
+import { DEFAULT_CONFIG } from '@ringstore/peer'
+import { usage } from './args.js'
+import { MAX_WEIGHT } from './constants.js'
+import { createSecretFile, readSecretFile } from './cluster-secret.js'
+
+export const SECRET_HELP = `ringstore secret FILE
+  Write a new random cluster secret to FILE (mode 0600; an existing FILE is never
+  overwritten) and print {"secretFile","cluster"}: the cluster id is the public key of the
+  authority the secret derives. Keep FILE on operators' machines only.
+`
+
+export const ADMIT_HELP = `ringstore admit --cluster-secret FILE --peer-id ID [--weight W] [--zone Z]
+  Issue an admission certificate: ID is a member of the cluster FILE defines, with weight at
+  most W (${DEFAULT_CONFIG.weight}) in zone Z (${DEFAULT_CONFIG.zone}). Prints
+  {"cluster","peer","maxWeight","zone","issuedAt","certificate"} (certificate: base64url).
+`
+
+/** `ringstore secret FILE`. */
+export async function secretCommand (argv: readonly string[]): Promise<number> {
+  const { positionals, values } = usage(() => parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }))
+  if (values.help === true) {
+    process.stdout.write(SECRET_HELP)
+    return 0
+  }
+  const [path, ...extra] = positionals
+  if (path === undefined || extra.length > 0) throw new UsageError('secret takes exactly one FILE')
+  const file = await createSecretFile(path)
+  const { clusterId } = await clusterAuthority(await readSecretFile(file))
+  process.stdout.write(`${JSON.stringify({ secretFile: file, cluster: clusterId })}\n`)
+  return 0
+}
+
+/** `ringstore admit …`. */
+export async function admitCommand (argv: readonly string[]): Promise<number> {
+  const { values } = usage(() => parseArgs({
+    args: [...argv],
+    options: {
+      'cluster-secret': { type: 'string' },
+      'peer-id': { type: 'string' },
+      weight: { type: 'string' },
+      zone: { type: 'string' },
+      help: { type: 'boolean', short: 'h' }
+    },
+    strict: true
+  }))
+  if (values.help === true) {
+    process.stdout.write(ADMIT_HELP)
+    return 0
+  }
+  const secretFile = values['cluster-secret']
+  if (secretFile === undefined) throw new UsageError('admit needs --cluster-secret FILE')
+  const peer = values['peer-id']
+  if (peer === undefined || !/^[1-9A-HJ-NP-Za-km-z]{1,128}$/.test(peer)) {
+    throw new UsageError(`--peer-id must be a peer id (base58, as a daemon's ready line prints it), got '${peer ?? ''}'`)
+  }
+  const maxWeight = values.weight === undefined ? DEFAULT_CONFIG.weight : Number(values.weight)
+  if (values.weight !== undefined && (!/^\d+(\.\d+)?$/.test(values.weight) || maxWeight > MAX_WEIGHT)) {
+    throw new UsageError(`--weight must be a number in 0..${MAX_WEIGHT}, got '${values.weight}'`)
+  }
+  const zone = values.zone ?? DEFAULT_CONFIG.zone
+  if (zone === '' || new TextEncoder().encode(zone).byteLength > LIMITS.zoneBytes) {
+    throw new UsageError(`--zone must be 1-${LIMITS.zoneBytes} bytes, got '${zone}'`)
+  }
+  const authority = await clusterAuthority(await readSecretFile(secretFile))
+  const signed = await authority.admit({ peer, maxWeight, zone, issuedAt: Date.now() })
+  const certificate = Buffer.from(encodeSignedAdmission(signed)).toString('base64url')
+  process.stdout.write(`${JSON.stringify({ ...signed.admission, certificate })}\n`)
+  return 0
+}
