@@ -31,12 +31,15 @@ export interface SignedAdmission {
 /**
  * Why `admission` does not admit `record` as a member of `cluster`, or undefined when it
  * does. Checked after the signature: a well-signed certificate still admits only the peer
- * it names, up to its weight, in its zone.
+ * it names, up to its weight, in its zone, joined at the time it was issued.
  */
-export function admissionProblem (admission: Admission, cluster: PeerId, record: Pick<MemberRecord, 'id' | 'weight' | 'zone'>): string | undefined {
+export function admissionProblem (admission: Admission, cluster: PeerId, record: Pick<MemberRecord, 'id' | 'weight' | 'zone' | 'joinedAt'>): string | undefined {
   if (admission.cluster !== cluster) return `admitted to cluster ${admission.cluster}, not ${cluster}`
   if (admission.peer !== record.id) return `the admission is for ${admission.peer}, not ${record.id}`
   if (record.weight > admission.maxWeight) return `weight ${record.weight} is above the admitted ${admission.maxWeight}`
   if (record.zone !== admission.zone) return `zone '${record.zone}' is not the admitted '${admission.zone}'`
+  // The ring folds members in join order: a self-chosen join time could reorder the fold
+  // and move partitions between others. The operator's issue time is the join time.
+  if (record.joinedAt !== admission.issuedAt) return `joinedAt ${record.joinedAt} is not the admission's issuedAt ${admission.issuedAt}`
   return undefined
 }

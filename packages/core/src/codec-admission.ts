@@ -8,7 +8,6 @@
  * layout must never change silently.
  */
 import type { Admission, SignedAdmission } from './admission.js'
-import { MAX_SIGNATURE_BYTES } from './codec-record.js'
 import type { FromWire } from './codec-wire.js'
 import { decodeChecked, encodeChecked, readBytes, readInt, readList, readNumber, readPeerId, readText } from './codec-wire.js'
 import { MAX_MEMBER_WEIGHT } from './ring-assign.js'
@@ -16,9 +15,15 @@ import { LIMITS } from './types.js'
 
 const ADMISSION_FORMAT = 1
 
+/**
+ * Signature bytes: Ed25519 is 64 (the authority key); 1 KiB as for member records leaves
+ * room for other key types. Stated here rather than imported: codec-record.ts imports this file.
+ */
+const MAX_ADMISSION_SIGNATURE_BYTES = 1024
+
 /** Upper bound of an encoded admission: both ids and the zone at their limits, plus CBOR headers. */
 export const MAX_ADMISSION_BYTES = 2 * LIMITS.idBytes + LIMITS.zoneBytes + 64
-export const MAX_SIGNED_ADMISSION_BYTES = MAX_ADMISSION_BYTES + MAX_SIGNATURE_BYTES + 16
+export const MAX_SIGNED_ADMISSION_BYTES = MAX_ADMISSION_BYTES + MAX_ADMISSION_SIGNATURE_BYTES + 16
 
 function admissionToWire (a: Admission): unknown {
   return [ADMISSION_FORMAT, a.cluster, a.peer, a.maxWeight, a.zone, a.issuedAt]
@@ -36,15 +41,15 @@ const admissionFromWire: FromWire<Admission> = (w, path) => {
   }
 }
 
-function signedAdmissionToWire (s: SignedAdmission): unknown {
+export function signedAdmissionToWire (s: SignedAdmission): unknown {
   return [admissionToWire(s.admission), s.signature]
 }
 
-const signedAdmissionFromWire: FromWire<SignedAdmission> = (w, path) => {
+export const signedAdmissionFromWire: FromWire<SignedAdmission> = (w, path) => {
   const [admission, signature] = readList(w, path, 2, 2, (x) => x)
   return {
     admission: admissionFromWire(admission, `${path}.admission`),
-    signature: readBytes(signature, `${path}.signature`, 1, MAX_SIGNATURE_BYTES)
+    signature: readBytes(signature, `${path}.signature`, 1, MAX_ADMISSION_SIGNATURE_BYTES)
   }
 }
 

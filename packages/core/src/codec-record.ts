@@ -3,7 +3,8 @@
  *
  * Wire layout (CBOR arrays):
  *   MemberRecord = [1, id, [addr…], weight, zone, status, incarnation, heartbeat, joinedAt, leftAt | null]
- *   SignedRecord = [MemberRecord, signature: bytes]
+ *   SignedRecord = [MemberRecord, signature: bytes] or [MemberRecord, signature, SignedAdmission]
+ *                  (codec-admission.ts; the third element only when the author has one)
  *   Announcement = [1, SignedRecord]
  * The leading 1 is a format version: signatures cover `encodeRecord` bytes, so the layout
  * must never change silently. status: 0 active, 1 leaving, 2 left. leftAt is null exactly
@@ -11,6 +12,7 @@
  * After the field checks here, `validateRecord` (membership.ts) runs; its
  * InvalidRecordError becomes a CodecError naming the field.
  */
+import { MAX_SIGNED_ADMISSION_BYTES, signedAdmissionFromWire, signedAdmissionToWire } from './codec-admission.js'
 import type { FromWire } from './codec-wire.js'
 import { decodeChecked, encodeChecked, nameOf, readInt, readList, readNullable, readNumber, readPeerId, readText, readBytes, tagOf } from './codec-wire.js'
 import { CodecError } from './errors.js'
@@ -29,7 +31,7 @@ export const MAX_SIGNATURE_BYTES = 1024
 
 /** Upper bound of an encoded record: every string at its limit plus CBOR headers (≤ 9 bytes each). */
 export const MAX_RECORD_BYTES = LIMITS.idBytes + LIMITS.zoneBytes + LIMITS.addrsPerMember * (LIMITS.addrBytes + 3) + 128
-export const MAX_SIGNED_RECORD_BYTES = MAX_RECORD_BYTES + MAX_SIGNATURE_BYTES + 16
+export const MAX_SIGNED_RECORD_BYTES = MAX_RECORD_BYTES + MAX_SIGNATURE_BYTES + MAX_SIGNED_ADMISSION_BYTES + 16
 export const MAX_ANNOUNCEMENT_BYTES = MAX_SIGNED_RECORD_BYTES + 16
 
 export function recordToWire (r: MemberRecord): unknown {
@@ -71,15 +73,18 @@ function checkRecord (record: MemberRecord, path: string): MemberRecord {
 }
 
 export function signedToWire (s: SignedRecord): unknown {
-  return [recordToWire(s.record), s.signature]
+  return s.admission === undefined
+    ? [recordToWire(s.record), s.signature]
+    : [recordToWire(s.record), s.signature, signedAdmissionToWire(s.admission)]
 }
 
 export const signedFromWire: FromWire<SignedRecord> = (w, path) => {
-  const [record, signature] = readList(w, path, 2, 2, (x) => x)
-  return {
+  const [record, signature, admission] = readList(w, path, 2, 3, (x) => x)
+  const signed = {
     record: recordFromWire(record, `${path}.record`),
     signature: readBytes(signature, `${path}.signature`, 1, MAX_SIGNATURE_BYTES)
   }
+  return admission === undefined ? signed : { ...signed, admission: signedAdmissionFromWire(admission, `${path}.admission`) }
 }
 
 function announcementToWire (a: Announcement): unknown {

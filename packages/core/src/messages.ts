@@ -3,12 +3,18 @@
  * and validates every field on the way back. Protocol ids live with the network adapters
  * (`/ringstore/<name>/1.0.0`); these bodies are what travels inside them.
  */
+import type { SignedAdmission } from './admission.js'
 import type { DvvSet, Key, MemberRecord, PeerId, VersionVector } from './types.js'
 
-/** A member record with its author's signature over `encodeRecord(record)`. */
+/**
+ * A member record with its author's signature over `encodeRecord(record)`, and the
+ * operator's admission of its author to the cluster (docs/trust.md) when it has one. A
+ * cluster that requires admission takes no record as a member without a valid one.
+ */
 export interface SignedRecord {
   readonly record: MemberRecord
   readonly signature: Uint8Array
+  readonly admission?: SignedAdmission
 }
 
 export type Request =

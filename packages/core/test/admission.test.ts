@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import {
-  CodecError, LIMITS, admissionProblem, decodeAdmission, decodeSignedAdmission, encodeAdmission, encodeSignedAdmission
+  CodecError, LIMITS, admissionProblem, decodeAdmission, decodeAnnouncement, decodeResponse, encodeAnnouncement, encodeResponse, newMemberRecord, decodeSignedAdmission, encodeAdmission, encodeSignedAdmission
 } from '../src/index.js'
 import type { Admission } from '../src/index.js'
 
@@ -49,13 +49,25 @@ describe('admission certificates', () => {
     expect(() => encodeSignedAdmission({ admission, signature: new Uint8Array(0) })).toThrow(CodecError)
   })
 
+  it('travel with a signed member record, which still decodes without one', () => {
+    const record = newMemberRecord({ id: 'peer-1', addrs: [], weight: 2, zone: 'eu-1', joinedAt: admission.issuedAt })
+    const bare = { record, signature: new Uint8Array(64).fill(1) }
+    const admitted = { ...bare, admission: { admission, signature: new Uint8Array(64).fill(2) } }
+    expect(decodeAnnouncement(encodeAnnouncement({ signed: admitted }))).toEqual({ signed: admitted })
+    expect(decodeAnnouncement(encodeAnnouncement({ signed: bare }))).toEqual({ signed: bare })
+    const members = decodeResponse(encodeResponse({ type: 'members', records: [bare, admitted] }))
+    expect(members).toEqual({ type: 'members', records: [bare, admitted] })
+  })
+
   it('admit only the named peer of the named cluster, up to its weight, in its zone', () => {
-    const record = { id: 'peer-1', weight: 2, zone: 'eu-1' }
+    const record = { id: 'peer-1', weight: 2, zone: 'eu-1', joinedAt: admission.issuedAt }
     expect(admissionProblem(admission, 'authority', record)).toBeUndefined()
     expect(admissionProblem(admission, 'authority', { ...record, weight: 1 })).toBeUndefined()
     expect(admissionProblem(admission, 'other-cluster', record)).toMatch(/cluster/)
     expect(admissionProblem(admission, 'authority', { ...record, id: 'peer-2' })).toMatch(/peer-1, not peer-2/)
     expect(admissionProblem(admission, 'authority', { ...record, weight: 1000 })).toMatch(/weight 1000 is above the admitted 2/)
     expect(admissionProblem(admission, 'authority', { ...record, zone: 'us-1' })).toMatch(/zone/)
+    // Back-dating the join (to reorder the ring's fold) is refused.
+    expect(admissionProblem(admission, 'authority', { ...record, joinedAt: 1 })).toMatch(/joinedAt 1 is not/)
   })
 })

@@ -31,6 +31,8 @@ export interface DaemonOptions extends EngineOptions {
   readonly http: HostPort
   readonly bootstrap: readonly string[]
   readonly cluster: string
+  /** The cluster secret file (`ringstore secret`): join only the cluster it defines; undefined = an open cluster. */
+  readonly clusterSecret?: string
   readonly logLevel: LogLevel
   /** Largest PUT body accepted (bytes): at most the engine's value limit. */
   readonly maxBodyBytes: number
@@ -46,6 +48,7 @@ const startOptions = {
   http: { type: 'string' },
   bootstrap: { type: 'string', multiple: true },
   cluster: { type: 'string' },
+  'cluster-secret': { type: 'string' },
   q: { type: 'string' },
   n: { type: 'string' },
   r: { type: 'string' },
@@ -77,6 +80,7 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
     http: parseHostPort(values.http ?? `${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port}`),
     bootstrap: values.bootstrap ?? [],
     cluster: clusterName(values.cluster ?? DEFAULT_CLUSTER),
+    ...(values['cluster-secret'] === undefined ? {} : { clusterSecret: nonEmpty('cluster-secret', values['cluster-secret']) }),
     q,
     n,
     r,

@@ -37,6 +37,8 @@ ringstore start options:
   --http HOST:PORT               HTTP API address; port 0 = any free port (${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port})
   --bootstrap MULTIADDR          a peer to join through (with /p2p/ID), repeatable
   --cluster NAME                 cluster name; peers only join their own cluster (${DEFAULT_CLUSTER})
+  --cluster-secret FILE          join only the cluster FILE defines (ringstore secret): only peers
+                                 admitted by it are members; without it the cluster is open
   --n N  --r R  --w W            replicas, read quorum, write quorum (${DEFAULT_CONFIG.n}, ${DEFAULT_CONFIG.r}, ${DEFAULT_CONFIG.w})
   --q Q                          partitions, a power of two, same on every peer (${DEFAULT_CONFIG.q})
   --weight X                     capacity relative to other peers; 0 = own nothing (${DEFAULT_CONFIG.weight})
@@ -104,7 +106,8 @@ async function startCommand (argv: readonly string[]): Promise<number> {
     throw error
   }
   log.info('ready', { peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http, dataDir: options.dataDir })
-  process.stdout.write(`${JSON.stringify({ event: 'ready', peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http })}\n`)
+  const cluster = daemon.clusterId === undefined ? {} : { clusterId: daemon.clusterId }
+  process.stdout.write(`${JSON.stringify({ event: 'ready', peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http, ...cluster })}\n`)
   const signal = await stopped
   log.info('shutting down', { signal })
   await daemon.stop()

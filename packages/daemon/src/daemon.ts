@@ -11,13 +11,15 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { AddressBook, Libp2pNetwork, Libp2pSigner, createNodeLibp2p, daemonDialable, loadOrCreatePrivateKey, withAddressBook } from '@ringstore/net-libp2p/node'
+import { AddressBook, Libp2pNetwork, Libp2pSigner, clusterAuthority, createNodeLibp2p, daemonDialable, loadOrCreatePrivateKey, withAddressBook } from '@ringstore/net-libp2p/node'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
-import type { MemberRecord } from '@ringstore/core'
+import type { MemberRecord, SignedAdmission } from '@ringstore/core'
 import { Peer, SystemClock } from '@ringstore/peer'
 import type { Logger } from '@ringstore/peer'
 import { FsStorage } from '@ringstore/storage-fs'
 import type { DaemonOptions } from './args.js'
+import { loadOrIssueAdmission } from './admission-file.js'
+import { readSecretFile } from './cluster-secret.js'
 import { createHttpApi } from './http/server.js'
 import { lockDataDir } from './lock.js'
 
@@ -26,6 +28,8 @@ export const STORE_DIR = 'store'
 
 export interface RunningDaemon {
   readonly peerId: string
+  /** The cluster id (its authority's public key) when started with --cluster-secret. */
+  readonly clusterId?: string
   /** libp2p addresses with /p2p/ suffix. */
   readonly addrs: string[]
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:7070 */
@@ -55,7 +59,7 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
     const privateKey = await loadOrCreatePrivateKey(options.dataDir)
     const storage = await FsStorage.open(join(options.dataDir, STORE_DIR))
     undo.push(async () => { await storage.close() })
-    const { peer, network, addrs } = await startPeer(options, privateKey, storage, log, undo)
+    const { peer, network, addrs, trust } = await startPeer(options, privateKey, storage, log, undo)
 
     const api = createHttpApi({
       peer,
@@ -73,6 +77,7 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
     let stopping: Promise<void> | undefined
     return {
       peerId: peer.id,
+      ...(trust === undefined ? {} : { clusterId: trust.clusterId }),
       addrs: addrs(),
       http,
       peer,
@@ -88,7 +93,19 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
 }
 
 /** The libp2p node (started, so its real addresses are known) and the engine peer on it. */
-async function startPeer (options: DaemonOptions, privateKey: PrivateKey, storage: FsStorage, log: Logger, undo: Undo[]): Promise<{ peer: Peer, network: Libp2pNetwork, addrs: () => string[] }> {
+/** With --cluster-secret: the cluster id and this peer's admission to it (admission-file.ts). */
+async function admissionOf (options: DaemonOptions, peerId: string, log: Logger): Promise<Trust | undefined> {
+  if (options.clusterSecret === undefined) return undefined
+  const authority = await clusterAuthority(await readSecretFile(options.clusterSecret))
+  const admission = await loadOrIssueAdmission(options.dataDir, authority, peerId, options.weight, options.zone, log)
+  return { clusterId: authority.clusterId, admission }
+}
+
+interface Trust { readonly clusterId: string, readonly admission: SignedAdmission }
+
+async function startPeer (
+  options: DaemonOptions, privateKey: PrivateKey, storage: FsStorage, log: Logger, undo: Undo[]
+): Promise<{ peer: Peer, network: Libp2pNetwork, addrs: () => string[], trust: Trust | undefined }> {
   const node = await createNodeLibp2p({
     listen: options.listen,
     privateKey,
@@ -98,6 +115,7 @@ async function startPeer (options: DaemonOptions, privateKey: PrivateKey, storag
   // network.stop() (through peer.stop()) stops the node too; this covers a failure before
   // the peer took it over. libp2p's stop is idempotent.
   undo.push(async () => { await node.stop() })
+  const trust = await admissionOf(options, node.peerId.toString(), log)
   const network = new Libp2pNetwork(node, { cluster: options.cluster, log: scoped(log, 'net') })
   await node.start()
   const addrs = cachedAddrs(node)
@@ -113,7 +131,9 @@ async function startPeer (options: DaemonOptions, privateKey: PrivateKey, storag
     signer: new Libp2pSigner(privateKey),
     logger: scoped(log, 'peer'),
     addrs: addrs(),
+    ...(trust === undefined ? {} : { admission: trust.admission }),
     config: {
+      ...(trust === undefined ? {} : { clusterId: trust.clusterId }),
       q: options.q,
       n: options.n,
       r: options.r,
@@ -134,7 +154,7 @@ async function startPeer (options: DaemonOptions, privateKey: PrivateKey, storag
   })
   book.start()
   undo.push(async () => { book.stop() })
-  return { peer, network, addrs }
+  return { peer, network, addrs, trust }
 }
 
 /**

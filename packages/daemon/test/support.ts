@@ -21,6 +21,8 @@ export interface Ready {
   readonly peerId: string
   readonly addrs: string[]
   readonly http: string
+  /** With --cluster-secret: the cluster's id. */
+  readonly clusterId?: string
 }
 
 export interface Exit { readonly code: number | null, readonly signal: NodeJS.Signals | null }

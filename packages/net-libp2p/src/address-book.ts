@@ -111,7 +111,7 @@ export function withAddressBook (network: Network, book: AddressBook): Network {
       if (!book.has(peer)) await book.ensure(peer)
       return await network.request(peer, request, timeoutMs)
     },
-    announce: (record, signature) => { network.announce(record, signature) },
+    announce: (signed) => { network.announce(signed) },
     dial: async (address) => await network.dial(address),
     connectedPeers: () => network.connectedPeers()
   }

@@ -12,7 +12,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { decodeAnnouncement, encodeAnnouncement } from '@ringstore/core'
-import type { Announcement, MemberRecord, PeerId, Request, Response } from '@ringstore/core'
+import type { Announcement, PeerId, Request, Response, SignedRecord } from '@ringstore/core'
 import { PeerStoppedError, PeerUnreachableError } from '@ringstore/peer'
 import type { Logger, Network, NetworkHandlers } from '@ringstore/peer'
 import {
@@ -112,7 +112,8 @@ export class Libp2pNetwork implements Network {
     return rpc.request(request, deadline, timeoutMs)
   }
 
-  announce (record: MemberRecord, signature: Uint8Array): void {
+  announce (signed: SignedRecord): void {
+    const { record } = signed
     if (this.handlers === undefined) return
     if (record.id !== this.localPeer) {
       // Every receiver would drop it (author ≠ record.id); refuse here, loudly.
@@ -121,7 +122,7 @@ export class Libp2pNetwork implements Network {
     }
     let data: Uint8Array
     try {
-      data = encodeAnnouncement({ signed: { record, signature } } satisfies Announcement)
+      data = encodeAnnouncement({ signed } satisfies Announcement)
     } catch (err) {
       this.log.error('announcement does not encode', { error: String(err) })
       return
@@ -280,7 +281,7 @@ export class Libp2pNetwork implements Network {
     const checked = checkAnnouncement(message)
     if (typeof checked === 'string') return
     this.stats.announcementsDelivered++
-    this.handlers?.onAnnounce(message.from.toString(), checked.signed.record, checked.signed.signature)
+    this.handlers?.onAnnounce(message.from.toString(), checked.signed)
   }
 
   private listen (event: 'peer:connect' | 'peer:disconnect', fn: (peer: Libp2pPeerId) => void): void {

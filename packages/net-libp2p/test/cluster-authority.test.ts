@@ -30,7 +30,7 @@ describe('cluster authority', () => {
     // Raising the weight or changing the peer breaks the signature.
     expect(await verifier.verify(authority.clusterId, encodeAdmission({ ...signed.admission, maxWeight: 1000 }), signed.signature)).toBe(false)
     expect(await verifier.verify(authority.clusterId, encodeAdmission({ ...signed.admission, peer: 'someone-else' }), signed.signature)).toBe(false)
-    expect(admissionProblem(signed.admission, impostor.clusterId, { id: fields.peer, weight: 1, zone: 'default' })).toMatch(/cluster/)
+    expect(admissionProblem(signed.admission, impostor.clusterId, { id: fields.peer, weight: 1, zone: 'default', joinedAt: fields.issuedAt })).toMatch(/cluster/)
   })
 
   it('refuses a secret of the wrong size', async () => {

@@ -26,7 +26,7 @@ describe('membership gossip', () => {
     // The mesh forms some tens of ms after a dial; announce until it carries (heartbeats do the same).
     let heartbeat = 0
     await waitFor('announcement at c', () => c.announcements.some((x) => x.from === a.id), 10_000,
-      () => { a.network.announce(record(a.id, ++heartbeat), signature) })
+      () => { a.network.announce({ record: record(a.id, ++heartbeat), signature }) })
     const got = c.announcements.find((x) => x.from === a.id)
     expect(got?.record.id).toBe(a.id)
     expect(got?.record.zone).toBe('z1')
@@ -43,7 +43,7 @@ describe('membership gossip', () => {
     await c.network.node.services.pubsub.publish(topic, forged)
     let heartbeat = 0
     await waitFor('honest announcement from c at a', () => a.announcements.some((x) => x.from === c.id), 10_000,
-      () => { c.network.announce(record(c.id, ++heartbeat), signature) })
+      () => { c.network.announce({ record: record(c.id, ++heartbeat), signature }) })
     await waitFor('forgery counted at b', () => b.network.stats.forgedAnnouncements >= 1)
     for (const peer of [a, b]) {
       expect(peer.announcements.some((x) => x.record.heartbeat === 1_000_000)).toBe(false)
@@ -55,7 +55,7 @@ describe('membership gossip', () => {
 
   it('refuses to announce a record about another peer, and drops undecodable gossip', async () => {
     const before = b.announcements.length
-    a.network.announce(record(c.id, 5), signature)
+    a.network.announce({ record: record(c.id, 5), signature })
     await c.network.node.services.pubsub.publish(membersTopic('gossip'), Uint8Array.from([1, 2, 3]))
     await waitFor('garbage counted at b', () => b.network.stats.invalidAnnouncements >= 1)
     expect(b.announcements.slice(before).some((x) => x.record.id === c.id && x.record.heartbeat === 5)).toBe(false)

@@ -42,7 +42,7 @@ export async function startPeer (options: { privateKey?: PrivateKey, maxInFlight
   }
   const handlers: NetworkHandlers = {
     onRequest: async (from, request) => peer.serve(from, request),
-    onAnnounce: (from, record, signature) => { peer.announcements.push({ from, record, signature }) },
+    onAnnounce: (from, { record, signature }) => { peer.announcements.push({ from, record, signature }) },
     onPeerConnected: (id) => { peer.connected.add(id); peer.events.push(['up', id]) },
     onPeerDisconnected: (id) => { peer.connected.delete(id); peer.events.push(['down', id]) }
   }

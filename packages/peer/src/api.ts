@@ -2,7 +2,7 @@
  * The public face of a peer: what hosts (daemon, browser, simulator) call. `peer.ts`
  * implements it by wiring the components together.
  */
-import type { DvvSet, Key, MemberRecord, PeerId, Sibling, VersionVector } from '@ringstore/core'
+import type { DvvSet, Key, MemberRecord, PeerId, SignedAdmission, Sibling, VersionVector } from '@ringstore/core'
 import type { Clock, Logger, Network, Signer, Storage } from './interfaces.js'
 import type { PeerConfig } from './config.js'
 import type { PeerMetrics } from './metrics.js'
@@ -17,6 +17,11 @@ export interface PeerOptions {
   readonly config?: Partial<PeerConfig>
   /** Addresses this peer can be dialled at (for its member record). */
   readonly addrs?: readonly string[]
+  /**
+   * This peer's admission certificate (`ringstore admit`): required for a member (weight >
+   * 0) of a cluster with `config.clusterId`; carried with its member record.
+   */
+  readonly admission?: SignedAdmission
 }
 
 export interface GetOptions {

@@ -2,7 +2,8 @@
  * Engine configuration: cluster-wide defaults (Q, N, R, W) and the per-peer timings.
  * Defaults suit a LAN cluster of daemons; the simulator and tests shorten the timers.
  */
-import { LIMITS } from '@ringstore/core'
+import { LIMITS, admissionProblem } from '@ringstore/core'
+import type { PeerId, SignedAdmission } from '@ringstore/core'
 import { quorumProblem } from './quorum.js'
 
 export interface PeerConfig {
@@ -36,6 +37,13 @@ export interface PeerConfig {
   readonly tombstoneGraceMs: number
   /** Entries kept per version vector (see versions.ts truncation policy). */
   readonly maxClockEntries: number
+  /**
+   * The cluster this peer belongs to: its authority's public key as a peer id
+   * (docs/trust.md). When set, a member record counts only with an admission that
+   * authority signed; unset, the cluster is open (any peer that announces a weight is a
+   * member).
+   */
+  readonly clusterId?: string
   /** Keys whose conflicts resolve by last-write-wins instead of siblings. */
   readonly lww: (key: string) => boolean
 }
@@ -77,4 +85,22 @@ export function resolveConfig (partial: Partial<PeerConfig> = {}): PeerConfig {
   if (quorum !== undefined) throw new ConfigError(quorum)
   if (!(weight >= 0) || !Number.isFinite(weight)) throw new ConfigError(`weight must be ≥ 0, got ${weight}`)
   return config
+}
+
+/**
+ * ConfigError unless `admission` lets peer `id` be what `config` makes it: in a cluster
+ * that requires admission, a member (weight > 0) needs one for this id, its weight at
+ * most the admitted, its zone. (Its signature is the other members' to check.)
+ */
+export function checkAdmission (config: PeerConfig, id: PeerId, admission: SignedAdmission | undefined): void {
+  const cluster = config.clusterId
+  if (admission === undefined) {
+    if (cluster !== undefined && config.weight > 0) {
+      throw new ConfigError(`a member of cluster ${cluster} needs an admission certificate (ringstore admit), or weight 0`)
+    }
+    return
+  }
+  if (cluster === undefined) throw new ConfigError('an admission certificate is given but no clusterId')
+  const problem = admissionProblem(admission.admission, cluster, { id, weight: config.weight, zone: config.zone, joinedAt: admission.admission.issuedAt })
+  if (problem !== undefined) throw new ConfigError(`the admission certificate does not fit this peer: ${problem}`)
 }

@@ -3,7 +3,7 @@
  * Browser, Node daemon and simulator each hand the engine their own implementation;
  * nothing in `peer` knows which one it got.
  */
-import type { MemberRecord, PeerId } from '@ringstore/core'
+import type { PeerId, SignedRecord } from '@ringstore/core'
 import type { Request, Response } from '@ringstore/core'
 
 /** A cancellable timer handle. */
@@ -62,8 +62,11 @@ export interface Storage {
 export interface NetworkHandlers {
   /** Answer a request from a peer. Must not throw: failures are error responses. */
   onRequest(from: PeerId, request: Request): Promise<Response>
-  /** A membership record arrived by gossip (already checked to be authored by `record.id`). */
-  onAnnounce(from: PeerId, record: MemberRecord, signature: Uint8Array): void
+  /**
+   * A signed membership record arrived by gossip (already checked to be authored by its
+   * record's id), with its author's admission when it carries one.
+   */
+  onAnnounce(from: PeerId, signed: SignedRecord): void
   /** A connection to `peer` is up / gone (a hint for the failure detector, not a verdict). */
   onPeerConnected(peer: PeerId): void
   onPeerDisconnected(peer: PeerId): void
@@ -79,8 +82,8 @@ export interface Network {
    * peer cannot be reached and `RequestTimeoutError` after `timeoutMs`.
    */
   request(peer: PeerId, request: Request, timeoutMs: number): Promise<Response>
-  /** Best-effort gossip of our own membership record to the cluster. */
-  announce(record: MemberRecord, signature: Uint8Array): void
+  /** Best-effort gossip of our own signed membership record (and admission) to the cluster. */
+  announce(signed: SignedRecord): void
   /** Connect to a seed address; resolves with its peer id. */
   dial(address: string): Promise<PeerId>
   /** Peers with a live connection now. */

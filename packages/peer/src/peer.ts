@@ -19,7 +19,7 @@ import { HintedHandoff } from './cluster/handoff.js'
 import { Membership } from './cluster/membership.js'
 import { TombstoneCollector } from './cluster/tombstone-gc.js'
 import { OwnershipTransfer } from './cluster/transfer.js'
-import { resolveConfig } from './config.js'
+import { checkAdmission, resolveConfig } from './config.js'
 import type { PeerConfig } from './config.js'
 import { GetCoordinator } from './coordinator/get.js'
 import { PutCoordinator } from './coordinator/put.js'
@@ -76,6 +76,7 @@ export class Peer implements PeerMaintenance {
   constructor (options: PeerOptions) {
     const config = this.config = resolveConfig(options.config)
     const id = this.id = options.network.localPeer
+    checkAdmission(config, id, options.admission)
     const { network, storage, signer, clock } = options
     const log = this.#log = options.logger ?? silentLogger
     const metrics = this.metrics = createMetrics()
@@ -90,7 +91,11 @@ export class Peer implements PeerMaintenance {
     // rpc that reports to the detector: the closure breaks the circle.
     const detector: LocalFailureDetector = this.#detector = new LocalFailureDetector({ id, config, clock, network, log, membership: { members: (): MemberRecord[] => membership.members() } })
     const rpc = new PeerRpc({ network, detector, timeoutMs: config.requestTimeoutMs })
-    const membership: Membership = this.#membership = new Membership({ id, config, clock, storage, signer, network, rpc, log, ...(options.addrs === undefined ? {} : { addrs: options.addrs }) })
+    const membership: Membership = this.#membership = new Membership({
+      id, config, clock, storage, signer, network, rpc, log,
+      ...(options.addrs === undefined ? {} : { addrs: options.addrs }),
+      ...(options.admission === undefined ? {} : { admission: options.admission })
+    })
     const cluster = { id, config, clock, log, metrics, replicas, hints, membership, detector, rpc }
     this.#handoff = new HintedHandoff(cluster)
     this.#antiEntropy = new AntiEntropy(cluster)
@@ -291,8 +296,8 @@ export class Peer implements PeerMaintenance {
     })
     return {
       onRequest: handle,
-      onAnnounce: (from, record, signature) => {
-        if (this.#serving) void this.#membership.handleAnnounce(from, record, signature)
+      onAnnounce: (from, signed) => {
+        if (this.#serving) void this.#membership.handleAnnounce(from, signed)
       },
       onPeerConnected: (peer) => {
         if (!this.#serving) return

@@ -8,7 +8,7 @@
 import {
   MerkleTree, buildRing, clockDigest, clockEqual, emptyClock, newMemberRecord, partitionOf, sync, update
 } from '@ringstore/core'
-import type { DvvSet, Key, PeerId, Request, Response, Ring } from '@ringstore/core'
+import type { DvvSet, Key, PeerId, Request, Response, Ring, SignedAdmission } from '@ringstore/core'
 import type { HintStore, MembershipView, ReplicaStore, Staged } from '../src/components.js'
 import { PeerRpc } from '../src/protocol/rpc.js'
 import { resolveConfig } from '../src/config.js'
@@ -167,6 +167,8 @@ export interface NodeDeps {
   detector: LocalFailureDetector
   /** Sends through `network` as it is at each call (recordRequests swaps it). */
   rpc: PeerRpc
+  /** The node's admission to `config.clusterId` (admission tests). */
+  admission?: SignedAdmission
   isRunning: () => boolean
 }
 
@@ -231,7 +233,7 @@ export class TestCluster {
     const detector = node.deps.detector
     await node.network.start({
       onRequest: async (from, request) => await this.#answer(node, from, request),
-      onAnnounce: (from, record, signature) => { void membershipOf(node)?.handleAnnounce(from, record, signature) },
+      onAnnounce: (from, signed) => { void membershipOf(node)?.handleAnnounce(from, signed) },
       onPeerConnected: (peer) => {
         detector.onPeerConnected(peer)
         membershipOf(node)?.onPeerConnected(peer)
@@ -296,7 +298,7 @@ export function recordRequests (node: TestNode): Array<{ to: PeerId, type: Reque
       log.push({ to: peer, type: request.type })
       return await inner.request(peer, request, timeoutMs)
     },
-    announce: (record, signature) => { inner.announce(record, signature) },
+    announce: (signed) => { inner.announce(signed) },
     dial: async (address) => await inner.dial(address),
     connectedPeers: () => inner.connectedPeers()
   }

@@ -4,7 +4,7 @@
  * interface rather than on the hub's class, so the hub can create endpoints without the
  * two files importing each other. `E` is the endpoint type, which passes itself.
  */
-import type { MemberRecord, PeerId, Request, Response } from '@ringstore/core'
+import type { PeerId, Request, Response, SignedRecord } from '@ringstore/core'
 import type { EventHandle } from './scheduler.js'
 
 export interface EndpointHub<E> {
@@ -14,7 +14,7 @@ export interface EndpointHub<E> {
   endpointGone(endpoint: E): void
   cancelTimer(timer: EventHandle | undefined): void
   send(from: E, to: PeerId, request: Request, timeoutMs: number): Promise<Response>
-  gossip(from: E, record: MemberRecord, signature: Uint8Array): void
+  gossip(from: E, signed: SignedRecord): void
   dial(from: E, address: string): Promise<PeerId>
   connectedPeersOf(id: PeerId): PeerId[]
 }

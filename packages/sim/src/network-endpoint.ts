@@ -2,7 +2,7 @@
  * One peer process's endpoint on the simulated network: the engine's `Network`. It keeps
  * the process's state and its requests in flight; the hub (network.ts) moves the bytes.
  */
-import type { MemberRecord, PeerId, Request, Response } from '@ringstore/core'
+import type { PeerId, Request, Response, SignedRecord } from '@ringstore/core'
 import { PeerUnreachableError } from '@ringstore/peer'
 import type { Network, NetworkHandlers } from '@ringstore/peer'
 import type { EndpointHub } from './endpoint-hub.js'
@@ -54,8 +54,8 @@ export class SimNetwork implements Network {
     return this.hub.send(this, peer, request, timeoutMs)
   }
 
-  announce (record: MemberRecord, signature: Uint8Array): void {
-    this.hub.gossip(this, record, signature)
+  announce (signed: SignedRecord): void {
+    this.hub.gossip(this, signed)
   }
 
   dial (address: string): Promise<PeerId> {

@@ -18,7 +18,7 @@
  * closes when a fault cuts it.
  */
 import { decodeAnnouncement, decodeFrame, encodeAnnouncement, encodeFrame } from '@ringstore/core'
-import type { Announcement, Frame, MemberRecord, PeerId, Request, Response } from '@ringstore/core'
+import type { Announcement, Frame, PeerId, Request, Response, SignedRecord } from '@ringstore/core'
 import { PeerUnreachableError, RequestTimeoutError } from '@ringstore/peer'
 import { DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_REFUSED_DELAY_MS } from './constants.js'
 import type { EndpointHub } from './endpoint-hub.js'
@@ -185,9 +185,9 @@ export class SimHub implements EndpointHub<SimNetwork> {
   }
 
   /** Called by an endpoint: best-effort gossip of its own record to every reachable peer. */
-  gossip (from: SimNetwork, record: MemberRecord, signature: Uint8Array): void {
+  gossip (from: SimNetwork, signed: SignedRecord): void {
     if (from.state !== 'running') return
-    const bytes = this.encode(() => this.codec.encodeAnnouncement({ signed: { record, signature } }), `announcement of ${from.localPeer}`)
+    const bytes = this.encode(() => this.codec.encodeAnnouncement({ signed }), `announcement of ${from.localPeer}`)
     if (bytes === undefined) return
     for (const target of this.endpoints.values()) {
       if (target === from || target.state !== 'running' || !this.reach(from.localPeer, target.localPeer)) continue
@@ -198,7 +198,7 @@ export class SimHub implements EndpointHub<SimNetwork> {
         const announcement = this.decode(() => this.codec.decodeAnnouncement(arrived), 'announcement')
         // Gossip carries the publisher's identity; a record about anyone else is not accepted.
         if (announcement === undefined || announcement.signed.record.id !== from.localPeer) return
-        target.handlers?.onAnnounce(from.localPeer, announcement.signed.record, announcement.signed.signature)
+        target.handlers?.onAnnounce(from.localPeer, announcement.signed)
       })
     }
   }

@@ -16,7 +16,7 @@ interface Log {
 function handlers (log: Log, answer: (req: Request) => Promise<Response> = async () => ({ type: 'ok' })): NetworkHandlers {
   return {
     onRequest: async (from, request) => { log.requests.push([from, request.type]); return await answer(request) },
-    onAnnounce: (from, record) => { log.announces.push([from, record.id]) },
+    onAnnounce: (from, { record }) => { log.announces.push([from, record.id]) },
     onPeerConnected: (peer) => { log.events.push(`+${peer}`) },
     onPeerDisconnected: (peer) => { log.events.push(`-${peer}`) }
   }
@@ -199,8 +199,8 @@ describe('SimHub connections and gossip', () => {
     const { s, hub, nets, logs } = await setup(['a', 'b', 'c', 'd'])
     hub.partition([['a', 'b', 'c'], ['d']])
     hub.crash('c')
-    nets.a!.announce(record('a'), new Uint8Array([1]))
-    nets.a!.announce(record('someone-else'), new Uint8Array([1]))
+    nets.a!.announce({ record: record('a'), signature: new Uint8Array([1]) })
+    nets.a!.announce({ record: record('someone-else'), signature: new Uint8Array([1]) })
     await s.advance(100)
     expect(logs.b!.announces).toEqual([['a', 'a']])
     expect(logs.c!.announces).toEqual([])
@@ -210,7 +210,7 @@ describe('SimHub connections and gossip', () => {
   it('delivers an announcement already on the wire when its sender stops', async () => {
     // A leaving peer announces "left" and stops: the others must still hear it.
     const { s, nets, logs } = await setup(['a', 'b'], { latencyBaseMs: 20 })
-    nets.a!.announce(record('a'), new Uint8Array([1]))
+    nets.a!.announce({ record: record('a'), signature: new Uint8Array([1]) })
     await nets.a!.stop()
     await s.advance(100)
     expect(logs.b!.announces).toEqual([['a', 'a']])

@@ -12,7 +12,7 @@
  * const a = hub.network('a'); const b = hub.network('b')
  * hub.block('a', 'b')
  */
-import type { MemberRecord, PeerId, Request, Response } from '@ringstore/core'
+import type { PeerId, Request, Response, SignedRecord } from '@ringstore/core'
 import { keyHash } from '@ringstore/core'
 import { PeerUnreachableError, RequestTimeoutError } from '@ringstore/peer'
 import type { Clock, Network, NetworkHandlers, Signer } from '@ringstore/peer'
@@ -190,19 +190,19 @@ export class LoopbackNetwork implements Network {
     return handlers.onRequest(from, request)
   }
 
-  announce (record: MemberRecord, signature: Uint8Array): void {
+  announce (signed: SignedRecord): void {
     // Gossip carries only records authored by their sender (the contract of onAnnounce).
-    if (!this.started || record.id !== this.localPeer) return
+    if (!this.started || signed.record.id !== this.localPeer) return
     for (const other of this.#hub.peers()) {
       if (!this.#hub.connected(this.localPeer, other)) continue
       const target = this.#hub.endpoint(other)
-      const copy = structuredClone({ record, signature })
-      queueMicrotask(() => target?.receiveAnnouncement(this.localPeer, copy.record, copy.signature))
+      const copy = structuredClone(signed)
+      queueMicrotask(() => target?.receiveAnnouncement(this.localPeer, copy))
     }
   }
 
-  receiveAnnouncement (from: PeerId, record: MemberRecord, signature: Uint8Array): void {
-    this.#handlers?.onAnnounce(from, record, signature)
+  receiveAnnouncement (from: PeerId, signed: SignedRecord): void {
+    this.#handlers?.onAnnounce(from, signed)
   }
 
   async dial (address: string): Promise<PeerId> {

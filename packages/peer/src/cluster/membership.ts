@@ -11,10 +11,10 @@
  * by the right ring before anyone answers.
  */
 import {
-  RingBuilder, applyRecord, compareRecords, encodeRecord, leaveRecord, newMemberRecord,
+  RingBuilder, admissionProblem, applyRecord, compareRecords, encodeAdmission, encodeRecord, leaveRecord, newMemberRecord,
   nextHeartbeat, restartRecord, validateRecord
 } from '@ringstore/core'
-import type { MemberRecord, MemberTable, PeerId, Ring, SignedRecord } from '@ringstore/core'
+import type { MemberRecord, MemberTable, PeerId, Ring, SignedAdmission, SignedRecord } from '@ringstore/core'
 import type { MembershipView } from '../components.js'
 import type { PeerConfig } from '../config.js'
 import { describeError } from '../errors.js'
@@ -37,7 +37,7 @@ type RingListener = (previous: Ring, next: Ring) => void
 
 export interface MembershipDeps {
   readonly id: PeerId
-  readonly config: Pick<PeerConfig, 'q' | 'weight' | 'zone' | 'seeds' | 'heartbeatIntervalMs'>
+  readonly config: Pick<PeerConfig, 'q' | 'weight' | 'zone' | 'seeds' | 'heartbeatIntervalMs' | 'clusterId'>
   readonly clock: Clock
   readonly storage: Storage
   readonly signer: Signer
@@ -46,6 +46,8 @@ export interface MembershipDeps {
   readonly log: Logger
   /** Where this peer can be dialled (goes into its member record). */
   readonly addrs?: readonly string[]
+  /** This peer's admission to `config.clusterId`, carried with its record (docs/trust.md). */
+  readonly admission?: SignedAdmission
 }
 
 export class Membership implements MembershipView {
@@ -82,7 +84,9 @@ export class Membership implements MembershipView {
       ctx.log.warn('skipping unreadable member record', { key, error: describeError(error) })
     })
     // Our own old record included: the ring is then already right before we re-announce.
-    this.#applyVerified(stored, false)
+    // Stored records were admitted when they arrived, but maybe to no cluster (a restart
+    // that now requires admission): they are checked again.
+    this.#applyVerified(await this.#onlyAdmitted(stored), false)
     const previous = await loadOwnRecord(ctx.storage, (error) => {
       ctx.log.error('own member record unreadable: starting a new incarnation line', { error: describeError(error) })
     })
@@ -92,8 +96,8 @@ export class Membership implements MembershipView {
       .filter((r): r is MemberRecord => r !== undefined)
       .sort(compareRecords).pop()
     const record = older === undefined
-      ? newMemberRecord({ id: ctx.id, ...update, joinedAt: ctx.clock.now() })
-      : restartRecord(older, update)
+      ? newMemberRecord({ id: ctx.id, ...update, joinedAt: this.#joinedAt(ctx.clock.now()) })
+      : withJoinedAt(restartRecord(older, update), this.#joinedAt(older.joinedAt))
     await this.#selfUpdates.run(async () => { await this.#publishSelf(record, true) })
     this.#scheduleHeartbeat()
     await this.#seeds.start(ctx.config.seeds)
@@ -152,8 +156,8 @@ export class Membership implements MembershipView {
    * A record arrived by gossip. Resolves once it was verified and applied or refused (the
    * network may ignore the promise: it never rejects).
    */
-  async handleAnnounce (_from: PeerId, record: MemberRecord, signature: Uint8Array): Promise<void> {
-    await this.acceptSigned([{ record, signature }])
+  async handleAnnounce (_from: PeerId, signed: SignedRecord): Promise<void> {
+    await this.acceptSigned([signed])
   }
 
   /** A connection came up: its table may hold members we have not heard of. */
@@ -194,7 +198,8 @@ export class Membership implements MembershipView {
       const held = this.#table.get(record.id)
       if (held !== undefined && compareRecords(record, held) <= 0) return undefined
       if (await this.#ctx.signer.verify(record.id, encodeRecord(record), signed.signature)) {
-        return { record, signature: signed.signature }
+        const verified = signed.admission === undefined ? { record, signature: signed.signature } : { record, signature: signed.signature, admission: signed.admission }
+        return await this.#admits(verified) ? verified : undefined
       }
     } catch (error) {
       this.#ctx.log.warn('refusing malformed member record', { error: describeError(error) })
@@ -202,6 +207,35 @@ export class Membership implements MembershipView {
     }
     this.#ctx.log.warn('refusing member record with a bad signature', { id: record.id })
     return undefined
+  }
+
+  /**
+   * Whether `signed` may be a member: always in an open cluster (no clusterId configured);
+   * else only with an admission the cluster's authority signed that admits this record
+   * (core's admissionProblem: this peer, its weight at most, its zone, its join time).
+   */
+  async #admits (signed: SignedRecord): Promise<boolean> {
+    const cluster = this.#ctx.config.clusterId
+    if (cluster === undefined) return true
+    const { record, admission } = signed
+    let problem: string | undefined
+    if (admission === undefined) problem = 'no admission'
+    else if (!await this.#ctx.signer.verify(cluster, encodeAdmission(admission.admission), admission.signature)) problem = 'admission not signed by the cluster authority'
+    else problem = admissionProblem(admission.admission, cluster, record)
+    if (problem === undefined) return true
+    this.#ctx.log.debug('refusing a member record without a valid admission', { id: record.id, problem })
+    return false
+  }
+
+  /** `records` without those `#admits` refuses. */
+  async #onlyAdmitted (records: readonly SignedRecord[]): Promise<SignedRecord[]> {
+    const admitted = await Promise.all(records.map(async (signed) => await this.#admits(signed)))
+    return records.filter((_, i) => admitted[i] === true)
+  }
+
+  /** Our join time: the admission's issue time when admitted (core's admissionProblem), else `fallback`. */
+  #joinedAt (fallback: number): number {
+    return this.#ctx.admission?.admission.issuedAt ?? fallback
   }
 
   /** Applies verified records of other members; one ring update and one persist for the lot. */
@@ -238,20 +272,22 @@ export class Membership implements MembershipView {
       // Still a member: keep the old join time, so the ring (and who owns what) stays put.
       // It had left: this is a new join, at our own start time.
       const joinedAt = record.status === 'left' ? current.joinedAt : record.joinedAt
-      await this.#publishSelf(restartRecord({ ...record, addrs, weight, zone, joinedAt }), true)
+      await this.#publishSelf(restartRecord({ ...record, addrs, weight, zone, joinedAt: this.#joinedAt(joinedAt) }), true)
     }).catch((error: unknown) => { this.#ctx.log.error('re-incarnation failed', { error: describeError(error) }) })
   }
 
   /** Sign, optionally persist (before anyone hears of it), apply and announce our own record. */
   async #publishSelf (record: MemberRecord, persist: boolean): Promise<void> {
-    const signed = { record, signature: await this.#ctx.signer.sign(encodeRecord(record)) }
+    const signature = await this.#ctx.signer.sign(encodeRecord(record))
+    const { admission } = this.#ctx
+    const signed: SignedRecord = admission === undefined ? { record, signature } : { record, signature, admission }
     if (persist) await this.#ctx.storage.write([ownRecordOp(record), memberOp(signed)])
     const held = this.#table.get(record.id)
     this.#self = signed
     this.#table = new Map(this.#table).set(record.id, record)
     this.#signed.set(record.id, signed)
     if (affectsRing(held, record)) this.#updateRing()
-    this.#ctx.network.announce(record, signed.signature)
+    this.#ctx.network.announce(signed)
   }
 
   #updateRing (): void {
@@ -309,4 +345,9 @@ export class Membership implements MembershipView {
 function affectsRing (held: MemberRecord | undefined, next: MemberRecord): boolean {
   return held === undefined || held.status !== next.status || held.weight !== next.weight ||
     held.zone !== next.zone || held.joinedAt !== next.joinedAt || held.leftAt !== next.leftAt
+}
+
+/** `record` joined at `joinedAt` (an admission's issue time replaces a remembered join time). */
+function withJoinedAt (record: MemberRecord, joinedAt: number): MemberRecord {
+  return record.joinedAt === joinedAt ? record : validateRecord({ ...record, joinedAt })
 }

@@ -1,0 +1,126 @@
+/**
+ * Membership in a cluster that requires admission: only records carrying an admission the
+ * cluster's authority signed, for that peer, its weight, zone and join time, are members.
+ * A rogue peer (any weight), forged or stretched certificates and another cluster's peers
+ * change nothing: they own no partition, are not relayed, and are callers of role 'client'.
+ */
+import { describe, expect, it } from 'vitest'
+import { encodeAdmission, encodeRecord, newMemberRecord } from '@ringstore/core'
+import type { Admission, MemberRecord, PeerId, SignedAdmission } from '@ringstore/core'
+import { TestSigner, settle } from '@ringstore/testkit'
+import { Membership } from '../src/cluster/membership.js'
+import { ConfigError, checkAdmission, resolveConfig } from '../src/config.js'
+import type { PeerConfig } from '../src/config.js'
+import { TestCluster } from './cluster-harness.js'
+import type { TestNode } from './cluster-harness.js'
+
+const CLUSTER = 'authority-A'
+const CONFIG: Partial<PeerConfig> = { q: 64, heartbeatIntervalMs: 1000, probeIntervalMs: 1000 }
+const ISSUED_AT = 1_000
+
+async function admission (peer: PeerId, fields: Partial<Admission> = {}, signer: PeerId = CLUSTER): Promise<SignedAdmission> {
+  const admitted: Admission = { cluster: CLUSTER, peer, maxWeight: 1, zone: 'default', issuedAt: ISSUED_AT, ...fields }
+  return { admission: admitted, signature: await new TestSigner(signer).sign(encodeAdmission(admitted)) }
+}
+
+function membership (node: TestNode): Membership {
+  return node.deps.membership as Membership
+}
+
+async function start (cluster: TestCluster, id: PeerId, options: { seeds?: string[], clusterId?: string, weight?: number, admission?: SignedAdmission } = {}): Promise<TestNode> {
+  const config: Partial<PeerConfig> = { seeds: options.seeds ?? [], weight: options.weight ?? 1, ...(options.clusterId === undefined ? {} : { clusterId: options.clusterId }) }
+  const node = cluster.add(id, { config })
+  node.deps.addrs = [`/mem/${id}`]
+  if (options.admission !== undefined) node.deps.admission = options.admission
+  node.deps.membership = new Membership(node.deps)
+  await cluster.startNetwork(node)
+  await membership(node).start()
+  await settle()
+  return node
+}
+
+const ids = (node: TestNode): PeerId[] => membership(node).members().map((m) => m.id)
+const owners = (node: TestNode): Set<PeerId | null> => new Set(membership(node).ring().owners)
+
+async function signed (r: MemberRecord, extra: { admission?: SignedAdmission } = {}): Promise<{ record: MemberRecord, signature: Uint8Array, admission?: SignedAdmission }> {
+  return { record: r, signature: await new TestSigner(r.id).sign(encodeRecord(r)), ...extra }
+}
+
+describe('admission', () => {
+  it('a rogue peer of any weight, bootstrapped into an admitted cluster, is no member and owns nothing', async () => {
+    const cluster = new TestCluster(CONFIG)
+    const a = await start(cluster, 'a', { clusterId: CLUSTER, admission: await admission('a') })
+    const b = await start(cluster, 'b', { seeds: ['a'], clusterId: CLUSTER, admission: await admission('b') })
+    // An open peer (no cluster id, no admission) with a huge weight, joining through a.
+    await start(cluster, 'rogue', { seeds: ['a'], weight: 1000 })
+    await cluster.clock.advance(5_000)
+    for (const node of [a, b]) {
+      expect(ids(node)).toEqual(['a', 'b'])
+      expect(owners(node)).toEqual(new Set(['a', 'b']))
+      expect(membership(node).signedRecords().map((s) => s.record.id).sort()).toEqual(['a', 'b'])
+      expect(membership(node).roleOf('rogue')).toBe('client')
+      expect(membership(node).roleOf('b')).toBe('member')
+    }
+    // The admitted members' own records carry their certificates and their issue time as join time.
+    expect(membership(a).self().joinedAt).toBe(ISSUED_AT)
+    expect(membership(b).signedRecords().find((s) => s.record.id === 'a')?.admission?.admission.peer).toBe('a')
+  })
+
+  it('refuses forged, stretched, borrowed and back-dated certificates; accepts a valid one', async () => {
+    const cluster = new TestCluster(CONFIG)
+    const a = await start(cluster, 'a', { clusterId: CLUSTER, admission: await admission('a') })
+    const x = (changes: Partial<MemberRecord> = {}): MemberRecord => ({ ...newMemberRecord({ id: 'x', addrs: [], weight: 1, zone: 'default', joinedAt: ISSUED_AT }), ...changes })
+    const attacks = [
+      await signed(x()), // no admission at all
+      await signed(x(), { admission: await admission('x', {}, 'impostor') }), // signed by someone else
+      await signed(x(), { admission: await admission('x', { cluster: 'authority-B' }, 'authority-B') }), // another cluster's
+      await signed(x({ weight: 1000 }), { admission: await admission('x') }), // weight above the admitted
+      await signed(x({ zone: 'elsewhere' }), { admission: await admission('x') }), // another zone
+      await signed(x(), { admission: await admission('a') }), // a's certificate, borrowed
+      await signed(x({ joinedAt: 1 }), { admission: await admission('x') }) // back-dated join
+    ]
+    for (const attack of attacks) expect(await membership(a).acceptSigned([attack]), JSON.stringify(attack.record)).toBe(0)
+    expect(ids(a)).toEqual(['a'])
+    expect(await membership(a).acceptSigned([await signed(x(), { admission: await admission('x') })])).toBe(1)
+    expect(ids(a)).toEqual(['a', 'x'])
+  })
+
+  it('two clusters with different authorities, bootstrapped at each other, stay two', async () => {
+    const cluster = new TestCluster(CONFIG)
+    const other = 'authority-B'
+    const inB = async (peer: PeerId): Promise<SignedAdmission> => await admission(peer, { cluster: other }, other)
+    const a1 = await start(cluster, 'a1', { clusterId: CLUSTER, admission: await admission('a1') })
+    const b1 = await start(cluster, 'b1', { seeds: ['a1'], clusterId: other, admission: await inB('b1') })
+    const a2 = await start(cluster, 'a2', { seeds: ['b1'], clusterId: CLUSTER, admission: await admission('a2') })
+    const b2 = await start(cluster, 'b2', { seeds: ['a1', 'a2'], clusterId: other, admission: await inB('b2') })
+    await cluster.clock.advance(5_000)
+    expect(ids(a1)).toEqual(['a1', 'a2'])
+    expect(ids(a2)).toEqual(['a1', 'a2'])
+    expect(ids(b1)).toEqual(['b1', 'b2'])
+    expect(ids(b2)).toEqual(['b1', 'b2'])
+  })
+
+  it('an open cluster (no cluster id) takes records with or without admission, as before', async () => {
+    const cluster = new TestCluster(CONFIG)
+    const a = await start(cluster, 'a')
+    await start(cluster, 'b', { seeds: ['a'] })
+    await start(cluster, 'c', { seeds: ['a'], clusterId: CLUSTER, admission: await admission('c') })
+    await cluster.clock.advance(5_000)
+    expect(ids(a)).toEqual(['a', 'b', 'c'])
+  })
+})
+
+describe('checkAdmission (at Peer construction)', () => {
+  const config = (changes: Partial<PeerConfig> = {}): PeerConfig => resolveConfig({ clusterId: CLUSTER, ...changes })
+  it('a member of a cluster that requires admission needs a certificate that fits it; a client (weight 0) does not', async () => {
+    expect(() => { checkAdmission(config(), 'a', undefined) }).toThrow(/needs an admission certificate/)
+    expect(() => { checkAdmission(config({ weight: 0 }), 'a', undefined) }).not.toThrow()
+    expect(() => { checkAdmission(config(), 'a', undefined) }).toThrow(ConfigError)
+    const forA = await admission('a')
+    expect(() => { checkAdmission(config(), 'a', forA) }).not.toThrow()
+    expect(() => { checkAdmission(config(), 'b', forA) }).toThrow(/for a, not b/)
+    expect(() => { checkAdmission(config({ weight: 2 }), 'a', forA) }).toThrow(/weight 2 is above the admitted 1/)
+    expect(() => { checkAdmission(config({ zone: 'z2' }), 'a', forA) }).toThrow(/zone/)
+    expect(() => { checkAdmission(resolveConfig({}), 'a', forA) }).toThrow(/no clusterId/)
+  })
+})
