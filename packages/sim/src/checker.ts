@@ -26,7 +26,7 @@ import type { Dot, OpRecord } from './history.js'
 export type ViolationKind =
   | 'lost-write' | 'divergent' | 'resurrected' | 'superseded-survivor' | 'unavailable'
   | 'false-sibling' | 'phantom-value' | 'anonymous-sibling' | 'dot-mismatch'
-  | 'engine-fault' | 'convergence-bound' | 'membership' | 'stuck' | 'gc-changed-data'
+  | 'engine-fault' | 'convergence-bound' | 'membership' | 'stuck' | 'gc-changed-data' | 'admission'
 
 export interface Violation {
   readonly kind: ViolationKind

@@ -23,6 +23,8 @@ usage: npm run sim -- [options]
   --q N            ring partitions (default ${DEFAULT_RUN_OPTIONS.q})
   --faults LEVEL   none | light | heavy (default ${DEFAULT_RUN_OPTIONS.faults})
   --churn          with heavy faults, peers also join and leave
+  --rogue          an admitted cluster, plus a rogue peer that gossips unadmitted, forged,
+                   borrowed and stretched admissions and floods pulls (docs/trust.md)
   --fsync-ms A,B   fsync latency range of every disk, virtual ms (default ${DEFAULT_FSYNC_MS.join(',')})
   --verbose        trace every operation and engine log line (stderr)
   --json           print the summary (and failures) as JSON
@@ -57,6 +59,7 @@ function parse (argv: string[]): CliOptions | 'help' {
       q: { type: 'string' },
       faults: { type: 'string' },
       churn: { type: 'boolean' },
+      rogue: { type: 'boolean' },
       'fsync-ms': { type: 'string' },
       verbose: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -75,6 +78,7 @@ function parse (argv: string[]): CliOptions | 'help' {
     q: positiveInt(values.q, 'q', DEFAULT_RUN_OPTIONS.q),
     faults: faults as FaultLevel,
     churn: values.churn === true,
+    rogue: values.rogue === true,
     ...(values['fsync-ms'] === undefined ? {} : { fsyncMs: fsyncRange(values['fsync-ms']) })
   }
   const seeds = values.seed !== undefined

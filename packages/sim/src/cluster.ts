@@ -7,7 +7,9 @@
  * endpoint, a new clock, and a new storage view over the same durable disk (writes that
  * were not yet durable at the crash are gone).
  */
-import type { PeerId } from '@ringstore/core'
+import { encodeAdmission } from '@ringstore/core'
+import type { PeerId, SignedAdmission } from '@ringstore/core'
+import { DEFAULT_CONFIG } from '@ringstore/peer'
 import type { PeerConfig, Logger } from '@ringstore/peer'
 import { SimClock } from './clock.js'
 import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, HAND_OFF_MAX_MS, MEMBERSHIP_SETTLE_MS, SEED_PEERS, SIM_N } from './constants.js'
@@ -54,6 +56,8 @@ export interface SimNode {
   left: boolean
   /** Process incarnations started so far (1 after the first start). */
   incarnation: number
+  /** Its admission to the cluster's authority, issued at its first start (kept across restarts). */
+  admission?: SignedAdmission
   peer: SimPeer
   storage: SimStorage
   clock: SimClock
@@ -78,6 +82,11 @@ export interface SimClusterOptions {
   readonly peerFactory?: PeerFactory
   /** Cluster-level events (crash, restart, partition, …) as text lines, for --verbose. */
   readonly trace?: (line: string) => void
+  /**
+   * The cluster's authority (docs/trust.md): every peer runs with this cluster id and an
+   * admission the authority signed at its first start. Unset: an open cluster.
+   */
+  readonly authority?: PeerId
 }
 
 const silent: Logger = { debug () {}, info () {}, warn () {}, error () {} }
@@ -341,14 +350,17 @@ export class SimCluster {
     node.network = this.hub.endpoint(node.id)
     node.crashed = new Promise<void>((resolve) => { node.markCrashed = resolve })
     const seeds = this.nodes.filter((n) => n.index < SEED_PEERS && n.id !== node.id).map((n) => n.id)
+    const authority = this.options.authority
+    if (authority !== undefined) node.admission ??= await admit(authority, node.id, this.config, Math.floor(node.clock.now()))
     node.peer = this.factory({
       network: node.network,
       storage: node.storage,
       clock: node.clock,
       signer: new SimSigner(node.id),
       logger: this.logger(node.id),
-      config: { ...this.config, seeds },
-      addrs: [node.id]
+      config: { ...this.config, seeds, ...(authority === undefined ? {} : { clusterId: authority }) },
+      addrs: [node.id],
+      ...(node.admission === undefined ? {} : { admission: node.admission })
     })
     node.state = 'starting'
     const started = node.peer.start()
@@ -368,4 +380,10 @@ export class SimCluster {
       this.note('started', `${node.id} started (incarnation ${node.incarnation})`)
     }
   }
+}
+
+/** An admission of `peer` to `authority`'s cluster at its configured weight and zone, issued at `issuedAt`. */
+async function admit (authority: PeerId, peer: PeerId, config: Partial<PeerConfig>, issuedAt: number): Promise<SignedAdmission> {
+  const admission = { cluster: authority, peer, maxWeight: config.weight ?? DEFAULT_CONFIG.weight, zone: config.zone ?? DEFAULT_CONFIG.zone, issuedAt }
+  return { admission, signature: await new SimSigner(authority).sign(encodeAdmission(admission)) }
 }

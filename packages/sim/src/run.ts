@@ -8,10 +8,11 @@ import type { Logger } from '@ringstore/peer'
 import { checkHistory } from './checker.js'
 import type { Violation } from './checker.js'
 import { SimCluster } from './cluster.js'
-import { SIM_CLOCK_SKEW_MS, SIM_N, SIM_TOMBSTONE_GRACE_MS } from './constants.js'
+import { MEMBERSHIP_SETTLE_MS, SIM_CLOCK_SKEW_MS, SIM_N, SIM_TOMBSTONE_GRACE_MS } from './constants.js'
 import { settleAndConverge } from './converge.js'
 import { collectAndVerify } from './gc.js'
 import { Rng } from './rng.js'
+import { ROGUE_ID, RoguePeer } from './rogue.js'
 import { settle } from './scheduler.js'
 import { keyName, Workload } from './workload.js'
 import type { FaultLevel } from './workload.js'
@@ -28,6 +29,11 @@ export interface RunOptions {
    * left are never re-routed by the engine yet (seeds 72, 80, … report them as stuck).
    */
   readonly churn: boolean
+  /**
+   * An admitted cluster (every peer holds an admission of the run's authority) with a rogue
+   * peer that tries to become a member (rogue.ts); the checker adds that it never did.
+   */
+  readonly rogue: boolean
   /** Mean think time between one client's operations, virtual ms: spreads the workload over the fault schedule. */
   readonly thinkMs: number
   readonly q: number
@@ -50,6 +56,7 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = {
   clients: 4,
   faults: 'heavy',
   churn: false,
+  rogue: false,
   thinkMs: 50,
   q: 64,
   maxRounds: 5
@@ -137,11 +144,14 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     rng: rng.fork('cluster'),
     config: { q: options.q, tombstoneGraceMs: SIM_TOMBSTONE_GRACE_MS },
     clockSkewMs: SIM_CLOCK_SKEW_MS,
+    ...(options.rogue ? { authority: SIM_AUTHORITY } : {}),
     ...(options.fsyncMs === undefined ? {} : { fsyncMs: options.fsyncMs }),
     ...(options.trace === undefined ? {} : { trace: options.trace, logger: traceLogger(options.trace, () => cluster.scheduler.now) })
   })
   const violations: Violation[] = []
   if (!(await cluster.start())) violations.push({ kind: 'membership', message: 'membership did not converge at start' })
+  const rogue = options.rogue ? new RoguePeer(cluster.hub, cluster.scheduler, SIM_AUTHORITY, () => cluster.node(0).admission) : undefined
+  if (rogue !== undefined) await cluster.scheduler.drive(rogue.start(cluster.nodes.map((n) => n.id)), MEMBERSHIP_SETTLE_MS)
   const workload = new Workload(cluster, rng.fork('workload'), {
     ops: options.ops,
     keys: options.keys,
@@ -155,6 +165,10 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
   const stats = await workload.run()
   const keys = Array.from({ length: options.keys }, (_, i) => keyName(i))
   const settled = await settleAndConverge(cluster, { keys, maxRounds: options.maxRounds, n: SIM_N })
+  if (rogue !== undefined) {
+    violations.push(...rogueMembers(cluster))
+    rogue.stop()
+  }
   const checked = checkHistory(workload.history.ops, settled.snapshots)
   violations.push(...settled.violations, ...checked.violations)
   const gc = await collectAndVerify(cluster, settled.snapshots, { keys, maxRounds: options.maxRounds, n: SIM_N, graceMs: SIM_TOMBSTONE_GRACE_MS, rng: rng.fork('gc') })
@@ -180,4 +194,22 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     virtualMs: Math.round(cluster.scheduler.now),
     events: cluster.scheduler.eventsFired
   }
+}
+
+/** The run's cluster authority in rogue runs (an id, as the simulator's signer signs by id). */
+const SIM_AUTHORITY = 'sim-authority'
+
+/** A violation for every running honest peer that took a rogue record as a member, or gave it partitions. */
+function rogueMembers (cluster: SimCluster): Violation[] {
+  const out: Violation[] = []
+  for (const node of cluster.nodes) {
+    if (node.state !== 'running') continue
+    const status = node.peer.status()
+    const rogues = status.members.filter((m) => m.id.startsWith(ROGUE_ID)).map((m) => m.id)
+    const owning = status.ring.members.filter((m) => m.id.startsWith(ROGUE_ID) && m.partitions > 0).map((m) => m.id)
+    if (rogues.length > 0 || owning.length > 0) {
+      out.push({ kind: 'admission', replicas: [node.id], message: `${node.id} took unadmitted peers as members: ${[...new Set([...rogues, ...owning])].slice(0, 5).join(', ')}` })
+    }
+  }
+  return out
 }

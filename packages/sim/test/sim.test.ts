@@ -63,6 +63,16 @@ describe('simulated clusters with churn: peers join and leave during the run', (
   })
 })
 
+describe('an admitted cluster with a rogue peer (docs/trust.md)', () => {
+  it('60 heavy-fault seeds, with joins and leaves: the rogue never becomes a member and every invariant holds', async () => {
+    const options: Partial<RunOptions> = { ...HEAVY, ops: 60, churn: true, rogue: true }
+    const results = await runSeeds(3001, 60, options)
+    expect(failures(results, options)).toBe('')
+    // The cluster really ran admitted: joins happened (new peers admitted on the way).
+    expect(summarize(results, { peers: 5, faults: 'heavy' }).faultCounts.join).toBeGreaterThan(5)
+  })
+})
+
 describe('simulated clusters under light and no faults', () => {
   it('100 light-fault seeds hold every invariant', async () => {
     const options: Partial<RunOptions> = { faults: 'light', ops: 80 }
