@@ -61,6 +61,12 @@ describe('ringstore start arguments', () => {
     })
   })
 
+  it('takes --cluster-secret FILE (absent: an open cluster), refusing an empty one', () => {
+    expect(parseStartArgs([])?.clusterSecret).toBeUndefined()
+    expect(parseStartArgs(['--cluster-secret', '/etc/ringstore/cluster.secret'])?.clusterSecret).toBe('/etc/ringstore/cluster.secret')
+    expect(() => parseStartArgs(['--cluster-secret', ''])).toThrow(UsageError)
+  })
+
   it('caps the default r and w at a smaller n', () => {
     expect(parseStartArgs(['--n', '1'])).toMatchObject({ n: 1, r: 1, w: 1 })
   })
