@@ -21,6 +21,8 @@ export interface PeerMetrics {
   partitionsTransferred: number
   tombstonesCollected: number
   invalidFrames: number
+  /** Requests refused because the caller's role may not call that protocol (protocol/router.ts). */
+  forbiddenRequests: number
   /** Stored records that failed their checksum or did not decode (treated as absent, never served). */
   corruptRecords: number
   /** siblingsOnRead[k] = reads that returned k siblings. */
@@ -42,6 +44,7 @@ export function createMetrics (): PeerMetrics {
     partitionsTransferred: 0,
     tombstonesCollected: 0,
     invalidFrames: 0,
+    forbiddenRequests: 0,
     corruptRecords: 0,
     siblingsOnRead: {}
   }

@@ -231,7 +231,9 @@ describe('who may call what', () => {
     }
     expect(await t.replicas.get('k')).toBeNull()
     expect(t.metrics.invalidFrames).toBe(0)
+    expect(t.metrics.forbiddenRequests).toBe(2)
     expect(await t.handle('m', put)).toEqual({ type: 'clock', clock: null })
+    expect(t.metrics.forbiddenRequests).toBe(2)
     expect(await t.replicas.get('k')).toEqual(version('a'))
   })
 

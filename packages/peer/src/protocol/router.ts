@@ -58,7 +58,7 @@ export interface RouterDeps {
   /** False while the peer is not serving: requests get an `unavailable` reply. */
   readonly isServing: () => boolean
   readonly log: Logger
-  readonly metrics: Pick<PeerMetrics, 'invalidFrames'>
+  readonly metrics: Pick<PeerMetrics, 'invalidFrames' | 'forbiddenRequests'>
   /** The routing table; PROTOCOLS unless a test swaps it. */
   readonly protocols?: ReadonlyMap<RequestType, AnyProtocol>
 }
@@ -75,6 +75,7 @@ export function createRouter (deps: RouterDeps): RequestHandler {
       if (protocol === undefined) throw new BadRequestError(`unknown request type ${JSON.stringify((request as { type?: unknown }).type)}`)
       const role = deps.roleOf(from)
       if (!mayCall(protocol.callers, role)) {
+        deps.metrics.forbiddenRequests++
         deps.log.debug('request refused: caller may not call it', { from, type: request.type, role, callers: protocol.callers })
         return errorResponse('forbidden', `${request.type} is open to ${protocol.callers === 'any' ? 'anyone' : `${protocol.callers}s`}; the caller is a ${role}`)
       }
