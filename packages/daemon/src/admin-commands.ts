@@ -5,10 +5,10 @@
  * says what is enforced today and what comes next.)
  */
 import { parseArgs } from 'node:util'
-import { LIMITS, UsageError, encodeSignedAdmission } from '@ringstore/core'
+import { UsageError, encodeSignedAdmission } from '@ringstore/core'
 import { clusterAuthority } from '@ringstore/net-libp2p'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
-import { usage } from './args.js'
+import { numberOption, usage, zoneName } from './args.js'
 import { MAX_WEIGHT } from './constants.js'
 import { createSecretFile, readSecretFile } from './cluster-secret.js'
 
@@ -62,14 +62,9 @@ export async function admitCommand (argv: readonly string[]): Promise<number> {
   if (peer === undefined || !/^[1-9A-HJ-NP-Za-km-z]{1,128}$/.test(peer)) {
     throw new UsageError(`--peer-id must be a peer id (base58, as a daemon's ready line prints it), got '${peer ?? ''}'`)
   }
-  const maxWeight = values.weight === undefined ? DEFAULT_CONFIG.weight : Number(values.weight)
-  if (values.weight !== undefined && (!/^\d+(\.\d+)?$/.test(values.weight) || maxWeight > MAX_WEIGHT)) {
-    throw new UsageError(`--weight must be a number in 0..${MAX_WEIGHT}, got '${values.weight}'`)
-  }
-  const zone = values.zone ?? DEFAULT_CONFIG.zone
-  if (zone === '' || new TextEncoder().encode(zone).byteLength > LIMITS.zoneBytes) {
-    throw new UsageError(`--zone must be 1-${LIMITS.zoneBytes} bytes, got '${zone}'`)
-  }
+  // The same checks as `ringstore start --weight/--zone`: a certificate must fit a daemon's options.
+  const maxWeight = numberOption('weight', values.weight, DEFAULT_CONFIG.weight, 0, MAX_WEIGHT)
+  const zone = zoneName(values.zone ?? DEFAULT_CONFIG.zone)
   const authority = await clusterAuthority(await readSecretFile(secretFile))
   const signed = await authority.admit({ peer, maxWeight, zone, issuedAt: Date.now() })
   const certificate = Buffer.from(encodeSignedAdmission(signed)).toString('base64url')

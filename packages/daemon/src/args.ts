@@ -158,7 +158,7 @@ function intOption (name: string, text: string | undefined, fallback: number, mi
   return value
 }
 
-function numberOption (name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+export function numberOption (name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback
   const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN
   if (!(value >= min && value <= max)) throw new UsageError(`--${name} must be a number in ${min}..${max}, got '${text}'`)
@@ -178,7 +178,7 @@ function clusterName (text: string): string {
   return text
 }
 
-function zoneName (text: string): string {
+export function zoneName (text: string): string {
   if (text === '' || new TextEncoder().encode(text).byteLength > LIMITS.zoneBytes) {
     throw new UsageError(`--zone must be 1-${LIMITS.zoneBytes} bytes, got '${text}'`)
   }

@@ -11,7 +11,7 @@
  * by the right ring before anyone answers.
  */
 import {
-  RingBuilder, admissionProblem, applyRecord, compareRecords, encodeAdmission, encodeRecord, leaveRecord, newMemberRecord,
+  RingBuilder, admissionProblem, applyRecord, compareRecords, encodeAdmission, equalBytes, encodeRecord, leaveRecord, newMemberRecord,
   nextHeartbeat, restartRecord, validateRecord
 } from '@ringstore/core'
 import type { MemberRecord, MemberTable, PeerId, Ring, SignedAdmission, SignedRecord } from '@ringstore/core'
@@ -62,6 +62,12 @@ export class Membership implements MembershipView {
   /** Own-record changes (heartbeat, leave, re-incarnation) one at a time: none overwrites a newer one. */
   readonly #selfUpdates = new SerialRunner()
   readonly #pulling = new Set<PeerId>()
+  /**
+   * The encoded admission that last admitted each member: every
+   * heartbeat carries the same certificate, so its signature is checked once, not on every
+   * gossip message (the record's own signature is still checked each time).
+   */
+  readonly #verifiedAdmissions = new Map<PeerId, Uint8Array>()
   readonly #seeds: SeedDialer
   /** Members whose record must be persisted (new member, incarnation or status change). */
   readonly #dirty = new Set<PeerId>()
@@ -220,11 +226,23 @@ export class Membership implements MembershipView {
     const { record, admission } = signed
     let problem: string | undefined
     if (admission === undefined) problem = 'no admission'
-    else if (!await this.#ctx.signer.verify(cluster, encodeAdmission(admission.admission), admission.signature)) problem = 'admission not signed by the cluster authority'
+    else if (!await this.#signedByAuthority(cluster, record.id, admission)) problem = 'admission not signed by the cluster authority'
     else problem = admissionProblem(admission.admission, cluster, record)
-    if (problem === undefined) return true
+    if (problem === undefined) {
+      // Remembered only for admitted members, so the cache is bounded like the member table.
+      if (admission !== undefined) this.#verifiedAdmissions.set(record.id, encodeAdmission(admission.admission))
+      return true
+    }
     this.#ctx.log.debug('refusing a member record without a valid admission', { id: record.id, problem })
     return false
+  }
+
+  /** Whether the authority signed `admission` (cached per member: see #verifiedAdmissions). */
+  async #signedByAuthority (cluster: PeerId, member: PeerId, admission: SignedAdmission): Promise<boolean> {
+    const encoded = encodeAdmission(admission.admission)
+    const known = this.#verifiedAdmissions.get(member)
+    if (known !== undefined && equalBytes(known, encoded)) return true
+    return await this.#ctx.signer.verify(cluster, encoded, admission.signature)
   }
 
   /** `records` without those `#admits` refuses. */
