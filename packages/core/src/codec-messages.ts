@@ -25,7 +25,9 @@ import { LIMITS } from './types.js'
 
 export const REQUEST_TYPES: readonly Request['type'][] = [
   'replica-get', 'replica-get-many', 'replica-put', 'replica-put-many', 'ae-nodes', 'ae-buckets', 'members-pull', 'coordinate-put', 'ping',
-  'ae-roots', 'replica-digest'
+  'ae-roots', 'replica-digest',
+  // The client surface: appended, so every earlier tag keeps its number.
+  'members-view', 'client-get', 'client-digest', 'client-put', 'client-put-many'
 ]
 export const RESPONSE_TYPES: readonly Response['type'][] = [
   'ok', 'clock', 'clocks', 'hashes', 'entries', 'members', 'put-result', 'quorum-failed', 'error'
@@ -54,13 +56,22 @@ export const MAX_ERROR_MESSAGE_BYTES = 1024
 export function requestToWire (r: Request): unknown {
   const tag = tagOf(REQUEST_TYPES, r.type)
   switch (r.type) {
-    case 'replica-get': return [tag, r.key]
+    case 'replica-get':
+    case 'client-get':
+    case 'client-digest':
+      return [tag, r.key]
     case 'replica-get-many': return [tag, [...r.keys]]
-    case 'replica-put': return [tag, r.key, clockToWire(r.clock), r.hintFor ?? null]
-    case 'replica-put-many': return [tag, r.items.map(([key, clock]) => [key, clockToWire(clock)])]
+    case 'replica-put':
+    case 'client-put':
+      return [tag, r.key, clockToWire(r.clock), r.hintFor ?? null]
+    case 'replica-put-many':
+    case 'client-put-many':
+      return [tag, r.items.map(([key, clock]) => [key, clockToWire(clock)])]
     case 'ae-nodes': return [tag, r.partition, r.level, [...r.indices]]
     case 'ae-buckets': return [tag, r.partition, [...r.buckets]]
-    case 'members-pull': return [tag]
+    case 'members-pull':
+    case 'members-view':
+      return [tag]
     case 'coordinate-put': {
       const wire = [tag, r.key, r.value, contextToWire(r.context), r.n, r.w, r.ts]
       // `silent` is a trailing field only when non-empty: one canonical form, and a
@@ -88,12 +99,15 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
   const fields = (n: number): void => { expectLength(f, path, n + 1) }
   switch (type) {
     case 'replica-get':
+    case 'client-get':
+    case 'client-digest':
       fields(1)
       return { type, key: readKey(f[1], `${path}.key`) }
     case 'replica-get-many':
       fields(1)
       return { type, keys: readList(f[1], `${path}.keys`, 0, LIMITS.batchKeys, readKey) }
-    case 'replica-put': {
+    case 'replica-put':
+    case 'client-put': {
       fields(3)
       const key = readKey(f[1], `${path}.key`)
       const clock = clockFromWire(f[2], `${path}.clock`)
@@ -101,6 +115,7 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
       return hintFor === null ? { type, key, clock } : { type, key, clock, hintFor }
     }
     case 'replica-put-many':
+    case 'client-put-many':
       fields(1)
       return { type, items: readList(f[1], `${path}.items`, 0, LIMITS.batchKeys, keyClockFromWire) }
     case 'ae-nodes':
@@ -119,6 +134,7 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
         buckets: readList(f[2], `${path}.buckets`, 0, MAX_TREE_ITEMS, readTreeIndex)
       }
     case 'members-pull':
+    case 'members-view':
       fields(0)
       return { type }
     case 'coordinate-put': {

@@ -83,6 +83,26 @@ export type Request =
    * holds no version (older peers answer `error` 'bad-request': ask them `replica-get`)
    */
   | { readonly type: 'replica-digest'; readonly key: Key }
+  /**
+   * The client surface (docs/trust.md): what a client (a browser tab: not an admitted
+   * member) may ask of a member, each the counterpart of a member-only request above.
+   *
+   * The members that own partitions, with their signatures, so a client computes
+   * preference lists itself (the paper's client-driven coordination). → `members`
+   */
+  | { readonly type: 'members-view' }
+  /** One key's version at this replica, as `replica-get`. → `clock` */
+  | { readonly type: 'client-get'; readonly key: Key }
+  /** The digest of one key's version at this replica, as `replica-digest`. → `hashes` */
+  | { readonly type: 'client-digest'; readonly key: Key }
+  /**
+   * A client's own write of one key, as `replica-put`, but the member takes from `clock`
+   * only what the client may contribute (core/src/versions-client.ts): its own dots, and
+   * claims about other actors only as far as this replica can check them. → `clock` (null)
+   */
+  | { readonly type: 'client-put'; readonly key: Key; readonly clock: DvvSet; readonly hintFor?: PeerId }
+  /** Many client writes (a tab delivering its hints), each as `client-put`. → `ok` */
+  | { readonly type: 'client-put-many'; readonly items: ReadonlyArray<readonly [Key, DvvSet]> }
 
 /**
  * Why a request was refused. 'forbidden': the caller's role (member, client, outsider) may

@@ -71,6 +71,12 @@ export const arbRequest: fc.Arbitrary<Request> = fc.oneof(
   fc.constant({ type: 'ping' as const }),
   fc.record({ type: fc.constant('ae-roots' as const), partitions: fc.array(fc.nat(2 ** 20 - 1), { maxLength: 16 }) }),
   fc.record({ type: fc.constant('replica-digest' as const), key: arbKey }),
+  fc.constant({ type: 'members-view' as const }),
+  fc.record({ type: fc.constant('client-get' as const), key: arbKey }),
+  fc.record({ type: fc.constant('client-digest' as const), key: arbKey }),
+  fc.record({ type: fc.constant('client-put' as const), key: arbKey, clock: arbClock }),
+  fc.record({ type: fc.constant('client-put' as const), key: arbKey, clock: arbClock, hintFor: arbPeerId }),
+  fc.record({ type: fc.constant('client-put-many' as const), items: fc.array(fc.tuple(arbKey, arbClock), { maxLength: 3 }) }),
   fc.integer({ min: 1, max: 64 }).chain((n) => fc.record({
     type: fc.constant('coordinate-put' as const),
     key: arbKey,

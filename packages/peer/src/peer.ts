@@ -31,6 +31,7 @@ import { createMetrics, observeLatency } from './metrics.js'
 import type { Operation, PeerMetrics } from './metrics.js'
 import { operationOf } from './protocol/coordinate-put.js'
 import { createRouter } from './protocol/router.js'
+import { clientAccess, memberAccess } from './protocol/replica-access.js'
 import { PeerRpc } from './protocol/rpc.js'
 import { resolveQuorum } from './quorum.js'
 
@@ -96,7 +97,10 @@ export class Peer implements PeerMaintenance {
       ...(options.addrs === undefined ? {} : { addrs: options.addrs }),
       ...(options.admission === undefined ? {} : { admission: options.admission })
     })
-    const cluster = { id, config, clock, log, metrics, replicas, hints, membership, detector, rpc }
+    // A member reaches replicas through the replication protocols, a light peer (a client)
+    // through the client surface members serve it (protocol/replica-access.ts).
+    const access = config.weight > 0 ? memberAccess(rpc) : clientAccess(rpc)
+    const cluster = { id, config, clock, log, metrics, replicas, hints, membership, detector, rpc, access }
     this.#handoff = new HintedHandoff(cluster)
     this.#antiEntropy = new AntiEntropy(cluster)
     this.#transfer = new OwnershipTransfer(cluster)

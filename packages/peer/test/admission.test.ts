@@ -66,6 +66,24 @@ describe('admission', () => {
     expect(membership(b).signedRecords().find((s) => s.record.id === 'a')?.admission?.admission.peer).toBe('a')
   })
 
+  it('a restarted member keeps the admitted members it stored, certificates included', async () => {
+    const cluster = new TestCluster(CONFIG)
+    await start(cluster, 'a', { clusterId: CLUSTER, admission: await admission('a') })
+    const b = await start(cluster, 'b', { seeds: ['a'], clusterId: CLUSTER, admission: await admission('b') })
+    expect(ids(b)).toEqual(['a', 'b'])
+    membership(b).stop()
+    // b comes back over the same storage with no seed, cut off from a: only what it stored counts.
+    cluster.hub.isolate('b2')
+    const config: Partial<PeerConfig> = { seeds: [], weight: 1, clusterId: CLUSTER }
+    const again = cluster.add('b2', { config, storage: b.storage })
+    const restarted = new Membership({ ...again.deps, id: 'b', admission: await admission('b') })
+    await restarted.start()
+    expect(restarted.members().map((m) => m.id)).toEqual(['a', 'b'])
+    expect(restarted.roleOf('a')).toBe('member')
+    expect(new Set(restarted.ring().owners)).toEqual(new Set(['a', 'b']))
+    restarted.stop()
+  })
+
   it('refuses forged, stretched, borrowed and back-dated certificates; accepts a valid one', async () => {
     const cluster = new TestCluster(CONFIG)
     const a = await start(cluster, 'a', { clusterId: CLUSTER, admission: await admission('a') })

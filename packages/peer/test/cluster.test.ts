@@ -393,10 +393,22 @@ describe('a 5-peer cluster, N=3 R=2 W=2', () => {
   })
 })
 
+/** Each member's count of refused requests (members joining refuse each other's first pulls). */
+const refusals = (c: TestCluster): Map<string, number> => new Map([...c.peers].map(([id, peer]) => [id, peer.metrics.forbiddenRequests]))
+
+/** `client` spoke only the client surface (and ping), and no member refused it anything since `before`. */
+function expectClientSurfaceOnly (c: TestCluster, client: string, before: Map<string, number>): void {
+  const spoken = new Set(c.hub.sent.filter((m) => m.from === client).map((m) => m.type))
+  expect([...spoken].filter((type) => type !== 'ping' && type !== 'members-view' && !type.startsWith('client-'))).toEqual([])
+  for (const [id, peer] of c.peers) if (id !== client) expect(peer.metrics.forbiddenRequests, id).toBe(before.get(id))
+}
+
 describe('a light peer (weight 0)', () => {
   it('owns nothing, keeps a local replica, and delivers an offline write after reconnecting', async () => {
     const c = await startCluster(['p1', 'p2', 'p3'])
     cluster = c
+    await settle()
+    const before = refusals(c)
     const tab = await c.add('tab', { weight: 0 })
     await settle()
     expect(tab.ring().owners.includes('tab')).toBe(false)
@@ -423,6 +435,31 @@ describe('a light peer (weight 0)', () => {
     expect((await c.peer('p3').get(key)).values.map(text)).toEqual(['second'])
     const local = await tab.localGet(key)
     expect(local === null ? [] : siblings(local).map((s) => text(s.value as Uint8Array))).toEqual(['second'])
+    expectClientSurfaceOnly(c, 'tab', before)
+  })
+
+  it('an offline write over a value it read supersedes that value on the members once delivered', async () => {
+    const c = await startCluster(['p1', 'p2', 'p3'])
+    cluster = c
+    await settle()
+    const before = refusals(c)
+    const tab = await c.add('tab', { weight: 0 })
+    await settle()
+    const key = 'cart:removal'
+    await c.peer('p1').put(key, bytes('teapot and mug'), { w: 3 })
+    const read = await tab.get(key)
+    expect(read.values.map(text)).toEqual(['teapot and mug'])
+    c.hub.isolate('tab')
+    await settle()
+    await tab.put(key, bytes('mug'), { context: read.context, w: 1 })
+    c.hub.healAll()
+    await settle()
+    await c.clock.advance(1000)
+    expect(tab.status().hintsPending).toBe(0)
+    // Delivered through client-put-many, the write's claim to have seen 'teapot and mug'
+    // is checked against each member's own copy and holds: no sibling comes back.
+    for (const id of ['p1', 'p2', 'p3']) expect((await c.peer(id).get(key, { r: 3 })).values.map(text)).toEqual(['mug'])
+    expectClientSurfaceOnly(c, 'tab', before)
   })
 
   it('reading a key it does not hold, it asks for the versions at once (no digest round first); holding it, digests', async () => {
@@ -438,16 +475,16 @@ describe('a light peer (weight 0)', () => {
     expect(first.values.map(text)).toEqual(['from a daemon'])
     await c.clock.advance(300)
     const types = (since: number): string[] => c.hub.sent.slice(since).filter((m) => m.from === 'tab').map((m) => m.type)
-    expect(types(before).filter((t) => t === 'replica-get')).toHaveLength(3)
-    expect(types(before)).not.toContain('replica-digest')
+    expect(types(before).filter((t) => t === 'client-get')).toHaveLength(3)
+    expect(types(before)).not.toContain('client-digest')
     // Its read stored nothing locally; a write through it does, and then reads compare digests.
     await tab.put(key, bytes('from the tab'), { context: first.context })
     await settle()
     before = c.hub.sent.length
     expect((await tab.get(key)).values.map(text)).toEqual(['from the tab'])
     await c.clock.advance(300)
-    expect(types(before).filter((t) => t === 'replica-digest')).toHaveLength(3)
-    expect(types(before)).not.toContain('replica-get')
+    expect(types(before).filter((t) => t === 'client-digest')).toHaveLength(3)
+    expect(types(before)).not.toContain('client-get')
   })
 
   it('alone, it serves from its local replica; its writes reach the owners once a cluster appears', async () => {

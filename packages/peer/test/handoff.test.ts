@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { buildRing, emptyClock, update } from '@ringstore/core'
 import type { DvvSet, PeerId, Request, Response } from '@ringstore/core'
 import type { FailureDetector } from '../src/components.js'
+import { memberAccess } from '../src/protocol/replica-access.js'
 import { PeerRpc } from '../src/protocol/rpc.js'
 import { DEFAULT_CONFIG } from '../src/config.js'
 import { PeerUnreachableError } from '../src/errors.js'
@@ -56,7 +57,7 @@ async function setup (hintBatch = 2) {
   const membership = { onRingChange: () => () => undefined, members: () => [], ring: () => ring }
   const replicas = new StorageReplicaStore({ id: 'me', storage, config, log: silentLogger, metrics })
   const rpc = new PeerRpc({ network, detector, timeoutMs: config.requestTimeoutMs })
-  const handoff = new HintedHandoff({ id: 'me', config, clock, log: silentLogger, metrics, hints, replicas, detector, membership, rpc })
+  const handoff = new HintedHandoff({ id: 'me', config, clock, log: silentLogger, metrics, hints, replicas, detector, membership, access: memberAccess(rpc) })
   return { clock, config, hints, replicas, detector, membership, requests, received, handoff, metrics, setUp: (v: boolean) => { up = v } }
 }
 
@@ -250,5 +251,5 @@ async function gatedSetup (hintBatch: number) {
     }
   } as unknown as Network
   const rpc = new PeerRpc({ network, detector: t.detector, timeoutMs: t.config.requestTimeoutMs })
-  return { ...t, gates, handoff: new HintedHandoff({ ...t, id: 'me', log: silentLogger, rpc }) }
+  return { ...t, gates, handoff: new HintedHandoff({ ...t, id: 'me', log: silentLogger, access: memberAccess(rpc) }) }
 }

@@ -22,8 +22,7 @@ import { describeError } from '../errors.js'
 import type { Clock, Logger, TimerHandle } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
 import { batchBySize, BATCH_BYTES, clockBytes } from '../protocol/batches.js'
-import { askReplicaPutMany } from '../protocol/replica-put-many.js'
-import type { PeerRpc } from '../protocol/rpc.js'
+import type { ReplicaAccess } from '../protocol/replica-access.js'
 
 export interface HintedHandoffDeps {
   readonly id: PeerId
@@ -35,7 +34,7 @@ export interface HintedHandoffDeps {
   readonly replicas: Pick<ReplicaStore, 'partitions' | 'keysInPartition' | 'merge'>
   readonly membership: Pick<MembershipView, 'ring' | 'members' | 'onRingChange'>
   readonly detector: Pick<FailureDetector, 'onReachable'>
-  readonly rpc: PeerRpc
+  readonly access: Pick<ReplicaAccess, 'putMany'>
 }
 
 /** Resolves on a later event-loop turn (a 0 ms timer: virtual time in the simulator). */
@@ -251,7 +250,7 @@ export class HintedHandoff {
     try {
       for (const items of batchBySize(batch, batch.length, BATCH_BYTES, ([, clock]) => clockBytes(clock))) {
         if (run.failure !== undefined) return
-        await askReplicaPutMany(ctx.rpc, target, items)
+        await ctx.access.putMany(target, items)
         // Acknowledged: the target holds these versions durably. Deleted on a later turn,
         // for the same reason as the read-ahead: a send released by this ack goes first.
         const removal: Promise<void> = nextTurn(ctx.clock).then(() => ctx.hints.remove(target, items)).then((count) => {

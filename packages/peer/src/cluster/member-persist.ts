@@ -48,7 +48,7 @@ export async function loadMembers (storage: Storage, onCorrupt: (key: string, er
       const { signed } = decodeAnnouncement(bytes)
       const record = validateRecord(signed.record)
       if (MEMBER_PREFIX + record.id !== key) throw new CodecError(`record of ${record.id} stored under ${key}`)
-      out.push({ record, signature: signed.signature })
+      out.push(signed.admission === undefined ? { record, signature: signed.signature } : { record, signature: signed.signature, admission: signed.admission })
     } catch (error) {
       onCorrupt(key, error)
     }

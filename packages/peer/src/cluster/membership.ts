@@ -17,9 +17,10 @@ import {
 import type { MemberRecord, MemberTable, PeerId, Ring, SignedAdmission, SignedRecord } from '@ringstore/core'
 import type { MembershipView } from '../components.js'
 import type { PeerConfig } from '../config.js'
-import { describeError } from '../errors.js'
+import { RemoteError, describeError } from '../errors.js'
 import type { Clock, Logger, Network, Signer, Storage, StorageOp, TimerHandle } from '../interfaces.js'
 import { askMembers } from '../protocol/members-pull.js'
+import { askMembersView } from '../protocol/members-view.js'
 import type { CallerRole } from '../protocol/protocol.js'
 import type { PeerRpc } from '../protocol/rpc.js'
 import { SerialRunner } from './timers.js'
@@ -148,14 +149,15 @@ export class Membership implements MembershipView {
   }
 
   /**
-   * What `peer` is to this peer (protocol/protocol.ts): a member when it holds an active or
-   * leaving record with weight > 0 (it owns partitions); else a client. Until peers are
-   * admitted by the cluster's operators, anyone who can reach us is at least a client, so
-   * nobody is an outsider yet.
+   * What `peer` is to this peer (protocol/protocol.ts): a member when this table holds a
+   * record of it with weight > 0 (in a cluster with an id, only admitted records get here).
+   * A member that left stays one: it still hands its data to the new owners after its
+   * 'left' record went out (Peer.leave). Anyone else is a client: what a client may do is
+   * the client surface (protocol/client-*.ts), nothing of the replication protocols.
    */
   roleOf (peer: PeerId): CallerRole {
     const record = this.#table.get(peer)
-    return record !== undefined && record.status !== 'left' && record.weight > 0 ? 'member' : 'client'
+    return record !== undefined && record.weight > 0 ? 'member' : 'client'
   }
 
   /**
@@ -176,13 +178,28 @@ export class Membership implements MembershipView {
     if (peer === this.#ctx.id || this.#pulling.has(peer)) return true
     this.#pulling.add(peer)
     try {
-      await this.acceptSigned(await askMembers(this.#ctx.rpc, peer))
+      await this.acceptSigned(await this.#fetchTable(peer))
       return true
     } catch (error) {
       this.#ctx.log.debug('member pull failed', { peer, error: describeError(error) })
       return false
     } finally {
       this.#pulling.delete(peer)
+    }
+  }
+
+  /**
+   * `peer`'s records. A light peer (a client) asks for the members' view; a member asks
+   * for the whole table, and for the view when `peer` does not know it as a member yet (a
+   * newcomer's first pulls, before its own record has reached that peer).
+   */
+  async #fetchTable (peer: PeerId): Promise<readonly SignedRecord[]> {
+    if (this.#ctx.config.weight === 0) return await askMembersView(this.#ctx.rpc, peer)
+    try {
+      return await askMembers(this.#ctx.rpc, peer)
+    } catch (error) {
+      if (!(error instanceof RemoteError && error.code === 'forbidden')) throw error
+      return await askMembersView(this.#ctx.rpc, peer)
     }
   }
 

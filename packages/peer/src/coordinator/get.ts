@@ -22,8 +22,7 @@ import type { PeerConfig } from '../config.js'
 import { QuorumNotMetError, RemoteError, describeError, isUnreachable } from '../errors.js'
 import type { Clock, TimerHandle } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
-import { askReplicaDigest } from '../protocol/replica-digest.js'
-import { askReplicaGet } from '../protocol/replica-get.js'
+import type { ReplicaAccess } from '../protocol/replica-access.js'
 import type { GetPhase, GetState } from './get-core.js'
 import { addFailure, addReply, closeRepairWindow, getVerdict, initGet, mergeReplies, planRead, readAnswer } from './get-core.js'
 import { isLight, placeKey } from './placement.js'
@@ -35,6 +34,7 @@ export interface GetCoordinatorDeps extends PlacementDeps, ReadRepairDeps {
   readonly config: Pick<PeerConfig, 'weight' | 'readRepairWindowMs'>
   readonly clock: Clock
   readonly replicas: Pick<ReplicaStore, 'getWithDigest' | 'merge'>
+  readonly access: Pick<ReplicaAccess, 'get' | 'digest' | 'put' | 'repairsReplicas'>
   readonly metrics: Pick<PeerMetrics, 'readRepairs' | 'readDigestMismatches' | 'siblingsOnRead'>
 }
 
@@ -126,12 +126,12 @@ export class GetCoordinator {
 
   /** The digest of a replica's version (null = none), 'unsupported' from an older peer, undefined on failure. */
   #askDigest (peer: PeerId, key: Key): Promise<Uint8Array | null | 'unsupported' | undefined> {
-    return this.#settle(peer, key, 'digest read', askReplicaDigest(this.#ctx.rpc, peer, key))
+    return this.#settle(peer, key, 'digest read', this.#ctx.access.digest(peer, key))
   }
 
   /** One replica-get: the version (null = none), or undefined when the replica failed to answer. */
   #ask (peer: PeerId, key: Key): Promise<DvvSet | null | undefined> {
-    return this.#settle(peer, key, 'get', askReplicaGet(this.#ctx.rpc, peer, key))
+    return this.#settle(peer, key, 'get', this.#ctx.access.get(peer, key))
   }
 
   /**

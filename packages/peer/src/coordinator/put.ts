@@ -22,7 +22,7 @@ import { PeerStoppedError, QuorumNotMetError, describeError, isUnreachable } fro
 import type { Clock, Logger } from '../interfaces.js'
 import { forwardPut, operationOf } from '../protocol/coordinate-put.js'
 import type { MintOutcome, PutCommand } from '../protocol/coordinate-put.js'
-import { askReplicaPut } from '../protocol/replica-put.js'
+import type { ReplicaAccess } from '../protocol/replica-access.js'
 import type { PeerRpc } from '../protocol/rpc.js'
 import { isLight, placeKey } from './placement.js'
 import type { KeyPlacement, PlacementDeps } from './placement.js'
@@ -42,6 +42,7 @@ export interface PutCoordinatorDeps extends PlacementDeps {
   readonly membership: Pick<MembershipView, 'ring' | 'self'>
   readonly detector: Pick<FailureDetector, 'isReachable'>
   readonly rpc: PeerRpc
+  readonly access: Pick<ReplicaAccess, 'put'>
   /**
    * True while the peer serves. A version minted by a stopped peer would be acknowledged
    * from a copy nobody will ever hand off, so minting checks it.
@@ -164,7 +165,7 @@ export class PutCoordinator {
     const ctx = this.#ctx
     const hintFor = placement.role === 'fallback' ? placement.hintFor : undefined
     try {
-      await askReplicaPut(ctx.rpc, placement.peer, key, clock, hintFor)
+      await ctx.access.put(placement.peer, key, clock, hintFor)
       return 'acked'
     } catch (error) {
       if (!isUnreachable(error)) {

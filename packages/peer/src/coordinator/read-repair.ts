@@ -9,28 +9,29 @@ import type { ReplicaStore } from '../components.js'
 import { describeError } from '../errors.js'
 import type { Logger } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
-import { askReplicaPut } from '../protocol/replica-put.js'
-import type { PeerRpc } from '../protocol/rpc.js'
+import type { ReplicaAccess } from '../protocol/replica-access.js'
 import type { GetState } from './get-core.js'
 import { repairPlan } from './get-core.js'
 
 export interface ReadRepairDeps {
   readonly id: PeerId
   readonly replicas: Pick<ReplicaStore, 'merge'>
-  readonly rpc: PeerRpc
+  readonly access: Pick<ReplicaAccess, 'put' | 'repairsReplicas'>
   readonly log: Logger
   readonly metrics: Pick<PeerMetrics, 'readRepairs'>
 }
 
 /** Repairs every stale replica; never rejects. Resolves with the number of replicas repaired. */
 export async function repairReplicas (ctx: ReadRepairDeps, key: Key, state: GetState, remote: readonly Placement[]): Promise<number> {
-  const { merged, targets } = repairPlan(state.replies)
+  const { merged, targets: planned } = repairPlan(state.replies)
+  // A client repairs only its own replica (ReplicaAccess.repairsReplicas).
+  const targets = ctx.access.repairsReplicas ? planned : planned.filter((peer) => peer === ctx.id)
   if (merged === null || targets.length === 0) return 0
   const byPeer = new Map(remote.map((p) => [p.peer, p]))
   const results = await Promise.all(targets.map(async (peer) => {
     try {
       if (peer === ctx.id) await ctx.replicas.merge(key, merged)
-      else await askReplicaPut(ctx.rpc, peer, key, merged, hintForOf(byPeer.get(peer)))
+      else await ctx.access.put(peer, key, merged, hintForOf(byPeer.get(peer)))
       ctx.metrics.readRepairs++
       return 1
     } catch (error) {

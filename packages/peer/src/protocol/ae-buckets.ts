@@ -15,7 +15,7 @@ interface Services {
 
 export const aeBuckets: Protocol<'ae-buckets', Services> = {
   type: 'ae-buckets',
-  callers: 'any',
+  callers: 'member',
   serve ({ q, replicas }, request) {
     return { type: 'entries', entries: replicas.tree(checkPartition(request.partition, q)).bucketEntries(request.buckets) }
   }

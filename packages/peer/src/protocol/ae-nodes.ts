@@ -15,7 +15,7 @@ interface Services {
 
 export const aeNodes: Protocol<'ae-nodes', Services> = {
   type: 'ae-nodes',
-  callers: 'any',
+  callers: 'member',
   serve ({ q, replicas }, request) {
     // The tree checks level and indices (MerkleRangeError: a bad request).
     return { type: 'hashes', hashes: replicas.tree(checkPartition(request.partition, q)).nodes(request.level, request.indices) }

@@ -19,7 +19,7 @@ interface Services {
 
 export const aeRoots: Protocol<'ae-roots', Services> = {
   type: 'ae-roots',
-  callers: 'any',
+  callers: 'member',
   /**
    * The root of each partition, in the order asked. A partition holding no key here answers
    * the empty tree's root (all zero for every shape, core's merkle.ts). Asking creates at

@@ -6,7 +6,9 @@
  */
 import { LIMITS, validateClock, validateKey } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
+import { InvalidHintTargetError } from '../errors.js'
 import { BadRequestError } from './protocol.js'
+import type { CallerRole } from './protocol.js'
 
 export function checkKeys (keys: unknown): Key[] {
   if (!Array.isArray(keys) || keys.length > LIMITS.batchKeys) throw new BadRequestError(`keys must be an array of at most ${LIMITS.batchKeys}`)
@@ -39,4 +41,19 @@ export function checkPartition (partition: unknown, q: number): number {
     throw new BadRequestError(`partition must be an integer in 0..${q - 1}`)
   }
   return partition as number
+}
+
+/** What membership tells the protocols about a peer. */
+export interface MemberRoles {
+  roleOf(peer: PeerId): CallerRole
+}
+
+/**
+ * A hint's target: only a member. Hints for anyone else would never be delivered nor
+ * purged (a stranger could park any amount of data here under made-up targets).
+ */
+export function checkHintTarget (membership: MemberRoles, hintFor: unknown): PeerId {
+  const target = checkPeerId(hintFor, 'hintFor')
+  if (membership.roleOf(target) !== 'member') throw new InvalidHintTargetError(`hints are kept only for members; ${target} is not one`)
+  return target
 }

@@ -54,7 +54,7 @@ export function operationOf (command: { readonly value: Uint8Array | null }): Op
 
 export const coordinatePut: Protocol<'coordinate-put', { readonly coordinator: Minter }> = {
   type: 'coordinate-put',
-  callers: 'any',
+  callers: 'member',
   async serve ({ coordinator }, request) {
     const { n, w, ts } = request
     const problem = quorumProblem(n, { w })

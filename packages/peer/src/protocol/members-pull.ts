@@ -14,7 +14,7 @@ export interface SignedTable {
 
 export const membersPull: Protocol<'members-pull', { readonly membership: SignedTable }> = {
   type: 'members-pull',
-  callers: 'any',
+  callers: 'member',
   serve ({ membership }) {
     return { type: 'members', records: membership.signedRecords() }
   }

@@ -13,7 +13,7 @@ import type { PeerRpc } from './rpc.js'
 
 export const replicaDigest: Protocol<'replica-digest', { readonly replicas: Pick<ReplicaStore, 'digest'> }> = {
   type: 'replica-digest',
-  callers: 'any',
+  callers: 'member',
   serve ({ replicas }, request) {
     const digest = replicas.digest(validateKey(request.key))
     return { type: 'hashes', hashes: digest === null ? [] : [digest] }

@@ -12,7 +12,7 @@ import type { PeerRpc } from './rpc.js'
 
 export const replicaGetMany: Protocol<'replica-get-many', { readonly replicas: Pick<ReplicaStore, 'getMany'> }> = {
   type: 'replica-get-many',
-  callers: 'any',
+  callers: 'member',
   async serve ({ replicas }, request) {
     const keys = checkKeys(request.keys)
     const clocks = await replicas.getMany(keys)

@@ -11,7 +11,7 @@ import type { PeerRpc } from './rpc.js'
 
 export const replicaGet: Protocol<'replica-get', { readonly replicas: Pick<ReplicaStore, 'get'> }> = {
   type: 'replica-get',
-  callers: 'any',
+  callers: 'member',
   async serve ({ replicas }, request) {
     return { type: 'clock', clock: await replicas.get(validateKey(request.key)) }
   }

@@ -11,7 +11,7 @@ import type { PeerRpc } from './rpc.js'
 
 export const replicaPutMany: Protocol<'replica-put-many', { readonly replicas: Pick<ReplicaStore, 'mergeMany'> }> = {
   type: 'replica-put-many',
-  callers: 'any',
+  callers: 'member',
   async serve ({ replicas }, request) {
     await replicas.mergeMany(checkItems(request.items))
     return { type: 'ok' }

@@ -6,7 +6,8 @@
 import { validateKey } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
-import { checkClock, checkPeerId } from './checks.js'
+import { checkClock, checkHintTarget } from './checks.js'
+import type { MemberRoles } from './checks.js'
 import type { Protocol } from './protocol.js'
 import type { PeerRpc } from './rpc.js'
 
@@ -20,16 +21,17 @@ interface Services {
   readonly id: PeerId
   readonly replicas: Pick<ReplicaStore, 'merge'>
   readonly hints: Pick<HintStore, 'add'>
+  readonly membership: MemberRoles
 }
 
 export const replicaPut: Protocol<'replica-put', Services> = {
   type: 'replica-put',
-  callers: 'any',
-  async serve ({ id, replicas, hints }, request) {
+  callers: 'member',
+  async serve ({ id, replicas, hints, membership }, request) {
     const key = validateKey(request.key)
     const clock = checkClock(request.clock)
     if (request.hintFor === undefined || request.hintFor === id) await replicas.merge(key, clock)
-    else await hints.add(checkPeerId(request.hintFor, 'hintFor'), key, clock)
+    else await hints.add(checkHintTarget(membership, request.hintFor), key, clock)
     return ACK
   }
 }

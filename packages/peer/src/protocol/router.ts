@@ -18,9 +18,15 @@ import type { PeerMetrics } from '../metrics.js'
 import { aeBuckets } from './ae-buckets.js'
 import { aeNodes } from './ae-nodes.js'
 import { aeRoots } from './ae-roots.js'
+import type { MemberRoles } from './checks.js'
+import { clientDigest } from './client-digest.js'
+import { clientGet } from './client-get.js'
+import { clientPutMany } from './client-put-many.js'
+import { clientPut } from './client-put.js'
 import { coordinatePut } from './coordinate-put.js'
 import type { Minter } from './coordinate-put.js'
 import { membersPull } from './members-pull.js'
+import { membersView } from './members-view.js'
 import type { SignedTable } from './members-pull.js'
 import { ping } from './ping.js'
 import { BadRequestError, mayCall } from './protocol.js'
@@ -38,7 +44,7 @@ export interface ProtocolServices {
   readonly q: number
   readonly replicas: ReplicaStore
   readonly hints: HintStore
-  readonly membership: SignedTable
+  readonly membership: SignedTable & MemberRoles
   readonly coordinator: Minter
 }
 
@@ -48,7 +54,8 @@ type AnyProtocol = Protocol<RequestType, ProtocolServices>
 /** The routing table: every request type this peer answers, and by which protocol. */
 export const PROTOCOLS: ReadonlyMap<RequestType, AnyProtocol> = new Map<RequestType, AnyProtocol>(([
   replicaGet, replicaDigest, replicaGetMany, replicaPut, replicaPutMany,
-  aeRoots, aeNodes, aeBuckets, membersPull, coordinatePut, ping
+  aeRoots, aeNodes, aeBuckets, membersPull, coordinatePut, ping,
+  membersView, clientGet, clientDigest, clientPut, clientPutMany
 ] as readonly AnyProtocol[]).map((protocol) => [protocol.type, protocol]))
 
 export interface RouterDeps {

@@ -1,0 +1,35 @@
+/**
+ * `client-digest`: the digest of one replica's version of a key, for a client that holds
+ * the key itself and fetches the version (`client-get`) only when the digests differ: the
+ * client surface's counterpart of the member-only `replica-digest` (coordinator/get.ts,
+ * "Digest reads"), served the same way.
+ */
+import type { Key, PeerId } from '@ringstore/core'
+import type { ReplicaStore } from '../components.js'
+import { RemoteError } from '../errors.js'
+import type { Protocol } from './protocol.js'
+import { replicaDigest } from './replica-digest.js'
+import type { PeerRpc } from './rpc.js'
+
+export const clientDigest: Protocol<'client-digest', { readonly replicas: Pick<ReplicaStore, 'digest'> }> = {
+  type: 'client-digest',
+  callers: 'client',
+  serve (services, request, from) {
+    return replicaDigest.serve(services, { type: 'replica-digest', key: request.key }, from)
+  }
+}
+
+/**
+ * The digest of `peer`'s version of `key` (null: it holds none), or 'unsupported' when the
+ * peer does not know this request (a member of an older version answers 'bad-request':
+ * ask it `client-get`). Throws when the peer is silent or answers anything else.
+ */
+export function askClientDigest (rpc: PeerRpc, peer: PeerId, key: Key): Promise<Uint8Array | null | 'unsupported'> {
+  return rpc.expect(peer, { type: 'client-digest', key }, 'hashes').then(({ hashes }) => {
+    if (hashes.length > 1) throw new RemoteError(peer, 'bad-response', `${hashes.length} digests for one key`)
+    return hashes[0] ?? null
+  }, (error: unknown) => {
+    if (error instanceof RemoteError && error.code === 'bad-request') return 'unsupported'
+    throw error
+  })
+}

@@ -1,0 +1,32 @@
+/**
+ * `client-put-many`: many of a client's own writes in one durable commit (a browser tab
+ * delivering its hints when it is back online), each taken as `client-put` takes one:
+ * only what the client may contribute (core's clientContribution).
+ */
+import { clientContribution } from '@ringstore/core'
+import type { DvvSet, Key, PeerId } from '@ringstore/core'
+import type { ReplicaStore } from '../components.js'
+import { checkItems } from './checks.js'
+import type { Protocol } from './protocol.js'
+import type { PeerRpc } from './rpc.js'
+
+export const clientPutMany: Protocol<'client-put-many', { readonly replicas: Pick<ReplicaStore, 'getMany' | 'mergeMany'> }> = {
+  type: 'client-put-many',
+  callers: 'client',
+  async serve ({ replicas }, request, from) {
+    const items = checkItems(request.items)
+    const held = await replicas.getMany(items.map(([key]) => key))
+    const contributed: Array<readonly [Key, DvvSet]> = []
+    items.forEach(([key, clock], i) => {
+      const contribution = clientContribution(clock, from, held[i] ?? null)
+      if (contribution !== null) contributed.push([key, contribution])
+    })
+    if (contributed.length > 0) await replicas.mergeMany(contributed)
+    return { type: 'ok' }
+  }
+}
+
+/** Have `peer` merge this client's `items` (one frame's worth); resolves once durable there. */
+export async function askClientPutMany (rpc: PeerRpc, peer: PeerId, items: ReadonlyArray<readonly [Key, DvvSet]>): Promise<void> {
+  await rpc.expect(peer, { type: 'client-put-many', items }, 'ok')
+}
