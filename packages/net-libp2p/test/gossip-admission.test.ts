@@ -115,11 +115,15 @@ describe('admitted cluster gossip', () => {
       const signed = await make(rogue.id, key)
       await rogue.network.node.services.pubsub.publish(topic, encodeAnnouncement({ signed }))
       const stat = counter === 'unadmitted' ? 'unadmittedAnnouncements' : 'forgedAnnouncements'
-      await waitFor(`rejection counted at b (${stat})`, () => b.network.stats[stat] > before[counter])
-      // b validated the rogue's message before a's next heartbeat was even signed, and b
-      // forwards in validation order: once c has that heartbeat, c would have the rogue's too.
+      const fromRogue = (peer: TestPeer): boolean => peer.announcements.some((x) => x.from === rogue.id || x.record.id === rogue.id)
+      // Either way, b has validated it: rejected (counted) or, were it let through, delivered.
+      await waitFor('the rogue record validated at b', () => b.network.stats[stat] > before[counter] || fromRogue(b))
+      // b forwards in validation order, and it validated the rogue's message before a's next
+      // heartbeat was even signed: once c has that heartbeat, c would have the rogue's too.
       await honestRoundTrip()
-      for (const peer of [b, c]) expect(peer.announcements.some((x) => x.from === rogue.id || x.record.id === rogue.id)).toBe(false)
+      expect(fromRogue(b)).toBe(false)
+      expect(fromRogue(c)).toBe(false)
+      expect(b.network.stats[stat]).toBe(before[counter] + 1)
       expect(rejectedAt(c)).toBe(cRejected)
       await waitFor('rogue\'s score below 0 at b', () => scoreOf(b.network.node.services.pubsub, rogue.id) < 0)
     })
@@ -157,11 +161,12 @@ describe('per-source record rate', () => {
     const started = performance.now()
     for (const data of messages) await pubsub.publish(topic, data)
     await waitFor('every flooded record delivered or dropped at g',
-      () => fromF(g) + g.network.stats.rateLimitedAnnouncements === total, 30_000)
+      () => fromF(g) === total || fromF(g) + g.network.stats.rateLimitedAnnouncements === total, 30_000)
     const seconds = (performance.now() - started) / 1000
 
     const delivered = fromF(g)
-    expect(g.network.stats.rateLimitedAnnouncements).toBeGreaterThan(0)
+    expect(delivered).toBeLessThan(total)
+    expect(g.network.stats.rateLimitedAnnouncements).toBe(total - delivered)
     // A fresh source starts with a full bucket, then refills at the rate.
     expect(delivered).toBeGreaterThanOrEqual(GOSSIP_RECORD_BURST)
     expect(delivered).toBeLessThanOrEqual(GOSSIP_RECORD_BURST + Math.ceil(GOSSIP_RECORDS_PER_SECOND * seconds))
