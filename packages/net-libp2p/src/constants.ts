@@ -96,3 +96,40 @@ export const DEFAULT_RELAY_RESERVATIONS = 128
 
 /** Bytes of a cluster secret: 256 bits, the strength of the Ed25519 key derived from it. */
 export const CLUSTER_SECRET_BYTES = 32
+
+// ── Gossip hardening (network.ts, gossip-guard.ts, gossipsub.ts) ─────────────────────
+
+/**
+ * Records one propagation source (the peer that handed us the message, author or relay)
+ * may bring per second on the membership topic, refilled continuously; past it the topic
+ * validator answers Ignore (not delivered, not forwarded, not held against the score: an
+ * honest relay of a big cluster may hit it) and counts the drop. Members heartbeat every
+ * 2 s (PeerConfig's default), so a relay that is the first to bring every record of a
+ * 100-member cluster brings 50/s; in bigger clusters first deliveries spread over the
+ * D = 6 mesh peers. A record lost here costs nothing lasting: the next heartbeat repeats
+ * it and member pulls fill any gap.
+ */
+export const GOSSIP_RECORDS_PER_SECOND = 50
+
+/**
+ * The bucket's depth: a source may bring this many records at once after a quiet spell
+ * (a joining peer's burst of subscriptions and first heartbeats, a relay catching up after
+ * a reconnect). Two seconds' worth: one heartbeat round of a 100-member cluster.
+ */
+export const GOSSIP_RECORD_BURST = 100
+
+/**
+ * Propagation sources with a bucket at once; the least recently seen is forgotten beyond
+ * it (and starts full if it comes back). Above libp2p's default connection limit (300),
+ * so a connected peer's bucket is forgotten only after it disconnected: reconnecting to
+ * reset one's bucket costs a dial and a handshake per burst.
+ */
+export const GOSSIP_RATE_PEERS = 1024
+
+/**
+ * Admission certificates whose authority-signature verdict is remembered (same bytes →
+ * same verdict, good or bad). One per member of the largest member table, so in an honest
+ * cluster every heartbeat after the first costs one signature check (the record's own),
+ * not two. Least recently used entries go first.
+ */
+export const ADMISSION_CACHE_ENTRIES = LIMITS.members

@@ -16,11 +16,14 @@ import type { Announcement, PeerId, Request, Response, SignedRecord } from '@rin
 import { PeerStoppedError, PeerUnreachableError } from '@ringstore/peer'
 import type { Logger, Network, NetworkHandlers } from '@ringstore/peer'
 import {
-  DEFAULT_MAX_IN_FLIGHT, MAX_RPC_STREAMS, MAX_SERVING_PER_STREAM, OPEN_STREAM_TIMEOUT_MS, RPC_PROTOCOL, membersTopic
+  ADMISSION_CACHE_ENTRIES, DEFAULT_MAX_IN_FLIGHT, GOSSIP_RATE_PEERS, GOSSIP_RECORD_BURST, GOSSIP_RECORDS_PER_SECOND,
+  MAX_RPC_STREAMS, MAX_SERVING_PER_STREAM, OPEN_STREAM_TIMEOUT_MS, RPC_PROTOCOL, membersTopic
 } from './constants.js'
-import { TopicValidatorResult } from './gossipsub.js'
+import { AdmissionCheck, RateBound } from './gossip-guard.js'
+import { TopicValidatorResult, scoreTopic } from './gossipsub.js'
 import type { PubSubMessage, PubSubService } from './gossipsub.js'
 import { RpcStream } from './rpc-stream.js'
+import { verifyAs } from './signer.js'
 import { createStats } from './stats.js'
 import type { NetworkStats } from './stats.js'
 
@@ -30,6 +33,15 @@ export type RingstoreLibp2p = Libp2p<{ pubsub: PubSubService }>
 export interface Libp2pNetworkOptions {
   /** Cluster name: selects the membership topic `/ringstore/<cluster>/members/1`. */
   readonly cluster: string
+  /**
+   * The cluster authority's id (`PeerConfig.clusterId`, docs/trust.md). When set, the
+   * membership topic's validator rejects (not delivered, not forwarded, the sender's
+   * gossipsub score lowered) every record whose author signature does not verify or that
+   * lacks an admission the authority signed and that fits it, whatever its weight or
+   * status. Unset: an open cluster, records need only be well formed and authored by
+   * their subject.
+   */
+  readonly clusterId?: PeerId
   /** Our requests in flight per peer (default DEFAULT_MAX_IN_FLIGHT). */
   readonly maxInFlight?: number
   readonly log?: Logger
@@ -47,6 +59,11 @@ export class Libp2pNetwork implements Network {
   private readonly maxInFlight: number
   private readonly log: Logger
   private readonly metrics: { invalidFrames: number } | undefined
+  /** Records per propagation source on the membership topic (constants.ts). */
+  private readonly rate = new RateBound(GOSSIP_RECORDS_PER_SECOND, GOSSIP_RECORD_BURST, GOSSIP_RATE_PEERS)
+  private readonly admission: AdmissionCheck | undefined
+  /** Announcements the validator accepted, by message: what `onGossip` delivers. */
+  private readonly accepted = new WeakMap<PubSubMessage, Announcement>()
   private handlers: NetworkHandlers | undefined
   /** Our request stream per peer, and the one being opened. */
   private readonly outbound = new Map<PeerId, RpcStream>()
@@ -64,6 +81,9 @@ export class Libp2pNetwork implements Network {
     this.maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT
     this.log = options.log ?? SILENT
     this.metrics = options.metrics
+    this.admission = options.clusterId === undefined
+      ? undefined
+      : new AdmissionCheck(options.clusterId, verifyAs, ADMISSION_CACHE_ENTRIES)
   }
 
   async start (handlers: NetworkHandlers): Promise<void> {
@@ -84,7 +104,8 @@ export class Libp2pNetwork implements Network {
     })
     if (this.node.status !== 'started') await this.node.start()
     const pubsub = this.node.services.pubsub
-    pubsub.topicValidators.set(this.topic, (_from, message) => this.validateGossip(message))
+    pubsub.topicValidators.set(this.topic, async (from, message) => await this.validateGossip(from.toString(), message))
+    if (!scoreTopic(pubsub, this.topic)) this.log.warn('pubsub service does not score peers: invalid gossip is dropped but not penalised')
     const onMessage = (event: CustomEvent<PubSubMessage>): void => this.onGossip(event.detail)
     pubsub.addEventListener('message', onMessage)
     this.listeners.push(() => pubsub.removeEventListener('message', onMessage))
@@ -263,25 +284,47 @@ export class Libp2pNetwork implements Network {
   // ---- gossip ----
 
   /**
-   * Gossipsub asks before delivering or forwarding: only well-formed records authored by
-   * their subject pass; the rest are rejected (not forwarded, and the sender's score drops).
+   * Gossipsub asks before delivering or forwarding. A source past its record rate is
+   * ignored (dropped, not held against it: an honest relay may get there). Then only
+   * well-formed records authored by their subject pass, and with a cluster id only those
+   * signed by it and admitted; the rest are rejected (not forwarded, and the sender's
+   * score drops: see gossipsub.ts).
    */
-  private validateGossip (message: PubSubMessage): TopicValidatorResult {
+  private async validateGossip (source: PeerId, message: PubSubMessage): Promise<TopicValidatorResult> {
+    // First and cheapest: a flood costs neither decoding nor signature checks.
+    if (!this.rate.take(source)) {
+      this.stats.rateLimitedAnnouncements++
+      return TopicValidatorResult.Ignore
+    }
     const checked = checkAnnouncement(message)
-    if (checked === 'invalid') this.stats.invalidAnnouncements++
-    else if (checked === 'forged') this.stats.forgedAnnouncements++
-    else return TopicValidatorResult.Accept
-    this.log.debug('gossip message rejected', { reason: checked })
-    return TopicValidatorResult.Reject
+    let reason: string | undefined
+    if (checked === 'invalid') {
+      this.stats.invalidAnnouncements++
+      reason = checked
+    } else if (checked === 'forged') {
+      this.stats.forgedAnnouncements++
+      reason = checked
+    } else if (this.admission !== undefined) {
+      reason = await this.admission.problem(checked.signed)
+      if (reason === 'bad-signature') this.stats.forgedAnnouncements++
+      else if (reason !== undefined) this.stats.unadmittedAnnouncements++
+    }
+    if (reason !== undefined || typeof checked === 'string') {
+      this.log.debug('gossip message rejected', { reason, source })
+      return TopicValidatorResult.Reject
+    }
+    this.accepted.set(message, checked)
+    return TopicValidatorResult.Accept
   }
 
   private onGossip (message: PubSubMessage): void {
     if (message.topic !== this.topic || message.type !== 'signed') return
-    // Already validated; checked again so that delivery never depends on validator wiring.
-    const checked = checkAnnouncement(message)
-    if (typeof checked === 'string') return
+    // Only what our validator accepted: were it ever unwired, nothing would be delivered.
+    const announcement = this.accepted.get(message)
+    if (announcement === undefined) return
+    this.accepted.delete(message)
     this.stats.announcementsDelivered++
-    this.handlers?.onAnnounce(message.from.toString(), checked.signed)
+    this.handlers?.onAnnounce(message.from.toString(), announcement.signed)
   }
 
   private listen (event: 'peer:connect' | 'peer:disconnect', fn: (peer: Libp2pPeerId) => void): void {

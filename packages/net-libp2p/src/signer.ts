@@ -16,12 +16,21 @@ export class Libp2pSigner implements Signer {
 
   /** False (never a throw) for a bad signature, a malformed id, or an id without an inline key (RSA). */
   async verify (peer: PeerId, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    try {
-      const publicKey = peerIdFromString(peer).publicKey
-      if (publicKey === undefined) return false
-      return await publicKey.verify(data, signature)
-    } catch {
-      return false
-    }
+    return await verifyAs(peer, data, signature)
+  }
+}
+
+/**
+ * Whether `peer`'s key signed `data` (what `Libp2pSigner.verify` does, for checkers that
+ * hold no key of their own). False, never a throw, for a bad signature, a malformed id or
+ * an id without an inline key (RSA).
+ */
+export async function verifyAs (peer: PeerId, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  try {
+    const publicKey = peerIdFromString(peer).publicKey
+    if (publicKey === undefined) return false
+    return await publicKey.verify(data, signature)
+  } catch {
+    return false
   }
 }

@@ -11,8 +11,19 @@ export interface NetworkStats {
   invalidFrames: number
   /** Gossip messages on our topic that did not decode, or were unsigned. */
   invalidAnnouncements: number
-  /** Announcements whose record is about someone other than their author: dropped. */
+  /**
+   * Announcements whose record is about someone other than their author, or (with a
+   * cluster id) whose record signature does not verify for its subject: rejected.
+   */
   forgedAnnouncements: number
+  /**
+   * With a cluster id: records without an admission, or whose admission the cluster
+   * authority did not sign or that does not fit the record (weight, zone, peer, join
+   * time): rejected.
+   */
+  unadmittedAnnouncements: number
+  /** Gossip messages dropped because their propagation source passed its record rate (constants.ts). */
+  rateLimitedAnnouncements: number
   announcementsDelivered: number
 }
 
@@ -26,6 +37,8 @@ export function createStats (): NetworkStats {
     invalidFrames: 0,
     invalidAnnouncements: 0,
     forgedAnnouncements: 0,
+    unadmittedAnnouncements: 0,
+    rateLimitedAnnouncements: 0,
     announcementsDelivered: 0
   }
 }

@@ -3,7 +3,7 @@
  * Libp2pNetwork whose handlers record what they see.
  */
 import type { PrivateKey } from '@libp2p/interface'
-import type { MemberRecord, PeerId, Request, Response } from '@ringstore/core'
+import type { MemberRecord, PeerId, Request, Response, SignedAdmission } from '@ringstore/core'
 import type { NetworkHandlers } from '@ringstore/peer'
 import { Libp2pNetwork, createNodeLibp2p } from '../src/node-index.js'
 
@@ -12,7 +12,7 @@ export interface TestPeer {
   readonly id: PeerId
   /** TCP address with /p2p/ suffix. */
   readonly addr: string
-  readonly announcements: Array<{ from: PeerId, record: MemberRecord, signature: Uint8Array }>
+  readonly announcements: Array<{ from: PeerId, record: MemberRecord, signature: Uint8Array, admission?: SignedAdmission }>
   readonly connected: Set<PeerId>
   readonly events: Array<['up' | 'down', PeerId]>
   /** Replace to change how this peer answers. */
@@ -22,13 +22,16 @@ export interface TestPeer {
 const running: TestPeer[] = []
 
 /** A started peer; `stopAll` stops it. */
-export async function startPeer (options: { privateKey?: PrivateKey, maxInFlight?: number, cluster?: string } = {}): Promise<TestPeer> {
+export async function startPeer (
+  options: { privateKey?: PrivateKey, maxInFlight?: number, cluster?: string, clusterId?: PeerId } = {}
+): Promise<TestPeer> {
   const node = await createNodeLibp2p({
     listen: ['/ip4/127.0.0.1/tcp/0'],
     ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey })
   })
   const network = new Libp2pNetwork(node, {
     cluster: options.cluster ?? 'test',
+    ...(options.clusterId === undefined ? {} : { clusterId: options.clusterId }),
     ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight })
   })
   const peer: TestPeer = {
@@ -42,7 +45,9 @@ export async function startPeer (options: { privateKey?: PrivateKey, maxInFlight
   }
   const handlers: NetworkHandlers = {
     onRequest: async (from, request) => peer.serve(from, request),
-    onAnnounce: (from, { record, signature }) => { peer.announcements.push({ from, record, signature }) },
+    onAnnounce: (from, { record, signature, admission }) => {
+      peer.announcements.push(admission === undefined ? { from, record, signature } : { from, record, signature, admission })
+    },
     onPeerConnected: (id) => { peer.connected.add(id); peer.events.push(['up', id]) },
     onPeerDisconnected: (id) => { peer.connected.delete(id); peer.events.push(['down', id]) }
   }
