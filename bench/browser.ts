@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net'
 import { extname, join, normalize } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import type { BenchPage, IdbRow, JoinResult, OfflineRun } from './browser-page/api.js'
-import { REPO_ROOT, freePort, pollUntil, startDaemon, statusOf, waitForMembers } from './daemons.js'
+import { REPO_ROOT, clusterSecret, freePort, pollUntil, startDaemon, statusOf, waitForMembers } from './daemons.js'
 import type { Daemon } from './daemons.js'
 import type { BenchOptions } from './options.js'
 import { memoryOf, spawnChild, stopChild } from './procs.js'
@@ -170,6 +170,7 @@ async function runSync (page: Page, options: BenchOptions, dir: string, log: Log
   const puts = options.browserPuts
   const daemons: Daemon[] = []
   try {
+    const secret = await clusterSecret(dir, 'browser')
     const spec = async (i: number, bootstrap: string[]): Promise<Daemon> => startDaemon({
       name: `browser-d${i}`,
       dataDir: join(dir, `browser-d${i}`),
@@ -177,6 +178,7 @@ async function runSync (page: Page, options: BenchOptions, dir: string, log: Log
       httpPort: await freePort(),
       extraListen: [`/ip4/127.0.0.1/tcp/${await freePort()}/ws`],
       bootstrap,
+      clusterSecret: secret,
       n: 3,
       r: 2,
       w: 2,

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path'
 import { runFloorClient, runLoadgen } from './children.js'
-import { freePort, metricsOf, startDaemon, statusOf, waitForMembers } from './daemons.js'
+import { clusterSecret, freePort, metricsOf, startDaemon, statusOf, waitForMembers } from './daemons.js'
 import type { Daemon, DaemonStatus } from './daemons.js'
 import type { FloorClientResult } from './floor-node.js'
 import type { PhaseResult } from './loadgen.js'
@@ -54,12 +54,14 @@ export async function runCluster (options: BenchOptions, dir: string, log: (msg:
   const daemons: Daemon[] = []
   try {
     log('cluster: starting 3 daemons')
+    const secret = await clusterSecret(dir, 'cluster')
     const spec = async (i: number, bootstrap: string[]): Promise<Daemon> => startDaemon({
       name: `cluster-d${i}`,
       dataDir: join(dir, `cluster-d${i}`),
       p2pPort: await freePort(),
       httpPort: await freePort(),
       bootstrap,
+      clusterSecret: secret,
       ...CLUSTER_QUORUM,
       logLevel: options.logLevel,
       logFile: join(dir, `cluster-d${i}.log`)

@@ -1,13 +1,17 @@
 /**
  * Daemons under test, started through the `ringstore` CLI (the bin of packages/daemon) in
  * child processes with their own data dirs, fixed ports (a restart comes back where its
- * peers knew it) and logs in files; and the little the benchmark reads from /status.
+ * peers knew it), logs in files and one cluster secret per cluster (clusters are closed by
+ * default: without a shared secret each daemon would form its own); and the little the
+ * benchmark reads from /status.
  */
+import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { endpointOf, getJson, httpRequest, keepAliveAgent } from './http.js'
 import type { Endpoint } from './http.js'
 import { spawnChild, waitForJson } from './procs.js'
@@ -24,6 +28,8 @@ export interface DaemonSpec {
   readonly p2pPort: number
   readonly httpPort: number
   readonly bootstrap: readonly string[]
+  /** The cluster's secret file (`clusterSecret`): the same for every daemon of one cluster. */
+  readonly clusterSecret: string
   readonly n: number
   readonly r: number
   readonly w: number
@@ -69,11 +75,20 @@ export function daemonCommand (): { command: string, args: string[] } {
   return { command: process.execPath, args: [...nodeArgs, ...(script.endsWith('.ts') ? ['--import', 'tsx', script] : [script])] }
 }
 
+/** A new cluster secret at `<dir>/<name>.secret` (`ringstore secret`), for one bench cluster's daemons. */
+export async function clusterSecret (dir: string, name: string): Promise<string> {
+  const { command, args } = daemonCommand()
+  const file = join(dir, `${name}.secret`)
+  await promisify(execFile)(command, [...args, 'secret', file], { cwd: REPO_ROOT })
+  return file
+}
+
 export async function startDaemon (spec: DaemonSpec): Promise<Daemon> {
   const { command, args } = daemonCommand()
   const argv = [
     ...args, 'start',
     '--data-dir', spec.dataDir,
+    '--cluster-secret', spec.clusterSecret,
     '--listen', `/ip4/127.0.0.1/tcp/${spec.p2pPort}`,
     ...(spec.extraListen ?? []).flatMap((l) => ['--listen', l]),
     '--http', `127.0.0.1:${spec.httpPort}`,

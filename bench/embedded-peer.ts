@@ -25,6 +25,8 @@ export interface EmbeddedConfig {
   readonly dataDir: string
   readonly p2pPort: number
   readonly httpPort: number
+  /** The secret shared with daemon B (clusters are closed by default). */
+  readonly clusterSecret: string
   readonly n: number
   readonly r: number
   readonly w: number
@@ -83,6 +85,7 @@ async function main (): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '') as EmbeddedConfig
   const options = parseStartArgs([
     '--data-dir', config.dataDir,
+    '--cluster-secret', config.clusterSecret,
     '--listen', `/ip4/127.0.0.1/tcp/${config.p2pPort}`,
     '--http', `127.0.0.1:${config.httpPort}`,
     '--n', String(config.n), '--r', String(config.r), '--w', String(config.w),

@@ -19,7 +19,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { cpuMsOf, ownCpuMs } from './cpu.js'
 import { httpRequest, keepAliveAgent } from './http.js'
-import { freePort, pollUntil, startDaemon, statusOf, waitForMembers } from './daemons.js'
+import { clusterSecret, freePort, pollUntil, startDaemon, statusOf, waitForMembers } from './daemons.js'
 import type { Daemon } from './daemons.js'
 import type { BenchOptions } from './options.js'
 import { memoryOf, stopChild } from './procs.js'
@@ -193,12 +193,14 @@ async function runHttpPair (options: BenchOptions, dir: string, log: (msg: strin
   const agent = keepAliveAgent(Math.max(options.w1InFlight, 64))
   try {
     log('replication: starting daemons A and B (N=2, W=2)')
+    const secret = await clusterSecret(dir, 'pair')
     const spec = async (name: string, bootstrap: string[]): Promise<Daemon> => startDaemon({
       name,
       dataDir: join(dir, name),
       p2pPort: await freePort(),
       httpPort: await freePort(),
       bootstrap,
+      clusterSecret: secret,
       ...PAIR_QUORUM,
       logLevel: options.logLevel,
       logFile: join(dir, `${name}.log`)

@@ -10,7 +10,7 @@
  * process and no HTTP parsing in A. A's CPU per write therefore includes the writer.
  */
 import { join } from 'node:path'
-import { REPO_ROOT, freePort, pollUntil, startDaemon, statusOf, waitForMembers } from './daemons.js'
+import { REPO_ROOT, clusterSecret, freePort, pollUntil, startDaemon, statusOf, waitForMembers } from './daemons.js'
 import type { Daemon, DaemonSpec } from './daemons.js'
 import { cpuMsOf } from './cpu.js'
 import type { BurstReply, EmbeddedCommand, EmbeddedConfig, OpenReply } from './embedded-peer.js'
@@ -58,12 +58,12 @@ const isBurst = (v: unknown): v is BurstReply => (v as Partial<BurstReply>).even
 const isOpen = (v: unknown): v is OpenReply => (v as Partial<OpenReply>).event === 'open'
 
 /** A in its child process, described as a Daemon so the /status and /metrics helpers apply. */
-async function startEmbeddedA (dir: string, logLevel: string): Promise<Daemon> {
+async function startEmbeddedA (dir: string, secret: string, logLevel: string): Promise<Daemon> {
   const spec: DaemonSpec = {
     name: 'embedded-a', dataDir: join(dir, 'embedded-a'), p2pPort: await freePort(), httpPort: await freePort(),
-    bootstrap: [], ...PAIR_QUORUM, logLevel, logFile: join(dir, 'embedded-a.log')
+    bootstrap: [], clusterSecret: secret, ...PAIR_QUORUM, logLevel, logFile: join(dir, 'embedded-a.log')
   }
-  const config: EmbeddedConfig = { dataDir: spec.dataDir, p2pPort: spec.p2pPort, httpPort: spec.httpPort, ...PAIR_QUORUM, logLevel }
+  const config: EmbeddedConfig = { dataDir: spec.dataDir, p2pPort: spec.p2pPort, httpPort: spec.httpPort, clusterSecret: secret, ...PAIR_QUORUM, logLevel }
   // The daemons' extra node flags (e.g. --cpu-prof) apply to the embedded peer too.
   const nodeArgs = (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
   const spawnedAt = performance.now()
@@ -113,11 +113,12 @@ export async function runW1Embedded (options: BenchOptions, dir: string, log: (m
   const live: Daemon[] = []
   try {
     log('w1 embedded: starting A (a peer in a bench process) and daemon B (N=2, W=2)')
-    const a = await startEmbeddedA(dir, options.logLevel)
+    const secret = await clusterSecret(dir, 'embedded')
+    const a = await startEmbeddedA(dir, secret, options.logLevel)
     live.push(a)
     const b = await startDaemon({
       name: 'embedded-b', dataDir: join(dir, 'embedded-b'), p2pPort: await freePort(), httpPort: await freePort(),
-      bootstrap: [a.addr], ...PAIR_QUORUM, logLevel: options.logLevel, logFile: join(dir, 'embedded-b.log')
+      bootstrap: [a.addr], clusterSecret: secret, ...PAIR_QUORUM, logLevel: options.logLevel, logFile: join(dir, 'embedded-b.log')
     })
     live.push(b)
     await waitForMembers([a, b], 2)

@@ -1,16 +1,18 @@
 /**
  * Real ringstore daemons for the end-to-end tests: `ringstore start` through the package's
- * own bin on loopback, random ports, a temporary data dir each. Every process started here
- * is tracked and SIGKILLed by `stopAll` (tests and the global teardown call it), so a
- * failing test leaves no orphan behind.
+ * own bin on loopback, random ports, a temporary data dir each, and one cluster secret per
+ * set (`ringstore secret`; clusters are closed by default, so without it each daemon would
+ * form a cluster of its own). Every process started here is tracked and SIGKILLed by
+ * `stopAll` (tests and the global teardown call it), so a failing test leaves no orphan behind.
  */
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 
 const BIN = fileURLToPath(new URL('../packages/daemon/bin/ringstore.js', import.meta.url))
 /** A daemon starts in ~2 s here; 30 s covers a loaded 2-core CI machine. */
@@ -27,6 +29,8 @@ export interface DaemonInfo {
   readonly tcp: string
   readonly ws: string
   readonly dataDir: string
+  /** The cluster's id, from the ready line. */
+  readonly clusterId: string
 }
 
 export interface RunningDaemon {
@@ -38,31 +42,48 @@ export interface RunningDaemon {
 export class DaemonSet {
   readonly #live = new Set<RunningDaemon>()
   #base: string | undefined
+  #secret: Promise<string> | undefined
 
   async dataDir (name: string): Promise<string> {
     this.#base ??= await mkdtemp(join(tmpdir(), 'ringstore-e2e-'))
     return join(this.#base, name)
   }
 
+  /** The set's cluster secret file, made with `ringstore secret` on first use. */
+  async secret (): Promise<string> {
+    this.#secret ??= (async () => {
+      const file = await this.dataDir('cluster.secret')
+      await run(['secret', file])
+      return file
+    })()
+    return await this.#secret
+  }
+
+  /** `ringstore admit` with the set's secret, as an operator admits a full-weight tab: the certificate (base64url). */
+  async admit (peerId: string, weight = 1): Promise<string> {
+    const { certificate } = JSON.parse(await run(['admit', '--cluster-secret', await this.secret(), '--peer-id', peerId, '--weight', String(weight)])) as { certificate: string }
+    return certificate
+  }
+
   /** Starts `name` (data in `<base>/<name>`, reused on restart) bootstrapping from `bootstrap`. */
   async start (name: string, bootstrap: readonly DaemonInfo[] = []): Promise<RunningDaemon> {
     const dataDir = await this.dataDir(name)
     const args = [
-      BIN, 'start', '--data-dir', dataDir,
+      BIN, 'start', '--data-dir', dataDir, '--cluster-secret', await this.secret(),
       '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws',
       '--http', '127.0.0.1:0', '--log-level', 'error', ...CLUSTER_ARGS,
       ...bootstrap.flatMap((d) => ['--bootstrap', d.tcp])
     ]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
     const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
-    const running: RunningDaemon = { child, exited, info: { name, dataDir, peerId: '', http: '', tcp: '', ws: '' } }
+    const running: RunningDaemon = { child, exited, info: { name, dataDir, peerId: '', http: '', tcp: '', ws: '', clusterId: '' } }
     this.#live.add(running)
     void exited.then(() => this.#live.delete(running))
     const ready = await readyLine(child, exited, name)
     const tcp = ready.addrs.find((a) => !a.includes('/ws'))
     const ws = ready.addrs.find((a) => a.includes('/ws/'))
     if (tcp === undefined || ws === undefined) throw new Error(`${name} lacks a TCP or WebSocket address: ${ready.addrs.join(' ')}`)
-    const info: DaemonInfo = { name, dataDir, peerId: ready.peerId, http: ready.http, tcp, ws }
+    const info: DaemonInfo = { name, dataDir, peerId: ready.peerId, http: ready.http, tcp, ws, clusterId: ready.clusterId }
     Object.assign(running, { info })
     return running
   }
@@ -91,16 +112,23 @@ export class DaemonSet {
   }
 }
 
-async function readyLine (child: ChildProcess, exited: Promise<void>, name: string): Promise<{ peerId: string, addrs: string[], http: string }> {
+/** The bin with `args` (a one-shot command): its stdout. */
+async function run (args: readonly string[]): Promise<string> {
+  return (await promisify(execFile)(process.execPath, [BIN, ...args])).stdout
+}
+
+interface ReadyLine { peerId: string, addrs: string[], http: string, clusterId: string }
+
+async function readyLine (child: ChildProcess, exited: Promise<void>, name: string): Promise<ReadyLine> {
   if (child.stdout === null) throw new Error(`${name}: no stdout`)
   const lines = createInterface({ input: child.stdout })
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
     return await Promise.race([
-      new Promise<{ peerId: string, addrs: string[], http: string }>((resolve) => {
+      new Promise<ReadyLine>((resolve) => {
         lines.on('line', (line) => {
           try {
-            const event = JSON.parse(line) as { event?: string, peerId: string, addrs: string[], http: string }
+            const event = JSON.parse(line) as ReadyLine & { event?: string }
             if (event.event === 'ready') resolve(event)
           } catch { /* not the ready line */ }
         })

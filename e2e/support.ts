@@ -49,6 +49,23 @@ export async function openTab (browser: Browser, daemon: DaemonInfo, cartId: str
   return { context, page, url, peerId }
 }
 
+/**
+ * Makes `tab` a full peer (weight 1) as an operator would: `admit` issues a certificate
+ * for the tab's id (`ringstore admit` with the cluster's secret, which the page never
+ * sees), and the tab reloads with `&weight=1&admission=<certificate>`, as the same peer.
+ */
+export async function admitTab (tab: Tab, admit: (peerId: string) => Promise<string>): Promise<Tab> {
+  const url = `${tab.url}&weight=1&admission=${await admit(tab.peerId)}`
+  await tab.page.goto(url)
+  const peerId = await tab.page.evaluate(async () => { await window.ringstore.ready; return window.ringstore.peer?.id ?? '' })
+  expect(peerId).toBe(tab.peerId)
+  expect(await tab.page.evaluate(() => {
+    const status = window.ringstore.peer?.status()
+    return status?.members.find((m) => m.id === status.peerId)?.weight
+  })).toBe(1)
+  return { ...tab, url }
+}
+
 export async function closeTabs (tabs: readonly Tab[]): Promise<void> {
   await Promise.all(tabs.map(async (t) => { await t.context.close() }))
 }

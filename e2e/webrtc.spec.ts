@@ -3,14 +3,16 @@
  * (circuit relay) that sets up a WebRTC connection between two tabs; then both tabs block
  * every daemon, and the tabs keep syncing the cart over that connection alone. As in the
  * browser package's library test, tab B is a full peer (`?weight=1`): a light peer only
- * exchanges data with owners. This test runs its own daemons (B joins their ring).
+ * exchanges data with owners. The cluster is closed, so B is admitted first: its id, then
+ * `ringstore admit` with the cluster's secret, then a reload with `&admission=…`. This
+ * test runs its own daemons (B joins their ring).
  */
 import { test, expect } from '@playwright/test'
 import { buildRing, partitionOf, preferenceList, ringSummary } from '@ringstore/core'
 import type { MemberRecord } from '@ringstore/core'
 import { DaemonSet } from './daemons.js'
 import type { RunningDaemon } from './daemons.js'
-import { add, closeTabs, CONVERGE_MS, daemonItems, openTab, remove, setQty, tabItems, uniqueCartId, waitForMembers } from './support.js'
+import { add, admitTab, closeTabs, CONVERGE_MS, daemonItems, openTab, remove, setQty, tabItems, uniqueCartId, waitForMembers } from './support.js'
 import type { Tab } from './support.js'
 
 /** A fresh cart id whose key's preference list (N=3, on the ring `tab` sees) includes `member`. */
@@ -37,9 +39,11 @@ test('two tabs keep syncing a cart over WebRTC with every daemon blocked', async
   try {
     const cluster = await set.cluster('w', 3) as [RunningDaemon, RunningDaemon, RunningDaemon]
     const infos = cluster.map((d) => d.info)
-    const b = await openTab(browser, infos[1]!, uniqueCartId('webrtc-join'), '&weight=1')
+    const light = await openTab(browser, infos[1]!, uniqueCartId('webrtc-join'))
+    tabs.push(light)
+    const b = await admitTab(light, async (peerId) => await set.admit(peerId))
     const a = await openTab(browser, infos[0]!, uniqueCartId('webrtc-join'))
-    tabs.push(a, b)
+    tabs.splice(0, tabs.length, a, b)
     for (const tab of tabs) await waitForMembers(tab, infos)
     // The demo writes at W=1: A's changes reach B directly only if B is one of the cart
     // key's N replicas (a quarter of keys have 3 daemons as replicas). Pick such a cart,

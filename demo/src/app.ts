@@ -9,6 +9,8 @@ import { addItem, cartLines, quantityOf, removeItem, setQuantity } from './cart-
 import type { MergeRecord } from './conflicts.js'
 import { CartSync } from './cart-sync.js'
 import { cartKey, newCartId } from './cart-id.js'
+import type { SignedAdmission } from '@ringstore/core'
+import { admissionFromUrl } from './admission-param.js'
 import { discoverBootstrap, weightFromUrl } from './bootstrap.js'
 import type { Bootstrap, ClusterSettings } from './bootstrap.js'
 import { el } from './dom.js'
@@ -25,7 +27,10 @@ export interface PeerFactoryOptions {
   readonly bootstrap: string[]
   readonly weight: number
   readonly cluster?: string
+  /** q, n, r, w and the cluster id, from the daemon. */
   readonly config?: ClusterSettings
+  /** `?admission=`: this tab's certificate, for a full peer. */
+  readonly admission?: SignedAdmission
 }
 export type PeerFactory = (options: PeerFactoryOptions) => Promise<DemoPeer>
 
@@ -84,7 +89,15 @@ export class DemoApp {
     let sync: CartSync
     try {
       const { cluster, config } = this.bootstrap
-      const peer = await factory({ bootstrap: this.bootstrap.addrs, weight: weightFromUrl(new URL(window.location.href)), ...(cluster === undefined ? {} : { cluster }), ...(config === undefined ? {} : { config }) })
+      const url = new URL(window.location.href)
+      const admission = admissionFromUrl(url)
+      const peer = await factory({
+        bootstrap: this.bootstrap.addrs,
+        weight: weightFromUrl(url),
+        ...(cluster === undefined ? {} : { cluster }),
+        ...(config === undefined ? {} : { config }),
+        ...(admission === undefined ? {} : { admission })
+      })
       this.peer = peer
       sync = new CartSync(peer, this.key, peer.id, () => { this.render() })
       // Hints delivered, peers found, back online: redraw, and read again (siblings may wait).

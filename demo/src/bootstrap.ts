@@ -1,7 +1,8 @@
 /**
  * Where the browser peer finds the cluster: the daemon that served this page answers
- * `GET /status` with its multiaddrs (the WebSocket ones are dialable from a browser) and
- * the cluster's settings (q must match for every peer to compute the same ring).
+ * `GET /status` with its multiaddrs (the WebSocket ones are dialable from a browser), the
+ * cluster's settings (q must match for every peer to compute the same ring) and the
+ * cluster id (the tab then takes as members only peers admitted to that cluster).
  * `?bootstrap=<multiaddr>` (repeatable or comma-separated) overrides the addresses.
  */
 
@@ -10,6 +11,8 @@ export interface ClusterSettings {
   readonly n?: number
   readonly r?: number
   readonly w?: number
+  /** The cluster's id (its authority's public key), as the daemon's GET /status says. */
+  readonly clusterId?: string
 }
 
 export interface Bootstrap {
@@ -65,7 +68,9 @@ export async function discoverBootstrap (url: URL): Promise<Bootstrap> {
     problem = `GET ${url.origin}/status: ${error instanceof Error ? error.message : String(error)}`
   }
   const cluster = typeof status?.cluster === 'string' ? status.cluster : undefined
-  const config = settingsFrom(status?.config)
+  const settings = settingsFrom(status?.config)
+  const clusterId = typeof status?.clusterId === 'string' ? status.clusterId : undefined
+  const config = settings === undefined && clusterId === undefined ? undefined : { ...settings, ...(clusterId === undefined ? {} : { clusterId }) }
   const extra = { ...(cluster === undefined ? {} : { cluster }), ...(config === undefined ? {} : { config }) }
   if (fromUrl.length > 0) return { addrs: fromUrl, source: 'url', ...extra }
   if (status === undefined) return { addrs: [], source: 'none', problem: problem ?? 'no answer' }
@@ -79,7 +84,9 @@ const MAX_TAB_WEIGHT = 16
 
 /**
  * `?weight=<n>` makes this tab a full peer owning partitions (n > 0); default 0, a light
- * peer. Used by the end-to-end test of tab-to-tab WebRTC (a light peer only talks to owners).
+ * peer. A daemon's cluster is closed, so a full tab also needs `?admission=` (its
+ * certificate, admission-param.ts). Used by the end-to-end test of tab-to-tab WebRTC (a
+ * light peer only talks to owners).
  */
 export function weightFromUrl (url: URL): number {
   const raw = url.searchParams.get('weight')

@@ -9,6 +9,7 @@
 import { fileURLToPath } from 'node:url'
 import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
+import { admit } from './test/admit.command.js'
 
 /**
  * Chromium flags: no sandbox (we run as root in a container), nothing phoning home, no
@@ -38,7 +39,9 @@ export default defineConfig({
       provider: playwright({
         launchOptions: { executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS }
       }),
-      instances: [{ browser: 'chromium' }]
+      instances: [{ browser: 'chromium' }],
+      // `ringstore admit` for a spec's full-weight tab (test/admit.command.ts).
+      commands: { admit }
     }
   }
 })

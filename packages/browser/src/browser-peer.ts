@@ -10,6 +10,7 @@
  * reaches the engine (Libp2pNetwork → failure detector), which delivers the hints at once.
  */
 import type { Libp2p } from '@libp2p/interface'
+import type { SignedAdmission } from '@ringstore/core'
 import { AddressBook, Libp2pNetwork, Libp2pSigner, browserDialable } from '@ringstore/net-libp2p'
 import { Peer, SystemClock } from '@ringstore/peer'
 import type {
@@ -38,8 +39,17 @@ export interface BrowserPeerOptions {
   readonly weight?: number
   /** Default 'ringstore'. */
   readonly cluster?: string
-  /** n, r, w, q (must match the daemons': q default 1024), timers. */
+  /**
+   * n, r, w, q (must match the daemons': q default 1024), timers, and `clusterId` (the
+   * daemons' GET /status says it): with it, this peer takes as members only peers admitted
+   * by that cluster's authority, so a stranger's records never route its data.
+   */
   readonly config?: Partial<PeerConfig>
+  /**
+   * This tab's certificate from `ringstore admit` (for its peer id): needed to be a member
+   * (weight > 0) of a cluster with an id. Its cluster is the default `config.clusterId`.
+   */
+  readonly admission?: SignedAdmission
   /** Default true: listen on /p2p-circuit + /webrtc through a daemon relay, dial tabs over WebRTC. */
   readonly webrtc?: boolean
   /** Engine and adapter logs (default: silent). */
@@ -99,13 +109,20 @@ async function assemble (options: BrowserPeerOptions, name: string, storage: Idb
   const id = node.peerId.toString()
   const bootstrap = [...options.bootstrap]
   const clock = new SystemClock()
+  const clusterId = options.config?.clusterId ?? options.admission?.admission.cluster
   const peer = new Peer({
     network,
     storage,
     clock,
     signer: new Libp2pSigner(privateKey),
     logger,
-    config: { ...options.config, weight: options.weight ?? options.config?.weight ?? 0, seeds: bootstrap },
+    ...(options.admission === undefined ? {} : { admission: options.admission }),
+    config: {
+      ...options.config,
+      ...(clusterId === undefined ? {} : { clusterId }),
+      weight: options.weight ?? options.config?.weight ?? 0,
+      seeds: bootstrap
+    },
     addrs: webrtc ? relayedWebRtcAddrs(bootstrap, id) : []
   })
   const browserPeer = new RunningBrowserPeer({ name, peer, node, network, storage, gater, clock, bootstrap, release, logger })

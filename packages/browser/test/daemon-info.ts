@@ -6,10 +6,21 @@ export interface DaemonInfo {
   readonly addrs: string[]
   /** Base URL of the HTTP API (it sends CORS headers, so the page can fetch it). */
   readonly http: string
+  /** The cluster's id (its authority's public key), from the ready line. */
+  readonly clusterId: string
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     daemons: DaemonInfo[]
+    /** Path of the daemons' cluster secret (for the `admit` command). */
+    clusterSecret: string
+  }
+}
+
+declare module 'vitest/browser' {
+  interface BrowserCommands {
+    /** `ringstore admit` (admit.command.ts): the certificate (base64url) admitting `peerId` with weight at most `weight`. */
+    admit: (secretFile: string, peerId: string, weight: number) => Promise<string>
   }
 }

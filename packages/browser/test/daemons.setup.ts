@@ -1,20 +1,21 @@
 /**
  * Vitest global setup (runs in Node, before the browser specs): two real ringstore daemons
  * (`ringstore start`, the package's own bin) on loopback, the second joining through the
- * first, each listening on TCP (daemon to daemon) and WebSockets (browsers) and running
- * the circuit-relay server. Their addresses reach the specs through `provide`/`inject`.
+ * first, both with one cluster secret (`ringstore secret`: clusters are closed by default),
+ * each listening on TCP (daemon to daemon) and WebSockets (browsers) and running the
+ * circuit-relay server. Their addresses and the secret's path reach the specs through
+ * `provide`/`inject` (the secret only as a path, for the `admit` command: admit.command.ts).
  */
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
+import { BIN } from './bin.js'
 import type { DaemonInfo } from './daemon-info.js'
 
-const BIN = fileURLToPath(new URL('../../daemon/bin/ringstore.js', import.meta.url))
 /** A daemon that has not printed its ready line by then is broken (it starts in ~2 s here). */
 const READY_TIMEOUT_MS = 30_000
 /** Clean shutdown bound before SIGKILL. */
@@ -33,11 +34,14 @@ export default async function setup (project: TestProject): Promise<() => Promis
     await rm(base, { recursive: true, force: true })
   }
   try {
-    const first = await startDaemon(join(base, 'd1'), [])
+    const secret = join(base, 'cluster.secret')
+    execFileSync(process.execPath, [BIN, 'secret', secret], { stdio: ['ignore', 'ignore', 'inherit'] })
+    const first = await startDaemon(join(base, 'd1'), secret, [])
     running.push(first)
-    const second = await startDaemon(join(base, 'd2'), [tcpAddr(first.info)])
+    const second = await startDaemon(join(base, 'd2'), secret, [tcpAddr(first.info)])
     running.push(second)
     project.provide('daemons', running.map((r) => r.info))
+    project.provide('clusterSecret', secret)
   } catch (error) {
     await teardown()
     throw error
@@ -45,20 +49,20 @@ export default async function setup (project: TestProject): Promise<() => Promis
   return teardown
 }
 
-async function startDaemon (dataDir: string, bootstrap: string[]): Promise<Running> {
+async function startDaemon (dataDir: string, secret: string, bootstrap: string[]): Promise<Running> {
   const args = [
-    BIN, 'start', '--data-dir', dataDir,
+    BIN, 'start', '--data-dir', dataDir, '--cluster-secret', secret,
     '--listen', '/ip4/127.0.0.1/tcp/0', '--listen', '/ip4/127.0.0.1/tcp/0/ws',
     '--http', '127.0.0.1:0', '--log-level', 'error',
     ...bootstrap.flatMap((addr) => ['--bootstrap', addr])
   ]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
-  const ready = await new Promise<{ peerId: string, addrs: string[], http: string }>((resolve, reject) => {
+  const ready = await new Promise<{ peerId: string, addrs: string[], http: string, clusterId: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`daemon in ${dataDir} not ready after ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS)
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`daemon in ${dataDir} exited with ${code} before ready`)) })
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       try {
-        const event = JSON.parse(line) as { event?: string, peerId: string, addrs: string[], http: string }
+        const event = JSON.parse(line) as { event?: string, peerId: string, addrs: string[], http: string, clusterId: string }
         if (event.event !== 'ready') return
         clearTimeout(timer)
         resolve(event)
@@ -67,7 +71,7 @@ async function startDaemon (dataDir: string, bootstrap: string[]): Promise<Runni
   })
   const ws = ready.addrs.find((addr) => addr.includes('/ws/'))
   if (ws === undefined) throw new Error(`daemon ${ready.peerId} has no WebSockets address: ${ready.addrs.join(' ')}`)
-  return { child, info: { peerId: ready.peerId, ws, addrs: ready.addrs, http: ready.http } }
+  return { child, info: { peerId: ready.peerId, ws, addrs: ready.addrs, http: ready.http, clusterId: ready.clusterId } }
 }
 
 function tcpAddr (info: DaemonInfo): string {

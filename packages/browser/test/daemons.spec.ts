@@ -3,7 +3,10 @@
  * HTTP read-back, offline writes with hints delivered on reconnect, blocking a peer, and
  * two browser peers talking over WebRTC signalled through a daemon's relay.
  */
+import { decodeSignedAdmission } from '@ringstore/core'
+import type { SignedAdmission } from '@ringstore/core'
 import { afterEach, describe, expect, inject, it } from 'vitest'
+import { commands } from 'vitest/browser'
 import { QuorumNotMetError, createBrowserPeer } from '../src/index.js'
 import type { BrowserPeer, BrowserPeerOptions } from '../src/index.js'
 import type { DaemonInfo } from './daemon-info.js'
@@ -17,10 +20,33 @@ afterEach(async () => {
   for (const peer of running.splice(0)) await peer.stop()
 })
 
+/** A peer of the daemons' cluster: it takes as members only peers its authority admitted. */
 async function start (options: Partial<BrowserPeerOptions> = {}): Promise<BrowserPeer> {
-  const peer = await createBrowserPeer({ bootstrap: [d1.ws], name: uniqueName('net'), ...options })
+  const peer = await createBrowserPeer({ bootstrap: [d1.ws], name: uniqueName('net'), config: { clusterId: d1.clusterId }, ...options })
   running.push(peer)
   return peer
+}
+
+/**
+ * A full peer (weight 1), as an operator makes one: the tab's id first (a light start on
+ * the same name: the identity stays in its IndexedDB), then `ringstore admit` for it.
+ */
+async function startAdmitted (): Promise<BrowserPeer> {
+  const name = uniqueName('full')
+  const probe = await start({ name })
+  const id = probe.id
+  await probe.stop()
+  running.splice(running.indexOf(probe), 1)
+  const admission = certificateOf(await commands.admit(inject('clusterSecret'), id, 1))
+  const peer = await start({ name, weight: 1, admission })
+  expect(peer.id).toBe(id)
+  return peer
+}
+
+/** The `certificate` field `ringstore admit` prints (base64url) as a SignedAdmission. */
+function certificateOf (base64url: string): SignedAdmission {
+  const base64 = base64url.replace(/-/g, '+').replace(/_/g, '/')
+  return decodeSignedAdmission(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)))
 }
 
 /** Waits until the peer knows both daemons as reachable members. */
@@ -45,6 +71,12 @@ async function daemonRead (daemon: DaemonInfo, key: string): Promise<string | nu
 }
 
 describe('a browser peer with daemons', () => {
+  it('a tab of weight 1 without a certificate is refused: the cluster takes admitted members only', async () => {
+    const refused = await createBrowserPeer({ bootstrap: [d1.ws], name: uniqueName('unadmitted'), config: { clusterId: d1.clusterId }, weight: 1 }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(Error)
+    expect(String(refused)).toMatch(/needs an admission certificate/)
+  })
+
   it('connects to its bootstrap daemon over WebSockets and learns the cluster', async () => {
     const peer = await start()
     await joined(peer)
@@ -121,8 +153,8 @@ describe('a browser peer with daemons', () => {
   })
 
   it('two browser peers talk over WebRTC signalled through the relay, with every daemon blocked', async () => {
-    // b is a full peer (weight 1): it owns partitions, so a light peer's requests go to it.
-    const b = await start({ weight: 1 })
+    // b is a full peer (weight 1, admitted): it owns partitions, so a light peer's requests go to it.
+    const b = await startAdmitted()
     const a = await start()
     await joined(a)
     await joined(b)

@@ -1,15 +1,17 @@
 /**
  * The operator's commands around the cluster authority: `ringstore secret FILE` creates a
- * cluster secret, `ringstore admit` issues an admission certificate for one peer. Each
- * prints one JSON line on stdout. (Daemons do not yet require admission: docs/trust.md
- * says what is enforced today and what comes next.)
+ * cluster secret, `ringstore admit` issues an admission certificate for one peer, and
+ * `ringstore peer-id` tells the id to admit before that peer's first start. Each prints
+ * one JSON line on stdout. (docs/trust.md: what is enforced today and what comes next.)
  */
 import { parseArgs } from 'node:util'
-import { UsageError, encodeSignedAdmission } from '@ringstore/core'
+import { UsageError } from '@ringstore/core'
 import { clusterAuthority } from '@ringstore/net-libp2p'
+import { loadOrCreatePrivateKey } from '@ringstore/net-libp2p/node'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
+import { certificateLine } from './admission-certificate.js'
 import { numberOption, usage, zoneName } from './args.js'
-import { MAX_WEIGHT } from './constants.js'
+import { DEFAULT_DATA_DIR, MAX_WEIGHT } from './constants.js'
 import { createSecretFile, readSecretFile } from './cluster-secret.js'
 
 export const SECRET_HELP = `ringstore secret FILE
@@ -22,6 +24,14 @@ export const ADMIT_HELP = `ringstore admit --cluster-secret FILE --peer-id ID [-
   Issue an admission certificate: ID is a member of the cluster FILE defines, with weight at
   most W (${DEFAULT_CONFIG.weight}) in zone Z (${DEFAULT_CONFIG.zone}). Prints
   {"cluster","peer","maxWeight","zone","issuedAt","certificate"} (certificate: base64url).
+  Save that line to a file for the peer: ringstore start --admission FILE (a daemon), or
+  pass its certificate field to the demo page as ?admission=... (a full-weight tab).
+`
+
+export const PEER_ID_HELP = `ringstore peer-id [--data-dir DIR]
+  Print {"peerId"}: the id of the daemon whose data directory is DIR (${DEFAULT_DATA_DIR}),
+  creating its identity key if there is none yet, so that an operator can admit a peer
+  (ringstore admit --peer-id) before its first start.
 `
 
 /** `ringstore secret FILE`. */
@@ -67,7 +77,26 @@ export async function admitCommand (argv: readonly string[]): Promise<number> {
   const zone = zoneName(values.zone ?? DEFAULT_CONFIG.zone)
   const authority = await clusterAuthority(await readSecretFile(secretFile))
   const signed = await authority.admit({ peer, maxWeight, zone, issuedAt: Date.now() })
-  const certificate = Buffer.from(encodeSignedAdmission(signed)).toString('base64url')
-  process.stdout.write(`${JSON.stringify({ ...signed.admission, certificate })}\n`)
+  process.stdout.write(`${certificateLine(signed)}\n`)
+  return 0
+}
+
+/** `ringstore peer-id [--data-dir DIR]`. */
+export async function peerIdCommand (argv: readonly string[]): Promise<number> {
+  const { values } = usage(() => parseArgs({
+    args: [...argv],
+    options: { 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true
+  }))
+  if (values.help === true) {
+    process.stdout.write(PEER_ID_HELP)
+    return 0
+  }
+  const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR
+  if (dataDir === '') throw new UsageError('--data-dir must not be empty')
+  // The same key file `ringstore start` loads (the folder too is created if missing): the
+  // daemon started on DIR later runs with exactly this id.
+  const key = await loadOrCreatePrivateKey(dataDir)
+  process.stdout.write(`${JSON.stringify({ peerId: key.publicKey.toString() })}\n`)
   return 0
 }

@@ -31,14 +31,27 @@ export interface DaemonOptions extends EngineOptions {
   readonly http: HostPort
   readonly bootstrap: readonly string[]
   readonly cluster: string
-  /** The cluster secret file (`ringstore secret`): join only the cluster it defines; undefined = an open cluster. */
+  /**
+   * The cluster secret file (`ringstore secret`): join only the cluster it defines.
+   * Undefined (and no `admission`): DATA_DIR/cluster-secret, created at first start (trust.ts).
+   */
   readonly clusterSecret?: string
+  /** --admission: join with a certificate from `ringstore admit` instead of a secret. */
+  readonly admission?: AdmissionOption
   readonly logLevel: LogLevel
   /** Largest PUT body accepted (bytes): at most the engine's value limit. */
   readonly maxBodyBytes: number
   /** Key-value requests in progress beyond which the HTTP API answers 503 `overloaded` (0 = no bound). */
   readonly maxInflight: number
   readonly relay: boolean
+}
+
+export interface AdmissionOption {
+  /** The file holding the line `ringstore admit` printed. */
+  readonly file: string
+  /** --weight and --zone when given; absent, the certificate's maxWeight and zone are used. */
+  readonly weight?: number
+  readonly zone?: string
 }
 
 const startOptions = {
@@ -49,6 +62,7 @@ const startOptions = {
   bootstrap: { type: 'string', multiple: true },
   cluster: { type: 'string' },
   'cluster-secret': { type: 'string' },
+  admission: { type: 'string' },
   q: { type: 'string' },
   n: { type: 'string' },
   r: { type: 'string' },
@@ -73,6 +87,19 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
   const w = intOption('w', values.w, Math.min(DEFAULT_CONFIG.w, n), 1, n)
   const q = intOption('q', values.q, DEFAULT_CONFIG.q, 1, MAX_Q)
   if ((q & (q - 1)) !== 0) throw new UsageError(`--q must be a power of two, got ${q}`)
+  const weight = numberOption('weight', values.weight, DEFAULT_CONFIG.weight, 0, MAX_WEIGHT)
+  const zone = zoneName(values.zone ?? DEFAULT_CONFIG.zone)
+  if (values.admission !== undefined && values['cluster-secret'] !== undefined) {
+    // A secret holder admits itself; a certificate is for peers that must not hold the secret.
+    throw new UsageError('--admission and --cluster-secret exclude each other: give the secret to daemons that may admit peers, a certificate to the others')
+  }
+  const admission: AdmissionOption | undefined = values.admission === undefined
+    ? undefined
+    : {
+        file: nonEmpty('admission', values.admission),
+        ...(values.weight === undefined ? {} : { weight }),
+        ...(values.zone === undefined ? {} : { zone })
+      }
   return {
     dataDir: nonEmpty('data-dir', values['data-dir'] ?? DEFAULT_DATA_DIR),
     listen: values.listen ?? DEFAULT_LISTEN,
@@ -81,12 +108,13 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
     bootstrap: values.bootstrap ?? [],
     cluster: clusterName(values.cluster ?? DEFAULT_CLUSTER),
     ...(values['cluster-secret'] === undefined ? {} : { clusterSecret: nonEmpty('cluster-secret', values['cluster-secret']) }),
+    ...(admission === undefined ? {} : { admission }),
     q,
     n,
     r,
     w,
-    weight: numberOption('weight', values.weight, DEFAULT_CONFIG.weight, 0, MAX_WEIGHT),
-    zone: zoneName(values.zone ?? DEFAULT_CONFIG.zone),
+    weight,
+    zone,
     requestTimeoutMs: intOption('request-timeout-ms', values['request-timeout-ms'], DEFAULT_CONFIG.requestTimeoutMs, 1, MAX_OPTION_MS),
     antiEntropyIntervalMs: intOption('anti-entropy-interval-ms', values['anti-entropy-interval-ms'], DEFAULT_CONFIG.antiEntropyIntervalMs, 0, MAX_OPTION_MS),
     logLevel: logLevel(values['log-level'] ?? DEFAULT_LOG_LEVEL),

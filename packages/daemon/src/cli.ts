@@ -5,12 +5,13 @@
  */
 import { LIMITS, UsageError } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
-import { admitCommand, secretCommand } from './admin-commands.js'
+import { admitCommand, peerIdCommand, secretCommand } from './admin-commands.js'
 import { parseClusterArgs, parseStartArgs } from './args.js'
 import {
   DEFAULT_CLUSTER, DEFAULT_CLUSTER_BASE_DIR, DEFAULT_CLUSTER_HTTP_PORT, DEFAULT_CLUSTER_P2P_PORT, DEFAULT_CLUSTER_PEERS,
   DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_LOG_LEVEL, DEFAULT_MAX_INFLIGHT, WS_PORT_OFFSET
 } from './constants.js'
+import { DEFAULT_SECRET_FILE } from './cluster-secret.js'
 import { runLocalCluster } from './local-cluster.js'
 import { createLogger, LOG_LEVELS } from './logger.js'
 import { startDaemon } from './daemon.js'
@@ -27,6 +28,7 @@ Usage:
   ringstore cluster [options]    run a local cluster of daemons (what \`npm start\` runs)
   ringstore secret FILE          create a cluster secret (0600) and print the cluster id
   ringstore admit [options]      issue an admission certificate for a peer (ringstore admit --help)
+  ringstore peer-id [--data-dir DIR]  print the peer id of DIR's daemon (created if new), to admit it
   ringstore help                 this text
 
 ringstore start options:
@@ -37,8 +39,13 @@ ringstore start options:
   --http HOST:PORT               HTTP API address; port 0 = any free port (${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port})
   --bootstrap MULTIADDR          a peer to join through (with /p2p/ID), repeatable
   --cluster NAME                 cluster name; peers only join their own cluster (${DEFAULT_CLUSTER})
-  --cluster-secret FILE          join only the cluster FILE defines (ringstore secret): only peers
-                                 admitted by it are members; without it the cluster is open
+  --cluster-secret FILE          join the cluster FILE defines (ringstore secret): only peers
+                                 admitted by it are members. Default: DIR/${DEFAULT_SECRET_FILE}, created
+                                 at first start (mode 0600): a new cluster of its own, which other
+                                 daemons join only when started with --cluster-secret on that file
+  --admission FILE               join as a member with a certificate from \`ringstore admit\` (the line
+                                 it prints) instead of the secret; weight and zone default to the
+                                 certificate's. Not with --cluster-secret
   --n N  --r R  --w W            replicas, read quorum, write quorum (${DEFAULT_CONFIG.n}, ${DEFAULT_CONFIG.r}, ${DEFAULT_CONFIG.w})
   --q Q                          partitions, a power of two, same on every peer (${DEFAULT_CONFIG.q})
   --weight X                     capacity relative to other peers; 0 = own nothing (${DEFAULT_CONFIG.weight})
@@ -71,6 +78,7 @@ export async function main (argv: readonly string[]): Promise<number> {
       case 'cluster': return await clusterCommand(rest)
       case 'secret': return await secretCommand(rest)
       case 'admit': return await admitCommand(rest)
+      case 'peer-id': return await peerIdCommand(rest)
       case 'help': case '--help': case '-h':
         process.stdout.write(HELP)
         return EXIT_OK
@@ -105,14 +113,24 @@ async function startCommand (argv: readonly string[]): Promise<number> {
     log.error('daemon failed to start', { error })
     throw error
   }
-  log.info('ready', { peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http, dataDir: options.dataDir })
-  const cluster = daemon.clusterId === undefined ? {} : { clusterId: daemon.clusterId }
-  process.stdout.write(`${JSON.stringify({ event: 'ready', peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http, ...cluster })}\n`)
+  log.info('ready', { peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http, dataDir: options.dataDir, clusterId: daemon.clusterId })
+  if (daemon.secret?.isDefault === true) process.stderr.write(defaultSecretNotice(daemon.secret.file, daemon.secret.created))
+  const secret = daemon.secret === undefined ? {} : { clusterSecret: daemon.secret.file }
+  process.stdout.write(`${JSON.stringify({ event: 'ready', peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http, clusterId: daemon.clusterId, ...secret })}\n`)
   const signal = await stopped
   log.info('shutting down', { signal })
   await daemon.stop()
   log.info('stopped')
   return EXIT_OK
+}
+
+/**
+ * One plain line, whatever the log level: without it an operator would wonder why a second
+ * daemon bootstrapped at this one never joins.
+ */
+export function defaultSecretNotice (file: string, created: boolean): string {
+  return `ringstore: ${created ? 'created the cluster secret' : 'using the cluster secret'} ${file} (no --cluster-secret given); ` +
+    `start the other daemons of this cluster with --cluster-secret ${file} (a copy, mode 0600) or they form clusters of their own\n`
 }
 
 async function clusterCommand (argv: readonly string[]): Promise<number> {

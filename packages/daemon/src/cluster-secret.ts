@@ -6,10 +6,13 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFile, stat, writeFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { CLUSTER_SECRET_BYTES } from '@ringstore/net-libp2p'
 
 const HEADER = 'ringstore-cluster-secret-v1'
+
+/** The secret's file in the data dir of a daemon started without --cluster-secret or --admission. */
+export const DEFAULT_SECRET_FILE = 'cluster-secret'
 
 /** The secret file cannot be created or used (exists, unreadable, malformed, too open). */
 export class ClusterSecretFileError extends Error {
@@ -26,8 +29,8 @@ export async function createSecretFile (path: string): Promise<string> {
     await writeFile(file, `${HEADER} ${secret.toString('base64url')}\n`, { mode: 0o600, flag: 'wx' })
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') throw new ClusterSecretFileError(`${file} exists; a secret is never overwritten (remove it first if you mean to start a new cluster)`)
-    throw new ClusterSecretFileError(`cannot create ${file}: ${(error as Error).message}`)
+    if (code === 'EEXIST') throw new ClusterSecretFileError(`${file} exists; a secret is never overwritten (remove it first if you mean to start a new cluster)`, { cause: error })
+    throw new ClusterSecretFileError(`cannot create ${file}: ${(error as Error).message}`, { cause: error })
   }
   return file
 }
@@ -52,4 +55,35 @@ export async function readSecretFile (path: string): Promise<Uint8Array> {
     throw new ClusterSecretFileError(`${file} is not a cluster secret (make one with 'ringstore secret FILE')`)
   }
   return new Uint8Array(secret)
+}
+
+/** A secret file in use, and whether this start created it. */
+export interface SecretFile {
+  /** Absolute path. */
+  readonly file: string
+  readonly secret: Uint8Array
+  readonly created: boolean
+}
+
+/**
+ * The secret in `path`, created first (as `ringstore secret` does) when there is none:
+ * closed by default, a daemon without --cluster-secret forms a cluster of its own, which
+ * others join only with this file.
+ */
+export async function loadOrCreateSecretFile (path: string): Promise<SecretFile> {
+  const file = resolve(path)
+  let created = false
+  try {
+    await createSecretFile(file)
+    created = true
+  } catch (error) {
+    // Already there (a restart): use it. Any other failure to create is the daemon's to report.
+    if (!(error instanceof ClusterSecretFileError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'EEXIST')) throw error
+  }
+  return { file, secret: await readSecretFile(file), created }
+}
+
+/** `DATA_DIR/cluster-secret`. */
+export function defaultSecretFile (dataDir: string): string {
+  return resolve(join(dataDir, DEFAULT_SECRET_FILE))
 }

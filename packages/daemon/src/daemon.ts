@@ -1,7 +1,8 @@
 /**
  * The daemon: one engine Peer with filesystem storage and a libp2p node, plus the HTTP API.
  *
- * Start order: lock the data dir → identity key → storage → libp2p node (started first, so
+ * Start order: lock the data dir → identity key → cluster and admission (trust.ts) →
+ * storage → libp2p node (started first, so
  * its real listen addresses, port 0 resolved, go into our member record) → peer (joins
  * through the bootstrap addresses) → address book → HTTP. Stop runs it backwards: HTTP
  * first (no new client requests), then the peer (timers, network, node), then storage.
@@ -11,25 +12,27 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { AddressBook, Libp2pNetwork, Libp2pSigner, clusterAuthority, createNodeLibp2p, daemonDialable, loadOrCreatePrivateKey, withAddressBook } from '@ringstore/net-libp2p/node'
+import { AddressBook, Libp2pNetwork, Libp2pSigner, createNodeLibp2p, daemonDialable, loadOrCreatePrivateKey, withAddressBook } from '@ringstore/net-libp2p/node'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
-import type { MemberRecord, SignedAdmission } from '@ringstore/core'
+import type { MemberRecord } from '@ringstore/core'
 import { Peer, SystemClock } from '@ringstore/peer'
 import type { Logger } from '@ringstore/peer'
 import { FsStorage } from '@ringstore/storage-fs'
 import type { DaemonOptions } from './args.js'
-import { loadOrIssueAdmission } from './admission-file.js'
-import { readSecretFile } from './cluster-secret.js'
 import { createHttpApi } from './http/server.js'
 import { lockDataDir } from './lock.js'
+import { resolveTrust } from './trust.js'
+import type { Trust } from './trust.js'
 
 /** The LMDB environment's folder inside the data dir (beside the key file and the pid file). */
 export const STORE_DIR = 'store'
 
 export interface RunningDaemon {
   readonly peerId: string
-  /** The cluster id (its authority's public key) when started with --cluster-secret. */
-  readonly clusterId?: string
+  /** The cluster id (its authority's public key). */
+  readonly clusterId: string
+  /** The secret this daemon admitted itself with (absent with --admission), and whether it was the data dir's default one. */
+  readonly secret?: Trust['secret']
   /** libp2p addresses with /p2p/ suffix. */
   readonly addrs: string[]
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:7070 */
@@ -57,14 +60,17 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
     await mkdir(options.dataDir, { recursive: true })
     undo.push(await lockDataDir(options.dataDir))
     const privateKey = await loadOrCreatePrivateKey(options.dataDir)
+    // Before storage and network: a wrong certificate or secret refuses the start at once.
+    const trust = await resolveTrust(options, privateKey, log)
     const storage = await FsStorage.open(join(options.dataDir, STORE_DIR))
     undo.push(async () => { await storage.close() })
-    const { peer, network, addrs, trust } = await startPeer(options, privateKey, storage, log, undo)
+    const { peer, network, addrs } = await startPeer(options, trust, privateKey, storage, log, undo)
 
     const api = createHttpApi({
       peer,
       network: network.stats,
       cluster: options.cluster,
+      clusterId: trust.clusterId,
       maxBodyBytes: options.maxBodyBytes,
       maxInflight: options.maxInflight,
       addrs,
@@ -77,7 +83,8 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
     let stopping: Promise<void> | undefined
     return {
       peerId: peer.id,
-      ...(trust === undefined ? {} : { clusterId: trust.clusterId }),
+      clusterId: trust.clusterId,
+      ...(trust.secret === undefined ? {} : { secret: trust.secret }),
       addrs: addrs(),
       http,
       peer,
@@ -93,19 +100,9 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
 }
 
 /** The libp2p node (started, so its real addresses are known) and the engine peer on it. */
-/** With --cluster-secret: the cluster id and this peer's admission to it (admission-file.ts). */
-async function admissionOf (options: DaemonOptions, peerId: string, log: Logger): Promise<Trust | undefined> {
-  if (options.clusterSecret === undefined) return undefined
-  const authority = await clusterAuthority(await readSecretFile(options.clusterSecret))
-  const admission = await loadOrIssueAdmission(options.dataDir, authority, peerId, options.weight, options.zone, log)
-  return { clusterId: authority.clusterId, admission }
-}
-
-interface Trust { readonly clusterId: string, readonly admission: SignedAdmission }
-
 async function startPeer (
-  options: DaemonOptions, privateKey: PrivateKey, storage: FsStorage, log: Logger, undo: Undo[]
-): Promise<{ peer: Peer, network: Libp2pNetwork, addrs: () => string[], trust: Trust | undefined }> {
+  options: DaemonOptions, trust: Trust, privateKey: PrivateKey, storage: FsStorage, log: Logger, undo: Undo[]
+): Promise<{ peer: Peer, network: Libp2pNetwork, addrs: () => string[] }> {
   const node = await createNodeLibp2p({
     listen: options.listen,
     privateKey,
@@ -115,7 +112,6 @@ async function startPeer (
   // network.stop() (through peer.stop()) stops the node too; this covers a failure before
   // the peer took it over. libp2p's stop is idempotent.
   undo.push(async () => { await node.stop() })
-  const trust = await admissionOf(options, node.peerId.toString(), log)
   const network = new Libp2pNetwork(node, { cluster: options.cluster, log: scoped(log, 'net') })
   await node.start()
   const addrs = cachedAddrs(node)
@@ -131,15 +127,15 @@ async function startPeer (
     signer: new Libp2pSigner(privateKey),
     logger: scoped(log, 'peer'),
     addrs: addrs(),
-    ...(trust === undefined ? {} : { admission: trust.admission }),
+    admission: trust.admission,
     config: {
-      ...(trust === undefined ? {} : { clusterId: trust.clusterId }),
+      clusterId: trust.clusterId,
       q: options.q,
       n: options.n,
       r: options.r,
       w: options.w,
-      weight: options.weight,
-      zone: options.zone,
+      weight: trust.weight,
+      zone: trust.zone,
       seeds: options.bootstrap,
       requestTimeoutMs: options.requestTimeoutMs,
       antiEntropyIntervalMs: options.antiEntropyIntervalMs
@@ -154,7 +150,7 @@ async function startPeer (
   })
   book.start()
   undo.push(async () => { book.stop() })
-  return { peer, network, addrs, trust }
+  return { peer, network, addrs }
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * `ringstore cluster` (and `npm start`): a few daemons on this machine, each a child
  * process running `ringstore start`, data under one base folder, the 2nd and later peers
- * bootstrapping from the 1st. Fixed default ports (HTTP 7070.., libp2p TCP 7170.., WS
+ * bootstrapping from the 1st, all sharing one cluster secret (`<base>/cluster-secret`,
+ * created on the first run and reused after). Fixed default ports (HTTP 7070.., libp2p TCP 7170.., WS
  * 7270..) so that a restart finds the same addresses; a busy port falls back to a free one.
  *
  * Children run in their own process group: Ctrl-C reaches only this launcher, which then
@@ -18,6 +19,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { ClusterOptions } from './args.js'
+import { DEFAULT_SECRET_FILE, loadOrCreateSecretFile } from './cluster-secret.js'
 import { READY_TIMEOUT_MS, WS_PORT_OFFSET } from './constants.js'
 
 const BIN = fileURLToPath(new URL('../bin/ringstore.js', import.meta.url))
@@ -27,6 +29,7 @@ export interface ReadyLine {
   readonly peerId: string
   readonly addrs: string[]
   readonly http: string
+  readonly clusterId: string
 }
 
 interface Child {
@@ -51,12 +54,15 @@ export async function runLocalCluster (options: ClusterOptions): Promise<number>
   const signalled = new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => { resolve() })
   })
+  let secretFile: string
   try {
+    // One secret for the whole local cluster: without it each daemon would form its own.
+    secretFile = (await loadOrCreateSecretFile(join(options.baseDir, DEFAULT_SECRET_FILE))).file
     // Peer 1 first (the others join through it); the rest start together.
-    const seed = await startChild(options, 0, [])
+    const seed = await startChild(options, 0, [], secretFile)
     children.push(seed)
     const bootstrap = [tcpAddr(seed.ready)]
-    const others = await Promise.allSettled(Array.from({ length: options.peers - 1 }, async (_, i) => await startChild(options, i + 1, bootstrap)))
+    const others = await Promise.allSettled(Array.from({ length: options.peers - 1 }, async (_, i) => await startChild(options, i + 1, bootstrap, secretFile)))
     for (const result of others) if (result.status === 'fulfilled') children.push(result.value)
     const failed = others.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed !== undefined) throw failed.reason
@@ -66,7 +72,7 @@ export async function runLocalCluster (options: ClusterOptions): Promise<number>
     return 1
   }
   await writeFile(join(options.baseDir, 'cluster.json'), `${JSON.stringify(children.map((c) => ({ name: c.name, pid: c.process.pid, ...c.ready })), null, 2)}\n`)
-  process.stdout.write(banner(options, children))
+  process.stdout.write(banner(options, children, secretFile))
   const anyExit = Promise.race(children.map(async (c) => { await c.exited; return c }))
   const first = await Promise.race([signalled.then(() => null), anyExit])
   if (first !== null && !stopping) process.stderr.write(`ringstore cluster: ${first.name} exited unexpectedly (see ${first.log}); stopping the others\n`)
@@ -76,7 +82,7 @@ export async function runLocalCluster (options: ClusterOptions): Promise<number>
   return first === null ? 0 : 1
 }
 
-async function startChild (options: ClusterOptions, index: number, bootstrap: string[]): Promise<Child> {
+async function startChild (options: ClusterOptions, index: number, bootstrap: string[], secretFile: string): Promise<Child> {
   const name = `peer-${index + 1}`
   const dataDir = join(options.baseDir, name)
   await mkdir(dataDir, { recursive: true })
@@ -91,6 +97,7 @@ async function startChild (options: ClusterOptions, index: number, bootstrap: st
     '--listen', `/ip4/127.0.0.1/tcp/${wsPort}/ws`,
     '--log-level', options.logLevel,
     ...bootstrap.flatMap((addr) => ['--bootstrap', addr]),
+    '--cluster-secret', secretFile,
     ...options.passThrough
   ]
   const log = join(dataDir, 'daemon.log')
@@ -153,11 +160,13 @@ async function portOrAny (port: number): Promise<number> {
   })
 }
 
-function banner (options: ClusterOptions, children: readonly Child[]): string {
+function banner (options: ClusterOptions, children: readonly Child[], secretFile: string): string {
   const [first, second] = children
   const lines = [
     `ringstore: a local cluster of ${children.length} peer${children.length === 1 ? '' : 's'} is up (data in ${options.baseDir}/)`,
     ...children.map((c) => `  ${c.name}  ${c.ready.http}  ${c.ready.peerId}  log: ${c.log}`),
+    `Cluster ${children[0]?.ready.clusterId ?? ''}, secret ${secretFile}: another daemon joins with`,
+    `  ringstore start --cluster-secret ${secretFile} --bootstrap ${tcpAddr(first?.ready)} ...`,
     '',
     `The shop demo: ${first?.ready.http ?? ''}/  (every daemon serves it; open it in several tabs)`,
     '',

@@ -61,10 +61,18 @@ describe('ringstore start arguments', () => {
     })
   })
 
-  it('takes --cluster-secret FILE (absent: an open cluster), refusing an empty one', () => {
+  it('takes --cluster-secret FILE (absent: the data dir\'s own, see trust.ts), refusing an empty one', () => {
     expect(parseStartArgs([])?.clusterSecret).toBeUndefined()
     expect(parseStartArgs(['--cluster-secret', '/etc/ringstore/cluster.secret'])?.clusterSecret).toBe('/etc/ringstore/cluster.secret')
     expect(() => parseStartArgs(['--cluster-secret', ''])).toThrow(UsageError)
+  })
+
+  it('takes --admission FILE with the --weight and --zone given (absent: the certificate\'s), never with --cluster-secret', () => {
+    expect(parseStartArgs([])?.admission).toBeUndefined()
+    expect(parseStartArgs(['--admission', 'peer.cert'])?.admission).toEqual({ file: 'peer.cert' })
+    expect(parseStartArgs(['--admission', 'peer.cert', '--weight', '0.5', '--zone', 'eu-1'])?.admission).toEqual({ file: 'peer.cert', weight: 0.5, zone: 'eu-1' })
+    expect(() => parseStartArgs(['--admission', ''])).toThrow(UsageError)
+    expect(() => parseStartArgs(['--admission', 'peer.cert', '--cluster-secret', 'cluster.secret'])).toThrow(/--admission and --cluster-secret exclude each other/)
   })
 
   it('caps the default r and w at a smaller n', () => {

@@ -5,9 +5,11 @@
  * `ringstore cluster` (what `npm start` runs) brings up a working cluster and stops it
  * on Ctrl-C.
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { clusterAuthority } from '@ringstore/net-libp2p'
 import { afterAll, describe, expect, it } from 'vitest'
+import { readSecretFile } from '../src/cluster-secret.js'
 import { Fixture, get, poll, put, status } from './support.js'
 
 const fixture = new Fixture()
@@ -18,9 +20,11 @@ describe('arguments', () => {
     const run = fixture.spawnRaw(['start', '--help'])
     expect((await run.exited).code).toBe(0)
     const help = run.stdout.join('\n')
-    for (const flag of ['--data-dir', '--listen', '--http', '--bootstrap', '--n', '--r', '--w', '--q', '--anti-entropy-interval-ms', '--max-body']) {
+    for (const flag of ['--data-dir', '--listen', '--http', '--bootstrap', '--n', '--r', '--w', '--q', '--anti-entropy-interval-ms', '--max-body', '--cluster-secret', '--admission', 'peer-id']) {
       expect(help).toContain(flag)
     }
+    // Closed by default: the help says where the secret goes without --cluster-secret.
+    expect(help).toContain('DIR/cluster-secret')
   })
 
   // Every validation message is checked in-process in args.test.ts; here, the exit code
@@ -58,7 +62,9 @@ describe('lifecycle', () => {
 
     expect(await fixture.kill(first, 'SIGTERM')).toEqual({ code: 0, signal: null })
     expect(first.stdout).toHaveLength(1)
-    expect(JSON.parse(first.stdout[0] ?? '')).toEqual({ event: 'ready', peerId: first.peerId, addrs: first.ready.addrs, http: first.http })
+    expect(JSON.parse(first.stdout[0] ?? '')).toEqual({
+      event: 'ready', peerId: first.peerId, addrs: first.ready.addrs, http: first.http, clusterId: first.ready.clusterId, clusterSecret: await fixture.secret()
+    })
 
     const second = await fixture.restart(first)
     expect(second.peerId).toBe(first.peerId)
@@ -78,8 +84,13 @@ describe('ringstore cluster (npm start)', () => {
     // busy port falls back to a free one anyway.
     const run = fixture.spawnRaw(['cluster', '--peers', '2', '--base-dir', base, '--http-port', '17370', '--p2p-port', '17470', '--log-level', 'warn'])
     await poll('the cluster banner', () => run.stdout.some((line) => line.includes('Ctrl-C stops the cluster')), 60_000, 50)
-    const peers = JSON.parse(await readFile(join(base, 'cluster.json'), 'utf8')) as Array<{ http: string, peerId: string, pid: number }>
+    const peers = JSON.parse(await readFile(join(base, 'cluster.json'), 'utf8')) as Array<{ http: string, peerId: string, pid: number, clusterId: string, clusterSecret: string }>
     expect(peers).toHaveLength(2)
+    // One secret for the local cluster, made by the launcher: both daemons are admitted to its cluster.
+    const secretFile = join(base, 'cluster-secret')
+    expect((await stat(secretFile)).mode & 0o777).toBe(0o600)
+    expect(peers.map((p) => [p.clusterSecret, p.clusterId])).toEqual([[secretFile, await clusterIdOf(secretFile)], [secretFile, await clusterIdOf(secretFile)]])
+    expect(run.stdout.join('\n')).toContain(`--cluster-secret ${secretFile}`)
     const [one, two] = peers.map((p) => ({ http: p.http, peerId: p.peerId })) as [{ http: string, peerId: string }, { http: string, peerId: string }]
     expect(run.stdout.join('\n')).toContain(one.http)
 
@@ -111,6 +122,10 @@ describe('ringstore cluster (npm start)', () => {
     }
   })
 })
+
+async function clusterIdOf (secretFile: string): Promise<string> {
+  return (await clusterAuthority(await readSecretFile(secretFile))).clusterId
+}
 
 function isRunning (pid: number): boolean {
   try {

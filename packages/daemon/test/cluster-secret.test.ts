@@ -2,8 +2,8 @@
  * Daemons started with --cluster-secret admit each other and nobody else: a rogue daemon
  * without the secret, announcing weight 1000, owns nothing on the honest ones and every
  * key stays readable; two clusters with different secrets, bootstrapped at each other,
- * stay two. (The rogue runs an open cluster of its own: it takes the honest records, the
- * honest daemons do not take its.)
+ * stay two. (The rogue, started without the secret, runs the cluster of its own data
+ * dir's secret: neither side takes the other's records.)
  */
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
@@ -32,10 +32,13 @@ describe('--cluster-secret', () => {
     const [seed] = honest as [Daemon]
     for (let i = 0; i < 20; i++) expect((await put(seed, `k${i}`, `v${i}`)).status).toBe(204)
 
-    const rogue = await fixture.start('rogue', ['--weight', '1000', '--bootstrap', seed.tcp])
-    // The rogue is in contact: it learnt the honest members (its own cluster is open).
-    await poll('rogue sees the honest members', async () => (await memberIds(rogue)).length === 4)
+    const rogue = await fixture.start('rogue', ['--weight', '1000', '--bootstrap', seed.tcp], { sharedSecret: false })
+    expect(rogue.ready.clusterId).not.toBe(secret.cluster)
+    // The rogue is in contact (connected to the seed it bootstrapped from), and its own
+    // cluster takes no honest record either.
+    await poll('rogue connected', async () => (await status(rogue)).connected > 0)
     await waitForCluster(honest)
+    expect(await memberIds(rogue)).toEqual([rogue.peerId])
     const ids = honest.map((d) => d.peerId).sort()
     for (const d of honest) {
       expect(await memberIds(d)).toEqual(ids)

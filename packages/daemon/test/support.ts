@@ -2,7 +2,9 @@
  * Test fixtures: real `ringstore start` processes (spawned through the bin, exactly as a
  * user runs them) on loopback with random ports, HTTP helpers, and condition polling.
  * Every process spawned here is SIGKILLed by `killAll` (call it in afterAll), and each
- * fixture's data lives under one temporary folder removed afterwards.
+ * fixture's data lives under one temporary folder removed afterwards. The daemons of one
+ * fixture share one cluster secret (clusters are closed by default: without it each
+ * daemon would form a cluster of its own).
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { createSecretFile } from '../src/cluster-secret.js'
 
 export const BIN = fileURLToPath(new URL('../bin/ringstore.js', import.meta.url))
 export const CONTEXT = 'x-ringstore-context'
@@ -21,8 +24,10 @@ export interface Ready {
   readonly peerId: string
   readonly addrs: string[]
   readonly http: string
-  /** With --cluster-secret: the cluster's id. */
-  readonly clusterId?: string
+  /** The cluster's id (its authority's public key). */
+  readonly clusterId: string
+  /** The secret file the daemon admitted itself with (absent with --admission). */
+  readonly clusterSecret?: string
 }
 
 export interface Exit { readonly code: number | null, readonly signal: NodeJS.Signals | null }
@@ -67,16 +72,30 @@ export const TEST_DEFAULTS = [
 export class Fixture {
   readonly #live = new Set<ChildProcess>()
   #base: string | undefined
+  #secret: Promise<string> | undefined
 
   async dir (): Promise<string> {
     this.#base ??= await mkdtemp(join(tmpdir(), 'ringstore-daemon-test-'))
     return this.#base
   }
 
-  /** Spawns `ringstore start --data-dir <base>/<name> ...TEST_DEFAULTS ...args` and waits for its ready line. */
-  async start (name: string, args: readonly string[] = []): Promise<Daemon> {
+  /** The fixture's cluster secret file (created on first use, as `ringstore secret` does). */
+  async secret (): Promise<string> {
+    this.#secret ??= this.dir().then(async (dir) => await createSecretFile(join(dir, 'cluster.secret')))
+    return await this.#secret
+  }
+
+  /**
+   * Spawns `ringstore start --data-dir <base>/<name> ...TEST_DEFAULTS ...args` and waits for
+   * its ready line. Unless `args` name a secret or a certificate themselves, the daemon gets
+   * the fixture's secret; `{ sharedSecret: false }` starts it with neither (its data dir's
+   * own default secret).
+   */
+  async start (name: string, args: readonly string[] = [], options: { sharedSecret?: boolean } = {}): Promise<Daemon> {
     const dataDir = join(await this.dir(), name)
-    return await this.#spawn(name, dataDir, [...TEST_DEFAULTS, ...args])
+    const ownTrust = args.includes('--cluster-secret') || args.includes('--admission') || options.sharedSecret === false
+    const secret = ownTrust ? [] : ['--cluster-secret', await this.secret()]
+    return await this.#spawn(name, dataDir, [...TEST_DEFAULTS, ...secret, ...args])
   }
 
   /** The same daemon again: same data dir, same arguments (new ports). */
@@ -215,7 +234,10 @@ export async function del (d: Daemon, key: string, context: string, options: { n
 
 export interface StatusBody {
   peerId: string
+  clusterId: string
   addrs: string[]
+  /** Peers with a live libp2p connection. */
+  connected: number
   members: Array<{ peerId: string, status: string, weight: number, zone: string, reachable: boolean, joinedAt: number, incarnation: number }>
   ring: { q: number, members: Array<{ id: string, partitions: number }> }
   hintsPending: number

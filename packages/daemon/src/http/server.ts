@@ -29,6 +29,8 @@ export interface HttpApiDeps {
   readonly peer: Peer
   readonly network: NetworkStats
   readonly cluster: string
+  /** The cluster id (its authority's public key): what a page checks members' certificates against. */
+  readonly clusterId: string
   readonly maxBodyBytes: number
   /** Bound on /kv requests in progress (0 = none); see admission.ts. */
   readonly maxInflight: number

@@ -10,6 +10,8 @@ import type { Peer } from '@ringstore/peer'
 export interface StatusDeps {
   readonly peer: Peer
   readonly cluster: string
+  /** The cluster id: a browser peer given it takes only members admitted by its authority. */
+  readonly clusterId: string
   /** Our multiaddrs with /p2p/ suffix, as now announced. */
   readonly addrs: () => string[]
   /** Peers with a live libp2p connection now. */
@@ -23,6 +25,7 @@ export function statusBody (deps: StatusDeps): unknown {
   return {
     peerId: status.peerId,
     cluster: deps.cluster,
+    clusterId: deps.clusterId,
     addrs: deps.addrs(),
     config: { q, n, r, w, weight: peer.config.weight, zone: peer.config.zone },
     members: status.members.map((m) => ({
