@@ -105,11 +105,12 @@ async function assemble (options: BrowserPeerOptions, name: string, storage: Idb
   const webrtc = options.webrtc ?? true
   const node = await createBrowserLibp2p({ privateKey, gater, webrtc })
   const logger = options.logger ?? SILENT
-  const network = new Libp2pNetwork(node, { cluster: options.cluster ?? DEFAULT_CLUSTER, log: logger })
+  const clusterId = options.config?.clusterId ?? options.admission?.admission.cluster
+  // With a cluster id, gossip from peers without an admission is refused before the engine sees it.
+  const network = new Libp2pNetwork(node, { cluster: options.cluster ?? DEFAULT_CLUSTER, log: logger, ...(clusterId === undefined ? {} : { clusterId }) })
   const id = node.peerId.toString()
   const bootstrap = [...options.bootstrap]
   const clock = new SystemClock()
-  const clusterId = options.config?.clusterId ?? options.admission?.admission.cluster
   const peer = new Peer({
     network,
     storage,

@@ -112,7 +112,7 @@ async function startPeer (
   // network.stop() (through peer.stop()) stops the node too; this covers a failure before
   // the peer took it over. libp2p's stop is idempotent.
   undo.push(async () => { await node.stop() })
-  const network = new Libp2pNetwork(node, { cluster: options.cluster, log: scoped(log, 'net') })
+  const network = new Libp2pNetwork(node, { cluster: options.cluster, clusterId: trust.clusterId, log: scoped(log, 'net') })
   await node.start()
   const addrs = cachedAddrs(node)
 

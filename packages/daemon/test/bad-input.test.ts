@@ -6,15 +6,15 @@
  */
 import { connect } from 'node:net'
 import { request as httpRequest } from 'node:http'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { decodeFrame, encodeAnnouncement, encodeFrame } from '@ringstore/core'
-import type { Frame } from '@ringstore/core'
-import { createNodeLibp2p, membersTopic, RPC_PROTOCOL } from '@ringstore/net-libp2p/node'
+import { encodeAnnouncement, encodeFrame } from '@ringstore/core'
+import { createNodeLibp2p, membersTopic } from '@ringstore/net-libp2p/node'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CONTEXT, Fixture, get, http, metrics, poll, put, status } from './support.js'
 import type { Daemon } from './support.js'
+import { lengthPrefixed, openRpcStream } from './rpc-client.js'
+import type { RpcStream } from './rpc-client.js'
 
 const MAX_BODY = 1024
 const fixture = new Fixture()
@@ -209,31 +209,15 @@ describe('garbage on the libp2p protocols', () => {
   })
   afterAll(async () => { await client.stop() })
 
-  /** A raw RPC stream to the daemon that collects the frames it answers with. */
-  async function rpcStream (): Promise<{ send: (bytes: Uint8Array) => void, frames: Frame[], closed: Promise<void>, abort: () => void }> {
-    const stream = await client.dialProtocol(peerIdFromString(d.peerId), RPC_PROTOCOL)
-    const frames: Frame[] = []
-    let buffer = new Uint8Array(0)
-    stream.addEventListener('message', (event) => {
-      const data = event.data instanceof Uint8Array ? event.data : event.data.subarray()
-      buffer = Uint8Array.from([...buffer, ...data])
-      for (;;) {
-        const [length, used] = readVarint(buffer)
-        if (used === 0 || buffer.byteLength < used + length) break
-        frames.push(decodeFrame(buffer.subarray(used, used + length)))
-        buffer = buffer.subarray(used + length)
-      }
-    })
-    const closed = new Promise<void>((resolve) => { stream.addEventListener('close', () => { resolve() }) })
-    return { send: (bytes) => { stream.send(bytes) }, frames, closed, abort: () => { stream.abort(new Error('test done')) } }
-  }
+  const rpcStream = async (): Promise<RpcStream> => await openRpcStream(client, d.peerId)
 
   it('answers a request with an unknown type as bad-request, then a valid request on the same stream', async () => {
     const before = (await metrics(d)).get('ringstore_invalid_frames_total') ?? 0
     const rpc = await rpcStream()
-    // CBOR [0, 7, [99]]: request id 7 of a type that does not exist; then [0, 8, [6]]: members-pull.
+    // CBOR [0, 7, [99]]: request id 7 of a type that does not exist; then [0, 8, [11]]:
+    // members-view (the client surface: this test's node is no member).
     rpc.send(lengthPrefixed(Uint8Array.from([0x83, 0x00, 0x07, 0x81, 0x18, 0x63])))
-    rpc.send(lengthPrefixed(Uint8Array.from([0x83, 0x00, 0x08, 0x81, 0x06])))
+    rpc.send(lengthPrefixed(Uint8Array.from([0x83, 0x00, 0x08, 0x81, 0x0b])))
     await poll('two responses', () => rpc.frames.length === 2, 10_000, 20)
     expect(rpc.frames[0]).toMatchObject({ kind: 'response', id: 7, response: { type: 'error', code: 'bad-request' } })
     expect(rpc.frames[1]).toMatchObject({ kind: 'response', id: 8, response: { type: 'members' } })
@@ -243,12 +227,12 @@ describe('garbage on the libp2p protocols', () => {
     expect((await metrics(d)).get('ringstore_invalid_frames_total')).toBe(before + 1)
   })
 
-  it('answers digest reads (replica-digest) over the wire, and a malformed one as bad-request', async () => {
+  it('answers digest reads (client-digest) over the wire, and a malformed one as bad-request', async () => {
     const rpc = await rpcStream()
-    rpc.send(lengthPrefixed(encodeFrame({ kind: 'request', id: 1, request: { type: 'replica-digest', key: 'keep/1' } })))
-    rpc.send(lengthPrefixed(encodeFrame({ kind: 'request', id: 2, request: { type: 'replica-digest', key: 'never/written' } })))
-    // CBOR [0, 3, [10, 7]]: a replica-digest whose key is a number.
-    rpc.send(lengthPrefixed(Uint8Array.from([0x83, 0x00, 0x03, 0x82, 0x0a, 0x07])))
+    rpc.send(lengthPrefixed(encodeFrame({ kind: 'request', id: 1, request: { type: 'client-digest', key: 'keep/1' } })))
+    rpc.send(lengthPrefixed(encodeFrame({ kind: 'request', id: 2, request: { type: 'client-digest', key: 'never/written' } })))
+    // CBOR [0, 3, [13, 7]]: a client-digest whose key is a number.
+    rpc.send(lengthPrefixed(Uint8Array.from([0x83, 0x00, 0x03, 0x82, 0x0d, 0x07])))
     await poll('three responses', () => rpc.frames.length === 3, 10_000, 20)
     const byId = new Map(rpc.frames.map((f) => [f.id, f.kind === 'response' ? f.response : undefined]))
     const found = byId.get(1)
@@ -309,26 +293,4 @@ function decodeUtf8 (bytes: Uint8Array): string | null {
   } catch {
     return null
   }
-}
-
-function lengthPrefixed (payload: Uint8Array): Uint8Array {
-  const prefix: number[] = []
-  let n = payload.byteLength
-  while (n >= 0x80) {
-    prefix.push((n & 0x7f) | 0x80)
-    n = Math.floor(n / 128)
-  }
-  prefix.push(n)
-  return Uint8Array.from([...prefix, ...payload])
-}
-
-/** [value, bytes used]; used = 0 when the varint is not complete yet. */
-function readVarint (bytes: Uint8Array): [number, number] {
-  let value = 0
-  for (let i = 0; i < bytes.byteLength && i < 4; i++) {
-    const byte = bytes[i] ?? 0
-    value += (byte & 0x7f) * 2 ** (7 * i)
-    if ((byte & 0x80) === 0) return [value, i + 1]
-  }
-  return [0, 0]
 }

@@ -322,7 +322,9 @@ export class Membership implements MembershipView {
     this.#table = new Map(this.#table).set(record.id, record)
     this.#signed.set(record.id, signed)
     if (affectsRing(held, record)) this.#updateRing()
-    this.#ctx.network.announce(signed)
+    // Without a certificate in a cluster that requires one (a client: a browser tab), no
+    // member would take the record: gossiping it would only get this peer scored down.
+    if (this.#ctx.config.clusterId === undefined || admission !== undefined) this.#ctx.network.announce(signed)
   }
 
   #updateRing (): void {
