@@ -18,6 +18,7 @@ import {
   decodeChecked, encodeChecked, nameOf, readBytes, readInt, readKey, readList, readNullable, readPeerId, readText,
   readTime, readValue, tagOf
 } from './codec-wire.js'
+import { signedRemovalFromWire, signedRemovalToWire } from './codec-removal.js'
 import { MERKLE_MAX_BUCKETS } from './merkle.js'
 import type { ErrorCode, Frame, Request, Response } from './messages.js'
 import type { DvvSet, Key } from './types.js'
@@ -179,7 +180,12 @@ export function responseToWire (r: Response): unknown {
     case 'clocks': return [tag, r.items.map(([key, clock]) => [key, clock === null ? null : clockToWire(clock)])]
     case 'hashes': return [tag, [...r.hashes]]
     case 'entries': return [tag, r.entries.map(([key, digest]) => [key, digest])]
-    case 'members': return [tag, r.records.map(signedToWire)]
+    case 'members': {
+      const wire = [tag, r.records.map(signedToWire)]
+      // A trailing element only when there are removals: one canonical form, and an answer
+      // without any stays byte-identical to what older peers send.
+      return r.removals === undefined || r.removals.length === 0 ? wire : [...wire, r.removals.map(signedRemovalToWire)]
+    }
     case 'put-result': return [tag, contextToWire(r.context), r.acks]
     case 'quorum-failed': return [tag, r.acks, r.required]
     case 'error': return [tag, tagOf(ERROR_CODES, r.code), r.message]
@@ -221,9 +227,11 @@ export const responseFromWire: FromWire<Response> = (w, path) => {
           return [readKey(key, `${p}.key`), readHash(digest, `${p}.digest`)] as const
         })
       }
-    case 'members':
-      fields(1)
-      return { type, records: readList(f[1], `${path}.records`, 0, LIMITS.members, signedFromWire) }
+    case 'members': {
+      if (f.length !== 3) fields(1)
+      const records = readList(f[1], `${path}.records`, 0, LIMITS.members, signedFromWire)
+      return f.length === 3 ? { type, records, removals: readList(f[2], `${path}.removals`, 1, LIMITS.members, signedRemovalFromWire) } : { type, records }
+    }
     case 'put-result':
       fields(2)
       return { type, context: contextFromWire(f[1], `${path}.context`), acks: readInt(f[2], `${path}.acks`, 0, MAX_REPLICAS) }

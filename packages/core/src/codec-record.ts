@@ -13,6 +13,7 @@
  * InvalidRecordError becomes a CodecError naming the field.
  */
 import { MAX_SIGNED_ADMISSION_BYTES, signedAdmissionFromWire, signedAdmissionToWire } from './codec-admission.js'
+import { MAX_SIGNED_REMOVAL_BYTES, signedRemovalFromWire, signedRemovalToWire } from './codec-removal.js'
 import type { FromWire } from './codec-wire.js'
 import { decodeChecked, encodeChecked, nameOf, readInt, readList, readNullable, readNumber, readPeerId, readText, readBytes, tagOf } from './codec-wire.js'
 import { CodecError } from './errors.js'
@@ -23,7 +24,9 @@ import type { MemberRecord, MemberStatus } from './types.js'
 import { LIMITS } from './types.js'
 
 const RECORD_FORMAT = 1
+/** The first element of an announcement: which kind follows. */
 const ANNOUNCEMENT_FORMAT = 1
+const REMOVAL_ANNOUNCEMENT_FORMAT = 2
 const STATUSES: readonly MemberStatus[] = ['active', 'leaving', 'left']
 
 /** Signature bytes: Ed25519 is 64, RSA-4096 (libp2p RSA peer ids) is 512; 1 KiB leaves room. */
@@ -32,7 +35,7 @@ export const MAX_SIGNATURE_BYTES = 1024
 /** Upper bound of an encoded record: every string at its limit plus CBOR headers (≤ 9 bytes each). */
 export const MAX_RECORD_BYTES = LIMITS.idBytes + LIMITS.zoneBytes + LIMITS.addrsPerMember * (LIMITS.addrBytes + 3) + 128
 export const MAX_SIGNED_RECORD_BYTES = MAX_RECORD_BYTES + MAX_SIGNATURE_BYTES + MAX_SIGNED_ADMISSION_BYTES + 16
-export const MAX_ANNOUNCEMENT_BYTES = MAX_SIGNED_RECORD_BYTES + 16
+export const MAX_ANNOUNCEMENT_BYTES = Math.max(MAX_SIGNED_RECORD_BYTES, MAX_SIGNED_REMOVAL_BYTES) + 16
 
 export function recordToWire (r: MemberRecord): unknown {
   return [
@@ -88,13 +91,15 @@ export const signedFromWire: FromWire<SignedRecord> = (w, path) => {
 }
 
 function announcementToWire (a: Announcement): unknown {
-  return [ANNOUNCEMENT_FORMAT, signedToWire(a.signed)]
+  return 'removal' in a ? [REMOVAL_ANNOUNCEMENT_FORMAT, signedRemovalToWire(a.removal)] : [ANNOUNCEMENT_FORMAT, signedToWire(a.signed)]
 }
 
 const announcementFromWire: FromWire<Announcement> = (w, path) => {
-  const [format, signed] = readList(w, path, 2, 2, (x) => x)
-  readInt(format, `${path}.format`, ANNOUNCEMENT_FORMAT, ANNOUNCEMENT_FORMAT)
-  return { signed: signedFromWire(signed, `${path}.signed`) }
+  const [format, body] = readList(w, path, 2, 2, (x) => x)
+  const kind = readInt(format, `${path}.format`, ANNOUNCEMENT_FORMAT, REMOVAL_ANNOUNCEMENT_FORMAT)
+  return kind === REMOVAL_ANNOUNCEMENT_FORMAT
+    ? { removal: signedRemovalFromWire(body, `${path}.removal`) }
+    : { signed: signedFromWire(body, `${path}.signed`) }
 }
 
 /** Canonical bytes of a record: what its author signs and what verifiers check. */

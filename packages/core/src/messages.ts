@@ -4,6 +4,7 @@
  * (`/ringstore/<name>/1.0.0`); these bodies are what travels inside them.
  */
 import type { SignedAdmission } from './admission.js'
+import type { SignedRemoval } from './removal.js'
 import type { DvvSet, Key, MemberRecord, PeerId, VersionVector } from './types.js'
 
 /**
@@ -116,7 +117,8 @@ export type Response =
   | { readonly type: 'clocks'; readonly items: ReadonlyArray<readonly [Key, DvvSet | null]> }
   | { readonly type: 'hashes'; readonly hashes: readonly Uint8Array[] }
   | { readonly type: 'entries'; readonly entries: ReadonlyArray<readonly [Key, Uint8Array]> }
-  | { readonly type: 'members'; readonly records: readonly SignedRecord[] }
+  /** `removals`: the operator's removals of members this peer holds (absent when none). */
+  | { readonly type: 'members'; readonly records: readonly SignedRecord[]; readonly removals?: readonly SignedRemoval[] }
   /** A coordinated put succeeded with `acks` ≥ w; `context` covers the new version. */
   | { readonly type: 'put-result'; readonly context: VersionVector; readonly acks: number }
   /** A coordinated put reached fewer than `required` replicas. */
@@ -132,7 +134,10 @@ export type Frame =
   | { readonly kind: 'request'; readonly id: number; readonly request: Request }
   | { readonly kind: 'response'; readonly id: number; readonly response: Response }
 
-/** A gossip announcement on the cluster's membership topic. */
-export interface Announcement {
-  readonly signed: SignedRecord
-}
+/**
+ * A gossip announcement on the cluster's membership topic: a member's own record, or the
+ * operator's removal of a member (removal.ts). Persisted member records are the first kind.
+ */
+export type Announcement =
+  | { readonly signed: SignedRecord }
+  | { readonly removal: SignedRemoval }

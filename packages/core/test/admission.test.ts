@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import {
-  CodecError, LIMITS, admissionProblem, decodeAdmission, decodeAnnouncement, decodeResponse, encodeAnnouncement, encodeResponse, newMemberRecord, decodeSignedAdmission, encodeAdmission, encodeSignedAdmission
+  CodecError, LIMITS, admissionProblem, decodeAdmission, decodeAnnouncement, decodeResponse, encodeAnnouncement, encodeResponse, newMemberRecord, decodeSignedAdmission, encodeAdmission, encodeSignedAdmission,
+  decodeRemoval, decodeSignedRemoval, encodeRemoval, encodeSignedRemoval, removalProblem
 } from '../src/index.js'
-import type { Admission } from '../src/index.js'
+import type { Admission, Removal } from '../src/index.js'
 
 const admission: Admission = { cluster: 'authority', peer: 'peer-1', maxWeight: 2, zone: 'eu-1', issuedAt: 1_765_000_000_000 }
 
@@ -69,5 +70,32 @@ describe('admission certificates', () => {
     expect(admissionProblem(admission, 'authority', { ...record, zone: 'us-1' })).toMatch(/zone/)
     // Back-dating the join (to reorder the ring's fold) is refused.
     expect(admissionProblem(admission, 'authority', { ...record, joinedAt: 1 })).toMatch(/joinedAt 1 is not/)
+  })
+})
+
+describe('removals', () => {
+  const removal: Removal = { cluster: 'authority', peer: 'peer-1', removedAt: 1_765_000_000_000 }
+
+  it('round-trip, and a removal never reads as an admission (nor the other way round)', () => {
+    expect(decodeRemoval(encodeRemoval(removal))).toEqual(removal)
+    const signed = { removal, signature: new Uint8Array(64).fill(3) }
+    expect(decodeSignedRemoval(encodeSignedRemoval(signed))).toEqual(signed)
+    // The authority signs both kinds: the bytes of one must not decode as the other.
+    expect(() => decodeAdmission(encodeRemoval(removal))).toThrow(CodecError)
+    expect(() => decodeRemoval(encodeAdmission(admission))).toThrow(CodecError)
+  })
+
+  it('travel as a gossip announcement and with a members reply; a reply without removals keeps its old bytes', () => {
+    const signed = { removal, signature: new Uint8Array(64).fill(3) }
+    expect(decodeAnnouncement(encodeAnnouncement({ removal: signed }))).toEqual({ removal: signed })
+    const withRemovals = { type: 'members' as const, records: [], removals: [signed] }
+    expect(decodeResponse(encodeResponse(withRemovals))).toEqual(withRemovals)
+    expect(encodeResponse({ type: 'members', records: [], removals: [] })).toEqual(encodeResponse({ type: 'members', records: [] }))
+  })
+
+  it('apply only in their own cluster, and never in an open one', () => {
+    expect(removalProblem(removal, 'authority')).toBeUndefined()
+    expect(removalProblem(removal, 'another')).toMatch(/cluster/)
+    expect(removalProblem(removal, undefined)).toMatch(/open cluster/)
   })
 })

@@ -5,6 +5,7 @@
 import fc from 'fast-check'
 import type { Announcement, Frame, Request, Response, SignedRecord } from '../src/messages.js'
 import type { DvvEntry, DvvSet, MemberRecord, Sibling, VersionVector } from '../src/types.js'
+import type { SignedRemoval } from '../src/removal.js'
 import { compareSiblings } from '../src/versions-siblings.js'
 
 const byActor = (a: { actor: string }, b: { actor: string }): number => (a.actor < b.actor ? -1 : a.actor > b.actor ? 1 : 0)
@@ -53,7 +54,14 @@ export const arbRecord: fc.Arbitrary<MemberRecord> = fc.record({
 }).map(({ leftAt, ...r }) => (r.status === 'active' ? r : { ...r, leftAt }))
 
 export const arbSigned: fc.Arbitrary<SignedRecord> = fc.record({ record: arbRecord, signature: fc.uint8Array({ minLength: 1, maxLength: 80 }) })
-export const arbAnnouncement: fc.Arbitrary<Announcement> = arbSigned.map((signed) => ({ signed }))
+export const arbRemoval: fc.Arbitrary<SignedRemoval> = fc.record({
+  removal: fc.record({ cluster: arbPeerId, peer: arbPeerId, removedAt: fc.maxSafeNat() }),
+  signature: fc.uint8Array({ minLength: 1, maxLength: 80 })
+})
+export const arbAnnouncement: fc.Arbitrary<Announcement> = fc.oneof(
+  arbSigned.map((signed) => ({ signed })),
+  arbRemoval.map((removal) => ({ removal }))
+)
 
 const arbIndex = fc.nat(65_535)
 
@@ -98,6 +106,7 @@ export const arbResponse: fc.Arbitrary<Response> = fc.oneof(
   fc.record({ type: fc.constant('hashes' as const), hashes: fc.array(arbHash, { maxLength: 8 }) }),
   fc.record({ type: fc.constant('entries' as const), entries: fc.array(fc.tuple(arbKey, arbHash), { maxLength: 8 }) }),
   fc.record({ type: fc.constant('members' as const), records: fc.array(arbSigned, { maxLength: 3 }) }),
+  fc.record({ type: fc.constant('members' as const), records: fc.array(arbSigned, { maxLength: 3 }), removals: fc.array(arbRemoval, { minLength: 1, maxLength: 3 }) }),
   fc.record({ type: fc.constant('put-result' as const), context: arbContext, acks: fc.nat(64) }),
   fc.record({ type: fc.constant('quorum-failed' as const), acks: fc.nat(64), required: fc.integer({ min: 1, max: 64 }) }),
   fc.record({

@@ -226,7 +226,7 @@ describe('structural rejections', () => {
     rejects(() => decodeResponse(cbor([8, 6, 'x'])), 'response.code')
     rejects(() => decodeRecord(cbor(recordWire({ 5: 3 }))), 'record.status')
     rejects(() => decodeRecord(cbor(recordWire({ 0: 2 }))), 'record.format')
-    rejects(() => decodeAnnouncement(cbor([2, signedWire()])), 'announcement.format')
+    rejects(() => decodeAnnouncement(cbor([3, signedWire()])), 'announcement.format')
     rejects(() => encodeRequest({ type: 'replica-gets', key: 'k' } as never), 'request.type')
   })
 

@@ -29,7 +29,7 @@ async function expectDefaultSecret (d: Daemon, verb: 'created' | 'using'): Promi
   expect(d.ready.clusterSecret).toBe(file)
   expect((await stat(file)).mode & 0o777).toBe(0o600)
   const notice = d.stderr.filter((line) => line.startsWith('ringstore: '))
-  expect(notice).toHaveLength(1)
+  expect(notice, d.stderr.join('\n')).toHaveLength(1)
   expect(notice[0]).toContain(verb === 'created' ? `created the cluster secret ${file}` : `using the cluster secret ${file}`)
   expect(notice[0]).toContain(`--cluster-secret ${file}`)
   return await readFile(file, 'utf8')

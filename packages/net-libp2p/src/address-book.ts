@@ -112,6 +112,7 @@ export function withAddressBook (network: Network, book: AddressBook): Network {
       return await network.request(peer, request, timeoutMs)
     },
     announce: (signed) => { network.announce(signed) },
+    announceRemoval: (removal) => { network.announceRemoval(removal) },
     dial: async (address) => await network.dial(address),
     connectedPeers: () => network.connectedPeers()
   }

@@ -4,8 +4,8 @@
  * its subject and admitted (docs/trust.md). Browser-safe.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { admissionProblem, encodeAdmission, encodeRecord } from '@ringstore/core'
-import type { PeerId, SignedAdmission, SignedRecord } from '@ringstore/core'
+import { admissionProblem, encodeAdmission, encodeRecord, encodeRemoval, removalProblem } from '@ringstore/core'
+import type { PeerId, SignedAdmission, SignedRecord, SignedRemoval } from '@ringstore/core'
 
 /**
  * A token bucket per propagation source: `perSecond` tokens a second up to `burst`; a
@@ -83,6 +83,18 @@ export class AdmissionCheck {
     if (admission === undefined) return 'no-admission'
     if (!await this.signedByAuthority(admission)) return 'not-by-authority'
     return admissionProblem(admission.admission, this.clusterId, record) === undefined ? undefined : 'does-not-fit'
+  }
+
+  /** Undefined when `signed` is this cluster's authority removing a member, else why not. Never throws. */
+  async removalProblem (signed: SignedRemoval): Promise<'not-by-authority' | 'other-cluster' | undefined> {
+    if (removalProblem(signed.removal, this.clusterId) !== undefined) return 'other-cluster'
+    let bytes: Uint8Array
+    try {
+      bytes = encodeRemoval(signed.removal)
+    } catch {
+      return 'not-by-authority'
+    }
+    return await this.verify(this.clusterId, bytes, signed.signature).catch(() => false) ? undefined : 'not-by-authority'
   }
 
   /** Certificates with a remembered verdict (for tests of the bound). */

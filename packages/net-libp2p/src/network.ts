@@ -12,7 +12,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { decodeAnnouncement, encodeAnnouncement } from '@ringstore/core'
-import type { Announcement, PeerId, Request, Response, SignedRecord } from '@ringstore/core'
+import type { Announcement, PeerId, Request, Response, SignedRecord, SignedRemoval } from '@ringstore/core'
 import { PeerStoppedError, PeerUnreachableError } from '@ringstore/peer'
 import type { Logger, Network, NetworkHandlers } from '@ringstore/peer'
 import {
@@ -150,6 +150,21 @@ export class Libp2pNetwork implements Network {
     }
     this.node.services.pubsub.publish(this.topic, data).catch((err: unknown) => {
       this.log.debug('announcement not published', { error: String(err) })
+    })
+  }
+
+  /** Gossips an operator's removal of a member (any peer may relay one: receivers check the authority's signature). */
+  announceRemoval (removal: SignedRemoval): void {
+    if (this.handlers === undefined) return
+    let data: Uint8Array
+    try {
+      data = encodeAnnouncement({ removal } satisfies Announcement)
+    } catch (err) {
+      this.log.error('removal does not encode', { error: String(err) })
+      return
+    }
+    this.node.services.pubsub.publish(this.topic, data).catch((err: unknown) => {
+      this.log.debug('removal not published', { error: String(err) })
     })
   }
 
@@ -304,6 +319,10 @@ export class Libp2pNetwork implements Network {
     } else if (checked === 'forged') {
       this.stats.forgedAnnouncements++
       reason = checked
+    } else if ('removal' in checked) {
+      // Only the authority removes members: an open cluster (no cluster id) has none.
+      reason = this.admission === undefined ? 'no-authority' : await this.admission.removalProblem(checked.removal)
+      if (reason !== undefined) this.stats.forgedAnnouncements++
     } else if (this.admission !== undefined) {
       reason = await this.admission.problem(checked.signed)
       if (reason === 'bad-signature') this.stats.forgedAnnouncements++
@@ -324,7 +343,8 @@ export class Libp2pNetwork implements Network {
     if (announcement === undefined) return
     this.accepted.delete(message)
     this.stats.announcementsDelivered++
-    this.handlers?.onAnnounce(message.from.toString(), announcement.signed)
+    if ('removal' in announcement) this.handlers?.onRemoval?.(message.from.toString(), announcement.removal)
+    else this.handlers?.onAnnounce(message.from.toString(), announcement.signed)
   }
 
   private listen (event: 'peer:connect' | 'peer:disconnect', fn: (peer: Libp2pPeerId) => void): void {
@@ -343,6 +363,8 @@ function checkAnnouncement (message: PubSubMessage): Announcement | 'invalid' | 
   } catch {
     return 'invalid'
   }
+  // A removal is the authority's word, whoever relays it; a record only its subject's.
+  if ('removal' in announcement) return announcement
   return announcement.signed.record.id === message.from.toString() ? announcement : 'forged'
 }
 

@@ -73,6 +73,12 @@ export class InvalidHintTargetError extends Error {
   override name = 'InvalidHintTargetError'
 }
 
+/** A removal of a member that does not hold: not signed by the cluster's authority, or for another cluster. */
+export class InvalidRemovalError extends Error {
+  static override name = 'InvalidRemovalError'
+  override name = 'InvalidRemovalError'
+}
+
 /** True for the errors that mean "the peer did not answer" (as opposed to a bad answer). */
 export function isUnreachable (error: unknown): boolean {
   return error instanceof PeerUnreachableError || error instanceof RequestTimeoutError

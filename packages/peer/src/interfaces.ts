@@ -3,7 +3,7 @@
  * Browser, Node daemon and simulator each hand the engine their own implementation;
  * nothing in `peer` knows which one it got.
  */
-import type { PeerId, SignedRecord } from '@ringstore/core'
+import type { PeerId, SignedRecord, SignedRemoval } from '@ringstore/core'
 import type { Request, Response } from '@ringstore/core'
 
 /** A cancellable timer handle. */
@@ -67,6 +67,12 @@ export interface NetworkHandlers {
    * record's id), with its author's admission when it carries one.
    */
   onAnnounce(from: PeerId, signed: SignedRecord): void
+  /**
+   * An operator's removal of a member arrived by gossip (unverified here: membership checks
+   * the authority's signature). Any peer may relay one: it is the authority's word, not the
+   * sender's.
+   */
+  onRemoval?(from: PeerId, removal: SignedRemoval): void
   /** A connection to `peer` is up / gone (a hint for the failure detector, not a verdict). */
   onPeerConnected(peer: PeerId): void
   onPeerDisconnected(peer: PeerId): void
@@ -84,6 +90,8 @@ export interface Network {
   request(peer: PeerId, request: Request, timeoutMs: number): Promise<Response>
   /** Best-effort gossip of our own signed membership record (and admission) to the cluster. */
   announce(signed: SignedRecord): void
+  /** Best-effort gossip of an operator's removal of a member (cluster/membership.ts). */
+  announceRemoval(removal: SignedRemoval): void
   /** Connect to a seed address; resolves with its peer id. */
   dial(address: string): Promise<PeerId>
   /** Peers with a live connection now. */

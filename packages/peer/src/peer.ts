@@ -11,7 +11,7 @@
  * owns the storage and closes it after stop().
  */
 import { ringSummary, validateValue } from '@ringstore/core'
-import type { DvvSet, Key, MemberRecord, PeerId, Ring } from '@ringstore/core'
+import type { DvvSet, Key, MemberRecord, PeerId, Ring, SignedRemoval } from '@ringstore/core'
 import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from './api.js'
 import { AntiEntropy } from './cluster/anti-entropy.js'
 import { LocalFailureDetector } from './cluster/failure-detector.js'
@@ -171,6 +171,27 @@ export class Peer implements PeerMaintenance {
     }
   }
 
+  /**
+   * Remove a dead member for good, on its operator's word: `removal` must be signed by the
+   * cluster's authority (`ringstore remove`; docs/trust.md). The member then stands as left
+   * in the ring here (its partitions move to the others, anti-entropy restores their
+   * copies, its hints go to the new owners), and the removal is gossiped to every member.
+   * Resolves false when this peer knew of it already. Throws InvalidRemovalError when the
+   * authority did not sign it.
+   */
+  async remove (removal: SignedRemoval): Promise<boolean> {
+    this.#checkRunning()
+    const fresh = await this.#membership.acceptRemoval(removal)
+    // Announced again even when known here: the caller asks because others may not know.
+    this.#network.announceRemoval(removal)
+    return fresh
+  }
+
+  /** The operator's removals this peer holds. */
+  removals (): SignedRemoval[] {
+    return this.#membership.removals()
+  }
+
   /** Read a key: all siblings and the causal context to write back with. */
   async get (key: Key, options: GetOptions = {}): Promise<GetResult> {
     this.#checkRunning()
@@ -302,6 +323,9 @@ export class Peer implements PeerMaintenance {
       onRequest: handle,
       onAnnounce: (from, signed) => {
         if (this.#serving) void this.#membership.handleAnnounce(from, signed)
+      },
+      onRemoval: (from, removal) => {
+        if (this.#serving) void this.#membership.handleRemoval(from, removal)
       },
       onPeerConnected: (peer) => {
         if (!this.#serving) return

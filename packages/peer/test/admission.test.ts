@@ -5,11 +5,12 @@
  * change nothing: they own no partition, are not relayed, and are callers of role 'client'.
  */
 import { describe, expect, it } from 'vitest'
-import { encodeAdmission, encodeRecord, newMemberRecord } from '@ringstore/core'
-import type { Admission, MemberRecord, PeerId, SignedAdmission } from '@ringstore/core'
+import { encodeAdmission, encodeRecord, encodeRemoval, newMemberRecord } from '@ringstore/core'
+import type { Admission, MemberRecord, PeerId, Removal, SignedAdmission, SignedRemoval } from '@ringstore/core'
 import { TestSigner, settle } from '@ringstore/testkit'
 import { Membership } from '../src/cluster/membership.js'
 import { ConfigError, checkAdmission, resolveConfig } from '../src/config.js'
+import { InvalidRemovalError } from '../src/errors.js'
 import type { PeerConfig } from '../src/config.js'
 import { TestCluster } from './cluster-harness.js'
 import type { TestNode } from './cluster-harness.js'
@@ -125,6 +126,70 @@ describe('admission', () => {
     await start(cluster, 'c', { seeds: ['a'], clusterId: CLUSTER, admission: await admission('c') })
     await cluster.clock.advance(5_000)
     expect(ids(a)).toEqual(['a', 'b', 'c'])
+  })
+})
+
+async function removal (peer: PeerId, fields: Partial<Removal> = {}, signer: PeerId = CLUSTER): Promise<SignedRemoval> {
+  const removed: Removal = { cluster: CLUSTER, peer, removedAt: 50_000, ...fields }
+  return { removal: removed, signature: await new TestSigner(signer).sign(encodeRemoval(removed)) }
+}
+
+describe('removal by the operator', () => {
+  async function threeMembers () {
+    const cluster = new TestCluster(CONFIG)
+    const a = await start(cluster, 'a', { clusterId: CLUSTER, admission: await admission('a') })
+    const b = await start(cluster, 'b', { seeds: ['a'], clusterId: CLUSTER, admission: await admission('b') })
+    const c = await start(cluster, 'c', { seeds: ['a'], clusterId: CLUSTER, admission: await admission('c', { issuedAt: ISSUED_AT + 1 }) })
+    await cluster.clock.advance(2_000)
+    for (const node of [a, b, c]) expect(ids(node)).toEqual(['a', 'b', 'c'])
+    return { cluster, a, b, c }
+  }
+
+  it('a removed member leaves every ring, is refused from then on, and stays removed across a restart', async () => {
+    const { cluster, a, b } = await threeMembers()
+    // c keeps running and heartbeating: a removal does not depend on its cooperation.
+    const removed = await removal('c')
+    expect(await membership(a).acceptRemoval(removed)).toBe(true)
+    expect(await membership(a).acceptRemoval(removed)).toBe(false)
+    a.network.announceRemoval(removed)
+    await settle()
+    await cluster.clock.advance(5_000)
+    for (const node of [a, b]) {
+      expect(owners(node)).toEqual(new Set(['a', 'b']))
+      expect(membership(node).members().find((m) => m.id === 'c')).toMatchObject({ status: 'left', leftAt: 50_000 })
+      expect(membership(node).roleOf('c')).toBe('outsider')
+      expect(membership(node).removals().map((r) => r.removal.peer)).toEqual(['c'])
+    }
+    // a comes back over its own storage, cut off from everyone: the removal was kept.
+    membership(a).stop()
+    cluster.hub.isolate('a2')
+    const again = cluster.add('a2', { config: { seeds: [], weight: 1, clusterId: CLUSTER }, storage: a.storage })
+    const restarted = new Membership({ ...again.deps, id: 'a', admission: await admission('a') })
+    await restarted.start()
+    expect(new Set(restarted.ring().owners)).toEqual(new Set(['a', 'b']))
+    expect(restarted.roleOf('c')).toBe('outsider')
+    restarted.stop()
+  })
+
+  it('reaches a member that missed the gossip through its next pull', async () => {
+    const { cluster, a, b } = await threeMembers()
+    cluster.hub.isolate('b')
+    await membership(a).acceptRemoval(await removal('c'))
+    await settle()
+    expect(owners(b)).toEqual(new Set(['a', 'b', 'c']))
+    cluster.hub.healAll()
+    expect(await membership(b).pull('a')).toBe(true)
+    expect(owners(b)).toEqual(new Set(['a', 'b']))
+    expect(membership(b).roleOf('c')).toBe('outsider')
+  })
+
+  it('refuses a removal not signed by the cluster\'s authority, or for another cluster; nothing changes', async () => {
+    const { a } = await threeMembers()
+    const forgeries = [await removal('c', {}, 'c'), await removal('c', { cluster: 'authority-B' }, 'authority-B'), { ...(await removal('c')), removal: { cluster: CLUSTER, peer: 'b', removedAt: 50_000 } }]
+    for (const forged of forgeries) await expect(membership(a).acceptRemoval(forged)).rejects.toThrow(InvalidRemovalError)
+    expect(owners(a)).toEqual(new Set(['a', 'b', 'c']))
+    expect(membership(a).removals()).toEqual([])
+    expect(membership(a).roleOf('c')).toBe('member')
   })
 })
 

@@ -21,6 +21,7 @@ import { LoopbackHub, ManualClock, TestSigner } from '@ringstore/testkit'
 import type { LoopbackNetwork } from '@ringstore/testkit'
 import { LocalFailureDetector } from '../src/cluster/failure-detector.js'
 import type { Membership } from '../src/cluster/membership.js'
+import { membersReply } from '../src/protocol/members-pull.js'
 
 export const silentLogger: Logger = { debug () {}, info () {}, warn () {}, error () {} }
 
@@ -234,6 +235,7 @@ export class TestCluster {
     await node.network.start({
       onRequest: async (from, request) => await this.#answer(node, from, request),
       onAnnounce: (from, signed) => { void membershipOf(node)?.handleAnnounce(from, signed) },
+      onRemoval: (from, removal) => { void membershipOf(node)?.handleRemoval(from, removal) },
       onPeerConnected: (peer) => {
         detector.onPeerConnected(peer)
         membershipOf(node)?.onPeerConnected(peer)
@@ -253,7 +255,10 @@ export class TestCluster {
     // deps.replicas, not node.replicas: a test may swap in the data path's real store.
     const replicas = node.deps.replicas
     switch (request.type) {
-      case 'members-pull': return { type: 'members', records: membershipOf(node)?.signedRecords() ?? [] }
+      case 'members-pull': {
+        const membership = membershipOf(node)
+        return membership === undefined ? { type: 'members', records: [] } : membersReply(membership.signedRecords(), membership.removals())
+      }
       case 'ae-nodes': return { type: 'hashes', hashes: replicas.tree(request.partition).nodes(request.level, request.indices) }
       case 'ae-buckets': return { type: 'entries', entries: replicas.tree(request.partition).bucketEntries(request.buckets) }
       case 'ae-roots': return { type: 'hashes', hashes: request.partitions.map((p) => replicas.tree(p).root()) }
@@ -299,6 +304,7 @@ export function recordRequests (node: TestNode): Array<{ to: PeerId, type: Reque
       return await inner.request(peer, request, timeoutMs)
     },
     announce: (signed) => { inner.announce(signed) },
+    announceRemoval: (removal) => { inner.announceRemoval(removal) },
     dial: async (address) => await inner.dial(address),
     connectedPeers: () => inner.connectedPeers()
   }

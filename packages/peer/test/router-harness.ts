@@ -35,7 +35,7 @@ export async function setup (mint?: (command: PutCommand) => Promise<MintOutcome
     })
   }
   const handle = createRouter({
-    services: { id: 'me', q: config.q, replicas, hints, membership: { signedRecords: () => records, roleOf }, coordinator },
+    services: { id: 'me', q: config.q, replicas, hints, membership: { signedRecords: () => records, removals: () => [], roleOf }, coordinator },
     roleOf,
     isServing: () => running,
     log: silentLogger,

@@ -4,7 +4,7 @@
  * interface rather than on the hub's class, so the hub can create endpoints without the
  * two files importing each other. `E` is the endpoint type, which passes itself.
  */
-import type { PeerId, Request, Response, SignedRecord } from '@ringstore/core'
+import type { PeerId, Request, Response, SignedRecord, SignedRemoval } from '@ringstore/core'
 import type { EventHandle } from './scheduler.js'
 
 export interface EndpointHub<E> {
@@ -15,6 +15,7 @@ export interface EndpointHub<E> {
   cancelTimer(timer: EventHandle | undefined): void
   send(from: E, to: PeerId, request: Request, timeoutMs: number): Promise<Response>
   gossip(from: E, signed: SignedRecord): void
+  gossipRemoval(from: E, removal: SignedRemoval): void
   dial(from: E, address: string): Promise<PeerId>
   connectedPeersOf(id: PeerId): PeerId[]
 }

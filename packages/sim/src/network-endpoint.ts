@@ -2,7 +2,7 @@
  * One peer process's endpoint on the simulated network: the engine's `Network`. It keeps
  * the process's state and its requests in flight; the hub (network.ts) moves the bytes.
  */
-import type { PeerId, Request, Response, SignedRecord } from '@ringstore/core'
+import type { PeerId, Request, Response, SignedRecord, SignedRemoval } from '@ringstore/core'
 import { PeerUnreachableError } from '@ringstore/peer'
 import type { Network, NetworkHandlers } from '@ringstore/peer'
 import type { EndpointHub } from './endpoint-hub.js'
@@ -56,6 +56,10 @@ export class SimNetwork implements Network {
 
   announce (signed: SignedRecord): void {
     this.hub.gossip(this, signed)
+  }
+
+  announceRemoval (removal: SignedRemoval): void {
+    this.hub.gossipRemoval(this, removal)
   }
 
   dial (address: string): Promise<PeerId> {

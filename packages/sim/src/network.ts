@@ -18,7 +18,7 @@
  * closes when a fault cuts it.
  */
 import { decodeAnnouncement, decodeFrame, encodeAnnouncement, encodeFrame } from '@ringstore/core'
-import type { Announcement, Frame, PeerId, Request, Response, SignedRecord } from '@ringstore/core'
+import type { Announcement, Frame, PeerId, Request, Response, SignedRecord, SignedRemoval } from '@ringstore/core'
 import { PeerUnreachableError, RequestTimeoutError } from '@ringstore/peer'
 import { DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_REFUSED_DELAY_MS } from './constants.js'
 import type { EndpointHub } from './endpoint-hub.js'
@@ -197,8 +197,24 @@ export class SimHub implements EndpointHub<SimNetwork> {
         if (target.state !== 'running') return
         const announcement = this.decode(() => this.codec.decodeAnnouncement(arrived), 'announcement')
         // Gossip carries the publisher's identity; a record about anyone else is not accepted.
-        if (announcement === undefined || announcement.signed.record.id !== from.localPeer) return
+        if (announcement === undefined || !('signed' in announcement) || announcement.signed.record.id !== from.localPeer) return
         target.handlers?.onAnnounce(from.localPeer, announcement.signed)
+      })
+    }
+  }
+
+  /** Called by an endpoint: best-effort gossip of an operator's removal to every reachable peer. */
+  gossipRemoval (from: SimNetwork, removal: SignedRemoval): void {
+    if (from.state !== 'running') return
+    const bytes = this.encode(() => this.codec.encodeAnnouncement({ removal }), `removal relayed by ${from.localPeer}`)
+    if (bytes === undefined) return
+    for (const target of this.endpoints.values()) {
+      if (target === from || target.state !== 'running' || !this.reach(from.localPeer, target.localPeer)) continue
+      this.transmit(from.localPeer, target.localPeer, bytes, (arrived) => {
+        if (target.state !== 'running') return
+        const announcement = this.decode(() => this.codec.decodeAnnouncement(arrived), 'announcement')
+        if (announcement === undefined || !('removal' in announcement)) return
+        target.handlers?.onRemoval?.(from.localPeer, announcement.removal)
       })
     }
   }

@@ -12,7 +12,7 @@
  * const a = hub.network('a'); const b = hub.network('b')
  * hub.block('a', 'b')
  */
-import type { PeerId, Request, Response, SignedRecord } from '@ringstore/core'
+import type { PeerId, Request, Response, SignedRecord, SignedRemoval } from '@ringstore/core'
 import { keyHash } from '@ringstore/core'
 import { PeerUnreachableError, RequestTimeoutError } from '@ringstore/peer'
 import type { Clock, Network, NetworkHandlers, Signer } from '@ringstore/peer'
@@ -203,6 +203,20 @@ export class LoopbackNetwork implements Network {
 
   receiveAnnouncement (from: PeerId, signed: SignedRecord): void {
     this.#handlers?.onAnnounce(from, signed)
+  }
+
+  announceRemoval (removal: SignedRemoval): void {
+    if (!this.started) return
+    for (const other of this.#hub.peers()) {
+      if (!this.#hub.connected(this.localPeer, other)) continue
+      const target = this.#hub.endpoint(other)
+      const copy = structuredClone(removal)
+      queueMicrotask(() => target?.receiveRemoval(this.localPeer, copy))
+    }
+  }
+
+  receiveRemoval (from: PeerId, removal: SignedRemoval): void {
+    this.#handlers?.onRemoval?.(from, removal)
   }
 
   async dial (address: string): Promise<PeerId> {

@@ -45,7 +45,9 @@ export async function loadMembers (storage: Storage, onCorrupt: (key: string, er
   const out: SignedRecord[] = []
   for await (const [key, bytes] of storage.scan('meta', { gte: MEMBER_PREFIX, lt: MEMBER_END })) {
     try {
-      const { signed } = decodeAnnouncement(bytes)
+      const announcement = decodeAnnouncement(bytes)
+      if (!('signed' in announcement)) throw new CodecError(`${key} holds no member record`)
+      const { signed } = announcement
       const record = validateRecord(signed.record)
       if (MEMBER_PREFIX + record.id !== key) throw new CodecError(`record of ${record.id} stored under ${key}`)
       out.push(signed.admission === undefined ? { record, signature: signed.signature } : { record, signature: signed.signature, admission: signed.admission })

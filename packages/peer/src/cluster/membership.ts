@@ -14,17 +14,19 @@ import {
   RingBuilder, admissionProblem, applyRecord, compareRecords, encodeAdmission, equalBytes, encodeRecord, leaveRecord, newMemberRecord,
   nextHeartbeat, restartRecord, validateRecord
 } from '@ringstore/core'
-import type { MemberRecord, MemberTable, PeerId, Ring, SignedAdmission, SignedRecord } from '@ringstore/core'
+import type { MemberRecord, MemberTable, PeerId, Ring, SignedAdmission, SignedRecord, SignedRemoval } from '@ringstore/core'
 import type { MembershipView } from '../components.js'
 import type { PeerConfig } from '../config.js'
 import { RemoteError, describeError } from '../errors.js'
 import type { Clock, Logger, Network, Signer, Storage, StorageOp, TimerHandle } from '../interfaces.js'
 import { askMembers } from '../protocol/members-pull.js'
+import type { MemberTableAnswer } from '../protocol/members-pull.js'
 import { askMembersView } from '../protocol/members-view.js'
 import type { CallerRole } from '../protocol/protocol.js'
 import type { PeerRpc } from '../protocol/rpc.js'
 import { SerialRunner } from './timers.js'
 import { loadMembers, loadOwnRecord, memberOp, ownRecordOp } from './member-persist.js'
+import { RemovalBook, removedRecord } from './member-removals.js'
 import { SeedDialer } from './membership-seeds.js'
 
 /** Thrown by `self()` before `start()` resolved: there is no own record yet. */
@@ -42,7 +44,7 @@ export interface MembershipDeps {
   readonly clock: Clock
   readonly storage: Storage
   readonly signer: Signer
-  readonly network: Pick<Network, 'announce' | 'dial'>
+  readonly network: Pick<Network, 'announce' | 'announceRemoval' | 'dial'>
   readonly rpc: PeerRpc
   readonly log: Logger
   /** Where this peer can be dialled (goes into its member record). */
@@ -70,6 +72,8 @@ export class Membership implements MembershipView {
    */
   readonly #verifiedAdmissions = new Map<PeerId, Uint8Array>()
   readonly #seeds: SeedDialer
+  /** The operator's removals (member-removals.ts): those members' records are refused for good. */
+  readonly #removals = new RemovalBook()
   /** Members whose record must be persisted (new member, incarnation or status change). */
   readonly #dirty = new Set<PeerId>()
   #flushing: Promise<void> | undefined
@@ -87,6 +91,10 @@ export class Membership implements MembershipView {
     if (this.#running) return
     this.#running = true
     const ctx = this.#ctx
+    // Removals first: a removed member's stored record must not count for a moment.
+    for (const signed of await this.#removals.load(ctx.storage, (key, error) => {
+      ctx.log.warn('skipping unreadable removal', { key, error: describeError(error) })
+    })) this.#removals.add(signed)
     const stored = await loadMembers(ctx.storage, (key, error) => {
       ctx.log.warn('skipping unreadable member record', { key, error: describeError(error) })
     })
@@ -94,6 +102,7 @@ export class Membership implements MembershipView {
     // Stored records were admitted when they arrived, but maybe to no cluster (a restart
     // that now requires admission): they are checked again.
     this.#applyVerified(await this.#onlyAdmitted(stored), false)
+    this.#applyRemovals(this.#removals.all())
     const previous = await loadOwnRecord(ctx.storage, (error) => {
       ctx.log.error('own member record unreadable: starting a new incarnation line', { error: describeError(error) })
     })
@@ -148,6 +157,55 @@ export class Membership implements MembershipView {
     return [...this.#signed.values()]
   }
 
+  /** The operator's removals this peer holds (pull answers carry them with the records). */
+  removals (): SignedRemoval[] {
+    return this.#removals.all()
+  }
+
+  /**
+   * An operator's removal of a member (from an admin request, a pull answer or gossip):
+   * checked against the cluster's authority, kept durably, then applied — the member stands
+   * as left in the ring (its partitions move to the others, its hints to the new owners)
+   * and its records and requests are refused from now on. True when it was new here.
+   * Throws InvalidRemovalError when the authority did not sign it.
+   */
+  async acceptRemoval (signed: SignedRemoval): Promise<boolean> {
+    if (this.#removals.has(signed.removal.peer)) return false
+    await this.#removals.check(signed, this.#ctx.config.clusterId, this.#ctx.signer)
+    if (!this.#removals.add(signed)) return false
+    await this.#ctx.storage.write([RemovalBook.op(signed)])
+    this.#ctx.log.warn('member removed by the operator', { peer: signed.removal.peer, removedAt: signed.removal.removedAt })
+    this.#applyRemovals([signed])
+    return true
+  }
+
+  /** A removal arrived by gossip: applied if the authority signed it, else dropped (logged). */
+  async handleRemoval (from: PeerId, signed: SignedRemoval): Promise<void> {
+    try {
+      await this.acceptRemoval(signed)
+    } catch (error) {
+      this.#ctx.log.warn('refusing a removal', { from, peer: signed.removal.peer, error: describeError(error) })
+    }
+  }
+
+  /** Each removed member's record becomes a leave (member-removals.ts removedRecord); one ring update. */
+  #applyRemovals (removals: readonly SignedRemoval[]): void {
+    let changed = false
+    for (const signed of removals) {
+      const { peer } = signed.removal
+      if (peer === this.#ctx.id) {
+        this.#ctx.log.error('the operator removed this peer from the cluster: it is no member any more (wipe its data dir and admit it anew to rejoin)')
+      }
+      const held = this.#table.get(peer)
+      if (held === undefined) continue
+      const next = removedRecord(held, signed)
+      if (next === held) continue
+      this.#table = new Map(this.#table).set(peer, next)
+      changed ||= affectsRing(held, next)
+    }
+    if (changed) this.#updateRing()
+  }
+
   /**
    * What `peer` is to this peer (protocol/protocol.ts): a member when this table holds a
    * record of it with weight > 0 (in a cluster with an id, only admitted records get here).
@@ -156,6 +214,8 @@ export class Membership implements MembershipView {
    * the client surface (protocol/client-*.ts), nothing of the replication protocols.
    */
   roleOf (peer: PeerId): CallerRole {
+    // Removed by the operator: nothing at all, not even the client surface.
+    if (this.#removals.has(peer)) return 'outsider'
     const record = this.#table.get(peer)
     return record !== undefined && record.weight > 0 ? 'member' : 'client'
   }
@@ -178,7 +238,7 @@ export class Membership implements MembershipView {
     if (peer === this.#ctx.id || this.#pulling.has(peer)) return true
     this.#pulling.add(peer)
     try {
-      await this.acceptSigned(await this.#fetchTable(peer))
+      await this.#acceptTable(await this.#fetchTable(peer))
       return true
     } catch (error) {
       this.#ctx.log.debug('member pull failed', { peer, error: describeError(error) })
@@ -193,7 +253,7 @@ export class Membership implements MembershipView {
    * for the whole table, and for the view when `peer` does not know it as a member yet (a
    * newcomer's first pulls, before its own record has reached that peer).
    */
-  async #fetchTable (peer: PeerId): Promise<readonly SignedRecord[]> {
+  async #fetchTable (peer: PeerId): Promise<MemberTableAnswer> {
     if (this.#ctx.config.weight === 0) return await askMembersView(this.#ctx.rpc, peer)
     try {
       return await askMembers(this.#ctx.rpc, peer)
@@ -201,6 +261,12 @@ export class Membership implements MembershipView {
       if (!(error instanceof RemoteError && error.code === 'forbidden')) throw error
       return await askMembersView(this.#ctx.rpc, peer)
     }
+  }
+
+  /** A pull answer: its removals first (a removed member's record then counts for nothing), then its records. */
+  async #acceptTable ({ records, removals = [] }: MemberTableAnswer): Promise<void> {
+    for (const signed of removals) await this.handleRemoval('pull', signed)
+    await this.acceptSigned(records)
   }
 
   /** Verify each record's signature for its own id, then apply the newer ones; returns how many were accepted. */
@@ -217,6 +283,7 @@ export class Membership implements MembershipView {
     let record: MemberRecord
     try {
       record = validateRecord(signed.record)
+      if (this.#removals.has(record.id)) return undefined
       // Cheap test before the costly one: most gossip is heartbeats we already hold.
       const held = this.#table.get(record.id)
       if (held !== undefined && compareRecords(record, held) <= 0) return undefined

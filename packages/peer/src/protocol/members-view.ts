@@ -6,20 +6,21 @@
  * surface's read-only counterpart of the member-only `members-pull`: clients (weight-0
  * records in an open cluster) are not in it.
  */
-import type { PeerId, SignedRecord } from '@ringstore/core'
+import type { PeerId } from '@ringstore/core'
 import type { Protocol } from './protocol.js'
-import type { SignedTable } from './members-pull.js'
+import { membersReply } from './members-pull.js'
+import type { MemberTableAnswer, SignedTable } from './members-pull.js'
 import type { PeerRpc } from './rpc.js'
 
 export const membersView: Protocol<'members-view', { readonly membership: SignedTable }> = {
   type: 'members-view',
   callers: 'client',
   serve ({ membership }) {
-    return { type: 'members', records: membership.signedRecords().filter((s) => s.record.weight > 0) }
+    return membersReply(membership.signedRecords().filter((s) => s.record.weight > 0), membership.removals())
   }
 }
 
 /** `peer`'s view of the members (unverified: the caller checks each signature). */
-export async function askMembersView (rpc: PeerRpc, peer: PeerId): Promise<readonly SignedRecord[]> {
-  return (await rpc.expect(peer, { type: 'members-view' }, 'members')).records
+export async function askMembersView (rpc: PeerRpc, peer: PeerId): Promise<MemberTableAnswer> {
+  return await rpc.expect(peer, { type: 'members-view' }, 'members')
 }
