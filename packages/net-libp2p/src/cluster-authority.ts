@@ -11,8 +11,8 @@ import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { encodeAdmission } from '@ringstore/core'
-import type { Admission, PeerId, SignedAdmission } from '@ringstore/core'
+import { encodeAdmission, encodeRemoval } from '@ringstore/core'
+import type { Admission, PeerId, Removal, SignedAdmission, SignedRemoval } from '@ringstore/core'
 import { CLUSTER_SECRET_BYTES } from './constants.js'
 
 /**
@@ -32,6 +32,8 @@ export interface ClusterAuthority {
   readonly clusterId: PeerId
   /** Sign an admission of `admission.peer` to this cluster. */
   admit(admission: Omit<Admission, 'cluster'>): Promise<SignedAdmission>
+  /** Sign the removal of member `removal.peer` from this cluster (`ringstore remove`). */
+  remove(removal: Omit<Removal, 'cluster'>): Promise<SignedRemoval>
 }
 
 export async function clusterAuthority (secret: Uint8Array): Promise<ClusterAuthority> {
@@ -46,6 +48,10 @@ export async function clusterAuthority (secret: Uint8Array): Promise<ClusterAuth
     async admit (fields) {
       const admission: Admission = { cluster: clusterId, ...fields }
       return { admission, signature: await key.sign(encodeAdmission(admission)) }
+    },
+    async remove (fields) {
+      const removal: Removal = { cluster: clusterId, ...fields }
+      return { removal, signature: await key.sign(encodeRemoval(removal)) }
     }
   }
 }

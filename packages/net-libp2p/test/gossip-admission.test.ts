@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { encodeAdmission, encodeAnnouncement, encodeRecord } from '@ringstore/core'
+import { encodeAdmission, encodeAnnouncement, encodeRecord, encodeRemoval } from '@ringstore/core'
 import type { MemberRecord, PeerId, SignedAdmission, SignedRecord } from '@ringstore/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { clusterAuthority } from '../src/cluster-authority.js'
@@ -138,6 +138,32 @@ describe('admitted cluster gossip', () => {
     // gossipsub's default graylist threshold (gossipsub.ts): −80, three invalid messages.
     await waitFor('rogue graylisted at b', () => scoreOf(b.network.node.services.pubsub, rogue.id) < -80)
     expect(b.announcements.some((x) => x.from === rogue.id)).toBe(false)
+  })
+})
+
+describe('removals on the membership topic', () => {
+  it('delivers the authority\'s removal of a member two hops away, whoever relays it', async () => {
+    const removed = await authority.remove({ peer: 'a-dead-member', removedAt: JOINED + 5 })
+    // Published by b (a relay, not the authority): the authority's signature is what counts.
+    await waitFor('the removal at a and c', () => [a, c].every((p) => p.removals.some((x) => x.removal.removal.peer === 'a-dead-member')), 10_000, () => {
+      b.network.announceRemoval(removed)
+    })
+    const got = c.removals.find((x) => x.removal.removal.peer === 'a-dead-member')?.removal
+    expect(got?.removal).toEqual(removed.removal)
+    expect(Buffer.from(got?.signature ?? []).equals(Buffer.from(removed.signature))).toBe(true)
+  })
+
+  it('rejects a removal signed by any other key: not delivered, not forwarded, the sender\'s score drops', async () => {
+    const { peer: rogue } = await rogueAtB()
+    const forger = await generateKeyPair('Ed25519')
+    const removal = { cluster: authority.clusterId, peer: a.id, removedAt: JOINED + 5 }
+    const forged = { removal, signature: await forger.sign(encodeRemoval(removal)) }
+    const before = b.network.stats.forgedAnnouncements
+    await rogue.network.node.services.pubsub.publish(topic, encodeAnnouncement({ removal: forged }))
+    await waitFor('the forged removal validated at b', () => b.network.stats.forgedAnnouncements > before)
+    await honestRoundTrip()
+    for (const peer of [b, c]) expect(peer.removals.some((x) => x.removal.removal.peer === a.id)).toBe(false)
+    await waitFor('rogue\'s score below 0 at b', () => scoreOf(b.network.node.services.pubsub, rogue.id) < 0)
   })
 })
 

@@ -3,7 +3,7 @@
  * Libp2pNetwork whose handlers record what they see.
  */
 import type { PrivateKey } from '@libp2p/interface'
-import type { MemberRecord, PeerId, Request, Response, SignedAdmission } from '@ringstore/core'
+import type { MemberRecord, PeerId, Request, Response, SignedAdmission, SignedRemoval } from '@ringstore/core'
 import type { NetworkHandlers } from '@ringstore/peer'
 import { Libp2pNetwork, createNodeLibp2p } from '../src/node-index.js'
 
@@ -13,6 +13,7 @@ export interface TestPeer {
   /** TCP address with /p2p/ suffix. */
   readonly addr: string
   readonly announcements: Array<{ from: PeerId, record: MemberRecord, signature: Uint8Array, admission?: SignedAdmission }>
+  readonly removals: Array<{ from: PeerId, removal: SignedRemoval }>
   readonly connected: Set<PeerId>
   readonly events: Array<['up' | 'down', PeerId]>
   /** Replace to change how this peer answers. */
@@ -39,6 +40,7 @@ export async function startPeer (
     id: network.localPeer,
     addr: '',
     announcements: [],
+    removals: [],
     connected: new Set(),
     events: [],
     serve: async () => ({ type: 'ok' })
@@ -48,6 +50,7 @@ export async function startPeer (
     onAnnounce: (from, { record, signature, admission }) => {
       peer.announcements.push(admission === undefined ? { from, record, signature } : { from, record, signature, admission })
     },
+    onRemoval: (from, removal) => { peer.removals.push({ from, removal }) },
     onPeerConnected: (id) => { peer.connected.add(id); peer.events.push(['up', id]) },
     onPeerDisconnected: (id) => { peer.connected.delete(id); peer.events.push(['down', id]) }
   }
