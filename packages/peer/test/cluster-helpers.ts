@@ -2,8 +2,8 @@
  * A small cluster of real Peers over the loopback network and a manual clock, for the
  * engine's integration tests.
  */
-import { partitionOf, preferenceList } from '@ringstore/core'
-import type { DvvSet, Key, PeerId } from '@ringstore/core'
+import { encodeAdmission, partitionOf, preferenceList } from '@ringstore/core'
+import type { Admission, DvvSet, Key, PeerId, SignedAdmission } from '@ringstore/core'
 import type { PeerConfig } from '../src/config.js'
 import type { Storage } from '../src/interfaces.js'
 import { Peer } from '../src/peer.js'
@@ -76,14 +76,30 @@ export async function startCluster (ids: readonly PeerId[], config: Partial<Peer
     }
   }
   const extras = new Map<PeerId, Partial<PeerConfig>>()
+  // With a clusterId, every member is admitted by that authority (TestSigner signs as anyone:
+  // the tests' stand-in for the holder of the cluster secret), issued at its first start.
+  const admissions = new Map<PeerId, SignedAdmission>()
+  async function admissionOf (id: PeerId, peerConfig: Partial<PeerConfig>): Promise<SignedAdmission | undefined> {
+    const cluster = peerConfig.clusterId
+    if (cluster === undefined || (peerConfig.weight ?? 1) === 0) return undefined
+    const known = admissions.get(id)
+    if (known !== undefined) return known
+    const admission: Admission = { cluster, peer: id, maxWeight: peerConfig.weight ?? 1, zone: peerConfig.zone ?? 'default', issuedAt: clock.now() }
+    const signed = { admission, signature: await new TestSigner(cluster).sign(encodeAdmission(admission)) }
+    admissions.set(id, signed)
+    return signed
+  }
   async function startPeer (id: PeerId, storage: Storage, extra: Partial<PeerConfig>): Promise<Peer> {
     extras.set(id, extra)
+    const peerConfig = { ...TEST_CONFIG, ...config, ...extra }
+    const admission = await admissionOf(id, peerConfig)
     const peer = new Peer({
       network: hub.network(id),
       storage,
       clock,
       signer: new TestSigner(id),
-      config: { ...TEST_CONFIG, ...config, ...extra }
+      config: peerConfig,
+      ...(admission === undefined ? {} : { admission })
     })
     peers.set(id, peer)
     if (storage instanceof MemoryStorage) storages.set(id, storage)
