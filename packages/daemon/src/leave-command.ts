@@ -19,7 +19,7 @@ export const LEAVE_HELP = `ringstore leave [--data-dir DIR | --http HOST:PORT] [
   other members recompute the ring without it), hands every key it holds to the keys' new
   owners (a key is deleted only once every new owner acknowledged it), delivers its
   hints, and stops once it holds neither. Progress goes to stderr; at the end one JSON
-  line {"peerId","left":true,"keysMoved"} on stdout, exit 0.
+  line {"peerId","left":true,"keysAtStart"} on stdout, exit 0.
   --timeout SECONDS  stop waiting after this long (${DEFAULT_LEAVE_TIMEOUT_S}) and exit 1, naming what the daemon
                      still holds. The daemon has left the ring by then and goes on handing
                      off, stopping once done: run ringstore leave again to keep waiting.
@@ -60,12 +60,12 @@ export async function leaveCommand (argv: readonly string[]): Promise<number> {
       progress = { ...progress, state: 'drained', keys: 0, partitions: 0, hintsPending: 0 }
     }
   }
-  note(`peer ${peerId} handed everything off (${progress.keysMoved} keys moved); waiting for it to stop`)
+  note(`peer ${peerId} handed everything off (it held ${String(progress.keysAtStart)} keys when it started leaving); waiting for it to stop`)
   if (!await stopped(daemon, deadline)) {
     process.stderr.write(`ringstore leave: timed out after ${options.timeoutS} s: peer ${peerId} handed everything off but has not stopped yet\n`)
     return 1
   }
-  process.stdout.write(`${JSON.stringify({ peerId, left: true, keysMoved: progress.keysMoved })}\n`)
+  process.stdout.write(`${JSON.stringify({ peerId, left: true, keysAtStart: progress.keysAtStart })}\n`)
   return 0
 }
 
@@ -78,7 +78,7 @@ function progressPrinter (): (progress: LeaveProgress) => void {
   let last = ''
   let at = 0
   return (progress) => {
-    const line = `handing off: ${held(progress)}; ${progress.keysMoved} keys moved so far`
+    const line = `handing off: ${held(progress)} (${String(progress.keysAtStart)} keys when it started leaving)`
     if (line === last && performance.now() - at < LEAVE_PROGRESS_EVERY_MS) return
     last = line
     at = performance.now()

@@ -43,8 +43,11 @@ export interface LeaveProgress {
   /** Partitions those keys fall in. */
   readonly partitions: number
   readonly hintsPending: number
-  /** Keys every new owner acknowledged, over the transfer runs of this leave. */
-  readonly keysMoved: number
+  /**
+   * Keys held when the leave started, or null. (How many the hand-off moved is not known
+   * here: `Peer.leave()` runs the first, largest transfer and does not return its count.)
+   */
+  readonly keysAtStart: number | null
   /** The last hand-off failure, if the last attempt failed. */
   readonly lastError?: string
 }
@@ -61,9 +64,11 @@ export class Leave {
   #state: LeaveState = 'member'
   #startedAt: number | null = null
   #started: Promise<void> | undefined
-  #keysMoved = 0
+  #keysAtStart: number | null = null
   #lastError: string | undefined
-  #held = { keys: 0, partitions: 0, hintsPending: 0 }
+  /** The last count of partitions holding keys, and when it was made (a scan of the store). */
+  #partitions = { count: 0, at: 0 }
+  #scanning: Promise<number> | undefined
   #stopped = false
   #wake: (() => void) | undefined
   #reported = false
@@ -80,6 +85,10 @@ export class Leave {
     return this.#state
   }
 
+  get peerId (): string {
+    return this.#deps.peer.id
+  }
+
   /**
    * Starts the leave (once: later calls only wait for the same start). Resolves once the
    * left marker is durable; the 'left' record and the hand-off follow in the background
@@ -91,19 +100,16 @@ export class Leave {
   }
 
   /** Where the leave stands now. Reading 'drained' lets the daemon stop (file comment, 5). */
-  progress (): LeaveProgress {
+  async progress (): Promise<LeaveProgress> {
     const { peer, dataDir } = this.#deps
-    // Counters are cheap; the partition count comes from the hand-off loop's last scan
-    // (at most LEAVE_CHECK_MS old): scanning the store on every poll would cost O(keys).
-    const now = this.#now()
-    const held = { ...now, partitions: now.keys === 0 || this.#state === 'member' ? 0 : this.#held.partitions }
+    const held = this.#state === 'member' ? { ...this.#now(), partitions: 0 } : await this.#measure()
     const progress: LeaveProgress = {
       state: this.#state,
       peerId: peer.id,
       dataDir,
       startedAt: this.#startedAt,
       ...held,
-      keysMoved: this.#keysMoved,
+      keysAtStart: this.#keysAtStart,
       ...(this.#lastError === undefined ? {} : { lastError: this.#lastError })
     }
     if (this.#state === 'drained' && !this.#reported) {
@@ -111,6 +117,19 @@ export class Leave {
       this.#finish()
     }
     return progress
+  }
+
+  /**
+   * Why this peer may not leave now, or undefined. Leaving when no other active member owns
+   * partitions would strand every key it holds (nobody to hand them to) on a data dir no
+   * daemon may start on again.
+   */
+  refusal (): string | undefined {
+    if (this.#state !== 'member') return undefined
+    const { peer } = this.#deps
+    const others = peer.members().filter((m) => m.id !== peer.id && m.status === 'active' && m.weight > 0)
+    if (others.length === 0) return 'no other active member owns partitions: the data held here would have nowhere to go'
+    return undefined
   }
 
   /** The daemon is stopping: end the hand-off loop (a restart is refused: left-marker.ts). */
@@ -123,6 +142,7 @@ export class Leave {
     const { peer, dataDir, log } = this.#deps
     this.#startedAt = Date.now()
     await writeLeftMarker(dataDir, { peerId: peer.id, leftAt: this.#startedAt, drained: false })
+    this.#keysAtStart = this.#now().keys
     this.#state = 'leaving'
     log.info('leaving the cluster for good', { peerId: peer.id })
     void (async () => {
@@ -138,8 +158,8 @@ export class Leave {
     const { peer, dataDir, log } = this.#deps
     let emptySince: number | undefined
     while (!this.#stopped) {
-      await this.#measure()
-      const empty = this.#held.keys === 0 && this.#held.hintsPending === 0
+      const held = this.#now()
+      const empty = held.keys === 0 && held.hintsPending === 0
       if (!empty) emptySince = undefined
       else if (emptySince === undefined) emptySince = Date.now()
       else if (Date.now() - emptySince >= LEAVE_SETTLE_MS) break
@@ -154,7 +174,7 @@ export class Leave {
       log.warn('could not mark the leave as drained', { error })
     }
     this.#state = 'drained'
-    log.info('left the cluster: every key handed off, no hints left; stopping', { peerId: peer.id, keysMoved: this.#keysMoved })
+    log.info('left the cluster: every key handed off, no hints left; stopping', { peerId: peer.id, keysAtStart: this.#keysAtStart })
     setTimeout(() => { this.#finish() }, LEAVE_LINGER_MS).unref()
   }
 
@@ -162,7 +182,7 @@ export class Leave {
   async #handOff (): Promise<void> {
     const { peer } = this.#deps
     try {
-      this.#keysMoved += (await peer.runTransfer()).keysMoved
+      await peer.runTransfer()
       await peer.deliverHints()
       this.#lastError = undefined
     } catch (error) {
@@ -171,24 +191,32 @@ export class Leave {
     }
   }
 
-  /** Keys and hints held now; the partitions of those keys only while leaving (a scan of what is left). */
-  async #measure (): Promise<void> {
+  /**
+   * Keys and hints held now (counters: cheap), and the partitions of those keys: a scan of
+   * what is left, redone at most every LEAVE_CHECK_MS however often progress is asked for.
+   */
+  async #measure (): Promise<{ keys: number, partitions: number, hintsPending: number }> {
     const now = this.#now()
-    let partitions = 0
-    if (now.keys > 0) {
-      const q = this.#deps.peer.config.q
-      const seen = new Set<number>()
-      for await (const [key] of this.#deps.peer.localEntries()) seen.add(partitionOf(key, q))
-      partitions = seen.size
+    if (now.keys === 0) return { ...now, partitions: 0 }
+    if (Date.now() - this.#partitions.at >= LEAVE_CHECK_MS) {
+      this.#scanning ??= this.#countPartitions().finally(() => { this.#scanning = undefined })
+      this.#partitions = { count: await this.#scanning, at: Date.now() }
     }
-    this.#held = { ...now, partitions }
+    return { ...now, partitions: this.#partitions.count }
   }
 
-  #now (): { keys: number, partitions: number, hintsPending: number } {
+  async #countPartitions (): Promise<number> {
+    const q = this.#deps.peer.config.q
+    const seen = new Set<number>()
+    for await (const [key] of this.#deps.peer.localEntries()) seen.add(partitionOf(key, q))
+    return seen.size
+  }
+
+  #now (): { keys: number, hintsPending: number } {
     const status = this.#deps.peer.status()
     // A light peer's keys are a cache it owes nobody (file comment).
     const keys = this.#deps.peer.config.weight > 0 ? status.keys : 0
-    return { keys, partitions: 0, hintsPending: status.hintsPending }
+    return { keys, hintsPending: status.hintsPending }
   }
 
   async #sleep (ms: number): Promise<void> {

@@ -3,6 +3,8 @@
  *
  * - `POST /admin/leave` with `{"peerId":"<this daemon's id>"}`: start leaving the cluster
  *   for good (leave.ts); 202 with the progress. Repeating it is harmless (same leave).
+ *   409 `wrong_peer` when the id is another's, 409 `cannot_leave` when no other active
+ *   member owns partitions (the data would have nowhere to go).
  * - `GET /admin/leave`: the progress, 200.
  *
  * The HTTP API has no authentication yet (README, Security model), and a leave cannot be
@@ -42,17 +44,19 @@ export async function handleAdmin (deps: AdminDeps, req: IncomingMessage, res: S
 
 async function leaveRoute ({ leave }: AdminDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method === 'GET') {
-    sendJson(res, 200, leave.progress())
+    sendJson(res, 200, await leave.progress())
     return
   }
   if (req.method !== 'POST') throw methodNotAllowed(req, ['GET', 'POST'])
   const { peerId } = await confirmation(req)
-  const self = leave.progress().peerId
+  const self = leave.peerId
   if (peerId !== self) {
     throw new HttpError(409, 'wrong_peer', `this daemon is peer ${self}, not ${String(peerId)}: nothing done`, { peerId: self })
   }
+  const refusal = leave.refusal()
+  if (refusal !== undefined) throw new HttpError(409, 'cannot_leave', `${refusal}: nothing done`)
   await leave.begin()
-  sendJson(res, 202, leave.progress())
+  sendJson(res, 202, await leave.progress())
 }
 
 /** The JSON body `{"peerId": "…"}`. */
