@@ -47,6 +47,35 @@ async function statusJson (d: Daemon): Promise<StatusJson> {
   return await status(d) as unknown as StatusJson
 }
 
+describe('help', () => {
+  const fixture = new Fixture()
+  afterAll(async () => { await fixture.killAll() })
+
+  it('ringstore --help lists leave and status; each has its own --help', async () => {
+    const main = fixture.spawnRaw(['--help'])
+    expect((await main.exited).code).toBe(0)
+    expect(main.stdout.join('\n')).toMatch(/ringstore status \[--data-dir DIR \| --http HOST:PORT\] \[--json\]/)
+    expect(main.stdout.join('\n')).toMatch(/ringstore leave \[--data-dir DIR \| --http HOST:PORT\] \[--timeout SECONDS\]/)
+    for (const [command, flags] of [['leave', ['--data-dir', '--http', '--timeout', 'never starts again']], ['status', ['--data-dir', '--http', '--json', 'admission']]] as const) {
+      const run = fixture.spawnRaw([command, '--help'])
+      expect((await run.exited).code).toBe(0)
+      for (const flag of flags) expect(run.stdout.join('\n')).toContain(flag)
+    }
+  })
+
+  it('exits 2 for a bad command line', async () => {
+    for (const [args, message] of [
+      [['leave', '--timeout', 'soon'], /--timeout must be an integer/],
+      [['status', '--http', 'h:1', '--data-dir', 'd'], /give --data-dir or --http, not both/],
+      [['status', '--http', 'nowhere'], /--http must be HOST:PORT/]
+    ] as const) {
+      const run = fixture.spawnRaw([...args])
+      expect((await run.exited).code).toBe(2)
+      expect(run.stderr.join('\n')).toMatch(message)
+    }
+  })
+})
+
 describe('ringstore leave', () => {
   const fixture = new Fixture()
   let daemons: Daemon[]
@@ -168,6 +197,38 @@ describe('ringstore leave', () => {
     const late = fixture.spawnRaw(['leave', '--data-dir', leaver.dataDir])
     expect((await late.exited).code).toBe(1)
     expect(late.stderr.join('\n')).toContain('left the cluster (hand-off complete)')
+  })
+})
+
+describe('ringstore leave when a new owner is down', () => {
+  const fixture = new Fixture()
+  afterAll(async () => { await fixture.killAll() })
+
+  it('times out naming what is still held, and the daemon keeps the data and goes on trying', async () => {
+    const [a, b, c] = await startCluster(fixture, 'stuck', 3, ['--n', '2', '--r', '2', '--w', '2']) as [Daemon, Daemon, Daemon]
+    for (const key of KEYS.slice(0, 40)) expect((await put(a, key, valueOf(key))).status).toBe(204)
+    const held = (await statusJson(b)).keys
+    expect(held).toBeGreaterThan(0)
+    // Without b, N=2 of the two members left names c for every key: nothing can move.
+    await fixture.kill(c, 'SIGKILL')
+    await poll('b sees c unreachable', async () => (await statusJson(b)).members.find((m) => m.peerId === c.peerId)?.reachable === false)
+
+    const run = fixture.spawnRaw(['leave', '--http', b.http, '--timeout', '3'])
+    expect((await run.exited).code).toBe(1)
+    const stderr = run.stderr.join('\n')
+    expect(stderr).toContain(`timed out after 3 s: peer ${b.peerId} still holds ${held} keys in `)
+    expect(stderr).toMatch(/partitions? it no longer owns and 0 hints pending/)
+    expect(stderr).toContain('run ringstore leave again to keep waiting')
+    // The daemon has left the ring but keeps every key it could not hand off, and keeps trying.
+    const progress = await http(b.http, 'GET', '/admin/leave')
+    expect(progress.json).toMatchObject({ state: 'leaving', peerId: b.peerId, keys: held, keysAtStart: held })
+    expect((await statusJson(a)).ring.members.map((m) => m.id)).not.toContain(b.peerId)
+
+    // Stopped now (SIGTERM: clean), it may not start again, and the refusal says the hand-off is unfinished.
+    expect((await fixture.kill(b, 'SIGTERM')).code).toBe(0)
+    const again = fixture.spawnRaw(['start', '--data-dir', b.dataDir, ...b.args])
+    expect((await again.exited).code).toBe(1)
+    expect(again.stderr.join('\n')).toContain('Its hand-off had not finished')
   })
 })
 
