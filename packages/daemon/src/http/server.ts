@@ -1,11 +1,11 @@
 /**
  * The HTTP API on node:http. Routes: /kv/{key} (GET, PUT, DELETE; at most --max-inflight
  * in progress, beyond that 503 `overloaded` at once: admission.ts), /status, /metrics,
- * /replica/{key} (diagnostic), /admin/leave (operator routes: admin.ts), OPTIONS everywhere (CORS preflight), and any other GET/HEAD
- * from the built demo (static.ts). Every failure is a
- * JSON reply with a stable error code; nothing a client sends can throw out of here (a
- * bug becomes a logged 500), and malformed HTTP itself (bad request line, oversized
- * headers) gets a JSON 400/431 from the `clientError` handler.
+ * /replica/{key} (diagnostic), /admin/leave (operator routes: admin.ts), OPTIONS
+ * everywhere (CORS preflight), and any other GET/HEAD from the built demo (static.ts).
+ * Every failure is a JSON reply with a stable error code; nothing a client sends can throw
+ * out of here (a bug becomes a logged 500), and malformed HTTP itself (bad request line,
+ * oversized headers) gets a JSON 400/431 from the `clientError` handler.
  */
 import { createServer, STATUS_CODES } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
