@@ -95,7 +95,11 @@ export class Leave {
    * (the first transfer run may take long, and the caller only needs to know it began).
    */
   async begin (): Promise<void> {
-    this.#started ??= this.#begin()
+    // A start that failed (the marker could not be written: nothing announced) may be retried.
+    this.#started ??= this.#begin().catch((error: unknown) => {
+      this.#started = undefined
+      throw error
+    })
     await this.#started
   }
 
