@@ -178,7 +178,7 @@ export function parseHostPort (text: string): HostPort {
   return { host, port }
 }
 
-function intOption (name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+export function intOption (name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback
   if (!/^\d{1,16}$/.test(text)) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got '${text}'`)
   const value = Number(text)

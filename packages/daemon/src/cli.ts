@@ -1,7 +1,9 @@
 /**
  * `ringstore <command>`: `start` runs one daemon, `cluster` a local cluster of daemons
- * (what `npm start` runs). Exit codes: 0 clean exit (including after SIGTERM/SIGINT),
- * 1 the daemon could not start or failed, 2 a bad command line.
+ * (what `npm start` runs), `leave` and `status` talk to a running one. Exit codes: 0 clean
+ * exit (including after SIGTERM/SIGINT, and after the daemon left the cluster), 1 the
+ * daemon could not start or failed (or an operator command did not complete), 2 a bad
+ * command line.
  */
 import { LIMITS, UsageError } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
@@ -12,6 +14,9 @@ import {
   DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_LOG_LEVEL, DEFAULT_MAX_INFLIGHT, WS_PORT_OFFSET
 } from './constants.js'
 import { DEFAULT_SECRET_FILE } from './cluster-secret.js'
+import { OperatorError } from './daemon-client.js'
+import { leaveCommand } from './leave-command.js'
+import { statusCommand } from './status-command.js'
 import { runLocalCluster } from './local-cluster.js'
 import { createLogger, LOG_LEVELS } from './logger.js'
 import { startDaemon } from './daemon.js'
@@ -29,10 +34,17 @@ Usage:
   ringstore secret FILE          create a cluster secret (0600) and print the cluster id
   ringstore admit [options]      issue an admission certificate for a peer (ringstore admit --help)
   ringstore peer-id [--data-dir DIR]  print the peer id of DIR's daemon (created if new), to admit it
+  ringstore status [--data-dir DIR | --http HOST:PORT] [--json]
+                                 members, admission, ring balance, hints and keys as the running
+                                 daemon of DIR sees them (ringstore status --help)
+  ringstore leave [--data-dir DIR | --http HOST:PORT] [--timeout SECONDS]
+                                 the running daemon of DIR hands its data off, leaves the cluster
+                                 for good and stops (ringstore leave --help)
   ringstore help                 this text
 
 ringstore start options:
-  --data-dir DIR                 data directory: identity key, store, pid lock (${DEFAULT_DATA_DIR})
+  --data-dir DIR                 data directory: identity key, store, pid lock, daemon.json (${DEFAULT_DATA_DIR});
+                                 refused once its peer left the cluster (ringstore leave)
   --listen MULTIADDR             libp2p listen address, repeatable
                                  (${DEFAULT_LISTEN.join(' and ')})
   --announce MULTIADDR           address to announce instead of the listen ones, repeatable
@@ -67,7 +79,8 @@ ringstore cluster options:
   -- ARGS                        passed to every \`ringstore start\` (e.g. -- --n 2 --w 1)
 
 Signals: SIGTERM or SIGINT shut down cleanly (exit 0); a second one exits at once.
-Exit codes: 0 ok, 1 failed to start or crashed, 2 bad command line.
+Exit codes: 0 ok, 1 failed to start or crashed (leave/status: the daemon unreachable, or the
+leave not done by --timeout), 2 bad command line.
 `
 
 export async function main (argv: readonly string[]): Promise<number> {
@@ -79,6 +92,8 @@ export async function main (argv: readonly string[]): Promise<number> {
       case 'secret': return await secretCommand(rest)
       case 'admit': return await admitCommand(rest)
       case 'peer-id': return await peerIdCommand(rest)
+      case 'status': return await statusCommand(rest)
+      case 'leave': return await leaveCommand(rest)
       case 'help': case '--help': case '-h':
         process.stdout.write(HELP)
         return EXIT_OK
@@ -92,6 +107,10 @@ export async function main (argv: readonly string[]): Promise<number> {
     if (error instanceof UsageError) {
       process.stderr.write(`ringstore: ${error.message}\nRun 'ringstore --help' for the options.\n`)
       return EXIT_USAGE
+    }
+    if (error instanceof OperatorError) {
+      process.stderr.write(`ringstore ${String(command)}: ${error.message}\n`)
+      return EXIT_FAILED
     }
     process.stderr.write(`ringstore: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`)
     return EXIT_FAILED
@@ -117,8 +136,9 @@ async function startCommand (argv: readonly string[]): Promise<number> {
   if (daemon.secret?.isDefault === true) process.stderr.write(defaultSecretNotice(daemon.secret.file, daemon.secret.created))
   const secret = daemon.secret === undefined ? {} : { clusterSecret: daemon.secret.file }
   process.stdout.write(`${JSON.stringify({ event: 'ready', peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http, clusterId: daemon.clusterId, ...secret })}\n`)
-  const signal = await stopped
-  log.info('shutting down', { signal })
+  // A daemon that left the cluster stops itself once it handed everything off (leave.ts).
+  const reason = await Promise.race([stopped, daemon.left.then(() => 'left the cluster' as const)])
+  log.info('shutting down', { reason })
   await daemon.stop()
   log.info('stopped')
   return EXIT_OK

@@ -64,6 +64,46 @@ export const MAX_LOCAL_PEERS = 16
 /** A daemon that has not printed its ready line after this long is reported as failed (local-cluster.ts). */
 export const READY_TIMEOUT_MS = 60_000
 
+// ── Leaving (leave.ts, leave-command.ts) ────────────────────────────────────────────
+
+/**
+ * A leaving daemon retries its hand-off this often: the engine's own retry runs only every
+ * anti-entropy period (10 s), and an operator waiting on `ringstore leave` should not.
+ */
+export const LEAVE_CHECK_MS = 1_000
+
+/**
+ * Drained = nothing held at two looks this far apart: more than a heartbeat period (2 s),
+ * so a write sent to us by a member that had not yet heard of the leave is seen and handed on.
+ */
+export const LEAVE_SETTLE_MS = 3_000
+
+/**
+ * A drained daemon stops as soon as someone read its drained progress, or after this long
+ * without (the waiting command died): long enough for a command polling every
+ * LEAVE_POLL_MS on a loaded machine, short enough that nobody wonders why it still runs.
+ */
+export const LEAVE_LINGER_MS = 10_000
+
+/**
+ * `ringstore leave --timeout` default. Only the command stops waiting at the timeout: the
+ * daemon goes on handing off. Ten minutes is plenty for the stores the tests and the demo
+ * make (a few thousand keys hand off in seconds); a large store needs a larger value.
+ */
+export const DEFAULT_LEAVE_TIMEOUT_S = 600
+
+/** Upper bound of --timeout (a week): longer is a typo. */
+export const MAX_LEAVE_TIMEOUT_S = 7 * 24 * 60 * 60
+
+/** How often `ringstore leave` asks for progress. */
+export const LEAVE_POLL_MS = 500
+
+/** `ringstore leave` prints a progress line when it changed, and at least this often. */
+export const LEAVE_PROGRESS_EVERY_MS = 5_000
+
+/** An operator command gives up on one HTTP request to its daemon after this long. */
+export const OPERATOR_REQUEST_TIMEOUT_MS = 10_000
+
 // ── Command-line bounds (args.ts) ────────────────────────────────────────────────────
 
 /** Upper bound of any millisecond option: a day; longer is a typo. */

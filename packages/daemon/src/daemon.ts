@@ -1,25 +1,31 @@
 /**
  * The daemon: one engine Peer with filesystem storage and a libp2p node, plus the HTTP API.
  *
- * Start order: lock the data dir → identity key → cluster and admission (trust.ts) →
- * storage → libp2p node (started first, so
- * its real listen addresses, port 0 resolved, go into our member record) → peer (joins
- * through the bootstrap addresses) → address book → HTTP. Stop runs it backwards: HTTP
- * first (no new client requests), then the peer (timers, network, node), then storage.
+ * Start order: lock the data dir → refuse it if its peer left the cluster (left-marker.ts)
+ * → identity key → cluster and admission (trust.ts) → storage → libp2p node (started
+ * first, so its real listen addresses, port 0 resolved, go into our member record) → peer
+ * (joins through the bootstrap addresses) → address book → HTTP → DATA_DIR/daemon.json
+ * (daemon-file.ts: where operator commands find us). Stop runs it backwards: daemon.json
+ * and HTTP first (no new client requests), then a leave in progress, the peer (timers,
+ * network, node), then storage.
  * Every acknowledged write was already durable (FsStorage resolves after fdatasync), so a
  * SIGKILL at any point loses nothing acknowledged; a clean stop only saves the work of
  * re-announcing and re-delivering.
  */
 import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { AddressBook, Libp2pNetwork, Libp2pSigner, createNodeLibp2p, daemonDialable, loadOrCreatePrivateKey, withAddressBook } from '@ringstore/net-libp2p/node'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { MemberRecord } from '@ringstore/core'
 import { Peer, SystemClock } from '@ringstore/peer'
 import type { Logger } from '@ringstore/peer'
 import { FsStorage } from '@ringstore/storage-fs'
+import { AdmissionSightings } from './admission-sightings.js'
 import type { DaemonOptions } from './args.js'
+import { writeDaemonFile } from './daemon-file.js'
 import { createHttpApi } from './http/server.js'
+import { Leave } from './leave.js'
+import { refuseIfLeft } from './left-marker.js'
 import { lockDataDir } from './lock.js'
 import { resolveTrust } from './trust.js'
 import type { Trust } from './trust.js'
@@ -38,6 +44,8 @@ export interface RunningDaemon {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:7070 */
   readonly http: string
   readonly peer: Peer
+  /** Resolves once this daemon left the cluster and handed everything off (leave.ts): stop it then. */
+  readonly left: Promise<void>
   /** Idempotent; resolves once everything is closed. */
   stop (): Promise<void>
 }
@@ -59,12 +67,17 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
   try {
     await mkdir(options.dataDir, { recursive: true })
     undo.push(await lockDataDir(options.dataDir))
+    await refuseIfLeft(options.dataDir)
     const privateKey = await loadOrCreatePrivateKey(options.dataDir)
     // Before storage and network: a wrong certificate or secret refuses the start at once.
     const trust = await resolveTrust(options, privateKey, log)
     const storage = await FsStorage.open(join(options.dataDir, STORE_DIR))
     undo.push(async () => { await storage.close() })
-    const { peer, network, addrs } = await startPeer(options, trust, privateKey, storage, log, undo)
+    const sightings = new AdmissionSightings()
+    sightings.note(trust.admission.admission.peer, trust.admission.admission)
+    const { peer, network, addrs } = await startPeer(options, trust, privateKey, storage, sightings, log, undo)
+    const leave = new Leave({ peer, dataDir: resolve(options.dataDir), log: scoped(log, 'leave') })
+    undo.push(async () => { leave.stop() })
 
     const api = createHttpApi({
       peer,
@@ -75,10 +88,13 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
       maxInflight: options.maxInflight,
       addrs,
       connected: () => network.connectedPeers(),
+      admissions: sightings,
+      leave,
       log: scoped(log, 'http')
     })
     const http = await api.listen(options.http)
     undo.push(async () => { await api.close() })
+    undo.push(await writeDaemonFile(options.dataDir, { pid: process.pid, http, peerId: peer.id }))
 
     let stopping: Promise<void> | undefined
     return {
@@ -88,6 +104,7 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
       addrs: addrs(),
       http,
       peer,
+      left: leave.finished,
       stop: async () => {
         stopping ??= unwind()
         await stopping
@@ -101,7 +118,7 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
 
 /** The libp2p node (started, so its real addresses are known) and the engine peer on it. */
 async function startPeer (
-  options: DaemonOptions, trust: Trust, privateKey: PrivateKey, storage: FsStorage, log: Logger, undo: Undo[]
+  options: DaemonOptions, trust: Trust, privateKey: PrivateKey, storage: FsStorage, sightings: AdmissionSightings, log: Logger, undo: Undo[]
 ): Promise<{ peer: Peer, network: Libp2pNetwork, addrs: () => string[] }> {
   const node = await createNodeLibp2p({
     listen: options.listen,
@@ -121,7 +138,7 @@ async function startPeer (
   const book = new AddressBook(node.peerId.toString(), () => members(), network, log, daemonDialable)
   const clock = new SystemClock()
   const peer = new Peer({
-    network: withAddressBook(network, book),
+    network: sightings.wrap(withAddressBook(network, book)),
     storage,
     clock,
     signer: new Libp2pSigner(privateKey),

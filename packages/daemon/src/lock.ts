@@ -35,12 +35,21 @@ export async function lockDataDir (dir: string): Promise<() => Promise<void>> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     }
     const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim())
-    if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner) && await looksLikeDaemon(owner)) {
+    if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && await isLiveDaemon(owner)) {
       throw new DataDirLockedError(dir, owner)
     }
     await unlink(file).catch(() => undefined)
   }
   throw new DataDirLockedError(dir, -1)
+}
+
+/**
+ * Whether `pid` is a running ringstore process (not a dead one, nor an unrelated process
+ * that got its number after a reboot). Shared with daemon-file.ts, whose records go stale
+ * the same way.
+ */
+export async function isLiveDaemon (pid: number): Promise<boolean> {
+  return isAlive(pid) && await looksLikeDaemon(pid)
 }
 
 /**

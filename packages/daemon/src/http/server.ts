@@ -1,20 +1,23 @@
 /**
  * The HTTP API on node:http. Routes: /kv/{key} (GET, PUT, DELETE; at most --max-inflight
  * in progress, beyond that 503 `overloaded` at once: admission.ts), /status, /metrics,
- * /replica/{key} (diagnostic), OPTIONS everywhere (CORS preflight), and any other GET/HEAD
- * from the built demo (static.ts). Every failure is a
- * JSON reply with a stable error code; nothing a client sends can throw out of here (a
- * bug becomes a logged 500), and malformed HTTP itself (bad request line, oversized
- * headers) gets a JSON 400/431 from the `clientError` handler.
+ * /replica/{key} (diagnostic), /admin/leave (operator routes: admin.ts), OPTIONS
+ * everywhere (CORS preflight), and any other GET/HEAD from the built demo (static.ts).
+ * Every failure is a JSON reply with a stable error code; nothing a client sends can throw
+ * out of here (a bug becomes a logged 500), and malformed HTTP itself (bad request line,
+ * oversized headers) gets a JSON 400/431 from the `clientError` handler.
  */
 import { createServer, STATUS_CODES } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import type { Admission as Certificate, PeerId } from '@ringstore/core'
 import type { NetworkStats } from '@ringstore/net-libp2p'
 import type { Logger, Operation, Peer } from '@ringstore/peer'
 import type { HostPort } from '../args.js'
+import type { Leave } from '../leave.js'
 import { LOGGED_URL_CHARS, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS, SHUTDOWN_GRACE_MS } from '../constants.js'
 import { Admission } from './admission.js'
+import { handleAdmin } from './admin.js'
 import { ClientAbortedError, discardRestOfBody } from './body.js'
 import { toHttpError } from './errors.js'
 import { decodeKey, handleKv } from './kv.js'
@@ -36,6 +39,10 @@ export interface HttpApiDeps {
   readonly maxInflight: number
   readonly addrs: () => string[]
   readonly connected: () => string[]
+  /** The certificate each member last gossiped with (admission-sightings.ts). */
+  readonly admissions: { get (peer: PeerId): Certificate | undefined }
+  /** This daemon's leave (POST /admin/leave). */
+  readonly leave: Leave
   readonly log: Logger
 }
 
@@ -105,6 +112,8 @@ async function serve ({ deps, metrics, admission }: ServeContext, req: IncomingM
     } else if (path.startsWith('/replica/')) {
       onlyGet(req, query)
       sendJson(res, 200, await replicaBody(deps.peer, decodeKey(path.slice('/replica/'.length))))
+    } else if (path.startsWith('/admin/')) {
+      await handleAdmin(deps, req, res, path, query)
     } else if (isStaticRequest(req.method)) {
       setCorsHeaders(res)
       await serveStatic(staticRoot(), req, res, path)

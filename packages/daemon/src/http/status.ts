@@ -1,10 +1,11 @@
 /**
- * GET /status (this peer, the members it knows, the ring, hints, keys) and the diagnostic
+ * GET /status (this peer, the members it knows with their admission, the ring and its
+ * balance, hints, keys; what `ringstore status` prints) and the diagnostic
  * GET /replica/{key} (this peer's own copy of a key and the key's preference list, no
  * quorum: for operators and tests checking where data lives).
  */
 import { partitionOf, preferenceList, siblings } from '@ringstore/core'
-import type { Key } from '@ringstore/core'
+import type { Admission, Key, PeerId } from '@ringstore/core'
 import type { Peer } from '@ringstore/peer'
 
 export interface StatusDeps {
@@ -16,6 +17,8 @@ export interface StatusDeps {
   readonly addrs: () => string[]
   /** Peers with a live libp2p connection now. */
   readonly connected: () => string[]
+  /** The certificate each member last gossiped with (admission-sightings.ts); ours included. */
+  readonly admissions: { get (peer: PeerId): Admission | undefined }
 }
 
 export function statusBody (deps: StatusDeps): unknown {
@@ -36,13 +39,38 @@ export function statusBody (deps: StatusDeps): unknown {
       reachable: m.reachable,
       incarnation: m.incarnation,
       joinedAt: m.joinedAt,
-      addrs: m.addrs
+      // With joinedAt, what the ring is folded from (core's ringEvents): a tool can rebuild the ring.
+      ...(m.leftAt === undefined ? {} : { leftAt: m.leftAt }),
+      addrs: m.addrs,
+      // The engine takes a record into its table, in a cluster with an id (every daemon's:
+      // closed by default), only with a certificate of that cluster's authority that fits
+      // it (packages/peer cluster/membership.ts): every member listed here was admitted.
+      admitted: true,
+      admission: admissionBody(deps.admissions.get(m.id))
     })),
     connected: deps.connected().length,
-    ring: status.ring,
+    ring: { ...status.ring, partitionsPerMember: spread(status.ring.members) },
     hintsPending: status.hintsPending,
     keys: status.keys
   }
+}
+
+/** The certificate's fields, or null when none was seen yet (a member silent since we started). */
+function admissionBody (admission: Admission | undefined): Admission | null {
+  if (admission === undefined) return null
+  const { cluster, peer, maxWeight, zone, issuedAt } = admission
+  return { cluster, peer, maxWeight, zone, issuedAt }
+}
+
+/**
+ * Partitions per owning member (weight > 0: a light peer owns nothing by design), to see
+ * the balance at a glance; null when nobody owns anything yet.
+ */
+function spread (members: ReadonlyArray<{ weight: number, partitions: number }>): { min: number, max: number, mean: number } | null {
+  const counts = members.filter((m) => m.weight > 0).map((m) => m.partitions)
+  if (counts.length === 0) return null
+  const mean = counts.reduce((a, b) => a + b, 0) / counts.length
+  return { min: Math.min(...counts), max: Math.max(...counts), mean: Math.round(mean * 100) / 100 }
 }
 
 export async function replicaBody (peer: Peer, key: Key): Promise<unknown> {

@@ -1,0 +1,75 @@
+/**
+ * Operator routes under /admin/ (what `ringstore leave` calls; `remove` will sit beside it).
+ *
+ * - `POST /admin/leave` with `{"peerId":"<this daemon's id>"}`: start leaving the cluster
+ *   for good (leave.ts); 202 with the progress. Repeating it is harmless (same leave).
+ *   409 `wrong_peer` when the id is another's, 409 `cannot_leave` when no other active
+ *   member owns partitions (the data would have nowhere to go).
+ * - `GET /admin/leave`: the progress, 200.
+ *
+ * The HTTP API has no authentication yet (README, Security model), and a leave cannot be
+ * undone, so two guards against accidents and other people's web pages: the body must
+ * name this daemon's peer id (a command pointed at the wrong port, or a stale
+ * daemon.json, refuses instead of sending another daemon away), and a request that
+ * carries an `Origin` header is refused (403 `forbidden_origin`): browsers send one with
+ * every POST, and CORS `*` would otherwise let any page the operator opens make a
+ * daemon on 127.0.0.1 leave with a plain form-style POST (no preflight). Operator tools
+ * (the CLI, curl) send none.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Leave } from '../leave.js'
+import { readBody } from './body.js'
+import { HttpError, methodNotAllowed, sendJson } from './respond.js'
+
+/** Largest admin request body: `{"peerId":"…"}` is ~70 bytes. */
+const MAX_ADMIN_BODY_BYTES = 4096
+
+export interface AdminDeps {
+  readonly leave: Leave
+}
+
+export async function handleAdmin (deps: AdminDeps, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+  if (req.headers.origin !== undefined) {
+    throw new HttpError(403, 'forbidden_origin', 'the /admin/ routes are for operator tools (ringstore leave, curl), not web pages: a request with an Origin header is refused')
+  }
+  if ([...query.keys()].length > 0) throw new HttpError(400, 'bad_query', 'the /admin/ routes take no query parameters')
+  switch (path) {
+    case '/admin/leave':
+      await leaveRoute(deps, req, res)
+      return
+    default:
+      throw new HttpError(404, 'not_found', 'no such admin route; see /admin/leave')
+  }
+}
+
+async function leaveRoute ({ leave }: AdminDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method === 'GET') {
+    sendJson(res, 200, await leave.progress())
+    return
+  }
+  if (req.method !== 'POST') throw methodNotAllowed(req, ['GET', 'POST'])
+  const { peerId } = await confirmation(req)
+  const self = leave.peerId
+  if (peerId !== self) {
+    throw new HttpError(409, 'wrong_peer', `this daemon is peer ${self}, not ${String(peerId)}: nothing done`, { peerId: self })
+  }
+  const refusal = leave.refusal()
+  if (refusal !== undefined) throw new HttpError(409, 'cannot_leave', `${refusal}: nothing done`)
+  await leave.begin()
+  sendJson(res, 202, await leave.progress())
+}
+
+/** The JSON body `{"peerId": "…"}`. */
+async function confirmation (req: IncomingMessage): Promise<{ peerId: unknown }> {
+  const bytes = await readBody(req, MAX_ADMIN_BODY_BYTES)
+  let body: unknown
+  try {
+    body = JSON.parse(new TextDecoder().decode(bytes))
+  } catch {
+    body = undefined
+  }
+  if (typeof body !== 'object' || body === null || typeof (body as { peerId?: unknown }).peerId !== 'string') {
+    throw new HttpError(400, 'bad_body', 'the body must be JSON {"peerId":"<this daemon\'s peer id>"} (GET /status tells it)')
+  }
+  return body as { peerId: unknown }
+}
