@@ -20,7 +20,6 @@ import type { MemberRecord } from '@ringstore/core'
 import { Peer, SystemClock } from '@ringstore/peer'
 import type { Logger } from '@ringstore/peer'
 import { FsStorage } from '@ringstore/storage-fs'
-import { AdmissionSightings } from './admission-sightings.js'
 import type { DaemonOptions } from './args.js'
 import { writeDaemonFile } from './daemon-file.js'
 import { createHttpApi } from './http/server.js'
@@ -73,9 +72,7 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
     const trust = await resolveTrust(options, privateKey, log)
     const storage = await FsStorage.open(join(options.dataDir, STORE_DIR))
     undo.push(async () => { await storage.close() })
-    const sightings = new AdmissionSightings()
-    sightings.note(trust.admission.admission.peer, trust.admission.admission)
-    const { peer, network, addrs } = await startPeer(options, trust, privateKey, storage, sightings, log, undo)
+    const { peer, network, addrs } = await startPeer(options, trust, privateKey, storage, log, undo)
     const leave = new Leave({ peer, dataDir: resolve(options.dataDir), log: scoped(log, 'leave') })
     undo.push(async () => { leave.stop() })
 
@@ -88,7 +85,7 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
       maxInflight: options.maxInflight,
       addrs,
       connected: () => network.connectedPeers(),
-      admissions: sightings,
+      admissions: { get: (id) => peer.admissionOf(id)?.admission },
       leave,
       log: scoped(log, 'http')
     })
@@ -118,7 +115,7 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
 
 /** The libp2p node (started, so its real addresses are known) and the engine peer on it. */
 async function startPeer (
-  options: DaemonOptions, trust: Trust, privateKey: PrivateKey, storage: FsStorage, sightings: AdmissionSightings, log: Logger, undo: Undo[]
+  options: DaemonOptions, trust: Trust, privateKey: PrivateKey, storage: FsStorage, log: Logger, undo: Undo[]
 ): Promise<{ peer: Peer, network: Libp2pNetwork, addrs: () => string[] }> {
   const node = await createNodeLibp2p({
     listen: options.listen,
@@ -138,7 +135,7 @@ async function startPeer (
   const book = new AddressBook(node.peerId.toString(), () => members(), network, log, daemonDialable)
   const clock = new SystemClock()
   const peer = new Peer({
-    network: sightings.wrap(withAddressBook(network, book)),
+    network: withAddressBook(network, book),
     storage,
     clock,
     signer: new Libp2pSigner(privateKey),

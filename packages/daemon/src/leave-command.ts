@@ -19,7 +19,7 @@ export const LEAVE_HELP = `ringstore leave [--data-dir DIR | --http HOST:PORT] [
   other members recompute the ring without it), hands every key it holds to the keys' new
   owners (a key is deleted only once every new owner acknowledged it), delivers its
   hints, and stops once it holds neither. Progress goes to stderr; at the end one JSON
-  line {"peerId","left":true,"keysAtStart"} on stdout, exit 0.
+  line {"peerId","left":true,"keysAtStart","keysMoved"} on stdout, exit 0.
   --timeout SECONDS  stop waiting after this long (${DEFAULT_LEAVE_TIMEOUT_S}) and exit 1, naming what the daemon
                      still holds. The daemon has left the ring by then and goes on handing
                      off, stopping once done: run ringstore leave again to keep waiting.
@@ -65,7 +65,7 @@ export async function leaveCommand (argv: readonly string[]): Promise<number> {
     process.stderr.write(`ringstore leave: timed out after ${options.timeoutS} s: peer ${peerId} handed everything off but has not stopped yet\n`)
     return 1
   }
-  process.stdout.write(`${JSON.stringify({ peerId, left: true, keysAtStart: progress.keysAtStart })}\n`)
+  process.stdout.write(`${JSON.stringify({ peerId, left: true, keysAtStart: progress.keysAtStart, keysMoved: progress.keysMoved })}\n`)
   return 0
 }
 

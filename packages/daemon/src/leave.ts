@@ -43,11 +43,10 @@ export interface LeaveProgress {
   /** Partitions those keys fall in. */
   readonly partitions: number
   readonly hintsPending: number
-  /**
-   * Keys held when the leave started, or null. (How many the hand-off moved is not known
-   * here: `Peer.leave()` runs the first, largest transfer and does not return its count.)
-   */
+  /** Keys held when the leave started, or null. */
   readonly keysAtStart: number | null
+  /** Keys the hand-off acknowledged by every new owner so far. */
+  readonly keysMoved: number
   /** The last hand-off failure, if the last attempt failed. */
   readonly lastError?: string
 }
@@ -65,6 +64,7 @@ export class Leave {
   #startedAt: number | null = null
   #started: Promise<void> | undefined
   #keysAtStart: number | null = null
+  #keysMoved = 0
   #lastError: string | undefined
   /** The last count of partitions holding keys, and when it was made (a scan of the store). */
   #partitions = { count: 0, at: 0 }
@@ -114,6 +114,7 @@ export class Leave {
       startedAt: this.#startedAt,
       ...held,
       keysAtStart: this.#keysAtStart,
+      keysMoved: this.#keysMoved,
       ...(this.#lastError === undefined ? {} : { lastError: this.#lastError })
     }
     if (this.#state === 'drained' && !this.#reported) {
@@ -150,7 +151,7 @@ export class Leave {
     this.#state = 'leaving'
     log.info('leaving the cluster for good', { peerId: peer.id })
     void (async () => {
-      await peer.leave()
+      this.#keysMoved += (await peer.leave()).keysMoved
       await this.#drain()
     })().catch((error: unknown) => {
       this.#lastError = error instanceof Error ? error.message : String(error)
@@ -186,7 +187,7 @@ export class Leave {
   async #handOff (): Promise<void> {
     const { peer } = this.#deps
     try {
-      await peer.runTransfer()
+      this.#keysMoved += (await peer.runTransfer()).keysMoved
       await peer.deliverHints()
       this.#lastError = undefined
     } catch (error) {

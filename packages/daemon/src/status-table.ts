@@ -26,6 +26,8 @@ export interface StatusView {
     readonly partitionsPerMember?: { readonly min: number, readonly max: number, readonly mean: number } | null
   }
   readonly hintsPending: number
+  /** Absent from daemons of older versions. */
+  readonly hintsByTarget?: Readonly<Record<string, number>>
   readonly keys: number
 }
 
@@ -40,7 +42,8 @@ export function renderStatus (status: StatusView, base: string): string {
     m.zone,
     String(partitions.get(m.peerId) ?? 0),
     m.admitted === true ? 'yes' : 'no',
-    m.admission == null ? '-' : `max weight ${m.admission.maxWeight}, zone ${m.admission.zone}`
+    m.admission == null ? '-' : `max weight ${m.admission.maxWeight}, zone ${m.admission.zone}`,
+    String(status.hintsByTarget?.[m.peerId] ?? 0)
   ])
   const spread = ring.partitionsPerMember
   const lines = [
@@ -48,7 +51,7 @@ export function renderStatus (status: StatusView, base: string): string {
     `cluster ${status.cluster} (id ${status.clusterId})`,
     `q=${config.q} n=${config.n} r=${config.r} w=${config.w}   keys held ${status.keys}   hints pending ${status.hintsPending}   connected peers ${status.connected}`,
     '',
-    ...table(['MEMBER (* = this daemon)', 'STATUS', 'REACHABLE', 'WEIGHT', 'ZONE', 'PARTITIONS', 'ADMITTED', 'CERTIFICATE'], rows),
+    ...table(['MEMBER (* = this daemon)', 'STATUS', 'REACHABLE', 'WEIGHT', 'ZONE', 'PARTITIONS', 'ADMITTED', 'CERTIFICATE', 'HINTS FOR IT'], rows),
     '',
     spread == null
       ? `ring: ${ring.q} partitions, no owner yet`

@@ -25,6 +25,7 @@ interface StatusJson {
   members: Array<{ peerId: string, status: string, weight: number, zone: string, reachable: boolean, joinedAt: number, leftAt?: number, incarnation: number, admitted: boolean, admission: { cluster: string, peer: string, maxWeight: number, zone: string } | null }>
   ring: { q: number, members: Array<{ id: string, partitions: number }>, partitionsPerMember: { min: number, max: number, mean: number } | null }
   hintsPending: number
+  hintsByTarget: Record<string, number>
   keys: number
   clusterId: string
 }
@@ -106,6 +107,7 @@ describe('ringstore leave', () => {
     const counts = body.ring.members.map((m) => m.partitions)
     expect(body.ring.partitionsPerMember).toEqual({ min: Math.min(...counts), max: Math.max(...counts), mean: Math.round(body.ring.q / 3 * 100) / 100 })
     expect(body.hintsPending).toBe(0)
+    expect(body.hintsByTarget).toEqual({})
     expect(typeof body.keys).toBe('number')
 
     // The table, through --http this time: one row per member, the ring's balance.
@@ -146,7 +148,10 @@ describe('ringstore leave', () => {
     const run = fixture.spawnRaw(['leave', '--data-dir', leaver.dataDir, '--timeout', '120'])
     const exit = await run.exited
     expect(exit.code, run.stderr.join('\n')).toBe(0)
-    expect(JSON.parse(run.stdout.join('\n'))).toMatchObject({ peerId: leaver.peerId, left: true })
+    const result = JSON.parse(run.stdout.join('\n')) as { keysAtStart: number, keysMoved: number }
+    expect(result).toMatchObject({ peerId: leaver.peerId, left: true })
+    // Every key it held went to its new owners (each acknowledged by all of them).
+    expect(result.keysMoved).toBe(result.keysAtStart)
     expect(run.stderr.join('\n')).toMatch(/handing off: \d+ keys? in \d+ partitions?/)
     // The daemon stopped itself, cleanly, and took its daemon.json with it.
     expect(await leaver.exited).toEqual({ code: 0, signal: null })

@@ -66,6 +66,8 @@ export interface PeerStatus {
   readonly members: Array<MemberRecord & { readonly reachable: boolean }>
   readonly ring: { readonly q: number; readonly members: Array<{ id: PeerId; weight: number; zone: string; partitions: number }> }
   readonly hintsPending: number
+  /** Hints pending per target peer (only targets with some). */
+  readonly hintsByTarget: Readonly<Record<PeerId, number>>
   readonly keys: number
   readonly metrics: PeerMetrics
 }

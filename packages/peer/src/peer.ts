@@ -11,7 +11,7 @@
  * owns the storage and closes it after stop().
  */
 import { ringSummary, validateValue } from '@ringstore/core'
-import type { DvvSet, Key, MemberRecord, PeerId, Ring, SignedRemoval } from '@ringstore/core'
+import type { DvvSet, Key, MemberRecord, PeerId, Ring, SignedAdmission, SignedRemoval } from '@ringstore/core'
 import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from './api.js'
 import { AntiEntropy } from './cluster/anti-entropy.js'
 import { LocalFailureDetector } from './cluster/failure-detector.js'
@@ -19,6 +19,7 @@ import { HintedHandoff } from './cluster/handoff.js'
 import { Membership } from './cluster/membership.js'
 import { TombstoneCollector } from './cluster/tombstone-gc.js'
 import { OwnershipTransfer } from './cluster/transfer.js'
+import type { TransferResult } from './cluster/transfer.js'
 import { checkAdmission, resolveConfig } from './config.js'
 import type { PeerConfig } from './config.js'
 import { GetCoordinator } from './coordinator/get.js'
@@ -161,14 +162,20 @@ export class Peer implements PeerMaintenance {
    * Leave the cluster for good: announce a 'left' record (the others recompute the ring
    * without this peer) and hand this peer's data to the new owners. Call stop() after.
    */
-  async leave (): Promise<void> {
+  async leave (): Promise<TransferResult> {
     this.#checkRunning()
     await this.#membership.leave()
     try {
-      await this.#transfer.runOnce()
+      return await this.#transfer.runOnce()
     } catch (error) {
       this.#log.warn('hand-off after leave incomplete; it is retried while running', { error: describeError(error) })
+      return { keysMoved: 0, keysDropped: 0 }
     }
+  }
+
+  /** The admission certificate `peer`'s record carries here (its own included), if any. */
+  admissionOf (peer: PeerId): SignedAdmission | undefined {
+    return this.#membership.admissionOf(peer)
   }
 
   /**
@@ -230,6 +237,7 @@ export class Peer implements PeerMaintenance {
       members,
       ring: this.#ringSummary(),
       hintsPending: this.#hints.pending(),
+      hintsByTarget: Object.fromEntries(this.#hints.targets().map((target) => [target, this.#hints.pendingFor(target)])),
       keys: this.#replicas.size(),
       metrics: this.metrics
     }

@@ -9,7 +9,7 @@ import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, P
 export interface SimPeer extends PeerMaintenance {
   start(): Promise<void>
   stop(): Promise<void>
-  leave(): Promise<void>
+  leave(): Promise<unknown>
   get(key: string, options?: GetOptions): Promise<GetResult>
   put(key: string, value: Uint8Array, options?: PutOptions): Promise<PutResult>
   delete(key: string, options?: PutOptions): Promise<PutResult>

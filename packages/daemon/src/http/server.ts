@@ -39,7 +39,7 @@ export interface HttpApiDeps {
   readonly maxInflight: number
   readonly addrs: () => string[]
   readonly connected: () => string[]
-  /** The certificate each member last gossiped with (admission-sightings.ts). */
+  /** The certificate each member's record carries (Peer.admissionOf). */
   readonly admissions: { get (peer: PeerId): Certificate | undefined }
   /** This daemon's leave (POST /admin/leave). */
   readonly leave: Leave

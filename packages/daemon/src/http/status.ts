@@ -17,7 +17,7 @@ export interface StatusDeps {
   readonly addrs: () => string[]
   /** Peers with a live libp2p connection now. */
   readonly connected: () => string[]
-  /** The certificate each member last gossiped with (admission-sightings.ts); ours included. */
+  /** The certificate each member's record carries (Peer.admissionOf); ours included. */
   readonly admissions: { get (peer: PeerId): Admission | undefined }
 }
 
@@ -51,6 +51,7 @@ export function statusBody (deps: StatusDeps): unknown {
     connected: deps.connected().length,
     ring: { ...status.ring, partitionsPerMember: spread(status.ring.members) },
     hintsPending: status.hintsPending,
+    hintsByTarget: status.hintsByTarget,
     keys: status.keys
   }
 }

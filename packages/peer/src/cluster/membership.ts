@@ -157,6 +157,11 @@ export class Membership implements MembershipView {
     return [...this.#signed.values()]
   }
 
+  /** The admission certificate `peer`'s record carries in this table, if any. */
+  admissionOf (peer: PeerId): SignedAdmission | undefined {
+    return this.#signed.get(peer)?.admission
+  }
+
   /** The operator's removals this peer holds (pull answers carry them with the records). */
   removals (): SignedRemoval[] {
     return this.#removals.all()
