@@ -16,6 +16,7 @@ import {
 import { DEFAULT_SECRET_FILE } from './cluster-secret.js'
 import { OperatorError } from './daemon-client.js'
 import { leaveCommand } from './leave-command.js'
+import { removeCommand } from './remove-command.js'
 import { statusCommand } from './status-command.js'
 import { runLocalCluster } from './local-cluster.js'
 import { createLogger, LOG_LEVELS } from './logger.js'
@@ -40,6 +41,9 @@ Usage:
   ringstore leave [--data-dir DIR | --http HOST:PORT] [--timeout SECONDS]
                                  the running daemon of DIR hands its data off, leaves the cluster
                                  for good and stops (ringstore leave --help)
+  ringstore remove PEER_ID --cluster-secret FILE [--data-dir DIR | --http HOST:PORT]
+                                 remove a dead member for good, signed with the cluster's authority
+                                 (ringstore remove --help)
   ringstore help                 this text
 
 ringstore start options:
@@ -80,7 +84,7 @@ ringstore cluster options:
 
 Signals: SIGTERM or SIGINT shut down cleanly (exit 0); a second one exits at once.
 Exit codes: 0 ok, 1 failed to start or crashed (leave/status: the daemon unreachable, or the
-leave not done by --timeout), 2 bad command line.
+leave not done by --timeout; remove: refused), 2 bad command line.
 `
 
 export async function main (argv: readonly string[]): Promise<number> {
@@ -94,6 +98,7 @@ export async function main (argv: readonly string[]): Promise<number> {
       case 'peer-id': return await peerIdCommand(rest)
       case 'status': return await statusCommand(rest)
       case 'leave': return await leaveCommand(rest)
+      case 'remove': return await removeCommand(rest)
       case 'help': case '--help': case '-h':
         process.stdout.write(HELP)
         return EXIT_OK

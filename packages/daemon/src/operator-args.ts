@@ -47,7 +47,7 @@ export function parseStatusArgs (argv: readonly string[]): StatusOptions | null 
   return { target: daemonTarget(values['data-dir'], values.http), json: values.json === true }
 }
 
-function daemonTarget (dataDir: string | undefined, http: string | undefined): DaemonTarget {
+export function daemonTarget (dataDir: string | undefined, http: string | undefined): DaemonTarget {
   if (dataDir !== undefined && http !== undefined) throw new UsageError('give --data-dir or --http, not both')
   if (http !== undefined) return { http: httpBase(http) }
   if (dataDir === '') throw new UsageError('--data-dir must not be empty')

@@ -9,44 +9,16 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildRing, countMoved, partitionOf, preferenceList } from '@ringstore/core'
-import type { MemberRecord, Ring } from '@ringstore/core'
+import { countMoved, partitionOf, preferenceList } from '@ringstore/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Fixture, get, http, poll, put, replica, replicaValues, startCluster, status } from './support.js'
+import { Fixture, get, http, poll, put, replica, replicaValues, startCluster } from './support.js'
 import type { Daemon } from './support.js'
+import { ringOf, statusJson } from './ring-status.js'
+import type { StatusJson } from './ring-status.js'
 
 const N = 2
 const KEYS = Array.from({ length: 200 }, (_, i) => `leave-key-${i}`)
 const valueOf = (key: string): string => `value of ${key}`
-
-interface StatusJson {
-  peerId: string
-  config: { q: number, n: number }
-  members: Array<{ peerId: string, status: string, weight: number, zone: string, reachable: boolean, joinedAt: number, leftAt?: number, incarnation: number, admitted: boolean, admission: { cluster: string, peer: string, maxWeight: number, zone: string } | null }>
-  ring: { q: number, members: Array<{ id: string, partitions: number }>, partitionsPerMember: { min: number, max: number, mean: number } | null }
-  hintsPending: number
-  hintsByTarget: Record<string, number>
-  keys: number
-  clusterId: string
-}
-
-/** The ring a daemon routes by, rebuilt from the member table it reports (core's fold over join/leave events). */
-function ringOf (s: StatusJson): Ring {
-  const records = s.members.map((m): MemberRecord => ({
-    id: m.peerId, addrs: [], weight: m.weight, zone: m.zone, status: m.status as MemberRecord['status'], incarnation: m.incarnation, heartbeat: 0, joinedAt: m.joinedAt,
-    ...(m.leftAt === undefined ? {} : { leftAt: m.leftAt })
-  }))
-  const ring = buildRing(records, s.ring.q)
-  // The rebuilt ring is the daemon's: same partitions per member as it reports.
-  const counts = new Map<string, number>()
-  for (const owner of ring.owners) if (owner !== null) counts.set(owner, (counts.get(owner) ?? 0) + 1)
-  expect(Object.fromEntries(s.ring.members.filter((m) => m.partitions > 0).map((m) => [m.id, m.partitions]))).toEqual(Object.fromEntries(counts))
-  return ring
-}
-
-async function statusJson (d: Daemon): Promise<StatusJson> {
-  return await status(d) as unknown as StatusJson
-}
 
 describe('help', () => {
   const fixture = new Fixture()
