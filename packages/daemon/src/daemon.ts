@@ -24,7 +24,7 @@ import type { DaemonOptions } from './args.js'
 import { writeDaemonFile } from './daemon-file.js'
 import { createHttpApi } from './http/server.js'
 import { Leave } from './leave.js'
-import { refuseIfLeft } from './left-marker.js'
+import { unfinishedLeave } from './left-marker.js'
 import { lockDataDir } from './lock.js'
 import { resolveTrust } from './trust.js'
 import type { Trust } from './trust.js'
@@ -66,15 +66,19 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
   try {
     await mkdir(options.dataDir, { recursive: true })
     undo.push(await lockDataDir(options.dataDir))
-    await refuseIfLeft(options.dataDir)
+    const resuming = await unfinishedLeave(options.dataDir)
     const privateKey = await loadOrCreatePrivateKey(options.dataDir)
     // Before storage and network: a wrong certificate or secret refuses the start at once.
     const trust = await resolveTrust(options, privateKey, log)
     const storage = await FsStorage.open(join(options.dataDir, STORE_DIR))
     undo.push(async () => { await storage.close() })
-    const { peer, network, addrs } = await startPeer(options, trust, privateKey, storage, log, undo)
+    const { peer, network, addrs } = await startPeer(options, trust, privateKey, storage, resuming !== undefined, log, undo)
     const leave = new Leave({ peer, dataDir: resolve(options.dataDir), log: scoped(log, 'leave') })
     undo.push(async () => { leave.stop() })
+    if (resuming !== undefined) {
+      log.warn('this peer left the cluster but had not handed everything off: finishing the hand-off, then stopping', { peerId: peer.id, leftAt: resuming.leftAt })
+      leave.resume(resuming.leftAt)
+    }
 
     const api = createHttpApi({
       peer,
@@ -115,7 +119,7 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
 
 /** The libp2p node (started, so its real addresses are known) and the engine peer on it. */
 async function startPeer (
-  options: DaemonOptions, trust: Trust, privateKey: PrivateKey, storage: FsStorage, log: Logger, undo: Undo[]
+  options: DaemonOptions, trust: Trust, privateKey: PrivateKey, storage: FsStorage, resumeLeave: boolean, log: Logger, undo: Undo[]
 ): Promise<{ peer: Peer, network: Libp2pNetwork, addrs: () => string[] }> {
   const node = await createNodeLibp2p({
     listen: options.listen,
@@ -142,6 +146,7 @@ async function startPeer (
     logger: scoped(log, 'peer'),
     addrs: addrs(),
     admission: trust.admission,
+    resumeLeave,
     config: {
       clusterId: trust.clusterId,
       q: options.q,

@@ -143,6 +143,26 @@ export class Leave {
     this.#wake?.()
   }
 
+  /**
+   * Finishes a leave a previous run of this daemon started (left.json, not drained): the
+   * peer was started as the member that left (PeerOptions.resumeLeave); if the 'left'
+   * record never went out (a crash right after the marker), it goes out now.
+   */
+  resume (leftAt: number): void {
+    const { peer, log } = this.#deps
+    this.#startedAt = leftAt
+    this.#keysAtStart = this.#now().keys
+    this.#state = 'leaving'
+    this.#started = Promise.resolve()
+    void (async () => {
+      if (peer.status().self.status !== 'left') this.#keysMoved += (await peer.leave()).keysMoved
+      await this.#drain()
+    })().catch((error: unknown) => {
+      this.#lastError = error instanceof Error ? error.message : String(error)
+      if (!this.#stopped) log.error('resumed leave failed; it is not finished', { error })
+    })
+  }
+
   async #begin (): Promise<void> {
     const { peer, dataDir, log } = this.#deps
     this.#startedAt = Date.now()

@@ -1,11 +1,12 @@
 /**
  * `DATA_DIR/left.json`: this data dir's peer left the cluster for good (`ringstore leave`).
  * Written durably BEFORE the engine announces the 'left' record, and marked drained once
- * the hand-off finished. A daemon refuses to start on a data dir holding it: the engine,
- * given a stored own record that says 'left', would re-announce it as 'active' with its
- * old join time (core's restartRecord) and take its old partitions back, which is a
- * rejoin nobody asked for (Riak refuses the same). A new member starts on an empty data
- * dir, with a new identity.
+ * the hand-off finished. A daemon refuses to start on a data dir whose leave is drained:
+ * a peer that left never rejoins (Riak refuses the same); a new member starts on an empty
+ * data dir, with a new identity. A leave that was not drained (the daemon stopped or
+ * crashed mid hand-off) is resumed: the daemon starts as the member that left (the
+ * engine's `resumeLeave`: it announces 'left' again and owns nothing), finishes the
+ * hand-off, and stops.
  */
 import { open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -25,11 +26,8 @@ export class DataDirLeftError extends Error {
   override name = 'DataDirLeftError'
   constructor (readonly dir: string, readonly marker: LeftMarker) {
     const when = new Date(marker.leftAt).toISOString()
-    const handOff = marker.drained
-      ? ''
-      : ` Its hand-off had not finished when it stopped: ${dir} may still hold the only copies of some keys; the engine cannot resume a leave after a restart.`
-    super(`data directory ${dir} belongs to peer ${marker.peerId}, which left the cluster for good (ringstore leave, ${when}); ` +
-      `a peer that left never rejoins: start a new member on an empty data dir (remove ${dir} or pass another --data-dir).${handOff}`)
+    super(`data directory ${dir} belongs to peer ${marker.peerId}, which left the cluster for good (ringstore leave, ${when}) and handed everything off; ` +
+      `a peer that left never rejoins: start a new member on an empty data dir (remove ${dir} or pass another --data-dir).`)
   }
 }
 
@@ -50,10 +48,15 @@ export async function readLeftMarker (dir: string): Promise<LeftMarker | undefin
   }
 }
 
-/** Throws DataDirLeftError when DIR's peer left. Called right after the pid lock, before anything else starts. */
-export async function refuseIfLeft (dir: string): Promise<void> {
+/**
+ * Throws DataDirLeftError when DIR's peer left and handed everything off; the marker of a
+ * leave still to finish (the daemon resumes it), or undefined. Called right after the pid
+ * lock, before anything else starts.
+ */
+export async function unfinishedLeave (dir: string): Promise<LeftMarker | undefined> {
   const marker = await readLeftMarker(dir)
-  if (marker !== undefined) throw new DataDirLeftError(dir, marker)
+  if (marker?.drained === true) throw new DataDirLeftError(dir, marker)
+  return marker
 }
 
 /** Writes the marker durably (fsync, then rename over the old one): it must survive the crash that follows. */

@@ -22,6 +22,14 @@ export interface PeerOptions {
    * 0) of a cluster with `config.clusterId`; carried with its member record.
    */
   readonly admission?: SignedAdmission
+  /**
+   * This storage's peer had left the cluster (its stored own record says 'left') and did
+   * not finish handing its data off: start as the member that left — announce 'left'
+   * again, own nothing — so that ownership transfer and hinted handoff can finish. Without
+   * it a peer that left and restarts rejoins (core's restartRecord). No effect on a peer
+   * that never left.
+   */
+  readonly resumeLeave?: boolean
 }
 
 export interface GetOptions {

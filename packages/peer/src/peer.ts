@@ -96,7 +96,8 @@ export class Peer implements PeerMaintenance {
     const membership: Membership = this.#membership = new Membership({
       id, config, clock, storage, signer, network, rpc, log,
       ...(options.addrs === undefined ? {} : { addrs: options.addrs }),
-      ...(options.admission === undefined ? {} : { admission: options.admission })
+      ...(options.admission === undefined ? {} : { admission: options.admission }),
+      resumeLeave: options.resumeLeave === true
     })
     // A member reaches replicas through the replication protocols, a light peer (a client)
     // through the client surface members serve it (protocol/replica-access.ts).

@@ -129,6 +129,36 @@ describe('Membership', () => {
     expect(membership(b).self().status).toBe('left')
   })
 
+  it('a peer that left restarts as a rejoin, or, resuming its leave, stays left at the same leave time', async () => {
+    for (const resumeLeave of [false, true]) {
+      const cluster = new TestCluster(CONFIG)
+      const a = await startNode(cluster, 'a')
+      const b = await startNode(cluster, 'b', ['a'])
+      await membership(b).leave()
+      await settle()
+      const left = membership(a).members().find((m) => m.id === 'b')
+      expect(left?.status).toBe('left')
+      membership(b).stop()
+      cluster.hub.crash('b')
+      const node = cluster.add('b', { config: { seeds: ['a'] }, storage: MemoryStorage.reopen(b.storage) })
+      node.deps.addrs = ['/mem/b']
+      node.deps.membership = new Membership({ ...node.deps, resumeLeave })
+      await cluster.startNetwork(node)
+      await membership(node).start()
+      await cluster.clock.advance(3_000)
+      const seen = membership(a).members().find((m) => m.id === 'b')
+      if (resumeLeave) {
+        expect(membership(node).self()).toMatchObject({ status: 'left', leftAt: left?.leftAt })
+        expect(seen).toMatchObject({ status: 'left', leftAt: left?.leftAt })
+        expect(membership(a).ring().members.has('b')).toBe(false)
+      } else {
+        expect(membership(node).self().status).toBe('active')
+        expect(seen?.status).toBe('active')
+        expect(membership(a).ring().members.has('b')).toBe(true)
+      }
+    }
+  })
+
   it('a restarted peer knows the table and the ring from storage before anyone answers', async () => {
     const cluster = new TestCluster(CONFIG)
     const s = await startNode(cluster, 's')

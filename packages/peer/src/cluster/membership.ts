@@ -51,6 +51,8 @@ export interface MembershipDeps {
   readonly addrs?: readonly string[]
   /** This peer's admission to `config.clusterId`, carried with its record (docs/trust.md). */
   readonly admission?: SignedAdmission
+  /** Stay left if the stored own record says so, rather than rejoin (PeerOptions.resumeLeave). */
+  readonly resumeLeave?: boolean
 }
 
 export class Membership implements MembershipView {
@@ -113,7 +115,10 @@ export class Membership implements MembershipView {
       .sort(compareRecords).pop()
     const record = older === undefined
       ? newMemberRecord({ id: ctx.id, ...update, joinedAt: this.#joinedAt(ctx.clock.now()) })
-      : withJoinedAt(restartRecord(older, update), this.#joinedAt(older.joinedAt))
+      : ctx.resumeLeave === true && older.status === 'left'
+        // Still the member that left, at the same leave time: the ring stays as the others have it.
+        ? validateRecord({ ...older, addrs: [...update.addrs], incarnation: older.incarnation + 1, heartbeat: 0 })
+        : withJoinedAt(restartRecord(older, update), this.#joinedAt(older.joinedAt))
     await this.#selfUpdates.run(async () => { await this.#publishSelf(record, true) })
     this.#scheduleHeartbeat()
     await this.#seeds.start(ctx.config.seeds)
