@@ -60,7 +60,14 @@ export const ATTACKS = [
   'client-put/anonymous', 'client-put/hint', 'client-put/hint-made-up', 'client-put-many'
 ] as const
 
-export type Attack = typeof ATTACKS[number]
+/**
+ * Opt-in (`--rogue-reuse-dots`), not in the default schedule: two different values under
+ * one dot of the rogue's own, each to a different peer. An honest client never reuses a
+ * dot (epochs); this one shows what a malicious client does to convergence (README).
+ */
+export const REUSE_DOT = 'client-put/reuse-dot'
+
+export type Attack = typeof ATTACKS[number] | typeof REUSE_DOT
 
 export interface RogueRequestOptions {
   readonly rng: Rng
@@ -70,6 +77,8 @@ export interface RogueRequestOptions {
   readonly q: number
   /** The honest peers to pick targets from (started at least once; a crashed one refuses). */
   readonly targets: () => readonly PeerId[]
+  /** Also deal REUSE_DOT. */
+  readonly reuseDots?: boolean
 }
 
 /** A reply to a member-only request that was not a refusal. */
@@ -219,7 +228,7 @@ export class RoguePeer {
       if (!this.#running || !this.#sending) return
       const targets = options.targets()
       if (targets.length > 0) {
-        if (this.#deck.length === 0) this.#deck = options.rng.shuffle(ATTACKS)
+        if (this.#deck.length === 0) this.#deck = options.rng.shuffle(options.reuseDots === true ? [...ATTACKS, REUSE_DOT] : ATTACKS)
         const attack = this.#deck.pop() as Attack
         this.#attack(options, attack, options.rng.pick(targets), targets).catch((error: unknown) => {
           this.log.bugs.push(`${attack}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`)
@@ -274,6 +283,22 @@ export class RoguePeer {
           return [k, this.#clientVersion(k, this.#lastRead.get(k) ?? null, kind, rng, now)] as const
         })
         await this.#send(target, { type: 'client-put-many', items })
+        return
+      }
+      case REUSE_DOT: {
+        const others = targets.filter((p) => p !== target)
+        if (others.length === 0) return
+        const seen = (await this.#clientGet(target, key)) ?? read
+        const counter = Math.max(this.#ownCounters.get(key) ?? 0, counterIn(seen, ROGUE_ACTOR)) + 1
+        this.#ownCounters.set(key, counter)
+        const context = effectiveContext(ownWrite(seen, counter, { value: ownValue(0), ts: now }), seen) ?? []
+        const sends = [target, rng.pick(others)].map((peer) => {
+          const value = ownValue(this.#values++)
+          this.log.writes.push({ key, dot: [ROGUE_ACTOR, counter], value, context })
+          this.log.stats.ownWrites++
+          return this.#send(peer, { type: 'client-put', key, clock: ownWrite(seen, counter, { value, ts: now }) })
+        })
+        await Promise.all(sends)
         return
       }
       default: {

@@ -5,12 +5,12 @@
  */
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { Logger } from '@ringstore/peer'
-import { checkHistory, checkRogue } from './checker.js'
-import type { RogueEvidence, Violation } from './checker.js'
+import { checkHistory, checkRogue, dottedSiblings } from './checker.js'
+import type { KeySnapshot, RogueEvidence, Violation } from './checker.js'
 import { SimCluster } from './cluster.js'
 import { MAINTENANCE_STEP_MS, MEMBERSHIP_SETTLE_MS, SIM_CLOCK_SKEW_MS, SIM_N, SIM_TOMBSTONE_GRACE_MS } from './constants.js'
 import { settleAndConverge } from './converge.js'
-import { containsPlanted } from './forge.js'
+import { containsPlanted, isOwnValue } from './forge.js'
 import { collectAndVerify } from './gc.js'
 import { Rng } from './rng.js'
 import { ROGUE_ID, RoguePeer } from './rogue.js'
@@ -38,6 +38,11 @@ export interface RunOptions {
    * request, and that none of its forgeries reached an honest peer (checkRogue).
    */
   readonly rogue: boolean
+  /**
+   * With `rogue`: the rogue also writes two values under one dot of its own, to two peers
+   * (rogue.ts, REUSE_DOT). Off by default: see the README ("What the rogue cannot break yet").
+   */
+  readonly rogueReuseDots?: boolean
   /** Mean think time between one client's operations, virtual ms: spreads the workload over the fault schedule. */
   readonly thinkMs: number
   readonly q: number
@@ -88,8 +93,8 @@ export interface RunResult {
   readonly violations: Violation[]
   readonly virtualMs: number
   readonly events: number
-  /** Rogue runs: what the rogue sent and how it was answered. */
-  readonly rogue?: RogueStats
+  /** Rogue runs: what the rogue sent and how it was answered, and how many of its own values the final replicas hold. */
+  readonly rogue?: RogueStats & { readonly ownValuesHeld: number }
 }
 
 /** The exact command that replays a seed. */
@@ -100,6 +105,7 @@ export function replayCommand (seed: number, options: Partial<RunOptions> = {}):
     o.faults !== DEFAULT_RUN_OPTIONS.faults ? ` --faults ${o.faults}` : '',
     o.churn ? ' --churn' : '',
     o.rogue ? ' --rogue' : '',
+    o.rogueReuseDots === true ? ' --rogue-reuse-dots' : '',
     o.keys !== DEFAULT_RUN_OPTIONS.keys ? ` --keys ${o.keys}` : '',
     o.q !== DEFAULT_RUN_OPTIONS.q ? ` --q ${o.q}` : '',
     o.fsyncMs !== undefined ? ` --fsync-ms ${o.fsyncMs[0]},${o.fsyncMs[1]}` : ''
@@ -163,7 +169,8 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
       rng: rng.fork('rogue'),
       keys,
       q: options.q,
-      targets: () => cluster.nodes.filter((n) => n.incarnation > 0).map((n) => n.id)
+      targets: () => cluster.nodes.filter((n) => n.incarnation > 0).map((n) => n.id),
+      reuseDots: options.rogueReuseDots === true
     })
     : undefined
   if (rogue !== undefined) await cluster.scheduler.drive(rogue.start(cluster.nodes.map((n) => n.id)), MEMBERSHIP_SETTLE_MS)
@@ -217,8 +224,19 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     violations,
     virtualMs: Math.round(cluster.scheduler.now),
     events: cluster.scheduler.eventsFired,
-    ...(rogue === undefined ? {} : { rogue: rogue.log.stats })
+    ...(rogue === undefined ? {} : { rogue: { ...rogue.log.stats, ownValuesHeld: ownValuesHeld(settled.snapshots) } })
   }
+}
+
+/** Distinct values of the rogue's own (legitimate client writes) on the final replicas. */
+function ownValuesHeld (snapshots: readonly KeySnapshot[]): number {
+  const held = new Set<string>()
+  for (const snap of snapshots) {
+    for (const r of snap.replicas) {
+      for (const { sibling } of dottedSiblings(r.clock)) if (isOwnValue(sibling.value)) held.add(`${snap.key}\u0000${new TextDecoder().decode(sibling.value as Uint8Array)}`)
+    }
+  }
+  return held.size
 }
 
 /** Every version each running peer stores (owned or not). Reads may wait on locks: drive it. */

@@ -46,12 +46,13 @@ export interface RogueTotals {
   readonly served: number
   readonly ownWrites: number
   readonly forgedWrites: number
+  readonly ownValuesHeld: number
 }
 
 function rogueTotals (results: readonly RunResult[]): RogueTotals | undefined {
   const stats = results.flatMap((r) => r.rogue === undefined ? [] : [r.rogue])
   if (stats.length === 0) return undefined
-  const sum = (f: (s: RogueStats) => number): number => stats.reduce((n, s) => n + f(s), 0)
+  const sum = (f: (s: RogueStats & { ownValuesHeld: number }) => number): number => stats.reduce((n, s) => n + f(s), 0)
   const types = new Set(stats.flatMap((s) => Object.keys(s.sent)))
   return {
     sent: sum((s) => Object.values(s.sent).reduce((a, b) => a + b, 0)),
@@ -62,7 +63,8 @@ function rogueTotals (results: readonly RunResult[]): RogueTotals | undefined {
     unanswered: sum((s) => s.unanswered),
     served: sum((s) => s.served),
     ownWrites: sum((s) => s.ownWrites),
-    forgedWrites: sum((s) => s.forgedWrites)
+    forgedWrites: sum((s) => s.forgedWrites),
+    ownValuesHeld: sum((s) => s.ownValuesHeld)
   }
 }
 
@@ -126,7 +128,7 @@ export function formatSummary (s: Summary): string {
 
 function rogueText (r: RogueTotals): string {
   return `rogue: ${r.sent} requests of ${r.types} types; member-only ${r.memberOnly}: forbidden ${r.forbidden}, unavailable ${r.unavailable}; ` +
-    `others served ${r.served}; unanswered ${r.unanswered}; client writes of its own ${r.ownWrites}, forged ${r.forgedWrites}`
+    `others served ${r.served}; unanswered ${r.unanswered}; client writes of its own ${r.ownWrites} (${r.ownValuesHeld} values on final replicas), forged ${r.forgedWrites}`
 }
 
 /** A failing seed's report: the replay command and its violations. */
