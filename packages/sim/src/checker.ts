@@ -17,9 +17,25 @@
  * 5. false-sibling: no two siblings where the write that minted one had seen the other.
  * Plus sanity: phantom-value (a value no op wrote), anonymous-sibling (the engine never
  * produces them), dot-mismatch (a put's reply names a dot that holds another value).
+ *
+ * With a rogue peer (rogue.ts, docs/trust.md), `checkHistory` also takes the writes of its
+ * own actor (legitimate client writes: known values, and superseders of what they claim to
+ * have seen, forge.ts's effectiveContext), and `checkRogue` adds:
+ * - rogue-answered: an honest peer answered a member-only request of the rogue with
+ *   anything but `forbidden` (or `unavailable`: a peer not serving yet answers everyone so);
+ * - planted-value: a value the rogue planted (under an honest actor's dot, anonymous, or in
+ *   a coordinate-put) was read by a client, handed to the rogue by an honest peer, held in
+ *   an honest peer's store at the end, or is anywhere on an honest peer's disk;
+ * - counter-bound: an honest actor's counter in a stored or served version of a key exceeds
+ *   twice the writes of that key the workload issued, so a forged counter got in. A write
+ *   mints one dot per actor, or two when the network delivers its coordinate-put twice (the
+ *   simulator duplicates messages; seed 18 with --rogue does it): no honest path goes further,
+ *   while every forged counter is ≥ 2^40.
  */
 import { clockEqual } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Sibling } from '@ringstore/core'
+import { ROGUE_ID, isPlanted } from './forge.js'
+import type { RogueWrite } from './forge.js'
 import { covers, dotKey, writerOf } from './history.js'
 import type { Dot, OpRecord } from './history.js'
 
@@ -27,6 +43,7 @@ export type ViolationKind =
   | 'lost-write' | 'divergent' | 'resurrected' | 'superseded-survivor' | 'unavailable'
   | 'false-sibling' | 'phantom-value' | 'anonymous-sibling' | 'dot-mismatch'
   | 'engine-fault' | 'convergence-bound' | 'membership' | 'stuck' | 'gc-changed-data' | 'admission'
+  | 'rogue-answered' | 'planted-value' | 'counter-bound'
 
 export interface Violation {
   readonly kind: ViolationKind
@@ -81,7 +98,7 @@ function clockCovers (clock: DvvSet | null, dot: Dot): boolean {
 class DotIndex {
   private readonly byDot = new Map<string, OpRecord>()
 
-  constructor (readonly ops: readonly OpRecord[], snapshots: readonly KeySnapshot[]) {
+  constructor (readonly ops: readonly OpRecord[], snapshots: readonly KeySnapshot[], private readonly clientWrites: readonly RogueWrite[] = []) {
     for (const op of ops) if (op.kind !== 'get' && op.dot !== undefined) this.byDot.set(indexKey(op.key, op.dot), op)
     for (const snap of snapshots) {
       for (const replica of snap.replicas) {
@@ -104,15 +121,34 @@ class DotIndex {
   superseders (key: Key, dot: Dot, except?: OpRecord): OpRecord[] {
     return this.ops.filter((op) => op.kind !== 'get' && op.key === key && op !== except && covers(op.context, dot))
   }
+
+  /** Some write of `key` (a workload op other than `except`, or a client's own) may have superseded `dot`. */
+  superseded (key: Key, dot: Dot, except?: OpRecord): boolean {
+    return this.superseders(key, dot, except).length > 0 || this.clientWrites.some((w) => w.key === key && covers(w.context, dot))
+  }
+
+  /** `value` is one a client wrote to `key` with its own actor. */
+  clientValue (key: Key, value: Uint8Array): boolean {
+    return this.clientWrites.some((w) => w.key === key && w.value !== null && sameBytes(w.value, value))
+  }
+}
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
 function indexKey (key: Key, dot: Dot): string {
   return `${key}\u0000${dotKey(dot)}`
 }
 
-export function checkHistory (ops: readonly OpRecord[], snapshots: readonly KeySnapshot[]): CheckResult {
+/**
+ * Every invariant over the history and the final replicas. `clientWrites`: writes a client
+ * (the rogue) made with its own actor, outside the history: their values are known, and
+ * they may have superseded what their contexts cover.
+ */
+export function checkHistory (ops: readonly OpRecord[], snapshots: readonly KeySnapshot[], clientWrites: readonly RogueWrite[] = []): CheckResult {
   const violations: Violation[] = []
-  const index = new DotIndex(ops, snapshots)
+  const index = new DotIndex(ops, snapshots, clientWrites)
   const byKey = new Map(snapshots.map((s) => [s.key, s]))
   let lost = 0
   let resurrected = 0
@@ -122,7 +158,7 @@ export function checkHistory (ops: readonly OpRecord[], snapshots: readonly KeyS
   }
   for (const op of ops) {
     if (op.kind === 'get') {
-      checkRead(op, violations)
+      checkRead(op, index, violations)
       continue
     }
     checkAvailability(op, violations)
@@ -156,7 +192,7 @@ function sameClock (a: DvvSet | null, b: DvvSet | null): boolean {
 
 /** Invariant 1 for one acknowledged write. Returns 1 when the write is lost. */
 function checkDurable (op: OpRecord, dot: Dot, snap: KeySnapshot, index: DotIndex, out: Violation[]): number {
-  const superseded = index.superseders(op.key, dot, op).length > 0
+  const superseded = index.superseded(op.key, dot, op)
   const missing = snap.replicas.filter((r) => {
     const held = dottedSiblings(r.clock).some((s) => s.dot[0] === dot[0] && s.dot[1] === dot[1])
     return !held && !(superseded && clockCovers(r.clock, dot))
@@ -212,12 +248,19 @@ function checkSiblings (snap: KeySnapshot, ops: readonly OpRecord[], index: DotI
   for (const replica of snap.replicas) {
     if (replica.clock !== null && replica.clock.anonymous.length > 0) {
       out.push({ kind: 'anonymous-sibling', key: snap.key, replicas: [replica.peer], message: `${replica.peer} holds ${replica.clock.anonymous.length} anonymous siblings of ${snap.key}` })
+      for (const s of replica.clock.anonymous) {
+        if (isPlanted(s.value)) out.push({ kind: 'planted-value', key: snap.key, replicas: [replica.peer], message: `${replica.peer} holds the planted value ${describeValue(s.value)} of ${snap.key} as an anonymous sibling` })
+      }
     }
     const siblings = dottedSiblings(replica.clock)
     for (const s of siblings) {
-      const writer = s.sibling.value === null ? undefined : writerOf(s.sibling.value)
-      if (s.sibling.value !== null && (writer === undefined || ops[writer]?.kind !== 'put' || ops[writer]?.key !== snap.key)) {
-        out.push({ kind: 'phantom-value', key: snap.key, dots: [dotKey(s.dot)], replicas: [replica.peer], message: `${replica.peer} holds ${describeValue(s.sibling.value)} under ${snap.key}, which no put of that key wrote` })
+      const value = s.sibling.value
+      if (value === null) continue
+      const writer = writerOf(value)
+      if (isPlanted(value)) {
+        out.push({ kind: 'planted-value', key: snap.key, dots: [dotKey(s.dot)], replicas: [replica.peer], message: `${replica.peer} holds the planted value ${describeValue(value)} of ${snap.key} under dot ${dotKey(s.dot)}` })
+      } else if ((writer === undefined || ops[writer]?.kind !== 'put' || ops[writer]?.key !== snap.key) && !index.clientValue(snap.key, value)) {
+        out.push({ kind: 'phantom-value', key: snap.key, dots: [dotKey(s.dot)], replicas: [replica.peer], message: `${replica.peer} holds ${describeValue(value)} under ${snap.key}, which no put of that key wrote` })
       }
     }
     for (const a of siblings) {
@@ -244,10 +287,73 @@ function checkAvailability (op: OpRecord, out: Violation[]): void {
   out.push({ kind: 'unavailable', key: op.key, replicas: [op.coordinator], ops: [op.id], message: `${op.kind} #${op.id} of ${op.key} with W=1 at ${op.coordinator} failed: ${op.error ?? '?'} ${op.errorMessage ?? ''}`.trim() })
 }
 
-function checkRead (op: OpRecord, out: Violation[]): void {
-  for (const writer of op.readValues ?? []) {
-    if (writer === undefined) out.push({ kind: 'phantom-value', key: op.key, ops: [op.id], message: `get #${op.id} of ${op.key} returned a value no put wrote` })
+/** A read returned only values some write of its key wrote: a workload put, or a client's own. */
+function checkRead (op: OpRecord, index: DotIndex, out: Violation[]): void {
+  if (op.readUnknown === undefined) {
+    for (const writer of op.readValues ?? []) {
+      if (writer === undefined) out.push({ kind: 'phantom-value', key: op.key, ops: [op.id], message: `get #${op.id} of ${op.key} returned a value no put wrote` })
+    }
+    return
   }
+  for (const value of op.readUnknown) {
+    if (isPlanted(value)) out.push({ kind: 'planted-value', key: op.key, ops: [op.id], message: `get #${op.id} of ${op.key} at ${op.coordinator} returned the planted value ${describeValue(value)}` })
+    else if (!index.clientValue(op.key, value)) out.push({ kind: 'phantom-value', key: op.key, ops: [op.id], message: `get #${op.id} of ${op.key} returned a value no put wrote (${describeValue(value)})` })
+  }
+}
+
+/** What an honest peer answered the rogue, held, or wrote to its disk (see checkRogue). */
+export interface RogueEvidence {
+  /** Replies to member-only requests other than a refusal. */
+  readonly answered: ReadonlyArray<{ readonly peer: PeerId, readonly type: string, readonly reply: string, readonly at: number }>
+  /** Versions honest peers handed the rogue during the run. */
+  readonly observed: ReadonlyArray<{ readonly peer: PeerId, readonly key: Key, readonly clock: DvvSet | null, readonly at: number }>
+  /** Every version each running honest peer stores at the end (owned or not). */
+  readonly stored: ReadonlyArray<{ readonly peer: PeerId, readonly key: Key, readonly clock: DvvSet }>
+  /** Durable records of honest peers' disks (data, hints, meta) that hold a planted value's bytes. */
+  readonly plantedOnDisk: ReadonlyArray<{ readonly peer: PeerId, readonly namespace: string, readonly key: string }>
+}
+
+/** The rogue's checks (see the file comment): refusals, planted values, counter bounds. */
+export function checkRogue (ops: readonly OpRecord[], snapshots: readonly KeySnapshot[], evidence: RogueEvidence): Violation[] {
+  const out: Violation[] = []
+  const seen = new Set<string>()
+  const add = (id: string, violation: Violation): void => {
+    if (seen.has(id)) return
+    seen.add(id)
+    out.push(violation)
+  }
+  for (const a of evidence.answered) {
+    add(`answered|${a.peer}|${a.type}|${a.at}|${out.length}`, { kind: 'rogue-answered', replicas: [a.peer], message: `${a.peer} answered the rogue's member-only ${a.type} at t=${a.at} with ${a.reply}` })
+  }
+  // Each write of a key mints at most two dots per actor (one, or two for a duplicated
+  // coordinate-put): no honest counter may exceed that.
+  const bounds = new Map<Key, number>()
+  for (const op of ops) if (op.kind !== 'get') bounds.set(op.key, (bounds.get(op.key) ?? 0) + 2)
+  const versions = [
+    ...snapshots.flatMap((snap) => snap.replicas.map((r) => ({ peer: r.peer, key: snap.key, clock: r.clock, where: 'holds at the end' }))),
+    ...evidence.stored.map((s) => ({ ...s, where: 'stores at the end' })),
+    ...evidence.observed.map((o) => ({ ...o, where: `handed the rogue at t=${o.at}` }))
+  ]
+  for (const { peer, key, clock, where } of versions) {
+    if (clock === null) continue
+    const bound = bounds.get(key) ?? 0
+    for (const entry of clock.entries) {
+      if (entry.actor.startsWith(`${ROGUE_ID}:`)) continue
+      if (entry.counter > bound) {
+        add(`counter|${peer}|${key}|${entry.actor}`, { kind: 'counter-bound', key, replicas: [peer], message: `${peer} ${where} ${key} with ${entry.actor}:${entry.counter}, beyond the ${bound / 2} writes of ${key} ever issued could mint` })
+      }
+      for (const s of entry.values) {
+        if (isPlanted(s.value)) add(`planted|${peer}|${key}|${describeValue(s.value)}`, { kind: 'planted-value', key, replicas: [peer], message: `${peer} ${where} the planted value ${describeValue(s.value)} of ${key} under ${entry.actor}` })
+      }
+    }
+    for (const s of clock.anonymous) {
+      if (isPlanted(s.value)) add(`planted|${peer}|${key}|${describeValue(s.value)}`, { kind: 'planted-value', key, replicas: [peer], message: `${peer} ${where} the planted value ${describeValue(s.value)} of ${key} as an anonymous sibling` })
+    }
+  }
+  for (const d of evidence.plantedOnDisk) {
+    add(`disk|${d.peer}|${d.namespace}|${d.key}`, { kind: 'planted-value', replicas: [d.peer], message: `${d.peer}'s disk holds a planted value in ${d.namespace} record ${JSON.stringify(d.key)}` })
+  }
+  return out
 }
 
 function histogram (snapshots: readonly KeySnapshot[]): Record<number, number> {
@@ -264,7 +370,10 @@ function histogram (snapshots: readonly KeySnapshot[]): Record<number, number> {
 function describeValue (value: Uint8Array | null): string {
   if (value === null) return 'tombstone'
   const writer = writerOf(value)
-  return writer === undefined ? `<${value.length} bytes>` : `w${writer}`
+  if (writer !== undefined) return `w${writer}`
+  if (isPlanted(value)) return `planted#${new TextDecoder().decode(value.subarray(5)).replace(/^planted:/, '')}`
+  const text = new TextDecoder().decode(value)
+  return /^rogue:[0-9]+$/.test(text) ? text : `<${value.length} bytes>`
 }
 
 /** Compact text of a clock for reports: {actor:counter[values]...}. */

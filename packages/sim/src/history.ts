@@ -45,6 +45,8 @@ export interface OpRecord {
   coordinatorLeft?: boolean
   /** get: the op ids of the live values read (undefined entry = a value no op wrote). */
   readValues?: Array<number | undefined>
+  /** get: the live values read that no op wrote (a client's own writes, or worse), as bytes. */
+  readUnknown?: Uint8Array[]
 }
 
 const VALUE_PREFIX = 'w'
@@ -81,13 +83,14 @@ export class History {
     return this.ops.length
   }
 
-  succeed (record: OpRecord, at: number, result: { dot?: Dot, context?: VersionVector, acks?: number, readValues?: Array<number | undefined> }): void {
+  succeed (record: OpRecord, at: number, result: { dot?: Dot, context?: VersionVector, acks?: number, readValues?: Array<number | undefined>, readUnknown?: Uint8Array[] }): void {
     record.completedAt = at
     record.outcome = 'ok'
     if (result.dot !== undefined) record.dot = result.dot
     if (result.context !== undefined) record.resultContext = result.context
     if (result.acks !== undefined) record.acks = result.acks
     if (result.readValues !== undefined) record.readValues = result.readValues
+    if (result.readUnknown !== undefined) record.readUnknown = result.readUnknown
   }
 
   fail (record: OpRecord, at: number, error: unknown): void {

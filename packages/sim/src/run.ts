@@ -3,16 +3,18 @@
  * schedule, settle and converge, check every invariant. Same seed, same options → the same
  * result, byte for byte (nothing here reads the real clock or Math.random).
  */
-import type { PeerId } from '@ringstore/core'
+import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { Logger } from '@ringstore/peer'
-import { checkHistory } from './checker.js'
-import type { Violation } from './checker.js'
+import { checkHistory, checkRogue, dottedSiblings } from './checker.js'
+import type { KeySnapshot, RogueEvidence, Violation } from './checker.js'
 import { SimCluster } from './cluster.js'
-import { MEMBERSHIP_SETTLE_MS, SIM_CLOCK_SKEW_MS, SIM_N, SIM_TOMBSTONE_GRACE_MS } from './constants.js'
+import { MAINTENANCE_STEP_MS, MEMBERSHIP_SETTLE_MS, SIM_CLOCK_SKEW_MS, SIM_N, SIM_TOMBSTONE_GRACE_MS } from './constants.js'
 import { settleAndConverge } from './converge.js'
+import { containsPlanted, isOwnValue } from './forge.js'
 import { collectAndVerify } from './gc.js'
 import { Rng } from './rng.js'
 import { ROGUE_ID, RoguePeer } from './rogue.js'
+import type { RogueStats } from './rogue.js'
 import { settle } from './scheduler.js'
 import { keyName, Workload } from './workload.js'
 import type { FaultLevel } from './workload.js'
@@ -31,9 +33,16 @@ export interface RunOptions {
   readonly churn: boolean
   /**
    * An admitted cluster (every peer holds an admission of the run's authority) with a rogue
-   * peer that tries to become a member (rogue.ts); the checker adds that it never did.
+   * peer that tries to become a member and sends every request type with forged versions
+   * (rogue.ts); the checker adds that it never became one, was refused every member-only
+   * request, and that none of its forgeries reached an honest peer (checkRogue).
    */
   readonly rogue: boolean
+  /**
+   * With `rogue`: the rogue also writes two values under one dot of its own, to two peers
+   * (rogue.ts, REUSE_DOT). Off by default: see the README ("What the rogue cannot break yet").
+   */
+  readonly rogueReuseDots?: boolean
   /** Mean think time between one client's operations, virtual ms: spreads the workload over the fault schedule. */
   readonly thinkMs: number
   readonly q: number
@@ -84,6 +93,8 @@ export interface RunResult {
   readonly violations: Violation[]
   readonly virtualMs: number
   readonly events: number
+  /** Rogue runs: what the rogue sent and how it was answered, and how many of its own values the final replicas hold. */
+  readonly rogue?: RogueStats & { readonly ownValuesHeld: number }
 }
 
 /** The exact command that replays a seed. */
@@ -93,6 +104,8 @@ export function replayCommand (seed: number, options: Partial<RunOptions> = {}):
     o.ops !== DEFAULT_RUN_OPTIONS.ops ? ` --ops ${o.ops}` : '',
     o.faults !== DEFAULT_RUN_OPTIONS.faults ? ` --faults ${o.faults}` : '',
     o.churn ? ' --churn' : '',
+    o.rogue ? ' --rogue' : '',
+    o.rogueReuseDots === true ? ' --rogue-reuse-dots' : '',
     o.keys !== DEFAULT_RUN_OPTIONS.keys ? ` --keys ${o.keys}` : '',
     o.q !== DEFAULT_RUN_OPTIONS.q ? ` --q ${o.q}` : '',
     o.fsyncMs !== undefined ? ` --fsync-ms ${o.fsyncMs[0]},${o.fsyncMs[1]}` : ''
@@ -150,7 +163,16 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
   })
   const violations: Violation[] = []
   if (!(await cluster.start())) violations.push({ kind: 'membership', message: 'membership did not converge at start' })
-  const rogue = options.rogue ? new RoguePeer(cluster.hub, cluster.scheduler, SIM_AUTHORITY, () => cluster.node(0).admission) : undefined
+  const keys = Array.from({ length: options.keys }, (_, i) => keyName(i))
+  const rogue = options.rogue
+    ? new RoguePeer(cluster.hub, cluster.scheduler, SIM_AUTHORITY, () => cluster.node(0).admission, {
+      rng: rng.fork('rogue'),
+      keys,
+      q: options.q,
+      targets: () => cluster.nodes.filter((n) => n.incarnation > 0).map((n) => n.id),
+      reuseDots: options.rogueReuseDots === true
+    })
+    : undefined
   if (rogue !== undefined) await cluster.scheduler.drive(rogue.start(cluster.nodes.map((n) => n.id)), MEMBERSHIP_SETTLE_MS)
   const workload = new Workload(cluster, rng.fork('workload'), {
     ops: options.ops,
@@ -163,13 +185,22 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     ...(options.trace === undefined ? {} : { trace: options.trace })
   })
   const stats = await workload.run()
-  const keys = Array.from({ length: options.keys }, (_, i) => keyName(i))
+  // The final state must be quiescent: the rogue's requests end with the workload (its gossip goes on).
+  rogue?.stopRequests()
   const settled = await settleAndConverge(cluster, { keys, maxRounds: options.maxRounds, n: SIM_N })
   if (rogue !== undefined) {
     violations.push(...rogueMembers(cluster))
     rogue.stop()
+    const evidence: RogueEvidence = {
+      answered: rogue.log.answered,
+      observed: rogue.log.observed,
+      stored: await cluster.scheduler.drive(storedVersions(cluster), MAINTENANCE_STEP_MS),
+      plantedOnDisk: plantedOnDisk(cluster)
+    }
+    violations.push(...checkRogue(workload.history.ops, settled.snapshots, evidence))
+    for (const bug of rogue.log.bugs) violations.push({ kind: 'engine-fault', message: `simulator bug: the rogue threw on ${bug}` })
   }
-  const checked = checkHistory(workload.history.ops, settled.snapshots)
+  const checked = checkHistory(workload.history.ops, settled.snapshots, rogue?.log.writes ?? [])
   violations.push(...settled.violations, ...checked.violations)
   const gc = await collectAndVerify(cluster, settled.snapshots, { keys, maxRounds: options.maxRounds, n: SIM_N, graceMs: SIM_TOMBSTONE_GRACE_MS, rng: rng.fork('gc') })
   violations.push(...gc.violations)
@@ -192,8 +223,42 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     faultCounts: stats.faultCounts,
     violations,
     virtualMs: Math.round(cluster.scheduler.now),
-    events: cluster.scheduler.eventsFired
+    events: cluster.scheduler.eventsFired,
+    ...(rogue === undefined ? {} : { rogue: { ...rogue.log.stats, ownValuesHeld: ownValuesHeld(settled.snapshots) } })
   }
+}
+
+/** Distinct values of the rogue's own (legitimate client writes) on the final replicas. */
+function ownValuesHeld (snapshots: readonly KeySnapshot[]): number {
+  const held = new Set<string>()
+  for (const snap of snapshots) {
+    for (const r of snap.replicas) {
+      for (const { sibling } of dottedSiblings(r.clock)) if (isOwnValue(sibling.value)) held.add(`${snap.key}\u0000${new TextDecoder().decode(sibling.value as Uint8Array)}`)
+    }
+  }
+  return held.size
+}
+
+/** Every version each running peer stores (owned or not). Reads may wait on locks: drive it. */
+async function storedVersions (cluster: SimCluster): Promise<Array<{ peer: PeerId, key: Key, clock: DvvSet }>> {
+  const out: Array<{ peer: PeerId, key: Key, clock: DvvSet }> = []
+  for (const i of cluster.running()) {
+    for await (const [key, clock] of cluster.peer(i).localEntries()) out.push({ peer: cluster.node(i).id, key, clock })
+  }
+  return out
+}
+
+/** Durable records of any peer (running or not) that hold a planted value's bytes. */
+function plantedOnDisk (cluster: SimCluster): RogueEvidence['plantedOnDisk'] {
+  const out: Array<{ peer: PeerId, namespace: string, key: string }> = []
+  for (const node of cluster.nodes) {
+    for (const namespace of ['data', 'hints', 'meta'] as const) {
+      for (const [key, bytes] of node.disk.namespace(namespace).range()) {
+        if (containsPlanted(bytes)) out.push({ peer: node.id, namespace, key })
+      }
+    }
+  }
+  return out
 }
 
 /** The run's cluster authority in rogue runs (an id, as the simulator's signer signs by id). */

@@ -3,6 +3,8 @@
  * runs computed (no wall-clock time), so the same seeds give byte-identical summaries.
  */
 import { FAILURE_VIOLATIONS_SHOWN } from './constants.js'
+import { MEMBER_ONLY } from './rogue.js'
+import type { RogueStats } from './rogue.js'
 import type { RunOptions, RunResult } from './run.js'
 import { replayCommand } from './run.js'
 
@@ -29,6 +31,41 @@ export interface Summary {
   readonly tombstonesCollected: number
   readonly virtualMs: number
   readonly failingSeeds: number[]
+  /** Rogue runs: the rogue's requests, summed over seeds. */
+  readonly rogue?: RogueTotals
+}
+
+export interface RogueTotals {
+  readonly sent: number
+  /** Request types sent at least once, out of every type there is. */
+  readonly types: number
+  readonly memberOnly: number
+  readonly forbidden: number
+  readonly unavailable: number
+  readonly unanswered: number
+  readonly served: number
+  readonly ownWrites: number
+  readonly forgedWrites: number
+  readonly ownValuesHeld: number
+}
+
+function rogueTotals (results: readonly RunResult[]): RogueTotals | undefined {
+  const stats = results.flatMap((r) => r.rogue === undefined ? [] : [r.rogue])
+  if (stats.length === 0) return undefined
+  const sum = (f: (s: RogueStats & { ownValuesHeld: number }) => number): number => stats.reduce((n, s) => n + f(s), 0)
+  const types = new Set(stats.flatMap((s) => Object.keys(s.sent)))
+  return {
+    sent: sum((s) => Object.values(s.sent).reduce((a, b) => a + b, 0)),
+    types: types.size,
+    memberOnly: sum((s) => [...MEMBER_ONLY].reduce((n, type) => n + (s.sent[type] ?? 0), 0)),
+    forbidden: sum((s) => s.forbidden),
+    unavailable: sum((s) => s.unavailable),
+    unanswered: sum((s) => s.unanswered),
+    served: sum((s) => s.served),
+    ownWrites: sum((s) => s.ownWrites),
+    forgedWrites: sum((s) => s.forgedWrites),
+    ownValuesHeld: sum((s) => s.ownValuesHeld)
+  }
 }
 
 function add (into: Record<number, number>, key: number, count: number): void {
@@ -45,6 +82,7 @@ export function summarize (results: readonly RunResult[], options: Pick<RunOptio
     for (const [k, n] of Object.entries(r.siblingHistogram)) add(siblings, Number(k), n)
   }
   const sum = (f: (r: RunResult) => number): number => results.reduce((s, r) => s + f(r), 0)
+  const rogue = rogueTotals(results)
   return {
     seeds: results.length,
     firstSeed: results[0]?.seed ?? 0,
@@ -65,7 +103,8 @@ export function summarize (results: readonly RunResult[], options: Pick<RunOptio
     faultCounts: Object.fromEntries(Object.entries(faultCounts).sort(([a], [b]) => a < b ? -1 : 1)),
     tombstonesCollected: sum((r) => r.tombstonesCollected),
     virtualMs: sum((r) => r.virtualMs),
-    failingSeeds: results.filter((r) => r.violations.length > 0).map((r) => r.seed)
+    failingSeeds: results.filter((r) => r.violations.length > 0).map((r) => r.seed),
+    ...(rogue === undefined ? {} : { rogue })
   }
 }
 
@@ -82,8 +121,14 @@ export function formatSummary (s: Summary): string {
     `siblings per key (converged): ${histogramText(s.siblingHistogram)}`,
     `tombstones collected after the check: ${s.tombstonesCollected}`,
     `virtual time ${(s.virtualMs / 1000).toFixed(1)} s`,
+    ...(s.rogue === undefined ? [] : [rogueText(s.rogue)]),
     s.failingSeeds.length === 0 ? 'OK: every invariant held' : `FAILED seeds: ${s.failingSeeds.join(' ')}`
   ].join('\n')
+}
+
+function rogueText (r: RogueTotals): string {
+  return `rogue: ${r.sent} requests of ${r.types} types; member-only ${r.memberOnly}: forbidden ${r.forbidden}, unavailable ${r.unavailable}; ` +
+    `others served ${r.served}; unanswered ${r.unanswered}; client writes of its own ${r.ownWrites} (${r.ownValuesHeld} values on final replicas), forged ${r.forgedWrites}`
 }
 
 /** A failing seed's report: the replay command and its violations. */

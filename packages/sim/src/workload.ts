@@ -148,7 +148,11 @@ export class Workload {
       record = this.history.invoke({ ...base, kind, r, ...(n === undefined ? {} : { n }) })
       call = peer.get(key, n === undefined ? { r } : { r, n }).then((result) => {
         session.set(key, result.context)
-        this.history.succeed(record, this.cluster.scheduler.now, { context: result.context, readValues: result.values.map(writerOf) })
+        this.history.succeed(record, this.cluster.scheduler.now, {
+          context: result.context,
+          readValues: result.values.map(writerOf),
+          readUnknown: result.values.filter((value) => writerOf(value) === undefined)
+        })
       })
     } else {
       const w = quorum(rng, n)
