@@ -28,6 +28,20 @@ export function compareSiblings(a: Sibling, b: Sibling): number {
   return compareValues(a.value, b.value)
 }
 
+/** Lexicographic order of sibling lists by `compareSiblings` (a prefix first). */
+export function compareSiblingLists(a: readonly Sibling[], b: readonly Sibling[]): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const x = a[i] as Sibling
+    const y = b[i] as Sibling
+    // The same object on both sides (a clock merged with its own copy): equal, no byte walk.
+    if (x === y) continue
+    const d = compareSiblings(x, y)
+    if (d !== 0) return d
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1
+}
+
 export function siblingEqual(a: Sibling, b: Sibling): boolean {
   return compareSiblings(a, b) === 0
 }

@@ -20,7 +20,7 @@
  * c = update(c, context(c), { value: bytes('ab'), ts: 3 }, 'p1:0')  // saw both: 1 sibling
  */
 import type { DvvEntry, DvvSet, Sibling, VersionVector } from './types.js'
-import { canonicalSiblings, compareActors, siblingListsEqual } from './versions-siblings.js'
+import { canonicalSiblings, compareActors, compareSiblingLists, siblingListsEqual } from './versions-siblings.js'
 import { descends } from './versions-vv.js'
 import { InvalidClockError, validateContext } from './versions-validate.js'
 
@@ -40,13 +40,22 @@ export function context(clock: DvvSet): VersionVector {
 
 /**
  * DVVSet merge/5 for one actor known to both clocks. Take the values of the side with the
- * higher counter (first side on a tie), minus those the other side already superseded
- * (dots ≤ its `counter - values.length`). The entry's ts follows its latest event: the ts
- * of the side with the higher counter, the larger one on a tie — a lexicographic max, so
- * the merge stays commutative, associative and idempotent.
+ * higher counter, minus those the other side already superseded (dots ≤ its
+ * `counter - values.length`). The entry's ts follows its latest event: the ts of the side
+ * with the higher counter, the larger one on a tie — a lexicographic max, so the merge
+ * stays commutative, associative and idempotent.
+ *
+ * On a tie (same counter: the same dots) riak takes the first side's values, which are the
+ * other side's too as long as a dot names one value. A client that gives two replicas two
+ * values under one of its own dots (versions-client.ts takes a client's own entries whole)
+ * breaks that, and first-side-wins would keep the replicas apart for good. So a tie takes
+ * the lexicographically smaller value list (siblings in compareSiblings order): the result,
+ * cut to the shorter list as merge/5 cuts it, is the smallest of both lists cut to the
+ * shorter length, which is again commutative, associative and idempotent. Honest entries
+ * with a tie hold equal values (one a prefix of the other), so their merge is unchanged.
  */
 function mergeEntry(x: DvvEntry, y: DvvEntry): DvvEntry {
-  const [hi, lo] = y.counter > x.counter ? [y, x] : [x, y]
+  const [hi, lo] = y.counter > x.counter || (y.counter === x.counter && compareSiblingLists(y.values, x.values) < 0) ? [y, x] : [x, y]
   const loCovered = lo.counter - lo.values.length
   const keep = Math.min(hi.values.length, hi.counter - loCovered)
   const ts = x.counter === y.counter ? Math.max(x.ts, y.ts) : hi.ts

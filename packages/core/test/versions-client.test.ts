@@ -96,6 +96,21 @@ describe('clientContribution', () => {
     }), { numRuns: 1000 })
   })
 
+  it('replicas given different values under one client dot (equivocation) still converge, in any merge order', () => {
+    const arbValues = fc.array(fc.option(fc.nat(255), { nil: null }), { minLength: 1, maxLength: 3 })
+    fc.assert(fc.property(arbWrites, arbValues, arbValues, arbValues, fc.nat(3), (writes, a, b, c, extra) => {
+      const local = replay(writes)
+      const version = (values: Array<number | null>): DvvSet => sync(local, clientContribution({
+        entries: [{ actor: `${TAB}:0`, counter: values.length + extra, values: values.map((v) => sib(v, 3)), ts: 3 }],
+        anonymous: []
+      }, TAB, local) as DvvSet)
+      const [x, y, z] = [version(a), version(b), version(c)]
+      expect(clockEqual(sync(x, y), sync(y, x))).toBe(true)
+      expect(clockEqual(sync(sync(x, y), z), sync(x, sync(y, z)))).toBe(true)
+      expect(clockEqual(sync(x, x), x)).toBe(true)
+    }), { numRuns: 1000 })
+  })
+
   it('a poisoned counter for a member\'s actor is dropped, the client\'s value is kept', () => {
     const local = update(emptyClock(), [], sib(1), 'a:0')
     const forged: DvvSet = {

@@ -26,9 +26,6 @@ usage: npm run sim -- [options]
   --rogue          an admitted cluster, plus a rogue peer that gossips unadmitted, forged,
                    borrowed and stretched admissions, floods pulls, and sends every request
                    type with forged versions (docs/trust.md, packages/sim/README.md)
-  --rogue-reuse-dots
-                   with --rogue, the rogue also writes two values under one dot of its
-                   own to two peers (not in the default schedule: see the README)
   --fsync-ms A,B   fsync latency range of every disk, virtual ms (default ${DEFAULT_FSYNC_MS.join(',')})
   --verbose        trace every operation and engine log line (stderr)
   --json           print the summary (and failures) as JSON
@@ -64,7 +61,6 @@ function parse (argv: string[]): CliOptions | 'help' {
       faults: { type: 'string' },
       churn: { type: 'boolean' },
       rogue: { type: 'boolean' },
-      'rogue-reuse-dots': { type: 'boolean' },
       'fsync-ms': { type: 'string' },
       verbose: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -83,8 +79,7 @@ function parse (argv: string[]): CliOptions | 'help' {
     q: positiveInt(values.q, 'q', DEFAULT_RUN_OPTIONS.q),
     faults: faults as FaultLevel,
     churn: values.churn === true,
-    rogue: values.rogue === true || values['rogue-reuse-dots'] === true,
-    ...(values['rogue-reuse-dots'] === true ? { rogueReuseDots: true } : {}),
+    rogue: values.rogue === true,
     ...(values['fsync-ms'] === undefined ? {} : { fsyncMs: fsyncRange(values['fsync-ms']) })
   }
   const seeds = values.seed !== undefined

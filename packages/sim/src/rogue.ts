@@ -57,17 +57,16 @@ export const ATTACKS = [
   'members-view', 'client-get', 'client-digest',
   'client-put/honest', 'client-put/honest', 'client-put/delete',
   'client-put/poison', 'client-put/plant-next', 'client-put/plant-seen', 'client-put/erase', 'client-put/erase-bare',
-  'client-put/anonymous', 'client-put/hint', 'client-put/hint-made-up', 'client-put-many'
+  'client-put/anonymous', 'client-put/hint', 'client-put/hint-made-up', 'client-put-many',
+  // Two different values under one dot of the rogue's own, each to a different peer. An
+  // honest client never reuses a dot (epochs); the merge's tie-break (core versions.ts
+  // mergeEntry) makes the replicas converge on one of them all the same.
+  'client-put/reuse-dot'
 ] as const
 
-/**
- * Opt-in (`--rogue-reuse-dots`), not in the default schedule: two different values under
- * one dot of the rogue's own, each to a different peer. An honest client never reuses a
- * dot (epochs); this one shows what a malicious client does to convergence (README).
- */
 export const REUSE_DOT = 'client-put/reuse-dot'
 
-export type Attack = typeof ATTACKS[number] | typeof REUSE_DOT
+export type Attack = typeof ATTACKS[number]
 
 export interface RogueRequestOptions {
   readonly rng: Rng
@@ -77,8 +76,6 @@ export interface RogueRequestOptions {
   readonly q: number
   /** The honest peers to pick targets from (started at least once; a crashed one refuses). */
   readonly targets: () => readonly PeerId[]
-  /** Also deal REUSE_DOT. */
-  readonly reuseDots?: boolean
 }
 
 /** A reply to a member-only request that was not a refusal. */
@@ -228,7 +225,7 @@ export class RoguePeer {
       if (!this.#running || !this.#sending) return
       const targets = options.targets()
       if (targets.length > 0) {
-        if (this.#deck.length === 0) this.#deck = options.rng.shuffle(options.reuseDots === true ? [...ATTACKS, REUSE_DOT] : ATTACKS)
+        if (this.#deck.length === 0) this.#deck = options.rng.shuffle(ATTACKS)
         const attack = this.#deck.pop() as Attack
         this.#attack(options, attack, options.rng.pick(targets), targets).catch((error: unknown) => {
           this.log.bugs.push(`${attack}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`)

@@ -38,11 +38,6 @@ export interface RunOptions {
    * request, and that none of its forgeries reached an honest peer (checkRogue).
    */
   readonly rogue: boolean
-  /**
-   * With `rogue`: the rogue also writes two values under one dot of its own, to two peers
-   * (rogue.ts, REUSE_DOT). Off by default: see the README ("What the rogue cannot break yet").
-   */
-  readonly rogueReuseDots?: boolean
   /** Mean think time between one client's operations, virtual ms: spreads the workload over the fault schedule. */
   readonly thinkMs: number
   readonly q: number
@@ -105,7 +100,6 @@ export function replayCommand (seed: number, options: Partial<RunOptions> = {}):
     o.faults !== DEFAULT_RUN_OPTIONS.faults ? ` --faults ${o.faults}` : '',
     o.churn ? ' --churn' : '',
     o.rogue ? ' --rogue' : '',
-    o.rogueReuseDots === true ? ' --rogue-reuse-dots' : '',
     o.keys !== DEFAULT_RUN_OPTIONS.keys ? ` --keys ${o.keys}` : '',
     o.q !== DEFAULT_RUN_OPTIONS.q ? ` --q ${o.q}` : '',
     o.fsyncMs !== undefined ? ` --fsync-ms ${o.fsyncMs[0]},${o.fsyncMs[1]}` : ''
@@ -169,8 +163,7 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
       rng: rng.fork('rogue'),
       keys,
       q: options.q,
-      targets: () => cluster.nodes.filter((n) => n.incarnation > 0).map((n) => n.id),
-      reuseDots: options.rogueReuseDots === true
+      targets: () => cluster.nodes.filter((n) => n.incarnation > 0).map((n) => n.id)
     })
     : undefined
   if (rogue !== undefined) await cluster.scheduler.drive(rogue.start(cluster.nodes.map((n) => n.id)), MEMBERSHIP_SETTLE_MS)

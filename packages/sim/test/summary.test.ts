@@ -40,6 +40,5 @@ describe('summaries', () => {
     expect(replayCommand(3)).toBe('npm run sim -- --peers 5 --seed 3')
     expect(replayCommand(3, { peers: 7, faults: 'light', ops: 200, churn: true })).toBe('npm run sim -- --peers 7 --seed 3 --ops 200 --faults light --churn')
     expect(replayCommand(3, { churn: true, rogue: true })).toBe('npm run sim -- --peers 5 --seed 3 --churn --rogue')
-    expect(replayCommand(3, { rogue: true, rogueReuseDots: true })).toBe('npm run sim -- --peers 5 --seed 3 --rogue --rogue-reuse-dots')
   })
 })
