@@ -129,3 +129,18 @@ export const SEED_DIAL_TIMEOUT_MS = 10_000
  * later ticks.
  */
 export const PROBES_PER_TICK_MAX = 64
+
+/**
+ * A removal (cluster/member-removals.ts) is gossiped once when it arrives, then again every
+ * this many heartbeats while it is recent: a member that was connected but lost the first
+ * message (gossip is best effort) would otherwise go on routing to the removed member,
+ * since only a reconnect makes it pull the table. Removals are rare, so the cost is a few
+ * small messages per member and period.
+ */
+export const REMOVAL_REGOSSIP_HEARTBEATS = 5
+
+/**
+ * How long after its `removedAt` a removal is gossiped again. A member down longer than
+ * this learns it from the first table it pulls when it comes back.
+ */
+export const REMOVAL_REGOSSIP_MS = 60 * 60 * 1000

@@ -183,6 +183,30 @@ describe('removal by the operator', () => {
     expect(membership(b).roleOf('c')).toBe('outsider')
   })
 
+  it('a member that joins after the removal holds the removed member as left, and computes the same ring', async () => {
+    const { cluster, a } = await threeMembers()
+    const removed = await removal('c', cluster.clock.now())
+    await membership(a).acceptRemoval(removed)
+    a.network.announceRemoval(removed)
+    await settle()
+    const d = await start(cluster, 'd', { seeds: ['a'], clusterId: CLUSTER, admission: await admission('d', { issuedAt: ISSUED_AT + 2 }) })
+    await cluster.clock.advance(3_000)
+    expect(membership(d).members().find((m) => m.id === 'c')).toMatchObject({ status: 'left' })
+    expect(membership(d).ring().owners).toEqual(membership(a).ring().owners)
+    expect(owners(d)).toEqual(new Set(['a', 'b', 'd']))
+  })
+
+  it('reaches a member that lost the first gossip, without a reconnect, as the holders gossip it again', async () => {
+    const { cluster, a, b } = await threeMembers()
+    // a takes it, and its first gossip is lost (never sent): b only hears a's later rounds.
+    await membership(a).acceptRemoval(await removal('c', cluster.clock.now()))
+    await settle()
+    expect(membership(b).roleOf('c')).toBe('member')
+    await cluster.clock.advance(6 * 1_000)
+    expect(membership(b).roleOf('c')).toBe('outsider')
+    expect(owners(b)).toEqual(new Set(['a', 'b']))
+  })
+
   it('refuses a removal not signed by the cluster\'s authority, or for another cluster; nothing changes', async () => {
     const { a } = await threeMembers()
     const forgeries = [await removal('c', {}, 'c'), await removal('c', { cluster: 'authority-B' }, 'authority-B'), { ...(await removal('c')), removal: { cluster: CLUSTER, peer: 'b', removedAt: 50_000 } }]

@@ -146,7 +146,13 @@ function indexKey (key: Key, dot: Dot): string {
  * (the rogue) made with its own actor, outside the history: their values are known, and
  * they may have superseded what their contexts cover.
  */
-export function checkHistory (ops: readonly OpRecord[], snapshots: readonly KeySnapshot[], clientWrites: readonly RogueWrite[] = []): CheckResult {
+/**
+ * `removed`: members the operator removed while they were down (SimCluster.remove). A write
+ * whose only acknowledgement was the removed minter's own may be gone with it (removal is
+ * for dead members: what only they held is not taken back); every other acknowledged write
+ * must survive a removal like any fault.
+ */
+export function checkHistory (ops: readonly OpRecord[], snapshots: readonly KeySnapshot[], clientWrites: readonly RogueWrite[] = [], removed: ReadonlySet<PeerId> = new Set()): CheckResult {
   const violations: Violation[] = []
   const index = new DotIndex(ops, snapshots, clientWrites)
   const byKey = new Map(snapshots.map((s) => [s.key, s]))
@@ -165,7 +171,8 @@ export function checkHistory (ops: readonly OpRecord[], snapshots: readonly KeyS
     if (op.outcome !== 'ok' || op.dot === undefined) continue
     const snap = byKey.get(op.key)
     if (snap === undefined) continue
-    lost += checkDurable(op, op.dot, snap, index, violations)
+    const goneWithItsMinter = (op.acks ?? 1) <= 1 && removed.has(minterOf(op.dot))
+    if (!goneWithItsMinter) lost += checkDurable(op, op.dot, snap, index, violations)
     resurrected += checkSuperseded(op, snap, violations)
     checkDotMatches(op, op.dot, snap, violations)
   }
@@ -188,6 +195,11 @@ function checkConvergence (snap: KeySnapshot, out: Violation[]): void {
 function sameClock (a: DvvSet | null, b: DvvSet | null): boolean {
   if (a === null || b === null) return a === b
   return clockEqual(a, b)
+}
+
+/** The peer that minted `dot`: its actor is `<peer id>:<epoch>`. */
+function minterOf (dot: Dot): PeerId {
+  return dot[0].slice(0, dot[0].lastIndexOf(':'))
 }
 
 /** Invariant 1 for one acknowledged write. Returns 1 when the write is lost. */

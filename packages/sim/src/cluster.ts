@@ -7,8 +7,8 @@
  * endpoint, a new clock, and a new storage view over the same durable disk (writes that
  * were not yet durable at the crash are gone).
  */
-import { encodeAdmission } from '@ringstore/core'
-import type { PeerId, SignedAdmission } from '@ringstore/core'
+import { encodeAdmission, encodeRemoval } from '@ringstore/core'
+import type { PeerId, Removal, SignedAdmission } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
 import type { PeerConfig, Logger } from '@ringstore/peer'
 import { SimClock } from './clock.js'
@@ -52,8 +52,12 @@ export interface SimNode {
   readonly id: PeerId
   readonly disk: SimDisk
   state: NodeState
-  /** It announced its leave: no longer a coordinator; stopped once its data is handed off. */
+  /**
+   * It announced its leave (no longer a coordinator; stopped once its data is handed off),
+   * or the operator removed it while it was down (`removed`: it never runs again).
+   */
   left: boolean
+  removed?: boolean
   /** Process incarnations started so far (1 after the first start). */
   incarnation: number
   /** Its admission to the cluster's authority, issued at its first start (kept across restarts). */
@@ -248,6 +252,30 @@ export class SimCluster {
     this.note('leave', `leave ${node.id}`)
     await node.peer.leave()
     return await this.drain(node.index, maxMs)
+  }
+
+  /**
+   * The operator removes a crashed member for good (`ringstore remove`): the cluster's
+   * authority signs the removal, member `by` takes and gossips it. The removed process
+   * never runs again (it is dead; what only it held is gone with it, which the checker
+   * allows for its writes acknowledged by it alone). Needs an admitted cluster.
+   */
+  async remove (index: number, by: number): Promise<boolean> {
+    const node = this.node(index)
+    const authority = this.options.authority
+    if (authority === undefined || node.state !== 'crashed' || node.left) return false
+    node.left = true
+    node.removed = true
+    node.state = 'stopped'
+    this.note('remove', `remove ${node.id} (through ${this.node(by).id})`)
+    const removal: Removal = { cluster: authority, peer: node.id, removedAt: Math.floor(this.node(by).clock.now()) }
+    const signed = { removal, signature: await new SimSigner(authority).sign(encodeRemoval(removal)) }
+    return await this.node(by).peer.remove(signed)
+  }
+
+  /** Ids of the members the operator removed. */
+  removedIds (): Set<PeerId> {
+    return new Set(this.nodes.filter((n) => n.removed === true).map((n) => n.id))
   }
 
   /** Hand off a left peer's data and hints, then stop it. One drain at a time per peer. */

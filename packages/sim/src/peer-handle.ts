@@ -3,13 +3,15 @@
  * `Peer` through its public API and its maintenance hooks only, like any host.
  */
 import { Peer } from '@ringstore/peer'
-import type { Ring } from '@ringstore/core'
+import type { Ring, SignedRemoval } from '@ringstore/core'
 import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from '@ringstore/peer'
 
 export interface SimPeer extends PeerMaintenance {
   start(): Promise<void>
   stop(): Promise<void>
   leave(): Promise<unknown>
+  /** Apply and gossip an operator's removal of a dead member (Peer.remove). */
+  remove(removal: SignedRemoval): Promise<boolean>
   get(key: string, options?: GetOptions): Promise<GetResult>
   put(key: string, value: Uint8Array, options?: PutOptions): Promise<PutResult>
   delete(key: string, options?: PutOptions): Promise<PutResult>

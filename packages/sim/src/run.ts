@@ -193,7 +193,7 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     violations.push(...checkRogue(workload.history.ops, settled.snapshots, evidence))
     for (const bug of rogue.log.bugs) violations.push({ kind: 'engine-fault', message: `simulator bug: the rogue threw on ${bug}` })
   }
-  const checked = checkHistory(workload.history.ops, settled.snapshots, rogue?.log.writes ?? [])
+  const checked = checkHistory(workload.history.ops, settled.snapshots, rogue?.log.writes ?? [], cluster.removedIds())
   violations.push(...settled.violations, ...checked.violations)
   const gc = await collectAndVerify(cluster, settled.snapshots, { keys, maxRounds: options.maxRounds, n: SIM_N, graceMs: SIM_TOMBSTONE_GRACE_MS, rng: rng.fork('gc') })
   violations.push(...gc.violations)

@@ -225,9 +225,22 @@ export class Workload {
     }
   }
 
-  /** Membership churn: a new peer joins, or a member leaves (keeping N+1 members and the seeds). */
+  /**
+   * Membership churn: a new peer joins, or a member leaves (keeping N+1 members and the
+   * seeds), or, in an admitted cluster, the operator removes a crashed member (once per
+   * run: each removal may take with it what only that member held, see SimCluster.remove).
+   */
   private churn (rng: Rng): void {
     const initial = this.options.initialPeers ?? this.cluster.nodes.length
+    if (this.cluster.removedIds().size === 0 && rng.chance(0.5)) {
+      const dead = this.cluster.crashedNodes().filter((i) => i >= SEED_PEERS && !this.cluster.node(i).left)
+      const by = this.cluster.coordinators()
+      if (dead.length > 0 && by.length > 0 && this.members().length > MIN_MEMBERS) {
+        const index = rng.pick(dead)
+        this.cluster.remove(index, rng.pick(by)).catch((error: unknown) => this.cluster.fault(`removal of p${index} failed`, error))
+        return
+      }
+    }
     if (rng.chance(0.5)) {
       if (this.cluster.nodes.length >= initial + MAX_JOINS) return
       this.cluster.join().catch((error: unknown) => this.cluster.fault('join failed', error))

@@ -64,13 +64,15 @@ describe('simulated clusters with churn: peers join and leave during the run', (
 })
 
 describe('an admitted cluster with a rogue peer (docs/trust.md)', () => {
-  it('60 heavy-fault seeds, with joins and leaves: the rogue never becomes a member, is refused every member-only request, none of its forgeries gets in, and every invariant holds', async () => {
+  it('60 heavy-fault seeds, with joins, leaves and removals: the rogue never becomes a member, is refused every member-only request, none of its forgeries gets in, and every invariant holds', async () => {
     const options: Partial<RunOptions> = { ...HEAVY, ops: 60, churn: true, rogue: true }
     const results = await runSeeds(3001, 60, options)
     expect(failures(results, options)).toBe('')
     const s = summarize(results, { peers: 5, faults: 'heavy' })
-    // The cluster really ran admitted: joins happened (new peers admitted on the way).
+    // The cluster really ran admitted: joins happened (new peers admitted on the way), and
+    // the operator removed crashed members (signed by the run's authority, gossiped).
     expect(s.faultCounts.join).toBeGreaterThan(5)
+    expect(s.faultCounts.remove).toBeGreaterThan(0)
     // Not a vacuous pass: every request type went out and reached honest peers; member-only
     // ones were refused, the client surface served the rogue, and writes of its own landed.
     const rogue = s.rogue!

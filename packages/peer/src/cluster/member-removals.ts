@@ -22,6 +22,10 @@ export class RemovalBook {
     return this.#removed.has(peer)
   }
 
+  get (peer: PeerId): SignedRemoval | undefined {
+    return this.#removed.get(peer)
+  }
+
   all (): SignedRemoval[] {
     return [...this.#removed.values()]
   }

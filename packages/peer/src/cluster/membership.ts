@@ -27,6 +27,7 @@ import type { PeerRpc } from '../protocol/rpc.js'
 import { SerialRunner } from './timers.js'
 import { loadMembers, loadOwnRecord, memberOp, ownRecordOp } from './member-persist.js'
 import { RemovalBook, removedRecord } from './member-removals.js'
+import { REMOVAL_REGOSSIP_HEARTBEATS, REMOVAL_REGOSSIP_MS } from '../constants.js'
 import { SeedDialer } from './membership-seeds.js'
 
 /** Thrown by `self()` before `start()` resolved: there is no own record yet. */
@@ -80,6 +81,8 @@ export class Membership implements MembershipView {
   readonly #dirty = new Set<PeerId>()
   #flushing: Promise<void> | undefined
   #heartbeatTimer: TimerHandle | undefined
+  /** Heartbeats sent by this run (paces #regossipRemovals). */
+  #heartbeats = 0
   #running = false
 
   constructor (deps: MembershipDeps) {
@@ -285,7 +288,29 @@ export class Membership implements MembershipView {
     const fresh = verified.filter((s): s is SignedRecord => s !== undefined)
     const own = fresh.filter((s) => s.record.id === this.#ctx.id)
     for (const signed of own) this.#onOwnRecordSeen(signed.record)
-    return this.#applyVerified(fresh.filter((s) => s.record.id !== this.#ctx.id), true)
+    const others = fresh.filter((s) => s.record.id !== this.#ctx.id)
+    // A removed member we had no record of (we joined after its removal): it enters the
+    // table as left, as every other member holds it, so that all compute the same ring.
+    this.#applyRemovedMembers(others.filter((s) => this.#removals.has(s.record.id)))
+    return this.#applyVerified(others.filter((s) => !this.#removals.has(s.record.id)), true)
+  }
+
+  /** Verified records of removed members not in the table yet: each enters it as left (removedRecord); one ring update. */
+  #applyRemovedMembers (records: readonly SignedRecord[]): void {
+    let changed = false
+    for (const signed of records) {
+      const id = signed.record.id
+      const removal = this.#removals.get(id)
+      if (removal === undefined || this.#table.has(id)) continue
+      const result = applyRecord(this.#table, removedRecord(signed.record, removal), id)
+      if (!result.accepted) continue
+      this.#table = result.table
+      this.#signed.set(id, signed)
+      this.#dirty.add(id)
+      changed = true
+    }
+    if (changed) this.#updateRing()
+    if (this.#dirty.size > 0) this.#flushMembers()
   }
 
   /** The record validated, or undefined when invalid, not newer than ours, or badly signed. */
@@ -293,7 +318,8 @@ export class Membership implements MembershipView {
     let record: MemberRecord
     try {
       record = validateRecord(signed.record)
-      if (this.#removals.has(record.id)) return undefined
+      // A removed member stands in the table as left: nothing it signs changes that.
+      if (this.#removals.has(record.id) && this.#table.has(record.id)) return undefined
       // Cheap test before the costly one: most gossip is heartbeats we already hold.
       const held = this.#table.get(record.id)
       if (held !== undefined && compareRecords(record, held) <= 0) return undefined
@@ -436,12 +462,22 @@ export class Membership implements MembershipView {
     }).finally(() => { this.#flushing = undefined })
   }
 
+  /** Every REMOVAL_REGOSSIP_HEARTBEATS heartbeats, the recent removals again (constants.ts). */
+  #regossipRemovals (): void {
+    if (++this.#heartbeats % REMOVAL_REGOSSIP_HEARTBEATS !== 0) return
+    const now = this.#ctx.clock.now()
+    for (const signed of this.#removals.all()) {
+      if (now - signed.removal.removedAt <= REMOVAL_REGOSSIP_MS) this.#ctx.network.announceRemoval(signed)
+    }
+  }
+
   #scheduleHeartbeat (): void {
     this.#heartbeatTimer = this.#ctx.clock.setTimer(this.#ctx.config.heartbeatIntervalMs, () => {
       this.#heartbeatTimer = undefined
       if (!this.#running) return
       this.#selfUpdates.run(async () => {
         await this.#publishSelf(nextHeartbeat(this.self()), false)
+        this.#regossipRemovals()
       }).catch((error: unknown) => {
         this.#ctx.log.error('heartbeat failed', { error: describeError(error) })
       }).finally(() => {
