@@ -185,7 +185,7 @@ describe('removal by the operator', () => {
 
   it('a member that joins after the removal holds the removed member as left, and computes the same ring', async () => {
     const { cluster, a } = await threeMembers()
-    const removed = await removal('c', cluster.clock.now())
+    const removed = await removal('c', { removedAt: cluster.clock.now() })
     await membership(a).acceptRemoval(removed)
     a.network.announceRemoval(removed)
     await settle()
@@ -199,7 +199,7 @@ describe('removal by the operator', () => {
   it('reaches a member that lost the first gossip, without a reconnect, as the holders gossip it again', async () => {
     const { cluster, a, b } = await threeMembers()
     // a takes it, and its first gossip is lost (never sent): b only hears a's later rounds.
-    await membership(a).acceptRemoval(await removal('c', cluster.clock.now()))
+    await membership(a).acceptRemoval(await removal('c', { removedAt: cluster.clock.now() }))
     await settle()
     expect(membership(b).roleOf('c')).toBe('member')
     await cluster.clock.advance(6 * 1_000)
