@@ -6,6 +6,20 @@
 import type { DvvSet, Sibling, VersionVector } from './types.js'
 import { compareActors, compareSiblings } from './versions-siblings.js'
 
+/**
+ * An actor's counter in a clock has reached the largest safe integer: it cannot mint
+ * another dot for that key. Only a forged context or clock gets a counter there (2^53 real
+ * writes are out of reach); the minting peer answers with a new actor epoch (peer's
+ * replica-store.ts), never with a key that can no longer be written.
+ */
+export class CounterExhaustedError extends Error {
+  static override name = 'CounterExhaustedError'
+  override name = 'CounterExhaustedError'
+  constructor (readonly actor: string) {
+    super(`counter of '${actor}' exhausted`)
+  }
+}
+
 /** A clock or context breaks the DVVSet invariants (unsorted actors, bad counters, …). */
 export class InvalidClockError extends Error {
   static override name = 'InvalidClockError'

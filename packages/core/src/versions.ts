@@ -22,10 +22,10 @@
 import type { DvvEntry, DvvSet, Sibling, VersionVector } from './types.js'
 import { canonicalSiblings, compareActors, compareSiblingLists, siblingListsEqual } from './versions-siblings.js'
 import { descends } from './versions-vv.js'
-import { InvalidClockError, validateContext } from './versions-validate.js'
+import { CounterExhaustedError, InvalidClockError, validateContext } from './versions-validate.js'
 
 export { descends, mergeContexts, compareContexts } from './versions-vv.js'
-export { InvalidClockError, validateClock, validateContext } from './versions-validate.js'
+export { CounterExhaustedError, InvalidClockError, validateClock, validateContext } from './versions-validate.js'
 export { lww, truncate, DEFAULT_MAX_CLOCK_ENTRIES } from './versions-prune.js'
 
 /** The clock of a key that has never been written. */
@@ -144,7 +144,7 @@ function addEvent(entries: readonly DvvEntry[], actor: string, sibling: Sibling)
     const cut = at === -1 ? entries.length : at
     return [...entries.slice(0, cut), fresh, ...entries.slice(cut)]
   }
-  if (current.counter >= Number.MAX_SAFE_INTEGER) throw new InvalidClockError(`counter of '${actor}' exhausted`)
+  if (current.counter >= Number.MAX_SAFE_INTEGER) throw new CounterExhaustedError(actor)
   const next: DvvEntry = { actor, counter: current.counter + 1, values: [sibling, ...current.values], ts: sibling.ts }
   return entries.map((e, k) => (k === at ? next : e))
 }

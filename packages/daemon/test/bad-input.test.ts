@@ -7,7 +7,7 @@
 import { connect } from 'node:net'
 import { request as httpRequest } from 'node:http'
 import { multiaddr } from '@multiformats/multiaddr'
-import { encodeAnnouncement, encodeFrame } from '@ringstore/core'
+import { contextFromString, contextToString, encodeAnnouncement, encodeFrame } from '@ringstore/core'
 import { createNodeLibp2p, membersTopic } from '@ringstore/net-libp2p/node'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -197,6 +197,24 @@ describe('garbage over HTTP', () => {
   })
 
   it('still serves, with the stored data intact', stillServesIntact)
+})
+
+describe('forged causality over HTTP', () => {
+  it('a context that pushes the coordinator\'s counter to its limit never makes the key unwritable', async () => {
+    expect((await put(d, 'poison/1', 'first')).status).toBe(204)
+    const read = await get(d, 'poison/1')
+    const actors = contextFromString(read.headers.get(CONTEXT) ?? '').map(([actor]) => actor)
+    expect(actors).toHaveLength(1)
+    const poisoned = contextToString(actors.map((actor) => [actor, Number.MAX_SAFE_INTEGER] as const))
+    expect((await put(d, 'poison/1', 'forged', { context: poisoned })).status).toBe(204)
+    for (let i = 0; i < 3; i++) {
+      const now = await get(d, 'poison/1')
+      expect((await put(d, 'poison/1', `later ${i}`, { context: now.headers.get(CONTEXT) ?? '' })).status).toBe(204)
+    }
+    const last = await get(d, 'poison/1')
+    expect([last.status, new TextDecoder().decode(last.bytes)]).toEqual([200, 'later 2'])
+    await stillServesIntact()
+  })
 })
 
 describe('garbage on the libp2p protocols', () => {

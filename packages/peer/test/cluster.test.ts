@@ -28,6 +28,27 @@ describe('a 5-peer cluster, N=3 R=2 W=2', () => {
     }
   })
 
+  it('no context makes a key unwritable: a counter pushed to its limit moves its peer to a new actor epoch', async () => {
+    const c = await fiveNodes()
+    const key = 'cart:poisoned'
+    const [first, second] = primariesOf(c.peer('p1'), key) as [string, string]
+    const edge = Number.MAX_SAFE_INTEGER
+    // Forged: the context claims both primaries' actors at the edge of the safe integers.
+    const poisoned = [[c.peer(first).actor(), edge], [c.peer(second).actor(), edge]].sort((a, b) => String(a[0]) < String(b[0]) ? -1 : 1) as Array<[string, number]>
+    const before = { first: c.peer(first).actor(), second: c.peer(second).actor() }
+    await c.peer(first).put(key, bytes('poisoned'), { context: poisoned })
+    await settle()
+    for (const [i, coordinator] of [first, second, first].entries()) {
+      const read = await c.peer(coordinator).get(key, { r: 3 })
+      const written = await c.peer(coordinator).put(key, bytes(`after ${i}`), { context: read.context })
+      expect(written.acks).toBeGreaterThanOrEqual(2)
+      await settle()
+    }
+    expect(c.peer(first).actor()).not.toBe(before.first)
+    expect(c.peer(second).actor()).not.toBe(before.second)
+    expect((await c.peer('p5').get(key, { r: 3 })).values.map(text)).toEqual(['after 2'])
+  })
+
   it('put then get from another peer; exactly the preference list holds the value', async () => {
     const c = await fiveNodes()
     const key = 'cart:42'

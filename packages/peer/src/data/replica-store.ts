@@ -16,7 +16,7 @@
  * peer) resolves `stage` only once the write is durable, as every write did before staging
  * existed.
  */
-import { MerkleTree, clockEqual, keyHash, lww, partitionOfHash, partitionRange, sync, truncate } from '@ringstore/core'
+import { clockEqual, CounterExhaustedError, keyHash, lww, MerkleTree, partitionOfHash, partitionRange, sync, truncate } from '@ringstore/core'
 import type { DvvSet, Key } from '@ringstore/core'
 import type { ReplicaStore, Staged } from '../components.js'
 import type { PeerConfig } from '../config.js'
@@ -159,7 +159,7 @@ export class StorageReplicaStore implements ReplicaStore {
         try {
           const slot = this.#slot(key)
           const current = await this.#readToModify(slot)
-          const result = fn(current, this.#epochs.actor())
+          const result = await this.#mintWith(key, current, fn)
           const next = this.#normalize(key, result.next)
           if (current !== null && clockEqual(current, next)) {
             resolve({ result, clock: current, durable: LANDED })
@@ -184,6 +184,22 @@ export class StorageReplicaStore implements ReplicaStore {
         void settled.then(() => { this.#staged.delete(settled) })
       }
     })
+  }
+
+  /**
+   * `fn` with this store's actor; when that actor's counter for this key is exhausted (a
+   * forged context pushed it to the largest safe integer: core's CounterExhaustedError),
+   * once more with a new actor epoch, so no input can make a key unwritable here.
+   */
+  async #mintWith<T> (key: Key, current: DvvSet | null, fn: (current: DvvSet | null, actor: string) => T): Promise<T> {
+    try {
+      return fn(current, this.#epochs.actor())
+    } catch (error) {
+      if (!(error instanceof CounterExhaustedError)) throw error
+      this.#deps.log.warn('the actor\'s counter of a key is exhausted (a forged context?): minting with a new actor epoch', { key, actor: error.actor })
+      await this.#epochs.bump([])
+      return fn(current, this.#epochs.actor())
+    }
   }
 
   async mergeMany (items: ReadonlyArray<readonly [Key, DvvSet]>): Promise<void> {
