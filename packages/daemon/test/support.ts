@@ -91,11 +91,11 @@ export class Fixture {
    * the fixture's secret; `{ sharedSecret: false }` starts it with neither (its data dir's
    * own default secret).
    */
-  async start (name: string, args: readonly string[] = [], options: { sharedSecret?: boolean } = {}): Promise<Daemon> {
+  async start (name: string, args: readonly string[] = [], options: { sharedSecret?: boolean, launcher?: readonly string[] } = {}): Promise<Daemon> {
     const dataDir = join(await this.dir(), name)
     const ownTrust = args.includes('--cluster-secret') || args.includes('--admission') || options.sharedSecret === false
     const secret = ownTrust ? [] : ['--cluster-secret', await this.secret()]
-    return await this.#spawn(name, dataDir, [...TEST_DEFAULTS, ...secret, ...args])
+    return await this.#spawn(name, dataDir, [...TEST_DEFAULTS, ...secret, ...args], options.launcher)
   }
 
   /** The same daemon again: same data dir, same arguments (new ports). */
@@ -109,9 +109,15 @@ export class Fixture {
     return await daemon.exited
   }
 
-  /** Spawns the bin with arbitrary arguments (for CLI tests); tracked for killAll. */
-  spawnRaw (args: readonly string[]): { process: ChildProcess, stdout: string[], stderr: string[], exited: Promise<Exit> } {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  /**
+   * Spawns the bin with arbitrary arguments (for CLI tests); tracked for killAll. With a
+   * `launcher` (a command that ends by running the rest of its arguments, e.g. one that
+   * sets up a namespace first), the bin runs under it, with stdin piped to the launcher.
+   */
+  spawnRaw (args: readonly string[], launcher?: readonly string[]): { process: ChildProcess, stdout: string[], stderr: string[], exited: Promise<Exit> } {
+    const child = launcher === undefined
+      ? spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(launcher[0] as string, [...launcher.slice(1), process.execPath, BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
     this.#live.add(child)
     const stdout: string[] = []
     const stderr: string[] = []
@@ -132,8 +138,8 @@ export class Fixture {
     return { process: child, stdout, stderr, exited }
   }
 
-  async #spawn (name: string, dataDir: string, args: readonly string[]): Promise<Daemon> {
-    const raw = this.spawnRaw(['start', '--data-dir', dataDir, ...args])
+  async #spawn (name: string, dataDir: string, args: readonly string[], launcher?: readonly string[]): Promise<Daemon> {
+    const raw = this.spawnRaw(['start', '--data-dir', dataDir, ...args], launcher)
     if (LOG_DIR !== undefined) raw.process.stderr?.pipe(createWriteStream(join(LOG_DIR, `${name}-${String(raw.process.pid)}.log`)))
     const ready = await waitForReady(raw.stdout, raw.exited, () => `${name}: ${raw.stderr.slice(-20).join('\n')}`)
     const tcp = ready.addrs.find((a) => a.includes('/tcp/') && !a.includes('/ws'))
@@ -242,6 +248,7 @@ export interface StatusBody {
   ring: { q: number, members: Array<{ id: string, partitions: number }> }
   hintsPending: number
   keys: number
+  storageFull: boolean
 }
 
 export async function status (d: Daemon): Promise<StatusBody> {

@@ -77,6 +77,8 @@ export interface PeerStatus {
   /** Hints pending per target peer (only targets with some). */
   readonly hintsByTarget: Readonly<Record<PeerId, number>>
   readonly keys: number
+  /** The store has no space for writes now (Storage.isFull): writes coordinated here are refused. */
+  readonly storageFull: boolean
   readonly metrics: PeerMetrics
 }
 

@@ -73,6 +73,16 @@ export class InvalidHintTargetError extends Error {
   override name = 'InvalidHintTargetError'
 }
 
+/**
+ * The store has no space left for a write (a full disk, or the store's size limit). Every
+ * Storage adapter throws this one class for it, so that the engine and the hosts answer
+ * "insufficient storage" rather than a quorum failure or a crash; reads go on working.
+ */
+export class StorageFullError extends Error {
+  static override name = 'StorageFullError'
+  override name = 'StorageFullError'
+}
+
 /** A removal of a member that does not hold: not signed by the cluster's authority, or for another cluster. */
 export class InvalidRemovalError extends Error {
   static override name = 'InvalidRemovalError'

@@ -50,6 +50,13 @@ export interface Storage {
   get(ns: Namespace, key: string): Promise<Uint8Array | undefined>
   /** Values in the same order as `keys`. */
   getMany(ns: Namespace, keys: readonly string[]): Promise<Array<Uint8Array | undefined>>
+  /**
+   * True while the store knows it has no space for writes (a write failed for lack of
+   * space, and no space came back since): the peer refuses to coordinate writes then
+   * (StorageFullError) instead of minting versions it cannot keep. Optional: adapters
+   * that cannot tell never report full.
+   */
+  isFull?(): boolean
   /** Apply all ops atomically; durable (survives a crash) once the promise resolves. */
   write(ops: readonly StorageOp[]): Promise<void>
   /** Entries of one namespace in key order within the bounds. */

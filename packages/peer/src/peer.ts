@@ -26,8 +26,8 @@ import { GetCoordinator } from './coordinator/get.js'
 import { PutCoordinator } from './coordinator/put.js'
 import { StorageHintStore } from './data/hint-store.js'
 import { StorageReplicaStore } from './data/replica-store.js'
-import { PeerStoppedError, QuorumNotMetError, describeError } from './errors.js'
-import type { Clock, Logger, Network, NetworkHandlers } from './interfaces.js'
+import { PeerStoppedError, QuorumNotMetError, StorageFullError, describeError } from './errors.js'
+import type { Clock, Logger, Network, NetworkHandlers, Storage } from './interfaces.js'
 import { createMetrics, observeLatency } from './metrics.js'
 import type { Operation, PeerMetrics } from './metrics.js'
 import { operationOf } from './protocol/coordinate-put.js'
@@ -54,6 +54,7 @@ export class Peer implements PeerMaintenance {
   readonly metrics: PeerMetrics
   readonly #clock: Clock
   readonly #network: Network
+  readonly #storage: Storage
   readonly #log: Logger
   readonly #replicas: StorageReplicaStore
   readonly #hints: StorageHintStore
@@ -84,6 +85,7 @@ export class Peer implements PeerMaintenance {
     const metrics = this.metrics = createMetrics()
     this.#clock = clock
     this.#network = network
+    this.#storage = storage
     const isRunning = (): boolean => this.#state === 'running' || this.#state === 'starting'
     // A light peer stages nothing: a browser tab rarely stops cleanly, and each unclean
     // stop of a staging store costs a new actor epoch (data/replica-store.ts, "Staged mints").
@@ -240,6 +242,7 @@ export class Peer implements PeerMaintenance {
       hintsPending: this.#hints.pending(),
       hintsByTarget: Object.fromEntries(this.#hints.targets().map((target) => [target, this.#hints.pendingFor(target)])),
       keys: this.#replicas.size(),
+      storageFull: this.#storage.isFull?.() === true,
       metrics: this.metrics
     }
   }
@@ -296,9 +299,20 @@ export class Peer implements PeerMaintenance {
   }
 
   async #write (key: Key, value: Uint8Array | null, options: PutOptions): Promise<PutResult> {
+    // A coordinator that cannot keep its own copy refuses up front: a version minted here
+    // and not written would cost an epoch bump, and the caller would see a quorum failure
+    // for what is a full disk (Storage.isFull).
+    if (this.#storage.isFull?.() === true) throw new StorageFullError(`the store of peer ${this.id} is full: writes are refused until space is freed (reads go on)`)
     const { n, w } = resolveQuorum(this.config, options)
     const command = { key, value, context: options.context ?? [], n, w, ts: this.#clock.now() }
-    return this.#measure(operationOf(command), () => this.#puts.put(command))
+    return this.#measure(operationOf(command), () => this.#puts.put(command).catch((error: unknown) => {
+      // The store filled up under this very write: its local copy failed for lack of space,
+      // which is what the caller needs to hear, not a quorum failure.
+      if (error instanceof QuorumNotMetError && this.#storage.isFull?.() === true) {
+        throw new StorageFullError(`the store of peer ${this.id} is full: ${error.message}`, { cause: error })
+      }
+      throw error
+    }))
   }
 
   async #measure<T> (op: Operation, run: () => Promise<T>): Promise<T> {

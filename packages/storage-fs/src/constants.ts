@@ -41,3 +41,16 @@ export const DEFAULT_COMMIT_DELAY_MS = 0
  * below JavaScript engines' limit on the number of arguments of one call.
  */
 export const FROM_CHAR_CODE_CHUNK = 4096
+
+/**
+ * A write that failed while the data directory's filesystem had less than this available
+ * counts as "disk full" (space.ts): the store then reports full, and the daemon answers
+ * writes 507 instead of retrying them into the wall.
+ */
+export const FULL_BELOW_BYTES = 8 * 2 ** 20
+
+/** A full store reports space again once this much is available (above FULL_BELOW_BYTES: no flapping). */
+export const RESUME_ABOVE_BYTES = 16 * 2 ** 20
+
+/** How often a full store looks at the filesystem again (a statfs call) when asked. */
+export const SPACE_RECHECK_MS = 1000

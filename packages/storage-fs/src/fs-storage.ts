@@ -20,11 +20,13 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { open } from 'lmdb'
 import type { Database, RootDatabase } from 'lmdb'
-import { InvalidStorageOpError, StorageClosedError } from '@ringstore/peer'
+import { InvalidStorageOpError, StorageClosedError, StorageFullError } from '@ringstore/peer'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer'
 import { DEFAULT_COMMIT_DELAY_MS, MAP_SIZE_BYTES, SCAN_PAGE } from './constants.js'
 import { StorageOpenError } from './errors.js'
 import { checkDataFile } from './lmdb-header.js'
+import { guardCommitRejections } from './commit-guard.js'
+import { SpaceWatch, availableBytes, commitCause, isOutOfSpace } from './space.js'
 import { decodeKey, encodeKey } from './key-codec.js'
 
 export interface FsStorageOptions {
@@ -48,12 +50,16 @@ type BinaryDb = Database<Uint8Array, Buffer>
 
 export class FsStorage implements Storage {
   private closed = false
+  private readonly space: SpaceWatch
 
   private constructor (
     readonly dir: string,
     private readonly env: RootDatabase<Buffer, Buffer>,
     private readonly dbs: ReadonlyMap<Namespace, BinaryDb>
-  ) {}
+  ) {
+    this.space = new SpaceWatch(dir)
+    guardCommitRejections()
+  }
 
   /** Opens (creating if needed) the store in `dir`. Throws StorageOpenError with the reason. */
   static async open (dir: string, options: FsStorageOptions = {}): Promise<FsStorage> {
@@ -110,13 +116,33 @@ export class FsStorage implements Storage {
     if (prepared.length === 0) return
     // A child transaction is abortable on its own: if anything throws inside, none of this
     // call's ops land, while the other callers sharing the commit are unaffected.
-    await this.env.childTransaction(() => {
-      for (const [db, key, value] of prepared) {
-        if (value === null) db.removeSync(key)
-        else db.putSync(key, value)
-      }
-    })
-    await this.env.flushed
+    try {
+      await this.env.childTransaction(() => {
+        for (const [db, key, value] of prepared) {
+          if (value === null) db.removeSync(key)
+          else db.putSync(key, value)
+        }
+      })
+      await this.env.flushed
+    } catch (error) {
+      throw await this.writeFailure(error)
+    }
+    this.space.markWritten()
+  }
+
+  /** True while a write failed for lack of space and no space came back since (space.ts). */
+  isFull (): boolean {
+    return this.space.isFull()
+  }
+
+  /** The error a failed write rejects with: StorageFullError when it was for lack of space. */
+  private async writeFailure (error: unknown): Promise<unknown> {
+    const cause = await commitCause(error)
+    if (!isOutOfSpace(cause, this.dir)) return error
+    this.space.markFull()
+    const available = availableBytes(this.dir)
+    return new StorageFullError(`no space left for writes in ${this.dir}` +
+      `${available === undefined ? '' : ` (${Math.floor(available / 1024)} KiB available)`}: ${messageOf(cause)}`, { cause })
   }
 
   async * scan (ns: Namespace, options: ScanOptions = {}): AsyncIterable<readonly [string, Uint8Array]> {

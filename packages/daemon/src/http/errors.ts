@@ -29,6 +29,8 @@ export function toHttpError (error: unknown): HttpError | null {
     }
     case 'PeerStoppedError':
       return new HttpError(503, 'unavailable', 'the daemon is shutting down')
+    case 'StorageFullError':
+      return new HttpError(507, 'insufficient_storage', error.message)
     default:
       return null
   }

@@ -49,6 +49,7 @@ export function renderMetrics (deps: MetricsDeps): string {
     .counter('ringstore_antientropy_keys_repaired_total', 'Keys reconciled by Merkle anti-entropy.', one(m.antiEntropyKeysRepaired))
     .counter('ringstore_partitions_transferred_total', 'Partitions handed to new owners after ring changes.', one(m.partitionsTransferred))
     .counter('ringstore_tombstones_collected_total', 'Tombstones garbage-collected.', one(m.tombstonesCollected))
+    .gauge('ringstore_storage_full', 'Whether the store has no space for writes now (1: writes answer 507 until space is freed).', one(status.storageFull ? 1 : 0))
     .counter('ringstore_forbidden_requests_total', 'Peer requests refused because the caller may not call that protocol (member, client, outsider).', one(m.forbiddenRequests))
     .counter('ringstore_corrupt_records_total', 'Stored records that failed their checksum (never served).', one(m.corruptRecords))
     .gauge('ringstore_keys', 'Keys in the local replica.', one(status.keys))

@@ -51,6 +51,7 @@ export function statusBody (deps: StatusDeps): unknown {
     connected: deps.connected().length,
     ring: { ...status.ring, partitionsPerMember: spread(status.ring.members) },
     hintsPending: status.hintsPending,
+    storageFull: status.storageFull,
     hintsByTarget: status.hintsByTarget,
     keys: status.keys
   }
