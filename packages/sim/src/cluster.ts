@@ -273,6 +273,11 @@ export class SimCluster {
     return await this.node(by).peer.remove(signed)
   }
 
+  /** Whether the operator may remove a member now: an admitted cluster that removed none yet (once per run). */
+  canRemove (): boolean {
+    return this.options.authority !== undefined && this.removedIds().size === 0
+  }
+
   /** Ids of the members the operator removed. */
   removedIds (): Set<PeerId> {
     return new Set(this.nodes.filter((n) => n.removed === true).map((n) => n.id))

@@ -232,14 +232,14 @@ export class Workload {
    */
   private churn (rng: Rng): void {
     const initial = this.options.initialPeers ?? this.cluster.nodes.length
-    if (this.cluster.removedIds().size === 0 && rng.chance(0.5)) {
-      const dead = this.cluster.crashedNodes().filter((i) => i >= SEED_PEERS && !this.cluster.node(i).left)
-      const by = this.cluster.coordinators()
-      if (dead.length > 0 && by.length > 0 && this.members().length > MIN_MEMBERS) {
-        const index = rng.pick(dead)
-        this.cluster.remove(index, rng.pick(by)).catch((error: unknown) => this.cluster.fault(`removal of p${index} failed`, error))
-        return
-      }
+    // The rng is drawn only when a removal is possible: runs of an open cluster keep the
+    // very schedules (and seeds) they had before removals existed.
+    const dead = this.cluster.canRemove() ? this.cluster.crashedNodes().filter((i) => i >= SEED_PEERS && !this.cluster.node(i).left) : []
+    const by = this.cluster.coordinators()
+    if (dead.length > 0 && by.length > 0 && this.members().length > MIN_MEMBERS && rng.chance(0.5)) {
+      const index = rng.pick(dead)
+      this.cluster.remove(index, rng.pick(by)).catch((error: unknown) => this.cluster.fault(`removal of p${index} failed`, error))
+      return
     }
     if (rng.chance(0.5)) {
       if (this.cluster.nodes.length >= initial + MAX_JOINS) return
