@@ -93,14 +93,20 @@ describe('ringstore cluster (npm start)', () => {
     expect(run.stdout.join('\n')).toContain(`--cluster-secret ${secretFile}`)
     const [one, two] = peers.map((p) => ({ http: p.http, peerId: p.peerId })) as [{ http: string, peerId: string }, { http: string, peerId: string }]
     expect(run.stdout.join('\n')).toContain(one.http)
+    // One bearer token for the local cluster (launcher-made, 0600), and the banner's curl lines carry it.
+    const tokenFile = join(base, 'http-token')
+    expect((await stat(tokenFile)).mode & 0o777).toBe(0o600)
+    expect(run.stdout.join('\n')).toContain(`TOKEN=$(cat ${tokenFile})`)
+    expect(run.stdout.join('\n')).toContain('curl -i -H "Authorization: Bearer $TOKEN"')
+    const auth = { Authorization: `Bearer ${(await readFile(tokenFile, 'utf8')).trim()}` }
 
     // Two peers: N=3 would need three replicas; write with n=2 (W=2 = both peers).
     await poll('both peers see each other', async () => {
-      const s = await (await fetch(`${one.http}/status`)).json() as { members: Array<{ peerId: string, reachable: boolean }> }
+      const s = await (await fetch(`${one.http}/status`, { headers: auth })).json() as { members: Array<{ peerId: string, reachable: boolean }> }
       return s.members.some((m) => m.peerId === two.peerId && m.reachable)
     })
-    expect((await fetch(`${one.http}/kv/hello?n=2&w=2`, { method: 'PUT', body: 'world' })).status).toBe(204)
-    const read = await fetch(`${two.http}/kv/hello?n=2&r=2`)
+    expect((await fetch(`${one.http}/kv/hello?n=2&w=2`, { method: 'PUT', body: 'world', headers: auth })).status).toBe(204)
+    const read = await fetch(`${two.http}/kv/hello?n=2&r=2`, { headers: auth })
     expect([read.status, await read.text()]).toEqual([200, 'world'])
 
     run.process.kill('SIGINT')
