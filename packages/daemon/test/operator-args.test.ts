@@ -43,7 +43,7 @@ describe('ringstore leave arguments', () => {
 describe('ringstore status arguments', () => {
   it('has defaults and takes --json', () => {
     expect(parseStatusArgs([])).toEqual({ target: { dataDir: DEFAULT_DATA_DIR }, json: false })
-    expect(parseStatusArgs(['--http', '127.0.0.1:7070', '--json'])).toEqual({ target: { http: 'http://127.0.0.1:7070' }, json: true })
+    expect(parseStatusArgs(['--http', '127.0.0.1:7070', '--http-token-file', 't', '--json'])).toEqual({ target: { http: 'http://127.0.0.1:7070', tokenFile: 't' }, json: true })
     expect(parseStatusArgs(['-h'])).toBeNull()
   })
 
