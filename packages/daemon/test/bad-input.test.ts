@@ -133,6 +133,9 @@ describe('garbage over HTTP', () => {
     expect(jsonOf(reply)).toMatchObject({ error: 'value_too_large', limit: MAX_BODY })
     const small = await rawHttp(`PUT /kv/expect HTTP/1.1\r\n${authorized()}\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nok`)
     expect(small).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 204 /)
+    // Without the token the body is never invited either.
+    const tokenless = await rawHttp(`PUT /kv/expect HTTP/1.1\r\nHost: ${new URL(d.http).host}\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`)
+    expect(tokenless).toMatch(/^HTTP\/1\.1 401 /)
   })
 
   it('answers malformed HTTP with JSON errors of its own', async () => {

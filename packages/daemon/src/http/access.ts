@@ -58,20 +58,41 @@ export class Access {
    * Origin writes one header object).
    */
   checkHostAndOrigin (req: IncomingMessage, res: ServerResponse): void {
+    const origin = this.#allowedCrossOrigin(req)
+    if (origin === undefined) return
+    res.setHeader('Access-Control-Allow-Origin', origin)
+    res.setHeader('Access-Control-Expose-Headers', CONTEXT_HEADER)
+    res.setHeader('Vary', 'Origin')
+  }
+
+  /**
+   * Whether the request passes all three steps, without touching a reply: a request with
+   * `Expect: 100-continue` is invited to send its body only then.
+   */
+  allows (req: IncomingMessage, path: string): boolean {
+    try {
+      this.#allowedCrossOrigin(req)
+      this.checkToken(req, path)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** Steps 1 and 2: the cross origin to name in CORS headers, undefined when there is none. */
+  #allowedCrossOrigin (req: IncomingMessage): string | undefined {
     const host = (req.headers.host ?? '').toLowerCase()
     if (!this.#hosts.has(host)) {
       throw new HttpError(421, 'misdirected', `this daemon serves ${[...this.#hosts].join(', ')}, not Host '${host.slice(0, 100)}' (add a name with --http-host)`)
     }
     const origin = req.headers.origin
-    if (origin === undefined) return
+    if (origin === undefined) return undefined
     const lower = origin.toLowerCase()
-    if (lower === `http://${host}`) return
+    if (lower === `http://${host}`) return undefined
     if (!this.#origins.has(lower)) {
       throw new HttpError(403, 'forbidden_origin', `pages from ${origin.slice(0, 100)} may not call this API (allow an origin with --allow-origin)`)
     }
-    res.setHeader('Access-Control-Allow-Origin', origin)
-    res.setHeader('Access-Control-Expose-Headers', CONTEXT_HEADER)
-    res.setHeader('Vary', 'Origin')
+    return origin
   }
 
   /** Step 3 for `path`; a no-op on the open routes. */

@@ -73,10 +73,12 @@ export function createHttpApi (deps: HttpApiDeps): HttpApi {
   })
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => { answerClientError(error, socket) })
   // `Expect: 100-continue` (curl sends it above 1 KiB): invite the body only if it may be
-  // accepted; an oversized one gets its 413 (from readBody's length check), and one that
-  // would be shed its 503, without ever being sent.
+  // accepted; an oversized one gets its 413 (from readBody's length check), one that
+  // would be shed its 503, and one without the token (or from a refused Host or Origin)
+  // its refusal, without ever being sent.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!(Number(req.headers['content-length']) > deps.maxBodyBytes) && !admission.full()) res.writeContinue()
+    const fits = !(Number(req.headers['content-length']) > deps.maxBodyBytes) && !admission.full()
+    if (fits && access.allows(req, (req.url ?? '').split('?')[0] ?? '')) res.writeContinue()
     void serve(ctx, req, res)
   })
   return {
