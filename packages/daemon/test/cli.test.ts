@@ -20,11 +20,12 @@ describe('arguments', () => {
     const run = fixture.spawnRaw(['start', '--help'])
     expect((await run.exited).code).toBe(0)
     const help = run.stdout.join('\n')
-    for (const flag of ['--data-dir', '--listen', '--http', '--bootstrap', '--n', '--r', '--w', '--q', '--anti-entropy-interval-ms', '--max-body', '--cluster-secret', '--admission', 'peer-id']) {
+    for (const flag of ['--data-dir', '--listen', '--http', '--bootstrap', '--n', '--r', '--w', '--q', '--anti-entropy-interval-ms', '--max-body', '--cluster-secret', '--admission', 'peer-id', '--http-token-file', '--allow-origin', '--http-host', '--metrics-open']) {
       expect(help).toContain(flag)
     }
     // Closed by default: the help says where the secret goes without --cluster-secret.
     expect(help).toContain('DIR/cluster-secret')
+    expect(help).toContain('DIR/http-token')
   })
 
   // Every validation message is checked in-process in args.test.ts; here, the exit code
@@ -63,7 +64,7 @@ describe('lifecycle', () => {
     expect(await fixture.kill(first, 'SIGTERM')).toEqual({ code: 0, signal: null })
     expect(first.stdout).toHaveLength(1)
     expect(JSON.parse(first.stdout[0] ?? '')).toEqual({
-      event: 'ready', peerId: first.peerId, addrs: first.ready.addrs, http: first.http, clusterId: first.ready.clusterId, clusterSecret: await fixture.secret()
+      event: 'ready', peerId: first.peerId, addrs: first.ready.addrs, http: first.http, clusterId: first.ready.clusterId, clusterSecret: await fixture.secret(), tokenFile: join(first.dataDir, 'http-token')
     })
 
     const second = await fixture.restart(first)
