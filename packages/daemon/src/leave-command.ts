@@ -24,6 +24,8 @@ export const LEAVE_HELP = `ringstore leave [--data-dir DIR | --http HOST:PORT --
                      still holds. The daemon has left the ring by then and goes on handing
                      off, stopping once done: run ringstore leave again to keep waiting.
   A daemon that left never starts again on its data dir (start a new member on an empty one).
+  --http-token-file FILE  the daemon's HTTP bearer token (required with --http; with --data-dir
+                          by default the file DIR/daemon.json names, else DIR/http-token).
 `
 
 export async function leaveCommand (argv: readonly string[]): Promise<number> {

@@ -26,6 +26,8 @@ export const REMOVE_HELP = `ringstore remove PEER_ID --cluster-secret FILE [--da
   is still alive, use ringstore leave on it instead: it hands its data off first.
   Prints one JSON line {"removed","removedAt","by","fresh"} (fresh: the daemon had not
   heard of this removal before). Exit 1 when the daemon refuses it or is unreachable.
+  --http-token-file FILE  the daemon's HTTP bearer token (required with --http; with --data-dir
+                          by default the file DIR/daemon.json names, else DIR/http-token).
 `
 
 export async function removeCommand (argv: readonly string[]): Promise<number> {

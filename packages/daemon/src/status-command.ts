@@ -15,6 +15,8 @@ export const STATUS_HELP = `ringstore status [--data-dir DIR | --http HOST:PORT 
   and zone, as last gossiped) and its partitions; the ring's balance (partitions per owner:
   min, max, mean); hints pending and keys held here.
   --json  print GET /status's JSON body instead (one line), for tools.
+  --http-token-file FILE  the daemon's HTTP bearer token (required with --http; with --data-dir
+                          by default the file DIR/daemon.json names, else DIR/http-token).
 `
 
 export async function statusCommand (argv: readonly string[]): Promise<number> {
