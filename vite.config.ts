@@ -3,10 +3,11 @@ import { defineConfig } from 'vitest/config'
 
 const repoRoot = fileURLToPath(new URL('.', import.meta.url))
 const demoRoot = fileURLToPath(new URL('./demo', import.meta.url))
-// `vite` / `vite preview` forward the daemon's API so that the page finds the cluster as it
-// does when the daemon serves it (GET /status). Point this at any daemon of the cluster.
+// `vite` / `vite preview` forward the daemon's open GET /bootstrap so that the page finds
+// the cluster as it does when the daemon serves it. Point this at any daemon of the
+// cluster. changeOrigin: the daemon answers only a Host naming itself (421 otherwise).
 const daemonHttp = process.env.RINGSTORE_DAEMON_HTTP ?? 'http://127.0.0.1:7070'
-const daemonApi = { '/status': daemonHttp, '/kv': daemonHttp }
+const daemonApi = { '/bootstrap': { target: daemonHttp, changeOrigin: true } }
 
 // One config for the demo build and for Vitest, which reads the `test` block.
 // `vite build` / `vite preview` build and serve demo/ into demo/dist (which the daemon

@@ -77,6 +77,7 @@ export async function runCluster (options: BenchOptions, dir: string, log: (msg:
     const c = options.concurrency
     const results = await runLoadgen({
       targets: daemons.map((d) => d.http),
+      tokens: daemons.map((d) => d.token),
       valueBytes: options.valueBytes,
       maxSockets: Math.max(c, 256),
       pids: daemons.map((d) => d.child.pid),

@@ -47,17 +47,24 @@ export interface Daemon {
   /** The TCP address with /p2p/, for --bootstrap. */
   readonly addr: string
   readonly http: string
+  /** The HTTP API's bearer token (read once from the ready line's tokenFile). */
+  readonly token: string
   readonly endpoint: Endpoint
   /** performance.now() at spawn and when the ready line arrived. */
   readonly spawnedAt: number
   readonly readyAt: number
 }
 
-interface ReadyLine { event: 'ready', peerId: string, addrs: string[], http: string }
+export interface ReadyLine { event: 'ready', peerId: string, addrs: string[], http: string, tokenFile: string }
 
 function isReady (v: unknown): v is ReadyLine {
   const r = v as Partial<ReadyLine>
-  return r.event === 'ready' && typeof r.peerId === 'string' && Array.isArray(r.addrs) && typeof r.http === 'string'
+  return r.event === 'ready' && typeof r.peerId === 'string' && Array.isArray(r.addrs) && typeof r.http === 'string' && typeof r.tokenFile === 'string'
+}
+
+/** The token of a ready line's tokenFile: read once per daemon, never per request. */
+export function tokenOf (ready: ReadyLine): string {
+  return readFileSync(ready.tokenFile, 'utf8').trim()
 }
 
 /**
@@ -102,7 +109,8 @@ export async function startDaemon (spec: DaemonSpec): Promise<Daemon> {
   const readyAt = performance.now()
   const addr = ready.addrs.find((a) => a.includes('/tcp/') && !a.includes('/ws')) ?? ready.addrs[0]
   if (addr === undefined) throw new Error(`${spec.name}: ready line has no address`)
-  return { spec, child, peerId: ready.peerId, addrs: ready.addrs, addr, http: ready.http, endpoint: endpointOf(ready.http), spawnedAt, readyAt }
+  const token = tokenOf(ready)
+  return { spec, child, peerId: ready.peerId, addrs: ready.addrs, addr, http: ready.http, token, endpoint: endpointOf(ready.http, token), spawnedAt, readyAt }
 }
 
 export interface DaemonStatus {

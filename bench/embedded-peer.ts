@@ -98,7 +98,7 @@ async function main (): Promise<void> {
     stopping ??= daemon.stop().finally(() => process.exit(0))
   }
   process.on('SIGTERM', stop)
-  process.stdout.write(`${JSON.stringify({ event: 'ready', peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http })}\n`)
+  process.stdout.write(`${JSON.stringify({ event: 'ready', peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http, tokenFile: daemon.tokenFile })}\n`)
   // Commands run one after the other, in the order they arrive.
   let queue = Promise.resolve()
   const input = createInterface({ input: process.stdin })

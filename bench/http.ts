@@ -14,14 +14,19 @@ export interface HttpReply {
 export interface Endpoint {
   readonly hostname: string
   readonly port: number
+  /**
+   * `Bearer <token>` for a daemon's API (read once from its token file, so every request
+   * costs the same one header); absent for a plain HTTP server (the floor's echo).
+   */
+  readonly authorization?: string
 }
 
 /** A request taking longer than this is an error (the daemon's own timeouts are ~1 s). */
 export const HTTP_TIMEOUT_MS = 30_000
 
-export function endpointOf (url: string): Endpoint {
+export function endpointOf (url: string, token?: string): Endpoint {
   const parsed = new URL(url)
-  return { hostname: parsed.hostname, port: Number(parsed.port) }
+  return { hostname: parsed.hostname, port: Number(parsed.port), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) }
 }
 
 export function keepAliveAgent (maxSockets: number): Agent {
@@ -32,6 +37,7 @@ export async function httpRequest (
   agent: Agent, to: Endpoint, method: string, path: string,
   body?: Uint8Array, headers: Record<string, string> = {}
 ): Promise<HttpReply> {
+  const withAuth = to.authorization === undefined ? headers : { ...headers, authorization: to.authorization }
   return new Promise<HttpReply>((resolve, reject) => {
     const req = request({
       agent,
@@ -39,7 +45,7 @@ export async function httpRequest (
       port: to.port,
       method,
       path,
-      headers: body === undefined ? headers : { ...headers, 'content-length': String(body.byteLength) },
+      headers: body === undefined ? withAuth : { ...withAuth, 'content-length': String(body.byteLength) },
       timeout: HTTP_TIMEOUT_MS
     }, (res) => {
       const chunks: Buffer[] = []

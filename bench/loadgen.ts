@@ -28,6 +28,8 @@ export type Phase =
 export interface LoadgenConfig {
   /** Base URLs (http://host:port) of the daemons (or HTTP servers); ops spread over them. */
   readonly targets: readonly string[]
+  /** The bearer token of each target, in the same order (absent: plain HTTP servers). */
+  readonly tokens?: readonly string[]
   readonly phases: readonly Phase[]
   /** Bytes per value written. */
   readonly valueBytes: number
@@ -324,7 +326,7 @@ async function main (): Promise<void> {
   process.stdin.resume()
   watchedPids = config.pids ?? []
   const agent = keepAliveAgent(config.maxSockets)
-  const targets = config.targets.map(endpointOf)
+  const targets = config.targets.map((url, i) => endpointOf(url, config.tokens?.[i]))
   // One workload for all phases: the contexts learned in preload serve the updates after.
   const w = new Workload(agent, targets, config.valueBytes)
   let lastClosedOpsPerSec = 0

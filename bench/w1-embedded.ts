@@ -10,8 +10,8 @@
  * process and no HTTP parsing in A. A's CPU per write therefore includes the writer.
  */
 import { join } from 'node:path'
-import { REPO_ROOT, clusterSecret, freePort, pollUntil, startDaemon, statusOf, waitForMembers } from './daemons.js'
-import type { Daemon, DaemonSpec } from './daemons.js'
+import { REPO_ROOT, clusterSecret, freePort, pollUntil, startDaemon, statusOf, tokenOf, waitForMembers } from './daemons.js'
+import type { Daemon, DaemonSpec, ReadyLine } from './daemons.js'
 import { cpuMsOf } from './cpu.js'
 import type { BurstReply, EmbeddedCommand, EmbeddedConfig, OpenReply } from './embedded-peer.js'
 import { endpointOf } from './http.js'
@@ -51,8 +51,6 @@ export interface W1EmbeddedResult {
   readonly memoryMb: { readonly a: MemoryMb, readonly b: MemoryMb }
 }
 
-interface ReadyLine { event: 'ready', peerId: string, addrs: string[], http: string }
-
 const isReady = (v: unknown): v is ReadyLine => (v as Partial<ReadyLine>).event === 'ready'
 const isBurst = (v: unknown): v is BurstReply => (v as Partial<BurstReply>).event === 'burst'
 const isOpen = (v: unknown): v is OpenReply => (v as Partial<OpenReply>).event === 'open'
@@ -71,7 +69,8 @@ async function startEmbeddedA (dir: string, secret: string, logLevel: string): P
   const ready = await waitForJson(child, isReady, READY_TIMEOUT_MS)
   const addr = ready.addrs.find((a) => a.includes('/tcp/') && !a.includes('/ws')) ?? ready.addrs[0]
   if (addr === undefined) throw new Error('embedded A: ready line has no address')
-  return { spec, child, peerId: ready.peerId, addrs: ready.addrs, addr, http: ready.http, endpoint: endpointOf(ready.http), spawnedAt, readyAt: performance.now() }
+  const token = tokenOf(ready)
+  return { spec, child, peerId: ready.peerId, addrs: ready.addrs, addr, http: ready.http, token, endpoint: endpointOf(ready.http, token), spawnedAt, readyAt: performance.now() }
 }
 
 async function command<T> (child: Child, cmd: EmbeddedCommand, accept: (v: unknown) => v is T): Promise<T> {

@@ -7,7 +7,7 @@
  */
 import { execFile, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -31,6 +31,8 @@ export interface DaemonInfo {
   readonly dataDir: string
   /** The cluster's id, from the ready line. */
   readonly clusterId: string
+  /** The HTTP API's bearer token, read once from the ready line's tokenFile (for daemonCart). */
+  readonly token: string
 }
 
 export interface RunningDaemon {
@@ -76,14 +78,15 @@ export class DaemonSet {
     ]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
     const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
-    const running: RunningDaemon = { child, exited, info: { name, dataDir, peerId: '', http: '', tcp: '', ws: '', clusterId: '' } }
+    const running: RunningDaemon = { child, exited, info: { name, dataDir, peerId: '', http: '', tcp: '', ws: '', clusterId: '', token: '' } }
     this.#live.add(running)
     void exited.then(() => this.#live.delete(running))
     const ready = await readyLine(child, exited, name)
     const tcp = ready.addrs.find((a) => !a.includes('/ws'))
     const ws = ready.addrs.find((a) => a.includes('/ws/'))
     if (tcp === undefined || ws === undefined) throw new Error(`${name} lacks a TCP or WebSocket address: ${ready.addrs.join(' ')}`)
-    const info: DaemonInfo = { name, dataDir, peerId: ready.peerId, http: ready.http, tcp, ws, clusterId: ready.clusterId }
+    const token = (await readFile(ready.tokenFile, 'utf8')).trim()
+    const info: DaemonInfo = { name, dataDir, peerId: ready.peerId, http: ready.http, tcp, ws, clusterId: ready.clusterId, token }
     Object.assign(running, { info })
     return running
   }
@@ -117,7 +120,7 @@ async function run (args: readonly string[]): Promise<string> {
   return (await promisify(execFile)(process.execPath, [BIN, ...args])).stdout
 }
 
-interface ReadyLine { peerId: string, addrs: string[], http: string, clusterId: string }
+interface ReadyLine { peerId: string, addrs: string[], http: string, clusterId: string, tokenFile: string }
 
 async function readyLine (child: ChildProcess, exited: Promise<void>, name: string): Promise<ReadyLine> {
   if (child.stdout === null) throw new Error(`${name}: no stdout`)

@@ -16,11 +16,11 @@ const DIST = fileURLToPath(new URL('../demo/dist', import.meta.url))
 /**
  * The page itself while offline: the demo has no service worker, so a reload with the
  * network down only works from a cache. This handler is that cache (the built files);
- * /status fails as it would offline. What is under test is the peer's IndexedDB.
+ * /bootstrap fails as it would offline. What is under test is the peer's IndexedDB.
  */
 async function fromCache (route: Route): Promise<void> {
   const path = new URL(route.request().url()).pathname
-  if (path === '/status') return await route.abort('internetdisconnected')
+  if (path === '/bootstrap') return await route.abort('internetdisconnected')
   await route.fulfill({ path: join(DIST, path === '/' ? 'index.html' : path.slice(1)) })
 }
 

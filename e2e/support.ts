@@ -107,7 +107,7 @@ export function itemsOf (cart: CartState): Items {
 
 /** The cart as one daemon reads it over HTTP (R=1: that daemon's own replica), siblings merged. null: absent/unreadable. */
 export async function daemonCart (daemon: DaemonInfo, cartId: string, r = 1): Promise<CartState | null> {
-  const response = await fetch(`${daemon.http}/kv/${encodeURIComponent(`cart:${cartId}`)}?r=${r}`)
+  const response = await fetch(`${daemon.http}/kv/${encodeURIComponent(`cart:${cartId}`)}?r=${r}`, { headers: { Authorization: `Bearer ${daemon.token}` } })
   if (response.status === 200) return decodeCart(new Uint8Array(await response.arrayBuffer()))
   if (response.status === 300) {
     const body = await response.json() as { siblings: Array<{ value: string }> }

@@ -1,8 +1,10 @@
 /**
  * Where the browser peer finds the cluster: the daemon that served this page answers
- * `GET /status` with its multiaddrs (the WebSocket ones are dialable from a browser), the
- * cluster's settings (q must match for every peer to compute the same ring) and the
- * cluster id (the tab then takes as members only peers admitted to that cluster).
+ * `GET /bootstrap` with its WebSocket multiaddrs (dialable from a browser), the cluster's
+ * settings (q must match for every peer to compute the same ring) and the cluster id
+ * (the tab then takes as members only peers admitted to that cluster). That route is open
+ * (no token) and same-origin for the page the daemon served; the rest of the HTTP API
+ * needs the operator's bearer token, which a page never has.
  * `?bootstrap=<multiaddr>` (repeatable or comma-separated) overrides the addresses.
  */
 
@@ -11,7 +13,7 @@ export interface ClusterSettings {
   readonly n?: number
   readonly r?: number
   readonly w?: number
-  /** The cluster's id (its authority's public key), as the daemon's GET /status says. */
+  /** The cluster's id (its authority's public key), as the daemon's GET /bootstrap says. */
   readonly clusterId?: string
 }
 
@@ -44,14 +46,14 @@ export function browserDialable (addrs: readonly unknown[], pageHost: string): s
   return [...local, ...ws.filter((a) => !local.includes(a))]
 }
 
-async function fetchStatus (origin: string): Promise<Record<string, unknown>> {
+async function fetchBootstrap (origin: string): Promise<Record<string, unknown>> {
   const controller = new AbortController()
   const timer = setTimeout(() => { controller.abort() }, STATUS_TIMEOUT_MS)
   try {
-    const res = await fetch(new URL('/status', origin), { signal: controller.signal, headers: { accept: 'application/json' } })
+    const res = await fetch(new URL('/bootstrap', origin), { signal: controller.signal, headers: { accept: 'application/json' } })
     if (!res.ok) throw new Error(`HTTP ${res.status}`)
     const body: unknown = await res.json()
-    if (typeof body !== 'object' || body === null) throw new Error('not a status object')
+    if (typeof body !== 'object' || body === null) throw new Error('not a bootstrap object')
     return body as Record<string, unknown>
   } finally {
     clearTimeout(timer)
@@ -63,9 +65,9 @@ export async function discoverBootstrap (url: URL): Promise<Bootstrap> {
   let status: Record<string, unknown> | undefined
   let problem: string | undefined
   try {
-    status = await fetchStatus(url.origin)
+    status = await fetchBootstrap(url.origin)
   } catch (error) {
-    problem = `GET ${url.origin}/status: ${error instanceof Error ? error.message : String(error)}`
+    problem = `GET ${url.origin}/bootstrap: ${error instanceof Error ? error.message : String(error)}`
   }
   const cluster = typeof status?.cluster === 'string' ? status.cluster : undefined
   const settings = settingsFrom(status?.config)

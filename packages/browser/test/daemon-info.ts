@@ -4,7 +4,7 @@ export interface DaemonInfo {
   /** The WebSockets address with /p2p/<id>: what a browser bootstraps with. */
   readonly ws: string
   readonly addrs: string[]
-  /** Base URL of the HTTP API (it sends CORS headers, so the page can fetch it). */
+  /** Base URL of the daemon's HTTP API as the page reaches it: a token proxy (token-proxy.ts) that adds the bearer token and CORS headers. */
   readonly http: string
   /** The cluster's id (its authority's public key), from the ready line. */
   readonly clusterId: string

@@ -44,6 +44,14 @@ export interface DaemonOptions extends EngineOptions {
   /** Key-value requests in progress beyond which the HTTP API answers 503 `overloaded` (0 = no bound). */
   readonly maxInflight: number
   readonly relay: boolean
+  /** --http-token-file: the HTTP API's bearer token; undefined = DATA_DIR/http-token (http-token.ts). */
+  readonly httpTokenFile?: string
+  /** --allow-origin: origins whose pages may call the API (http/access.ts). */
+  readonly allowOrigins: readonly string[]
+  /** --http-host: further names the Host header may carry. */
+  readonly httpHosts: readonly string[]
+  /** --metrics-open: GET /metrics without the token. */
+  readonly metricsOpen: boolean
 }
 
 export interface AdmissionOption {
@@ -75,6 +83,10 @@ const startOptions = {
   'max-body': { type: 'string' },
   'max-inflight': { type: 'string' },
   'no-relay': { type: 'boolean' },
+  'http-token-file': { type: 'string' },
+  'allow-origin': { type: 'string', multiple: true },
+  'http-host': { type: 'string', multiple: true },
+  'metrics-open': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
@@ -120,8 +132,37 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
     logLevel: logLevel(values['log-level'] ?? DEFAULT_LOG_LEVEL),
     maxBodyBytes: intOption('max-body', values['max-body'], LIMITS.valueBytes, 0, LIMITS.valueBytes),
     maxInflight: intOption('max-inflight', values['max-inflight'], DEFAULT_MAX_INFLIGHT, 0, MAX_INFLIGHT_LIMIT),
-    relay: values['no-relay'] !== true
+    relay: values['no-relay'] !== true,
+    ...(values['http-token-file'] === undefined ? {} : { httpTokenFile: nonEmpty('http-token-file', values['http-token-file']) }),
+    allowOrigins: (values['allow-origin'] ?? []).map(originOption),
+    httpHosts: (values['http-host'] ?? []).map(hostNameOption),
+    metricsOpen: values['metrics-open'] === true
   }
+}
+
+/**
+ * An exact origin, `scheme://host[:port]` as a browser sends it: no `*` (that is what the
+ * lockdown removed), no `null` (sandboxed frames and file: pages all share it), no path.
+ */
+export function originOption (text: string): string {
+  let url: URL | undefined
+  try {
+    url = new URL(text)
+  } catch {
+    url = undefined
+  }
+  if (url === undefined || !/^https?:$/.test(url.protocol) || url.origin !== text.replace(/\/$/, '')) {
+    throw new UsageError(`--allow-origin must be an origin like http://localhost:5173 (scheme, host, port; no path, no *), got '${text}'`)
+  }
+  return url.origin
+}
+
+/** A DNS name or address, with an optional port: what a Host header may carry. */
+export function hostNameOption (text: string): string {
+  if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9a-fA-F:.]+\])(?::\d{1,5})?$/.test(text)) {
+    throw new UsageError(`--http-host must be a host name or address, optionally with :PORT, got '${text}'`)
+  }
+  return text.toLowerCase()
 }
 
 export interface ClusterOptions {

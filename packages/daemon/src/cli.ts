@@ -14,12 +14,14 @@ import {
   DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_LOG_LEVEL, DEFAULT_MAX_INFLIGHT, WS_PORT_OFFSET
 } from './constants.js'
 import { DEFAULT_SECRET_FILE } from './cluster-secret.js'
+import { DEFAULT_TOKEN_FILE } from './http-token.js'
 import { OperatorError } from './daemon-client.js'
 import { leaveCommand } from './leave-command.js'
 import { removeCommand } from './remove-command.js'
 import { statusCommand } from './status-command.js'
 import { runLocalCluster } from './local-cluster.js'
 import { createLogger, LOG_LEVELS } from './logger.js'
+import { isLoopback } from './http/access.js'
 import { startDaemon } from './daemon.js'
 import type { RunningDaemon } from './daemon.js'
 
@@ -35,24 +37,34 @@ Usage:
   ringstore secret FILE          create a cluster secret (0600) and print the cluster id
   ringstore admit [options]      issue an admission certificate for a peer (ringstore admit --help)
   ringstore peer-id [--data-dir DIR]  print the peer id of DIR's daemon (created if new), to admit it
-  ringstore status [--data-dir DIR | --http HOST:PORT] [--json]
+  ringstore status [--data-dir DIR | --http HOST:PORT --http-token-file FILE] [--json]
                                  members, admission, ring balance, hints and keys as the running
                                  daemon of DIR sees them (ringstore status --help)
-  ringstore leave [--data-dir DIR | --http HOST:PORT] [--timeout SECONDS]
+  ringstore leave [--data-dir DIR | --http HOST:PORT --http-token-file FILE] [--timeout SECONDS]
                                  the running daemon of DIR hands its data off, leaves the cluster
                                  for good and stops (ringstore leave --help)
-  ringstore remove PEER_ID --cluster-secret FILE [--data-dir DIR | --http HOST:PORT]
+  ringstore remove PEER_ID --cluster-secret FILE [--data-dir DIR | --http HOST:PORT --http-token-file FILE]
                                  remove a dead member for good, signed with the cluster's authority
                                  (ringstore remove --help)
   ringstore help                 this text
 
 ringstore start options:
-  --data-dir DIR                 data directory: identity key, store, pid lock, daemon.json (${DEFAULT_DATA_DIR});
+  --data-dir DIR                 data directory: identity key, store, pid lock, daemon.json, http-token (${DEFAULT_DATA_DIR});
                                  refused once its peer left the cluster (ringstore leave)
   --listen MULTIADDR             libp2p listen address, repeatable
                                  (${DEFAULT_LISTEN.join(' and ')})
   --announce MULTIADDR           address to announce instead of the listen ones, repeatable
   --http HOST:PORT               HTTP API address; port 0 = any free port (${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port})
+  --http-token-file FILE         the HTTP API's bearer token: every route but /bootstrap and the demo
+                                 files needs Authorization: Bearer <token> (else 401). Read from FILE,
+                                 created there (0600, 32 random bytes base64url) when missing; refused
+                                 when group/others may read it. Default: DIR/${DEFAULT_TOKEN_FILE}
+  --allow-origin ORIGIN          a web origin (http://host:port) whose pages may call the API (CORS
+                                 headers for it alone), repeatable; a request with any other Origin
+                                 gets 403 forbidden_origin, except the daemon's own pages
+  --http-host NAME               a further name the Host header may carry (NAME:PORT, or NAME with
+                                 the daemon's port), repeatable; any other Host gets 421 misdirected
+  --metrics-open                 serve GET /metrics without the token (for a scraper)
   --bootstrap MULTIADDR          a peer to join through (with /p2p/ID), repeatable
   --cluster NAME                 cluster name; peers only join their own cluster (${DEFAULT_CLUSTER})
   --cluster-secret FILE          join the cluster FILE defines (ringstore secret): only peers
@@ -137,10 +149,11 @@ async function startCommand (argv: readonly string[]): Promise<number> {
     log.error('daemon failed to start', { error })
     throw error
   }
-  log.info('ready', { peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http, dataDir: options.dataDir, clusterId: daemon.clusterId })
+  log.info('ready', { peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http, dataDir: options.dataDir, clusterId: daemon.clusterId, tokenFile: daemon.tokenFile })
   if (daemon.secret?.isDefault === true) process.stderr.write(defaultSecretNotice(daemon.secret.file, daemon.secret.created))
+  if (!isLoopback(options.http.host)) process.stderr.write(exposedHttpNotice(daemon.http, daemon.tokenFile))
   const secret = daemon.secret === undefined ? {} : { clusterSecret: daemon.secret.file }
-  process.stdout.write(`${JSON.stringify({ event: 'ready', peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http, clusterId: daemon.clusterId, ...secret })}\n`)
+  process.stdout.write(`${JSON.stringify({ event: 'ready', peerId: daemon.peerId, addrs: daemon.addrs, http: daemon.http, clusterId: daemon.clusterId, ...secret, tokenFile: daemon.tokenFile })}\n`)
   // A daemon that left the cluster stops itself once it handed everything off (leave.ts).
   const reason = await Promise.race([stopped, daemon.left.then(() => 'left the cluster' as const)])
   log.info('shutting down', { reason })
@@ -156,6 +169,16 @@ async function startCommand (argv: readonly string[]): Promise<number> {
 export function defaultSecretNotice (file: string, created: boolean): string {
   return `ringstore: ${created ? 'created the cluster secret' : 'using the cluster secret'} ${file} (no --cluster-secret given); ` +
     `start the other daemons of this cluster with --cluster-secret ${file} (a copy, mode 0600) or they form clusters of their own\n`
+}
+
+/**
+ * One plain line, whatever the log level: an API reachable from other machines is a
+ * decision the operator should see made (the token still guards it; plain HTTP does not
+ * hide it from the network).
+ */
+export function exposedHttpNotice (http: string, tokenFile: string): string {
+  return `ringstore: WARNING: the HTTP API at ${http} is reachable beyond this machine; every request but /bootstrap and the demo files needs the bearer token in ${tokenFile}, ` +
+    'sent in clear over plain HTTP: bind it to 127.0.0.1 or put it behind TLS\n'
 }
 
 async function clusterCommand (argv: readonly string[]): Promise<number> {

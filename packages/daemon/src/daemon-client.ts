@@ -1,11 +1,14 @@
 /**
  * How the operator commands reach a running daemon: its HTTP base URL from `--http`, or
- * from the data dir's daemon.json (daemon-file.ts), and JSON requests to it. Failures are
- * OperatorError, whose message is what the command prints (exit 1).
+ * from the data dir's daemon.json (daemon-file.ts); its bearer token from
+ * --http-token-file, else the file daemon.json names, else DIR/http-token; and JSON
+ * requests to it. Failures are OperatorError, whose message is what the command prints
+ * (exit 1).
  */
 import { resolve } from 'node:path'
 import { OPERATOR_REQUEST_TIMEOUT_MS } from './constants.js'
 import { readDaemonFile } from './daemon-file.js'
+import { defaultTokenFile, HttpTokenFileError, readTokenFile } from './http-token.js'
 import { readLeftMarker } from './left-marker.js'
 import type { DaemonTarget } from './operator-args.js'
 
@@ -22,6 +25,8 @@ export class UnreachableError extends OperatorError {
 
 export interface Connection {
   readonly base: string
+  /** The bearer token every request carries. */
+  readonly token: string
   /** Known from daemon.json (with --data-dir). */
   readonly peerId?: string
   readonly pid?: number
@@ -30,15 +35,26 @@ export interface Connection {
 }
 
 export async function connect (target: DaemonTarget): Promise<Connection> {
-  if (target.http !== undefined) return { base: target.http }
+  if (target.http !== undefined) return { base: target.http, token: await token(target.tokenFile ?? '') }
   const dataDir = resolve(target.dataDir)
   const file = await readDaemonFile(dataDir)
-  if (file !== undefined) return { base: file.http, peerId: file.peerId, pid: file.pid, dataDir }
+  if (file !== undefined) {
+    return { base: file.http, token: await token(target.tokenFile ?? file.tokenFile ?? defaultTokenFile(dataDir)), peerId: file.peerId, pid: file.pid, dataDir }
+  }
   const left = await readLeftMarker(dataDir)
   if (left !== undefined) {
     throw new OperatorError(`no daemon runs on ${dataDir}: its peer ${left.peerId} left the cluster${left.drained ? ' (hand-off complete)' : ', but stopped before its hand-off finished'}`)
   }
   throw new OperatorError(`no running daemon for data dir ${dataDir} (no live ${dataDir}/daemon.json): start it, or give --http HOST:PORT`)
+}
+
+async function token (file: string): Promise<string> {
+  try {
+    return await readTokenFile(file)
+  } catch (error) {
+    if (error instanceof HttpTokenFileError) throw new OperatorError(`${error.message} (the daemon's HTTP token: give --http-token-file FILE)`)
+    throw error
+  }
 }
 
 export interface JsonReply {
@@ -47,12 +63,14 @@ export interface JsonReply {
 }
 
 /** One request; the reply's JSON body (every reply of the API is JSON). */
-export async function requestJson (base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<JsonReply> {
+export async function requestJson ({ base, token }: Pick<Connection, 'base' | 'token'>, method: 'GET' | 'POST', path: string, body?: unknown): Promise<JsonReply> {
   let response: Response
   try {
+    const auth = { Authorization: `Bearer ${token}` }
     response = await fetch(`${base}${path}`, {
       method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
+      headers: body === undefined ? auth : { ...auth, 'Content-Type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(OPERATOR_REQUEST_TIMEOUT_MS)
     })
   } catch (error) {

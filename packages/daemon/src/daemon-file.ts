@@ -16,6 +16,8 @@ export interface DaemonFile {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:7070 */
   readonly http: string
   readonly peerId: string
+  /** The HTTP token file (absolute): where `--data-dir` commands read the token, whatever --http-token-file said. */
+  readonly tokenFile?: string
 }
 
 /** Writes the record (whole or not at all: a reader never sees half a file); resolves with its removal. */
@@ -35,7 +37,7 @@ export async function readDaemonFile (dir: string): Promise<DaemonFile | undefin
   } catch {
     return undefined
   }
-  const { pid, http, peerId } = parsed
+  const { pid, http, peerId, tokenFile } = parsed
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0 || typeof http !== 'string' || typeof peerId !== 'string') return undefined
-  return await isLiveDaemon(pid) ? { pid, http, peerId } : undefined
+  return await isLiveDaemon(pid) ? { pid, http, peerId, ...(typeof tokenFile === 'string' ? { tokenFile } : {}) } : undefined
 }

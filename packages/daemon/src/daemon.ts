@@ -23,6 +23,7 @@ import { FsStorage } from '@ringstore/storage-fs'
 import type { DaemonOptions } from './args.js'
 import { writeDaemonFile } from './daemon-file.js'
 import { createHttpApi } from './http/server.js'
+import { defaultTokenFile, loadOrCreateTokenFile } from './http-token.js'
 import { Leave } from './leave.js'
 import { unfinishedLeave } from './left-marker.js'
 import { lockDataDir } from './lock.js'
@@ -42,6 +43,8 @@ export interface RunningDaemon {
   readonly addrs: string[]
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:7070 */
   readonly http: string
+  /** The HTTP API's bearer token file (absolute): clients read the token there. */
+  readonly tokenFile: string
   readonly peer: Peer
   /** Resolves once this daemon left the cluster and handed everything off (leave.ts): stop it then. */
   readonly left: Promise<void>
@@ -70,6 +73,8 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
     const privateKey = await loadOrCreatePrivateKey(options.dataDir)
     // Before storage and network: a wrong certificate or secret refuses the start at once.
     const trust = await resolveTrust(options, privateKey, log)
+    // Before the network too: a token file others can read refuses the start at once.
+    const token = await loadOrCreateTokenFile(options.httpTokenFile ?? defaultTokenFile(options.dataDir))
     const storage = await FsStorage.open(join(options.dataDir, STORE_DIR))
     undo.push(async () => { await storage.close() })
     const { peer, network, addrs } = await startPeer(options, trust, privateKey, storage, resuming !== undefined, log, undo)
@@ -91,11 +96,12 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
       connected: () => network.connectedPeers(),
       admissions: { get: (id) => peer.admissionOf(id)?.admission },
       leave,
+      access: { token: token.token, allowOrigins: options.allowOrigins, hostNames: options.httpHosts, metricsOpen: options.metricsOpen },
       log: scoped(log, 'http')
     })
     const http = await api.listen(options.http)
     undo.push(async () => { await api.close() })
-    undo.push(await writeDaemonFile(options.dataDir, { pid: process.pid, http, peerId: peer.id }))
+    undo.push(await writeDaemonFile(options.dataDir, { pid: process.pid, http, peerId: peer.id, tokenFile: token.file }))
 
     let stopping: Promise<void> | undefined
     return {
@@ -104,6 +110,7 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
       ...(trust.secret === undefined ? {} : { secret: trust.secret }),
       addrs: addrs(),
       http,
+      tokenFile: token.file,
       peer,
       left: leave.finished,
       stop: async () => {

@@ -13,7 +13,7 @@ import type { LeaveProgress } from './leave.js'
 import { isLiveDaemon } from './lock.js'
 import { parseLeaveArgs } from './operator-args.js'
 
-export const LEAVE_HELP = `ringstore leave [--data-dir DIR | --http HOST:PORT] [--timeout SECONDS]
+export const LEAVE_HELP = `ringstore leave [--data-dir DIR | --http HOST:PORT --http-token-file FILE] [--timeout SECONDS]
   Make the running daemon of DIR (${DEFAULT_DATA_DIR}; found through DIR/daemon.json), or the one
   serving HTTP at HOST:PORT, leave the cluster for good. It announces that it left (the
   other members recompute the ring without it), hands every key it holds to the keys' new
@@ -24,6 +24,8 @@ export const LEAVE_HELP = `ringstore leave [--data-dir DIR | --http HOST:PORT] [
                      still holds. The daemon has left the ring by then and goes on handing
                      off, stopping once done: run ringstore leave again to keep waiting.
   A daemon that left never starts again on its data dir (start a new member on an empty one).
+  --http-token-file FILE  the daemon's HTTP bearer token (required with --http; with --data-dir
+                          by default the file DIR/daemon.json names, else DIR/http-token).
 `
 
 export async function leaveCommand (argv: readonly string[]): Promise<number> {
@@ -36,8 +38,8 @@ export async function leaveCommand (argv: readonly string[]): Promise<number> {
   const daemon = await connect(options.target)
   // The daemon refuses a leave that names another peer: daemon.json's id when we have it,
   // else the id the daemon at --http says it has (the operator named that daemon).
-  const peerId = daemon.peerId ?? String(expectStatus(await requestJson(daemon.base, 'GET', '/status'), 200, 'GET /status').peerId)
-  let progress = expectStatus(await requestJson(daemon.base, 'POST', '/admin/leave', { peerId }), 202, 'POST /admin/leave') as unknown as LeaveProgress
+  const peerId = daemon.peerId ?? String(expectStatus(await requestJson(daemon, 'GET', '/status'), 200, 'GET /status').peerId)
+  let progress = expectStatus(await requestJson(daemon, 'POST', '/admin/leave', { peerId }), 202, 'POST /admin/leave') as unknown as LeaveProgress
   note(`peer ${peerId} at ${daemon.base} is leaving the cluster for good`)
   const printer = progressPrinter()
   while (progress.state !== 'drained') {
@@ -49,7 +51,7 @@ export async function leaveCommand (argv: readonly string[]): Promise<number> {
     }
     await sleep(LEAVE_POLL_MS)
     try {
-      progress = expectStatus(await requestJson(daemon.base, 'GET', '/admin/leave'), 200, 'GET /admin/leave') as unknown as LeaveProgress
+      progress = expectStatus(await requestJson(daemon, 'GET', '/admin/leave'), 200, 'GET /admin/leave') as unknown as LeaveProgress
     } catch (error) {
       if (!(error instanceof UnreachableError)) throw error
       // Gone between two looks: drained and stopped (it lingers for us, but we may have
@@ -93,7 +95,7 @@ async function stopped (daemon: Connection, deadline: number): Promise<boolean> 
       if (!await isLiveDaemon(daemon.pid)) return true
     } else {
       try {
-        await requestJson(daemon.base, 'GET', '/status')
+        await requestJson(daemon, 'GET', '/status')
       } catch (error) {
         if (error instanceof UnreachableError) return true
         throw error

@@ -2,7 +2,8 @@
  * `ringstore cluster` (and `npm start`): a few daemons on this machine, each a child
  * process running `ringstore start`, data under one base folder, the 2nd and later peers
  * bootstrapping from the 1st, all sharing one cluster secret (`<base>/cluster-secret`,
- * created on the first run and reused after). Fixed default ports (HTTP 7070.., libp2p TCP 7170.., WS
+ * created on the first run and reused after) and one HTTP bearer token (`<base>/http-token`,
+ * likewise: one curl line works against every daemon). Fixed default ports (HTTP 7070.., libp2p TCP 7170.., WS
  * 7270..) so that a restart finds the same addresses; a busy port falls back to a free one.
  *
  * Children run in their own process group: Ctrl-C reaches only this launcher, which then
@@ -21,6 +22,7 @@ import { fileURLToPath } from 'node:url'
 import type { ClusterOptions } from './args.js'
 import { DEFAULT_SECRET_FILE, loadOrCreateSecretFile } from './cluster-secret.js'
 import { READY_TIMEOUT_MS, WS_PORT_OFFSET } from './constants.js'
+import { DEFAULT_TOKEN_FILE, loadOrCreateTokenFile } from './http-token.js'
 
 const BIN = fileURLToPath(new URL('../bin/ringstore.js', import.meta.url))
 
@@ -30,6 +32,8 @@ export interface ReadyLine {
   readonly addrs: string[]
   readonly http: string
   readonly clusterId: string
+  /** The HTTP API's bearer token file. */
+  readonly tokenFile: string
 }
 
 interface Child {
@@ -58,11 +62,12 @@ export async function runLocalCluster (options: ClusterOptions): Promise<number>
   try {
     // One secret for the whole local cluster: without it each daemon would form its own.
     secretFile = (await loadOrCreateSecretFile(join(options.baseDir, DEFAULT_SECRET_FILE))).file
+    const tokenFile = (await loadOrCreateTokenFile(join(options.baseDir, DEFAULT_TOKEN_FILE))).file
     // Peer 1 first (the others join through it); the rest start together.
-    const seed = await startChild(options, 0, [], secretFile)
+    const seed = await startChild(options, 0, [], secretFile, tokenFile)
     children.push(seed)
     const bootstrap = [tcpAddr(seed.ready)]
-    const others = await Promise.allSettled(Array.from({ length: options.peers - 1 }, async (_, i) => await startChild(options, i + 1, bootstrap, secretFile)))
+    const others = await Promise.allSettled(Array.from({ length: options.peers - 1 }, async (_, i) => await startChild(options, i + 1, bootstrap, secretFile, tokenFile)))
     for (const result of others) if (result.status === 'fulfilled') children.push(result.value)
     const failed = others.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed !== undefined) throw failed.reason
@@ -82,7 +87,7 @@ export async function runLocalCluster (options: ClusterOptions): Promise<number>
   return first === null ? 0 : 1
 }
 
-async function startChild (options: ClusterOptions, index: number, bootstrap: string[], secretFile: string): Promise<Child> {
+async function startChild (options: ClusterOptions, index: number, bootstrap: string[], secretFile: string, tokenFile: string): Promise<Child> {
   const name = `peer-${index + 1}`
   const dataDir = join(options.baseDir, name)
   await mkdir(dataDir, { recursive: true })
@@ -98,6 +103,7 @@ async function startChild (options: ClusterOptions, index: number, bootstrap: st
     '--log-level', options.logLevel,
     ...bootstrap.flatMap((addr) => ['--bootstrap', addr]),
     '--cluster-secret', secretFile,
+    '--http-token-file', tokenFile,
     ...options.passThrough
   ]
   const log = join(dataDir, 'daemon.log')
@@ -170,10 +176,11 @@ function banner (options: ClusterOptions, children: readonly Child[], secretFile
     '',
     `The shop demo: ${first?.ready.http ?? ''}/  (every daemon serves it; open it in several tabs)`,
     '',
-    'Try:',
-    `  curl -i -X PUT --data-binary 'hello' ${first?.ready.http ?? ''}/kv/greeting`,
-    `  curl -i ${(second ?? first)?.ready.http ?? ''}/kv/greeting`,
-    `  curl -s ${first?.ready.http ?? ''}/status`,
+    `Try (the HTTP API wants the bearer token in ${first?.ready.tokenFile ?? ''}):`,
+    `  TOKEN=$(cat ${first?.ready.tokenFile ?? ''})`,
+    `  curl -i -H "Authorization: Bearer $TOKEN" -X PUT --data-binary 'hello' ${first?.ready.http ?? ''}/kv/greeting`,
+    `  curl -i -H "Authorization: Bearer $TOKEN" ${(second ?? first)?.ready.http ?? ''}/kv/greeting`,
+    `  curl -s -H "Authorization: Bearer $TOKEN" ${first?.ready.http ?? ''}/status`,
     `Peers and addresses: ${join(options.baseDir, 'cluster.json')}. Ctrl-C stops the cluster.`,
     ''
   ]

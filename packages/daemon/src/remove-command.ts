@@ -16,7 +16,7 @@ import { DEFAULT_DATA_DIR } from './constants.js'
 import { connect, expectStatus, OperatorError, requestJson } from './daemon-client.js'
 import { daemonTarget } from './operator-args.js'
 
-export const REMOVE_HELP = `ringstore remove PEER_ID --cluster-secret FILE [--data-dir DIR | --http HOST:PORT]
+export const REMOVE_HELP = `ringstore remove PEER_ID --cluster-secret FILE [--data-dir DIR | --http HOST:PORT --http-token-file FILE]
   Remove the dead member PEER_ID from the cluster for good. The removal is signed with the
   cluster's authority (derived from FILE, the cluster's secret) and given to the running
   daemon of DIR (${DEFAULT_DATA_DIR}; found through DIR/daemon.json), or the one serving HTTP at
@@ -26,6 +26,8 @@ export const REMOVE_HELP = `ringstore remove PEER_ID --cluster-secret FILE [--da
   is still alive, use ringstore leave on it instead: it hands its data off first.
   Prints one JSON line {"removed","removedAt","by","fresh"} (fresh: the daemon had not
   heard of this removal before). Exit 1 when the daemon refuses it or is unreachable.
+  --http-token-file FILE  the daemon's HTTP bearer token (required with --http; with --data-dir
+                          by default the file DIR/daemon.json names, else DIR/http-token).
 `
 
 export async function removeCommand (argv: readonly string[]): Promise<number> {
@@ -35,6 +37,7 @@ export async function removeCommand (argv: readonly string[]): Promise<number> {
       'cluster-secret': { type: 'string' },
       'data-dir': { type: 'string' },
       http: { type: 'string' },
+      'http-token-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     },
     strict: true,
@@ -51,8 +54,8 @@ export async function removeCommand (argv: readonly string[]): Promise<number> {
   const secretFile = values['cluster-secret']
   if (secretFile === undefined) throw new UsageError('remove needs --cluster-secret FILE (the cluster\'s secret: only its authority removes members)')
   const authority = await clusterAuthority(await readSecretFile(secretFile))
-  const daemon = await connect(daemonTarget(values['data-dir'], values.http))
-  const status = expectStatus(await requestJson(daemon.base, 'GET', '/status'), 200, 'GET /status')
+  const daemon = await connect(daemonTarget(values['data-dir'], values.http, values['http-token-file']))
+  const status = expectStatus(await requestJson(daemon, 'GET', '/status'), 200, 'GET /status')
   if (status.clusterId !== authority.clusterId) {
     throw new OperatorError(`the daemon at ${daemon.base} is in cluster ${String(status.clusterId)}, but ${secretFile} is the secret of cluster ${authority.clusterId}: nothing done`)
   }
@@ -62,7 +65,7 @@ export async function removeCommand (argv: readonly string[]): Promise<number> {
   }
   const signed = await authority.remove({ peer, removedAt: Date.now() })
   const removal = Buffer.from(encodeSignedRemoval(signed)).toString('base64url')
-  const reply = expectStatus(await requestJson(daemon.base, 'POST', '/admin/remove', { removal }), 200, 'POST /admin/remove')
+  const reply = expectStatus(await requestJson(daemon, 'POST', '/admin/remove', { removal }), 200, 'POST /admin/remove')
   process.stdout.write(`${JSON.stringify({ removed: peer, removedAt: signed.removal.removedAt, by: status.peerId, fresh: reply.fresh })}\n`)
   return 0
 }

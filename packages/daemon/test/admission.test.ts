@@ -7,7 +7,7 @@
 import { connect } from 'node:net'
 import type { Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Fixture, get, http, metrics, poll, put } from './support.js'
+import { Fixture, get, http, metrics, poll, put, tokenOf } from './support.js'
 import type { Daemon } from './support.js'
 
 const LIMIT = 2
@@ -17,13 +17,13 @@ const VALUE = 'held-value'
 interface HeldPut { readonly socket: Socket, finish: () => Promise<string> }
 
 async function holdPut (d: Daemon, key: string): Promise<HeldPut> {
-  const { hostname, port } = new URL(d.http)
+  const { hostname, port, host } = new URL(d.http)
   const socket = connect(Number(port), hostname)
   await new Promise<void>((resolve, reject) => { socket.once('connect', resolve).once('error', reject) })
   let received = ''
   socket.on('data', (chunk: Buffer) => { received += chunk.toString('latin1') })
   const half = VALUE.length / 2
-  socket.write(`PUT /kv/${key} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Length: ${VALUE.length}\r\n\r\n${VALUE.slice(0, half)}`)
+  socket.write(`PUT /kv/${key} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${tokenOf(d.http)}\r\nContent-Length: ${VALUE.length}\r\n\r\n${VALUE.slice(0, half)}`)
   return {
     socket,
     finish: async () => {

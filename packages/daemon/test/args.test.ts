@@ -27,7 +27,10 @@ describe('ringstore start arguments', () => {
       logLevel: 'info',
       maxBodyBytes: 1024 * 1024,
       maxInflight: 128,
-      relay: true
+      relay: true,
+      allowOrigins: [],
+      httpHosts: [],
+      metricsOpen: false
     })
   })
 
@@ -59,6 +62,26 @@ describe('ringstore start arguments', () => {
       announce: ['/dns4/example.org/tcp/4001'],
       relay: false
     })
+  })
+
+  it('takes the HTTP access flags: --http-token-file, --allow-origin and --http-host (repeatable), --metrics-open', () => {
+    expect(parseStartArgs([])?.httpTokenFile).toBeUndefined()
+    expect(parseStartArgs([
+      '--http-token-file', '/t', '--allow-origin', 'http://localhost:5173', '--allow-origin', 'https://shop.example.org/',
+      '--http-host', 'ringstore.lan', '--http-host', 'Box:8080', '--metrics-open'
+    ])).toMatchObject({
+      httpTokenFile: '/t',
+      allowOrigins: ['http://localhost:5173', 'https://shop.example.org'],
+      httpHosts: ['ringstore.lan', 'box:8080'],
+      metricsOpen: true
+    })
+    for (const origin of ['*', 'null', 'http://localhost:5173/path', 'ftp://x.example', 'localhost:5173', '']) {
+      expect(() => parseStartArgs(['--allow-origin', origin]), origin).toThrow(/--allow-origin must be an origin/)
+    }
+    for (const host of ['', 'a b', 'x/y', 'http://x']) {
+      expect(() => parseStartArgs(['--http-host', host]), host).toThrow(/--http-host must be a host name/)
+    }
+    expect(() => parseStartArgs(['--http-token-file', ''])).toThrow(/--http-token-file must not be empty/)
   })
 
   it('takes --cluster-secret FILE (absent: the data dir\'s own, see trust.ts), refusing an empty one', () => {

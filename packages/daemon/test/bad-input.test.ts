@@ -11,18 +11,20 @@ import { contextFromString, contextToString, encodeAnnouncement, encodeFrame } f
 import { createNodeLibp2p, membersTopic } from '@ringstore/net-libp2p/node'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CONTEXT, Fixture, get, http, metrics, poll, put, status } from './support.js'
+import { CONTEXT, Fixture, get, http, metrics, poll, put, status, tokenOf } from './support.js'
 import type { Daemon } from './support.js'
 import { lengthPrefixed, openRpcStream } from './rpc-client.js'
 import type { RpcStream } from './rpc-client.js'
 
 const MAX_BODY = 1024
+/** The one origin allowed to call the daemon from a page (--allow-origin). */
+const PAGE = 'http://localhost:5173'
 const fixture = new Fixture()
 let d: Daemon
 const stored = new Map<string, string>([['keep/1', 'first'], ['keep/2', 'second'], ['keep/ü', 'third']])
 
 beforeAll(async () => {
-  d = await fixture.start('bad', ['--n', '1', '--r', '1', '--w', '1', '--max-body', String(MAX_BODY)])
+  d = await fixture.start('bad', ['--n', '1', '--r', '1', '--w', '1', '--max-body', String(MAX_BODY), '--allow-origin', PAGE])
   for (const [key, value] of stored) expect((await put(d, key, value)).status).toBe(204)
 })
 afterAll(async () => { await fixture.killAll() })
@@ -38,6 +40,11 @@ async function stillServesIntact (): Promise<void> {
 }
 
 /** Writes `payload` on a raw TCP connection to the HTTP port and returns all it gets back. */
+/** The Host and Authorization lines of a raw request that passes the access checks. */
+function authorized (): string {
+  return `Host: ${new URL(d.http).host}\r\nAuthorization: Bearer ${tokenOf(d.http)}`
+}
+
 async function rawHttp (payload: string | Buffer): Promise<string> {
   const { hostname, port } = new URL(d.http)
   return await new Promise((resolve, reject) => {
@@ -91,7 +98,8 @@ describe('garbage over HTTP', () => {
       const reply = await http(d.http, method, path, { headers, ...(body === undefined ? {} : { body }) })
       expect(reply.status).toBe(code)
       expect(reply.json).toMatchObject({ error })
-      expect(reply.headers.get('access-control-allow-origin')).toBe('*')
+      // No Origin, no CORS headers: an operator tool is no page.
+      expect(reply.headers.get('access-control-allow-origin')).toBeNull()
     })
   }
 
@@ -104,7 +112,7 @@ describe('garbage over HTTP', () => {
   it('refuses a chunked upload (no Content-Length) once it passes the limit, and the connection stays usable', async () => {
     const { hostname, port } = new URL(d.http)
     const reply = await new Promise<{ status: number, body: string }>((resolve, reject) => {
-      const req = httpRequest({ host: hostname, port: Number(port), method: 'PUT', path: '/kv/chunked' }, (res) => {
+      const req = httpRequest({ host: hostname, port: Number(port), method: 'PUT', path: '/kv/chunked', headers: { Authorization: `Bearer ${tokenOf(d.http)}` } }, (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }) })
@@ -120,11 +128,14 @@ describe('garbage over HTTP', () => {
   })
 
   it('refuses an oversized upload announced with Expect: 100-continue without inviting the body', async () => {
-    const reply = await rawHttp(`PUT /kv/expect HTTP/1.1\r\nHost: x\r\nContent-Length: ${MAX_BODY * 4}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`)
+    const reply = await rawHttp(`PUT /kv/expect HTTP/1.1\r\n${authorized()}\r\nContent-Length: ${MAX_BODY * 4}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`)
     expect(reply).toMatch(/^HTTP\/1\.1 413 /)
     expect(jsonOf(reply)).toMatchObject({ error: 'value_too_large', limit: MAX_BODY })
-    const small = await rawHttp('PUT /kv/expect HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nok')
+    const small = await rawHttp(`PUT /kv/expect HTTP/1.1\r\n${authorized()}\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nok`)
     expect(small).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 204 /)
+    // Without the token the body is never invited either.
+    const tokenless = await rawHttp(`PUT /kv/expect HTTP/1.1\r\nHost: ${new URL(d.http).host}\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`)
+    expect(tokenless).toMatch(/^HTTP\/1\.1 401 /)
   })
 
   it('answers malformed HTTP with JSON errors of its own', async () => {
@@ -132,38 +143,42 @@ describe('garbage over HTTP', () => {
     expect(garbage).toMatch(/^HTTP\/1\.1 400 /)
     expect(jsonOf(garbage)).toMatchObject({ error: 'bad_request' })
 
-    const hugeHeaders = await rawHttp(`GET /status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40 * 1024)}\r\n\r\n`)
+    const hugeHeaders = await rawHttp(`GET /status HTTP/1.1\r\n${authorized()}\r\nX-Big: ${'a'.repeat(40 * 1024)}\r\n\r\n`)
     expect(hugeHeaders).toMatch(/^HTTP\/1\.1 431 /)
     expect(jsonOf(hugeHeaders)).toMatchObject({ error: 'headers_too_large' })
 
-    const absolute = await rawHttp('GET http://example.com/kv/keep%2F1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    const absolute = await rawHttp(`GET http://example.com/kv/keep%2F1 HTTP/1.1\r\n${authorized()}\r\nConnection: close\r\n\r\n`)
     expect(absolute).toMatch(/^HTTP\/1\.1 400 /)
     expect(jsonOf(absolute)).toMatchObject({ error: 'bad_request' })
   })
 
-  it('answers the CORS preflight', async () => {
-    const reply = await http(d.http, 'OPTIONS', '/kv/anything', { headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'PUT' } })
+  it('answers the CORS preflight of an allowed origin, naming that origin and the Authorization header', async () => {
+    const reply = await http(d.http, 'OPTIONS', '/kv/anything', { token: null, headers: { Origin: PAGE, 'Access-Control-Request-Method': 'PUT' } })
     expect(reply.status).toBe(204)
+    expect(reply.headers.get('access-control-allow-origin')).toBe(PAGE)
     expect(reply.headers.get('access-control-allow-methods')).toContain('PUT')
+    expect(reply.headers.get('access-control-allow-headers')).toContain('Authorization')
     expect(reply.headers.get('access-control-allow-headers')).toContain('X-Ringstore-Context')
   })
 
-  it('every kind of reply carries the CORS headers, so a page can read it and its context', async () => {
-    const read = await get(d, 'keep/1')
+  it('every kind of reply to an allowed origin carries its CORS headers, so the page can read it and its context', async () => {
+    const page = { Origin: PAGE }
+    const read = await http(d.http, 'GET', '/kv/keep%2F1', { headers: page })
     const replies = [
       read,
-      await get(d, 'never/written'),
-      await put(d, 'cors/1', 'v'),
-      await http(d.http, 'DELETE', `/kv/cors%2F1`, { headers: { [CONTEXT]: read.context ?? '' } }),
-      await http(d.http, 'PATCH', '/kv/keep%2F1'),
-      await http(d.http, 'GET', '/kv/keep%2F1?zz=1'),
-      await http(d.http, 'GET', '/status'),
-      await http(d.http, 'GET', '/metrics'),
-      await http(d.http, 'GET', '/no/such/file')
+      await http(d.http, 'GET', '/kv/never%2Fwritten', { headers: page }),
+      await http(d.http, 'PUT', '/kv/cors%2F1', { body: 'v', headers: page }),
+      await http(d.http, 'DELETE', '/kv/cors%2F1', { headers: { ...page, [CONTEXT]: read.context ?? '' } }),
+      await http(d.http, 'PATCH', '/kv/keep%2F1', { headers: page }),
+      await http(d.http, 'GET', '/kv/keep%2F1?zz=1', { headers: page }),
+      await http(d.http, 'GET', '/status', { headers: page }),
+      await http(d.http, 'GET', '/metrics', { headers: page }),
+      await http(d.http, 'GET', '/kv/keep%2F1', { headers: page, token: null }),
+      await http(d.http, 'GET', '/no/such/file', { headers: page })
     ]
-    expect(replies.map((r) => r.status)).toEqual([200, 404, 204, 204, 405, 400, 200, 200, 404])
+    expect(replies.map((r) => r.status)).toEqual([200, 404, 204, 204, 405, 400, 200, 200, 401, 404])
     for (const reply of replies) {
-      expect(reply.headers.get('access-control-allow-origin')).toBe('*')
+      expect(reply.headers.get('access-control-allow-origin')).toBe(PAGE)
       expect(reply.headers.get('access-control-expose-headers')).toBe('X-Ringstore-Context')
     }
     expect(read.context).not.toBeNull()

@@ -20,11 +20,12 @@ describe('arguments', () => {
     const run = fixture.spawnRaw(['start', '--help'])
     expect((await run.exited).code).toBe(0)
     const help = run.stdout.join('\n')
-    for (const flag of ['--data-dir', '--listen', '--http', '--bootstrap', '--n', '--r', '--w', '--q', '--anti-entropy-interval-ms', '--max-body', '--cluster-secret', '--admission', 'peer-id']) {
+    for (const flag of ['--data-dir', '--listen', '--http', '--bootstrap', '--n', '--r', '--w', '--q', '--anti-entropy-interval-ms', '--max-body', '--cluster-secret', '--admission', 'peer-id', '--http-token-file', '--allow-origin', '--http-host', '--metrics-open']) {
       expect(help).toContain(flag)
     }
     // Closed by default: the help says where the secret goes without --cluster-secret.
     expect(help).toContain('DIR/cluster-secret')
+    expect(help).toContain('DIR/http-token')
   })
 
   // Every validation message is checked in-process in args.test.ts; here, the exit code
@@ -63,7 +64,7 @@ describe('lifecycle', () => {
     expect(await fixture.kill(first, 'SIGTERM')).toEqual({ code: 0, signal: null })
     expect(first.stdout).toHaveLength(1)
     expect(JSON.parse(first.stdout[0] ?? '')).toEqual({
-      event: 'ready', peerId: first.peerId, addrs: first.ready.addrs, http: first.http, clusterId: first.ready.clusterId, clusterSecret: await fixture.secret()
+      event: 'ready', peerId: first.peerId, addrs: first.ready.addrs, http: first.http, clusterId: first.ready.clusterId, clusterSecret: await fixture.secret(), tokenFile: join(first.dataDir, 'http-token')
     })
 
     const second = await fixture.restart(first)
@@ -93,14 +94,20 @@ describe('ringstore cluster (npm start)', () => {
     expect(run.stdout.join('\n')).toContain(`--cluster-secret ${secretFile}`)
     const [one, two] = peers.map((p) => ({ http: p.http, peerId: p.peerId })) as [{ http: string, peerId: string }, { http: string, peerId: string }]
     expect(run.stdout.join('\n')).toContain(one.http)
+    // One bearer token for the local cluster (launcher-made, 0600), and the banner's curl lines carry it.
+    const tokenFile = join(base, 'http-token')
+    expect((await stat(tokenFile)).mode & 0o777).toBe(0o600)
+    expect(run.stdout.join('\n')).toContain(`TOKEN=$(cat ${tokenFile})`)
+    expect(run.stdout.join('\n')).toContain('curl -i -H "Authorization: Bearer $TOKEN"')
+    const auth = { Authorization: `Bearer ${(await readFile(tokenFile, 'utf8')).trim()}` }
 
     // Two peers: N=3 would need three replicas; write with n=2 (W=2 = both peers).
     await poll('both peers see each other', async () => {
-      const s = await (await fetch(`${one.http}/status`)).json() as { members: Array<{ peerId: string, reachable: boolean }> }
+      const s = await (await fetch(`${one.http}/status`, { headers: auth })).json() as { members: Array<{ peerId: string, reachable: boolean }> }
       return s.members.some((m) => m.peerId === two.peerId && m.reachable)
     })
-    expect((await fetch(`${one.http}/kv/hello?n=2&w=2`, { method: 'PUT', body: 'world' })).status).toBe(204)
-    const read = await fetch(`${two.http}/kv/hello?n=2&r=2`)
+    expect((await fetch(`${one.http}/kv/hello?n=2&w=2`, { method: 'PUT', body: 'world', headers: auth })).status).toBe(204)
+    const read = await fetch(`${two.http}/kv/hello?n=2&r=2`, { headers: auth })
     expect([read.status, await read.text()]).toEqual([200, 'world'])
 
     run.process.kill('SIGINT')

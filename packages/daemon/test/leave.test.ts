@@ -27,8 +27,8 @@ describe('help', () => {
   it('ringstore --help lists leave and status; each has its own --help', async () => {
     const main = fixture.spawnRaw(['--help'])
     expect((await main.exited).code).toBe(0)
-    expect(main.stdout.join('\n')).toMatch(/ringstore status \[--data-dir DIR \| --http HOST:PORT\] \[--json\]/)
-    expect(main.stdout.join('\n')).toMatch(/ringstore leave \[--data-dir DIR \| --http HOST:PORT\] \[--timeout SECONDS\]/)
+    expect(main.stdout.join('\n')).toMatch(/ringstore status \[--data-dir DIR \| --http HOST:PORT --http-token-file FILE\] \[--json\]/)
+    expect(main.stdout.join('\n')).toMatch(/ringstore leave \[--data-dir DIR \| --http HOST:PORT --http-token-file FILE\] \[--timeout SECONDS\]/)
     for (const [command, flags] of [['leave', ['--data-dir', '--http', '--timeout', 'never starts again']], ['status', ['--data-dir', '--http', '--json', 'admission']]] as const) {
       const run = fixture.spawnRaw([command, '--help'])
       expect((await run.exited).code).toBe(0)
@@ -83,7 +83,7 @@ describe('ringstore leave', () => {
     expect(typeof body.keys).toBe('number')
 
     // The table, through --http this time: one row per member, the ring's balance.
-    const table = fixture.spawnRaw(['status', '--http', first.http.replace('http://', '')])
+    const table = fixture.spawnRaw(['status', '--http', first.http.replace('http://', ''), '--http-token-file', first.ready.tokenFile])
     expect((await table.exited).code).toBe(0)
     const text = table.stdout.join('\n')
     for (const d of daemons) expect(text).toContain(d.peerId)
@@ -190,7 +190,7 @@ describe('ringstore leave when a new owner is down', () => {
     await fixture.kill(c, 'SIGKILL')
     await poll('b sees c unreachable', async () => (await statusJson(b)).members.find((m) => m.peerId === c.peerId)?.reachable === false)
 
-    const run = fixture.spawnRaw(['leave', '--http', b.http, '--timeout', '3'])
+    const run = fixture.spawnRaw(['leave', '--http', b.http, '--http-token-file', b.ready.tokenFile, '--timeout', '3'])
     expect((await run.exited).code).toBe(1)
     const stderr = run.stderr.join('\n')
     expect(stderr).toContain(`timed out after 3 s: peer ${b.peerId} still holds ${held} keys in `)

@@ -16,10 +16,17 @@ describe('ringstore leave arguments', () => {
   })
 
   it('takes the HTTP address as start --http takes it, or as the ready line prints it', () => {
-    expect(parseLeaveArgs(['--http', '127.0.0.1:7071'])?.target).toEqual({ http: 'http://127.0.0.1:7071' })
-    expect(parseLeaveArgs(['--http', 'http://127.0.0.1:7071/'])?.target).toEqual({ http: 'http://127.0.0.1:7071' })
-    expect(parseLeaveArgs(['--http', ':7072'])?.target).toEqual({ http: 'http://127.0.0.1:7072' })
-    expect(parseLeaveArgs(['--http', '[::1]:7073'])?.target).toEqual({ http: 'http://[::1]:7073' })
+    const t = ['--http-token-file', 't']
+    expect(parseLeaveArgs(['--http', '127.0.0.1:7071', ...t])?.target).toEqual({ http: 'http://127.0.0.1:7071', tokenFile: 't' })
+    expect(parseLeaveArgs(['--http', 'http://127.0.0.1:7071/', ...t])?.target).toEqual({ http: 'http://127.0.0.1:7071', tokenFile: 't' })
+    expect(parseLeaveArgs(['--http', ':7072', ...t])?.target).toEqual({ http: 'http://127.0.0.1:7072', tokenFile: 't' })
+    expect(parseLeaveArgs(['--http', '[::1]:7073', ...t])?.target).toEqual({ http: 'http://[::1]:7073', tokenFile: 't' })
+  })
+
+  it('needs the token file with --http (no data dir to find it in), and takes it with --data-dir', () => {
+    expect(() => parseLeaveArgs(['--http', '127.0.0.1:7071'])).toThrow(/--http needs --http-token-file FILE/)
+    expect(() => parseStatusArgs(['--http', '127.0.0.1:7071', '--http-token-file', ''])).toThrow(/--http-token-file must not be empty/)
+    expect(parseStatusArgs(['--data-dir', 'd', '--http-token-file', 'f'])?.target).toEqual({ dataDir: 'd', tokenFile: 'f' })
   })
 
   it('refuses bad values', () => {
@@ -36,7 +43,7 @@ describe('ringstore leave arguments', () => {
 describe('ringstore status arguments', () => {
   it('has defaults and takes --json', () => {
     expect(parseStatusArgs([])).toEqual({ target: { dataDir: DEFAULT_DATA_DIR }, json: false })
-    expect(parseStatusArgs(['--http', '127.0.0.1:7070', '--json'])).toEqual({ target: { http: 'http://127.0.0.1:7070' }, json: true })
+    expect(parseStatusArgs(['--http', '127.0.0.1:7070', '--http-token-file', 't', '--json'])).toEqual({ target: { http: 'http://127.0.0.1:7070', tokenFile: 't' }, json: true })
     expect(parseStatusArgs(['-h'])).toBeNull()
   })
 

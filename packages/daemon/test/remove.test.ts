@@ -9,7 +9,7 @@ import { countMoved, partitionOf, preferenceList } from '@ringstore/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { createSecretFile } from '../src/cluster-secret.js'
-import { Fixture, get, poll, put, replica, replicaValues, startCluster } from './support.js'
+import { Fixture, get, poll, put, replica, replicaValues, startCluster, tokenOf } from './support.js'
 import type { Daemon } from './support.js'
 import { ringOf, statusJson } from './ring-status.js'
 
@@ -96,13 +96,13 @@ describe('ringstore remove', () => {
 
   it('a daemon refuses its own removal, and a removal that is not the authority\'s', async () => {
     const [first, second] = daemons as [Daemon, Daemon]
-    const self = run(['remove', first.peerId, '--cluster-secret', await fixture.secret(), '--http', first.http])
+    const self = run(['remove', first.peerId, '--cluster-secret', await fixture.secret(), '--http', first.http, '--http-token-file', first.ready.tokenFile])
     expect((await self.exited).code).toBe(1)
     expect(self.stderr.join('\n')).toMatch(/cannot_remove_self/)
-    const garbage = await fetch(`${second.http}/admin/remove`, { method: 'POST', body: JSON.stringify({ removal: 'AAAA' }) })
+    const garbage = await fetch(`${second.http}/admin/remove`, { method: 'POST', headers: { authorization: `Bearer ${tokenOf(second.http)}` }, body: JSON.stringify({ removal: 'AAAA' }) })
     expect(garbage.status).toBe(400)
     expect(((await garbage.json()) as { error: string }).error).toBe('bad_removal')
-    const fromPage = await fetch(`${second.http}/admin/remove`, { method: 'POST', headers: { origin: 'http://evil.example' }, body: '{}' })
+    const fromPage = await fetch(`${second.http}/admin/remove`, { method: 'POST', headers: { origin: 'http://evil.example', authorization: `Bearer ${tokenOf(second.http)}` }, body: '{}' })
     expect(fromPage.status).toBe(403)
     expect(ringOf(await statusJson(second)).owners).toContain(first.peerId)
   })

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -28,6 +28,8 @@ export interface Ready {
   readonly clusterId: string
   /** The secret file the daemon admitted itself with (absent with --admission). */
   readonly clusterSecret?: string
+  /** The HTTP API's bearer token file. */
+  readonly tokenFile: string
 }
 
 export interface Exit { readonly code: number | null, readonly signal: NodeJS.Signals | null }
@@ -142,6 +144,8 @@ export class Fixture {
     const raw = this.spawnRaw(['start', '--data-dir', dataDir, ...args], launcher)
     if (LOG_DIR !== undefined) raw.process.stderr?.pipe(createWriteStream(join(LOG_DIR, `${name}-${String(raw.process.pid)}.log`)))
     const ready = await waitForReady(raw.stdout, raw.exited, () => `${name}: ${raw.stderr.slice(-20).join('\n')}`)
+    // Read as a client does (the file named by the ready line): http() sends it to this base URL.
+    TOKENS.set(ready.http, (await readFile(ready.tokenFile, 'utf8')).trim())
     const tcp = ready.addrs.find((a) => a.includes('/tcp/') && !a.includes('/ws'))
     if (tcp === undefined) throw new Error(`${name} announced no TCP address: ${ready.addrs.join(' ')}`)
     return { name, dataDir, args, process: raw.process, ready, http: ready.http, peerId: ready.peerId, tcp, stdout: raw.stdout, stderr: raw.stderr, exited: raw.exited }
@@ -210,10 +214,26 @@ export interface Reply {
   readonly text: string
 }
 
-export async function http (base: string, method: string, path: string, init: { body?: Uint8Array | string, headers?: Record<string, string> } = {}): Promise<Reply> {
+/** Each daemon's bearer token, by the base URL of its ready line. */
+const TOKENS = new Map<string, string>()
+
+/** The bearer token of the daemon serving `base` (started through a Fixture). */
+export function tokenOf (base: string): string {
+  const token = TOKENS.get(base)
+  if (token === undefined) throw new Error(`no token known for ${base}`)
+  return token
+}
+
+/**
+ * One request, with the daemon's bearer token unless `token` says otherwise (null: no
+ * Authorization header; a string: that token instead).
+ */
+export async function http (base: string, method: string, path: string, init: { body?: Uint8Array | string, headers?: Record<string, string>, token?: string | null } = {}): Promise<Reply> {
   // Copied into a fresh ArrayBuffer-backed array: fetch's types refuse a view of a SharedArrayBuffer.
   const body = typeof init.body === 'string' || init.body === undefined ? init.body : new Uint8Array(init.body)
-  const response = await fetch(`${base}${path}`, { method, ...(body === undefined ? {} : { body }), headers: init.headers ?? {} })
+  const token = init.token === undefined ? TOKENS.get(base) : init.token
+  const headers = { ...(token == null ? {} : { Authorization: `Bearer ${token}` }), ...init.headers }
+  const response = await fetch(`${base}${path}`, { method, ...(body === undefined ? {} : { body }), headers })
   const bytes = new Uint8Array(await response.arrayBuffer())
   const text = new TextDecoder().decode(bytes)
   const isJson = (response.headers.get('content-type') ?? '').startsWith('application/json')

@@ -12,14 +12,12 @@
  *   "fresh"}`; 400 `bad_removal` when it does not decode or the authority did not sign it;
  *   409 `cannot_remove_self` for this daemon's own removal (send it to another member).
  *
- * The HTTP API has no authentication yet (README, Security model), and a leave cannot be
- * undone, so two guards against accidents and other people's web pages: the body must
- * name this daemon's peer id (a command pointed at the wrong port, or a stale
- * daemon.json, refuses instead of sending another daemon away), and a request that
- * carries an `Origin` header is refused (403 `forbidden_origin`): browsers send one with
- * every POST, and CORS `*` would otherwise let any page the operator opens make a
- * daemon on 127.0.0.1 leave with a plain form-style POST (no preflight). Operator tools
- * (the CLI, curl) send none.
+ * Besides the bearer token every /admin/ request needs (access.ts), two guards, since a
+ * leave cannot be undone: the body must name this daemon's peer id (a command pointed at
+ * the wrong port, or a stale daemon.json, refuses instead of sending another daemon
+ * away), and a request that carries an `Origin` header is refused (403
+ * `forbidden_origin`) even from an --allow-origin page: these routes are for operator
+ * tools (the CLI, curl), which send none, never for web pages.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CodecError, decodeSignedRemoval } from '@ringstore/core'

@@ -1,5 +1,6 @@
 /**
- * Response helpers shared by the routes: JSON bodies, typed HTTP errors, CORS headers.
+ * Response helpers shared by the routes: JSON bodies, typed HTTP errors, CORS preflights
+ * (an allowed origin's CORS headers are set by access.ts before the route runs).
  * Every error reply is JSON `{"error":"<code>", ...}` with a stable code clients match on.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -23,28 +24,14 @@ export class HttpError extends Error {
 }
 
 /**
- * Permissive CORS: the demo (and any page) may call the API from the browser and read the
- * context header. The API holds no cookies or credentials, so `*` exposes nothing extra.
+ * A CORS preflight. The origin's own headers (Allow-Origin, Expose-Headers) were set by
+ * access.ts when it is allowed; a preflight from any other page never gets here (403), so
+ * its browser refuses the real request.
  */
-const CORS_ORIGIN = 'Access-Control-Allow-Origin'
-const CORS_EXPOSE = 'Access-Control-Expose-Headers'
-
-/**
- * For replies not written by the helpers below (static files, /metrics). The helpers put
- * the CORS headers into their one `writeHead` object instead: headers set beforehand with
- * `setHeader` send node:http down its slower path, which merges the two sets on every reply.
- */
-export function setCorsHeaders (res: ServerResponse): void {
-  res.setHeader(CORS_ORIGIN, '*')
-  res.setHeader(CORS_EXPOSE, CONTEXT_HEADER)
-}
-
 export function sendPreflight (res: ServerResponse): void {
   res.writeHead(204, {
-    [CORS_ORIGIN]: '*',
-    [CORS_EXPOSE]: CONTEXT_HEADER,
     'Access-Control-Allow-Methods': 'GET, PUT, DELETE, OPTIONS',
-    'Access-Control-Allow-Headers': `Content-Type, ${CONTEXT_HEADER}`,
+    'Access-Control-Allow-Headers': `Authorization, Content-Type, ${CONTEXT_HEADER}`,
     'Access-Control-Max-Age': String(CORS_MAX_AGE_S)
   })
   res.end()
@@ -53,8 +40,6 @@ export function sendPreflight (res: ServerResponse): void {
 export function sendJson (res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const text = JSON.stringify(body)
   res.writeHead(status, {
-    [CORS_ORIGIN]: '*',
-    [CORS_EXPOSE]: CONTEXT_HEADER,
     ...headers,
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(text))
@@ -65,8 +50,6 @@ export function sendJson (res: ServerResponse, status: number, body: unknown, he
 /** A 200 with a value and its context: the hot path of GET /kv, one header object, no spread. */
 export function sendValue (res: ServerResponse, bytes: Uint8Array, context: string): void {
   res.writeHead(200, {
-    [CORS_ORIGIN]: '*',
-    [CORS_EXPOSE]: CONTEXT_HEADER,
     [CONTEXT_HEADER]: context,
     'Content-Type': 'application/octet-stream',
     'Content-Length': String(bytes.byteLength)
@@ -76,9 +59,7 @@ export function sendValue (res: ServerResponse, bytes: Uint8Array, context: stri
 
 /** A reply without a body, with the context of a write when there is one. */
 export function sendEmpty (res: ServerResponse, status: number, context?: string): void {
-  res.writeHead(status, context === undefined
-    ? { [CORS_ORIGIN]: '*', [CORS_EXPOSE]: CONTEXT_HEADER }
-    : { [CORS_ORIGIN]: '*', [CORS_EXPOSE]: CONTEXT_HEADER, [CONTEXT_HEADER]: context })
+  res.writeHead(status, context === undefined ? {} : { [CONTEXT_HEADER]: context })
   res.end()
 }
 

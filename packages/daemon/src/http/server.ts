@@ -1,8 +1,10 @@
 /**
  * The HTTP API on node:http. Routes: /kv/{key} (GET, PUT, DELETE; at most --max-inflight
  * in progress, beyond that 503 `overloaded` at once: admission.ts), /status, /metrics,
- * /replica/{key} (diagnostic), /admin/leave (operator routes: admin.ts), OPTIONS
- * everywhere (CORS preflight), and any other GET/HEAD from the built demo (static.ts).
+ * /replica/{key} (diagnostic), /admin/leave (operator routes: admin.ts), the open
+ * /bootstrap (what the demo page needs), OPTIONS everywhere (CORS preflight), and any
+ * other GET/HEAD from the built demo (static.ts). Every request first passes access.ts
+ * (Host 421, Origin 403, bearer token 401).
  * Every failure is a JSON reply with a stable error code; nothing a client sends can throw
  * out of here (a bug becomes a logged 500), and malformed HTTP itself (bad request line,
  * oversized headers) gets a JSON 400/431 from the `clientError` handler.
@@ -16,6 +18,8 @@ import type { Logger, Operation, Peer } from '@ringstore/peer'
 import type { HostPort } from '../args.js'
 import type { Leave } from '../leave.js'
 import { LOGGED_URL_CHARS, MAX_HEADER_BYTES, REQUEST_TIMEOUT_MS, SHUTDOWN_GRACE_MS } from '../constants.js'
+import { Access } from './access.js'
+import type { AccessOptions } from './access.js'
 import { Admission } from './admission.js'
 import { handleAdmin } from './admin.js'
 import { ClientAbortedError, discardRestOfBody } from './body.js'
@@ -24,8 +28,8 @@ import { decodeKey, handleKv } from './kv.js'
 import { renderMetrics } from './metrics-route.js'
 import { splitTarget } from './query.js'
 import { RequestMetrics } from './request-metrics.js'
-import { HttpError, methodNotAllowed, sendError, sendJson, sendPreflight, setCorsHeaders } from './respond.js'
-import { replicaBody, statusBody } from './status.js'
+import { HttpError, methodNotAllowed, sendError, sendJson, sendPreflight } from './respond.js'
+import { bootstrapBody, replicaBody, statusBody } from './status.js'
 import { isStaticRequest, serveStatic, staticRoot } from './static.js'
 
 export interface HttpApiDeps {
@@ -43,6 +47,8 @@ export interface HttpApiDeps {
   readonly admissions: { get (peer: PeerId): Certificate | undefined }
   /** This daemon's leave (POST /admin/leave). */
   readonly leave: Leave
+  /** Token, allowed origins, Host names (access.ts). */
+  readonly access: AccessOptions
   readonly log: Logger
 }
 
@@ -50,6 +56,7 @@ export interface HttpApi {
   readonly server: Server
   readonly metrics: RequestMetrics
   readonly admission: Admission
+  readonly access: Access
   /** Resolves with the base URL once listening. */
   listen (at: HostPort): Promise<string>
   /** Stop accepting, let in-flight requests finish (bounded), close every connection. */
@@ -59,23 +66,27 @@ export interface HttpApi {
 export function createHttpApi (deps: HttpApiDeps): HttpApi {
   const metrics = new RequestMetrics()
   const admission = new Admission(deps.maxInflight)
-  const ctx: ServeContext = { deps, metrics, admission }
+  const access = new Access(deps.access)
+  const ctx: ServeContext = { deps, metrics, admission, access }
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
     void serve(ctx, req, res)
   })
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => { answerClientError(error, socket) })
   // `Expect: 100-continue` (curl sends it above 1 KiB): invite the body only if it may be
-  // accepted; an oversized one gets its 413 (from readBody's length check), and one that
-  // would be shed its 503, without ever being sent.
+  // accepted; an oversized one gets its 413 (from readBody's length check), one that
+  // would be shed its 503, and one without the token (or from a refused Host or Origin)
+  // its refusal, without ever being sent.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!(Number(req.headers['content-length']) > deps.maxBodyBytes) && !admission.full()) res.writeContinue()
+    const fits = !(Number(req.headers['content-length']) > deps.maxBodyBytes) && !admission.full()
+    if (fits && access.allows(req, (req.url ?? '').split('?')[0] ?? '')) res.writeContinue()
     void serve(ctx, req, res)
   })
   return {
     server,
     metrics,
     admission,
-    listen: async (at) => await listen(server, at),
+    access,
+    listen: async (at) => await listen(server, at, access),
     close: async () => { await close(server) }
   }
 }
@@ -84,19 +95,22 @@ interface ServeContext {
   readonly deps: HttpApiDeps
   readonly metrics: RequestMetrics
   readonly admission: Admission
+  readonly access: Access
 }
 
-async function serve ({ deps, metrics, admission }: ServeContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve ({ deps, metrics, admission, access }: ServeContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now()
   let op: Operation | null = null
   res.on('finish', () => { metrics.observe(op, res.statusCode, (performance.now() - started) / 1000) })
   try {
-    // CORS headers: the respond.ts helpers write them with the rest of each reply's head;
-    // the two routes that write their own head set them first.
     const { path, query } = splitTarget(req.url ?? '')
+    access.checkHostAndOrigin(req, res)
     if (req.method === 'OPTIONS') {
       sendPreflight(res)
-    } else if (path.startsWith('/kv/')) {
+      return
+    }
+    access.checkToken(req, path)
+    if (path.startsWith('/kv/')) {
       op = operationOf(req.method)
       admission.admit(res)
       await handleKv(deps, req, res, path.slice('/kv/'.length), query)
@@ -106,7 +120,6 @@ async function serve ({ deps, metrics, admission }: ServeContext, req: IncomingM
     } else if (path === '/metrics') {
       onlyGet(req, query)
       const text = renderMetrics({ peer: deps.peer, network: deps.network, requests: metrics, admission })
-      setCorsHeaders(res)
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) })
       res.end(text)
     } else if (path.startsWith('/replica/')) {
@@ -114,11 +127,13 @@ async function serve ({ deps, metrics, admission }: ServeContext, req: IncomingM
       sendJson(res, 200, await replicaBody(deps.peer, decodeKey(path.slice('/replica/'.length))))
     } else if (path.startsWith('/admin/')) {
       await handleAdmin(deps, req, res, path, query)
+    } else if (path === '/bootstrap') {
+      onlyGet(req, query)
+      sendJson(res, 200, bootstrapBody(deps))
     } else if (isStaticRequest(req.method)) {
-      setCorsHeaders(res)
       await serveStatic(staticRoot(), req, res, path)
     } else {
-      throw new HttpError(404, 'not_found', 'no such route; see /kv/{key}, /status, /metrics')
+      throw new HttpError(404, 'not_found', 'no such route; see /kv/{key}, /status, /bootstrap, /metrics')
     }
   } catch (error) {
     fail(deps.log, req, res, error)
@@ -162,10 +177,10 @@ function answerClientError (error: NodeJS.ErrnoException, socket: Socket): void 
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
   const code = status === 431 ? 'headers_too_large' : status === 408 ? 'request_timeout' : 'bad_request'
   const body = JSON.stringify({ error: code, message: status === 431 ? `request headers exceed ${MAX_HEADER_BYTES} bytes` : 'malformed HTTP request' })
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n${body}`)
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }
 
-async function listen (server: Server, at: HostPort): Promise<string> {
+async function listen (server: Server, at: HostPort, access: Access): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error): void => { reject(error) }
     server.once('error', onError)
@@ -176,6 +191,7 @@ async function listen (server: Server, at: HostPort): Promise<string> {
   })
   const address = server.address()
   if (address === null || typeof address === 'string') throw new Error('HTTP server has no TCP address')
+  access.bound(at.host, address.port)
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   return `http://${host}:${address.port}`
 }

@@ -91,3 +91,19 @@ export async function replicaBody (peer: Peer, key: Key): Promise<unknown> {
       : siblings(local).map((s) => ({ value: s.value === null ? null : Buffer.from(s.value).toString('base64'), ts: s.ts }))
   }
 }
+
+/**
+ * GET /bootstrap, open to anyone who can reach the daemon: what the demo page needs to
+ * start a browser peer (the WebSocket multiaddrs, the cluster's name and id, q/n/r/w).
+ * All of it is public anyway (a browser peer learns it on connecting); no member
+ * table, no data, no secret.
+ */
+export function bootstrapBody (deps: Pick<StatusDeps, 'peer' | 'cluster' | 'clusterId' | 'addrs'>): unknown {
+  const { q, n, r, w } = deps.peer.config
+  return {
+    cluster: deps.cluster,
+    clusterId: deps.clusterId,
+    addrs: deps.addrs().filter((a) => /\/wss?(\/|$)/.test(a)),
+    config: { q, n, r, w }
+  }
+}
