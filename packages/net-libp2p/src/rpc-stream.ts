@@ -9,6 +9,14 @@
  * whose id is still readable gets an error response, a response whose id matches a pending
  * request fails that request; otherwise (or on a broken length prefix) the stream is reset.
  * Nothing a peer sends can throw out of here.
+ *
+ * Every resource a peer can make us hold is bounded (rpc-limits.ts, README.md's table), and
+ * each bound, when hit, is counted in `stats` and logged once per episode:
+ * - requests being served (`maxServing`) and unsent reply bytes (`maxUnsentReplyBytes`):
+ *   beyond either we stop dispatching requests and stop reading the stream (the muxer's
+ *   window then stops the peer) until they come back down;
+ * - a started frame must complete by its partial-frame deadline, or the stream is reset;
+ * - invalid frames draw on a per-peer budget; past it the stream is reset.
  */
 import type { Stream } from '@libp2p/interface'
 import { decodeFrame, encodeFrame } from '@ringstore/core'
@@ -18,6 +26,8 @@ import type { Logger } from '@ringstore/peer'
 import { ERROR_MESSAGE_CHARS, STREAM_CLOSE_TIMEOUT_MS } from './constants.js'
 import { FrameBatcher } from './frame-batcher.js'
 import { FrameDecoder, FramingError, encodeLength, peekFrameHeader } from './framing.js'
+import { partialFrameDeadlineMs } from './rpc-limits.js'
+import type { RpcLimits } from './rpc-limits.js'
 import type { NetworkStats } from './stats.js'
 
 export interface RpcStreamInit {
@@ -25,8 +35,13 @@ export interface RpcStreamInit {
   readonly remote: PeerId
   /** Our requests in flight on this stream; callers beyond it queue. */
   readonly maxInFlight: number
-  /** Remote requests served at once before we stop reading. */
-  readonly maxServing: number
+  /** The stream's resource limits (rpc-limits.ts). */
+  readonly limits: RpcLimits
+  /**
+   * Charges one invalid frame to the remote peer's budget (shared by its streams); false
+   * when the budget is spent and the stream must be reset.
+   */
+  readonly chargeInvalid: () => boolean
   /** Answers a request from `remote`; must not throw (a throw becomes an `internal` error response). */
   readonly serve: (request: Request) => Promise<Response>
   readonly stats: NetworkStats
@@ -63,7 +78,20 @@ export class RpcStream {
   /** Slots held by our requests (admitted, not yet finished). */
   private active = 0
   private serving = 0
-  private paused = false
+  /** Decoded frames not yet dispatched (a limit holds them), oldest at `heldAt`. */
+  private held: Uint8Array[] = []
+  private heldAt = 0
+  /** Why we stopped reading, while we do (one log line and one count per episode). */
+  private pausedFor: 'serving' | 'replies' | null = null
+  /**
+   * Bytes a reply to a request being served is expected to take: the largest recent reply,
+   * decaying by 1/16 per reply. Requests already dispatched add their replies to the
+   * backlog later, so dispatching counts them in advance at this size.
+   */
+  private replyEstimate = 0
+  private partialTimer: ReturnType<typeof setTimeout> | undefined
+  /** Sequence number (FrameDecoder.partial) of the frame the partial timer is for. */
+  private partialSeq = -1
   private closedError: Error | null = null
 
   constructor (init: RpcStreamInit) {
@@ -71,9 +99,11 @@ export class RpcStream {
     this.remote = init.remote
     this.stream = init.stream
     this.batcher = new FrameBatcher({
-      // The return value (back-pressure) is ignored as before: the stream buffers what the
-      // muxer cannot take yet, and that buffer is bounded by the in-flight limits at both ends.
+      // The return value (back-pressure) is not needed: the stream buffers what the muxer
+      // cannot take yet, and `pump` stops reading requests while that backlog is too big.
       send: (piece) => { this.stream.send(piece) },
+      // The stream buffers what the muxer cannot take: that backlog may stop our reading.
+      afterFlush: () => { this.pump() },
       onError: (err) => {
         this.abort(new PeerUnreachableError(this.remote, `send failed: ${err instanceof Error ? err.message : String(err)}`))
       }
@@ -90,6 +120,9 @@ export class RpcStream {
         this.onData(buf)
       }
     })
+    // The muxer took some of the backlog: maybe we may read again. After the stream's own
+    // drain handler, which sends the buffered bytes in a microtask.
+    this.stream.addEventListener('drain', () => { queueMicrotask(() => { this.pump() }) })
     // The remote closed its writing end (it is stopping): no response or request will come
     // any more, so fail what is pending now rather than let it time out, and close ours.
     this.stream.addEventListener('remoteCloseWrite', () => {
@@ -102,6 +135,11 @@ export class RpcStream {
 
   get open (): boolean {
     return this.closedError === null
+  }
+
+  /** Reply bytes queued here or in the stream and not yet taken by the muxer. */
+  get unsentBytes (): number {
+    return this.batcher.queuedBytes + this.stream.writeBufferLength
   }
 
   /** Requests in flight now (for tests and stats). */
@@ -204,10 +242,110 @@ export class RpcStream {
       this.abort(new PeerUnreachableError(this.remote, 'peer broke the RPC framing'))
       return
     }
-    for (const bytes of frames) {
-      if (this.closedError !== null) return
+    this.held.push(...frames)
+    this.watchPartial()
+    this.pump()
+  }
+
+  /**
+   * Dispatches held frames while the limits allow, and stops or resumes reading to match:
+   * called on new frames, when a request finishes, after a flush and on drain.
+   */
+  private pump (): void {
+    if (this.closedError !== null) return
+    let blocked: 'serving' | 'replies' | null = null
+    while (this.heldAt < this.held.length && this.closedError === null) {
+      blocked = this.blockedBy()
+      if (blocked !== null) break
+      const bytes = this.held[this.heldAt] as Uint8Array
+      this.held[this.heldAt++] = EMPTY
       this.onFrame(bytes)
     }
+    if (this.heldAt === this.held.length) {
+      this.held = []
+      this.heldAt = 0
+    }
+    if (this.closedError !== null) return
+    // With nothing held, a backlog above the bound still stops reading: the next requests
+    // would only queue more replies.
+    if (blocked === null) blocked = this.backlogBlocks(0) ? 'replies' : null
+    this.setPaused(blocked)
+  }
+
+  /** The limit that forbids dispatching one more frame now, if any. */
+  private blockedBy (): 'serving' | 'replies' | null {
+    if (this.serving >= this.init.limits.maxServing) return 'serving'
+    return this.backlogBlocks(this.serving) ? 'replies' : null
+  }
+
+  /**
+   * Whether the reply backlog forbids dispatching another request while `serving` are being
+   * served: at or above the bound, or (hysteresis, so reading does not flap) above half of it
+   * while already paused for it; and counting each request being served, and the next one,
+   * at `replyEstimate`. One request at a time is always allowed below the bound.
+   */
+  private backlogBlocks (serving: number): boolean {
+    const limit = this.init.limits.maxUnsentReplyBytes
+    const unsent = this.unsentBytes
+    if (unsent > this.init.stats.unsentReplyBytesPeak) this.init.stats.unsentReplyBytesPeak = unsent
+    if (unsent >= limit) return true
+    if (this.pausedFor === 'replies' && unsent >= limit / 2) return true
+    return serving > 0 && unsent + (serving + 1) * this.replyEstimate > limit
+  }
+
+  private setPaused (reason: 'serving' | 'replies' | null): void {
+    if (reason === this.pausedFor) return
+    const was = this.pausedFor
+    this.pausedFor = reason
+    if (reason !== null) {
+      if (reason === 'replies') {
+        this.init.stats.replyBacklogPauses++
+        this.init.log.warn('peer does not read its replies: stopped reading its requests', {
+          peer: this.remote, unsentBytes: this.unsentBytes, limit: this.init.limits.maxUnsentReplyBytes
+        })
+      } else {
+        this.init.stats.servingLimitPauses++
+        this.init.log.debug('requests being served reached the limit: stopped reading', { peer: this.remote, limit: this.init.limits.maxServing })
+      }
+      if (was === null) {
+        try { this.stream.pause() } catch { /* closing: nothing more to read anyway */ }
+        // The frame in progress cannot complete while we do not read: its clock restarts on resume.
+        this.stopPartialTimer()
+      }
+    } else {
+      try { this.stream.resume() } catch { /* closing: nothing more to read anyway */ }
+      this.watchPartial()
+    }
+  }
+
+  // ---- partial frames ----
+
+  /** Starts the deadline of the frame in progress, if any and not already running. */
+  private watchPartial (): void {
+    const partial = this.decoder.partial
+    if (partial === null || this.pausedFor !== null) {
+      this.stopPartialTimer()
+      return
+    }
+    // A known length gets its own deadline: restart when the prefix completes.
+    const key = partial.seq * 2 + (partial.bytes === 0 ? 0 : 1)
+    if (this.partialTimer !== undefined && this.partialSeq === key) return
+    this.stopPartialTimer()
+    this.partialSeq = key
+    const limitMs = partialFrameDeadlineMs(this.init.limits, partial.bytes)
+    this.partialTimer = setTimeout(() => {
+      this.partialTimer = undefined
+      if (this.closedError !== null) return
+      this.init.stats.partialFrameTimeouts++
+      this.init.log.warn('frame not completed in time: stream reset', { peer: this.remote, frameBytes: partial.bytes, limitMs })
+      this.abort(new PeerUnreachableError(this.remote, `frame of ${partial.bytes} bytes not completed within ${limitMs} ms`))
+    }, limitMs)
+  }
+
+  private stopPartialTimer (): void {
+    clearTimeout(this.partialTimer)
+    this.partialTimer = undefined
+    this.partialSeq = -1
   }
 
   private onFrame (bytes: Uint8Array): void {
@@ -223,7 +361,7 @@ export class RpcStream {
   }
 
   private onInvalidFrame (bytes: Uint8Array, reason: string): void {
-    this.invalid(reason)
+    if (!this.invalid(reason)) return
     const header = peekFrameHeader(bytes)
     if (header === null) {
       this.abort(new PeerUnreachableError(this.remote, 'peer sent an undecodable frame'))
@@ -250,10 +388,6 @@ export class RpcStream {
 
   private serveRequest (id: number, request: Request): void {
     this.serving++
-    if (this.serving >= this.init.maxServing && !this.paused) {
-      this.paused = true
-      this.stream.pause()
-    }
     this.init.serve(request)
       .catch((err: unknown): Response => {
         this.init.log.error('request handler threw', { peer: this.remote, type: request.type, error: String(err) })
@@ -265,10 +399,7 @@ export class RpcStream {
       })
       .finally(() => {
         this.serving--
-        if (this.paused && this.serving < this.init.maxServing && this.closedError === null) {
-          this.paused = false
-          this.stream.resume()
-        }
+        this.pump()
       })
       .catch(() => undefined)
   }
@@ -283,6 +414,7 @@ export class RpcStream {
       this.init.log.error('response does not encode', { peer: this.remote, type: response.type, error: String(err) })
       bytes = encodeFrame({ kind: 'response', id, response: { type: 'error', code: 'internal', message: 'response does not encode' } })
     }
+    this.replyEstimate = Math.max(bytes.byteLength, this.replyEstimate - (this.replyEstimate >> 4))
     this.sendFrame(bytes)
   }
 
@@ -297,16 +429,33 @@ export class RpcStream {
     this.batcher.push(encodeLength(bytes.byteLength), bytes)
   }
 
-  private invalid (reason: string): void {
+  /**
+   * Counts an invalid frame and charges the peer's budget; past the budget the stream is
+   * reset (and false returned). Logged at warn only when the budget runs out (once per
+   * stream, which it ends): a junk flood is not a log flood.
+   */
+  private invalid (reason: string): boolean {
     this.init.stats.invalidFrames++
     this.init.onInvalidFrame?.()
-    this.init.log.warn('invalid frame', { peer: this.remote, reason })
+    if (this.init.chargeInvalid()) {
+      this.init.log.debug('invalid frame', { peer: this.remote, reason })
+      return true
+    }
+    this.init.stats.invalidFrameBudgetResets++
+    this.init.log.warn('invalid-frame budget spent: stream reset', { peer: this.remote, reason, burst: this.init.limits.invalidFrameBurst })
+    this.abort(new PeerUnreachableError(this.remote, 'peer spent its invalid-frame budget'))
+    return false
   }
 
   private shutDown (error: Error): void {
     if (this.closedError !== null) return
     this.closedError = error
     this.batcher.discard()
+    // Free what the peer made us buffer: a parked partial frame, undispatched requests.
+    this.stopPartialTimer()
+    this.decoder.clear()
+    this.held = []
+    this.heldAt = 0
     for (const [, pending] of this.pending) {
       clearTimeout(pending.timer)
       pending.reject(error)
@@ -316,6 +465,8 @@ export class RpcStream {
     this.init.onClosed(this)
   }
 }
+
+const EMPTY = new Uint8Array(0)
 
 function truncate (message: string): string {
   return message.length <= ERROR_MESSAGE_CHARS ? message : `${message.slice(0, ERROR_MESSAGE_CHARS - 1)}…`

@@ -9,6 +9,22 @@ export interface NetworkStats {
   lateResponses: number
   /** Inbound RPC frames that failed framing or decoding. */
   invalidFrames: number
+  /**
+   * Times an inbound RPC stream stopped reading because its unsent replies reached
+   * `maxUnsentReplyBytes` (MAX_UNSENT_REPLY_BYTES): the peer does not read what it asked for.
+   */
+  replyBacklogPauses: number
+  /** Times an inbound RPC stream stopped reading because `maxServing` of its requests were being served. */
+  servingLimitPauses: number
+  /** Streams reset because a frame did not complete within its partial-frame deadline. */
+  partialFrameTimeouts: number
+  /** Streams reset because their peer's invalid-frame budget was spent. */
+  invalidFrameBudgetResets: number
+  /**
+   * A gauge, not a counter: the most unsent reply bytes ever seen on one RPC stream (the
+   * high-water mark the reply-backlog bound keeps near `maxUnsentReplyBytes`).
+   */
+  unsentReplyBytesPeak: number
   /** Gossip messages on our topic that did not decode, or were unsigned. */
   invalidAnnouncements: number
   /**
@@ -35,6 +51,11 @@ export function createStats (): NetworkStats {
     timeouts: 0,
     lateResponses: 0,
     invalidFrames: 0,
+    replyBacklogPauses: 0,
+    servingLimitPauses: 0,
+    partialFrameTimeouts: 0,
+    invalidFrameBudgetResets: 0,
+    unsentReplyBytesPeak: 0,
     invalidAnnouncements: 0,
     forgedAnnouncements: 0,
     unadmittedAnnouncements: 0,

@@ -1,0 +1,36 @@
+/**
+ * The resource limits of one RPC stream (rpc-stream.ts), gathered so that tests can inject
+ * short ones through `Libp2pNetworkOptions.rpcLimits`. Defaults and their reasons are in
+ * constants.ts; README.md has the table of limit, value, effect and counter.
+ */
+import {
+  INVALID_FRAME_BURST, INVALID_FRAMES_PER_SECOND, MAX_SERVING_PER_STREAM, MAX_UNSENT_REPLY_BYTES,
+  PARTIAL_FRAME_BASE_MS, PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND
+} from './constants.js'
+
+export interface RpcLimits {
+  /** Requests from the peer served at once on one stream; above it we stop reading. */
+  readonly maxServing: number
+  /** Unsent reply bytes on one stream at which we stop reading its requests. */
+  readonly maxUnsentReplyBytes: number
+  /** A started frame must complete within this plus its size at `partialFrameBytesPerSecond`. */
+  readonly partialFrameBaseMs: number
+  readonly partialFrameBytesPerSecond: number
+  /** Invalid frames one peer may send in a burst, and the budget's refill rate. */
+  readonly invalidFrameBurst: number
+  readonly invalidFramesPerSecond: number
+}
+
+export const DEFAULT_RPC_LIMITS: RpcLimits = {
+  maxServing: MAX_SERVING_PER_STREAM,
+  maxUnsentReplyBytes: MAX_UNSENT_REPLY_BYTES,
+  partialFrameBaseMs: PARTIAL_FRAME_BASE_MS,
+  partialFrameBytesPerSecond: PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND,
+  invalidFrameBurst: INVALID_FRAME_BURST,
+  invalidFramesPerSecond: INVALID_FRAMES_PER_SECOND
+}
+
+/** How long a frame of `bytes` (0 while its length prefix is incomplete) may take to arrive. */
+export function partialFrameDeadlineMs (limits: RpcLimits, bytes: number): number {
+  return limits.partialFrameBaseMs + Math.ceil(bytes * 1000 / limits.partialFrameBytesPerSecond)
+}
