@@ -14,7 +14,9 @@
  * each bound, when hit, is counted in `stats` and logged once per episode:
  * - requests being served (`maxServing`) and unsent reply bytes (`maxUnsentReplyBytes`):
  *   beyond either we stop dispatching requests and stop reading the stream (the muxer's
- *   window then stops the peer) until they come back down;
+ *   window then stops the peer) until they come back down; a reply that finds the backlog
+ *   at its bound (its request was dispatched before) is replaced by a short `unavailable`
+ *   error naming the limit, so the backlog never exceeds the bound by more than one reply;
  * - a started frame must complete by its partial-frame deadline, or the stream is reset;
  * - invalid frames draw on a per-peer budget; past it the stream is reset.
  */
@@ -83,12 +85,6 @@ export class RpcStream {
   private heldAt = 0
   /** Why we stopped reading, while we do (one log line and one count per episode). */
   private pausedFor: 'serving' | 'replies' | null = null
-  /**
-   * Bytes a reply to a request being served is expected to take: the largest recent reply,
-   * decaying by 1/16 per reply. Requests already dispatched add their replies to the
-   * backlog later, so dispatching counts them in advance at this size.
-   */
-  private replyEstimate = 0
   private partialTimer: ReturnType<typeof setTimeout> | undefined
   /** Sequence number (FrameDecoder.partial) of the frame the partial timer is for. */
   private partialSeq = -1
@@ -268,29 +264,32 @@ export class RpcStream {
     if (this.closedError !== null) return
     // With nothing held, a backlog above the bound still stops reading: the next requests
     // would only queue more replies.
-    if (blocked === null) blocked = this.backlogBlocks(0) ? 'replies' : null
+    if (blocked === null) blocked = this.backlogBlocks() ? 'replies' : null
     this.setPaused(blocked)
   }
 
   /** The limit that forbids dispatching one more frame now, if any. */
   private blockedBy (): 'serving' | 'replies' | null {
     if (this.serving >= this.init.limits.maxServing) return 'serving'
-    return this.backlogBlocks(this.serving) ? 'replies' : null
+    return this.backlogBlocks() ? 'replies' : null
   }
 
   /**
-   * Whether the reply backlog forbids dispatching another request while `serving` are being
-   * served: at or above the bound, or (hysteresis, so reading does not flap) above half of it
-   * while already paused for it; and counting each request being served, and the next one,
-   * at `replyEstimate`. One request at a time is always allowed below the bound.
+   * Whether the reply backlog forbids dispatching another request: at or above the bound,
+   * or (hysteresis, so reading does not flap) above half of it while already paused for it.
    */
-  private backlogBlocks (serving: number): boolean {
+  private backlogBlocks (): boolean {
     const limit = this.init.limits.maxUnsentReplyBytes
+    const unsent = this.notePeak()
+    if (unsent >= limit) return true
+    return this.pausedFor === 'replies' && unsent >= limit / 2
+  }
+
+  /** The reply backlog now, recorded in the high-water mark. */
+  private notePeak (): number {
     const unsent = this.unsentBytes
     if (unsent > this.init.stats.unsentReplyBytesPeak) this.init.stats.unsentReplyBytesPeak = unsent
-    if (unsent >= limit) return true
-    if (this.pausedFor === 'replies' && unsent >= limit / 2) return true
-    return serving > 0 && unsent + (serving + 1) * this.replyEstimate > limit
+    return unsent
   }
 
   private setPaused (reason: 'serving' | 'replies' | null): void {
@@ -405,6 +404,13 @@ export class RpcStream {
   }
 
   private respond (id: number, response: Response): void {
+    const limit = this.init.limits.maxUnsentReplyBytes
+    if (response.type !== 'error' && this.unsentBytes >= limit) {
+      // The peer has not read the replies before this one: refuse it rather than hold it
+      // (its request was dispatched while the backlog was below the bound).
+      this.init.stats.repliesRefused++
+      response = { type: 'error', code: 'unavailable', message: `unsent reply limit of ${limit} bytes reached: read your replies` }
+    }
     let bytes: Uint8Array
     try {
       bytes = encodeFrame({ kind: 'response', id, response })
@@ -414,7 +420,6 @@ export class RpcStream {
       this.init.log.error('response does not encode', { peer: this.remote, type: response.type, error: String(err) })
       bytes = encodeFrame({ kind: 'response', id, response: { type: 'error', code: 'internal', message: 'response does not encode' } })
     }
-    this.replyEstimate = Math.max(bytes.byteLength, this.replyEstimate - (this.replyEstimate >> 4))
     this.sendFrame(bytes)
   }
 

@@ -14,6 +14,11 @@ export interface NetworkStats {
    * `maxUnsentReplyBytes` (MAX_UNSENT_REPLY_BYTES): the peer does not read what it asked for.
    */
   replyBacklogPauses: number
+  /**
+   * Replies replaced by an `unavailable` error because the stream's unsent replies were at
+   * `maxUnsentReplyBytes` when they were ready.
+   */
+  repliesRefused: number
   /** Times an inbound RPC stream stopped reading because `maxServing` of its requests were being served. */
   servingLimitPauses: number
   /** Streams reset because a frame did not complete within its partial-frame deadline. */
@@ -52,6 +57,7 @@ export function createStats (): NetworkStats {
     lateResponses: 0,
     invalidFrames: 0,
     replyBacklogPauses: 0,
+    repliesRefused: 0,
     servingLimitPauses: 0,
     partialFrameTimeouts: 0,
     invalidFrameBudgetResets: 0,

@@ -1,0 +1,145 @@
+/**
+ * The RPC stream's resource limits against a peer that abuses them (rpc-limits.ts): one
+ * that never reads its replies, one that parks a partial frame, one that floods junk. Each
+ * limit holds, is counted under its own name, and an honest peer is still served. Short
+ * limits are injected through `rpcLimits`; nothing here asserts on elapsed time.
+ */
+import type { Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { encodeFrame } from '@ringstore/core'
+import type { Response } from '@ringstore/core'
+import { afterAll, describe, expect, it } from 'vitest'
+import { encodeLength } from '../src/framing.js'
+import { RPC_PROTOCOL } from '../src/node-index.js'
+import type { RpcLimits } from '../src/rpc-limits.js'
+import { startPeer, stopAll, waitFor } from './helpers.js'
+import type { TestPeer } from './helpers.js'
+
+afterAll(stopAll)
+
+/** A server with `limits`, an honest client and an attacker, both connected to it. */
+async function trio (limits: Partial<RpcLimits>): Promise<{ server: TestPeer, client: TestPeer, attacker: TestPeer }> {
+  const server = await startPeer({ rpcLimits: limits })
+  const client = await startPeer()
+  const attacker = await startPeer()
+  await client.network.dial(server.addr)
+  await attacker.network.dial(server.addr)
+  return { server, client, attacker }
+}
+
+/** A raw RPC stream from `from` to `to`, and a promise of its close. */
+async function rawStream (from: TestPeer, to: TestPeer): Promise<{ stream: Stream, received: () => number, closed: () => boolean }> {
+  const stream = await from.network.node.dialProtocol(peerIdFromString(to.id), RPC_PROTOCOL)
+  let received = 0
+  let closed = false
+  stream.addEventListener('message', (event) => { received += event.data.byteLength })
+  stream.addEventListener('close', () => { closed = true })
+  return { stream, received: () => received, closed: () => closed }
+}
+
+function lp (payload: Uint8Array): Uint8Array {
+  const prefix = encodeLength(payload.byteLength)
+  const out = new Uint8Array(prefix.byteLength + payload.byteLength)
+  out.set(prefix)
+  out.set(payload, prefix.byteLength)
+  return out
+}
+
+function concat (parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.byteLength
+  }
+  return out
+}
+
+describe('RPC resource limits', () => {
+  it('a peer that never reads its replies holds at most the unsent-reply bound; another peer is still served', async () => {
+    const limit = 1024 * 1024
+    // A reply of 8,192 16-byte hashes: 139 KiB on the wire.
+    const reply: Response = { type: 'hashes', hashes: Array.from({ length: 8192 }, () => new Uint8Array(16)) }
+    const replyBytes = encodeFrame({ kind: 'response', id: 1_000_000, response: reply }).byteLength
+    const { server, client, attacker } = await trio({ maxUnsentReplyBytes: limit })
+    server.serve = async (_from, request): Promise<Response> => request.type === 'ping' ? reply : { type: 'ok' }
+    const { stream } = await rawStream(attacker, server)
+    // Never read: no window updates, so the server's replies pile up on its side.
+    stream.pause()
+    // 200 requests asking for 27 MiB of replies, in two waves (the second arrives while
+    // the server is already over the bound).
+    const wave = (from: number): Uint8Array => concat(Array.from({ length: 100 }, (_, i) => lp(encodeFrame({ kind: 'request', id: from + i, request: { type: 'ping' } }))))
+    stream.send(wave(0))
+    await waitFor('the server to stop reading the attacker', () => server.network.stats.replyBacklogPauses >= 1)
+    stream.send(wave(100))
+
+    // The honest client is answered, with its full reply, while the attacker is stuck.
+    const answer = await client.network.request(server.id, { type: 'ping' }, 10_000)
+    expect(answer).toEqual(reply)
+
+    const stats = server.network.stats
+    // One reply may start the backlog just under the bound; framing adds a few bytes.
+    expect(stats.unsentReplyBytesPeak).toBeGreaterThan(0)
+    expect(stats.unsentReplyBytesPeak).toBeLessThanOrEqual(limit + replyBytes + 1024)
+    // Replies ready once the bound was reached were refused, not held.
+    expect(stats.repliesRefused).toBeGreaterThan(0)
+    // The attacker's second wave was never read: its first 100 and the client's 1 were served.
+    expect(stats.requestsServed).toBe(101)
+    stream.abort(new Error('done'))
+  })
+
+  it('a partial frame parked past its deadline resets the stream and is counted', async () => {
+    const { server, client, attacker } = await trio({ partialFrameBaseMs: 300, partialFrameBytesPerSecond: 1024 * 1024 * 1024 })
+    const before = server.network.stats.partialFrameTimeouts
+    const { stream, closed } = await rawStream(attacker, server)
+    // Announce 1 MiB, send 1,000 bytes of it, then nothing.
+    stream.send(concat([encodeLength(1024 * 1024), new Uint8Array(1000)]))
+    await waitFor('the stream to be reset', closed)
+    expect(server.network.stats.partialFrameTimeouts).toBe(before + 1)
+    expect(await client.network.request(server.id, { type: 'ping' }, 5_000)).toEqual({ type: 'ok' })
+  })
+
+  it('a frame that keeps arriving at a slow but allowed rate is not cut off', async () => {
+    const { server, attacker } = await trio({ partialFrameBaseMs: 2_000, partialFrameBytesPerSecond: 1024 * 1024 * 1024 })
+    const { stream, received } = await rawStream(attacker, server)
+    const frame = lp(encodeFrame({ kind: 'request', id: 1, request: { type: 'ping' } }))
+    // The prefix now, the body a little later: well within 2 s.
+    stream.send(frame.subarray(0, 1))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    stream.send(frame.subarray(1))
+    await waitFor('the response', () => received() > 0)
+    expect(server.network.stats.partialFrameTimeouts).toBe(0)
+    stream.abort(new Error('done'))
+  })
+
+  it('a burst of junk frames past the invalid-frame budget resets the stream, is counted, and the honest peer is still served', async () => {
+    const burst = 5
+    const { server, client, attacker } = await trio({ invalidFrameBurst: burst, invalidFramesPerSecond: 0.001 })
+    const before = server.network.stats.invalidFrames
+    const { stream, closed } = await rawStream(attacker, server)
+    // Requests of an unknown type with readable ids: each would get a bad-request answer.
+    const junk = concat(Array.from({ length: 50 }, (_, i) => lp(Uint8Array.from([0x83, 0x00, i, 0x81, 0x18, 0x63]))))
+    stream.send(junk)
+    await waitFor('the stream to be reset', closed)
+    const stats = server.network.stats
+    expect(stats.invalidFrameBudgetResets).toBe(1)
+    // The budget, then the frame that found it spent; the rest were never decoded.
+    expect(stats.invalidFrames - before).toBe(burst + 1)
+    expect(await client.network.request(server.id, { type: 'ping' }, 5_000)).toEqual({ type: 'ok' })
+    // A new stream from the same peer does not get a new budget.
+    const again = await rawStream(attacker, server)
+    again.stream.send(lp(Uint8Array.from([0x83, 0x00, 0x01, 0x81, 0x18, 0x63])))
+    await waitFor('the second stream to be reset', again.closed)
+    expect(stats.invalidFrameBudgetResets).toBe(2)
+  })
+
+  it('refuses an oversized frame on its length prefix, before buffering its body', async () => {
+    const { server, attacker } = await trio({ invalidFrameBurst: 100 })
+    const { stream, closed } = await rawStream(attacker, server)
+    const before = server.network.stats.invalidFrames
+    // Only the prefix is sent: the reset cannot have waited for the body.
+    stream.send(encodeLength(9 * 1024 * 1024))
+    await waitFor('the stream to be reset', closed)
+    expect(server.network.stats.invalidFrames).toBe(before + 1)
+  })
+})
