@@ -80,7 +80,9 @@ export class RpcStream {
   /** Slots held by our requests (admitted, not yet finished). */
   private active = 0
   private serving = 0
-  /** Decoded frames not yet dispatched (a limit holds them), oldest at `heldAt`. */
+  /** The peer has sent requests on this stream (so its reply backlog may stop our reading). */
+  private servesRequests = false
+  /** Request frames not yet dispatched (a limit holds them), oldest at `heldAt`. */
   private held: Uint8Array[] = []
   private heldAt = 0
   /** Why we stopped reading, while we do (one log line and one count per episode). */
@@ -238,17 +240,27 @@ export class RpcStream {
       this.abort(new PeerUnreachableError(this.remote, 'peer broke the RPC framing'))
       return
     }
-    this.held.push(...frames)
+    for (const bytes of frames) {
+      if (this.closedError !== null) return
+      // Responses settle our own requests (cheap, and they free memory): never held. The
+      // limits are on the work and replies the peer's requests cost us.
+      if (peekFrameHeader(bytes)?.kind === 'response') this.onFrame(bytes)
+      else this.held.push(bytes)
+    }
     this.watchPartial()
     this.pump()
   }
 
   /**
-   * Dispatches held frames while the limits allow, and stops or resumes reading to match:
-   * called on new frames, when a request finishes, after a flush and on drain.
+   * Dispatches held requests while the limits allow; reading stops while one is held, or
+   * while the backlog is over its bound on a stream the peer sends requests on (the next
+   * requests would only queue more replies; a stream carrying only our own requests and
+   * their responses is never paused by our own backlog). Called on new frames, when a
+   * request finishes, after a flush and on drain.
    */
   private pump (): void {
     if (this.closedError !== null) return
+    this.notePeak()
     let blocked: 'serving' | 'replies' | null = null
     while (this.heldAt < this.held.length && this.closedError === null) {
       blocked = this.blockedBy()
@@ -262,9 +274,7 @@ export class RpcStream {
       this.heldAt = 0
     }
     if (this.closedError !== null) return
-    // With nothing held, a backlog above the bound still stops reading: the next requests
-    // would only queue more replies.
-    if (blocked === null) blocked = this.backlogBlocks() ? 'replies' : null
+    if (blocked === null) blocked = this.servesRequests && this.backlogBlocks() ? 'replies' : null
     this.setPaused(blocked)
   }
 
@@ -387,6 +397,7 @@ export class RpcStream {
 
   private serveRequest (id: number, request: Request): void {
     this.serving++
+    this.servesRequests = true
     this.init.serve(request)
       .catch((err: unknown): Response => {
         this.init.log.error('request handler threw', { peer: this.remote, type: request.type, error: String(err) })
