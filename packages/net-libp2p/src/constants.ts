@@ -87,7 +87,15 @@ export const PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND = 256 * 1024
  */
 export const INVALID_FRAME_BURST = 16
 
-/** Refill rate of the invalid-frame budget: one a second (16 s to refill a burst). */
+/**
+ * An invalid frame costs one unit of the budget per INVALID_FRAME_UNIT_BYTES started: what
+ * it cost us is its decoding, which grows with its size. An 8 MiB junk frame spends a whole
+ * burst, so a peer gets one per 16 s (~0.4 s of decoding: 2.5% of a core) instead of one a
+ * second; small junk still gets 16 frames.
+ */
+export const INVALID_FRAME_UNIT_BYTES = 512 * 1024
+
+/** Refill rate of the invalid-frame budget: one unit a second (16 s to refill a burst). */
 export const INVALID_FRAMES_PER_SECOND = 1
 
 /** Peers with an invalid-frame budget at once (least recently charged forgotten): above libp2p's connection limit. */

@@ -290,7 +290,7 @@ export class Libp2pNetwork implements Network {
       remote,
       maxInFlight: this.maxInFlight,
       limits: this.rpcLimits,
-      chargeInvalid: () => this.invalidBudget.take(remote),
+      chargeInvalid: (cost) => this.invalidBudget.take(remote, cost),
       serve: async (request) => {
         const handlers = this.handlers
         if (handlers === undefined) return { type: 'error', code: 'unavailable', message: 'peer is stopping' }

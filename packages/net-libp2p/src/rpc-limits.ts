@@ -4,7 +4,7 @@
  * constants.ts; README.md has the table of limit, value, effect and counter.
  */
 import {
-  INVALID_FRAME_BURST, INVALID_FRAMES_PER_SECOND, MAX_SERVING_PER_STREAM, MAX_UNSENT_REPLY_BYTES,
+  INVALID_FRAME_BURST, INVALID_FRAME_UNIT_BYTES, INVALID_FRAMES_PER_SECOND, MAX_SERVING_PER_STREAM, MAX_UNSENT_REPLY_BYTES,
   PARTIAL_FRAME_BASE_MS, PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND
 } from './constants.js'
 
@@ -19,6 +19,8 @@ export interface RpcLimits {
   /** Invalid frames one peer may send in a burst, and the budget's refill rate. */
   readonly invalidFrameBurst: number
   readonly invalidFramesPerSecond: number
+  /** An invalid frame costs one unit of that budget per this many bytes started. */
+  readonly invalidFrameUnitBytes: number
 }
 
 export const DEFAULT_RPC_LIMITS: RpcLimits = {
@@ -27,7 +29,13 @@ export const DEFAULT_RPC_LIMITS: RpcLimits = {
   partialFrameBaseMs: PARTIAL_FRAME_BASE_MS,
   partialFrameBytesPerSecond: PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND,
   invalidFrameBurst: INVALID_FRAME_BURST,
-  invalidFramesPerSecond: INVALID_FRAMES_PER_SECOND
+  invalidFramesPerSecond: INVALID_FRAMES_PER_SECOND,
+  invalidFrameUnitBytes: INVALID_FRAME_UNIT_BYTES
+}
+
+/** Budget units an invalid frame of `bytes` costs (at least one, at most a whole burst). */
+export function invalidFrameCost (limits: RpcLimits, bytes: number): number {
+  return Math.min(limits.invalidFrameBurst, Math.max(1, Math.ceil(bytes / limits.invalidFrameUnitBytes)))
 }
 
 /** How long a frame of `bytes` (0 while its length prefix is incomplete) may take to arrive. */

@@ -28,7 +28,7 @@ import type { Logger } from '@ringstore/peer'
 import { ERROR_MESSAGE_CHARS, STREAM_CLOSE_TIMEOUT_MS } from './constants.js'
 import { FrameBatcher } from './frame-batcher.js'
 import { FrameDecoder, FramingError, encodeLength, peekFrameHeader } from './framing.js'
-import { partialFrameDeadlineMs } from './rpc-limits.js'
+import { invalidFrameCost, partialFrameDeadlineMs } from './rpc-limits.js'
 import type { RpcLimits } from './rpc-limits.js'
 import type { NetworkStats } from './stats.js'
 
@@ -40,10 +40,11 @@ export interface RpcStreamInit {
   /** The stream's resource limits (rpc-limits.ts). */
   readonly limits: RpcLimits
   /**
-   * Charges one invalid frame to the remote peer's budget (shared by its streams); false
-   * when the budget is spent and the stream must be reset.
+   * Charges `cost` units (rpc-limits.ts's `invalidFrameCost`) to the remote peer's
+   * invalid-frame budget (shared by its streams); false when the budget cannot pay and the
+   * stream must be reset.
    */
-  readonly chargeInvalid: () => boolean
+  readonly chargeInvalid: (cost: number) => boolean
   /** Answers a request from `remote`; must not throw (a throw becomes an `internal` error response). */
   readonly serve: (request: Request) => Promise<Response>
   readonly stats: NetworkStats
@@ -236,7 +237,7 @@ export class RpcStream {
     try {
       frames = this.decoder.push(chunk)
     } catch (err) {
-      this.invalid(err instanceof FramingError ? err.message : String(err))
+      this.invalid(err instanceof FramingError ? err.message : String(err), 0)
       this.abort(new PeerUnreachableError(this.remote, 'peer broke the RPC framing'))
       return
     }
@@ -370,7 +371,7 @@ export class RpcStream {
   }
 
   private onInvalidFrame (bytes: Uint8Array, reason: string): void {
-    if (!this.invalid(reason)) return
+    if (!this.invalid(reason, bytes.byteLength)) return
     const header = peekFrameHeader(bytes)
     if (header === null) {
       this.abort(new PeerUnreachableError(this.remote, 'peer sent an undecodable frame'))
@@ -450,10 +451,10 @@ export class RpcStream {
    * reset (and false returned). Logged at warn only when the budget runs out (once per
    * stream, which it ends): a junk flood is not a log flood.
    */
-  private invalid (reason: string): boolean {
+  private invalid (reason: string, bytes: number): boolean {
     this.init.stats.invalidFrames++
     this.init.onInvalidFrame?.()
-    if (this.init.chargeInvalid()) {
+    if (this.init.chargeInvalid(invalidFrameCost(this.init.limits, bytes))) {
       this.init.log.debug('invalid frame', { peer: this.remote, reason })
       return true
     }

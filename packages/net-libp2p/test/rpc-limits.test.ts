@@ -140,6 +140,20 @@ describe('RPC resource limits', () => {
     expect(stats.invalidFrameBudgetResets).toBe(2)
   })
 
+  it('charges a large invalid frame by its size: two big junk frames spend a budget that would take five small ones', async () => {
+    const { server, client, attacker } = await trio({ invalidFrameBurst: 5, invalidFramesPerSecond: 0.001, invalidFrameUnitBytes: 1024 })
+    const { stream, received, closed } = await rawStream(attacker, server)
+    // A request header with a readable id, then 4 KiB of junk: 4 units each.
+    const big = (id: number): Uint8Array => lp(concat([Uint8Array.from([0x83, 0x00, id]), new Uint8Array(4096).fill(0xff)]))
+    stream.send(big(1))
+    await waitFor('the bad-request answer to the first', () => received() > 0)
+    expect(closed()).toBe(false)
+    stream.send(big(2))
+    await waitFor('the stream to be reset', closed)
+    expect(server.network.stats.invalidFrameBudgetResets).toBe(1)
+    expect(await client.network.request(server.id, { type: 'ping' }, 5_000)).toEqual({ type: 'ok' })
+  })
+
   it('refuses an oversized frame on its length prefix, before buffering its body', async () => {
     const { server, attacker } = await trio({ invalidFrameBurst: 100 })
     const { stream, closed } = await rawStream(attacker, server)
