@@ -36,6 +36,15 @@ export const DEFAULT_MAX_IN_FLIGHT = 256
 export const MAX_SERVING_PER_STREAM = 256
 
 /**
+ * Requests from one peer served at once over all its streams and connections (a peer may
+ * open MAX_RPC_STREAMS per connection, and more than one connection). A request beyond it
+ * is answered at once with an `unavailable` error naming the limit, not served. Twice the
+ * per-stream figure: an honest peer uses one stream, plus a replacement while the old one
+ * is torn down.
+ */
+export const MAX_SERVING_PER_PEER = 2 * MAX_SERVING_PER_STREAM
+
+/**
  * How long opening the RPC stream (dial + noise + yamux + multistream-select) may take
  * before the peer counts as unreachable; libp2p's own default dial timeout is 5 s. A
  * request's own deadline applies on top of this.

@@ -72,6 +72,8 @@ export class Libp2pNetwork implements Network {
    * stream does not refill it (reconnecting does not either: buckets outlive connections).
    */
   private readonly invalidBudget: RateBound
+  /** Requests being served per peer, over all its streams (entries only while non-zero). */
+  private readonly servingByPeer = new Map<PeerId, number>()
   /** Announcements the validator accepted, by message: what `onGossip` delivers. */
   private readonly accepted = new WeakMap<PubSubMessage, Announcement>()
   private handlers: NetworkHandlers | undefined
@@ -291,6 +293,17 @@ export class Libp2pNetwork implements Network {
       maxInFlight: this.maxInFlight,
       limits: this.rpcLimits,
       chargeInvalid: (cost) => this.invalidBudget.take(remote, cost),
+      takeServing: () => {
+        const serving = this.servingByPeer.get(remote) ?? 0
+        if (serving >= this.rpcLimits.maxServingPerPeer) return false
+        this.servingByPeer.set(remote, serving + 1)
+        return true
+      },
+      releaseServing: () => {
+        const serving = (this.servingByPeer.get(remote) ?? 1) - 1
+        if (serving <= 0) this.servingByPeer.delete(remote)
+        else this.servingByPeer.set(remote, serving)
+      },
       serve: async (request) => {
         const handlers = this.handlers
         if (handlers === undefined) return { type: 'error', code: 'unavailable', message: 'peer is stopping' }

@@ -4,13 +4,16 @@
  * constants.ts; README.md has the table of limit, value, effect and counter.
  */
 import {
-  INVALID_FRAME_BURST, INVALID_FRAME_UNIT_BYTES, INVALID_FRAMES_PER_SECOND, MAX_SERVING_PER_STREAM, MAX_UNSENT_REPLY_BYTES,
+  INVALID_FRAME_BURST, INVALID_FRAME_UNIT_BYTES, INVALID_FRAMES_PER_SECOND, MAX_SERVING_PER_PEER, MAX_SERVING_PER_STREAM,
+  MAX_UNSENT_REPLY_BYTES,
   PARTIAL_FRAME_BASE_MS, PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND
 } from './constants.js'
 
 export interface RpcLimits {
   /** Requests from the peer served at once on one stream; above it we stop reading. */
   readonly maxServing: number
+  /** Requests from one peer served at once over all its streams; beyond it they are refused. */
+  readonly maxServingPerPeer: number
   /** Unsent reply bytes on one stream at which we stop reading its requests. */
   readonly maxUnsentReplyBytes: number
   /** A started frame must complete within this plus its size at `partialFrameBytesPerSecond`. */
@@ -25,6 +28,7 @@ export interface RpcLimits {
 
 export const DEFAULT_RPC_LIMITS: RpcLimits = {
   maxServing: MAX_SERVING_PER_STREAM,
+  maxServingPerPeer: MAX_SERVING_PER_PEER,
   maxUnsentReplyBytes: MAX_UNSENT_REPLY_BYTES,
   partialFrameBaseMs: PARTIAL_FRAME_BASE_MS,
   partialFrameBytesPerSecond: PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND,

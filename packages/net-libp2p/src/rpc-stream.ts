@@ -45,6 +45,12 @@ export interface RpcStreamInit {
    * stream must be reset.
    */
   readonly chargeInvalid: (cost: number) => boolean
+  /**
+   * Takes one of the remote peer's serving slots (`maxServingPerPeer`, shared by its
+   * streams); false when none is free. `releaseServing` gives it back.
+   */
+  readonly takeServing: () => boolean
+  readonly releaseServing: () => void
   /** Answers a request from `remote`; must not throw (a throw becomes an `internal` error response). */
   readonly serve: (request: Request) => Promise<Response>
   readonly stats: NetworkStats
@@ -81,6 +87,8 @@ export class RpcStream {
   /** Slots held by our requests (admitted, not yet finished). */
   private active = 0
   private serving = 0
+  /** The last request was refused for the per-peer bound (logged once per run of refusals). */
+  private refusedPerPeer = false
   /** The peer has sent requests on this stream (so its reply backlog may stop our reading). */
   private servesRequests = false
   /** Request frames not yet dispatched (a limit holds them), oldest at `heldAt`. */
@@ -397,8 +405,20 @@ export class RpcStream {
   }
 
   private serveRequest (id: number, request: Request): void {
-    this.serving++
     this.servesRequests = true
+    if (!this.init.takeServing()) {
+      // The peer keeps more requests busy over its other streams: refuse, naming the limit
+      // (waiting would need a wake-up across streams; the caller may retry or go elsewhere).
+      this.init.stats.peerServingRefusals++
+      if (!this.refusedPerPeer) {
+        this.init.log.warn('peer has too many requests in flight: refusing', { peer: this.remote, limit: this.init.limits.maxServingPerPeer })
+      }
+      this.refusedPerPeer = true
+      this.respond(id, { type: 'error', code: 'unavailable', message: `per-peer limit of ${this.init.limits.maxServingPerPeer} requests in flight reached` })
+      return
+    }
+    this.refusedPerPeer = false
+    this.serving++
     this.init.serve(request)
       .catch((err: unknown): Response => {
         this.init.log.error('request handler threw', { peer: this.remote, type: request.type, error: String(err) })
@@ -410,6 +430,7 @@ export class RpcStream {
       })
       .finally(() => {
         this.serving--
+        this.init.releaseServing()
         this.pump()
       })
       .catch(() => undefined)

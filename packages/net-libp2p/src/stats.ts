@@ -19,6 +19,8 @@ export interface NetworkStats {
    * `maxUnsentReplyBytes` when they were ready.
    */
   repliesRefused: number
+  /** Requests refused (`unavailable`) because `maxServingPerPeer` of their peer's requests were being served. */
+  peerServingRefusals: number
   /** Times an inbound RPC stream stopped reading because `maxServing` of its requests were being served. */
   servingLimitPauses: number
   /** Streams reset because a frame did not complete within its partial-frame deadline. */
@@ -58,6 +60,7 @@ export function createStats (): NetworkStats {
     invalidFrames: 0,
     replyBacklogPauses: 0,
     repliesRefused: 0,
+    peerServingRefusals: 0,
     servingLimitPauses: 0,
     partialFrameTimeouts: 0,
     invalidFrameBudgetResets: 0,

@@ -6,10 +6,10 @@
  */
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { encodeFrame } from '@ringstore/core'
-import type { Response } from '@ringstore/core'
+import { decodeFrame, encodeFrame } from '@ringstore/core'
+import type { Frame, Response } from '@ringstore/core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { encodeLength } from '../src/framing.js'
+import { FrameDecoder, encodeLength } from '../src/framing.js'
 import { RPC_PROTOCOL } from '../src/node-index.js'
 import type { RpcLimits } from '../src/rpc-limits.js'
 import { startPeer, stopAll, waitFor } from './helpers.js'
@@ -27,14 +27,20 @@ async function trio (limits: Partial<RpcLimits>): Promise<{ server: TestPeer, cl
   return { server, client, attacker }
 }
 
-/** A raw RPC stream from `from` to `to`, and a promise of its close. */
-async function rawStream (from: TestPeer, to: TestPeer): Promise<{ stream: Stream, received: () => number, closed: () => boolean }> {
+/** A raw RPC stream from `from` to `to`: bytes and frames received, and whether it closed. */
+async function rawStream (from: TestPeer, to: TestPeer): Promise<{ stream: Stream, received: () => number, frames: Frame[], closed: () => boolean }> {
   const stream = await from.network.node.dialProtocol(peerIdFromString(to.id), RPC_PROTOCOL)
   let received = 0
   let closed = false
-  stream.addEventListener('message', (event) => { received += event.data.byteLength })
+  const frames: Frame[] = []
+  const decoder = new FrameDecoder()
+  stream.addEventListener('message', (event) => {
+    const data = event.data instanceof Uint8Array ? event.data : event.data.subarray()
+    received += data.byteLength
+    for (const bytes of decoder.push(data)) frames.push(decodeFrame(bytes))
+  })
   stream.addEventListener('close', () => { closed = true })
-  return { stream, received: () => received, closed: () => closed }
+  return { stream, received: () => received, frames, closed: () => closed }
 }
 
 function lp (payload: Uint8Array): Uint8Array {
@@ -152,6 +158,39 @@ describe('RPC resource limits', () => {
     await waitFor('the stream to be reset', closed)
     expect(server.network.stats.invalidFrameBudgetResets).toBe(1)
     expect(await client.network.request(server.id, { type: 'ping' }, 5_000)).toEqual({ type: 'ok' })
+  })
+
+  it('refuses a request beyond the per-peer serving bound, on another stream, with a reply naming the limit', async () => {
+    const { server, client, attacker } = await trio({ maxServingPerPeer: 2 })
+    let busy = 0
+    const releases: Array<() => void> = []
+    server.serve = async (_from, request): Promise<Response> => {
+      if (request.type !== 'replica-get') return { type: 'ok' }
+      busy++
+      await new Promise<void>((resolve) => releases.push(resolve))
+      return { type: 'clock', clock: null }
+    }
+    const a = await rawStream(attacker, server)
+    const b = await rawStream(attacker, server)
+    const get = (id: number): Uint8Array => lp(encodeFrame({ kind: 'request', id, request: { type: 'replica-get', key: 'k' } }))
+    a.stream.send(concat([get(1), get(2)]))
+    await waitFor('two requests being served', () => busy === 2)
+    b.stream.send(get(3))
+    await waitFor('the refusal', () => b.frames.length === 1)
+    expect(b.frames[0]).toMatchObject({ kind: 'response', id: 3, response: { type: 'error', code: 'unavailable' } })
+    expect(JSON.stringify(b.frames[0])).toContain('per-peer limit of 2 requests')
+    expect(server.network.stats.peerServingRefusals).toBe(1)
+    expect(busy).toBe(2)
+    // Another peer has its own slots.
+    expect(await client.network.request(server.id, { type: 'ping' }, 5_000)).toEqual({ type: 'ok' })
+    // Slots come back when requests finish.
+    for (const release of releases.splice(0)) release()
+    await waitFor('the two answers', () => a.frames.length === 2)
+    b.stream.send(get(4))
+    await waitFor('the fourth request served', () => busy === 3)
+    for (const release of releases.splice(0)) release()
+    await waitFor('its answer', () => b.frames.length === 2)
+    expect(b.frames[1]).toEqual({ kind: 'response', id: 4, response: { type: 'clock', clock: null } })
   })
 
   it('refuses an oversized frame on its length prefix, before buffering its body', async () => {
