@@ -74,6 +74,16 @@ export const MAX_RPC_STREAMS = 4
 export const MAX_UNSENT_REPLY_BYTES = MAX_FRAME_BYTES
 
 /**
+ * Unsent reply bytes on one stream at which a reply that is ready (its request was already
+ * being served when reading stopped) is replaced by a short `unavailable` error naming the
+ * limit instead of being queued: what bounds a peer that never reads. Four times the pause
+ * bound, because an honest peer that reads can still have a burst of replies produced in
+ * one turn (64 concurrent reads of 512 KiB values) before any of it drains; only the part
+ * of a burst past 32 MiB is refused.
+ */
+export const MAX_UNSENT_REPLY_REFUSE_BYTES = 4 * MAX_UNSENT_REPLY_BYTES
+
+/**
  * A frame whose length prefix has arrived must be complete within this long plus its size
  * at PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND; otherwise the stream is reset and the bytes
  * buffered for it freed (a peer parking half-sent 8 MiB frames held memory until it left).

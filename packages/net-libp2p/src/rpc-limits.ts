@@ -5,7 +5,7 @@
  */
 import {
   INVALID_FRAME_BURST, INVALID_FRAME_UNIT_BYTES, INVALID_FRAMES_PER_SECOND, MAX_SERVING_PER_PEER, MAX_SERVING_PER_STREAM,
-  MAX_UNSENT_REPLY_BYTES,
+  MAX_UNSENT_REPLY_BYTES, MAX_UNSENT_REPLY_REFUSE_BYTES,
   PARTIAL_FRAME_BASE_MS, PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND
 } from './constants.js'
 
@@ -16,6 +16,8 @@ export interface RpcLimits {
   readonly maxServingPerPeer: number
   /** Unsent reply bytes on one stream at which we stop reading its requests. */
   readonly maxUnsentReplyBytes: number
+  /** Unsent reply bytes on one stream at which further replies are refused (an error naming the limit). */
+  readonly refuseUnsentReplyBytes: number
   /** A started frame must complete within this plus its size at `partialFrameBytesPerSecond`. */
   readonly partialFrameBaseMs: number
   readonly partialFrameBytesPerSecond: number
@@ -30,6 +32,7 @@ export const DEFAULT_RPC_LIMITS: RpcLimits = {
   maxServing: MAX_SERVING_PER_STREAM,
   maxServingPerPeer: MAX_SERVING_PER_PEER,
   maxUnsentReplyBytes: MAX_UNSENT_REPLY_BYTES,
+  refuseUnsentReplyBytes: MAX_UNSENT_REPLY_REFUSE_BYTES,
   partialFrameBaseMs: PARTIAL_FRAME_BASE_MS,
   partialFrameBytesPerSecond: PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND,
   invalidFrameBurst: INVALID_FRAME_BURST,

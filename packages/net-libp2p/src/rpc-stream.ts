@@ -15,8 +15,9 @@
  * - requests being served (`maxServing`) and unsent reply bytes (`maxUnsentReplyBytes`):
  *   beyond either we stop dispatching requests and stop reading the stream (the muxer's
  *   window then stops the peer) until they come back down; a reply that finds the backlog
- *   at its bound (its request was dispatched before) is replaced by a short `unavailable`
- *   error naming the limit, so the backlog never exceeds the bound by more than one reply;
+ *   at `refuseUnsentReplyBytes` (its request was dispatched before reading stopped) is
+ *   replaced by a short `unavailable` error naming the limit, so the backlog never exceeds
+ *   that by more than one reply;
  * - a started frame must complete by its partial-frame deadline, or the stream is reset;
  * - invalid frames draw on a per-peer budget; past it the stream is reset.
  */
@@ -437,7 +438,7 @@ export class RpcStream {
   }
 
   private respond (id: number, response: Response): void {
-    const limit = this.init.limits.maxUnsentReplyBytes
+    const limit = this.init.limits.refuseUnsentReplyBytes
     if (response.type !== 'error' && this.unsentBytes >= limit) {
       // The peer has not read the replies before this one: refuse it rather than hold it
       // (its request was dispatched while the backlog was below the bound).

@@ -16,7 +16,7 @@ export interface NetworkStats {
   replyBacklogPauses: number
   /**
    * Replies replaced by an `unavailable` error because the stream's unsent replies were at
-   * `maxUnsentReplyBytes` when they were ready.
+   * `refuseUnsentReplyBytes` when they were ready.
    */
   repliesRefused: number
   /** Requests refused (`unavailable`) because `maxServingPerPeer` of their peer's requests were being served. */

@@ -63,11 +63,12 @@ function concat (parts: Uint8Array[]): Uint8Array {
 
 describe('RPC resource limits', () => {
   it('a peer that never reads its replies holds at most the unsent-reply bound; another peer is still served', async () => {
+    const pauseAt = 512 * 1024
     const limit = 1024 * 1024
     // A reply of 8,192 16-byte hashes: 139 KiB on the wire.
     const reply: Response = { type: 'hashes', hashes: Array.from({ length: 8192 }, () => new Uint8Array(16)) }
     const replyBytes = encodeFrame({ kind: 'response', id: 1_000_000, response: reply }).byteLength
-    const { server, client, attacker } = await trio({ maxUnsentReplyBytes: limit })
+    const { server, client, attacker } = await trio({ maxUnsentReplyBytes: pauseAt, refuseUnsentReplyBytes: limit })
     server.serve = async (_from, request): Promise<Response> => request.type === 'ping' ? reply : { type: 'ok' }
     const { stream } = await rawStream(attacker, server)
     // Never read: no window updates, so the server's replies pile up on its side.
@@ -98,6 +99,15 @@ describe('RPC resource limits', () => {
     // The last 100 at least were not read: fewer served than the attacker's and the client's.
     expect(stats.requestsServed).toBeLessThanOrEqual(sent + 1 - 100)
     stream.abort(new Error('done'))
+  })
+
+  it('a peer that reads gets every reply of a 14 MiB burst under the default limits', async () => {
+    const reply: Response = { type: 'hashes', hashes: Array.from({ length: 8192 }, () => new Uint8Array(16)) }
+    const { server, client } = await trio({})
+    server.serve = async () => reply
+    const answers = await Promise.all(Array.from({ length: 100 }, async () => client.network.request(server.id, { type: 'ping' }, 20_000)))
+    expect(answers.every((answer) => answer.type === 'hashes' && answer.hashes.length === 8192)).toBe(true)
+    expect(server.network.stats.repliesRefused).toBe(0)
   })
 
   it('a partial frame parked past its deadline resets the stream and is counted', async () => {
