@@ -72,6 +72,8 @@ export class Libp2pNetwork implements Network {
    * stream does not refill it (reconnecting does not either: buckets outlive connections).
    */
   private readonly invalidBudget: RateBound
+  /** Every open RPC stream per peer, both directions (for the per-peer reply backlog). */
+  private readonly streamsByPeer = new Map<PeerId, Set<RpcStream>>()
   /** Requests being served per peer, over all its streams (entries only while non-zero). */
   private readonly servingByPeer = new Map<PeerId, number>()
   /** Announcements the validator accepted, by message: what `onGossip` delivers. */
@@ -287,7 +289,8 @@ export class Libp2pNetwork implements Network {
   private wrap (stream: Stream, remote: PeerId, onClosed: (rpc: RpcStream) => void): RpcStream {
     const stats = this.stats
     const metrics = this.metrics
-    return new RpcStream({
+    const streams = this.streamsByPeer
+    const rpc = new RpcStream({
       stream,
       remote,
       maxInFlight: this.maxInFlight,
@@ -298,6 +301,11 @@ export class Libp2pNetwork implements Network {
         if (serving >= this.rpcLimits.maxServingPerPeer) return false
         this.servingByPeer.set(remote, serving + 1)
         return true
+      },
+      peerUnsentBytes: () => {
+        let total = 0
+        for (const peerStream of streams.get(remote) ?? []) total += peerStream.unsentBytes
+        return total
       },
       releaseServing: () => {
         const serving = (this.servingByPeer.get(remote) ?? 1) - 1
@@ -312,8 +320,19 @@ export class Libp2pNetwork implements Network {
       stats,
       onInvalidFrame: () => { if (metrics !== undefined) metrics.invalidFrames++ },
       log: this.log,
-      onClosed
+      onClosed: (closed) => {
+        const set = streams.get(remote)
+        set?.delete(closed)
+        if (set?.size === 0) streams.delete(remote)
+        onClosed(closed)
+      }
     })
+    if (rpc.open) {
+      const set = streams.get(remote) ?? new Set<RpcStream>()
+      set.add(rpc)
+      streams.set(remote, set)
+    }
+    return rpc
   }
 
   private onDisconnect (peer: PeerId): void {

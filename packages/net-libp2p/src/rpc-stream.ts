@@ -51,6 +51,8 @@ export interface RpcStreamInit {
    * streams); false when none is free. `releaseServing` gives it back.
    */
   readonly takeServing: () => boolean
+  /** Unsent bytes over all the remote peer's streams (the refusal bound is per peer). */
+  readonly peerUnsentBytes: () => number
   readonly releaseServing: () => void
   /** Answers a request from `remote`; must not throw (a throw becomes an `internal` error response). */
   readonly serve: (request: Request) => Promise<Response>
@@ -305,10 +307,11 @@ export class RpcStream {
     return this.pausedFor === 'replies' && unsent >= limit / 2
   }
 
-  /** The reply backlog now, recorded in the high-water mark. */
+  /** This stream's reply backlog now; the peer's total is recorded in the high-water mark. */
   private notePeak (): number {
     const unsent = this.unsentBytes
-    if (unsent > this.init.stats.unsentReplyBytesPeak) this.init.stats.unsentReplyBytesPeak = unsent
+    const total = unsent > 0 ? this.init.peerUnsentBytes() : 0
+    if (total > this.init.stats.unsentReplyBytesPeak) this.init.stats.unsentReplyBytesPeak = total
     return unsent
   }
 
@@ -439,7 +442,8 @@ export class RpcStream {
 
   private respond (id: number, response: Response): void {
     const limit = this.init.limits.refuseUnsentReplyBytes
-    if (response.type !== 'error' && this.unsentBytes >= limit) {
+    // Over all the peer's streams: opening more streams must not multiply what it may park.
+    if (response.type !== 'error' && this.init.peerUnsentBytes() >= limit) {
       // The peer has not read the replies before this one: refuse it rather than hold it
       // (its request was dispatched while the backlog was below the bound).
       this.init.stats.repliesRefused++

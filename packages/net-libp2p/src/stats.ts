@@ -28,8 +28,8 @@ export interface NetworkStats {
   /** Streams reset because their peer's invalid-frame budget was spent. */
   invalidFrameBudgetResets: number
   /**
-   * A gauge, not a counter: the most unsent reply bytes ever seen on one RPC stream (the
-   * high-water mark the reply-backlog bound keeps near `maxUnsentReplyBytes`).
+   * A gauge, not a counter: the most unsent bytes ever seen over one peer's RPC streams (the
+   * high-water mark the refusal bound keeps within `refuseUnsentReplyBytes` plus one reply).
    */
   unsentReplyBytesPeak: number
   /** Gossip messages on our topic that did not decode, or were unsigned. */

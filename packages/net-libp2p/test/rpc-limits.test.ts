@@ -101,6 +101,27 @@ describe('RPC resource limits', () => {
     stream.abort(new Error('done'))
   })
 
+  it('the refusal bound is per peer: two streams that never read hold no more than one', async () => {
+    const limit = 1024 * 1024
+    const reply: Response = { type: 'hashes', hashes: Array.from({ length: 8192 }, () => new Uint8Array(16)) }
+    const replyBytes = encodeFrame({ kind: 'response', id: 1_000_000, response: reply }).byteLength
+    const { server, attacker } = await trio({ maxUnsentReplyBytes: limit / 2, refuseUnsentReplyBytes: limit })
+    server.serve = async () => reply
+    const streams = [await rawStream(attacker, server), await rawStream(attacker, server)]
+    for (const { stream } of streams) {
+      stream.pause()
+      stream.send(concat(Array.from({ length: 50 }, (_, i) => lp(encodeFrame({ kind: 'request', id: i, request: { type: 'ping' } })))))
+    }
+    await waitFor('all 100 requests answered or refused', () => server.network.stats.requestsServed >= 100)
+    const stats = server.network.stats
+    expect(stats.repliesRefused).toBeGreaterThan(0)
+    expect(stats.unsentReplyBytesPeak).toBeLessThanOrEqual(limit + replyBytes + 128 * 100)
+    // Independent of the gauge: the replies sent in full over both streams fit the one bound
+    // (plus the one that crossed it and what the muxer windows took), not one bound each.
+    expect(stats.requestsServed - stats.repliesRefused).toBeLessThanOrEqual(Math.ceil((limit + 2 * 256 * 1024) / replyBytes) + 1)
+    for (const { stream } of streams) stream.abort(new Error('done'))
+  })
+
   it('a peer that reads gets every reply of a 14 MiB burst under the default limits', async () => {
     const reply: Response = { type: 'hashes', hashes: Array.from({ length: 8192 }, () => new Uint8Array(16)) }
     const { server, client } = await trio({})
