@@ -36,6 +36,15 @@ export const DEFAULT_MAX_IN_FLIGHT = 256
 export const MAX_SERVING_PER_STREAM = 256
 
 /**
+ * Requests from one peer served at once over all its streams and connections (a peer may
+ * open MAX_RPC_STREAMS per connection, and more than one connection). A request beyond it
+ * is answered at once with an `unavailable` error naming the limit, not served. Twice the
+ * per-stream figure: an honest peer uses one stream, plus a replacement while the old one
+ * is torn down.
+ */
+export const MAX_SERVING_PER_PEER = 2 * MAX_SERVING_PER_STREAM
+
+/**
  * How long opening the RPC stream (dial + noise + yamux + multistream-select) may take
  * before the peer counts as unreachable; libp2p's own default dial timeout is 5 s. A
  * request's own deadline applies on top of this.
@@ -54,6 +63,62 @@ export const STREAM_CLOSE_TIMEOUT_MS = 1_000
  * stream being torn down while its replacement opens (libp2p defaults: 32 in / 64 out).
  */
 export const MAX_RPC_STREAMS = 4
+
+/**
+ * Bytes of replies queued on one inbound RPC stream and not yet taken by the muxer (the
+ * peer is not reading, or reads slowly). At or above it we stop reading that stream's
+ * requests until the backlog falls below half of it: a peer that never reads costs about
+ * this much, not a reply per request it sends. 8 MiB = one largest frame (LIMITS.frameBytes),
+ * so a single maximum-size reply (a partition transfer) still goes out on its own.
+ */
+export const MAX_UNSENT_REPLY_BYTES = MAX_FRAME_BYTES
+
+/**
+ * Unsent reply bytes on one stream at which a reply that is ready (its request was already
+ * being served when reading stopped) is replaced by a short `unavailable` error naming the
+ * limit instead of being queued: what bounds a peer that never reads. Four times the pause
+ * bound, because an honest peer that reads can still have a burst of replies produced in
+ * one turn (64 concurrent reads of 512 KiB values) before any of it drains; only the part
+ * of a burst past 32 MiB is refused.
+ */
+export const MAX_UNSENT_REPLY_REFUSE_BYTES = 4 * MAX_UNSENT_REPLY_BYTES
+
+/**
+ * A frame whose length prefix has arrived must be complete within this long plus its size
+ * at PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND; otherwise the stream is reset and the bytes
+ * buffered for it freed (a peer parking half-sent 8 MiB frames held memory until it left).
+ * Five seconds is the dial budget (OPEN_STREAM_TIMEOUT_MS): a live peer starts sending a
+ * frame's bytes within that.
+ */
+export const PARTIAL_FRAME_BASE_MS = 5_000
+
+/**
+ * The slowest transfer rate a partial frame is allowed: 256 KiB/s, far below any link a
+ * member runs on (an 8 MiB frame gets 5 s + 32 s), so only a stalled sender hits it.
+ */
+export const PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND = 256 * 1024
+
+/**
+ * Invalid inbound frames (undecodable, oversized, malformed prefix) one peer may send in a
+ * burst before every further one resets its stream; refilled at INVALID_FRAMES_PER_SECOND.
+ * An honest peer sends none (a newer peer's unknown request type is the exception, hence a
+ * budget and not zero); junk with a readable header cost ~0.4 s of decoding per 8 MiB frame.
+ */
+export const INVALID_FRAME_BURST = 16
+
+/**
+ * An invalid frame costs one unit of the budget per INVALID_FRAME_UNIT_BYTES started: what
+ * it cost us is its decoding, which grows with its size. An 8 MiB junk frame spends a whole
+ * burst, so a peer gets one per 16 s (~0.4 s of decoding: 2.5% of a core) instead of one a
+ * second; small junk still gets 16 frames.
+ */
+export const INVALID_FRAME_UNIT_BYTES = 512 * 1024
+
+/** Refill rate of the invalid-frame budget: one unit a second (16 s to refill a burst). */
+export const INVALID_FRAMES_PER_SECOND = 1
+
+/** Peers with an invalid-frame budget at once (least recently charged forgotten): above libp2p's connection limit. */
+export const INVALID_FRAME_PEERS = 1024
 
 /** Characters of a decode error echoed in an error response (the codec allows 1 KiB). */
 export const ERROR_MESSAGE_CHARS = 200

@@ -75,6 +75,8 @@ export interface FrameBatcherInit {
   /** Writes one piece, in order. May throw: the batch is dropped and `onError` is called. */
   readonly send: (piece: Uint8Array) => void
   readonly onError: (error: unknown) => void
+  /** Called after a flush handed every piece to the sink (the RPC stream then checks its reply backlog). */
+  readonly afterFlush?: () => void
   readonly schedule?: FlushScheduler
   readonly maxPieceBytes?: number
   readonly copyLimit?: number
@@ -91,6 +93,8 @@ export class FrameBatcher {
   /** Finished pieces waiting for the flush, in order. */
   private pieces: Uint8Array[] = []
   private scheduled = false
+  /** Bytes (prefixes and payloads) pushed and not yet handed to the sink. */
+  private queued = 0
   private closed = false
 
   constructor (init: FrameBatcherInit) {
@@ -105,9 +109,15 @@ export class FrameBatcher {
     return this.partsBytes > 0 || this.pieces.length > 0
   }
 
+  /** Bytes queued and not yet handed to the sink (part of an RPC stream's reply backlog). */
+  get queuedBytes (): number {
+    return this.queued
+  }
+
   /** Queues one frame: its length `prefix` and its `payload`. Ignored after `discard`. */
   push (prefix: Uint8Array, payload: Uint8Array): void {
     if (this.closed) return
+    this.queued += prefix.byteLength + payload.byteLength
     if (payload.byteLength > this.copyLimit) {
       this.addPart(prefix)
       this.sealPiece()
@@ -132,11 +142,14 @@ export class FrameBatcher {
     this.sealPiece()
     const pieces = this.pieces
     this.pieces = []
+    this.queued = 0
     try {
       for (const piece of pieces) this.init.send(piece)
     } catch (err) {
       this.init.onError(err)
+      return
     }
+    this.init.afterFlush?.()
   }
 
   /** Drops whatever is queued and refuses further frames (the stream is gone). */
@@ -145,6 +158,7 @@ export class FrameBatcher {
     this.parts = []
     this.partsBytes = 0
     this.pieces = []
+    this.queued = 0
   }
 
   /** Adds a small part, starting a new piece first if it would not fit. */

@@ -33,7 +33,26 @@ export class FrameDecoder {
   /** Payload length of the frame being read, once its prefix is known. */
   private need = -1
 
+  /** Frames completed so far: tells one partial frame from the next. */
+  private completed = 0
+
   constructor (private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
+
+  /**
+   * The frame in progress: its announced payload length (0 while its prefix is still
+   * incomplete) and its sequence number; null when nothing is buffered.
+   */
+  get partial (): { readonly bytes: number, readonly seq: number } | null {
+    if (this.need < 0 && this.buffered === 0) return null
+    return { bytes: Math.max(0, this.need), seq: this.completed }
+  }
+
+  /** Drops everything buffered (the stream is gone). */
+  clear (): void {
+    this.chunks = []
+    this.buffered = 0
+    this.need = -1
+  }
 
   push (chunk: Uint8Array): Uint8Array[] {
     if (chunk.byteLength > 0) {
@@ -46,6 +65,7 @@ export class FrameDecoder {
       if (this.buffered < this.need) break
       frames.push(this.take(this.need))
       this.need = -1
+      this.completed++
     }
     return frames
   }

@@ -21,8 +21,8 @@ export class RateBound {
     private readonly now: () => number = () => performance.now()
   ) {}
 
-  /** Whether `peer` may bring one more record now (and it is counted). */
-  take (peer: string): boolean {
+  /** Whether `peer` may spend `cost` tokens now (one record: 1), and they are taken. */
+  take (peer: string, cost = 1): boolean {
     const now = this.now()
     const held = this.buckets.get(peer)
     let bucket: { tokens: number, at: number }
@@ -40,8 +40,8 @@ export class RateBound {
     }
     // Re-inserted: Map order is then least recently used first.
     this.buckets.set(peer, bucket)
-    if (bucket.tokens < 1) return false
-    bucket.tokens -= 1
+    if (bucket.tokens < cost) return false
+    bucket.tokens -= cost
     return true
   }
 

@@ -24,6 +24,8 @@ export { CLUSTER_SECRET_BYTES } from './constants.js'
 export { createPubSub } from './gossipsub.js'
 export type { PubSubService } from './gossipsub.js'
 export type { NetworkStats } from './stats.js'
+export { DEFAULT_RPC_LIMITS } from './rpc-limits.js'
+export type { RpcLimits } from './rpc-limits.js'
 export {
   DEFAULT_MAX_IN_FLIGHT, MAX_FRAME_BYTES, OPEN_STREAM_TIMEOUT_MS, RPC_PROTOCOL, membersTopic
 } from './constants.js'

@@ -17,11 +17,13 @@ import { PeerStoppedError, PeerUnreachableError } from '@ringstore/peer'
 import type { Logger, Network, NetworkHandlers } from '@ringstore/peer'
 import {
   ADMISSION_CACHE_ENTRIES, DEFAULT_MAX_IN_FLIGHT, GOSSIP_RATE_PEERS, GOSSIP_RECORD_BURST, GOSSIP_RECORDS_PER_SECOND,
-  MAX_RPC_STREAMS, MAX_SERVING_PER_STREAM, OPEN_STREAM_TIMEOUT_MS, RPC_PROTOCOL, membersTopic
+  INVALID_FRAME_PEERS, MAX_RPC_STREAMS, OPEN_STREAM_TIMEOUT_MS, RPC_PROTOCOL, membersTopic
 } from './constants.js'
 import { AdmissionCheck, RateBound } from './gossip-guard.js'
 import { TopicValidatorResult, scoreTopic } from './gossipsub.js'
 import type { PubSubMessage, PubSubService } from './gossipsub.js'
+import { DEFAULT_RPC_LIMITS } from './rpc-limits.js'
+import type { RpcLimits } from './rpc-limits.js'
 import { RpcStream } from './rpc-stream.js'
 import { verifyAs } from './signer.js'
 import { createStats } from './stats.js'
@@ -45,6 +47,8 @@ export interface Libp2pNetworkOptions {
   /** Our requests in flight per peer (default DEFAULT_MAX_IN_FLIGHT). */
   readonly maxInFlight?: number
   readonly log?: Logger
+  /** Overrides of the RPC streams' resource limits (rpc-limits.ts; tests inject short ones). */
+  readonly rpcLimits?: Partial<RpcLimits>
   /** Also count invalid frames here (the engine's PeerMetrics has this field). */
   readonly metrics?: { invalidFrames: number }
 }
@@ -62,6 +66,16 @@ export class Libp2pNetwork implements Network {
   /** Records per propagation source on the membership topic (constants.ts). */
   private readonly rate = new RateBound(GOSSIP_RECORDS_PER_SECOND, GOSSIP_RECORD_BURST, GOSSIP_RATE_PEERS)
   private readonly admission: AdmissionCheck | undefined
+  private readonly rpcLimits: RpcLimits
+  /**
+   * Invalid RPC frames per peer, across its streams: a token bucket, so that reopening a
+   * stream does not refill it (reconnecting does not either: buckets outlive connections).
+   */
+  private readonly invalidBudget: RateBound
+  /** Every open RPC stream per peer, both directions (for the per-peer reply backlog). */
+  private readonly streamsByPeer = new Map<PeerId, Set<RpcStream>>()
+  /** Requests being served per peer, over all its streams (entries only while non-zero). */
+  private readonly servingByPeer = new Map<PeerId, number>()
   /** Announcements the validator accepted, by message: what `onGossip` delivers. */
   private readonly accepted = new WeakMap<PubSubMessage, Announcement>()
   private handlers: NetworkHandlers | undefined
@@ -81,6 +95,8 @@ export class Libp2pNetwork implements Network {
     this.maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT
     this.log = options.log ?? SILENT
     this.metrics = options.metrics
+    this.rpcLimits = { ...DEFAULT_RPC_LIMITS, ...options.rpcLimits }
+    this.invalidBudget = new RateBound(this.rpcLimits.invalidFramesPerSecond, this.rpcLimits.invalidFrameBurst, INVALID_FRAME_PEERS)
     this.admission = options.clusterId === undefined
       ? undefined
       : new AdmissionCheck(options.clusterId, verifyAs, ADMISSION_CACHE_ENTRIES)
@@ -273,11 +289,29 @@ export class Libp2pNetwork implements Network {
   private wrap (stream: Stream, remote: PeerId, onClosed: (rpc: RpcStream) => void): RpcStream {
     const stats = this.stats
     const metrics = this.metrics
-    return new RpcStream({
+    const streams = this.streamsByPeer
+    const rpc = new RpcStream({
       stream,
       remote,
       maxInFlight: this.maxInFlight,
-      maxServing: MAX_SERVING_PER_STREAM,
+      limits: this.rpcLimits,
+      chargeInvalid: (cost) => this.invalidBudget.take(remote, cost),
+      takeServing: () => {
+        const serving = this.servingByPeer.get(remote) ?? 0
+        if (serving >= this.rpcLimits.maxServingPerPeer) return false
+        this.servingByPeer.set(remote, serving + 1)
+        return true
+      },
+      peerUnsentBytes: () => {
+        let total = 0
+        for (const peerStream of streams.get(remote) ?? []) total += peerStream.unsentBytes
+        return total
+      },
+      releaseServing: () => {
+        const serving = (this.servingByPeer.get(remote) ?? 1) - 1
+        if (serving <= 0) this.servingByPeer.delete(remote)
+        else this.servingByPeer.set(remote, serving)
+      },
       serve: async (request) => {
         const handlers = this.handlers
         if (handlers === undefined) return { type: 'error', code: 'unavailable', message: 'peer is stopping' }
@@ -286,8 +320,19 @@ export class Libp2pNetwork implements Network {
       stats,
       onInvalidFrame: () => { if (metrics !== undefined) metrics.invalidFrames++ },
       log: this.log,
-      onClosed
+      onClosed: (closed) => {
+        const set = streams.get(remote)
+        set?.delete(closed)
+        if (set?.size === 0) streams.delete(remote)
+        onClosed(closed)
+      }
     })
+    if (rpc.open) {
+      const set = streams.get(remote) ?? new Set<RpcStream>()
+      set.add(rpc)
+      streams.set(remote, set)
+    }
+    return rpc
   }
 
   private onDisconnect (peer: PeerId): void {

@@ -9,6 +9,17 @@
  * whose id is still readable gets an error response, a response whose id matches a pending
  * request fails that request; otherwise (or on a broken length prefix) the stream is reset.
  * Nothing a peer sends can throw out of here.
+ *
+ * Every resource a peer can make us hold is bounded (rpc-limits.ts, README.md's table), and
+ * each bound, when hit, is counted in `stats` and logged once per episode:
+ * - requests being served (`maxServing`) and unsent reply bytes (`maxUnsentReplyBytes`):
+ *   beyond either we stop dispatching requests and stop reading the stream (the muxer's
+ *   window then stops the peer) until they come back down; a reply that finds the backlog
+ *   at `refuseUnsentReplyBytes` (its request was dispatched before reading stopped) is
+ *   replaced by a short `unavailable` error naming the limit, so the backlog never exceeds
+ *   that by more than one reply;
+ * - a started frame must complete by its partial-frame deadline, or the stream is reset;
+ * - invalid frames draw on a per-peer budget; past it the stream is reset.
  */
 import type { Stream } from '@libp2p/interface'
 import { decodeFrame, encodeFrame } from '@ringstore/core'
@@ -18,6 +29,8 @@ import type { Logger } from '@ringstore/peer'
 import { ERROR_MESSAGE_CHARS, STREAM_CLOSE_TIMEOUT_MS } from './constants.js'
 import { FrameBatcher } from './frame-batcher.js'
 import { FrameDecoder, FramingError, encodeLength, peekFrameHeader } from './framing.js'
+import { invalidFrameCost, partialFrameDeadlineMs } from './rpc-limits.js'
+import type { RpcLimits } from './rpc-limits.js'
 import type { NetworkStats } from './stats.js'
 
 export interface RpcStreamInit {
@@ -25,8 +38,22 @@ export interface RpcStreamInit {
   readonly remote: PeerId
   /** Our requests in flight on this stream; callers beyond it queue. */
   readonly maxInFlight: number
-  /** Remote requests served at once before we stop reading. */
-  readonly maxServing: number
+  /** The stream's resource limits (rpc-limits.ts). */
+  readonly limits: RpcLimits
+  /**
+   * Charges `cost` units (rpc-limits.ts's `invalidFrameCost`) to the remote peer's
+   * invalid-frame budget (shared by its streams); false when the budget cannot pay and the
+   * stream must be reset.
+   */
+  readonly chargeInvalid: (cost: number) => boolean
+  /**
+   * Takes one of the remote peer's serving slots (`maxServingPerPeer`, shared by its
+   * streams); false when none is free. `releaseServing` gives it back.
+   */
+  readonly takeServing: () => boolean
+  /** Unsent bytes over all the remote peer's streams (the refusal bound is per peer). */
+  readonly peerUnsentBytes: () => number
+  readonly releaseServing: () => void
   /** Answers a request from `remote`; must not throw (a throw becomes an `internal` error response). */
   readonly serve: (request: Request) => Promise<Response>
   readonly stats: NetworkStats
@@ -63,7 +90,18 @@ export class RpcStream {
   /** Slots held by our requests (admitted, not yet finished). */
   private active = 0
   private serving = 0
-  private paused = false
+  /** The last request was refused for the per-peer bound (logged once per run of refusals). */
+  private refusedPerPeer = false
+  /** The peer has sent requests on this stream (so its reply backlog may stop our reading). */
+  private servesRequests = false
+  /** Request frames not yet dispatched (a limit holds them), oldest at `heldAt`. */
+  private held: Uint8Array[] = []
+  private heldAt = 0
+  /** Why we stopped reading, while we do (one log line and one count per episode). */
+  private pausedFor: 'serving' | 'replies' | null = null
+  private partialTimer: ReturnType<typeof setTimeout> | undefined
+  /** Sequence number (FrameDecoder.partial) of the frame the partial timer is for. */
+  private partialSeq = -1
   private closedError: Error | null = null
 
   constructor (init: RpcStreamInit) {
@@ -71,9 +109,11 @@ export class RpcStream {
     this.remote = init.remote
     this.stream = init.stream
     this.batcher = new FrameBatcher({
-      // The return value (back-pressure) is ignored as before: the stream buffers what the
-      // muxer cannot take yet, and that buffer is bounded by the in-flight limits at both ends.
+      // The return value (back-pressure) is not needed: the stream buffers what the muxer
+      // cannot take yet, and `pump` stops reading requests while that backlog is too big.
       send: (piece) => { this.stream.send(piece) },
+      // The stream buffers what the muxer cannot take: that backlog may stop our reading.
+      afterFlush: () => { this.pump() },
       onError: (err) => {
         this.abort(new PeerUnreachableError(this.remote, `send failed: ${err instanceof Error ? err.message : String(err)}`))
       }
@@ -90,6 +130,9 @@ export class RpcStream {
         this.onData(buf)
       }
     })
+    // The muxer took some of the backlog: maybe we may read again. After the stream's own
+    // drain handler, which sends the buffered bytes in a microtask.
+    this.stream.addEventListener('drain', () => { queueMicrotask(() => { this.pump() }) })
     // The remote closed its writing end (it is stopping): no response or request will come
     // any more, so fail what is pending now rather than let it time out, and close ours.
     this.stream.addEventListener('remoteCloseWrite', () => {
@@ -102,6 +145,11 @@ export class RpcStream {
 
   get open (): boolean {
     return this.closedError === null
+  }
+
+  /** Reply bytes queued here or in the stream and not yet taken by the muxer. */
+  get unsentBytes (): number {
+    return this.batcher.queuedBytes + this.stream.writeBufferLength
   }
 
   /** Requests in flight now (for tests and stats). */
@@ -200,14 +248,126 @@ export class RpcStream {
     try {
       frames = this.decoder.push(chunk)
     } catch (err) {
-      this.invalid(err instanceof FramingError ? err.message : String(err))
+      this.invalid(err instanceof FramingError ? err.message : String(err), 0)
       this.abort(new PeerUnreachableError(this.remote, 'peer broke the RPC framing'))
       return
     }
     for (const bytes of frames) {
       if (this.closedError !== null) return
+      // Responses settle our own requests (cheap, and they free memory): never held. The
+      // limits are on the work and replies the peer's requests cost us.
+      if (peekFrameHeader(bytes)?.kind === 'response') this.onFrame(bytes)
+      else this.held.push(bytes)
+    }
+    this.watchPartial()
+    this.pump()
+  }
+
+  /**
+   * Dispatches held requests while the limits allow; reading stops while one is held, or
+   * while the backlog is over its bound on a stream the peer sends requests on (the next
+   * requests would only queue more replies; a stream carrying only our own requests and
+   * their responses is never paused by our own backlog). Called on new frames, when a
+   * request finishes, after a flush and on drain.
+   */
+  private pump (): void {
+    if (this.closedError !== null) return
+    this.notePeak()
+    let blocked: 'serving' | 'replies' | null = null
+    while (this.heldAt < this.held.length && this.closedError === null) {
+      blocked = this.blockedBy()
+      if (blocked !== null) break
+      const bytes = this.held[this.heldAt] as Uint8Array
+      this.held[this.heldAt++] = EMPTY
       this.onFrame(bytes)
     }
+    if (this.heldAt === this.held.length) {
+      this.held = []
+      this.heldAt = 0
+    }
+    if (this.closedError !== null) return
+    if (blocked === null) blocked = this.servesRequests && this.backlogBlocks() ? 'replies' : null
+    this.setPaused(blocked)
+  }
+
+  /** The limit that forbids dispatching one more frame now, if any. */
+  private blockedBy (): 'serving' | 'replies' | null {
+    if (this.serving >= this.init.limits.maxServing) return 'serving'
+    return this.backlogBlocks() ? 'replies' : null
+  }
+
+  /**
+   * Whether the reply backlog forbids dispatching another request: at or above the bound,
+   * or (hysteresis, so reading does not flap) above half of it while already paused for it.
+   */
+  private backlogBlocks (): boolean {
+    const limit = this.init.limits.maxUnsentReplyBytes
+    const unsent = this.notePeak()
+    if (unsent >= limit) return true
+    return this.pausedFor === 'replies' && unsent >= limit / 2
+  }
+
+  /** This stream's reply backlog now; the peer's total is recorded in the high-water mark. */
+  private notePeak (): number {
+    const unsent = this.unsentBytes
+    const total = unsent > 0 ? this.init.peerUnsentBytes() : 0
+    if (total > this.init.stats.unsentReplyBytesPeak) this.init.stats.unsentReplyBytesPeak = total
+    return unsent
+  }
+
+  private setPaused (reason: 'serving' | 'replies' | null): void {
+    if (reason === this.pausedFor) return
+    const was = this.pausedFor
+    this.pausedFor = reason
+    if (reason !== null) {
+      if (reason === 'replies') {
+        this.init.stats.replyBacklogPauses++
+        this.init.log.warn('peer does not read its replies: stopped reading its requests', {
+          peer: this.remote, unsentBytes: this.unsentBytes, limit: this.init.limits.maxUnsentReplyBytes
+        })
+      } else {
+        this.init.stats.servingLimitPauses++
+        this.init.log.debug('requests being served reached the limit: stopped reading', { peer: this.remote, limit: this.init.limits.maxServing })
+      }
+      if (was === null) {
+        try { this.stream.pause() } catch { /* closing: nothing more to read anyway */ }
+        // The frame in progress cannot complete while we do not read: its clock restarts on resume.
+        this.stopPartialTimer()
+      }
+    } else {
+      try { this.stream.resume() } catch { /* closing: nothing more to read anyway */ }
+      this.watchPartial()
+    }
+  }
+
+  // ---- partial frames ----
+
+  /** Starts the deadline of the frame in progress, if any and not already running. */
+  private watchPartial (): void {
+    const partial = this.decoder.partial
+    if (partial === null || this.pausedFor !== null) {
+      this.stopPartialTimer()
+      return
+    }
+    // A known length gets its own deadline: restart when the prefix completes.
+    const key = partial.seq * 2 + (partial.bytes === 0 ? 0 : 1)
+    if (this.partialTimer !== undefined && this.partialSeq === key) return
+    this.stopPartialTimer()
+    this.partialSeq = key
+    const limitMs = partialFrameDeadlineMs(this.init.limits, partial.bytes)
+    this.partialTimer = setTimeout(() => {
+      this.partialTimer = undefined
+      if (this.closedError !== null) return
+      this.init.stats.partialFrameTimeouts++
+      this.init.log.warn('frame not completed in time: stream reset', { peer: this.remote, frameBytes: partial.bytes, limitMs })
+      this.abort(new PeerUnreachableError(this.remote, `frame of ${partial.bytes} bytes not completed within ${limitMs} ms`))
+    }, limitMs)
+  }
+
+  private stopPartialTimer (): void {
+    clearTimeout(this.partialTimer)
+    this.partialTimer = undefined
+    this.partialSeq = -1
   }
 
   private onFrame (bytes: Uint8Array): void {
@@ -223,7 +383,7 @@ export class RpcStream {
   }
 
   private onInvalidFrame (bytes: Uint8Array, reason: string): void {
-    this.invalid(reason)
+    if (!this.invalid(reason, bytes.byteLength)) return
     const header = peekFrameHeader(bytes)
     if (header === null) {
       this.abort(new PeerUnreachableError(this.remote, 'peer sent an undecodable frame'))
@@ -249,11 +409,20 @@ export class RpcStream {
   }
 
   private serveRequest (id: number, request: Request): void {
-    this.serving++
-    if (this.serving >= this.init.maxServing && !this.paused) {
-      this.paused = true
-      this.stream.pause()
+    this.servesRequests = true
+    if (!this.init.takeServing()) {
+      // The peer keeps more requests busy over its other streams: refuse, naming the limit
+      // (waiting would need a wake-up across streams; the caller may retry or go elsewhere).
+      this.init.stats.peerServingRefusals++
+      if (!this.refusedPerPeer) {
+        this.init.log.warn('peer has too many requests in flight: refusing', { peer: this.remote, limit: this.init.limits.maxServingPerPeer })
+      }
+      this.refusedPerPeer = true
+      this.respond(id, { type: 'error', code: 'unavailable', message: `per-peer limit of ${this.init.limits.maxServingPerPeer} requests in flight reached` })
+      return
     }
+    this.refusedPerPeer = false
+    this.serving++
     this.init.serve(request)
       .catch((err: unknown): Response => {
         this.init.log.error('request handler threw', { peer: this.remote, type: request.type, error: String(err) })
@@ -265,15 +434,21 @@ export class RpcStream {
       })
       .finally(() => {
         this.serving--
-        if (this.paused && this.serving < this.init.maxServing && this.closedError === null) {
-          this.paused = false
-          this.stream.resume()
-        }
+        this.init.releaseServing()
+        this.pump()
       })
       .catch(() => undefined)
   }
 
   private respond (id: number, response: Response): void {
+    const limit = this.init.limits.refuseUnsentReplyBytes
+    // Over all the peer's streams: opening more streams must not multiply what it may park.
+    if (response.type !== 'error' && this.init.peerUnsentBytes() >= limit) {
+      // The peer has not read the replies before this one: refuse it rather than hold it
+      // (its request was dispatched while the backlog was below the bound).
+      this.init.stats.repliesRefused++
+      response = { type: 'error', code: 'unavailable', message: `unsent reply limit of ${limit} bytes reached: read your replies` }
+    }
     let bytes: Uint8Array
     try {
       bytes = encodeFrame({ kind: 'response', id, response })
@@ -297,16 +472,33 @@ export class RpcStream {
     this.batcher.push(encodeLength(bytes.byteLength), bytes)
   }
 
-  private invalid (reason: string): void {
+  /**
+   * Counts an invalid frame and charges the peer's budget; past the budget the stream is
+   * reset (and false returned). Logged at warn only when the budget runs out (once per
+   * stream, which it ends): a junk flood is not a log flood.
+   */
+  private invalid (reason: string, bytes: number): boolean {
     this.init.stats.invalidFrames++
     this.init.onInvalidFrame?.()
-    this.init.log.warn('invalid frame', { peer: this.remote, reason })
+    if (this.init.chargeInvalid(invalidFrameCost(this.init.limits, bytes))) {
+      this.init.log.debug('invalid frame', { peer: this.remote, reason })
+      return true
+    }
+    this.init.stats.invalidFrameBudgetResets++
+    this.init.log.warn('invalid-frame budget spent: stream reset', { peer: this.remote, reason, burst: this.init.limits.invalidFrameBurst })
+    this.abort(new PeerUnreachableError(this.remote, 'peer spent its invalid-frame budget'))
+    return false
   }
 
   private shutDown (error: Error): void {
     if (this.closedError !== null) return
     this.closedError = error
     this.batcher.discard()
+    // Free what the peer made us buffer: a parked partial frame, undispatched requests.
+    this.stopPartialTimer()
+    this.decoder.clear()
+    this.held = []
+    this.heldAt = 0
     for (const [, pending] of this.pending) {
       clearTimeout(pending.timer)
       pending.reject(error)
@@ -316,6 +508,8 @@ export class RpcStream {
     this.init.onClosed(this)
   }
 }
+
+const EMPTY = new Uint8Array(0)
 
 function truncate (message: string): string {
   return message.length <= ERROR_MESSAGE_CHARS ? message : `${message.slice(0, ERROR_MESSAGE_CHARS - 1)}…`

@@ -9,6 +9,29 @@ export interface NetworkStats {
   lateResponses: number
   /** Inbound RPC frames that failed framing or decoding. */
   invalidFrames: number
+  /**
+   * Times an inbound RPC stream stopped reading because its unsent replies reached
+   * `maxUnsentReplyBytes` (MAX_UNSENT_REPLY_BYTES): the peer does not read what it asked for.
+   */
+  replyBacklogPauses: number
+  /**
+   * Replies replaced by an `unavailable` error because the stream's unsent replies were at
+   * `refuseUnsentReplyBytes` when they were ready.
+   */
+  repliesRefused: number
+  /** Requests refused (`unavailable`) because `maxServingPerPeer` of their peer's requests were being served. */
+  peerServingRefusals: number
+  /** Times an inbound RPC stream stopped reading because `maxServing` of its requests were being served. */
+  servingLimitPauses: number
+  /** Streams reset because a frame did not complete within its partial-frame deadline. */
+  partialFrameTimeouts: number
+  /** Streams reset because their peer's invalid-frame budget was spent. */
+  invalidFrameBudgetResets: number
+  /**
+   * A gauge, not a counter: the most unsent bytes ever seen over one peer's RPC streams (the
+   * high-water mark the refusal bound keeps within `refuseUnsentReplyBytes` plus one reply).
+   */
+  unsentReplyBytesPeak: number
   /** Gossip messages on our topic that did not decode, or were unsigned. */
   invalidAnnouncements: number
   /**
@@ -35,6 +58,13 @@ export function createStats (): NetworkStats {
     timeouts: 0,
     lateResponses: 0,
     invalidFrames: 0,
+    replyBacklogPauses: 0,
+    repliesRefused: 0,
+    peerServingRefusals: 0,
+    servingLimitPauses: 0,
+    partialFrameTimeouts: 0,
+    invalidFrameBudgetResets: 0,
+    unsentReplyBytesPeak: 0,
     invalidAnnouncements: 0,
     forgedAnnouncements: 0,
     unadmittedAnnouncements: 0,

@@ -5,6 +5,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { MemberRecord, PeerId, Request, Response, SignedAdmission, SignedRemoval } from '@ringstore/core'
 import type { NetworkHandlers } from '@ringstore/peer'
+import type { RpcLimits } from '../src/rpc-limits.js'
 import { Libp2pNetwork, createNodeLibp2p } from '../src/node-index.js'
 
 export interface TestPeer {
@@ -24,7 +25,7 @@ const running: TestPeer[] = []
 
 /** A started peer; `stopAll` stops it. */
 export async function startPeer (
-  options: { privateKey?: PrivateKey, maxInFlight?: number, cluster?: string, clusterId?: PeerId } = {}
+  options: { privateKey?: PrivateKey, maxInFlight?: number, cluster?: string, clusterId?: PeerId, rpcLimits?: Partial<RpcLimits> } = {}
 ): Promise<TestPeer> {
   const node = await createNodeLibp2p({
     listen: ['/ip4/127.0.0.1/tcp/0'],
@@ -33,7 +34,8 @@ export async function startPeer (
   const network = new Libp2pNetwork(node, {
     cluster: options.cluster ?? 'test',
     ...(options.clusterId === undefined ? {} : { clusterId: options.clusterId }),
-    ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight })
+    ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
+    ...(options.rpcLimits === undefined ? {} : { rpcLimits: options.rpcLimits })
   })
   const peer: TestPeer = {
     network,

@@ -62,6 +62,7 @@ export function renderMetrics (deps: MetricsDeps): string {
     .counter('ringstore_rpc_requests_served_total', 'Replication requests served for other peers.', one(net.requestsServed))
     .counter('ringstore_rpc_timeouts_total', 'Replication requests that got no answer in time.', one(net.timeouts))
     .counter('ringstore_invalid_frames_total', 'Inbound RPC frames that failed framing or decoding.', one(net.invalidFrames))
+    .counter('ringstore_rpc_limit_hits_total', 'RPC resource limits hit, by limit (net-libp2p README: stream paused, reply refused or stream reset).', [[{ limit: 'reply-backlog-pause' }, net.replyBacklogPauses], [{ limit: 'reply-refused' }, net.repliesRefused], [{ limit: 'serving-pause' }, net.servingLimitPauses], [{ limit: 'peer-serving-refused' }, net.peerServingRefusals], [{ limit: 'partial-frame-timeout' }, net.partialFrameTimeouts], [{ limit: 'invalid-frame-budget' }, net.invalidFrameBudgetResets]])
     .counter('ringstore_invalid_announcements_total', 'Membership gossip that did not decode or was forged.', one(net.invalidAnnouncements + net.forgedAnnouncements))
     .counter('ringstore_unadmitted_announcements_total', 'Membership gossip refused: the record carried no valid admission to this cluster.', one(net.unadmittedAnnouncements))
     .counter('ringstore_rate_limited_announcements_total', 'Membership gossip dropped: its sender passed the per-peer record rate bound.', one(net.rateLimitedAnnouncements))
