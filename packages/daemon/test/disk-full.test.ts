@@ -22,7 +22,8 @@ describe('a full disk', () => {
     const mount = join(await fixture.dir(), 'small')
     await mkdir(mount)
     const launcher = ['unshare', '--user', '--map-root-user', '--mount', 'sh', SMALL_DISK, mount, '40m', String(20 * 2 ** 20)]
-    const d = await fixture.start('small/data', ['--n', '1', '--r', '1', '--w', '1'], { launcher })
+    // The token file outside the small disk: the test reads it from its own mount namespace.
+    const d = await fixture.start('small/data', ['--n', '1', '--r', '1', '--w', '1', '--http-token-file', join(await fixture.dir(), 'small-http-token')], { launcher })
     const written: string[] = []
     let refused: Awaited<ReturnType<typeof put>> | undefined
     for (let i = 0; i < 200 && refused === undefined; i++) {
