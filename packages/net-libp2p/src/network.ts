@@ -157,30 +157,26 @@ export class Libp2pNetwork implements Network {
       this.log.warn('refusing to announce a record about another peer', { id: record.id })
       return
     }
-    let data: Uint8Array
-    try {
-      data = encodeAnnouncement({ signed } satisfies Announcement)
-    } catch (err) {
-      this.log.error('announcement does not encode', { error: String(err) })
-      return
-    }
-    this.node.services.pubsub.publish(this.topic, data).catch((err: unknown) => {
-      this.log.debug('announcement not published', { error: String(err) })
-    })
+    this.publish({ signed }, 'announcement')
   }
 
   /** Gossips an operator's removal of a member (any peer may relay one: receivers check the authority's signature). */
   announceRemoval (removal: SignedRemoval): void {
     if (this.handlers === undefined) return
+    this.publish({ removal }, 'removal')
+  }
+
+  /** Best effort: a message that does not encode is logged, one not published (no peers yet) too. */
+  private publish (message: Announcement, what: string): void {
     let data: Uint8Array
     try {
-      data = encodeAnnouncement({ removal } satisfies Announcement)
+      data = encodeAnnouncement(message)
     } catch (err) {
-      this.log.error('removal does not encode', { error: String(err) })
+      this.log.error(`${what} does not encode`, { error: String(err) })
       return
     }
     this.node.services.pubsub.publish(this.topic, data).catch((err: unknown) => {
-      this.log.debug('removal not published', { error: String(err) })
+      this.log.debug(`${what} not published`, { error: String(err) })
     })
   }
 

@@ -186,8 +186,17 @@ export class SimHub implements EndpointHub<SimNetwork> {
 
   /** Called by an endpoint: best-effort gossip of its own record to every reachable peer. */
   gossip (from: SimNetwork, signed: SignedRecord): void {
+    this.broadcast(from, { signed }, `announcement of ${from.localPeer}`)
+  }
+
+  /** Called by an endpoint: best-effort gossip of an operator's removal to every reachable peer. */
+  gossipRemoval (from: SimNetwork, removal: SignedRemoval): void {
+    this.broadcast(from, { removal }, `removal relayed by ${from.localPeer}`)
+  }
+
+  private broadcast (from: SimNetwork, message: Announcement, what: string): void {
     if (from.state !== 'running') return
-    const bytes = this.encode(() => this.codec.encodeAnnouncement({ signed }), `announcement of ${from.localPeer}`)
+    const bytes = this.encode(() => this.codec.encodeAnnouncement(message), what)
     if (bytes === undefined) return
     for (const target of this.endpoints.values()) {
       if (target === from || target.state !== 'running' || !this.reach(from.localPeer, target.localPeer)) continue
@@ -196,25 +205,11 @@ export class SimHub implements EndpointHub<SimNetwork> {
         // leave's last announcement must still land); a dead receiver hears nothing.
         if (target.state !== 'running') return
         const announcement = this.decode(() => this.codec.decodeAnnouncement(arrived), 'announcement')
+        if (announcement === undefined) return
+        // A removal is the authority's word, whoever relays it (membership checks it).
+        if ('removal' in announcement) target.handlers?.onRemoval?.(from.localPeer, announcement.removal)
         // Gossip carries the publisher's identity; a record about anyone else is not accepted.
-        if (announcement === undefined || !('signed' in announcement) || announcement.signed.record.id !== from.localPeer) return
-        target.handlers?.onAnnounce(from.localPeer, announcement.signed)
-      })
-    }
-  }
-
-  /** Called by an endpoint: best-effort gossip of an operator's removal to every reachable peer. */
-  gossipRemoval (from: SimNetwork, removal: SignedRemoval): void {
-    if (from.state !== 'running') return
-    const bytes = this.encode(() => this.codec.encodeAnnouncement({ removal }), `removal relayed by ${from.localPeer}`)
-    if (bytes === undefined) return
-    for (const target of this.endpoints.values()) {
-      if (target === from || target.state !== 'running' || !this.reach(from.localPeer, target.localPeer)) continue
-      this.transmit(from.localPeer, target.localPeer, bytes, (arrived) => {
-        if (target.state !== 'running') return
-        const announcement = this.decode(() => this.codec.decodeAnnouncement(arrived), 'announcement')
-        if (announcement === undefined || !('removal' in announcement)) return
-        target.handlers?.onRemoval?.(from.localPeer, announcement.removal)
+        else if (announcement.signed.record.id === from.localPeer) target.handlers?.onAnnounce(from.localPeer, announcement.signed)
       })
     }
   }

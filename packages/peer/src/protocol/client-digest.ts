@@ -6,9 +6,8 @@
  */
 import type { Key, PeerId } from '@ringstore/core'
 import type { ReplicaStore } from '../components.js'
-import { RemoteError } from '../errors.js'
 import type { Protocol } from './protocol.js'
-import { replicaDigest } from './replica-digest.js'
+import { askDigest, replicaDigest } from './replica-digest.js'
 import type { PeerRpc } from './rpc.js'
 
 export const clientDigest: Protocol<'client-digest', { readonly replicas: Pick<ReplicaStore, 'digest'> }> = {
@@ -25,11 +24,5 @@ export const clientDigest: Protocol<'client-digest', { readonly replicas: Pick<R
  * ask it `client-get`). Throws when the peer is silent or answers anything else.
  */
 export function askClientDigest (rpc: PeerRpc, peer: PeerId, key: Key): Promise<Uint8Array | null | 'unsupported'> {
-  return rpc.expect(peer, { type: 'client-digest', key }, 'hashes').then(({ hashes }) => {
-    if (hashes.length > 1) throw new RemoteError(peer, 'bad-response', `${hashes.length} digests for one key`)
-    return hashes[0] ?? null
-  }, (error: unknown) => {
-    if (error instanceof RemoteError && error.code === 'bad-request') return 'unsupported'
-    throw error
-  })
+  return askDigest(rpc, peer, { type: 'client-digest', key })
 }

@@ -5,7 +5,7 @@
  * differ (Cassandra's digest reads; coordinator/get.ts).
  */
 import { validateKey } from '@ringstore/core'
-import type { Key, PeerId } from '@ringstore/core'
+import type { Key, PeerId, Request } from '@ringstore/core'
 import type { ReplicaStore } from '../components.js'
 import { RemoteError } from '../errors.js'
 import type { Protocol } from './protocol.js'
@@ -26,7 +26,12 @@ export const replicaDigest: Protocol<'replica-digest', { readonly replicas: Pick
  * `replica-get`). Throws when the peer is silent or answers anything else.
  */
 export function askReplicaDigest (rpc: PeerRpc, peer: PeerId, key: Key): Promise<Uint8Array | null | 'unsupported'> {
-  return rpc.expect(peer, { type: 'replica-digest', key }, 'hashes').then(({ hashes }) => {
+  return askDigest(rpc, peer, { type: 'replica-digest', key })
+}
+
+/** A digest request of either side (this one, or client-digest.ts): one digest or none, 'unsupported' from an older peer. */
+export function askDigest (rpc: PeerRpc, peer: PeerId, request: Extract<Request, { readonly type: 'replica-digest' | 'client-digest' }>): Promise<Uint8Array | null | 'unsupported'> {
+  return rpc.expect(peer, request, 'hashes').then(({ hashes }) => {
     if (hashes.length > 1) throw new RemoteError(peer, 'bad-response', `${hashes.length} digests for one key`)
     return hashes[0] ?? null
   }, (error: unknown) => {
