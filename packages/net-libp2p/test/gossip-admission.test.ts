@@ -178,6 +178,13 @@ describe('per-source record rate', () => {
     await h.network.dial(g.addr)
     const pubsub = f.network.node.services.pubsub
     await waitFor('g subscribed, as f sees it', () => pubsub.getSubscribers(topic).some((p) => p.toString() === g.id))
+    // g forwards to its mesh: h must be in it before the flood, or what g accepted reaches h
+    // only through later IHAVE gossip, which a loaded machine may not fit in the wait below.
+    const gPubsub = g.network.node.services.pubsub
+    // The mesh is not on the GossipSub interface; the class keeps it as `mesh` (topic → peer ids).
+    const inMesh = (): boolean => (gPubsub as unknown as { mesh?: Map<string, Set<string>> }).mesh?.get(topic)?.has(h.id) ??
+      gPubsub.getSubscribers(topic).some((p) => p.toString() === h.id)
+    await waitFor('h in g\'s mesh', inMesh, 30_000)
     const admission = await authority.admit({ peer: f.id, maxWeight: 1, zone: 'z1', issuedAt: JOINED })
     const total = 20 * GOSSIP_RECORD_BURST
     const messages: Uint8Array[] = []
@@ -200,7 +207,7 @@ describe('per-source record rate', () => {
     expect(rejectedAt(g)).toBe(0)
     expect(scoreOf(g.network.node.services.pubsub, f.id)).toBe(0)
     // g forwarded only what it accepted (and h applies its own bound to g).
-    await waitFor('h has some of f\'s records', () => fromF(h) > 0)
+    await waitFor('h has some of f\'s records', () => fromF(h) > 0, 30_000)
     expect(fromF(h)).toBeLessThanOrEqual(delivered)
   })
 })
