@@ -9,6 +9,7 @@ import { SIBLING_BUCKETS } from '../constants.js'
 import { Exposition } from '../prometheus.js'
 import type { HistogramSeries, Labels } from '../prometheus.js'
 import type { Admission } from './admission.js'
+import type { ConnectionGuard } from './connections.js'
 import type { RequestMetrics } from './request-metrics.js'
 
 const OPS = ['get', 'put', 'delete'] as const
@@ -18,6 +19,7 @@ export interface MetricsDeps {
   readonly network: NetworkStats
   readonly requests: RequestMetrics
   readonly admission: Admission
+  readonly connections: Pick<ConnectionGuard, 'open' | 'limit' | 'refused' | 'timedOut'>
 }
 
 export function renderMetrics (deps: MetricsDeps): string {
@@ -39,6 +41,10 @@ export function renderMetrics (deps: MetricsDeps): string {
     .gauge('ringstore_http_kv_in_flight', 'HTTP key-value requests in progress now.', one(deps.admission.inFlight))
     .gauge('ringstore_http_kv_max_in_flight', 'Bound on HTTP key-value requests in progress (--max-inflight; 0 = none).', one(deps.admission.limit))
     .counter('ringstore_http_overloaded_total', 'HTTP key-value requests shed with 503 overloaded (over --max-inflight).', one(deps.admission.shed))
+    .gauge('ringstore_http_connections', 'HTTP connections open now.', one(deps.connections.open))
+    .gauge('ringstore_http_max_connections', 'Bound on open HTTP connections (--http-max-connections; 0 = none).', one(deps.connections.limit))
+    .counter('ringstore_http_connections_refused_total', 'HTTP connections closed on arrival because --http-max-connections were open.', one(deps.connections.refused))
+    .counter('ringstore_http_connections_idle_closed_total', 'HTTP connections closed after --http-idle-timeout-ms without a request.', one(deps.connections.timedOut))
     .histogram('ringstore_siblings_on_read', 'Siblings (concurrent versions) returned by reads coordinated here.', [siblingSeries(m)])
     .gauge('ringstore_hints_pending', 'Hints held for unreachable replicas, not yet delivered.', one(status.hintsPending))
     .counter('ringstore_hints_stored_total', 'Hints taken for unreachable replicas.', one(m.hintsStored))
