@@ -36,6 +36,14 @@ export const DEFAULT_MAX_IN_FLIGHT = 256
 export const MAX_SERVING_PER_STREAM = 256
 
 /**
+ * Requests served at once on a stream before its first reply shows how large its replies
+ * are (rpc-stream.ts's servingCap): 16 replies of the largest value (1 MiB) are 16 MiB
+ * prepared at once, twice the backlog bound. An honest peer's small replies lift the cap
+ * to MAX_SERVING_PER_STREAM after the first one, within a millisecond.
+ */
+export const INITIAL_SERVING_PER_STREAM = 16
+
+/**
  * Requests from one peer served at once over all its streams and connections (a peer may
  * open MAX_RPC_STREAMS per connection, and more than one connection). A request beyond it
  * is answered at once with an `unavailable` error naming the limit, not served. Twice the

@@ -4,7 +4,7 @@
  * constants.ts; README.md has the table of limit, value, effect and counter.
  */
 import {
-  INVALID_FRAME_BURST, INVALID_FRAME_UNIT_BYTES, INVALID_FRAMES_PER_SECOND, MAX_SERVING_PER_PEER, MAX_SERVING_PER_STREAM,
+  INITIAL_SERVING_PER_STREAM, INVALID_FRAME_BURST, INVALID_FRAME_UNIT_BYTES, INVALID_FRAMES_PER_SECOND, MAX_SERVING_PER_PEER, MAX_SERVING_PER_STREAM,
   MAX_PARTIAL_BYTES_PER_PEER, MAX_UNSENT_REPLY_BYTES, MAX_UNSENT_REPLY_REFUSE_BYTES,
   PARTIAL_FRAME_BASE_MS, PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND
 } from './constants.js'
@@ -12,6 +12,8 @@ import {
 export interface RpcLimits {
   /** Requests from the peer served at once on one stream; above it we stop reading. */
   readonly maxServing: number
+  /** The same before the stream's first reply (the replies' size is not known yet). */
+  readonly initialServing: number
   /** Requests from one peer served at once over all its streams; beyond it they are refused. */
   readonly maxServingPerPeer: number
   /** Unsent reply bytes on one stream at which we stop reading its requests. */
@@ -32,6 +34,7 @@ export interface RpcLimits {
 
 export const DEFAULT_RPC_LIMITS: RpcLimits = {
   maxServing: MAX_SERVING_PER_STREAM,
+  initialServing: INITIAL_SERVING_PER_STREAM,
   maxServingPerPeer: MAX_SERVING_PER_PEER,
   maxUnsentReplyBytes: MAX_UNSENT_REPLY_BYTES,
   refuseUnsentReplyBytes: MAX_UNSENT_REPLY_REFUSE_BYTES,

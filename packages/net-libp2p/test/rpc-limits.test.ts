@@ -112,7 +112,16 @@ describe('RPC resource limits', () => {
       stream.pause()
       stream.send(concat(Array.from({ length: 50 }, (_, i) => lp(encodeFrame({ kind: 'request', id: i, request: { type: 'ping' } })))))
     }
-    await waitFor('all 100 requests answered or refused', () => server.network.stats.requestsServed >= 100)
+    // Both streams stop: reading paused (the backlog, and the serving cap that follows the
+    // replies' size), and no more replies come.
+    let served = -1
+    let still = 0
+    await waitFor('both streams to stop being served', () => {
+      const now = server.network.stats.requestsServed
+      still = now === served && now > 0 ? still + 1 : 0
+      served = now
+      return still >= 25
+    })
     const stats = server.network.stats
     expect(stats.repliesRefused).toBeGreaterThan(0)
     expect(stats.unsentReplyBytesPeak).toBeLessThanOrEqual(limit + replyBytes + 128 * 100)
@@ -129,6 +138,29 @@ describe('RPC resource limits', () => {
     const answers = await Promise.all(Array.from({ length: 100 }, async () => client.network.request(server.id, { type: 'ping' }, 20_000)))
     expect(answers.every((answer) => answer.type === 'hashes' && answer.hashes.length === 8192)).toBe(true)
     expect(server.network.stats.repliesRefused).toBe(0)
+  })
+
+  it('serves fewer requests at once when the replies are large, so the replies being prepared fit the backlog bound; small replies keep the full concurrency', async () => {
+    const big: Response = { type: 'hashes', hashes: Array.from({ length: 32_768 }, () => new Uint8Array(16)) }
+    const bigBytes = encodeFrame({ kind: 'response', id: 1_000_000, response: big }).byteLength
+    const pauseAt = 2 * 1024 * 1024
+    const { server, client } = await trio({ maxUnsentReplyBytes: pauseAt, refuseUnsentReplyBytes: 4 * pauseAt, initialServing: 4 })
+    let serving = 0
+    let peak = 0
+    server.serve = async (_from, request): Promise<Response> => {
+      peak = Math.max(peak, ++serving)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      serving--
+      return request.type === 'ping' ? big : { type: 'ok' }
+    }
+    const answers = await Promise.all(Array.from({ length: 64 }, async () => client.network.request(server.id, { type: 'ping' }, 20_000)))
+    expect(answers.every((a) => a.type === 'hashes')).toBe(true)
+    // 4 before the first reply, then as many as the bound holds at ~530 KiB each.
+    expect(peak).toBeLessThanOrEqual(Math.max(4, Math.floor(pauseAt / bigBytes)))
+    peak = 0
+    await Promise.all(Array.from({ length: 64 }, async () => client.network.request(server.id, { type: 'members-view' }, 20_000)))
+    // Small replies bring the average down and the cap back up (at most the 64 in flight).
+    expect(peak).toBeGreaterThan(16)
   })
 
   it('a partial frame parked past its deadline resets the stream and is counted', async () => {
