@@ -67,6 +67,22 @@ export class TooManySiblingsError extends Error {
   }
 }
 
+/**
+ * A client asked for a key it has no right to (core's key-rights.ts: capability, owner and
+ * public keys; every other key is for members). Thrown by the client-surface protocols
+ * (answered `forbidden`) and, before anything is sent, by a client's own get/put/delete.
+ */
+export class KeyRightsError extends Error {
+  static override name = 'KeyRightsError'
+  override name = 'KeyRightsError'
+  readonly key: string
+
+  constructor (key: string, message: string) {
+    super(message)
+    this.key = key
+  }
+}
+
 /** A hint target the hint store cannot hold (empty, containing NUL, or this peer itself). */
 export class InvalidHintTargetError extends Error {
   static override name = 'InvalidHintTargetError'

@@ -10,8 +10,8 @@
  * build a new Peer over the same storage (that is what a process restart is). The host
  * owns the storage and closes it after stop().
  */
-import { ringSummary, validateValue } from '@ringstore/core'
-import type { DvvSet, Key, MemberRecord, PeerId, Ring, SignedAdmission, SignedRemoval } from '@ringstore/core'
+import { clientKeyProblem, ringSummary, validateKey, validateValue } from '@ringstore/core'
+import type { DvvSet, Key, KeyAccess, MemberRecord, PeerId, Ring, SignedAdmission, SignedRemoval } from '@ringstore/core'
 import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from './api.js'
 import { AntiEntropy } from './cluster/anti-entropy.js'
 import { LocalFailureDetector } from './cluster/failure-detector.js'
@@ -26,7 +26,7 @@ import { GetCoordinator } from './coordinator/get.js'
 import { PutCoordinator } from './coordinator/put.js'
 import { StorageHintStore } from './data/hint-store.js'
 import { StorageReplicaStore } from './data/replica-store.js'
-import { PeerStoppedError, QuorumNotMetError, StorageFullError, describeError } from './errors.js'
+import { KeyRightsError, PeerStoppedError, QuorumNotMetError, StorageFullError, describeError } from './errors.js'
 import type { Clock, Logger, Network, NetworkHandlers, Storage } from './interfaces.js'
 import { createMetrics, observeLatency } from './metrics.js'
 import type { Operation, PeerMetrics } from './metrics.js'
@@ -205,6 +205,7 @@ export class Peer implements PeerMaintenance {
   /** Read a key: all siblings and the causal context to write back with. */
   async get (key: Key, options: GetOptions = {}): Promise<GetResult> {
     this.#checkRunning()
+    this.#checkOwnRights(key, 'read')
     const { n, r } = resolveQuorum(this.config, options)
     return this.#measure('get', () => this.#gets.get({ key, n, r }))
   }
@@ -298,7 +299,19 @@ export class Peer implements PeerMaintenance {
     return this.#replicas.actor()
   }
 
+  /**
+   * A client (a light peer) checks its own rights before it reads or writes (core's
+   * key-rights.ts): the members would refuse the key anyway, and a write they refuse must
+   * not sit in the local replica and the hints as if it were only waiting for them.
+   */
+  #checkOwnRights (key: Key, access: KeyAccess): void {
+    if (this.config.weight > 0) return
+    const problem = clientKeyProblem(validateKey(key), this.id, access)
+    if (problem !== undefined) throw new KeyRightsError(key, `this peer is a client: ${access === 'read' ? 'reading' : 'writing'} ${JSON.stringify(key.slice(0, 80))} is refused: ${problem}`)
+  }
+
   async #write (key: Key, value: Uint8Array | null, options: PutOptions): Promise<PutResult> {
+    this.#checkOwnRights(key, 'write')
     // A coordinator that cannot keep its own copy refuses up front: a version minted here
     // and not written would cost an epoch bump, and the caller would see a quorum failure
     // for what is a full disk (Storage.isFull).

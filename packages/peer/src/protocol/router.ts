@@ -12,7 +12,7 @@ import {
 } from '@ringstore/core'
 import type { PeerId, Request, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
-import { InvalidHintTargetError, InvalidOptionsError, StorageFullError, TooManySiblingsError, describeError } from '../errors.js'
+import { InvalidHintTargetError, InvalidOptionsError, KeyRightsError, StorageFullError, TooManySiblingsError, describeError } from '../errors.js'
 import type { Logger } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
 import { aeBuckets } from './ae-buckets.js'
@@ -97,6 +97,11 @@ export function createRouter (deps: RouterDeps): RequestHandler {
 function failureResponse (deps: RouterDeps, from: PeerId, request: Request, error: unknown): Response {
   const type = typeof request === 'object' && request !== null ? String((request as { type?: unknown }).type) : typeof request
   if (error instanceof ValueTooLargeError) return errorResponse('too-large', error.message)
+  if (error instanceof KeyRightsError) {
+    deps.metrics.forbiddenRequests++
+    deps.log.debug('request refused: no right to the key', { from, type, key: error.key.slice(0, 80) })
+    return errorResponse('forbidden', error.message)
+  }
   // This replica cannot take writes now; the sender counts it as refused and goes on.
   if (error instanceof StorageFullError) return errorResponse('unavailable', error.message)
   // A valid request the data cannot take (the key has too many siblings): not malformed.
