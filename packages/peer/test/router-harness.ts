@@ -21,7 +21,7 @@ export async function setup (mint?: (command: PutCommand) => Promise<MintOutcome
   const storage = new MemoryStorage()
   const metrics = createMetrics()
   const config = { ...DEFAULT_CONFIG, q: 16 }
-  const deps = { id: 'me', storage, config, log: silentLogger, metrics }
+  const deps = { id: 'me', storage, config, log: silentLogger, metrics, now: () => 0 }
   const replicas = new StorageReplicaStore(deps)
   const hints = new StorageHintStore(deps)
   await replicas.open()
