@@ -33,7 +33,9 @@ describe('ringstore start arguments', () => {
       relay: true,
       allowOrigins: [],
       httpHosts: [],
-      metricsOpen: false
+      metricsOpen: false,
+      httpMaxConnections: 1024,
+      httpIdleTimeoutMs: 10_000
     })
   })
 

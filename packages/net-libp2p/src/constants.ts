@@ -99,6 +99,15 @@ export const PARTIAL_FRAME_BASE_MS = 5_000
 export const PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND = 256 * 1024
 
 /**
+ * Bytes of unfinished frames one peer may make us buffer over all its streams at once. Two
+ * largest frames: an honest peer has at most one frame in progress on its request stream
+ * and one (a response) on ours. Without it a peer could park MAX_RPC_STREAMS × 8 MiB per
+ * connection for the whole partial-frame deadline (37 s for 8 MiB). Past it, the stream
+ * whose bytes crossed it is reset and its buffer freed.
+ */
+export const MAX_PARTIAL_BYTES_PER_PEER = 2 * MAX_FRAME_BYTES
+
+/**
  * Invalid inbound frames (undecodable, oversized, malformed prefix) one peer may send in a
  * burst before every further one resets its stream; refilled at INVALID_FRAMES_PER_SECOND.
  * An honest peer sends none (a newer peer's unknown request type is the exception, hence a

@@ -5,7 +5,7 @@
  */
 import {
   INVALID_FRAME_BURST, INVALID_FRAME_UNIT_BYTES, INVALID_FRAMES_PER_SECOND, MAX_SERVING_PER_PEER, MAX_SERVING_PER_STREAM,
-  MAX_UNSENT_REPLY_BYTES, MAX_UNSENT_REPLY_REFUSE_BYTES,
+  MAX_PARTIAL_BYTES_PER_PEER, MAX_UNSENT_REPLY_BYTES, MAX_UNSENT_REPLY_REFUSE_BYTES,
   PARTIAL_FRAME_BASE_MS, PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND
 } from './constants.js'
 
@@ -21,6 +21,8 @@ export interface RpcLimits {
   /** A started frame must complete within this plus its size at `partialFrameBytesPerSecond`. */
   readonly partialFrameBaseMs: number
   readonly partialFrameBytesPerSecond: number
+  /** Bytes of unfinished frames one peer may make us buffer over all its streams; past it the stream that grew it is reset. */
+  readonly maxPartialBytesPerPeer: number
   /** Invalid frames one peer may send in a burst, and the budget's refill rate. */
   readonly invalidFrameBurst: number
   readonly invalidFramesPerSecond: number
@@ -35,6 +37,7 @@ export const DEFAULT_RPC_LIMITS: RpcLimits = {
   refuseUnsentReplyBytes: MAX_UNSENT_REPLY_REFUSE_BYTES,
   partialFrameBaseMs: PARTIAL_FRAME_BASE_MS,
   partialFrameBytesPerSecond: PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND,
+  maxPartialBytesPerPeer: MAX_PARTIAL_BYTES_PER_PEER,
   invalidFrameBurst: INVALID_FRAME_BURST,
   invalidFramesPerSecond: INVALID_FRAMES_PER_SECOND,
   invalidFrameUnitBytes: INVALID_FRAME_UNIT_BYTES

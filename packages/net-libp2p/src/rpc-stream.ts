@@ -19,6 +19,8 @@
  *   replaced by a short `unavailable` error naming the limit, so the backlog never exceeds
  *   that by more than one reply;
  * - a started frame must complete by its partial-frame deadline, or the stream is reset;
+ * - the unfinished frames of one peer's streams together stay under a byte bound, or the
+ *   stream that crossed it is reset;
  * - invalid frames draw on a per-peer budget; past it the stream is reset.
  */
 import type { Stream } from '@libp2p/interface'
@@ -53,6 +55,8 @@ export interface RpcStreamInit {
   readonly takeServing: () => boolean
   /** Unsent bytes over all the remote peer's streams (the refusal bound is per peer). */
   readonly peerUnsentBytes: () => number
+  /** Bytes of unfinished frames buffered over all the remote peer's streams (maxPartialBytesPerPeer). */
+  readonly peerPartialBytes: () => number
   readonly releaseServing: () => void
   /** Answers a request from `remote`; must not throw (a throw becomes an `internal` error response). */
   readonly serve: (request: Request) => Promise<Response>
@@ -259,8 +263,26 @@ export class RpcStream {
       if (peekFrameHeader(bytes)?.kind === 'response') this.onFrame(bytes)
       else this.held.push(bytes)
     }
+    if (!this.checkPartialBytes()) return
     this.watchPartial()
     this.pump()
+  }
+
+  /** Resets this stream when the peer's unfinished frames passed their bound; false then. */
+  private checkPartialBytes (): boolean {
+    if (this.decoder.bufferedBytes === 0) return true
+    const limit = this.init.limits.maxPartialBytesPerPeer
+    const total = this.init.peerPartialBytes()
+    if (total <= limit) return true
+    this.init.stats.partialBytesResets++
+    this.init.log.warn('unfinished frames past the per-peer bound: stream reset', { peer: this.remote, bufferedBytes: total, limit })
+    this.abort(new PeerUnreachableError(this.remote, `unfinished frames of ${total} bytes exceed the per-peer bound of ${limit}`))
+    return false
+  }
+
+  /** Bytes buffered for the frame in progress on this stream. */
+  get partialBytes (): number {
+    return this.decoder.bufferedBytes
   }
 
   /**

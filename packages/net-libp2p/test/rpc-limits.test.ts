@@ -142,6 +142,23 @@ describe('RPC resource limits', () => {
     expect(await client.network.request(server.id, { type: 'ping' }, 5_000)).toEqual({ type: 'ok' })
   })
 
+  it('unfinished frames past the per-peer byte bound reset the stream that crossed it, are counted, and the honest peer is still served', async () => {
+    const bound = 1024 * 1024
+    const { server, client, attacker } = await trio({ maxPartialBytesPerPeer: bound, partialFrameBaseMs: 60_000 })
+    const first = await rawStream(attacker, server)
+    const second = await rawStream(attacker, server)
+    // Each announces a 1 MiB frame and parks 600 KiB of it: one alone is within the bound, both are not.
+    first.stream.send(concat([encodeLength(1024 * 1024), new Uint8Array(600 * 1024)]))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(first.closed()).toBe(false)
+    second.stream.send(concat([encodeLength(1024 * 1024), new Uint8Array(600 * 1024)]))
+    await waitFor('the second stream to be reset', second.closed)
+    expect(server.network.stats.partialBytesResets).toBe(1)
+    expect(first.closed()).toBe(false)
+    expect(await client.network.request(server.id, { type: 'ping' }, 5_000)).toEqual({ type: 'ok' })
+    first.stream.abort(new Error('done'))
+  })
+
   it('a frame that keeps arriving at a slow but allowed rate is not cut off', async () => {
     const { server, attacker } = await trio({ partialFrameBaseMs: 2_000, partialFrameBytesPerSecond: 1024 * 1024 * 1024 })
     const { stream, received } = await rawStream(attacker, server)
