@@ -73,7 +73,7 @@ function hintLine (status: StatusView): string[] {
   if (quota === undefined || status.hintBytes === undefined) return []
   const refused = Object.values(status.hintsRefused ?? {}).reduce((a, b) => a + b, 0)
   const days = Math.round(quota.maxAgeMs / 8_640_000) / 10
-  return [`hints: ${mib(status.hintBytes)} held of ${mib(quota.totalBytes)} (per member ${mib(quota.perTargetBytes)})   refused ${refused}   expired ${status.hintsExpired ?? 0} (max age ${days} d)`]
+  return [`hints: ${mib(status.hintBytes)} held, quota ${mib(quota.totalBytes)} (${mib(quota.perTargetBytes)} per member)   refused ${refused}   expired ${status.hintsExpired ?? 0} (max age ${days} d)`]
 }
 
 function mib (bytes: number): string {
