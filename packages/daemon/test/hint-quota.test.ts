@@ -113,6 +113,11 @@ describe('a daemon flooded with hints for members that are down', () => {
     expect(m.get('ringstore_hints_refused_total{quota="total"}')).toBe(FLOOD - acceptedSecond)
     expect(m.get('ringstore_hints_expired_total')).toBe(0)
     expect(m.get('ringstore_hints_pending')).toBe(acceptedFirst + acceptedSecond)
+
+    // ringstore status: one line on hints, with the refusals.
+    const table = fixture.spawnRaw(['status', '--http', victim.http.replace('http://', ''), '--http-token-file', victim.ready.tokenFile])
+    expect((await table.exited).code).toBe(0)
+    expect(table.stdout.join('\n')).toMatch(new RegExp(`hints: [0-9.]+ MiB held, quota 0\\.156 MiB \\(0\\.094 MiB per member\\)   refused ${2 * FLOOD - acceptedFirst - acceptedSecond}   expired 0 \\(max age 7 d\\)`))
   }, 60_000)
 
   it('still serves its own writes and reads, and counts the same bytes after a restart', async () => {
