@@ -89,6 +89,23 @@ export class InvalidHintTargetError extends Error {
   override name = 'InvalidHintTargetError'
 }
 
+/** Which hint quota a refused hint would have exceeded (config.ts hintQuotaBytes / hintQuotaPerTargetBytes). */
+export type HintQuota = 'total' | 'per-target'
+
+/**
+ * A hint refused because storing it would exceed a quota of the hint store
+ * (data/hint-store.ts): the bytes of all hints, or of one target's. Nothing already stored
+ * is dropped to make room: the write is answered as not kept, so the coordinator counts no
+ * ack for it.
+ */
+export class HintQuotaError extends Error {
+  static override name = 'HintQuotaError'
+  override name = 'HintQuotaError'
+  constructor (readonly quota: HintQuota, readonly target: string, readonly usedBytes: number, readonly addBytes: number, readonly limitBytes: number) {
+    super(`hint for ${target} refused: ${quota} hint quota exceeded (${usedBytes} bytes held${quota === 'per-target' ? ' for it' : ''} + ${addBytes} > ${limitBytes})`)
+  }
+}
+
 /**
  * The store has no space left for a write (a full disk, or the store's size limit). Every
  * Storage adapter throws this one class for it, so that the engine and the hosts answer

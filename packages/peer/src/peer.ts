@@ -18,6 +18,7 @@ import { LocalFailureDetector } from './cluster/failure-detector.js'
 import { HintedHandoff } from './cluster/handoff.js'
 import { Membership } from './cluster/membership.js'
 import { TombstoneCollector } from './cluster/tombstone-gc.js'
+import { HintExpiry } from './cluster/hint-expiry.js'
 import { OwnershipTransfer } from './cluster/transfer.js'
 import type { TransferResult } from './cluster/transfer.js'
 import { checkAdmission, resolveConfig } from './config.js'
@@ -64,6 +65,7 @@ export class Peer implements PeerMaintenance {
   readonly #antiEntropy: AntiEntropy
   readonly #transfer: OwnershipTransfer
   readonly #tombstones: TombstoneCollector
+  readonly #hintExpiry: HintExpiry
   readonly #puts: PutCoordinator
   readonly #gets: GetCoordinator
   #state: PeerState = 'new'
@@ -90,7 +92,7 @@ export class Peer implements PeerMaintenance {
     // A light peer stages nothing: a browser tab rarely stops cleanly, and each unclean
     // stop of a staging store costs a new actor epoch (data/replica-store.ts, "Staged mints").
     const replicas = this.#replicas = new StorageReplicaStore({ id, storage, config, log, metrics, now: () => clock.now(), stagedMints: config.weight > 0 })
-    const hints = this.#hints = new StorageHintStore({ id, storage, config, log, metrics })
+    const hints = this.#hints = new StorageHintStore({ id, storage, config, log, metrics, now: () => clock.now() })
     // The detector probes the members that membership knows; membership asks through the
     // rpc that reports to the detector: the closure breaks the circle.
     const detector: LocalFailureDetector = this.#detector = new LocalFailureDetector({ id, config, clock, network, log, membership: { members: (): MemberRecord[] => membership.members() } })
@@ -109,6 +111,7 @@ export class Peer implements PeerMaintenance {
     this.#antiEntropy = new AntiEntropy(cluster)
     this.#transfer = new OwnershipTransfer(cluster)
     this.#tombstones = new TombstoneCollector(cluster)
+    this.#hintExpiry = new HintExpiry(cluster)
     this.#puts = new PutCoordinator({ ...cluster, isRunning })
     this.#gets = new GetCoordinator(cluster)
   }
@@ -133,6 +136,7 @@ export class Peer implements PeerMaintenance {
       this.#antiEntropy.start()
       this.#transfer.start()
       this.#tombstones.start()
+      this.#hintExpiry.start()
     } catch (error) {
       this.#log.error('peer failed to start', { error: describeError(error) })
       await this.stop()
@@ -151,6 +155,7 @@ export class Peer implements PeerMaintenance {
     this.#state = 'stopped'
     this.#serving = false
     this.#tombstones.stop()
+    this.#hintExpiry.stop()
     this.#transfer.stop()
     this.#antiEntropy.stop()
     this.#handoff.stop()
@@ -242,6 +247,9 @@ export class Peer implements PeerMaintenance {
       ring: this.#ringSummary(),
       hintsPending: this.#hints.pending(),
       hintsByTarget: Object.fromEntries(this.#hints.targets().map((target) => [target, this.#hints.pendingFor(target)])),
+      hintBytes: this.#hints.bytes(),
+      hintBytesByTarget: Object.fromEntries(this.#hints.targets().map((target) => [target, this.#hints.bytesFor(target)])),
+      hintQuota: { totalBytes: this.config.hintQuotaBytes, perTargetBytes: this.config.hintQuotaPerTargetBytes, maxAgeMs: this.config.hintMaxAgeMs },
       keys: this.#replicas.size(),
       storageFull: this.#storage.isFull?.() === true,
       metrics: this.metrics
@@ -283,6 +291,12 @@ export class Peer implements PeerMaintenance {
   collectTombstones (): Promise<number> {
     this.#checkRunning()
     return this.#tombstones.runOnce()
+  }
+
+  /** One hint expiry pass now (cluster/hint-expiry.ts); resolves with the number expired. */
+  expireHints (): Promise<number> {
+    this.#checkRunning()
+    return this.#hintExpiry.runOnce()
   }
 
   /** Works on a stopped peer too, as long as the host has not closed the storage. */

@@ -12,7 +12,7 @@ import {
 } from '@ringstore/core'
 import type { PeerId, Request, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
-import { InvalidHintTargetError, InvalidOptionsError, KeyRightsError, StorageFullError, TooManySiblingsError, describeError } from '../errors.js'
+import { HintQuotaError, InvalidHintTargetError, InvalidOptionsError, KeyRightsError, StorageFullError, TooManySiblingsError, describeError } from '../errors.js'
 import type { Logger } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
 import { aeBuckets } from './ae-buckets.js'
@@ -104,6 +104,13 @@ function failureResponse (deps: RouterDeps, from: PeerId, request: Request, erro
   }
   // This replica cannot take writes now; the sender counts it as refused and goes on.
   if (error instanceof StorageFullError) return errorResponse('unavailable', error.message)
+  // A hint over quota was not kept: the sender counts this fallback as not acknowledged
+  // (coordinator/put.ts). Counted in metrics.hintsRefused by the store; debug only, since
+  // a flood of them is exactly what the quota is for.
+  if (error instanceof HintQuotaError) {
+    deps.log.debug('hint refused over quota', { from, type, error: error.message })
+    return errorResponse('over-quota', error.message)
+  }
   // A valid request the data cannot take (the key has too many siblings): not malformed.
   if (error instanceof TooManySiblingsError) return errorResponse('bad-request', error.message)
   if (isBadInput(error)) {
