@@ -28,7 +28,9 @@ export const REQUEST_TYPES: readonly Request['type'][] = [
   'replica-get', 'replica-get-many', 'replica-put', 'replica-put-many', 'ae-nodes', 'ae-buckets', 'members-pull', 'coordinate-put', 'ping',
   'ae-roots', 'replica-digest',
   // The client surface: appended, so every earlier tag keeps its number.
-  'members-view', 'client-get', 'client-digest', 'client-put', 'client-put-many'
+  'members-view', 'client-get', 'client-digest', 'client-put', 'client-put-many',
+  // Live updates: appended likewise.
+  'client-watch', 'watch-event'
 ]
 export const RESPONSE_TYPES: readonly Response['type'][] = [
   'ok', 'clock', 'clocks', 'hashes', 'entries', 'members', 'put-result', 'quorum-failed', 'error'
@@ -61,7 +63,10 @@ export function requestToWire (r: Request): unknown {
     case 'client-get':
     case 'client-digest':
       return [tag, r.key]
-    case 'replica-get-many': return [tag, [...r.keys]]
+    case 'replica-get-many':
+    case 'client-watch':
+      return [tag, [...r.keys]]
+    case 'watch-event': return [tag, r.key, clockToWire(r.clock)]
     case 'replica-put':
     case 'client-put':
       return [tag, r.key, clockToWire(r.clock), r.hintFor ?? null]
@@ -105,8 +110,12 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
       fields(1)
       return { type, key: readKey(f[1], `${path}.key`) }
     case 'replica-get-many':
+    case 'client-watch':
       fields(1)
       return { type, keys: readList(f[1], `${path}.keys`, 0, LIMITS.batchKeys, readKey) }
+    case 'watch-event':
+      fields(2)
+      return { type, key: readKey(f[1], `${path}.key`), clock: clockFromWire(f[2], `${path}.clock`) }
     case 'replica-put':
     case 'client-put': {
       fields(3)

@@ -104,6 +104,13 @@ export type Request =
   | { readonly type: 'client-put'; readonly key: Key; readonly clock: DvvSet; readonly hintFor?: PeerId }
   /** Many client writes (a tab delivering its hints), each as `client-put`. → `ok` */
   | { readonly type: 'client-put-many'; readonly items: ReadonlyArray<readonly [Key, DvvSet]> }
+  /**
+   * Live updates: the keys the caller watches at this member, all of them (an empty list
+   * ends its watch here). A lease: renewed before it expires, or forgotten. → `ok`
+   */
+  | { readonly type: 'client-watch'; readonly keys: readonly Key[] }
+  /** A member's new version of a key the receiver watches (member → watcher). → `ok` */
+  | { readonly type: 'watch-event'; readonly key: Key; readonly clock: DvvSet }
 
 /**
  * Why a request was refused. 'forbidden': the caller's role (member, client, outsider) may

@@ -38,6 +38,13 @@ export interface PeerConfig {
   readonly hintMaxAgeMs: number
   /** Period of Merkle anti-entropy rounds (0 = only when asked). */
   readonly antiEntropyIntervalMs: number
+  /** Live updates, as a watcher: keys one peer may watch (coordinator/watches.ts), and how often it renews its watches. */
+  readonly maxWatchedKeys: number
+  readonly watchRenewMs: number
+  /** Live updates, as a member (cluster/watch-registry.ts): keys per watcher, watchers at once, and a watch's lease. */
+  readonly maxWatchKeysPerWatcher: number
+  readonly maxWatchers: number
+  readonly watchLeaseMs: number
   /** Period of the member heartbeat announcement. */
   readonly heartbeatIntervalMs: number
   /** How often an unreachable peer is probed. */
@@ -71,6 +78,15 @@ export const DEFAULT_CONFIG: PeerConfig = {
   hintRetryBaseMs: 500,
   hintRetryMaxMs: 30_000,
   hintBatch: 256,
+  // A tab watches its cart and a few more: 64 keys is plenty, and what a member holds per
+  // watcher; 10,000 watchers × 64 keys bound a member's table (~640k entries). The lease
+  // outlives three renewals (10 s, drawn up to 15 s), so one lost renewal costs nothing,
+  // and a closed tab is forgotten within 45 s.
+  maxWatchedKeys: 64,
+  watchRenewMs: 10_000,
+  maxWatchKeysPerWatcher: 64,
+  maxWatchers: 10_000,
+  watchLeaseMs: 45_000,
   // Hints are a buffer for a replica that is down for minutes to hours, not a second copy
   // of the data: every hinted version also stands on the coordinator's replicas and
   // anti-entropy repairs the target from them. 256 MiB in all bounds what peers can park

@@ -41,3 +41,5 @@ export type {
   DvvSet, Key, MemberRecord, PeerId, Placement, Sibling, VersionVector
 } from '@ringstore/core'
 export { SystemClock } from './hosts/system-clock.js'
+export { WatchLimitError } from './cluster/watch-registry.js'
+export type { WatchChange, WatchListener } from './coordinator/watches.js'

@@ -33,6 +33,10 @@ import { createMetrics, observeLatency } from './metrics.js'
 import type { Operation, PeerMetrics } from './metrics.js'
 import { operationOf } from './protocol/coordinate-put.js'
 import { createRouter } from './protocol/router.js'
+import { NotifyingReplicaStore, WatchNotifier } from './cluster/watch-notifier.js'
+import { WatchRegistry } from './cluster/watch-registry.js'
+import { Watches } from './coordinator/watches.js'
+import type { WatchListener } from './coordinator/watches.js'
 import { clientAccess, memberAccess } from './protocol/replica-access.js'
 import { PeerRpc } from './protocol/rpc.js'
 import { resolveQuorum } from './quorum.js'
@@ -57,7 +61,12 @@ export class Peer implements PeerMaintenance {
   readonly #network: Network
   readonly #storage: Storage
   readonly #log: Logger
-  readonly #replicas: StorageReplicaStore
+  /** The store itself, and as the engine uses it (reporting changes to watchers). */
+  readonly #stored: StorageReplicaStore
+  readonly #replicas: NotifyingReplicaStore
+  readonly #watchRegistry: WatchRegistry
+  readonly #watches: Watches
+  readonly #notifier: WatchNotifier
   readonly #hints: StorageHintStore
   readonly #membership: Membership
   readonly #detector: LocalFailureDetector
@@ -91,12 +100,25 @@ export class Peer implements PeerMaintenance {
     const isRunning = (): boolean => this.#state === 'running' || this.#state === 'starting'
     // A light peer stages nothing: a browser tab rarely stops cleanly, and each unclean
     // stop of a staging store costs a new actor epoch (data/replica-store.ts, "Staged mints").
-    const replicas = this.#replicas = new StorageReplicaStore({ id, storage, config, log, metrics, now: () => clock.now(), stagedMints: config.weight > 0 })
+    const stored = this.#stored = new StorageReplicaStore({ id, storage, config, log, metrics, now: () => clock.now(), stagedMints: config.weight > 0 })
     const hints = this.#hints = new StorageHintStore({ id, storage, config, log, metrics, now: () => clock.now() })
     // The detector probes the members that membership knows; membership asks through the
     // rpc that reports to the detector: the closure breaks the circle.
     const detector: LocalFailureDetector = this.#detector = new LocalFailureDetector({ id, config, clock, network, log, membership: { members: (): MemberRecord[] => membership.members() } })
     const rpc = new PeerRpc({ network, detector, timeoutMs: config.requestTimeoutMs })
+    // Live updates: who watches what here, this peer's own watches, and the store that
+    // reports each durable change to both (cluster/watch-notifier.ts).
+    this.#watchRegistry = new WatchRegistry({ maxKeysPerWatcher: config.maxWatchKeysPerWatcher, maxWatchers: config.maxWatchers, leaseMs: config.watchLeaseMs })
+    const watches = this.#watches = new Watches({
+      id, config, clock, rpc, log,
+      membership: { ring: () => membership.ring() },
+      detector,
+      replicas: () => this.#replicas,
+      keepsPushedVersions: config.weight === 0,
+      fetch: (peer, key) => access.get(peer, key)
+    })
+    this.#notifier = new WatchNotifier({ registry: this.#watchRegistry, local: watches, rpc, clock, log })
+    const replicas = this.#replicas = new NotifyingReplicaStore(stored, this.#notifier)
     const membership: Membership = this.#membership = new Membership({
       id, config, clock, storage, signer, network, rpc, log,
       ...(options.addrs === undefined ? {} : { addrs: options.addrs }),
@@ -137,6 +159,7 @@ export class Peer implements PeerMaintenance {
       this.#transfer.start()
       this.#tombstones.start()
       this.#hintExpiry.start()
+      this.#watches.start()
     } catch (error) {
       this.#log.error('peer failed to start', { error: describeError(error) })
       await this.stop()
@@ -156,6 +179,7 @@ export class Peer implements PeerMaintenance {
     this.#serving = false
     this.#tombstones.stop()
     this.#hintExpiry.stop()
+    this.#watches.stop()
     this.#transfer.stop()
     this.#antiEntropy.stop()
     this.#handoff.stop()
@@ -235,6 +259,18 @@ export class Peer implements PeerMaintenance {
     return this.#write(key, null, options)
   }
 
+  /**
+   * Live updates: calls `listener` with the key's values and context whenever a new version
+   * of `key` reaches this peer, from any writer (members push it: coordinator/watches.ts),
+   * this peer's own writes included. Returns the unsubscribe. A client may watch only keys
+   * it may read (KeyRightsError); at most `maxWatchedKeys` keys (WatchLimitError).
+   */
+  watch (key: Key, listener: WatchListener): () => void {
+    this.#checkRunning()
+    this.#checkOwnRights(key, 'read')
+    return this.#watches.watch(validateKey(key), listener)
+  }
+
   status (): PeerStatus {
     const members = this.#membership.members().map((m) => ({
       ...m,
@@ -305,7 +341,7 @@ export class Peer implements PeerMaintenance {
   }
 
   localEntries (): AsyncIterable<readonly [Key, DvvSet]> {
-    return this.#replicas.entries()
+    return this.#stored.entries()
   }
 
   /** The actor this peer mints dots with now (`${id}:${epoch}`). */
@@ -363,7 +399,17 @@ export class Peer implements PeerMaintenance {
 
   #networkHandlers (): NetworkHandlers {
     const handle = createRouter({
-      services: { id: this.id, q: this.config.q, replicas: this.#replicas, hints: this.#hints, membership: this.#membership, coordinator: this.#puts },
+      services: {
+        id: this.id,
+        q: this.config.q,
+        replicas: this.#replicas,
+        hints: this.#hints,
+        membership: this.#membership,
+        coordinator: this.#puts,
+        watchers: this.#watchRegistry,
+        watchSink: this.#watches,
+        clock: this.#clock
+      },
       roleOf: (peer) => this.#membership.roleOf(peer),
       isServing: () => this.#serving,
       log: this.#log,

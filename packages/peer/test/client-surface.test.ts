@@ -13,9 +13,11 @@ import { setup, version } from './router-harness.js'
 
 const MEMBER_ONLY: ReadonlyArray<Request['type']> = [
   'replica-get', 'replica-get-many', 'replica-put', 'replica-put-many', 'replica-digest',
-  'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'coordinate-put'
+  'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'coordinate-put',
+  // Pushed by a member to a peer that watches a key (live updates).
+  'watch-event'
 ]
-const CLIENT_SURFACE: ReadonlyArray<Request['type']> = ['members-view', 'client-get', 'client-digest', 'client-put', 'client-put-many']
+const CLIENT_SURFACE: ReadonlyArray<Request['type']> = ['members-view', 'client-get', 'client-digest', 'client-put', 'client-put-many', 'client-watch']
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (clock: DvvSet | null): string[] =>

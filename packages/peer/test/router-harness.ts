@@ -11,6 +11,7 @@ import { StorageHintStore } from '../src/data/hint-store.js'
 import { createMetrics } from '../src/metrics.js'
 import { silentLogger } from '../src/peer.js'
 import { StorageReplicaStore } from '../src/data/replica-store.js'
+import { WatchRegistry } from '../src/cluster/watch-registry.js'
 import { PROTOCOLS, createRouter } from '../src/protocol/router.js'
 import type { CallerRole } from '../src/protocol/protocol.js'
 import { MemoryStorage } from '@ringstore/testkit'
@@ -29,20 +30,25 @@ export async function setup (mint?: (command: PutCommand) => Promise<MintOutcome
   await hints.open()
   const minted: PutCommand[] = []
   let running = true
+  let now = 0
   const coordinator = {
     mint: mint ?? (async (command: PutCommand): Promise<MintOutcome> => {
       minted.push(command)
       return { kind: 'ok', context: [['me:1', 1]], dot: ['me:1', 1], acks: 2 }
     })
   }
+  const watchers = new WatchRegistry({ maxKeysPerWatcher: 4, maxWatchers: 2, leaseMs: 1000 })
+  const delivered: Array<readonly [string, DvvSet, string]> = []
+  const watchSink = { deliver: async (key: string, clock: DvvSet, from: string): Promise<void> => { delivered.push([key, clock, from]) } }
+  const clock = { now: () => now }
   const handle = createRouter({
-    services: { id: 'me', q: config.q, replicas, hints, membership: { signedRecords: () => records, removals: () => [], roleOf }, coordinator },
+    services: { id: 'me', q: config.q, replicas, hints, membership: { signedRecords: () => records, removals: () => [], roleOf }, coordinator, watchers, watchSink, clock },
     roleOf,
     isServing: () => running,
     log: silentLogger,
     metrics,
     protocols
   })
-  return { handle, replicas, hints, metrics, minted, stop: () => { running = false } }
+  return { handle, replicas, hints, metrics, minted, watchers, delivered, advance: (ms: number) => { now += ms }, stop: () => { running = false } }
 }
 

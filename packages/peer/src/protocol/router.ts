@@ -13,7 +13,9 @@ import {
 import type { PeerId, Request, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
 import { HintQuotaError, InvalidHintTargetError, InvalidOptionsError, KeyRightsError, StorageFullError, TooManySiblingsError, describeError } from '../errors.js'
-import type { Logger } from '../interfaces.js'
+import type { Clock, Logger } from '../interfaces.js'
+import { WatchLimitError } from '../cluster/watch-registry.js'
+import type { WatchRegistry } from '../cluster/watch-registry.js'
 import type { PeerMetrics } from '../metrics.js'
 import { aeBuckets } from './ae-buckets.js'
 import { aeNodes } from './ae-nodes.js'
@@ -36,6 +38,9 @@ import { replicaGetMany } from './replica-get-many.js'
 import { replicaGet } from './replica-get.js'
 import { replicaPutMany } from './replica-put-many.js'
 import { replicaPut } from './replica-put.js'
+import { clientWatch } from './client-watch.js'
+import { watchEvent } from './watch-event.js'
+import type { WatchSink } from './watch-event.js'
 
 /** Everything a served protocol may use; each protocol declares the part it touches. */
 export interface ProtocolServices {
@@ -46,6 +51,10 @@ export interface ProtocolServices {
   readonly hints: HintStore
   readonly membership: SignedTable & MemberRoles
   readonly coordinator: Minter
+  /** Live updates: who watches what here (member side), and where pushed versions go (watcher side). */
+  readonly watchers: Pick<WatchRegistry, 'renew'>
+  readonly watchSink: WatchSink
+  readonly clock: Pick<Clock, 'now'>
 }
 
 /** A protocol as the router holds it (its request type checked by the table's key). */
@@ -55,7 +64,8 @@ type AnyProtocol = Protocol<RequestType, ProtocolServices>
 export const PROTOCOLS: ReadonlyMap<RequestType, AnyProtocol> = new Map<RequestType, AnyProtocol>(([
   replicaGet, replicaDigest, replicaGetMany, replicaPut, replicaPutMany,
   aeRoots, aeNodes, aeBuckets, membersPull, coordinatePut, ping,
-  membersView, clientGet, clientDigest, clientPut, clientPutMany
+  membersView, clientGet, clientDigest, clientPut, clientPutMany,
+  clientWatch, watchEvent
 ] as readonly AnyProtocol[]).map((protocol) => [protocol.type, protocol]))
 
 export interface RouterDeps {
@@ -111,6 +121,8 @@ function failureResponse (deps: RouterDeps, from: PeerId, request: Request, erro
     deps.log.debug('hint refused over quota', { from, type, error: error.message })
     return errorResponse('over-quota', error.message)
   }
+  // A watch past a bound (keys per watcher, watchers at this member): named, not malformed.
+  if (error instanceof WatchLimitError) return errorResponse('over-quota', error.message)
   // A valid request the data cannot take (the key has too many siblings): not malformed.
   if (error instanceof TooManySiblingsError) return errorResponse('bad-request', error.message)
   if (isBadInput(error)) {
