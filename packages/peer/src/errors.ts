@@ -67,6 +67,32 @@ export class TooManySiblingsError extends Error {
   }
 }
 
+/**
+ * A put would leave more than LIMITS.siblingBytes bytes of sibling values (the write bound
+ * in bytes, HTTP 413 `siblings_too_large`): refused, nothing written. Read the key, merge
+ * its siblings and write with the read's context: that write collapses them.
+ * `bytes` is undefined when a remote coordinator refused the put (its reply names no size).
+ */
+export class SiblingsTooLargeError extends Error {
+  static override name = 'SiblingsTooLargeError'
+  override name = 'SiblingsTooLargeError'
+  constructor (readonly bytes: number | undefined, readonly limit: number, detail?: string) {
+    super(detail ?? `write refused: it would leave ${bytes ?? 'too many'} bytes of siblings (limit ${limit}); read the key, merge its siblings and write with the context`)
+  }
+}
+
+/**
+ * A reply that would not fit one frame (LIMITS.frameBytes): versions too large for a
+ * `replica-get` or `replica-get-many` answer. Answered 'too-large' rather than attempted
+ * (a reply that fails to encode would reach the asker as 'internal'); the asker asks for
+ * fewer keys, and a single version that large reaches it the other way, pushed in parts
+ * (protocol/batches.ts) by the replica holding it.
+ */
+export class ReplyTooLargeError extends Error {
+  static override name = 'ReplyTooLargeError'
+  override name = 'ReplyTooLargeError'
+}
+
 /** A hint target the hint store cannot hold (empty, containing NUL, or this peer itself). */
 export class InvalidHintTargetError extends Error {
   static override name = 'InvalidHintTargetError'

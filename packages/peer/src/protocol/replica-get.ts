@@ -1,19 +1,24 @@
 /**
  * `replica-get`: one replica's version of a key (null: it holds none). Asked by a get's
  * coordinator (coordinator/get.ts) of replicas whose digest differs from its own, or of
- * every replica when it holds no version itself.
+ * every replica when it holds no version itself. A version too large for one reply frame is
+ * refused 'too-large' (reply-size.ts): the asker counts that replica as not answering.
  */
 import { validateKey } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { ReplicaStore } from '../components.js'
 import type { Protocol } from './protocol.js'
+import { checkReplyFits } from './reply-size.js'
 import type { PeerRpc } from './rpc.js'
 
 export const replicaGet: Protocol<'replica-get', { readonly replicas: Pick<ReplicaStore, 'get'> }> = {
   type: 'replica-get',
   callers: 'member',
   async serve ({ replicas }, request) {
-    return { type: 'clock', clock: await replicas.get(validateKey(request.key)) }
+    const key = validateKey(request.key)
+    const clock = await replicas.get(key)
+    checkReplyFits([[key, clock]])
+    return { type: 'clock', clock }
   }
 }
 

@@ -12,7 +12,9 @@ import {
 } from '@ringstore/core'
 import type { PeerId, Request, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
-import { InvalidHintTargetError, InvalidOptionsError, StorageFullError, TooManySiblingsError, describeError } from '../errors.js'
+import {
+  InvalidHintTargetError, InvalidOptionsError, ReplyTooLargeError, SiblingsTooLargeError, StorageFullError, TooManySiblingsError, describeError
+} from '../errors.js'
 import type { Logger } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
 import { aeBuckets } from './ae-buckets.js'
@@ -96,11 +98,14 @@ export function createRouter (deps: RouterDeps): RequestHandler {
 /** Validation failures are the sender's fault (bad-request, counted); anything else is ours. */
 function failureResponse (deps: RouterDeps, from: PeerId, request: Request, error: unknown): Response {
   const type = typeof request === 'object' && request !== null ? String((request as { type?: unknown }).type) : typeof request
-  if (error instanceof ValueTooLargeError) return errorResponse('too-large', error.message)
+  if (error instanceof ValueTooLargeError || error instanceof ReplyTooLargeError) return errorResponse('too-large', error.message)
   // This replica cannot take writes now; the sender counts it as refused and goes on.
   if (error instanceof StorageFullError) return errorResponse('unavailable', error.message)
   // A valid request the data cannot take (the key has too many siblings): not malformed.
   if (error instanceof TooManySiblingsError) return errorResponse('bad-request', error.message)
+  // The key's values would pass the write bound in bytes: 'too-large', a code every
+  // version knows; a forwarder turns it back into SiblingsTooLargeError (coordinate-put.ts).
+  if (error instanceof SiblingsTooLargeError) return errorResponse('too-large', error.message)
   if (isBadInput(error)) {
     deps.metrics.invalidFrames++
     deps.log.debug('bad request', { from, type, error: describeError(error) })
