@@ -196,5 +196,9 @@ export const MAX_STATIC_FILE_BYTES = 16 * 1024 * 1024
  */
 export const DURATION_BUCKETS_S: readonly number[] = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
-/** Sibling counts bucketed for the histogram; the engine refuses more than 64 siblings (core's LIMITS.siblings). */
+/**
+ * Sibling counts bucketed for the histogram. A write may leave at most 64 (core's
+ * LIMITS.siblings); merges of replicas cut off from each other may hold more (up to
+ * LIMITS.storedSiblings), counted in +Inf.
+ */
 export const SIBLING_BUCKETS: readonly number[] = [1, 2, 3, 4, 8, 16, 32, 64]
