@@ -24,6 +24,7 @@
  */
 import type { DvvEntry, DvvSet, Sibling } from './types.js'
 import { utf8ByteLength } from './codec-text.js'
+import { compareActors } from './versions-siblings.js'
 
 /** CBOR head of an item (major type + length): at most 9 bytes. */
 const HEAD = 9
@@ -82,5 +83,24 @@ export function splitClock (clock: DvvSet, maxBytes: number): DvvSet[] {
     bytes += size
   }
   if (entries.length > 0 || anonymous.length > 0) parts.push({ entries, anonymous })
-  return parts
+  // A clock with nothing in it is its own (only) part, whatever the budget.
+  return parts.length === 0 ? [clock] : parts
+}
+
+/**
+ * One part of `clock` for a reader that asks for a version part by part (a reply holds one
+ * frame): the entries of the actors after `after` (code-unit order; '' = from the first,
+ * then with the anonymous values) that fit `maxBytes` as `splitClock` cuts them, and
+ * `next`, the actor to ask after for the rest, or undefined when this part ends the
+ * version. The reader merges the parts. The version may change between two asks; each part
+ * is still a piece of a version this replica held, so merging it loses nothing.
+ */
+export function clockPartAfter (clock: DvvSet, after: string, maxBytes: number): { readonly part: DvvSet, readonly next?: string } {
+  const rest: DvvSet = {
+    entries: clock.entries.filter((e) => compareActors(e.actor, after) > 0),
+    anonymous: after === '' ? clock.anonymous : []
+  }
+  const [part = rest, ...more] = splitClock(rest, maxBytes)
+  const last = part.entries[part.entries.length - 1]
+  return more.length === 0 || last === undefined ? { part } : { part, next: last.actor }
 }

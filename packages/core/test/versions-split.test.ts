@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import type { DvvSet, Sibling } from '../src/types.js'
 import { decodeClock, encodeClock } from '../src/codec.js'
 import { clockEqual, context, emptyClock, sync, syncAll, update, validateClock } from '../src/versions.js'
-import { clockWireBytes, splitClock, valueBytes } from '../src/versions-split.js'
+import { clockPartAfter, clockWireBytes, splitClock, valueBytes } from '../src/versions-split.js'
 
 const ACTORS = ['a:0', 'b:0', 'b:1', 'c:0', 'd:3', 'é:0', 'f:9'] as const
 const sib = (v: number | null, size: number, ts: number): Sibling => ({ value: v === null ? null : new Uint8Array(size).fill(v), ts })
@@ -81,6 +81,22 @@ describe('splitClock', () => {
       // Either side of the merge: sync is commutative, so the receiver may be either.
       expect(clockEqual(ordered.reduce((acc, part) => sync(part, acc), local), sync(whole, local))).toBe(true)
     }), { numRuns: 3000 })
+  })
+
+  it('clockPartAfter: reading part after part with the cursor gives the whole, and the cursor always moves on', () => {
+    fc.assert(fc.property(fc.oneof(arbClock, arbAny(true)), fc.integer({ min: 1, max: 1500 }), (clock, maxBytes) => {
+      const parts: DvvSet[] = []
+      let after = ''
+      for (let i = 0; i <= clock.entries.length; i++) {
+        const { part, next } = clockPartAfter(clock, after, maxBytes)
+        parts.push(part)
+        if (next === undefined) break
+        expect(next > after).toBe(true)
+        after = next
+      }
+      expect(parts).toEqual(splitClock(clock, maxBytes))
+      expect(clockEqual(syncAll(parts), clock)).toBe(true)
+    }), { numRuns: 1500 })
   })
 
   it('a clock that fits is its own single part', () => {

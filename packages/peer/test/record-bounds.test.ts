@@ -140,12 +140,12 @@ describe('versions larger than one frame', () => {
     expect(c.hub.unencodable).toEqual([])
   })
 
-  it('a replica that cannot fetch a version larger than a frame pushes its own, and the peer pushes back', async () => {
+  it('a replica with a new write and the others with a version larger than a frame converge both ways', async () => {
     const c = await start(THREE, true)
     const key = 'cart:big-both-ways'
     const merged = await partitionedBigWrites(c, key)
-    // p3 comes back empty and takes one new write: it cannot fetch the 10.8 MB union
-    // (no reply frame holds it), so its round pushes its version; p1's round pushes the union.
+    // p3 comes back empty and takes one new write: no reply frame holds the 10.8 MB union, so
+    // p3's round reads it in parts and pushes the merge back in parts.
     // (Time passes first: a wiped store's first actor epoch is the wall clock, actor-epoch.ts.)
     await c.clock.advance(1000)
     await c.restartWith('p3', new MemoryStorage())
@@ -157,6 +157,22 @@ describe('versions larger than one frame', () => {
     await c.peer('p2').runAntiEntropyRound()
     const after = await expectConverged(c, key, 13)
     expect(siblingCount(after)).toBe(siblingCount(merged) + 1)
+    expect(c.hub.unencodable).toEqual([])
+  })
+
+  it('a replica that holds nothing reads a version larger than a frame in parts, and repairs itself', async () => {
+    const c = await start(THREE, true)
+    const key = 'cart:big-read'
+    const merged = await partitionedBigWrites(c, key)
+    await c.clock.advance(1000)
+    await c.restartWith('p3', new MemoryStorage())
+    // p3 holds nothing: it asks the others for their versions, which no reply frame holds.
+    const read = await c.peer('p3').get(key)
+    expect(read.values).toHaveLength(12)
+    expect(read.clock !== null && clockEqual(read.clock, merged)).toBe(true)
+    await c.clock.advance(300)
+    const repaired = await c.peer('p3').localGet(key)
+    expect(repaired !== null && clockEqual(repaired, merged)).toBe(true)
     expect(c.hub.unencodable).toEqual([])
   })
 
