@@ -11,6 +11,7 @@ import type { PeerConfig } from '@ringstore/peer'
 import {
   DEFAULT_CLUSTER, DEFAULT_CLUSTER_BASE_DIR, DEFAULT_CLUSTER_HTTP_PORT, DEFAULT_CLUSTER_P2P_PORT, DEFAULT_CLUSTER_PEERS,
   DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_LOG_LEVEL, DEFAULT_MAX_INFLIGHT, MAX_CLUSTER_NAME_CHARS,
+  DEFAULT_HTTP_MAX_CONNECTIONS, DEFAULT_HTTP_IDLE_TIMEOUT_MS, MAX_HTTP_CONNECTIONS_LIMIT, MIN_HTTP_IDLE_TIMEOUT_MS,
   MAX_INFLIGHT_LIMIT, MAX_LOCAL_PEERS, MAX_OPTION_MS, MAX_Q, MAX_WEIGHT, WS_PORT_OFFSET
 } from './constants.js'
 import { LOG_LEVELS } from './logger.js'
@@ -52,6 +53,10 @@ export interface DaemonOptions extends EngineOptions {
   readonly httpHosts: readonly string[]
   /** --metrics-open: GET /metrics without the token. */
   readonly metricsOpen: boolean
+  /** --http-max-connections: open HTTP connections at most (0 = no bound; http/connections.ts). */
+  readonly httpMaxConnections: number
+  /** --http-idle-timeout-ms: an HTTP connection idle this long is closed. */
+  readonly httpIdleTimeoutMs: number
 }
 
 export interface AdmissionOption {
@@ -87,6 +92,8 @@ const startOptions = {
   'allow-origin': { type: 'string', multiple: true },
   'http-host': { type: 'string', multiple: true },
   'metrics-open': { type: 'boolean' },
+  'http-max-connections': { type: 'string' },
+  'http-idle-timeout-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
@@ -136,7 +143,9 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
     ...(values['http-token-file'] === undefined ? {} : { httpTokenFile: nonEmpty('http-token-file', values['http-token-file']) }),
     allowOrigins: (values['allow-origin'] ?? []).map(originOption),
     httpHosts: (values['http-host'] ?? []).map(hostNameOption),
-    metricsOpen: values['metrics-open'] === true
+    metricsOpen: values['metrics-open'] === true,
+    httpMaxConnections: intOption('http-max-connections', values['http-max-connections'], DEFAULT_HTTP_MAX_CONNECTIONS, 0, MAX_HTTP_CONNECTIONS_LIMIT),
+    httpIdleTimeoutMs: intOption('http-idle-timeout-ms', values['http-idle-timeout-ms'], DEFAULT_HTTP_IDLE_TIMEOUT_MS, MIN_HTTP_IDLE_TIMEOUT_MS, MAX_OPTION_MS)
   }
 }
 

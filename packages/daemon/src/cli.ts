@@ -11,7 +11,8 @@ import { admitCommand, peerIdCommand, secretCommand } from './admin-commands.js'
 import { parseClusterArgs, parseStartArgs } from './args.js'
 import {
   DEFAULT_CLUSTER, DEFAULT_CLUSTER_BASE_DIR, DEFAULT_CLUSTER_HTTP_PORT, DEFAULT_CLUSTER_P2P_PORT, DEFAULT_CLUSTER_PEERS,
-  DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_LOG_LEVEL, DEFAULT_MAX_INFLIGHT, WS_PORT_OFFSET
+  DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_HTTP_IDLE_TIMEOUT_MS, DEFAULT_HTTP_MAX_CONNECTIONS, DEFAULT_LISTEN, DEFAULT_LOG_LEVEL,
+  DEFAULT_MAX_INFLIGHT, WS_PORT_OFFSET
 } from './constants.js'
 import { DEFAULT_SECRET_FILE } from './cluster-secret.js'
 import { DEFAULT_TOKEN_FILE } from './http-token.js'
@@ -82,6 +83,10 @@ ringstore start options:
   --anti-entropy-interval-ms MS  Merkle anti-entropy period; 0 = off (${DEFAULT_CONFIG.antiEntropyIntervalMs})
   --max-body BYTES               largest value accepted by PUT, at most ${LIMITS.valueBytes} (${LIMITS.valueBytes})
   --max-inflight K               key-value requests in progress before 503 overloaded; 0 = no bound (${DEFAULT_MAX_INFLIGHT})
+  --http-max-connections K       open HTTP connections at most; more are closed on arrival and
+                                 counted; 0 = no bound (${DEFAULT_HTTP_MAX_CONNECTIONS})
+  --http-idle-timeout-ms MS      an HTTP connection without a request this long is closed, and a
+                                 request head must arrive within it (${DEFAULT_HTTP_IDLE_TIMEOUT_MS})
   --no-relay                     do not run the circuit-relay server for browsers
   --log-level LEVEL              ${LOG_LEVELS.join(', ')} (${DEFAULT_LOG_LEVEL}); logs go to stderr
   -h, --help

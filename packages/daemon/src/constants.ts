@@ -38,6 +38,29 @@ export const DEFAULT_LOG_LEVEL: LogLevel = 'info'
  */
 export const DEFAULT_MAX_INFLIGHT = 128
 
+/**
+ * Default bound on open HTTP connections (http/connections.ts). The bench's open-loop
+ * client keeps up to 256 per daemon and the demo's tabs a few each; 1,024 leaves room for
+ * those four times over, and stays far below the fds a process gets here (20,000; many
+ * systems default to 1,024 soft, which an operator raising this must raise too), so
+ * libp2p's own connections and the store's files always find an fd.
+ */
+export const DEFAULT_HTTP_MAX_CONNECTIONS = 1024
+
+/** Upper bound of --http-max-connections: beyond any fd limit a process gets. */
+export const MAX_HTTP_CONNECTIONS_LIMIT = 1_000_000
+
+/**
+ * An HTTP connection without a request this long is closed (and a request head must be
+ * complete within it). 10 s frees the fds of abandoned or slowloris connections in seconds,
+ * not Node's ~90 s, and is twice Node's keep-alive wait, so a client that reuses its
+ * connection between requests (every HTTP library does) never notices.
+ */
+export const DEFAULT_HTTP_IDLE_TIMEOUT_MS = 10_000
+
+/** Lower bound of --http-idle-timeout-ms: shorter would cut a request head on a slow link. */
+export const MIN_HTTP_IDLE_TIMEOUT_MS = 100
+
 // ── `ringstore cluster` defaults (args.ts, local-cluster.ts) ─────────────────────────
 
 /** Data of peer K under `<base dir>/peer-K`: a hidden folder of the working directory (`npm start`: the repository root). */

@@ -27,6 +27,7 @@ import { defaultTokenFile, loadOrCreateTokenFile } from './http-token.js'
 import { Leave } from './leave.js'
 import { unfinishedLeave } from './left-marker.js'
 import { lockDataDir } from './lock.js'
+import { ContextSeal } from './http/context-seal.js'
 import { resolveTrust } from './trust.js'
 import type { Trust } from './trust.js'
 
@@ -97,6 +98,8 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
       admissions: { get: (id) => peer.admissionOf(id)?.admission },
       leave,
       access: { token: token.token, allowOrigins: options.allowOrigins, hostNames: options.httpHosts, metricsOpen: options.metricsOpen },
+      contexts: new ContextSeal(trust.contextKey),
+      connections: { maxConnections: options.httpMaxConnections, idleMs: options.httpIdleTimeoutMs },
       log: scoped(log, 'http')
     })
     const http = await api.listen(options.http)

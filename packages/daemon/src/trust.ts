@@ -17,6 +17,7 @@ import type { Logger } from '@ringstore/peer'
 import type { DaemonOptions } from './args.js'
 import { readCertificateFile } from './admission-certificate.js'
 import { loadOrIssueAdmission } from './admission-file.js'
+import { contextKeyFromSecret, loadOrCreateContextKey } from './context-key.js'
 import { defaultSecretFile, loadOrCreateSecretFile, readSecretFile } from './cluster-secret.js'
 
 export interface Trust {
@@ -25,6 +26,8 @@ export interface Trust {
   /** The weight and zone this daemon runs with (with --admission: the certificate's unless given). */
   readonly weight: number
   readonly zone: string
+  /** Seals the HTTP API's contexts (context-key.ts). */
+  readonly contextKey: Uint8Array
   /** The secret the authority comes from; absent with --admission. */
   readonly secret?: {
     /** Absolute path. */
@@ -38,7 +41,7 @@ export interface Trust {
 
 export async function resolveTrust (options: DaemonOptions, privateKey: PrivateKey, log: Logger): Promise<Trust> {
   const peer: PeerId = privateKey.publicKey.toString()
-  if (options.admission !== undefined) return await fromCertificate(options.admission, peer, privateKey)
+  if (options.admission !== undefined) return await fromCertificate(options.admission, peer, privateKey, options.dataDir)
 
   const isDefault = options.clusterSecret === undefined
   const { file, secret, created } = options.clusterSecret === undefined
@@ -46,10 +49,10 @@ export async function resolveTrust (options: DaemonOptions, privateKey: PrivateK
     : { file: options.clusterSecret, secret: await readSecretFile(options.clusterSecret), created: false }
   const authority = await clusterAuthority(secret)
   const admission = await loadOrIssueAdmission(options.dataDir, authority, peer, options.weight, options.zone, log)
-  return { clusterId: authority.clusterId, admission, weight: options.weight, zone: options.zone, secret: { file, isDefault, created } }
+  return { clusterId: authority.clusterId, admission, weight: options.weight, zone: options.zone, contextKey: contextKeyFromSecret(secret), secret: { file, isDefault, created } }
 }
 
-async function fromCertificate (option: NonNullable<DaemonOptions['admission']>, peer: PeerId, privateKey: PrivateKey): Promise<Trust> {
+async function fromCertificate (option: NonNullable<DaemonOptions['admission']>, peer: PeerId, privateKey: PrivateKey, dataDir: string): Promise<Trust> {
   // The signer only verifies here: against the cluster id the certificate names.
   const signed = await readCertificateFile(option.file, new Libp2pSigner(privateKey))
   const { admission } = signed
@@ -60,5 +63,5 @@ async function fromCertificate (option: NonNullable<DaemonOptions['admission']>,
   const zone = option.zone ?? admission.zone
   const problem = admissionProblem(admission, admission.cluster, { id: peer, weight, zone, joinedAt: admission.issuedAt })
   if (problem !== undefined) throw new UsageError(`--admission ${option.file} does not fit --weight ${weight} --zone ${zone}: ${problem}`)
-  return { clusterId: admission.cluster, admission: signed, weight, zone }
+  return { clusterId: admission.cluster, admission: signed, weight, zone, contextKey: await loadOrCreateContextKey(dataDir) }
 }

@@ -30,7 +30,9 @@ describe('ringstore start arguments', () => {
       relay: true,
       allowOrigins: [],
       httpHosts: [],
-      metricsOpen: false
+      metricsOpen: false,
+      httpMaxConnections: 1024,
+      httpIdleTimeoutMs: 10_000
     })
   })
 

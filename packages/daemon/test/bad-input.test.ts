@@ -11,7 +11,7 @@ import { contextFromString, contextToString, encodeAnnouncement, encodeFrame } f
 import { createNodeLibp2p, membersTopic } from '@ringstore/net-libp2p/node'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CONTEXT, Fixture, get, http, metrics, poll, put, status, tokenOf } from './support.js'
+import { CONTEXT, Fixture, del, get, http, metrics, poll, put, status, tokenOf } from './support.js'
 import type { Daemon } from './support.js'
 import { lengthPrefixed, openRpcStream } from './rpc-client.js'
 import type { RpcStream } from './rpc-client.js'
@@ -164,11 +164,12 @@ describe('garbage over HTTP', () => {
   it('every kind of reply to an allowed origin carries its CORS headers, so the page can read it and its context', async () => {
     const page = { Origin: PAGE }
     const read = await http(d.http, 'GET', '/kv/keep%2F1', { headers: page })
+    const written = await http(d.http, 'PUT', '/kv/cors%2F1', { body: 'v', headers: page })
     const replies = [
       read,
       await http(d.http, 'GET', '/kv/never%2Fwritten', { headers: page }),
-      await http(d.http, 'PUT', '/kv/cors%2F1', { body: 'v', headers: page }),
-      await http(d.http, 'DELETE', '/kv/cors%2F1', { headers: { ...page, [CONTEXT]: read.context ?? '' } }),
+      written,
+      await http(d.http, 'DELETE', '/kv/cors%2F1', { headers: { ...page, [CONTEXT]: written.context ?? '' } }),
       await http(d.http, 'PATCH', '/kv/keep%2F1', { headers: page }),
       await http(d.http, 'GET', '/kv/keep%2F1?zz=1', { headers: page }),
       await http(d.http, 'GET', '/status', { headers: page }),
@@ -215,13 +216,34 @@ describe('garbage over HTTP', () => {
 })
 
 describe('forged causality over HTTP', () => {
-  it('a context that pushes the coordinator\'s counter to its limit never makes the key unwritable', async () => {
+  /** The context part of a sealed header, and a header with its seal kept but the context replaced. */
+  const unsealed = (header: string): string => header.slice(0, header.lastIndexOf('.'))
+  const reseal = (header: string, context: string): string => `${context}${header.slice(header.lastIndexOf('.'))}`
+
+  it('refuses a context the cluster did not issue for the key with 400 bad_context, and the key stays as it was and writable', async () => {
     expect((await put(d, 'poison/1', 'first')).status).toBe(204)
     const read = await get(d, 'poison/1')
-    const actors = contextFromString(read.headers.get(CONTEXT) ?? '').map(([actor]) => actor)
+    const sealed = read.headers.get(CONTEXT) ?? ''
+    const actors = contextFromString(unsealed(sealed)).map(([actor]) => actor)
     expect(actors).toHaveLength(1)
+    // A counter at the coordinator's limit: once the way to make a key unwritable.
     const poisoned = contextToString(actors.map((actor) => [actor, Number.MAX_SAFE_INTEGER] as const))
-    expect((await put(d, 'poison/1', 'forged', { context: poisoned })).status).toBe(204)
+    expect((await put(d, 'other/1', 'busy')).status).toBe(204)
+    const otherKeys = (await get(d, 'other/1')).headers.get(CONTEXT) ?? ''
+    const forgeries: Array<[string, string]> = [
+      ['a made-up context, unsealed', poisoned],
+      ['a made-up context under the seal of a real one', reseal(sealed, poisoned)],
+      ['a real context with its seal cut off', unsealed(sealed)],
+      ['a real context of another key', otherKeys],
+      ['a real context with a flipped seal', `${sealed.slice(0, -2)}${sealed.endsWith('AA') ? 'AB' : 'AA'}`]
+    ]
+    for (const [what, context] of forgeries) {
+      const reply = await put(d, 'poison/1', `forged: ${what}`, { context })
+      expect([what, reply.status, reply.json]).toMatchObject([what, 400, { error: 'bad_context' }])
+      expect((await del(d, 'poison/1', context)).status).toBe(400)
+    }
+    const still = await get(d, 'poison/1')
+    expect([still.status, new TextDecoder().decode(still.bytes)]).toEqual([200, 'first'])
     for (let i = 0; i < 3; i++) {
       const now = await get(d, 'poison/1')
       expect((await put(d, 'poison/1', `later ${i}`, { context: now.headers.get(CONTEXT) ?? '' })).status).toBe(204)

@@ -23,7 +23,8 @@ describe('three daemons, N=3 R=2 W=2', () => {
   it('puts through one daemon and reads through the others; overwrites with the context; deletes', async () => {
     const first = await put(a, 'user/42', 'alice')
     expect(first.status).toBe(204)
-    expect(first.context).toMatch(/^[A-Za-z0-9_-]+$/)
+    // Opaque: the context and its seal (http/context-seal.ts).
+    expect(first.context).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/)
 
     for (const d of [a, b, c]) {
       const read = await get(d, 'user/42')
@@ -33,7 +34,9 @@ describe('three daemons, N=3 R=2 W=2', () => {
       expect(read.context).not.toBeNull()
     }
 
-    const read = await get(b, 'user/42')
+    // Read through one daemon, written through another: every daemon of the cluster checks
+    // the contexts any other sealed.
+    const read = await get(a, 'user/42')
     expect((await put(b, 'user/42', 'alice v2', { context: read.context })).status).toBe(204)
     // The write superseded what was read: one value, not two siblings.
     const after = await get(c, 'user/42', { r: 3 })

@@ -36,6 +36,14 @@ export const DEFAULT_MAX_IN_FLIGHT = 256
 export const MAX_SERVING_PER_STREAM = 256
 
 /**
+ * Requests served at once on a stream before its first reply shows how large its replies
+ * are (rpc-stream.ts's servingCap): 16 replies of the largest value (1 MiB) are 16 MiB
+ * prepared at once, twice the backlog bound. An honest peer's small replies lift the cap
+ * to MAX_SERVING_PER_STREAM after the first one, within a millisecond.
+ */
+export const INITIAL_SERVING_PER_STREAM = 16
+
+/**
  * Requests from one peer served at once over all its streams and connections (a peer may
  * open MAX_RPC_STREAMS per connection, and more than one connection). A request beyond it
  * is answered at once with an `unavailable` error naming the limit, not served. Twice the
@@ -97,6 +105,15 @@ export const PARTIAL_FRAME_BASE_MS = 5_000
  * member runs on (an 8 MiB frame gets 5 s + 32 s), so only a stalled sender hits it.
  */
 export const PARTIAL_FRAME_FLOOR_BYTES_PER_SECOND = 256 * 1024
+
+/**
+ * Bytes of unfinished frames one peer may make us buffer over all its streams at once. Two
+ * largest frames: an honest peer has at most one frame in progress on its request stream
+ * and one (a response) on ours. Without it a peer could park MAX_RPC_STREAMS × 8 MiB per
+ * connection for the whole partial-frame deadline (37 s for 8 MiB). Past it, the stream
+ * whose bytes crossed it is reset and its buffer freed.
+ */
+export const MAX_PARTIAL_BYTES_PER_PEER = 2 * MAX_FRAME_BYTES
 
 /**
  * Invalid inbound frames (undecodable, oversized, malformed prefix) one peer may send in a

@@ -47,6 +47,11 @@ export class FrameDecoder {
     return { bytes: Math.max(0, this.need), seq: this.completed }
   }
 
+  /** Bytes buffered for the frame in progress (its prefix included): what a parked frame holds. */
+  get bufferedBytes (): number {
+    return this.buffered
+  }
+
   /** Drops everything buffered (the stream is gone). */
   clear (): void {
     this.chunks = []

@@ -303,6 +303,11 @@ export class Libp2pNetwork implements Network {
         for (const peerStream of streams.get(remote) ?? []) total += peerStream.unsentBytes
         return total
       },
+      peerPartialBytes: () => {
+        let total = 0
+        for (const peerStream of streams.get(remote) ?? []) total += peerStream.partialBytes
+        return total
+      },
       releaseServing: () => {
         const serving = (this.servingByPeer.get(remote) ?? 1) - 1
         if (serving <= 0) this.servingByPeer.delete(remote)

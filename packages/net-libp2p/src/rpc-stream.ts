@@ -12,13 +12,17 @@
  *
  * Every resource a peer can make us hold is bounded (rpc-limits.ts, README.md's table), and
  * each bound, when hit, is counted in `stats` and logged once per episode:
- * - requests being served (`maxServing`) and unsent reply bytes (`maxUnsentReplyBytes`):
+ * - requests being served (`maxServing`, and fewer when the replies are large: at most
+ *   as many as `maxUnsentReplyBytes` holds at the stream's average reply size, so the
+ *   replies being prepared at once fit the backlog bound too) and unsent reply bytes (`maxUnsentReplyBytes`):
  *   beyond either we stop dispatching requests and stop reading the stream (the muxer's
  *   window then stops the peer) until they come back down; a reply that finds the backlog
  *   at `refuseUnsentReplyBytes` (its request was dispatched before reading stopped) is
  *   replaced by a short `unavailable` error naming the limit, so the backlog never exceeds
  *   that by more than one reply;
  * - a started frame must complete by its partial-frame deadline, or the stream is reset;
+ * - the unfinished frames of one peer's streams together stay under a byte bound, or the
+ *   stream that crossed it is reset;
  * - invalid frames draw on a per-peer budget; past it the stream is reset.
  */
 import type { Stream } from '@libp2p/interface'
@@ -53,6 +57,8 @@ export interface RpcStreamInit {
   readonly takeServing: () => boolean
   /** Unsent bytes over all the remote peer's streams (the refusal bound is per peer). */
   readonly peerUnsentBytes: () => number
+  /** Bytes of unfinished frames buffered over all the remote peer's streams (maxPartialBytesPerPeer). */
+  readonly peerPartialBytes: () => number
   readonly releaseServing: () => void
   /** Answers a request from `remote`; must not throw (a throw becomes an `internal` error response). */
   readonly serve: (request: Request) => Promise<Response>
@@ -90,6 +96,8 @@ export class RpcStream {
   /** Slots held by our requests (admitted, not yet finished). */
   private active = 0
   private serving = 0
+  /** Average encoded size of our replies on this stream (0 until the first): see servingCap. */
+  private replyBytesAverage = 0
   /** The last request was refused for the per-peer bound (logged once per run of refusals). */
   private refusedPerPeer = false
   /** The peer has sent requests on this stream (so its reply backlog may stop our reading). */
@@ -259,8 +267,26 @@ export class RpcStream {
       if (peekFrameHeader(bytes)?.kind === 'response') this.onFrame(bytes)
       else this.held.push(bytes)
     }
+    if (!this.checkPartialBytes()) return
     this.watchPartial()
     this.pump()
+  }
+
+  /** Resets this stream when the peer's unfinished frames passed their bound; false then. */
+  private checkPartialBytes (): boolean {
+    if (this.decoder.bufferedBytes === 0) return true
+    const limit = this.init.limits.maxPartialBytesPerPeer
+    const total = this.init.peerPartialBytes()
+    if (total <= limit) return true
+    this.init.stats.partialBytesResets++
+    this.init.log.warn('unfinished frames past the per-peer bound: stream reset', { peer: this.remote, bufferedBytes: total, limit })
+    this.abort(new PeerUnreachableError(this.remote, `unfinished frames of ${total} bytes exceed the per-peer bound of ${limit}`))
+    return false
+  }
+
+  /** Bytes buffered for the frame in progress on this stream. */
+  get partialBytes (): number {
+    return this.decoder.bufferedBytes
   }
 
   /**
@@ -292,8 +318,22 @@ export class RpcStream {
 
   /** The limit that forbids dispatching one more frame now, if any. */
   private blockedBy (): 'serving' | 'replies' | null {
-    if (this.serving >= this.init.limits.maxServing) return 'serving'
+    if (this.serving >= this.servingCap()) return 'serving'
     return this.backlogBlocks() ? 'replies' : null
+  }
+
+  /**
+   * How many of the peer's requests may be served at once now. Each one served prepares a
+   * reply before the backlog bound can see it: 256 requests for a 1 MiB value made 256 MiB
+   * of replies (and as much of decoded records) at once, most of it then refused. So the
+   * bound is also what the backlog bound holds at this stream's average reply size, and
+   * `initialServing` until a reply has shown that size. Small replies (the common case)
+   * keep the full `maxServing`.
+   */
+  private servingCap (): number {
+    const { maxServing, initialServing, maxUnsentReplyBytes } = this.init.limits
+    if (this.replyBytesAverage === 0) return Math.min(maxServing, initialServing)
+    return Math.max(1, Math.min(maxServing, Math.floor(maxUnsentReplyBytes / this.replyBytesAverage)))
   }
 
   /**
@@ -327,7 +367,7 @@ export class RpcStream {
         })
       } else {
         this.init.stats.servingLimitPauses++
-        this.init.log.debug('requests being served reached the limit: stopped reading', { peer: this.remote, limit: this.init.limits.maxServing })
+        this.init.log.debug('requests being served reached the limit: stopped reading', { peer: this.remote, limit: this.servingCap() })
       }
       if (was === null) {
         try { this.stream.pause() } catch { /* closing: nothing more to read anyway */ }
@@ -457,6 +497,12 @@ export class RpcStream {
       // deserves an answer rather than a timeout.
       this.init.log.error('response does not encode', { peer: this.remote, type: response.type, error: String(err) })
       bytes = encodeFrame({ kind: 'response', id, response: { type: 'error', code: 'internal', message: 'response does not encode' } })
+    }
+    // An exponential average (weight 1/8): a few large replies are enough to lower the
+    // serving cap, and it recovers as quickly once they are small again. Not errors: a
+    // refused reply is short, but what its request made us prepare was not.
+    if (response.type !== 'error') {
+      this.replyBytesAverage = this.replyBytesAverage === 0 ? bytes.byteLength : this.replyBytesAverage + (bytes.byteLength - this.replyBytesAverage) / 8
     }
     this.sendFrame(bytes)
   }

@@ -25,6 +25,8 @@ export interface NetworkStats {
   servingLimitPauses: number
   /** Streams reset because a frame did not complete within its partial-frame deadline. */
   partialFrameTimeouts: number
+  /** Streams reset because the peer's unfinished frames passed maxPartialBytesPerPeer. */
+  partialBytesResets: number
   /** Streams reset because their peer's invalid-frame budget was spent. */
   invalidFrameBudgetResets: number
   /**
@@ -63,6 +65,7 @@ export function createStats (): NetworkStats {
     peerServingRefusals: 0,
     servingLimitPauses: 0,
     partialFrameTimeouts: 0,
+    partialBytesResets: 0,
     invalidFrameBudgetResets: 0,
     unsentReplyBytesPeak: 0,
     invalidAnnouncements: 0,

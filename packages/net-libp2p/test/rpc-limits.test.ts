@@ -112,7 +112,16 @@ describe('RPC resource limits', () => {
       stream.pause()
       stream.send(concat(Array.from({ length: 50 }, (_, i) => lp(encodeFrame({ kind: 'request', id: i, request: { type: 'ping' } })))))
     }
-    await waitFor('all 100 requests answered or refused', () => server.network.stats.requestsServed >= 100)
+    // Both streams stop: reading paused (the backlog, and the serving cap that follows the
+    // replies' size), and no more replies come.
+    let served = -1
+    let still = 0
+    await waitFor('both streams to stop being served', () => {
+      const now = server.network.stats.requestsServed
+      still = now === served && now > 0 ? still + 1 : 0
+      served = now
+      return still >= 25
+    })
     const stats = server.network.stats
     expect(stats.repliesRefused).toBeGreaterThan(0)
     expect(stats.unsentReplyBytesPeak).toBeLessThanOrEqual(limit + replyBytes + 128 * 100)
@@ -131,6 +140,29 @@ describe('RPC resource limits', () => {
     expect(server.network.stats.repliesRefused).toBe(0)
   })
 
+  it('serves fewer requests at once when the replies are large, so the replies being prepared fit the backlog bound; small replies keep the full concurrency', async () => {
+    const big: Response = { type: 'hashes', hashes: Array.from({ length: 32_768 }, () => new Uint8Array(16)) }
+    const bigBytes = encodeFrame({ kind: 'response', id: 1_000_000, response: big }).byteLength
+    const pauseAt = 2 * 1024 * 1024
+    const { server, client } = await trio({ maxUnsentReplyBytes: pauseAt, refuseUnsentReplyBytes: 4 * pauseAt, initialServing: 4 })
+    let serving = 0
+    let peak = 0
+    server.serve = async (_from, request): Promise<Response> => {
+      peak = Math.max(peak, ++serving)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      serving--
+      return request.type === 'ping' ? big : { type: 'ok' }
+    }
+    const answers = await Promise.all(Array.from({ length: 64 }, async () => client.network.request(server.id, { type: 'ping' }, 20_000)))
+    expect(answers.every((a) => a.type === 'hashes')).toBe(true)
+    // 4 before the first reply, then as many as the bound holds at ~530 KiB each.
+    expect(peak).toBeLessThanOrEqual(Math.max(4, Math.floor(pauseAt / bigBytes)))
+    peak = 0
+    await Promise.all(Array.from({ length: 64 }, async () => client.network.request(server.id, { type: 'members-view' }, 20_000)))
+    // Small replies bring the average down and the cap back up (at most the 64 in flight).
+    expect(peak).toBeGreaterThan(16)
+  })
+
   it('a partial frame parked past its deadline resets the stream and is counted', async () => {
     const { server, client, attacker } = await trio({ partialFrameBaseMs: 300, partialFrameBytesPerSecond: 1024 * 1024 * 1024 })
     const before = server.network.stats.partialFrameTimeouts
@@ -140,6 +172,23 @@ describe('RPC resource limits', () => {
     await waitFor('the stream to be reset', closed)
     expect(server.network.stats.partialFrameTimeouts).toBe(before + 1)
     expect(await client.network.request(server.id, { type: 'ping' }, 5_000)).toEqual({ type: 'ok' })
+  })
+
+  it('unfinished frames past the per-peer byte bound reset the stream that crossed it, are counted, and the honest peer is still served', async () => {
+    const bound = 1024 * 1024
+    const { server, client, attacker } = await trio({ maxPartialBytesPerPeer: bound, partialFrameBaseMs: 60_000 })
+    const first = await rawStream(attacker, server)
+    const second = await rawStream(attacker, server)
+    // Each announces a 1 MiB frame and parks 600 KiB of it: one alone is within the bound, both are not.
+    first.stream.send(concat([encodeLength(1024 * 1024), new Uint8Array(600 * 1024)]))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(first.closed()).toBe(false)
+    second.stream.send(concat([encodeLength(1024 * 1024), new Uint8Array(600 * 1024)]))
+    await waitFor('the second stream to be reset', second.closed)
+    expect(server.network.stats.partialBytesResets).toBe(1)
+    expect(first.closed()).toBe(false)
+    expect(await client.network.request(server.id, { type: 'ping' }, 5_000)).toEqual({ type: 'ok' })
+    first.stream.abort(new Error('done'))
   })
 
   it('a frame that keeps arriving at a slow but allowed rate is not cut off', async () => {

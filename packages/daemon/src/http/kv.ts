@@ -1,13 +1,15 @@
 /**
  * The key-value routes: GET / PUT / DELETE /kv/{key}. The key is the percent-decoded rest
- * of the path (slashes included); contexts travel in the X-Ringstore-Context header as the
- * opaque string of core's contextToString.
+ * of the path (slashes included); contexts travel in the X-Ringstore-Context header as an
+ * opaque string sealed for the key (context-seal.ts): one this cluster did not issue for that
+ * key is refused with 400 `bad_context`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { contextFromString, contextToString, validateKey } from '@ringstore/core'
+import { validateKey } from '@ringstore/core'
 import type { Key, VersionVector } from '@ringstore/core'
 import type { GetResult, Peer } from '@ringstore/peer'
 import { readBody } from './body.js'
+import type { ContextSeal } from './context-seal.js'
 import { quorumParams } from './query.js'
 import { CONTEXT_HEADER, HttpError, methodNotAllowed, sendEmpty, sendJson, sendValue } from './respond.js'
 
@@ -15,6 +17,8 @@ export interface KvDeps {
   readonly peer: Peer
   /** Largest PUT body in bytes. */
   readonly maxBodyBytes: number
+  /** Seals the contexts handed out and checks those handed back. */
+  readonly contexts: ContextSeal
 }
 
 export const KV_METHODS = ['GET', 'PUT', 'DELETE'] as const
@@ -37,16 +41,12 @@ export function decodeKey (rawKey: string): Key {
   }
 }
 
-/** The request's context header: undefined when absent, 400 `bad_context` when unreadable. */
-export function readContext (req: IncomingMessage): VersionVector | undefined {
+/** The request's context for `key`: undefined when absent, 400 `bad_context` when unreadable or not sealed for it. */
+function readContext (contexts: ContextSeal, req: IncomingMessage, key: Key): VersionVector | undefined {
   const header = req.headers[CONTEXT_HEADER_IN]
   if (header === undefined) return undefined
   if (Array.isArray(header)) throw new HttpError(400, 'bad_context', `${CONTEXT_HEADER} given more than once`)
-  try {
-    return contextFromString(header.trim())
-  } catch (error) {
-    throw new HttpError(400, 'bad_context', `${CONTEXT_HEADER} is not a context from this API: ${error instanceof Error ? error.message : String(error)}`)
-  }
+  return contexts.open(key, header.trim())
 }
 
 export async function handleKv (deps: KvDeps, req: IncomingMessage, res: ServerResponse, rawKey: string, query: URLSearchParams): Promise<void> {
@@ -60,12 +60,11 @@ export async function handleKv (deps: KvDeps, req: IncomingMessage, res: ServerR
 
 async function getKey (deps: KvDeps, res: ServerResponse, key: Key, query: URLSearchParams): Promise<void> {
   const result = await deps.peer.get(key, quorumParams(query, ['n', 'r']))
-  sendRead(res, result)
+  sendRead(res, result, deps.contexts.seal(key, result.context))
 }
 
 /** 200 one value, 300 siblings, 404 absent/deleted (with the context when a tombstone is held). */
-export function sendRead (res: ServerResponse, result: GetResult): void {
-  const context = contextToString(result.context)
+function sendRead (res: ServerResponse, result: GetResult, context: string): void {
   const only = result.values[0]
   if (!result.found || only === undefined) {
     const headers = result.siblings.length > 0 ? { [CONTEXT_HEADER]: context } : undefined
@@ -80,10 +79,10 @@ export function sendRead (res: ServerResponse, result: GetResult): void {
 
 async function putKey (deps: KvDeps, req: IncomingMessage, res: ServerResponse, key: Key, query: URLSearchParams): Promise<void> {
   const options = quorumParams(query, ['n', 'w'])
-  const context = readContext(req)
+  const context = readContext(deps.contexts, req, key)
   const value = await readBody(req, deps.maxBodyBytes)
   const result = await deps.peer.put(key, value, context === undefined ? options : { ...options, context })
-  sendEmpty(res, 204, contextToString(result.context))
+  sendEmpty(res, 204, deps.contexts.seal(key, result.context))
 }
 
 /**
@@ -92,10 +91,10 @@ async function putKey (deps: KvDeps, req: IncomingMessage, res: ServerResponse, 
  */
 async function deleteKey (deps: KvDeps, req: IncomingMessage, res: ServerResponse, key: Key, query: URLSearchParams): Promise<void> {
   const options = quorumParams(query, ['n', 'w'])
-  const context = readContext(req)
+  const context = readContext(deps.contexts, req, key)
   if (context === undefined) {
     throw new HttpError(400, 'context_required', `DELETE needs the ${CONTEXT_HEADER} header from a read of the key (it deletes exactly the versions that read saw)`)
   }
   const result = await deps.peer.delete(key, { ...options, context })
-  sendEmpty(res, 204, contextToString(result.context))
+  sendEmpty(res, 204, deps.contexts.seal(key, result.context))
 }

@@ -9,6 +9,7 @@ import { SIBLING_BUCKETS } from '../constants.js'
 import { Exposition } from '../prometheus.js'
 import type { HistogramSeries, Labels } from '../prometheus.js'
 import type { Admission } from './admission.js'
+import type { ConnectionGuard } from './connections.js'
 import type { RequestMetrics } from './request-metrics.js'
 
 const OPS = ['get', 'put', 'delete'] as const
@@ -18,6 +19,7 @@ export interface MetricsDeps {
   readonly network: NetworkStats
   readonly requests: RequestMetrics
   readonly admission: Admission
+  readonly connections: Pick<ConnectionGuard, 'open' | 'limit' | 'refused' | 'timedOut'>
 }
 
 export function renderMetrics (deps: MetricsDeps): string {
@@ -39,6 +41,10 @@ export function renderMetrics (deps: MetricsDeps): string {
     .gauge('ringstore_http_kv_in_flight', 'HTTP key-value requests in progress now.', one(deps.admission.inFlight))
     .gauge('ringstore_http_kv_max_in_flight', 'Bound on HTTP key-value requests in progress (--max-inflight; 0 = none).', one(deps.admission.limit))
     .counter('ringstore_http_overloaded_total', 'HTTP key-value requests shed with 503 overloaded (over --max-inflight).', one(deps.admission.shed))
+    .gauge('ringstore_http_connections', 'HTTP connections open now.', one(deps.connections.open))
+    .gauge('ringstore_http_max_connections', 'Bound on open HTTP connections (--http-max-connections; 0 = none).', one(deps.connections.limit))
+    .counter('ringstore_http_connections_refused_total', 'HTTP connections closed on arrival because --http-max-connections were open.', one(deps.connections.refused))
+    .counter('ringstore_http_connections_idle_closed_total', 'HTTP connections closed after --http-idle-timeout-ms without a request.', one(deps.connections.timedOut))
     .histogram('ringstore_siblings_on_read', 'Siblings (concurrent versions) returned by reads coordinated here.', [siblingSeries(m)])
     .gauge('ringstore_hints_pending', 'Hints held for unreachable replicas, not yet delivered.', one(status.hintsPending))
     .counter('ringstore_hints_stored_total', 'Hints taken for unreachable replicas.', one(m.hintsStored))
@@ -62,7 +68,7 @@ export function renderMetrics (deps: MetricsDeps): string {
     .counter('ringstore_rpc_requests_served_total', 'Replication requests served for other peers.', one(net.requestsServed))
     .counter('ringstore_rpc_timeouts_total', 'Replication requests that got no answer in time.', one(net.timeouts))
     .counter('ringstore_invalid_frames_total', 'Inbound RPC frames that failed framing or decoding.', one(net.invalidFrames))
-    .counter('ringstore_rpc_limit_hits_total', 'RPC resource limits hit, by limit (net-libp2p README: stream paused, reply refused or stream reset).', [[{ limit: 'reply-backlog-pause' }, net.replyBacklogPauses], [{ limit: 'reply-refused' }, net.repliesRefused], [{ limit: 'serving-pause' }, net.servingLimitPauses], [{ limit: 'peer-serving-refused' }, net.peerServingRefusals], [{ limit: 'partial-frame-timeout' }, net.partialFrameTimeouts], [{ limit: 'invalid-frame-budget' }, net.invalidFrameBudgetResets]])
+    .counter('ringstore_rpc_limit_hits_total', 'RPC resource limits hit, by limit (net-libp2p README: stream paused, reply refused or stream reset).', [[{ limit: 'reply-backlog-pause' }, net.replyBacklogPauses], [{ limit: 'reply-refused' }, net.repliesRefused], [{ limit: 'serving-pause' }, net.servingLimitPauses], [{ limit: 'peer-serving-refused' }, net.peerServingRefusals], [{ limit: 'partial-frame-timeout' }, net.partialFrameTimeouts], [{ limit: 'partial-bytes' }, net.partialBytesResets], [{ limit: 'invalid-frame-budget' }, net.invalidFrameBudgetResets]])
     .counter('ringstore_invalid_announcements_total', 'Membership gossip that did not decode or was forged.', one(net.invalidAnnouncements + net.forgedAnnouncements))
     .counter('ringstore_unadmitted_announcements_total', 'Membership gossip refused: the record carried no valid admission to this cluster.', one(net.unadmittedAnnouncements))
     .counter('ringstore_rate_limited_announcements_total', 'Membership gossip dropped: its sender passed the per-peer record rate bound.', one(net.rateLimitedAnnouncements))

@@ -23,6 +23,9 @@ import type { AccessOptions } from './access.js'
 import { Admission } from './admission.js'
 import { handleAdmin } from './admin.js'
 import { ClientAbortedError, discardRestOfBody } from './body.js'
+import { ConnectionGuard } from './connections.js'
+import type { ContextSeal } from './context-seal.js'
+import type { ConnectionLimits } from './connections.js'
 import { toHttpError } from './errors.js'
 import { decodeKey, handleKv } from './kv.js'
 import { renderMetrics } from './metrics-route.js'
@@ -49,6 +52,10 @@ export interface HttpApiDeps {
   readonly leave: Leave
   /** Token, allowed origins, Host names (access.ts). */
   readonly access: AccessOptions
+  /** Seals and checks the contexts of /kv (context-seal.ts). */
+  readonly contexts: ContextSeal
+  /** Open connections and idle time (connections.ts). */
+  readonly connections: ConnectionLimits
   readonly log: Logger
 }
 
@@ -57,6 +64,7 @@ export interface HttpApi {
   readonly metrics: RequestMetrics
   readonly admission: Admission
   readonly access: Access
+  readonly connections: ConnectionGuard
   /** Resolves with the base URL once listening. */
   listen (at: HostPort): Promise<string>
   /** Stop accepting, let in-flight requests finish (bounded), close every connection. */
@@ -67,10 +75,12 @@ export function createHttpApi (deps: HttpApiDeps): HttpApi {
   const metrics = new RequestMetrics()
   const admission = new Admission(deps.maxInflight)
   const access = new Access(deps.access)
-  const ctx: ServeContext = { deps, metrics, admission, access }
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+  const connections = new ConnectionGuard(deps.connections, deps.log)
+  const ctx: ServeContext = { deps, metrics, admission, access, connections }
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS, ...connections.serverOptions() }, (req, res) => {
     void serve(ctx, req, res)
   })
+  connections.attach(server)
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => { answerClientError(error, socket) })
   // `Expect: 100-continue` (curl sends it above 1 KiB): invite the body only if it may be
   // accepted; an oversized one gets its 413 (from readBody's length check), one that
@@ -86,6 +96,7 @@ export function createHttpApi (deps: HttpApiDeps): HttpApi {
     metrics,
     admission,
     access,
+    connections,
     listen: async (at) => await listen(server, at, access),
     close: async () => { await close(server) }
   }
@@ -96,9 +107,10 @@ interface ServeContext {
   readonly metrics: RequestMetrics
   readonly admission: Admission
   readonly access: Access
+  readonly connections: ConnectionGuard
 }
 
-async function serve ({ deps, metrics, admission, access }: ServeContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve ({ deps, metrics, admission, access, connections }: ServeContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now()
   let op: Operation | null = null
   res.on('finish', () => { metrics.observe(op, res.statusCode, (performance.now() - started) / 1000) })
@@ -119,7 +131,7 @@ async function serve ({ deps, metrics, admission, access }: ServeContext, req: I
       sendJson(res, 200, statusBody(deps))
     } else if (path === '/metrics') {
       onlyGet(req, query)
-      const text = renderMetrics({ peer: deps.peer, network: deps.network, requests: metrics, admission })
+      const text = renderMetrics({ peer: deps.peer, network: deps.network, requests: metrics, admission, connections })
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) })
       res.end(text)
     } else if (path.startsWith('/replica/')) {
@@ -177,7 +189,9 @@ function answerClientError (error: NodeJS.ErrnoException, socket: Socket): void 
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
   const code = status === 431 ? 'headers_too_large' : status === 408 ? 'request_timeout' : 'bad_request'
   const body = JSON.stringify({ error: code, message: status === 431 ? `request headers exceed ${MAX_HEADER_BYTES} bytes` : 'malformed HTTP request' })
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  // Destroyed once the reply is flushed: node:http's sockets are half-open, so end() alone
+  // would leave a client that keeps sending (a slowloris head) holding the fd.
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, () => { socket.destroy() })
 }
 
 async function listen (server: Server, at: HostPort, access: Access): Promise<string> {
