@@ -265,7 +265,10 @@ describe('structural rejections', () => {
 
   it('wrong field counts', () => {
     rejects(() => decodeRequest(cbor([0])), 'request')
-    rejects(() => decodeRequest(cbor([0, 'k', 'extra'])), 'request')
+    // replica-get takes one optional trailing field (the part cursor), client-get none.
+    rejects(() => decodeRequest(cbor([0, 'k', '', 'extra'])), 'request')
+    rejects(() => decodeRequest(cbor([12, 'k', 'extra'])), 'request')
+    rejects(() => decodeResponse(cbor([1, null, 'a', 'extra'])), 'response')
     rejects(() => decodeRequest(cbor([6, null])), 'request')
     rejects(() => decodeResponse(cbor([])), 'response')
     rejects(() => decodeFrame(cbor([0, 1])), 'frame')
