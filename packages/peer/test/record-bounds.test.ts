@@ -192,6 +192,28 @@ describe('versions larger than one frame', () => {
   })
 })
 
+describe('ownership transfer of a version larger than one frame', () => {
+  it('a joining peer receives it in parts, and the peer that no longer owns it drops it', async () => {
+    const c = await start(THREE, true)
+    // A key whose preference list, once p4 has joined, holds p4 and not one of p1..p3
+    // (placement is deterministic under the manual clock).
+    const key = 'cart:moves'
+    await blindWritesPartitioned(c, key, 4, (n, i) => new Uint8Array(900_000).fill(16 * n + i))
+    for (const id of THREE) await c.peer(id).runAntiEntropyRound()
+    const merged = await expectConverged(c, key, 12)
+    await c.add('p4')
+    const owners = primariesOf(c.peer('p1'), key)
+    expect(owners).toContain('p4')
+    const former = THREE.find((id) => !owners.includes(id)) as PeerId
+    for (const peer of c.peers.values()) await peer.runTransfer()
+    const moved = await c.peer('p4').localGet(key)
+    expect(moved).not.toBeNull()
+    expect(clockEqual(moved as DvvSet, merged)).toBe(true)
+    expect(await c.peer(former).localGet(key)).toBeNull()
+    expect(c.hub.unencodable).toEqual([])
+  })
+})
+
 describe('one key does not hold back its anti-entropy batch', () => {
   it('a key whose merge passes the mint cap converges with the rest of its partition', async () => {
     const c = await start(THREE)
