@@ -25,8 +25,14 @@ export function sharedDaemons (): DaemonInfo[] {
 
 let carts = 0
 /** A cart id no other test (or earlier run against the same daemons) uses. */
+/** A cart id unique within and across runs, long enough to be a capability id (22+ characters; core's key-rights.ts). */
 export function uniqueCartId (label: string): string {
-  return `${label}-${Date.now().toString(36)}-${(carts++).toString(36)}`
+  return `${label}-${Date.now().toString(36)}-${(carts++).toString(36)}`.padEnd(24, '0')
+}
+
+/** The store key of a cart (demo/src/cart-id.ts). */
+export function cartKeyOf (cartId: string): string {
+  return `cap/${cartId}/cart`
 }
 
 export interface Tab {
@@ -107,7 +113,7 @@ export function itemsOf (cart: CartState): Items {
 
 /** The cart as one daemon reads it over HTTP (R=1: that daemon's own replica), siblings merged. null: absent/unreadable. */
 export async function daemonCart (daemon: DaemonInfo, cartId: string, r = 1): Promise<CartState | null> {
-  const response = await fetch(`${daemon.http}/kv/${encodeURIComponent(`cart:${cartId}`)}?r=${r}`, { headers: { Authorization: `Bearer ${daemon.token}` } })
+  const response = await fetch(`${daemon.http}/kv/${encodeURIComponent(cartKeyOf(cartId))}?r=${r}`, { headers: { Authorization: `Bearer ${daemon.token}` } })
   if (response.status === 200) return decodeCart(new Uint8Array(await response.arrayBuffer()))
   if (response.status === 300) {
     const body = await response.json() as { siblings: Array<{ value: string }> }

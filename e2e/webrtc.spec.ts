@@ -12,7 +12,7 @@ import { buildRing, partitionOf, preferenceList, ringSummary } from '@ringstore/
 import type { MemberRecord } from '@ringstore/core'
 import { DaemonSet } from './daemons.js'
 import type { RunningDaemon } from './daemons.js'
-import { add, admitTab, closeTabs, CONVERGE_MS, daemonItems, openTab, remove, setQty, tabItems, uniqueCartId, waitForMembers } from './support.js'
+import { add, admitTab, cartKeyOf, closeTabs, CONVERGE_MS, daemonItems, openTab, remove, setQty, tabItems, uniqueCartId, waitForMembers } from './support.js'
 import type { Tab } from './support.js'
 
 /** A fresh cart id whose key's preference list (N=3, on the ring `tab` sees) includes `member`. */
@@ -25,7 +25,7 @@ async function cartReplicatedBy (tab: Tab, member: string): Promise<string> {
   expect(ringSummary(ring).members.map((m) => [m.id, m.partitions]).sort()).toEqual(latest.ring.members.map((m) => [m.id, m.partitions]).sort())
   for (;;) {
     const id = uniqueCartId('webrtc')
-    if (preferenceList(ring, partitionOf(`cart:${id}`, ring.q), 3).includes(member)) return id
+    if (preferenceList(ring, partitionOf(cartKeyOf(id), ring.q), 3).includes(member)) return id
   }
 }
 
@@ -59,7 +59,7 @@ test('two tabs keep syncing a cart over WebRTC with every daemon blocked', async
 
     // A read at R=3 asks every replica, B included: A dials B over WebRTC, signalled through a relay.
     await expect.poll(async () => {
-      await a.page.evaluate(async (key) => { await window.ringstore.peer?.get(key, { r: 3 }).catch(() => undefined) }, `cart:${cartId}`)
+      await a.page.evaluate(async (key) => { await window.ringstore.peer?.get(key, { r: 3 }).catch(() => undefined) }, cartKeyOf(cartId))
       return (await connections(a)).some((c) => c.peer === b.peerId && c.transport === 'webrtc')
     }, { timeout: CONVERGE_MS, message: 'a WebRTC connection from A to B' }).toBe(true)
 

@@ -1,25 +1,39 @@
 /**
  * The cart id lives in the URL (`?cart=abc` or `#abc`) so that another tab, or another
- * device, opens the same cart. Without one, a fresh id is generated and put in the URL.
+ * device, opens the same cart: the URL is the cart's share link. Without one, a fresh id
+ * is generated and put in the URL.
+ *
+ * The cart is a capability (core's key-rights.ts): its key is `cap/<id>/cart`, which any
+ * tab that knows the id may read and write, and no tab can find without it (a client
+ * cannot list keys). So the id must not be guessable: 16 random bytes (128 bits), and an
+ * id in a URL is used only if it is long enough to be one (an older, shorter id starts a
+ * new cart rather than a guessable one).
  */
+import { capabilityIdProblem } from '@ringstore/core'
 
 /** Letters, digits, `-` and `_`, at most 64: safe in a URL, a store key and the UI. */
 const CART_ID = /^[A-Za-z0-9_-]{1,64}$/
 
-/** 10 base-36 characters ≈ 51 bits: enough that two shoppers never pick the same cart. */
-const NEW_ID_CHARS = 10
+/** Random bytes of a new id: 128 bits, 22 base64url characters. */
+const NEW_ID_BYTES = 16
 
 export function newCartId (): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(NEW_ID_CHARS))
-  return Array.from(bytes, (b) => (b % 36).toString(36)).join('')
+  const bytes = crypto.getRandomValues(new Uint8Array(NEW_ID_BYTES))
+  let binary = ''
+  for (const b of bytes) binary += String.fromCharCode(b)
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+function isCartId (id: string): boolean {
+  return CART_ID.test(id) && capabilityIdProblem(id) === undefined
 }
 
 /** The cart id the URL names, if valid. */
 export function cartIdFromUrl (url: URL): string | null {
   const fromQuery = url.searchParams.get('cart')
-  if (fromQuery !== null && CART_ID.test(fromQuery)) return fromQuery
+  if (fromQuery !== null && isCartId(fromQuery)) return fromQuery
   const fromHash = url.hash.replace(/^#/, '')
-  if (CART_ID.test(fromHash)) return fromHash
+  if (isCartId(fromHash)) return fromHash
   return null
 }
 
@@ -35,7 +49,7 @@ export function ensureCartId (win: Window): string {
   return id
 }
 
-/** The store key of a cart. */
+/** The store key of a cart: a capability key, so that tabs (clients) may write it. */
 export function cartKey (id: string): string {
-  return `cart:${id}`
+  return `cap/${id}/cart`
 }

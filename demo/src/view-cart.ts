@@ -78,7 +78,7 @@ export function renderCart (s: CartPanelState, actions: CartActions): DocumentFr
       el('span', { class: 'cart-count', 'data-count': count }, `${count} ${count === 1 ? 'item' : 'items'}`)),
     el('div', { class: 'cart-id' },
       el('span', {}, 'Cart ', el('code', {}, s.cartId)),
-      el('a', { href: window.location.href, target: '_blank', rel: 'noopener', class: 'link' }, 'Open in another tab ↗')),
+      el('a', { href: window.location.href, target: '_blank', rel: 'noopener', class: 'link', title: 'The link is the key to this cart: whoever has it can see and change the cart, nobody else can find it.' }, 'Share link ↗')),
     body,
     totals(lines),
     saveState(s),

@@ -10,7 +10,7 @@ import { commands } from 'vitest/browser'
 import { QuorumNotMetError, createBrowserPeer } from '../src/index.js'
 import type { BrowserPeer, BrowserPeerOptions } from '../src/index.js'
 import type { DaemonInfo } from './daemon-info.js'
-import { decode, text, uniqueName, waitFor } from './helpers.js'
+import { decode, text, uniqueKey, uniqueName, waitFor } from './helpers.js'
 
 const daemons = inject('daemons')
 const [d1, d2] = daemons as [DaemonInfo, DaemonInfo]
@@ -92,7 +92,7 @@ describe('a browser peer with daemons', () => {
   it('a put in the browser (W=2) is readable through each daemon\'s HTTP API', async () => {
     const peer = await start()
     await joined(peer)
-    const key = uniqueName('cart')
+    const key = uniqueKey('cart')
     const put = await peer.put(key, text('two apples'), { w: 2 })
     expect(put.acks).toBe(2)
     expect(await daemonRead(d1, key)).toBe('two apples')
@@ -112,10 +112,10 @@ describe('a browser peer with daemons', () => {
     expect(peer.status().online).toBe(false)
     const before = changes
 
-    const key = uniqueName('offline-cart')
+    const key = uniqueKey('offline-cart')
     const put = await peer.put(key, text('bread'), { w: 1 })
     expect(put.acks).toBe(1)
-    const refused = await peer.put(uniqueName('offline-w2'), text('x'), { w: 2 }).catch((e: unknown) => e)
+    const refused = await peer.put(uniqueKey('offline-w2'), text('x'), { w: 2 }).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(QuorumNotMetError)
     expect((refused as QuorumNotMetError).acks).toBe(1)
     expect(peer.status().hintsPending).toBeGreaterThan(0)
@@ -141,7 +141,7 @@ describe('a browser peer with daemons', () => {
     await waitFor('d1 hung up', () => !peer.status().connections.some((c) => c.peer === d1.peerId))
     await waitFor('d1 unreachable', () => peer.status().members.find((m) => m.id === d1.peerId)?.reachable === false)
     // Writes still reach W=2: d2 coordinates and replicates to d1 over the daemons' own link.
-    const key = uniqueName('blocked')
+    const key = uniqueKey('blocked')
     expect((await peer.put(key, text('milk'), { w: 2 })).acks).toBe(2)
     // Re-dialling the blocked daemon is refused by the gater.
     expect(peer.status().connections.some((c) => c.peer === d1.peerId)).toBe(false)
@@ -162,7 +162,7 @@ describe('a browser peer with daemons', () => {
     await waitFor('b holds a relay reservation', () => listensThroughRelay(b))
 
     // A read at R=3 asks every replica, b included: a dials b over WebRTC via d1's relay.
-    const key = uniqueName('webrtc')
+    const key = uniqueKey('webrtc')
     await waitFor('a WebRTC connection from a to b', async () => {
       await a.get(key, { r: 3 }).catch(() => undefined)
       return a.status().connections.some((c) => c.peer === b.id && c.transport === 'webrtc')
@@ -185,7 +185,7 @@ describe('a browser peer with daemons', () => {
     const read = await a.get(key, { r: 2 })
     expect(read.values.map(decode)).toEqual(['from b'])
     // a's write (a light peer mints it) reaches W=2 only with b's ack, over the same connection.
-    const key2 = uniqueName('webrtc-2')
+    const key2 = uniqueKey('webrtc-2')
     expect((await a.put(key2, text('from a'), { w: 2 })).acks).toBe(2)
     expect(await b.peer.localGet(key2)).not.toBeNull()
 

@@ -6,6 +6,15 @@ export function uniqueName (prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`
 }
 
+/**
+ * A capability key unique within and across runs: a tab is a client, and a client may
+ * write only capability keys (cap/<id of 22+ characters>), its own (~<peer id>/…) and read
+ * public ones (core's key-rights.ts).
+ */
+export function uniqueKey (prefix: string): string {
+  return `cap/${uniqueName(prefix).padEnd(24, '0')}`
+}
+
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 export const decode = (b: Uint8Array | undefined): string | undefined => b === undefined ? undefined : new TextDecoder().decode(b)
 

@@ -115,8 +115,10 @@ export type Request =
 /**
  * Why a request was refused. 'forbidden': the caller's role (member, client, outsider) may
  * not call this request type (each protocol declares who may; peer/src/protocol/).
+ * 'over-quota': a hint the receiver would have to keep passes its hint quota
+ * (peer/src/data/hint-store.ts); the write was not kept there.
  */
-export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner' | 'internal' | 'forbidden'
+export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner' | 'internal' | 'forbidden' | 'over-quota'
 
 export type Response =
   | { readonly type: 'ok' }

@@ -228,7 +228,9 @@ describe('structural rejections', () => {
     rejects(() => decodeRequest(cbor(['replica-get', 'k'])), 'request.type')
     rejects(() => decodeResponse(cbor([9])), 'response.type')
     rejects(() => decodeFrame(cbor([2, 1, [0]])), 'frame.kind')
-    rejects(() => decodeResponse(cbor([8, 6, 'x'])), 'response.code')
+    // Error codes are numbered by position (codec-messages.ts ERROR_CODES): 6 is the last one.
+    expect(decodeResponse(cbor([8, 6, 'x']))).toEqual({ type: 'error', code: 'over-quota', message: 'x' })
+    rejects(() => decodeResponse(cbor([8, 7, 'x'])), 'response.code')
     rejects(() => decodeRecord(cbor(recordWire({ 5: 3 }))), 'record.status')
     rejects(() => decodeRecord(cbor(recordWire({ 0: 2 }))), 'record.format')
     rejects(() => decodeAnnouncement(cbor([3, signedWire()])), 'announcement.format')

@@ -12,8 +12,9 @@ import {
   DEFAULT_CLUSTER, DEFAULT_CLUSTER_BASE_DIR, DEFAULT_CLUSTER_HTTP_PORT, DEFAULT_CLUSTER_P2P_PORT, DEFAULT_CLUSTER_PEERS,
   DEFAULT_DATA_DIR, DEFAULT_HTTP, DEFAULT_LISTEN, DEFAULT_LOG_LEVEL, DEFAULT_MAX_INFLIGHT, MAX_CLUSTER_NAME_CHARS,
   DEFAULT_HTTP_MAX_CONNECTIONS, DEFAULT_HTTP_IDLE_TIMEOUT_MS, MAX_HTTP_CONNECTIONS_LIMIT, MIN_HTTP_IDLE_TIMEOUT_MS,
-  MAX_INFLIGHT_LIMIT, MAX_LOCAL_PEERS, MAX_OPTION_MS, MAX_Q, MAX_WEIGHT, WS_PORT_OFFSET
+  MAX_HINT_AGE_MS, MAX_HINT_QUOTA_BYTES, MAX_INFLIGHT_LIMIT, MAX_LOCAL_PEERS, MAX_OPTION_MS, MAX_Q, MAX_WEIGHT, WS_PORT_OFFSET
 } from './constants.js'
+import { bytesOption, durationOption } from './size-args.js'
 import { LOG_LEVELS } from './logger.js'
 import type { LogLevel } from './logger.js'
 
@@ -23,7 +24,7 @@ export interface HostPort {
 }
 
 /** The engine settings a daemon takes from its command line, named and typed as in PeerConfig. */
-type EngineOptions = Pick<PeerConfig, 'q' | 'n' | 'r' | 'w' | 'weight' | 'zone' | 'requestTimeoutMs' | 'antiEntropyIntervalMs'>
+type EngineOptions = Pick<PeerConfig, 'q' | 'n' | 'r' | 'w' | 'weight' | 'zone' | 'requestTimeoutMs' | 'antiEntropyIntervalMs' | 'hintQuotaBytes' | 'hintQuotaPerTargetBytes' | 'hintMaxAgeMs'>
 
 export interface DaemonOptions extends EngineOptions {
   readonly dataDir: string
@@ -84,6 +85,9 @@ const startOptions = {
   zone: { type: 'string' },
   'request-timeout-ms': { type: 'string' },
   'anti-entropy-interval-ms': { type: 'string' },
+  'hint-quota': { type: 'string' },
+  'hint-quota-per-target': { type: 'string' },
+  'hint-max-age': { type: 'string' },
   'log-level': { type: 'string' },
   'max-body': { type: 'string' },
   'max-inflight': { type: 'string' },
@@ -136,6 +140,9 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
     zone,
     requestTimeoutMs: intOption('request-timeout-ms', values['request-timeout-ms'], DEFAULT_CONFIG.requestTimeoutMs, 1, MAX_OPTION_MS),
     antiEntropyIntervalMs: intOption('anti-entropy-interval-ms', values['anti-entropy-interval-ms'], DEFAULT_CONFIG.antiEntropyIntervalMs, 0, MAX_OPTION_MS),
+    hintQuotaBytes: bytesOption('hint-quota', values['hint-quota'], DEFAULT_CONFIG.hintQuotaBytes, 0, MAX_HINT_QUOTA_BYTES),
+    hintQuotaPerTargetBytes: bytesOption('hint-quota-per-target', values['hint-quota-per-target'], DEFAULT_CONFIG.hintQuotaPerTargetBytes, 0, MAX_HINT_QUOTA_BYTES),
+    hintMaxAgeMs: durationOption('hint-max-age', values['hint-max-age'], DEFAULT_CONFIG.hintMaxAgeMs, 1, MAX_HINT_AGE_MS),
     logLevel: logLevel(values['log-level'] ?? DEFAULT_LOG_LEVEL),
     maxBodyBytes: intOption('max-body', values['max-body'], LIMITS.valueBytes, 0, LIMITS.valueBytes),
     maxInflight: intOption('max-inflight', values['max-inflight'], DEFAULT_MAX_INFLIGHT, 0, MAX_INFLIGHT_LIMIT),

@@ -81,6 +81,11 @@ ringstore start options:
   --zone NAME                    failure zone; replicas spread across zones (${DEFAULT_CONFIG.zone})
   --request-timeout-ms MS        a replica silent this long is routed around (${DEFAULT_CONFIG.requestTimeoutMs})
   --anti-entropy-interval-ms MS  Merkle anti-entropy period; 0 = off (${DEFAULT_CONFIG.antiEntropyIntervalMs})
+  --hint-quota BYTES             bytes of hints kept for other peers in all; a hint past it is
+                                 refused (over-quota), none dropped. Units B KiB MiB GiB (${DEFAULT_CONFIG.hintQuotaBytes / 1024 ** 2}MiB)
+  --hint-quota-per-target BYTES  the same for the hints of any one peer (${DEFAULT_CONFIG.hintQuotaPerTargetBytes / 1024 ** 2}MiB)
+  --hint-max-age DURATION        hints older than this are deleted (anti-entropy repairs their
+                                 data); MS or with a unit ms s m h d (${DEFAULT_CONFIG.hintMaxAgeMs / 86_400_000}d)
   --max-body BYTES               largest value accepted by PUT, at most ${LIMITS.valueBytes} (${LIMITS.valueBytes})
   --max-inflight K               key-value requests in progress before 503 overloaded; 0 = no bound (${DEFAULT_MAX_INFLIGHT})
   --http-max-connections K       open HTTP connections at most; more are closed on arrival and

@@ -132,6 +132,12 @@ export const OPERATOR_REQUEST_TIMEOUT_MS = 10_000
 /** Upper bound of any millisecond option: a day; longer is a typo. */
 export const MAX_OPTION_MS = 24 * 60 * 60 * 1000
 
+/** Upper bound of --hint-quota and --hint-quota-per-target: 1 TiB; more is a typo (or no quota at all). */
+export const MAX_HINT_QUOTA_BYTES = 1024 ** 4
+
+/** Upper bound of --hint-max-age: a year; hints are for replicas down hours or days. */
+export const MAX_HINT_AGE_MS = 365 * 24 * 60 * 60 * 1000
+
 /** Upper bound of --max-inflight: a million requests in progress is no bound at all (use 0). */
 export const MAX_INFLIGHT_LIMIT = 1_000_000
 

@@ -167,7 +167,10 @@ async function startPeer (
       zone: trust.zone,
       seeds: options.bootstrap,
       requestTimeoutMs: options.requestTimeoutMs,
-      antiEntropyIntervalMs: options.antiEntropyIntervalMs
+      antiEntropyIntervalMs: options.antiEntropyIntervalMs,
+      hintQuotaBytes: options.hintQuotaBytes,
+      hintQuotaPerTargetBytes: options.hintQuotaPerTargetBytes,
+      hintMaxAgeMs: options.hintMaxAgeMs
     }
   })
   members = () => peer.members()

@@ -28,6 +28,11 @@ export interface StatusView {
   readonly hintsPending: number
   /** Absent from daemons of older versions. */
   readonly hintsByTarget?: Readonly<Record<string, number>>
+  /** The hint store's figures; absent from daemons of older versions. */
+  readonly hintBytes?: number
+  readonly hintQuota?: { readonly totalBytes: number, readonly perTargetBytes: number, readonly maxAgeMs: number }
+  readonly hintsRefused?: Readonly<Record<string, number>>
+  readonly hintsExpired?: number
   readonly keys: number
 }
 
@@ -50,6 +55,7 @@ export function renderStatus (status: StatusView, base: string): string {
     `daemon  ${status.peerId} at ${base}`,
     `cluster ${status.cluster} (id ${status.clusterId})`,
     `q=${config.q} n=${config.n} r=${config.r} w=${config.w}   keys held ${status.keys}   hints pending ${status.hintsPending}   connected peers ${status.connected}`,
+    ...hintLine(status),
     '',
     ...table(['MEMBER (* = this daemon)', 'STATUS', 'REACHABLE', 'WEIGHT', 'ZONE', 'PARTITIONS', 'ADMITTED', 'CERTIFICATE', 'HINTS FOR IT'], rows),
     '',
@@ -59,6 +65,19 @@ export function renderStatus (status: StatusView, base: string): string {
     ''
   ]
   return lines.join('\n')
+}
+
+/** One line on the hint store's bounds (none for a daemon too old to report them). */
+function hintLine (status: StatusView): string[] {
+  const quota = status.hintQuota
+  if (quota === undefined || status.hintBytes === undefined) return []
+  const refused = Object.values(status.hintsRefused ?? {}).reduce((a, b) => a + b, 0)
+  const days = Math.round(quota.maxAgeMs / 8_640_000) / 10
+  return [`hints: ${mib(status.hintBytes)} held, quota ${mib(quota.totalBytes)} (${mib(quota.perTargetBytes)} per member)   refused ${refused}   expired ${status.hintsExpired ?? 0} (max age ${days} d)`]
+}
+
+function mib (bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(bytes < 1024 ** 2 && bytes > 0 ? 3 : 1)} MiB`
 }
 
 /** Left-aligned columns, two spaces apart. */

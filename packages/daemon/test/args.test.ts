@@ -24,6 +24,9 @@ describe('ringstore start arguments', () => {
       zone: 'default',
       requestTimeoutMs: 1000,
       antiEntropyIntervalMs: 10_000,
+      hintQuotaBytes: 256 * 1024 * 1024,
+      hintQuotaPerTargetBytes: 64 * 1024 * 1024,
+      hintMaxAgeMs: 7 * 24 * 60 * 60 * 1000,
       logLevel: 'info',
       maxBodyBytes: 1024 * 1024,
       maxInflight: 128,
@@ -100,6 +103,16 @@ describe('ringstore start arguments', () => {
     expect(() => parseStartArgs(['--admission', 'peer.cert', '--cluster-secret', 'cluster.secret'])).toThrow(/--admission and --cluster-secret exclude each other/)
   })
 
+  it('takes the hint quotas in bytes or with a unit, and the hint age in ms or with a unit', () => {
+    expect(parseStartArgs(['--hint-quota', '1GiB', '--hint-quota-per-target', '1.5MiB', '--hint-max-age', '12h'])).toMatchObject({
+      hintQuotaBytes: 1024 ** 3, hintQuotaPerTargetBytes: 1.5 * 1024 ** 2, hintMaxAgeMs: 12 * 3_600_000
+    })
+    expect(parseStartArgs(['--hint-quota', '4096', '--hint-quota-per-target', '0', '--hint-max-age', '90000'])).toMatchObject({
+      hintQuotaBytes: 4096, hintQuotaPerTargetBytes: 0, hintMaxAgeMs: 90_000
+    })
+    expect(parseStartArgs(['--hint-max-age', '7d', '--hint-quota', '20KiB'])).toMatchObject({ hintMaxAgeMs: 7 * 86_400_000, hintQuotaBytes: 20 * 1024 })
+  })
+
   it('caps the default r and w at a smaller n', () => {
     expect(parseStartArgs(['--n', '1'])).toMatchObject({ n: 1, r: 1, w: 1 })
   })
@@ -131,7 +144,12 @@ describe('ringstore start arguments', () => {
     ['an empty zone', ['--zone', ''], /--zone must be/],
     ['a zero request timeout', ['--request-timeout-ms', '0'], /--request-timeout-ms must be an integer/],
     ['a negative in-flight bound', ['--max-inflight=-1'], /--max-inflight must be an integer in 0\.\.1000000/],
-    ['an in-flight bound that is not a number', ['--max-inflight', 'many'], /--max-inflight must be an integer/]
+    ['an in-flight bound that is not a number', ['--max-inflight', 'many'], /--max-inflight must be an integer/],
+    ['a hint quota with an unknown unit', ['--hint-quota', '256MB'], /--hint-quota must be a size like .* got '256MB'/],
+    ['a negative hint quota', ['--hint-quota-per-target=-1'], /--hint-quota-per-target must be a size/],
+    ['a hint quota above 1 TiB', ['--hint-quota', '2TiB'], /--hint-quota must be a size .* in 0\.\.1099511627776/],
+    ['a zero hint age', ['--hint-max-age', '0'], /--hint-max-age must be a duration/],
+    ['a hint age with an unknown unit', ['--hint-max-age', '7w'], /--hint-max-age must be a duration like/]
   ]
   for (const [what, argv, message] of bad) {
     it(`refuses ${what}`, () => {

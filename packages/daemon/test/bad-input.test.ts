@@ -21,7 +21,8 @@ const MAX_BODY = 1024
 const PAGE = 'http://localhost:5173'
 const fixture = new Fixture()
 let d: Daemon
-const stored = new Map<string, string>([['keep/1', 'first'], ['keep/2', 'second'], ['keep/ü', 'third']])
+const KEPT_CAPABILITY = 'cap/keep-capability-key-0001'
+const stored = new Map<string, string>([['keep/1', 'first'], ['keep/2', 'second'], ['keep/ü', 'third'], [KEPT_CAPABILITY, 'fourth']])
 
 beforeAll(async () => {
   d = await fixture.start('bad', ['--n', '1', '--r', '1', '--w', '1', '--max-body', String(MAX_BODY), '--allow-origin', PAGE])
@@ -282,18 +283,21 @@ describe('garbage on the libp2p protocols', () => {
     expect((await metrics(d)).get('ringstore_invalid_frames_total')).toBe(before + 1)
   })
 
-  it('answers digest reads (client-digest) over the wire, and a malformed one as bad-request', async () => {
+  it('answers digest reads (client-digest) over the wire, a malformed one as bad-request, and one of a key clients may not read as forbidden', async () => {
     const rpc = await rpcStream()
-    rpc.send(lengthPrefixed(encodeFrame({ kind: 'request', id: 1, request: { type: 'client-digest', key: 'keep/1' } })))
-    rpc.send(lengthPrefixed(encodeFrame({ kind: 'request', id: 2, request: { type: 'client-digest', key: 'never/written' } })))
+    rpc.send(lengthPrefixed(encodeFrame({ kind: 'request', id: 1, request: { type: 'client-digest', key: KEPT_CAPABILITY } })))
+    rpc.send(lengthPrefixed(encodeFrame({ kind: 'request', id: 2, request: { type: 'client-digest', key: 'cap/never-written-capability-1' } })))
     // CBOR [0, 3, [13, 7]]: a client-digest whose key is a number.
     rpc.send(lengthPrefixed(Uint8Array.from([0x83, 0x00, 0x03, 0x82, 0x0d, 0x07])))
-    await poll('three responses', () => rpc.frames.length === 3, 10_000, 20)
+    // A members-only key (per-key rights, core's key-rights.ts): this node is a client.
+    rpc.send(lengthPrefixed(encodeFrame({ kind: 'request', id: 4, request: { type: 'client-digest', key: 'keep/1' } })))
+    await poll('four responses', () => rpc.frames.length === 4, 10_000, 20)
     const byId = new Map(rpc.frames.map((f) => [f.id, f.kind === 'response' ? f.response : undefined]))
     const found = byId.get(1)
     expect(found?.type === 'hashes' ? found.hashes.map((h) => h.length) : found).toEqual([16])
     expect(byId.get(2)).toEqual({ type: 'hashes', hashes: [] })
     expect(byId.get(3)).toMatchObject({ type: 'error', code: 'bad-request' })
+    expect(byId.get(4)).toMatchObject({ type: 'error', code: 'forbidden' })
     rpc.abort()
     await stillServesIntact()
   })
@@ -315,6 +319,51 @@ describe('garbage on the libp2p protocols', () => {
       await stillServesIntact()
     })
   }
+
+  it('survives 300 seeded fuzzed frames (valid requests with flipped, cut or grown bytes, and random ones), with its data intact', async () => {
+    const target = 'cap/fuzz-target-key-0123456789'
+    const valid = (id: number): Uint8Array[] => [
+      encodeFrame({ kind: 'request', id, request: { type: 'client-get', key: target } }),
+      encodeFrame({ kind: 'request', id, request: { type: 'client-put', key: target, clock: { entries: [{ actor: 'x:0', counter: 1, values: [{ value: new Uint8Array(8), ts: 1 }], ts: 1 }], anonymous: [] } } }),
+      encodeFrame({ kind: 'request', id, request: { type: 'replica-put-many', items: [['k', { entries: [], anonymous: [] }]] } }),
+      encodeFrame({ kind: 'request', id, request: { type: 'ae-nodes', partition: 1, level: 2, indices: [0, 1] } }),
+      encodeFrame({ kind: 'response', id, response: { type: 'hashes', hashes: [new Uint8Array(16)] } })
+    ]
+    const mutated = fc.tuple(fc.nat(4), fc.nat(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }), fc.constantFrom('flip', 'cut', 'grow'), fc.uint8Array({ maxLength: 40 }))
+      .map(([which, id, flips, how, extra]) => {
+        const bytes = Uint8Array.from(valid(id % 1000)[which] ?? new Uint8Array(0))
+        for (const [at, byte] of flips) if (bytes.length > 0) bytes[at % bytes.length] = byte
+        if (how === 'cut') return bytes.subarray(0, Math.max(1, bytes.length - 1 - (extra.length % Math.max(1, bytes.length - 1))))
+        if (how === 'grow') return Uint8Array.from([...bytes, ...extra])
+        return bytes
+      })
+    const frame = fc.oneof(mutated, fc.uint8Array({ maxLength: 300 }))
+    const invalidBefore = (await metrics(d)).get('ringstore_invalid_frames_total') ?? 0
+    let rpc = await rpcStream()
+    let sent = 0
+    await fc.assert(fc.asyncProperty(frame, async (bytes) => {
+      // A stream the daemon reset (the invalid-frame budget is spent fast) is replaced.
+      if (await Promise.race([rpc.closed.then(() => true), Promise.resolve(false)])) rpc = await rpcStream()
+      try {
+        rpc.send(lengthPrefixed(bytes))
+      } catch {
+        // Reset before its close event reached us.
+        rpc = await rpcStream()
+        rpc.send(lengthPrefixed(bytes))
+      }
+      const answered = rpc.frames.length
+      sent++
+      // Each frame gets its answer or the stream's reset (a stray response frame, neither).
+      const settled = rpc.closed.then(() => true)
+      await poll('an answer or a reset', async () => rpc.frames.length > answered || await Promise.race([settled, Promise.resolve(false)]), 300, 5).catch(() => undefined)
+    }), { numRuns: 300, seed: 20261207 })
+    expect(sent).toBe(300)
+    // The daemon decoded them: many were refused as invalid (past the budget, with a reset).
+    await poll('invalid frames counted', async () => ((await metrics(d)).get('ringstore_invalid_frames_total') ?? 0) > invalidBefore + 16, 10_000, 100)
+    rpc.abort()
+    expect(d.process.exitCode).toBeNull()
+    await stillServesIntact()
+  }, 120_000)
 
   it('drops garbage and forged records published on the membership topic', async () => {
     const topic = membersTopic('ringstore')

@@ -15,7 +15,9 @@ import { openRpcStream } from './rpc-client.js'
 import type { RpcStream } from './rpc-client.js'
 
 const fixture = new Fixture()
-const KEYS = Array.from({ length: 8 }, (_, i) => `member-only/${i}`)
+// Capability keys: the client surface is open to them (per-key rights), so the forgeries
+// below reach clientContribution; keys of members only are refused outright (last test).
+const KEYS = Array.from({ length: 8 }, (_, i) => `cap/member-only-capability-${i}`)
 let daemons: Daemon[]
 let outsider: Awaited<ReturnType<typeof createNodeLibp2p>>
 const streams = new Map<string, RpcStream>()
@@ -105,7 +107,10 @@ describe('an outsider', () => {
       expect(await rpc(d).request({ type: 'client-put', key, clock: poison })).toEqual({ type: 'clock', clock: null })
       expect(await rpc(d).request({ type: 'client-put', key: other, clock: plant })).toEqual({ type: 'clock', clock: null })
       expect(await rpc(d).request({ type: 'client-put-many', items: [[other, erase], [key, erase]] })).toEqual({ type: 'ok' })
-      expect(await rpc(d).request({ type: 'client-put', key: 'parked', clock: poison, hintFor: 'a-peer-that-never-existed' })).toMatchObject({ type: 'error', code: 'bad-request' })
+      expect(await rpc(d).request({ type: 'client-put', key: 'cap/parked-capability-0000000', clock: poison, hintFor: 'a-peer-that-never-existed' })).toMatchObject({ type: 'error', code: 'bad-request' })
+      // A key of members only: refused whatever the clock (per-key rights).
+      expect(await rpc(d).request({ type: 'client-put', key: 'orders/1', clock: { entries: [mine], anonymous: [] } })).toMatchObject({ type: 'error', code: 'forbidden' })
+      expect(await rpc(d).request({ type: 'client-get', key: 'orders/1' })).toMatchObject({ type: 'error', code: 'forbidden' })
     }
     // The member's value stands everywhere, its counter untouched; the client's own value
     // joined it as a sibling (its claim to have superseded the member's was not taken).

@@ -15,13 +15,15 @@ import type { Daemon } from './support.js'
 import { lengthPrefixed } from './rpc-client.js'
 
 const MiB = 1024 * 1024
+/** A capability key: a client may read it (per-key rights, core's key-rights.ts). */
+const BIG = 'cap/unread-replies-capability-0'
 const fixture = new Fixture()
 let d: Daemon
 let client: Awaited<ReturnType<typeof createNodeLibp2p>>
 
 beforeAll(async () => {
   d = await fixture.start('unread', ['--n', '1', '--r', '1', '--w', '1'])
-  expect((await http(d.http, 'PUT', '/kv/big', { body: new Uint8Array(MiB - 1024).fill(7) })).status).toBe(204)
+  expect((await http(d.http, 'PUT', `/kv/${encodeURIComponent(BIG)}`, { body: new Uint8Array(MiB - 1024).fill(7) })).status).toBe(204)
   client = await createNodeLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
   await client.start()
   await client.dial(multiaddr(d.tcp))
@@ -49,7 +51,7 @@ describe('a peer that never reads its replies', () => {
     // client-get is on the client surface: any peer may call it, so this needs no admission.
     const stream = await client.dialProtocol(peerIdFromString(d.peerId), RPC_PROTOCOL)
     stream.pause()
-    const request = (id: number): Uint8Array => lengthPrefixed(encodeFrame({ kind: 'request', id, request: { type: 'client-get', key: 'big' } }))
+    const request = (id: number): Uint8Array => lengthPrefixed(encodeFrame({ kind: 'request', id, request: { type: 'client-get', key: BIG } }))
     for (let id = 0; id < 500; id++) stream.send(request(id))
     // The daemon served until its backlog for us reached the bound, then stopped reading us.
     await poll('reading paused for the unsent-reply bound', async () => paused(await metrics(d)) > pausedBefore, 30_000, 200)
@@ -60,7 +62,7 @@ describe('a peer that never reads its replies', () => {
     // before the bounds, ~310 MB before the serving cap followed the replies' size).
     expect(grown).toBeLessThan(100 * MiB)
     // Still serving others meanwhile.
-    const read = await get(d, 'big')
+    const read = await get(d, BIG)
     expect([read.status, read.bytes.byteLength]).toEqual([200, MiB - 1024])
     stream.abort(new Error('done'))
   }, 60_000)

@@ -76,6 +76,11 @@ export interface PeerStatus {
   readonly hintsPending: number
   /** Hints pending per target peer (only targets with some). */
   readonly hintsByTarget: Readonly<Record<PeerId, number>>
+  /** Bytes the pending hints take in storage, in all and per target (the same targets as hintsByTarget). */
+  readonly hintBytes: number
+  readonly hintBytesByTarget: Readonly<Record<PeerId, number>>
+  /** The hint store's bounds (PeerConfig hintQuotaBytes, hintQuotaPerTargetBytes, hintMaxAgeMs). */
+  readonly hintQuota: { readonly totalBytes: number, readonly perTargetBytes: number, readonly maxAgeMs: number }
   readonly keys: number
   /** The store has no space for writes now (Storage.isFull): writes coordinated here are refused. */
   readonly storageFull: boolean

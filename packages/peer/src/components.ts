@@ -87,7 +87,10 @@ export interface Staged<T> {
 export interface HintStore {
   /** Load the pending-hint index from storage. */
   open(): Promise<void>
-  /** Keep `clock` for `target`, merging with a hint already held for the same key. Durable. */
+  /**
+   * Keep `clock` for `target`, merging with a hint already held for the same key. Durable.
+   * Rejects with HintQuotaError, keeping nothing new, when the hint would pass a quota.
+   */
   add(target: PeerId, key: Key, clock: DvvSet): Promise<void>
   /** Peers we hold hints for. */
   targets(): PeerId[]

@@ -27,6 +27,15 @@ export interface PeerConfig {
   readonly hintRetryMaxMs: number
   /** Hints per delivery request. */
   readonly hintBatch: number
+  /**
+   * Bytes of hints this peer keeps, for all targets together and for any one target
+   * (data/hint-store.ts). A hint that would exceed either is refused (HintQuotaError),
+   * never makes room by dropping another.
+   */
+  readonly hintQuotaBytes: number
+  readonly hintQuotaPerTargetBytes: number
+  /** A hint kept longer than this is deleted (cluster/hint-expiry.ts); anti-entropy repairs what it carried. */
+  readonly hintMaxAgeMs: number
   /** Period of Merkle anti-entropy rounds (0 = only when asked). */
   readonly antiEntropyIntervalMs: number
   /** Period of the member heartbeat announcement. */
@@ -62,6 +71,17 @@ export const DEFAULT_CONFIG: PeerConfig = {
   hintRetryBaseMs: 500,
   hintRetryMaxMs: 30_000,
   hintBatch: 256,
+  // Hints are a buffer for a replica that is down for minutes to hours, not a second copy
+  // of the data: every hinted version also stands on the coordinator's replicas and
+  // anti-entropy repairs the target from them. 256 MiB in all bounds what peers can park
+  // on this disk (a remote peer filling a 30 MB volume with hints killed a daemon, issue
+  // 11); a quarter of it per target lets one dead member's backlog never starve the hints
+  // for the others (at least 4 targets can be down at once at the full per-target figure).
+  hintQuotaBytes: 256 * 1024 * 1024,
+  hintQuotaPerTargetBytes: 64 * 1024 * 1024,
+  // A week covers a member down over a long weekend plus its repair; a member down longer
+  // is brought back by anti-entropy (or removed), and its hints would only hold disk.
+  hintMaxAgeMs: 7 * 24 * 60 * 60 * 1000,
   antiEntropyIntervalMs: 10_000,
   heartbeatIntervalMs: 2_000,
   probeIntervalMs: 1_000,
@@ -84,6 +104,10 @@ export function resolveConfig (partial: Partial<PeerConfig> = {}): PeerConfig {
   const quorum = quorumProblem(n, { r, w })
   if (quorum !== undefined) throw new ConfigError(quorum)
   if (!(weight >= 0) || !Number.isFinite(weight)) throw new ConfigError(`weight must be ≥ 0, got ${weight}`)
+  for (const name of ['hintQuotaBytes', 'hintQuotaPerTargetBytes'] as const) {
+    if (!Number.isSafeInteger(config[name]) || config[name] < 0) throw new ConfigError(`${name} must be an integer ≥ 0, got ${config[name]}`)
+  }
+  if (!Number.isSafeInteger(config.hintMaxAgeMs) || config.hintMaxAgeMs < 1) throw new ConfigError(`hintMaxAgeMs must be an integer ≥ 1, got ${config.hintMaxAgeMs}`)
   return config
 }
 

@@ -42,6 +42,16 @@ export const LATENCY_SAMPLES_MAX = 10_000
  */
 export const HINT_DELIVERY_PIPELINE = 4
 
+/**
+ * Longest pause between two hint expiry passes (cluster/hint-expiry.ts). A pass runs every
+ * quarter of hintMaxAgeMs, so a hint lives at most 1.25 × the age limit, but at least
+ * hourly: the pass only walks the in-memory index, and deletes nothing unless a hint expired.
+ */
+export const HINT_EXPIRY_PERIOD_MAX_MS = 60 * 60 * 1000
+
+/** Hints deleted per write by an expiry pass: one bounded commit at a time, like a delivery batch. */
+export const HINT_EXPIRY_BATCH = 256
+
 // ── Anti-entropy (cluster/anti-entropy.ts, anti-entropy-walk.ts) ─────────────────────
 
 /**

@@ -85,18 +85,50 @@ export class SiblingsTooLargeError extends Error {
  * A reply that would not fit one frame (LIMITS.frameBytes): versions too large for a
  * `replica-get` or `replica-get-many` answer. Answered 'too-large' rather than attempted
  * (a reply that fails to encode would reach the asker as 'internal'); the asker asks for
- * fewer keys, and a single version that large reaches it the other way, pushed in parts
- * (protocol/batches.ts) by the replica holding it.
+ * fewer keys, and reads a single version that large part by part (protocol/replica-get.ts).
  */
 export class ReplyTooLargeError extends Error {
   static override name = 'ReplyTooLargeError'
   override name = 'ReplyTooLargeError'
 }
 
+/**
+ * A client asked for a key it has no right to (core's key-rights.ts: capability, owner and
+ * public keys; every other key is for members). Thrown by the client-surface protocols
+ * (answered `forbidden`) and, before anything is sent, by a client's own get/put/delete.
+ */
+export class KeyRightsError extends Error {
+  static override name = 'KeyRightsError'
+  override name = 'KeyRightsError'
+  readonly key: string
+
+  constructor (key: string, message: string) {
+    super(message)
+    this.key = key
+  }
+}
+
 /** A hint target the hint store cannot hold (empty, containing NUL, or this peer itself). */
 export class InvalidHintTargetError extends Error {
   static override name = 'InvalidHintTargetError'
   override name = 'InvalidHintTargetError'
+}
+
+/** Which hint quota a refused hint would have exceeded (config.ts hintQuotaBytes / hintQuotaPerTargetBytes). */
+export type HintQuota = 'total' | 'per-target'
+
+/**
+ * A hint refused because storing it would exceed a quota of the hint store
+ * (data/hint-store.ts): the bytes of all hints, or of one target's. Nothing already stored
+ * is dropped to make room: the write is answered as not kept, so the coordinator counts no
+ * ack for it.
+ */
+export class HintQuotaError extends Error {
+  static override name = 'HintQuotaError'
+  override name = 'HintQuotaError'
+  constructor (readonly quota: HintQuota, readonly target: string, readonly usedBytes: number, readonly addBytes: number, readonly limitBytes: number) {
+    super(`hint for ${target} refused: ${quota} hint quota exceeded (${usedBytes} bytes held${quota === 'per-target' ? ' for it' : ''} + ${addBytes} > ${limitBytes})`)
+  }
 }
 
 /**

@@ -27,8 +27,10 @@ export { createMetrics, observeLatency } from './metrics.js'
 export type { PeerMetrics, Operation } from './metrics.js'
 export {
   QuorumNotMetError, PeerUnreachableError, RequestTimeoutError, RemoteError, PeerStoppedError, InvalidOptionsError,
-  TooManySiblingsError, SiblingsTooLargeError, StorageClosedError, InvalidStorageOpError, InvalidRemovalError, StorageFullError
+  TooManySiblingsError, SiblingsTooLargeError, StorageClosedError, InvalidStorageOpError, InvalidRemovalError, StorageFullError,
+  HintQuotaError, KeyRightsError
 } from './errors.js'
+export type { HintQuota } from './errors.js'
 export type {
   ReplicaStore, HintStore, MembershipView, FailureDetector
 } from './components.js'

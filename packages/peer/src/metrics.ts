@@ -3,6 +3,7 @@
  * renders them as Prometheus text, the simulator reads them into its summary.
  */
 import { LATENCY_SAMPLES_MAX } from './constants.js'
+import type { HintQuota } from './errors.js'
 
 export type Operation = 'get' | 'put' | 'delete'
 
@@ -13,6 +14,10 @@ export interface PeerMetrics {
   readonly latencyMs: Record<Operation, number[]>
   hintsStored: number
   hintsDelivered: number
+  /** Hints refused because they would pass a quota (data/hint-store.ts), per quota. */
+  readonly hintsRefused: Record<HintQuota, number>
+  /** Hints deleted for being older than config.hintMaxAgeMs (cluster/hint-expiry.ts). */
+  hintsExpired: number
   readRepairs: number
   /** Digest reads that found a replica's version different from ours (it was then fetched). */
   readDigestMismatches: number
@@ -42,6 +47,8 @@ export function createMetrics (): PeerMetrics {
     latencyMs: { get: [], put: [], delete: [] },
     hintsStored: 0,
     hintsDelivered: 0,
+    hintsRefused: { total: 0, 'per-target': 0 },
+    hintsExpired: 0,
     readRepairs: 0,
     readDigestMismatches: 0,
     antiEntropyKeysRepaired: 0,

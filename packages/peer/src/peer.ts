@@ -10,14 +10,15 @@
  * build a new Peer over the same storage (that is what a process restart is). The host
  * owns the storage and closes it after stop().
  */
-import { ringSummary, validateValue } from '@ringstore/core'
-import type { DvvSet, Key, MemberRecord, PeerId, Ring, SignedAdmission, SignedRemoval } from '@ringstore/core'
+import { clientKeyProblem, ringSummary, validateKey, validateValue } from '@ringstore/core'
+import type { DvvSet, Key, KeyAccess, MemberRecord, PeerId, Ring, SignedAdmission, SignedRemoval } from '@ringstore/core'
 import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from './api.js'
 import { AntiEntropy } from './cluster/anti-entropy.js'
 import { LocalFailureDetector } from './cluster/failure-detector.js'
 import { HintedHandoff } from './cluster/handoff.js'
 import { Membership } from './cluster/membership.js'
 import { TombstoneCollector } from './cluster/tombstone-gc.js'
+import { HintExpiry } from './cluster/hint-expiry.js'
 import { OwnershipTransfer } from './cluster/transfer.js'
 import type { TransferResult } from './cluster/transfer.js'
 import { checkAdmission, resolveConfig } from './config.js'
@@ -26,7 +27,7 @@ import { GetCoordinator } from './coordinator/get.js'
 import { PutCoordinator } from './coordinator/put.js'
 import { StorageHintStore } from './data/hint-store.js'
 import { StorageReplicaStore } from './data/replica-store.js'
-import { PeerStoppedError, QuorumNotMetError, StorageFullError, describeError } from './errors.js'
+import { KeyRightsError, PeerStoppedError, QuorumNotMetError, StorageFullError, describeError } from './errors.js'
 import type { Clock, Logger, Network, NetworkHandlers, Storage } from './interfaces.js'
 import { createMetrics, observeLatency } from './metrics.js'
 import type { Operation, PeerMetrics } from './metrics.js'
@@ -64,6 +65,7 @@ export class Peer implements PeerMaintenance {
   readonly #antiEntropy: AntiEntropy
   readonly #transfer: OwnershipTransfer
   readonly #tombstones: TombstoneCollector
+  readonly #hintExpiry: HintExpiry
   readonly #puts: PutCoordinator
   readonly #gets: GetCoordinator
   #state: PeerState = 'new'
@@ -90,7 +92,7 @@ export class Peer implements PeerMaintenance {
     // A light peer stages nothing: a browser tab rarely stops cleanly, and each unclean
     // stop of a staging store costs a new actor epoch (data/replica-store.ts, "Staged mints").
     const replicas = this.#replicas = new StorageReplicaStore({ id, storage, config, log, metrics, now: () => clock.now(), stagedMints: config.weight > 0 })
-    const hints = this.#hints = new StorageHintStore({ id, storage, config, log, metrics })
+    const hints = this.#hints = new StorageHintStore({ id, storage, config, log, metrics, now: () => clock.now() })
     // The detector probes the members that membership knows; membership asks through the
     // rpc that reports to the detector: the closure breaks the circle.
     const detector: LocalFailureDetector = this.#detector = new LocalFailureDetector({ id, config, clock, network, log, membership: { members: (): MemberRecord[] => membership.members() } })
@@ -109,6 +111,7 @@ export class Peer implements PeerMaintenance {
     this.#antiEntropy = new AntiEntropy(cluster)
     this.#transfer = new OwnershipTransfer(cluster)
     this.#tombstones = new TombstoneCollector(cluster)
+    this.#hintExpiry = new HintExpiry(cluster)
     this.#puts = new PutCoordinator({ ...cluster, isRunning })
     this.#gets = new GetCoordinator(cluster)
   }
@@ -133,6 +136,7 @@ export class Peer implements PeerMaintenance {
       this.#antiEntropy.start()
       this.#transfer.start()
       this.#tombstones.start()
+      this.#hintExpiry.start()
     } catch (error) {
       this.#log.error('peer failed to start', { error: describeError(error) })
       await this.stop()
@@ -151,6 +155,7 @@ export class Peer implements PeerMaintenance {
     this.#state = 'stopped'
     this.#serving = false
     this.#tombstones.stop()
+    this.#hintExpiry.stop()
     this.#transfer.stop()
     this.#antiEntropy.stop()
     this.#handoff.stop()
@@ -205,6 +210,7 @@ export class Peer implements PeerMaintenance {
   /** Read a key: all siblings and the causal context to write back with. */
   async get (key: Key, options: GetOptions = {}): Promise<GetResult> {
     this.#checkRunning()
+    this.#checkOwnRights(key, 'read')
     const { n, r } = resolveQuorum(this.config, options)
     return this.#measure('get', () => this.#gets.get({ key, n, r }))
   }
@@ -241,6 +247,9 @@ export class Peer implements PeerMaintenance {
       ring: this.#ringSummary(),
       hintsPending: this.#hints.pending(),
       hintsByTarget: Object.fromEntries(this.#hints.targets().map((target) => [target, this.#hints.pendingFor(target)])),
+      hintBytes: this.#hints.bytes(),
+      hintBytesByTarget: Object.fromEntries(this.#hints.targets().map((target) => [target, this.#hints.bytesFor(target)])),
+      hintQuota: { totalBytes: this.config.hintQuotaBytes, perTargetBytes: this.config.hintQuotaPerTargetBytes, maxAgeMs: this.config.hintMaxAgeMs },
       keys: this.#replicas.size(),
       storageFull: this.#storage.isFull?.() === true,
       metrics: this.metrics
@@ -284,6 +293,12 @@ export class Peer implements PeerMaintenance {
     return this.#tombstones.runOnce()
   }
 
+  /** One hint expiry pass now (cluster/hint-expiry.ts); resolves with the number expired. */
+  expireHints (): Promise<number> {
+    this.#checkRunning()
+    return this.#hintExpiry.runOnce()
+  }
+
   /** Works on a stopped peer too, as long as the host has not closed the storage. */
   localGet (key: Key): Promise<DvvSet | null> {
     return this.#replicas.get(key)
@@ -298,7 +313,19 @@ export class Peer implements PeerMaintenance {
     return this.#replicas.actor()
   }
 
+  /**
+   * A client (a light peer) checks its own rights before it reads or writes (core's
+   * key-rights.ts): the members would refuse the key anyway, and a write they refuse must
+   * not sit in the local replica and the hints as if it were only waiting for them.
+   */
+  #checkOwnRights (key: Key, access: KeyAccess): void {
+    if (this.config.weight > 0) return
+    const problem = clientKeyProblem(validateKey(key), this.id, access)
+    if (problem !== undefined) throw new KeyRightsError(key, `this peer is a client: ${access === 'read' ? 'reading' : 'writing'} ${JSON.stringify(key.slice(0, 80))} is refused: ${problem}`)
+  }
+
   async #write (key: Key, value: Uint8Array | null, options: PutOptions): Promise<PutResult> {
+    this.#checkOwnRights(key, 'write')
     // A coordinator that cannot keep its own copy refuses up front: a version minted here
     // and not written would cost an epoch bump, and the caller would see a quorum failure
     // for what is a full disk (Storage.isFull).

@@ -425,6 +425,29 @@ function expectClientSurfaceOnly (c: TestCluster, client: string, before: Map<st
 }
 
 describe('a light peer (weight 0)', () => {
+  // Its keys are capabilities (cap/<id of 22+ characters>/…): a client may write no others
+  // (core's key-rights.ts).
+  it('refuses, before anything is stored or sent, a key it has no right to; its own and capability keys work', async () => {
+    const c = await startCluster(['p1', 'p2', 'p3'])
+    cluster = c
+    await settle()
+    const tab = await c.add('tab', { weight: 0 })
+    await settle()
+    await c.peer('p1').put('pub/news', bytes('members write this'), { w: 3 })
+    const keyed = (): number => c.hub.sent.filter((m) => m.from === 'tab' && m.type.startsWith('client-')).length
+    const sent = keyed()
+    for (const key of ['orders/1', 'pub/news', '~p1/profile', 'cap/guessable/cart']) {
+      await expect(tab.put(key, bytes('x'), { w: 1 })).rejects.toMatchObject({ name: 'KeyRightsError' })
+      expect(await tab.localGet(key)).toBeNull()
+    }
+    await expect(tab.get('orders/1')).rejects.toMatchObject({ name: 'KeyRightsError' })
+    expect(keyed()).toBe(sent)
+    expect(tab.status().hintsPending).toBe(0)
+    expect((await tab.get('pub/news')).values.map(text)).toEqual(['members write this'])
+    expect((await tab.put('~tab/settings', bytes('mine'))).acks).toBe(2)
+    expect((await c.peer('p2').get('~tab/settings')).values.map(text)).toEqual(['mine'])
+  })
+
   it('owns nothing, keeps a local replica, and delivers an offline write after reconnecting', async () => {
     const c = await startCluster(['p1', 'p2', 'p3'])
     cluster = c
@@ -434,7 +457,7 @@ describe('a light peer (weight 0)', () => {
     await settle()
     expect(tab.ring().owners.includes('tab')).toBe(false)
     expect(tab.status().ring.members.map((m) => m.id)).toContain('tab')
-    const key = 'cart:tab'
+    const key = 'cap/cart-tab-0123456789abcdef'
     c.hub.isolate('tab')
     await settle()
     const result = await tab.put(key, bytes('written offline'), { w: 1 })
@@ -466,7 +489,7 @@ describe('a light peer (weight 0)', () => {
     const before = refusals(c)
     const tab = await c.add('tab', { weight: 0 })
     await settle()
-    const key = 'cart:removal'
+    const key = 'cap/cart-removal-0123456789ab'
     await c.peer('p1').put(key, bytes('teapot and mug'), { w: 3 })
     const read = await tab.get(key)
     expect(read.values.map(text)).toEqual(['teapot and mug'])
@@ -488,7 +511,7 @@ describe('a light peer (weight 0)', () => {
     cluster = c
     const tab = await c.add('tab', { weight: 0 })
     await settle()
-    const key = 'cart:shared'
+    const key = 'cap/cart-shared-0123456789abc'
     await c.peer('p1').put(key, bytes('from a daemon'), { w: 3 })
     await settle()
     let before = c.hub.sent.length
@@ -513,10 +536,10 @@ describe('a light peer (weight 0)', () => {
     cluster = c
     const tab = await c.add('tab', { weight: 0 })
     expect(tab.ring().owners.every((owner) => owner === null)).toBe(true)
-    const written = await tab.put('cart:early', bytes('before any owner'), { w: 1 })
+    const written = await tab.put('cap/cart-early-0123456789abcd', bytes('before any owner'), { w: 1 })
     expect(written.acks).toBe(1)
-    expect((await tab.get('cart:early', { r: 1 })).values.map(text)).toEqual(['before any owner'])
-    await expect(tab.get('cart:early')).rejects.toMatchObject({ name: 'QuorumNotMetError', acks: 1, required: 2 })
+    expect((await tab.get('cap/cart-early-0123456789abcd', { r: 1 })).values.map(text)).toEqual(['before any owner'])
+    await expect(tab.get('cap/cart-early-0123456789abcd')).rejects.toMatchObject({ name: 'QuorumNotMetError', acks: 1, required: 2 })
     expect(tab.status().hintsPending).toBe(0)
     for (const id of ['p1', 'p2', 'p3']) await c.add(id)
     await settle()
@@ -524,7 +547,7 @@ describe('a light peer (weight 0)', () => {
     // Hinted to the first owner it learnt of; the owners spread it from there (read repair here).
     expect(tab.metrics.hintsStored).toBeGreaterThan(0)
     expect(tab.status().hintsPending).toBe(0)
-    expect((await c.peer('p1').get('cart:early')).values.map(text)).toEqual(['before any owner'])
-    expect((await holders(c, 'cart:early')).size).toBe(4)
+    expect((await c.peer('p1').get('cap/cart-early-0123456789abcd')).values.map(text)).toEqual(['before any owner'])
+    expect((await holders(c, 'cap/cart-early-0123456789abcd')).size).toBe(4)
   })
 })

@@ -38,7 +38,7 @@ async function setup (hintBatch = 2) {
   const storage = new MemoryStorage()
   const metrics = createMetrics()
   const config = { ...DEFAULT_CONFIG, hintRetryBaseMs: 100, hintRetryMaxMs: 800, hintBatch }
-  const hints = new StorageHintStore({ id: 'me', storage, config, log: silentLogger, metrics })
+  const hints = new StorageHintStore({ id: 'me', storage, config, log: silentLogger, metrics, now: () => clock.now() })
   await hints.open()
   const detector = new ManualDetector()
   const requests: Array<{ peer: PeerId, request: Request, at: number }> = []

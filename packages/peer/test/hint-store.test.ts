@@ -15,7 +15,7 @@ const write = (clock: DvvSet | null, value: string, actor: string): DvvSet =>
 
 async function openHints (storage = new MemoryStorage()) {
   const metrics = createMetrics()
-  const hints = new StorageHintStore({ id: 'me', storage, config: DEFAULT_CONFIG, log: silentLogger, metrics })
+  const hints = new StorageHintStore({ id: 'me', storage, config: DEFAULT_CONFIG, log: silentLogger, metrics, now: () => 0 })
   await hints.open()
   return { hints, storage, metrics }
 }

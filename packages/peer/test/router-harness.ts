@@ -5,6 +5,7 @@
 import { emptyClock, update } from '@ringstore/core'
 import type { DvvSet, SignedRecord } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '../src/config.js'
+import type { PeerConfig } from '../src/config.js'
 import type { MintOutcome, PutCommand } from '../src/protocol/coordinate-put.js'
 import { StorageHintStore } from '../src/data/hint-store.js'
 import { createMetrics } from '../src/metrics.js'
@@ -17,11 +18,11 @@ import { MemoryStorage } from '@ringstore/testkit'
 export const version = (value: string, actor = 'x:1'): DvvSet =>
   update(emptyClock(), [], { value: new TextEncoder().encode(value), ts: 1 }, actor)
 
-export async function setup (mint?: (command: PutCommand) => Promise<MintOutcome>, roleOf: (peer: string) => CallerRole = () => 'member', protocols = PROTOCOLS, records: SignedRecord[] = []) {
+export async function setup (mint?: (command: PutCommand) => Promise<MintOutcome>, roleOf: (peer: string) => CallerRole = () => 'member', protocols = PROTOCOLS, records: SignedRecord[] = [], extra: Partial<PeerConfig> = {}) {
   const storage = new MemoryStorage()
   const metrics = createMetrics()
-  const config = { ...DEFAULT_CONFIG, q: 16 }
-  const deps = { id: 'me', storage, config, log: silentLogger, metrics }
+  const config = { ...DEFAULT_CONFIG, q: 16, ...extra }
+  const deps = { id: 'me', storage, config, log: silentLogger, metrics, now: () => 0 }
   const replicas = new StorageReplicaStore(deps)
   const hints = new StorageHintStore(deps)
   await replicas.open()

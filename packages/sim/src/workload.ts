@@ -49,8 +49,13 @@ export interface WorkloadStats {
   readonly hungOps: number
 }
 
+/**
+ * The workload's keys. Every other one is a capability key (core's key-rights.ts), the only
+ * kind a client (the rogue's client-surface writes) may write: so those forgeries reach
+ * clientContribution on real data, and the rest are refused by the key rights.
+ */
 export function keyName (i: number): Key {
-  return `k${i}`
+  return i % 2 === 1 ? `cap/sim-capability-key-${String(i).padStart(4, '0')}` : `k${i}`
 }
 
 /** W (and R) values with their weights: W=1 often enough to exercise "always writeable". */

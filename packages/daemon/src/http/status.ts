@@ -53,6 +53,12 @@ export function statusBody (deps: StatusDeps): unknown {
     hintsPending: status.hintsPending,
     storageFull: status.storageFull,
     hintsByTarget: status.hintsByTarget,
+    // The hint store's bounds and what they did (peer data/hint-store.ts, cluster/hint-expiry.ts).
+    hintBytes: status.hintBytes,
+    hintBytesByTarget: status.hintBytesByTarget,
+    hintQuota: status.hintQuota,
+    hintsRefused: { ...status.metrics.hintsRefused },
+    hintsExpired: status.metrics.hintsExpired,
     keys: status.keys
   }
 }

@@ -18,7 +18,7 @@ import type { DvvSet, Key, PeerId, Ring } from '@ringstore/core'
 import type { FailureDetector, HintStore, MembershipView, ReplicaStore } from '../components.js'
 import type { PeerConfig } from '../config.js'
 import { HINT_DELIVERY_PIPELINE } from '../constants.js'
-import { describeError } from '../errors.js'
+import { HintQuotaError, describeError } from '../errors.js'
 import type { Clock, Logger, TimerHandle } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
 import { partBatches } from '../protocol/batches.js'
@@ -133,7 +133,12 @@ export class HintedHandoff {
   async #tick (): Promise<void> {
     const now = this.#ctx.clock.now()
     const due = this.#ctx.hints.targets().filter((target) => (this.#backoff.get(target)?.nextAttemptAt ?? 0) <= now)
-    await Promise.all(due.map((target) => this.#deliverTo(target)))
+    // A run that throws (a storage error) is logged, never left as an unhandled rejection.
+    await Promise.all(due.map(async (target) => {
+      await this.#deliverTo(target).catch((error: unknown) => {
+        this.#ctx.log.error('hint delivery failed', { target, error: describeError(error) })
+      })
+    }))
   }
 
   /**
@@ -170,29 +175,48 @@ export class HintedHandoff {
     return this.#ctx.membership.members().some((m) => m.id === target && m.status === 'left')
   }
 
-  /** Hand the hints of a departed target to each key's current owners (file comment). */
+  /**
+   * Hand the hints of a departed target to each key's current owners (file comment). A
+   * hint an owner's quota refuses (HintQuotaError) stays for the departed target, so no
+   * copy is dropped: it is tried again on a later tick, when delivery has made room, until
+   * the age limit expires it (cluster/hint-expiry.ts).
+   */
   async #reroute (target: PeerId): Promise<number> {
     const { hints, replicas, membership, config, id, log } = this.#ctx
     const ring = membership.ring()
     let rerouted = 0
+    let overQuota = 0
     for (;;) {
       const batch = await hints.batch(target, config.hintBatch)
       if (batch.length === 0) break
+      const handed: Array<readonly [Key, DvvSet]> = []
       for (const [key, clock] of batch) {
         const owners = preferenceList(ring, partitionOf(key, ring.q), config.n)
         // No owner known at all: keep the hint until the ring has one.
         if (owners.length === 0) return rerouted
+        let kept = true
         for (const owner of owners) {
-          if (owner === id) await replicas.merge(key, clock)
-          else await hints.add(owner, key, clock)
+          if (owner === id) {
+            await replicas.merge(key, clock)
+            continue
+          }
+          try {
+            await hints.add(owner, key, clock)
+          } catch (error) {
+            if (!(error instanceof HintQuotaError)) throw error
+            kept = false
+          }
         }
+        if (kept) handed.push([key, clock])
+        else overQuota++
       }
-      const removed = await hints.remove(target, batch)
+      const removed = await hints.remove(target, handed)
       rerouted += removed
-      // Nothing removed: every hint changed meanwhile; the next tick takes them.
+      // Nothing removed: every hint changed meanwhile or was refused; the next tick takes them.
       if (removed === 0) break
     }
     if (rerouted > 0) log.info('hints of a departed peer re-routed to current owners', { target, rerouted })
+    if (overQuota > 0) log.warn('hints of a departed peer kept for it: an owner\'s hint quota is full', { target, kept: overQuota })
     return rerouted
   }
 

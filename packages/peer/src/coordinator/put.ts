@@ -18,7 +18,7 @@ import { mint } from '../data/mint.js'
 import type { PutResult } from '../api.js'
 import type { FailureDetector, HintStore, MembershipView, ReplicaStore } from '../components.js'
 import type { PeerConfig } from '../config.js'
-import { PeerStoppedError, QuorumNotMetError, describeError, isUnreachable } from '../errors.js'
+import { HintQuotaError, PeerStoppedError, QuorumNotMetError, RemoteError, describeError, isUnreachable } from '../errors.js'
 import type { Clock, Logger } from '../interfaces.js'
 import { forwardPut, operationOf } from '../protocol/coordinate-put.js'
 import type { MintOutcome, PutCommand } from '../protocol/coordinate-put.js'
@@ -52,8 +52,11 @@ export interface PutCoordinatorDeps extends PlacementDeps {
 
 type Decided = Exclude<PutVerdict, { readonly kind: 'wait' }>
 
-/** How one replica-put ended: only a silent peer (timeout, unreachable) gets a stand-in. */
-type SendResult = 'acked' | 'refused' | 'silent'
+/**
+ * How one replica-put ended: only a silent peer (timeout, unreachable) or a fallback over
+ * its hint quota gets a stand-in; both kept nothing.
+ */
+type SendResult = 'acked' | 'refused' | 'silent' | 'over-quota'
 
 export class PutCoordinator {
   readonly #ctx: PutCoordinatorDeps
@@ -81,7 +84,7 @@ export class PutCoordinator {
     }
     const outcome = await this.#mint(command, placed)
     if (outcome.kind === 'ok') return { context: outcome.context, dot: outcome.dot, acks: outcome.acks }
-    const error = new QuorumNotMetError(operationOf(command), outcome.acks, outcome.required)
+    const error = new QuorumNotMetError(operationOf(command), outcome.acks, outcome.required, outcome.detail)
     error.dot = outcome.dot
     throw error
   }
@@ -109,10 +112,19 @@ export class PutCoordinator {
     // Nothing is sent before the new version is staged: a failure before that (too many
     // siblings, a read error) is the caller's error, exactly as without staging.
     const { result: { dot }, clock, durable } = await ctx.replicas.stage(command.key, (current, actor) => mint(current, command, actor))
-    const hintsKept = Promise.all(plan.localHints.map((target) => this.#keepHint(target, command.key, clock)))
-    const verdict = await this.#replicate(command, clock, plan.sends, pool, durable)
+    const refusals: string[] = []
+    const hintsKept = Promise.all(plan.localHints.map((target) => this.#keepHint(target, command.key, clock, refusals)))
+    // A copy here stands in for a primary only together with the hint that carries it
+    // there: when this peer is no primary of the key (a light peer, or no primary
+    // answered) and a hint it must keep is refused (over quota), its write is no ack.
+    const localAck = preference.includes(ctx.id)
+      ? durable
+      : Promise.all([durable, hintsKept]).then(([stored, kept]) => stored && kept.every(Boolean))
+    const verdict = await this.#replicate(command, clock, plan.sends, pool, localAck, refusals)
     await hintsKept
-    if (verdict.kind === 'fail') return { kind: 'quorum-failed', dot, acks: verdict.acks, required: verdict.required }
+    if (verdict.kind === 'fail') {
+      return { kind: 'quorum-failed', dot, acks: verdict.acks, required: verdict.required, ...(refusals.length > 0 ? { detail: refusals.join('; ') } : {}) }
+    }
     return { kind: 'ok', context: context(clock), dot, acks: verdict.acks }
   }
 
@@ -122,7 +134,7 @@ export class PutCoordinator {
    * along the ring (replaceFailed), which takes the write with a hint for the primary. The
    * local write is one more result, fed in once it settles.
    */
-  #replicate (command: PutCommand, clock: DvvSet, sends: readonly Placement[], initialPool: FallbackPool, localDurable: Promise<boolean>): Promise<Decided> {
+  #replicate (command: PutCommand, clock: DvvSet, sends: readonly Placement[], initialPool: FallbackPool, localDurable: Promise<boolean>, refusals: string[]): Promise<Decided> {
     const ctx = this.#ctx
     const silent = command.silent ?? []
     const reachable = (peer: PeerId): boolean => ctx.detector.isReachable(peer) && !silent.includes(peer)
@@ -139,15 +151,15 @@ export class PutCoordinator {
         if (verdict.kind !== 'wait') resolve(verdict)
       }
       const send = (placement: Placement): void => {
-        void this.#sendReplica(placement, command.key, clock).then((result) => {
-          const replacement = result === 'silent' ? replaceFailed(state, pool, placement, reachable) : undefined
+        void this.#sendReplica(placement, command.key, clock, refusals).then((result) => {
+          const replacement = result === 'silent' || result === 'over-quota' ? replaceFailed(state, pool, placement, reachable) : undefined
           if (replacement === undefined) {
             advance(addPutResult(state, result === 'acked'))
             return
           }
           state = replacement.state
           pool = replacement.pool
-          ctx.log.debug('a replica went silent; a fallback stands in', { key: command.key, silent: placement.peer, fallback: replacement.placement.peer })
+          ctx.log.debug('a replica went silent or is over its hint quota; a fallback stands in', { key: command.key, failed: placement.peer, fallback: replacement.placement.peer })
           send(replacement.placement)
         })
       }
@@ -160,29 +172,41 @@ export class PutCoordinator {
    * One replica-put; never rejects. A silent peer gets a hint kept here before this
    * resolves, even when a fallback then stands in for it: the fallback's hint may be lost
    * (it may leave or fail), this one makes sure the write still reaches the primary later.
+   * A fallback over its hint quota kept nothing: the same, and its refusal is a reason
+   * (`refusals`) given with a failed quorum.
    */
-  async #sendReplica (placement: Placement, key: Key, clock: DvvSet): Promise<SendResult> {
+  async #sendReplica (placement: Placement, key: Key, clock: DvvSet, refusals: string[]): Promise<SendResult> {
     const ctx = this.#ctx
     const hintFor = placement.role === 'fallback' ? placement.hintFor : undefined
     try {
       await ctx.access.put(placement.peer, key, clock, hintFor)
       return 'acked'
     } catch (error) {
-      if (!isUnreachable(error)) {
+      const overQuota = error instanceof RemoteError && error.code === 'over-quota'
+      if (!isUnreachable(error) && !overQuota) {
         ctx.log.warn('replica refused a put', { peer: placement.peer, key, error: describeError(error) })
         return 'refused'
       }
-      await this.#keepHint(hintTargetOf(placement), key, clock)
-      return 'silent'
+      if (overQuota) refusals.push(error.message)
+      await this.#keepHint(hintTargetOf(placement), key, clock, refusals)
+      return overQuota ? 'over-quota' : 'silent'
     }
   }
 
-  async #keepHint (target: PeerId, key: Key, clock: DvvSet): Promise<void> {
-    if (target === this.#ctx.id) return
+  /** Keeps a hint here; resolves false when it could not (a quota refusal goes to `refusals`). */
+  async #keepHint (target: PeerId, key: Key, clock: DvvSet, refusals: string[]): Promise<boolean> {
+    if (target === this.#ctx.id) return true
     try {
       await this.#ctx.hints.add(target, key, clock)
+      return true
     } catch (error) {
-      this.#ctx.log.error('could not keep a hint', { target, key, error: describeError(error) })
+      if (error instanceof HintQuotaError) {
+        refusals.push(`this peer: ${error.message}`)
+        this.#ctx.log.debug('could not keep a hint', { target, key, error: error.message })
+      } else {
+        this.#ctx.log.error('could not keep a hint', { target, key, error: describeError(error) })
+      }
+      return false
     }
   }
 }

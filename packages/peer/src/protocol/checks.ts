@@ -4,9 +4,9 @@
  * so every request is checked again before use; a failed check throws BadRequestError or
  * one of core's validation errors, which the router answers with `bad-request`.
  */
-import { LIMITS, validateClock, validateKey } from '@ringstore/core'
-import type { DvvSet, Key, PeerId } from '@ringstore/core'
-import { InvalidHintTargetError } from '../errors.js'
+import { LIMITS, clientKeyProblem, validateClock, validateKey } from '@ringstore/core'
+import type { DvvSet, Key, KeyAccess, PeerId } from '@ringstore/core'
+import { InvalidHintTargetError, KeyRightsError } from '../errors.js'
 import { BadRequestError } from './protocol.js'
 import type { CallerRole } from './protocol.js'
 
@@ -56,4 +56,14 @@ export function checkHintTarget (membership: MemberRoles, hintFor: unknown): Pee
   const target = checkPeerId(hintFor, 'hintFor')
   if (membership.roleOf(target) !== 'member') throw new InvalidHintTargetError(`hints are kept only for members; ${target} is not one`)
   return target
+}
+
+/**
+ * Per-key rights on the client surface (core's key-rights.ts): a member may touch any key;
+ * a client only the keys the rules give it, else KeyRightsError (answered `forbidden`).
+ */
+export function checkKeyRights (membership: MemberRoles, from: PeerId, key: Key, access: KeyAccess): void {
+  if (membership.roleOf(from) === 'member') return
+  const problem = clientKeyProblem(key, from, access)
+  if (problem !== undefined) throw new KeyRightsError(key, `${access === 'read' ? 'reading' : 'writing'} ${JSON.stringify(key.slice(0, 80))} is refused: ${problem}`)
 }

@@ -4,17 +4,21 @@
  * client surface's counterpart of the member-only `replica-digest` (coordinator/get.ts,
  * "Digest reads"), served the same way.
  */
+import { validateKey } from '@ringstore/core'
 import type { Key, PeerId } from '@ringstore/core'
 import type { ReplicaStore } from '../components.js'
+import { checkKeyRights } from './checks.js'
+import type { MemberRoles } from './checks.js'
 import type { Protocol } from './protocol.js'
 import { askDigest, replicaDigest } from './replica-digest.js'
 import type { PeerRpc } from './rpc.js'
 
-export const clientDigest: Protocol<'client-digest', { readonly replicas: Pick<ReplicaStore, 'digest'> }> = {
+export const clientDigest: Protocol<'client-digest', { readonly replicas: Pick<ReplicaStore, 'digest'>, readonly membership: MemberRoles }> = {
   type: 'client-digest',
   callers: 'client',
-  serve (services, request, from) {
-    return replicaDigest.serve(services, { type: 'replica-digest', key: request.key }, from)
+  async serve (services, request, from) {
+    checkKeyRights(services.membership, from, validateKey(request.key), 'read')
+    return await replicaDigest.serve(services, { type: 'replica-digest', key: request.key }, from)
   }
 }
 

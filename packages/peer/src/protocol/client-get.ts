@@ -4,17 +4,21 @@
  * counterpart of the member-only `replica-get`, served the same way. Its own protocol so
  * that who may read what (per-key rights) is decided here, not in the replication path.
  */
+import { validateKey } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { ReplicaStore } from '../components.js'
+import { checkKeyRights } from './checks.js'
+import type { MemberRoles } from './checks.js'
 import type { Protocol } from './protocol.js'
 import { replicaGet } from './replica-get.js'
 import type { PeerRpc } from './rpc.js'
 
-export const clientGet: Protocol<'client-get', { readonly replicas: Pick<ReplicaStore, 'get'> }> = {
+export const clientGet: Protocol<'client-get', { readonly replicas: Pick<ReplicaStore, 'get'>, readonly membership: MemberRoles }> = {
   type: 'client-get',
   callers: 'client',
-  serve (services, request, from) {
-    return replicaGet.serve(services, { type: 'replica-get', key: request.key }, from)
+  async serve (services, request, from) {
+    checkKeyRights(services.membership, from, validateKey(request.key), 'read')
+    return await replicaGet.serve(services, { type: 'replica-get', key: request.key }, from)
   }
 }
 

@@ -1,20 +1,25 @@
 /**
  * `client-put-many`: many of a client's own writes in one durable commit (a browser tab
  * delivering its hints when it is back online), each taken as `client-put` takes one:
- * only what the client may contribute (core's clientContribution).
+ * only what the client may contribute (core's clientContribution), and only for keys it
+ * may write (core's key-rights.ts).
  */
 import { clientContribution } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { ReplicaStore } from '../components.js'
-import { checkItems } from './checks.js'
+import { checkItems, checkKeyRights } from './checks.js'
+import type { MemberRoles } from './checks.js'
 import type { Protocol } from './protocol.js'
 import type { PeerRpc } from './rpc.js'
 
-export const clientPutMany: Protocol<'client-put-many', { readonly replicas: Pick<ReplicaStore, 'getMany' | 'mergeMany'> }> = {
+export const clientPutMany: Protocol<'client-put-many', { readonly replicas: Pick<ReplicaStore, 'getMany' | 'mergeMany'>, readonly membership: MemberRoles }> = {
   type: 'client-put-many',
   callers: 'client',
-  async serve ({ replicas }, request, from) {
+  async serve ({ replicas, membership }, request, from) {
     const items = checkItems(request.items)
+    // All or nothing: a client checks its own rights before it writes (peer.ts), so a
+    // batch with a key it may not write is not an honest client's.
+    for (const [key] of items) checkKeyRights(membership, from, key, 'write')
     const held = await replicas.getMany(items.map(([key]) => key))
     const contributed: Array<readonly [Key, DvvSet]> = []
     items.forEach(([key, clock], i) => {

@@ -19,7 +19,7 @@
 import { clientContribution, validateKey } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
-import { checkClock, checkHintTarget } from './checks.js'
+import { checkClock, checkHintTarget, checkKeyRights } from './checks.js'
 import type { MemberRoles } from './checks.js'
 import type { Protocol } from './protocol.js'
 import type { PeerRpc } from './rpc.js'
@@ -38,6 +38,7 @@ export const clientPut: Protocol<'client-put', Services> = {
   callers: 'client',
   async serve ({ id, replicas, hints, membership }, request, from) {
     const key = validateKey(request.key)
+    checkKeyRights(membership, from, key, 'write')
     const clock = checkClock(request.clock)
     if (request.hintFor === undefined || request.hintFor === id) {
       const contribution = clientContribution(clock, from, await replicas.get(key))

@@ -41,7 +41,7 @@ export type PutCommand = Omit<Extract<Request, { readonly type: 'coordinate-put'
 /** What minting and replicating a put here came to (what `coordinate-put` answers). */
 export type MintOutcome =
   | { readonly kind: 'ok', readonly context: VersionVector, readonly dot: readonly [string, number], readonly acks: number }
-  | { readonly kind: 'quorum-failed', readonly dot: readonly [string, number], readonly acks: number, readonly required: number }
+  | { readonly kind: 'quorum-failed', readonly dot: readonly [string, number], readonly acks: number, readonly required: number, readonly detail?: string }
 
 /** The put coordinator, as this protocol uses it. */
 export interface Minter {

@@ -13,7 +13,8 @@ import {
 import type { PeerId, Request, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
 import {
-  InvalidHintTargetError, InvalidOptionsError, ReplyTooLargeError, SiblingsTooLargeError, StorageFullError, TooManySiblingsError, describeError
+  HintQuotaError, InvalidHintTargetError, InvalidOptionsError, KeyRightsError, ReplyTooLargeError, SiblingsTooLargeError, StorageFullError,
+  TooManySiblingsError, describeError
 } from '../errors.js'
 import type { Logger } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
@@ -99,8 +100,20 @@ export function createRouter (deps: RouterDeps): RequestHandler {
 function failureResponse (deps: RouterDeps, from: PeerId, request: Request, error: unknown): Response {
   const type = typeof request === 'object' && request !== null ? String((request as { type?: unknown }).type) : typeof request
   if (error instanceof ValueTooLargeError || error instanceof ReplyTooLargeError) return errorResponse('too-large', error.message)
+  if (error instanceof KeyRightsError) {
+    deps.metrics.forbiddenRequests++
+    deps.log.debug('request refused: no right to the key', { from, type, key: error.key.slice(0, 80) })
+    return errorResponse('forbidden', error.message)
+  }
   // This replica cannot take writes now; the sender counts it as refused and goes on.
   if (error instanceof StorageFullError) return errorResponse('unavailable', error.message)
+  // A hint over quota was not kept: the sender counts this fallback as not acknowledged
+  // (coordinator/put.ts). Counted in metrics.hintsRefused by the store; debug only, since
+  // a flood of them is exactly what the quota is for.
+  if (error instanceof HintQuotaError) {
+    deps.log.debug('hint refused over quota', { from, type, error: error.message })
+    return errorResponse('over-quota', error.message)
+  }
   // A valid request the data cannot take (the key has too many siblings): not malformed.
   if (error instanceof TooManySiblingsError) return errorResponse('bad-request', error.message)
   // The key's values would pass the write bound in bytes: 'too-large', a code every
