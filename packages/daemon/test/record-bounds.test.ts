@@ -12,7 +12,7 @@
  */
 import { LIMITS } from '@ringstore/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CONTEXT, Fixture, get, poll, put, replica, waitForCluster } from './support.js'
+import { CONTEXT, Fixture, get, metrics, poll, put, replica, waitForCluster } from './support.js'
 import type { Daemon, ReplicaBody } from './support.js'
 
 const KEY = 'probe:8mib'
@@ -77,6 +77,8 @@ describe('siblings of one key larger than a frame (real daemons)', () => {
     }
     expect(contexts.size).toBe(1)
     for (const d of daemons) expect(d.stderr.filter((line) => line.includes('does not encode'))).toEqual([])
+    // Nothing was skipped: the union is past the write bound, not the storage bound.
+    for (const d of daemons) expect((await metrics(d)).get('ringstore_merges_refused_total')).toBe(0)
   })
 
   it('a write past the write bound answers 413 siblings_too_large and changes nothing; a write with the context merges', async () => {
