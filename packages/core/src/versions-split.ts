@@ -17,10 +17,13 @@
  * coordinator, on one clock that the bound held at every mint.
  *
  * Anonymous values (never produced by the engine: versions.ts) travel in the first part.
- * DVVSet's rule for them looks at the whole clocks (kept when neither is strictly before
- * the other), so merging parts may keep an anonymous value the whole would have dropped;
- * it never drops one the whole would keep. Their rule is not associative anyway (versions.ts
- * `sync`); the parts reassembled from empty (`syncAll(parts)`) still equal the whole.
+ * DVVSet's rule for them compares whole clocks (a side's anonymous values are dropped when
+ * its context is strictly before the other's), so merging the parts one by one can decide
+ * differently from merging the whole, either way: a first part whose few actors are all
+ * behind the receiver's loses anonymous values the whole would have kept. The rule is not
+ * associative anyway (versions.ts `sync`), so no order of merges is canonical for them; the
+ * equality above holds for clocks without anonymous values (what the engine stores), and
+ * the parts reassembled from empty (`syncAll(parts)`) still equal the whole.
  */
 import type { DvvEntry, DvvSet, Sibling } from './types.js'
 import { utf8ByteLength } from './codec-text.js'

@@ -99,6 +99,18 @@ describe('splitClock', () => {
     }), { numRuns: 1500 })
   })
 
+  it('anonymous values: a part compared with the receiver on its own actors may drop one the whole keeps (why the equality excludes them)', () => {
+    const one = (v: number): Sibling => ({ value: Uint8Array.of(v), ts: 1 })
+    const whole: DvvSet = { entries: [{ actor: 'a', counter: 1, values: [one(1)], ts: 1 }, { actor: 'b', counter: 2, values: [one(2)], ts: 1 }], anonymous: [one(9)] }
+    const local: DvvSet = { entries: [{ actor: 'a', counter: 1, values: [one(1)], ts: 1 }, { actor: 'b', counter: 1, values: [one(3)], ts: 1 }], anonymous: [] }
+    const parts = splitClock(whole, 40)
+    expect(parts.map((p) => p.entries.map((e) => e.actor))).toEqual([['a'], ['b']])
+    // local is strictly before the whole: the whole's anonymous value stays. The first part
+    // ({a:1}) is strictly before local: its anonymous value goes.
+    expect(sync(local, whole).anonymous).toEqual([one(9)])
+    expect(parts.reduce(sync, local).anonymous).toEqual([])
+  })
+
   it('a clock that fits is its own single part', () => {
     const clock = replay([{ actor: 'a:0', value: 1, size: 10, sawAll: false }])
     expect(splitClock(clock, clockWireBytes(clock))).toEqual([clock])
