@@ -160,8 +160,11 @@ export const MAX_CLUSTER_NAME_CHARS = 64
 // ── HTTP server (http/server.ts) ─────────────────────────────────────────────────────
 
 /**
- * Request head limit. Node's default is 16 KiB; the largest context header is ~12.3k
- * characters (core's CODEC_LIMITS.contextChars), so 32 KiB leaves room for the other headers.
+ * Request head limit. Node's default is 16 KiB; a context of 64 actors (a key within the
+ * write bound, one coordinator per sibling) is a header of ~12.3k characters, so 32 KiB
+ * leaves room for the other headers. A merged key may hold more actors (core's
+ * LIMITS.storedClockEntries, CODEC_LIMITS.contextChars): its context fits this head up to
+ * ~200 actors; past that it cannot be written back through HTTP in one piece.
  */
 export const MAX_HEADER_BYTES = 32 * 1024
 
