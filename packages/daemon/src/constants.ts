@@ -164,7 +164,8 @@ export const MAX_CLUSTER_NAME_CHARS = 64
  * write bound, one coordinator per sibling) is a header of ~12.3k characters, so 32 KiB
  * leaves room for the other headers. A merged key may hold more actors (core's
  * LIMITS.storedClockEntries, CODEC_LIMITS.contextChars): its context fits this head up to
- * ~200 actors; past that it cannot be written back through HTTP in one piece.
+ * ~170 actors (ids at their 128-byte limit; ~300 with libp2p ids); past that it cannot be
+ * written back through HTTP in one piece.
  */
 export const MAX_HEADER_BYTES = 32 * 1024
 
