@@ -27,14 +27,17 @@ import { LIMITS } from './types.js'
 export const CLOCK_DIGEST_BYTES = 16
 
 /**
- * Upper bound of an encoded clock: every sibling at full size plus generous per-item CBOR
- * overhead (headers ≤ 9 bytes each). Larger than LIMITS.frameBytes on purpose: a stored
- * replica may hold up to LIMITS.siblings full-size values and must stay readable.
+ * Upper bound of an encoded stored clock (the storage bound in bytes): what merges may
+ * reach, `LIMITS.storedSiblings` siblings of the write bound's average size, plus every
+ * entry's header. Far larger than LIMITS.frameBytes on purpose: a merged replica must stay
+ * readable; on the wire it travels as actor-disjoint parts that each fit a frame
+ * (versions-split.ts), so within a frame the frame bound is the tighter one.
  */
-export const MAX_CLOCK_BYTES = LIMITS.siblings * (LIMITS.valueBytes + 32) + LIMITS.clockEntries * (LIMITS.idBytes + 48) + 64
+export const MAX_CLOCK_BYTES = LIMITS.storedSiblings * (LIMITS.siblingBytes / LIMITS.siblings + 32) +
+  LIMITS.storedClockEntries * (LIMITS.idBytes + 48) + 64
 
 /** Upper bound of an encoded context: per entry a 1-byte array header, id, 9-byte counter. */
-export const MAX_CONTEXT_BYTES = LIMITS.clockEntries * (LIMITS.idBytes + 16) + 16
+export const MAX_CONTEXT_BYTES = LIMITS.storedClockEntries * (LIMITS.idBytes + 16) + 16
 
 /** Upper bound of a context string: base64 turns 3 bytes into 4 characters. */
 export const MAX_CONTEXT_CHARS = Math.ceil(MAX_CONTEXT_BYTES * 4 / 3)
@@ -67,7 +70,7 @@ function entryFromWire (w: unknown, path: Path): DvvEntry {
   const entry: DvvEntry = {
     actor: readPeerId(actor, `${path}.actor`),
     counter: readInt(counter, `${path}.counter`, 1),
-    values: readList(values, `${path}.values`, 0, LIMITS.siblings, siblingFromWire),
+    values: readList(values, `${path}.values`, 0, LIMITS.storedSiblings, siblingFromWire),
     ts: readTime(ts, `${path}.ts`)
   }
   // values[i] carries the dot (actor, counter - i), and dots start at 1.
@@ -93,12 +96,13 @@ export function clockToWire (clock: DvvSet): unknown {
 
 export const clockFromWire: FromWire<DvvSet> = (w, path) => {
   const [entriesWire, anonymousWire] = readList(w, path, 2, 2, (x) => x)
-  const entries = readList(entriesWire, `${path}.entries`, 0, LIMITS.clockEntries, entryFromWire)
+  // The storage bounds, not the write bounds: a merge may hold more than a write may mint.
+  const entries = readList(entriesWire, `${path}.entries`, 0, LIMITS.storedClockEntries, entryFromWire)
   checkSortedActors(entries.map((e) => e.actor), `${path}.entries`, '.actor')
-  const anonymous = readList(anonymousWire, `${path}.anonymous`, 0, LIMITS.siblings, siblingFromWire)
+  const anonymous = readList(anonymousWire, `${path}.anonymous`, 0, LIMITS.storedSiblings, siblingFromWire)
   let siblings = anonymous.length
   for (const e of entries) siblings += e.values.length
-  if (siblings > LIMITS.siblings) throw new CodecError(`${siblings} siblings exceed the limit of ${LIMITS.siblings}`, path)
+  if (siblings > LIMITS.storedSiblings) throw new CodecError(`${siblings} siblings exceed the storage bound of ${LIMITS.storedSiblings}`, path)
   const clock: DvvSet = { entries, anonymous }
   checkWith(validateClock, clock, path)
   return clock
@@ -109,7 +113,8 @@ export function contextToWire (vv: VersionVector): unknown {
 }
 
 export const contextFromWire: FromWire<VersionVector> = (w, path) => {
-  const vv = readList(w, path, 0, LIMITS.clockEntries, (x, p): readonly [string, number] => {
+  // As many entries as a stored clock: a read's context must be good for the write that merges it.
+  const vv = readList(w, path, 0, LIMITS.storedClockEntries, (x, p): readonly [string, number] => {
     const [actor, counter] = readList(x, p, 2, 2, (y) => y)
     return [readPeerId(actor, `${p}.actor`), readInt(counter, `${p}.counter`, 1)]
   })

@@ -3,13 +3,16 @@
  *
  * Wire layout (CBOR arrays; the first element is the type tag, the index in the tables
  * below — append new types at the end, never reorder):
- *   Request  = [0, key] | [1, [key…]] | [2, key, clock, hintFor | null] | [3, [[key, clock]…]]
+ *   Request  = [0, key] | [0, key, after] | [1, [key…]] | [2, key, clock, hintFor | null] | [3, [[key, clock]…]]
  *            | [4, partition, level, [index…]] | [5, partition, [bucket…]] | [6]
  *            | [7, key, value | null, context, n, w, ts] | [8] | [9, [partition…]]
- *   Response = [0] | [1, clock | null] | [2, [[key, clock | null]…]] | [3, [hash…]]
+ *   Response = [0] | [1, clock | null] | [1, clock, next] | [2, [[key, clock | null]…]] | [3, [hash…]]
  *            | [4, [[key, digest]…]] | [5, [signedRecord…]] | [6, context, acks]
  *            | [7, acks, required] | [8, code, message]
  *   Frame    = [0, id, Request] | [1, id, Response]
+ * `after` (a replica-get of one part of a version too large for one frame) and `next` (the
+ * cursor of the part after it) are trailing fields, present only in that exchange: every
+ * other request and reply stays byte-identical to what older peers send and read.
  */
 import { clockFromWire, clockToWire, contextFromWire, contextToWire } from './codec-clock.js'
 import { signedFromWire, signedToWire } from './codec-record.js'
@@ -60,6 +63,7 @@ export function requestToWire (r: Request): unknown {
   const tag = tagOf(REQUEST_TYPES, r.type)
   switch (r.type) {
     case 'replica-get':
+      return r.after === undefined ? [tag, r.key] : [tag, r.key, r.after]
     case 'client-get':
     case 'client-digest':
       return [tag, r.key]
@@ -104,7 +108,12 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
   const type = nameOf(REQUEST_TYPES, f[0], `${path}.type`)
   const fields = (n: number): void => { expectLength(f, path, n + 1) }
   switch (type) {
-    case 'replica-get':
+    case 'replica-get': {
+      if (f.length !== 3) fields(1)
+      const key = readKey(f[1], `${path}.key`)
+      // An actor id, or '' for the first part.
+      return f.length === 3 ? { type, key, after: readText(f[2], `${path}.after`, 0, LIMITS.idBytes) } : { type, key }
+    }
     case 'client-get':
     case 'client-digest':
       fields(1)
@@ -185,7 +194,10 @@ export function responseToWire (r: Response): unknown {
   const tag = tagOf(RESPONSE_TYPES, r.type)
   switch (r.type) {
     case 'ok': return [tag]
-    case 'clock': return [tag, r.clock === null ? null : clockToWire(r.clock)]
+    case 'clock': {
+      const clock = r.clock === null ? null : clockToWire(r.clock)
+      return r.next === undefined ? [tag, clock] : [tag, clock, r.next]
+    }
     case 'clocks': return [tag, r.items.map(([key, clock]) => [key, clock === null ? null : clockToWire(clock)])]
     case 'hashes': return [tag, [...r.hashes]]
     case 'entries': return [tag, r.entries.map(([key, digest]) => [key, digest])]
@@ -212,9 +224,11 @@ export const responseFromWire: FromWire<Response> = (w, path) => {
     case 'ok':
       fields(0)
       return { type }
-    case 'clock':
-      fields(1)
-      return { type, clock: readNullable(f[1], `${path}.clock`, clockFromWire) }
+    case 'clock': {
+      if (f.length !== 3) fields(1)
+      const clock = readNullable(f[1], `${path}.clock`, clockFromWire)
+      return f.length === 3 ? { type, clock, next: readText(f[2], `${path}.next`, 1, LIMITS.idBytes) } : { type, clock }
+    }
     case 'clocks':
       fields(1)
       return {

@@ -19,8 +19,15 @@ export interface SignedRecord {
 }
 
 export type Request =
-  /** Read the local replica of one key. → `clock` */
-  | { readonly type: 'replica-get'; readonly key: Key }
+  /**
+   * Read the local replica of one key. → `clock`. A version too large for one reply frame is
+   * refused 'too-large'; with `after` the replica answers one part of it instead (core's
+   * versions-split.ts): its entries of actors after `after` ('' = from the first, with the
+   * anonymous values) that fit a frame, and in `next` the cursor to ask with for the rest
+   * (absent on the last part). Merging the parts gives the version. Older peers refuse
+   * `after` ('bad-request').
+   */
+  | { readonly type: 'replica-get'; readonly key: Key; readonly after?: string }
   /** Read several local replicas (anti-entropy, tombstone GC). → `clocks` */
   | { readonly type: 'replica-get-many'; readonly keys: readonly Key[] }
   /**
@@ -122,7 +129,8 @@ export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner
 
 export type Response =
   | { readonly type: 'ok' }
-  | { readonly type: 'clock'; readonly clock: DvvSet | null }
+  /** `next`: only in answer to a `replica-get` with `after`, when more parts follow (see there). */
+  | { readonly type: 'clock'; readonly clock: DvvSet | null; readonly next?: string }
   | { readonly type: 'clocks'; readonly items: ReadonlyArray<readonly [Key, DvvSet | null]> }
   | { readonly type: 'hashes'; readonly hashes: readonly Uint8Array[] }
   | { readonly type: 'entries'; readonly entries: ReadonlyArray<readonly [Key, Uint8Array]> }

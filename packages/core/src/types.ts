@@ -88,10 +88,34 @@ export const LIMITS = {
   keyBytes: 1024,
   /** One value in bytes (HTTP 413 above this). */
   valueBytes: 1024 * 1024,
-  /** Siblings per key: beyond this a put is refused rather than growing without end. */
+  /**
+   * The write bound on sibling count (a mint cap): a put whose result would hold more
+   * siblings is refused (HTTP 409 `too_many_siblings`). Checked only where a dot is minted
+   * (peer's data/mint.ts); merges of existing versions go past it, up to `storedSiblings`.
+   */
   siblings: 64,
-  /** Entries (actors) per version vector before truncation. */
+  /**
+   * The write bound on bytes (a mint cap): a put whose result would hold more bytes of
+   * sibling values is refused (HTTP 413 `siblings_too_large`). Half a frame, so whatever
+   * one writer produced, and so every actor's entry of a merged version, fits one frame
+   * with room to spare: a larger merged version travels as actor-disjoint parts
+   * (versions-split.ts).
+   */
+  siblingBytes: 4 * 1024 * 1024,
+  /**
+   * The storage bound on sibling count: what merges (replica-put, read repair, anti-entropy,
+   * handoff, transfer, hints) may reach. 64 mint caps: that many coordinators cut off from
+   * each other, each filling the key to its cap. The codec refuses more in one clock.
+   */
+  storedSiblings: 64 * 64,
+  /** Entries (actors) per version vector before truncation (entries holding values are never dropped). */
   clockEntries: 64,
+  /**
+   * Entries in a clock or a context on the wire and on disk: one per stored sibling (each
+   * may have its own actor, and truncation keeps every entry holding a value) plus the
+   * value-less ones truncation leaves.
+   */
+  storedClockEntries: 64 * 64 + 64,
   /** One encoded wire frame. */
   frameBytes: 8 * 1024 * 1024,
   /** Keys in one anti-entropy / transfer batch. */

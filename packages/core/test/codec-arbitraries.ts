@@ -67,6 +67,7 @@ const arbIndex = fc.nat(65_535)
 
 export const arbRequest: fc.Arbitrary<Request> = fc.oneof(
   fc.record({ type: fc.constant('replica-get' as const), key: arbKey }),
+  fc.record({ type: fc.constant('replica-get' as const), key: arbKey, after: fc.oneof(fc.constant(''), arbPeerId) }),
   fc.record({ type: fc.constant('replica-get-many' as const), keys: fc.array(arbKey, { maxLength: 5 }) }),
   fc.record({ type: fc.constant('replica-put' as const), key: arbKey, clock: arbClock }),
   fc.record({ type: fc.constant('replica-put' as const), key: arbKey, clock: arbClock, hintFor: arbPeerId }),
@@ -104,6 +105,7 @@ const arbHash = fc.uint8Array({ minLength: 1, maxLength: 64 })
 export const arbResponse: fc.Arbitrary<Response> = fc.oneof(
   fc.constant({ type: 'ok' as const }),
   fc.record({ type: fc.constant('clock' as const), clock: fc.option(arbClock, { nil: null }) }),
+  fc.record({ type: fc.constant('clock' as const), clock: arbClock, next: arbPeerId }),
   fc.record({ type: fc.constant('clocks' as const), items: fc.array(fc.tuple(arbKey, fc.option(arbClock, { nil: null })), { maxLength: 3 }) }),
   fc.record({ type: fc.constant('hashes' as const), hashes: fc.array(arbHash, { maxLength: 8 }) }),
   fc.record({ type: fc.constant('entries' as const), entries: fc.array(fc.tuple(arbKey, arbHash), { maxLength: 8 }) }),

@@ -72,21 +72,26 @@ describe('size limits (one per limit)', () => {
     rejects(() => decodeClock(cbor(clockWire([entryWire('a', 1, [sib(bytesOf(LIMITS.valueBytes + 1))])]))), 'clock.entries[0].values[0].value')
   })
 
-  it('siblings: at most LIMITS.siblings values per clock, across entries and anonymous', () => {
+  // The write bounds (LIMITS.siblings, siblingBytes) are checked where a dot is minted, not
+  // here: a merge may hold more than a write may mint, up to the storage bound.
+  it('storedSiblings: at most LIMITS.storedSiblings values per clock, across entries and anonymous', () => {
+    const max = LIMITS.storedSiblings
     const values = (n: number): unknown[] => Array.from({ length: n }, (_, i) => sib(null, i))
-    expect(decodeClock(cbor(clockWire([entryWire('a', 64, values(64))])))).toBeDefined()
-    rejects(() => decodeClock(cbor(clockWire([entryWire('a', 65, values(65))]))), 'clock.entries[0].values')
-    rejects(() => decodeClock(cbor(clockWire([entryWire('a', 40, values(40)), entryWire('b', 25, values(25))]))), 'clock')
-    rejects(() => decodeClock(cbor(clockWire([entryWire('a', 64, values(64))], [sib(null, 1)]))), 'clock')
+    expect(decodeClock(cbor(clockWire([entryWire('a', LIMITS.siblings + 1, values(LIMITS.siblings + 1))])))).toBeDefined()
+    expect(decodeClock(cbor(clockWire([entryWire('a', max, values(max))])))).toBeDefined()
+    rejects(() => decodeClock(cbor(clockWire([entryWire('a', max + 1, values(max + 1))]))), 'clock.entries[0].values')
+    rejects(() => decodeClock(cbor(clockWire([entryWire('a', max - 10, values(max - 10)), entryWire('b', 11, values(11))]))), 'clock')
+    rejects(() => decodeClock(cbor(clockWire([entryWire('a', max, values(max))], [sib(null, 1)]))), 'clock')
   })
 
-  it('clockEntries: at most LIMITS.clockEntries actors in a clock or a context', () => {
+  it('storedClockEntries: at most LIMITS.storedClockEntries actors in a clock or a context', () => {
+    const max = LIMITS.storedClockEntries
     const entries = (n: number): unknown[] => actors(n).map((a) => entryWire(a, 1))
-    expect(decodeClock(cbor(clockWire(entries(LIMITS.clockEntries))))).toBeDefined()
-    rejects(() => decodeClock(cbor(clockWire(entries(LIMITS.clockEntries + 1)))), 'clock.entries')
-    expect(decodeContext(cbor(actors(LIMITS.clockEntries).map((a) => [a, 1])))).toHaveLength(LIMITS.clockEntries)
-    rejects(() => decodeContext(cbor(actors(LIMITS.clockEntries + 1).map((a) => [a, 1]))), 'context')
-    rejects(() => encodeContext(actors(LIMITS.clockEntries + 1).map((a) => [a, 1])), 'context')
+    expect(decodeClock(cbor(clockWire(entries(max))))).toBeDefined()
+    rejects(() => decodeClock(cbor(clockWire(entries(max + 1)))), 'clock.entries')
+    expect(decodeContext(cbor(actors(max).map((a) => [a, 1])))).toHaveLength(max)
+    rejects(() => decodeContext(cbor(actors(max + 1).map((a) => [a, 1]))), 'context')
+    rejects(() => encodeContext(actors(max + 1).map((a) => [a, 1])), 'context')
   })
 
   it('batchKeys: keys and items per batch', () => {
@@ -262,7 +267,10 @@ describe('structural rejections', () => {
 
   it('wrong field counts', () => {
     rejects(() => decodeRequest(cbor([0])), 'request')
-    rejects(() => decodeRequest(cbor([0, 'k', 'extra'])), 'request')
+    // replica-get takes one optional trailing field (the part cursor), client-get none.
+    rejects(() => decodeRequest(cbor([0, 'k', '', 'extra'])), 'request')
+    rejects(() => decodeRequest(cbor([12, 'k', 'extra'])), 'request')
+    rejects(() => decodeResponse(cbor([1, null, 'a', 'extra'])), 'response')
     rejects(() => decodeRequest(cbor([6, null])), 'request')
     rejects(() => decodeResponse(cbor([])), 'response')
     rejects(() => decodeFrame(cbor([0, 1])), 'frame')

@@ -160,8 +160,12 @@ export const MAX_CLUSTER_NAME_CHARS = 64
 // ── HTTP server (http/server.ts) ─────────────────────────────────────────────────────
 
 /**
- * Request head limit. Node's default is 16 KiB; the largest context header is ~12.3k
- * characters (core's CODEC_LIMITS.contextChars), so 32 KiB leaves room for the other headers.
+ * Request head limit. Node's default is 16 KiB; a context of 64 actors (a key within the
+ * write bound, one coordinator per sibling) is a header of ~12.3k characters, so 32 KiB
+ * leaves room for the other headers. A merged key may hold more actors (core's
+ * LIMITS.storedClockEntries, CODEC_LIMITS.contextChars): its context fits this head up to
+ * ~170 actors (ids at their 128-byte limit; ~300 with libp2p ids); past that it cannot be
+ * written back through HTTP in one piece.
  */
 export const MAX_HEADER_BYTES = 32 * 1024
 
@@ -225,5 +229,9 @@ export const MAX_STATIC_FILE_BYTES = 16 * 1024 * 1024
  */
 export const DURATION_BUCKETS_S: readonly number[] = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
-/** Sibling counts bucketed for the histogram; the engine refuses more than 64 siblings (core's LIMITS.siblings). */
+/**
+ * Sibling counts bucketed for the histogram. A write may leave at most 64 (core's
+ * LIMITS.siblings); merges of replicas cut off from each other may hold more (up to
+ * LIMITS.storedSiblings), counted in +Inf.
+ */
 export const SIBLING_BUCKETS: readonly number[] = [1, 2, 3, 4, 8, 16, 32, 64]

@@ -73,12 +73,13 @@ export const TEST_DEFAULTS = [
 
 export class Fixture {
   readonly #live = new Set<ChildProcess>()
-  #base: string | undefined
+  /** A promise, set on the first call: daemons started at once (Promise.all) share one folder. */
+  #base: Promise<string> | undefined
   #secret: Promise<string> | undefined
 
   async dir (): Promise<string> {
-    this.#base ??= await mkdtemp(join(tmpdir(), 'ringstore-daemon-test-'))
-    return this.#base
+    this.#base ??= mkdtemp(join(tmpdir(), 'ringstore-daemon-test-'))
+    return await this.#base
   }
 
   /** The fixture's cluster secret file (created on first use, as `ringstore secret` does). */
@@ -159,7 +160,7 @@ export class Fixture {
       child.kill('SIGKILL')
     }))
     await Promise.all(exits)
-    if (this.#base !== undefined) await rm(this.#base, { recursive: true, force: true })
+    if (this.#base !== undefined) await rm(await this.#base, { recursive: true, force: true })
   }
 }
 

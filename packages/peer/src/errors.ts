@@ -68,6 +68,31 @@ export class TooManySiblingsError extends Error {
 }
 
 /**
+ * A put would leave more than LIMITS.siblingBytes bytes of sibling values (the write bound
+ * in bytes, HTTP 413 `siblings_too_large`): refused, nothing written. Read the key, merge
+ * its siblings and write with the read's context: that write collapses them.
+ * `bytes` is undefined when a remote coordinator refused the put (its reply names no size).
+ */
+export class SiblingsTooLargeError extends Error {
+  static override name = 'SiblingsTooLargeError'
+  override name = 'SiblingsTooLargeError'
+  constructor (readonly bytes: number | undefined, readonly limit: number, detail?: string) {
+    super(detail ?? `write refused: it would leave ${bytes ?? 'too many'} bytes of siblings (limit ${limit}); read the key, merge its siblings and write with the context`)
+  }
+}
+
+/**
+ * A reply that would not fit one frame (LIMITS.frameBytes): versions too large for a
+ * `replica-get` or `replica-get-many` answer. Answered 'too-large' rather than attempted
+ * (a reply that fails to encode would reach the asker as 'internal'); the asker asks for
+ * fewer keys, and reads a single version that large part by part (protocol/replica-get.ts).
+ */
+export class ReplyTooLargeError extends Error {
+  static override name = 'ReplyTooLargeError'
+  override name = 'ReplyTooLargeError'
+}
+
+/**
  * A client asked for a key it has no right to (core's key-rights.ts: capability, owner and
  * public keys; every other key is for members). Thrown by the client-surface protocols
  * (answered `forbidden`) and, before anything is sent, by a client's own get/put/delete.

@@ -27,7 +27,7 @@ export { createMetrics, observeLatency } from './metrics.js'
 export type { PeerMetrics, Operation } from './metrics.js'
 export {
   QuorumNotMetError, PeerUnreachableError, RequestTimeoutError, RemoteError, PeerStoppedError, InvalidOptionsError,
-  TooManySiblingsError, StorageClosedError, InvalidStorageOpError, InvalidRemovalError, StorageFullError,
+  TooManySiblingsError, SiblingsTooLargeError, StorageClosedError, InvalidStorageOpError, InvalidRemovalError, StorageFullError,
   HintQuotaError, KeyRightsError
 } from './errors.js'
 export type { HintQuota } from './errors.js'

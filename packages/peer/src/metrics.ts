@@ -30,6 +30,11 @@ export interface PeerMetrics {
   forbiddenRequests: number
   /** Stored records that failed their checksum or did not decode (treated as absent, never served). */
   corruptRecords: number
+  /**
+   * Keys whose merge could not be stored (a merged version past the storage bound, core's
+   * LIMITS.storedSiblings / MAX_CLOCK_BYTES): skipped, logged, the rest of their batch kept.
+   */
+  mergesRefused: number
   /** siblingsOnRead[k] = reads that returned k siblings. */
   readonly siblingsOnRead: Record<number, number>
 }
@@ -53,6 +58,7 @@ export function createMetrics (): PeerMetrics {
     invalidFrames: 0,
     forbiddenRequests: 0,
     corruptRecords: 0,
+    mergesRefused: 0,
     siblingsOnRead: {}
   }
 }

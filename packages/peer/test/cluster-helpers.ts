@@ -9,6 +9,7 @@ import type { Storage } from '../src/interfaces.js'
 import { Peer } from '../src/peer.js'
 import { MemoryStorage } from '@ringstore/testkit'
 import { LoopbackHub, ManualClock, TestSigner, settle } from '@ringstore/testkit'
+import type { LoopbackOptions } from '@ringstore/testkit'
 
 export const TEST_CONFIG: Partial<PeerConfig> = {
   q: 64,
@@ -43,9 +44,10 @@ export interface TestCluster {
   stopAll(): Promise<void>
 }
 
-export async function startCluster (ids: readonly PeerId[], config: Partial<PeerConfig> = {}): Promise<TestCluster> {
+/** `hubOptions`: options of the loopback network (`frames`: messages travel as encoded frames). */
+export async function startCluster (ids: readonly PeerId[], config: Partial<PeerConfig> = {}, hubOptions: LoopbackOptions = {}): Promise<TestCluster> {
   const clock = new ManualClock(1_000)
-  const hub = new LoopbackHub(clock)
+  const hub = new LoopbackHub(clock, hubOptions)
   const peers = new Map<PeerId, Peer>()
   const storages = new Map<PeerId, MemoryStorage>()
   const cluster: TestCluster = {

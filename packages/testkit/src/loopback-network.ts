@@ -13,7 +13,7 @@
  * hub.block('a', 'b')
  */
 import type { PeerId, Request, Response, SignedRecord, SignedRemoval } from '@ringstore/core'
-import { keyHash } from '@ringstore/core'
+import { decodeFrame, encodeFrame, keyHash } from '@ringstore/core'
 import { PeerUnreachableError, RequestTimeoutError } from '@ringstore/peer'
 import type { Clock, Network, NetworkHandlers, Signer } from '@ringstore/peer'
 
@@ -21,15 +21,52 @@ type LinkState = 'open' | 'blocked' | 'stalled'
 
 const linkId = (a: PeerId, b: PeerId): string => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`)
 
+export interface LoopbackOptions {
+  /**
+   * Carry every request and response as a wire frame (core's encodeFrame / decodeFrame), as
+   * the libp2p network does, so the frame bound (LIMITS.frameBytes) applies: a request that
+   * does not encode fails at its sender, a response that does not encode is answered
+   * `internal` and recorded in `unencodable`. Off: messages are deep-copied objects.
+   */
+  readonly frames?: boolean
+}
+
 export class LoopbackHub {
   readonly clock: Clock
+  readonly frames: boolean
   readonly #endpoints = new Map<PeerId, LoopbackNetwork>()
   readonly #links = new Map<string, LinkState>()
   /** Every request delivered, in order: lets tests check who talked to whom. */
   readonly sent: Array<{ from: PeerId, to: PeerId, type: Request['type'] }> = []
+  /** With `frames`: every response that did not encode (the libp2p network logs "response does not encode"). */
+  readonly unencodable: Array<{ from: PeerId, to: PeerId, type: Response['type'], error: string }> = []
 
-  constructor (clock: Clock) {
+  constructor (clock: Clock, options: LoopbackOptions = {}) {
     this.clock = clock
+    this.frames = options.frames === true
+  }
+
+  /** `request` as the receiver gets it: a deep copy, or with `frames` the decoded frame (throws CodecError). */
+  carryRequest (request: Request): Request {
+    if (!this.frames) return structuredClone(request)
+    const frame = decodeFrame(encodeFrame({ kind: 'request', id: 1, request }))
+    if (frame.kind !== 'request') throw new Error('loopback: a request frame decoded as a response')
+    return frame.request
+  }
+
+  /** `response` as the asker gets it; with `frames`, one that does not encode becomes `internal`. */
+  carryResponse (from: PeerId, to: PeerId, response: Response): Response {
+    if (!this.frames) return structuredClone(response)
+    let bytes: Uint8Array
+    try {
+      bytes = encodeFrame({ kind: 'response', id: 1, response })
+    } catch (error) {
+      this.unencodable.push({ from, to, type: response.type, error: String(error) })
+      bytes = encodeFrame({ kind: 'response', id: 1, response: { type: 'error', code: 'internal', message: 'response does not encode' } })
+    }
+    const frame = decodeFrame(bytes)
+    if (frame.kind !== 'response') throw new Error('loopback: a response frame decoded as a request')
+    return frame.response
   }
 
   /** A fresh endpoint for `id` (replacing a crashed or stopped one). */
@@ -172,11 +209,16 @@ export class LoopbackNetwork implements Network {
       }
       const target = this.#hub.connected(this.localPeer, peer) ? this.#hub.endpoint(peer) : undefined
       if (target === undefined) return fail(new PeerUnreachableError(peer, 'no route (loopback)'))
-      const copy = structuredClone(request)
+      let copy: Request
+      try {
+        copy = this.#hub.carryRequest(request)
+      } catch (error) {
+        return fail(error instanceof Error ? error : new Error(String(error)))
+      }
       this.#hub.sent.push({ from: this.localPeer, to: peer, type: request.type })
       queueMicrotask(() => {
         target.deliver(this.localPeer, copy).then(
-          (response) => finish(() => resolve(structuredClone(response))),
+          (response) => finish(() => resolve(this.#hub.carryResponse(peer, this.localPeer, response))),
           (error: unknown) => fail(error instanceof Error ? error : new Error(String(error)))
         )
       })

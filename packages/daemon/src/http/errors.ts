@@ -3,7 +3,7 @@
  * and duplicate module copies), so a new engine error falls through to a logged 500.
  */
 import type { InvalidKeyError, ValueTooLargeError } from '@ringstore/core'
-import type { QuorumNotMetError, TooManySiblingsError } from '@ringstore/peer'
+import type { QuorumNotMetError, SiblingsTooLargeError, TooManySiblingsError } from '@ringstore/peer'
 import { HttpError } from './respond.js'
 
 /** The HttpError for a known engine error, or null for an unexpected one. */
@@ -26,6 +26,12 @@ export function toHttpError (error: unknown): HttpError | null {
     case 'TooManySiblingsError': {
       const e = error as TooManySiblingsError
       return new HttpError(409, 'too_many_siblings', e.message, { siblings: e.siblings, limit: e.limit })
+    }
+    case 'SiblingsTooLargeError': {
+      // The key's write bound in bytes (core's LIMITS.siblingBytes): the body itself may be
+      // small, what would be too large is the key with it. Read, merge, write with the context.
+      const e = error as SiblingsTooLargeError
+      return new HttpError(413, 'siblings_too_large', e.message, e.bytes === undefined ? { limit: e.limit } : { bytes: e.bytes, limit: e.limit })
     }
     case 'PeerStoppedError':
       return new HttpError(503, 'unavailable', 'the daemon is shutting down')

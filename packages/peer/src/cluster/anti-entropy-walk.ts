@@ -11,6 +11,7 @@ import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { ReplicaStore } from '../components.js'
 import type { PeerConfig } from '../config.js'
 import { AE_BUCKETS_PER_REQUEST, AE_FETCH_KEYS, AE_ROOTS_PER_REQUEST } from '../constants.js'
+import { describeError, isUnreachable } from '../errors.js'
 import type { Logger } from '../interfaces.js'
 import { askAeBuckets } from '../protocol/ae-buckets.js'
 import { askAeNodes } from '../protocol/ae-nodes.js'
@@ -87,12 +88,20 @@ export async function differingKeys (deps: AntiEntropyWalkDeps, partition: numbe
 export async function repairKeys (deps: AntiEntropyWalkDeps, peer: PeerId, keys: readonly Key[]): Promise<number> {
   let repaired = 0
   for (let i = 0; i < keys.length; i += AE_FETCH_KEYS) {
-    repaired += await repairBatch(deps, peer, keys.slice(i, i + AE_FETCH_KEYS))
+    const batch = keys.slice(i, i + AE_FETCH_KEYS)
+    try {
+      repaired += await repairBatch(deps, peer, batch)
+    } catch (error) {
+      // A silent peer ends the exchange; any other failure costs this batch only, never
+      // the rest of the partition (one bad key must not stop a partition converging).
+      if (isUnreachable(error)) throw error
+      deps.log.warn('anti-entropy repair batch failed: going on with the next', { peer, keys: batch.length, first: batch[0], error: describeError(error) })
+    }
   }
   return repaired
 }
 
-async function repairBatch ({ replicas, rpc }: AntiEntropyWalkDeps, peer: PeerId, keys: readonly Key[]): Promise<number> {
+async function repairBatch ({ replicas, rpc, log }: AntiEntropyWalkDeps, peer: PeerId, keys: readonly Key[]): Promise<number> {
   const theirs = await askReplicaGetMany(rpc, peer, keys)
   const before = await replicas.getMany(keys)
   const incoming: Array<readonly [Key, DvvSet]> = []
@@ -100,18 +109,30 @@ async function repairBatch ({ replicas, rpc }: AntiEntropyWalkDeps, peer: PeerId
     const clock = theirs.get(key)
     if (clock !== undefined && clock !== null) incoming.push([key, clock])
   }
+  // mergeMany skips (and reports) a key whose merge cannot be stored; the others land.
   if (incoming.length > 0) await replicas.mergeMany(incoming)
   // Read back instead of computing sync() here: a local write that landed meanwhile is pushed too.
   const after = await replicas.getMany(keys)
   let repaired = 0
   const push: Array<readonly [Key, DvvSet]> = []
   keys.forEach((key, i) => {
+    // Unanswered (too large for a reply frame): push ours, in parts. The peer's own round
+    // pushes its version to us the same way, so both end with the merge.
+    const answered = theirs.has(key)
+    if (!answered) log.info('anti-entropy: version too large to fetch, pushing ours', { peer, key })
     const remote = theirs.get(key) ?? null
     if (!sameVersion(before[i] ?? null, remote)) repaired++
     const merged = after[i] ?? null
-    if (merged !== null && !sameVersion(merged, remote)) push.push([key, merged])
+    if (merged !== null && (!answered || !sameVersion(merged, remote))) push.push([key, merged])
   })
-  for (const items of versionBatches(push)) await askReplicaPutMany(rpc, peer, items)
+  for (const items of versionBatches(push)) {
+    try {
+      await askReplicaPutMany(rpc, peer, items)
+    } catch (error) {
+      if (isUnreachable(error)) throw error
+      log.warn('anti-entropy push refused: going on with the next batch', { peer, keys: items.length, first: items[0]?.[0], error: describeError(error) })
+    }
+  }
   return repaired
 }
 

@@ -21,7 +21,7 @@ import { HINT_DELIVERY_PIPELINE } from '../constants.js'
 import { HintQuotaError, describeError } from '../errors.js'
 import type { Clock, Logger, TimerHandle } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
-import { batchBySize, BATCH_BYTES, clockBytes } from '../protocol/batches.js'
+import { partBatches } from '../protocol/batches.js'
 import type { ReplicaAccess } from '../protocol/replica-access.js'
 
 export interface HintedHandoffDeps {
@@ -272,12 +272,15 @@ export class HintedHandoff {
   async #send (target: PeerId, batch: ReadonlyArray<readonly [Key, DvvSet]>, run: DeliveryRun, removing: Set<Promise<void>>): Promise<void> {
     const ctx = this.#ctx
     try {
-      for (const items of batchBySize(batch, batch.length, BATCH_BYTES, ([, clock]) => clockBytes(clock))) {
+      // A hint too large for one frame (merged from several coordinators' versions) goes
+      // as parts; it is removed with the batch carrying its last part (`complete`).
+      for (const { items, complete } of partBatches(batch, batch.length)) {
         if (run.failure !== undefined) return
         await ctx.access.putMany(target, items)
+        if (complete.length === 0) continue
         // Acknowledged: the target holds these versions durably. Deleted on a later turn,
         // for the same reason as the read-ahead: a send released by this ack goes first.
-        const removal: Promise<void> = nextTurn(ctx.clock).then(() => ctx.hints.remove(target, items)).then((count) => {
+        const removal: Promise<void> = nextTurn(ctx.clock).then(() => ctx.hints.remove(target, complete)).then((count) => {
           ctx.metrics.hintsDelivered += count
           run.delivered += count
         }, (error: unknown) => {

@@ -17,7 +17,7 @@ import { TRANSFER_DEBOUNCE_MS, TRANSFER_RETRY_MS } from '../constants.js'
 import { describeError } from '../errors.js'
 import type { Clock, Logger } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
-import { versionBatches } from '../protocol/batches.js'
+import { partBatches } from '../protocol/batches.js'
 import { askReplicaPutMany } from '../protocol/replica-put-many.js'
 import type { PeerRpc } from '../protocol/rpc.js'
 import { Debounce, PeriodicTask, SerialRunner } from './timers.js'
@@ -129,12 +129,14 @@ export class OwnershipTransfer {
         const clock = clocks[k] ?? null
         return clock === null ? [] : [[key, clock] as const]
       })
-      for (const chunk of versionBatches(items)) {
+      // A key too large for one frame goes as parts: it is moved (and may be dropped here)
+      // once the batch carrying its last part is acknowledged (`complete`).
+      for (const { items: chunk, complete } of partBatches(items)) {
         if (!await this.#pushToAll(owners, partition, chunk) || ctx.membership.ring() !== ring) {
           return { keysMoved, keysDropped }
         }
-        keysMoved += chunk.length
-        for (const [key, sent] of chunk) {
+        keysMoved += complete.length
+        for (const [key, sent] of complete) {
           if (await ctx.replicas.dropIfUnchanged(key, sent)) keysDropped++
         }
       }

@@ -26,6 +26,7 @@ import { ActorEpoch, epochOfActor } from './actor-epoch.js'
 import { KeyedLock } from './keyed-lock.js'
 import { dataKey, dataKeyOfHash, keyOfDataKey } from './storage-keys.js'
 import { openClock, openClockWithDigest, sealClockWithDigest } from './stored-clock.js'
+import type { SealedClock } from './stored-clock.js'
 
 export interface ReplicaStoreDeps {
   readonly id: string
@@ -214,19 +215,44 @@ export class StorageReplicaStore implements ReplicaStore {
       const slots = keys.map((key) => this.#slot(key))
       const stored = await this.#deps.storage.getMany('data', slots.map((slot) => slot.storageKey))
       let corrupt = false
-      const changed: Array<[KeySlot, DvvSet]> = []
+      const changed: Array<readonly [KeySlot, SealedClock]> = []
       slots.forEach((slot, i) => {
         const { key } = slot
         const bytes = stored[i]
         const current = bytes === undefined ? null : openClock(bytes, { ns: 'data', key }, this.#deps)
         if (bytes !== undefined && current === null) corrupt = true
         const clock = incoming.get(key) as DvvSet
-        const next = this.#normalize(key, current === null ? clock : sync(current, clock))
-        if (current === null || !clockEqual(current, next)) changed.push([slot, next])
+        // One key that cannot be stored must not fail the others of its batch (an
+        // anti-entropy push, a transfer, a hint delivery): it is skipped and reported.
+        const sealed = this.#sealMerge(key, current, clock)
+        if (sealed !== null) changed.push([slot, sealed])
       })
       if (corrupt) await this.#epochs.bump([])
-      if (changed.length > 0) await this.#persist(changed)
+      if (changed.length > 0) await this.#write(changed)
     })
+  }
+
+  /**
+   * The sealed merge of `incoming` into `current`, null when it changes nothing or cannot
+   * be stored. The merge is never refused for passing the write bounds (core's
+   * LIMITS.siblings and siblingBytes, checked only where a dot is minted: mint.ts), so
+   * replicas converge on a union larger than any one write could make; only a union past
+   * the storage bound (the codec's, LIMITS.storedSiblings) does not encode, and then the
+   * key keeps what it holds here (nothing is lost) and is counted in `mergesRefused`.
+   */
+  #sealMerge (key: Key, current: DvvSet | null, incoming: DvvSet): SealedClock | null {
+    try {
+      const next = this.#normalize(key, current === null ? incoming : sync(current, incoming))
+      if (current !== null && clockEqual(current, next)) return null
+      return sealClockWithDigest(next)
+    } catch (error) {
+      this.#deps.metrics.mergesRefused++
+      this.#deps.log.error('merged version of a key cannot be stored: skipped, the replica keeps its own', {
+        key,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+      })
+      return null
+    }
   }
 
   dropIfUnchanged (key: Key, expected: DvvSet): Promise<boolean> {
@@ -329,9 +355,12 @@ export class StorageReplicaStore implements ReplicaStore {
 
   async #persist (items: ReadonlyArray<readonly [KeySlot, DvvSet]>): Promise<void> {
     // One encoding per clock gives both the stored record and the Merkle digest.
-    const sealed = items.map(([, clock]) => sealClockWithDigest(clock))
-    await this.#deps.storage.write(items.map(([slot], i) => ({ ns: 'data' as const, key: slot.storageKey, value: sealed[i]!.sealed })))
-    items.forEach(([slot], i) => this.tree(slot.partition).set(slot.key, sealed[i]!.digest, slot.hash))
+    await this.#write(items.map(([slot, clock]) => [slot, sealClockWithDigest(clock)] as const))
+  }
+
+  async #write (items: ReadonlyArray<readonly [KeySlot, SealedClock]>): Promise<void> {
+    await this.#deps.storage.write(items.map(([slot, sealed]) => ({ ns: 'data' as const, key: slot.storageKey, value: sealed.sealed })))
+    items.forEach(([slot, sealed]) => this.tree(slot.partition).set(slot.key, sealed.digest, slot.hash))
   }
 
   #stages (): boolean {

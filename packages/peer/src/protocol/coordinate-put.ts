@@ -22,11 +22,11 @@
  * A primary that stops answering right after its ping was answered still costs the full
  * bound: that window is rare (it must freeze in the half second after the ping).
  */
-import { validateContext, validateKey, validateValue } from '@ringstore/core'
+import { LIMITS, validateContext, validateKey, validateValue } from '@ringstore/core'
 import type { PeerId, Request, Response, VersionVector } from '@ringstore/core'
 import type { PutResult } from '../api.js'
 import { FORWARD_TIMEOUT_FACTOR, MAX_REPLICAS, PING_TIMEOUT_FACTOR } from '../constants.js'
-import { InvalidOptionsError, QuorumNotMetError, RemoteError, describeError, isUnreachable } from '../errors.js'
+import { InvalidOptionsError, QuorumNotMetError, RemoteError, SiblingsTooLargeError, describeError, isUnreachable } from '../errors.js'
 import type { Clock, Logger } from '../interfaces.js'
 import type { Operation } from '../metrics.js'
 import { quorumProblem } from '../quorum.js'
@@ -117,7 +117,12 @@ export async function forwardPut (deps: ForwardDeps, command: PutCommand, primar
       return { context: response.context, dot, acks: response.acks }
     }
     if (response.type === 'quorum-failed') throw new QuorumNotMetError(operationOf(command), response.acks, response.required, `coordinated by ${primary}`)
-    if (response.type === 'error' && (response.code === 'bad-request' || response.code === 'too-large')) {
+    // The value passed validateValue before it was forwarded, so a 'too-large' refusal is the
+    // key's write bound in bytes (router.ts): the same named error as a local refusal.
+    if (response.type === 'error' && response.code === 'too-large') {
+      throw new SiblingsTooLargeError(undefined, LIMITS.siblingBytes, `${primary} refused: ${response.message}`)
+    }
+    if (response.type === 'error' && response.code === 'bad-request') {
       throw new RemoteError(primary, response.code, response.message)
     }
     log.warn('primary could not coordinate a put', { primary, key: command.key, response: describeResponse(response) })

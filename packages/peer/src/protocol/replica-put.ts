@@ -6,6 +6,7 @@
 import { validateKey } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
+import { versionParts } from './batches.js'
 import { checkClock, checkHintTarget } from './checks.js'
 import type { MemberRoles } from './checks.js'
 import type { Protocol } from './protocol.js'
@@ -39,8 +40,17 @@ export const replicaPut: Protocol<'replica-put', Services> = {
 /**
  * Have `peer` store `clock` for `key` (as a hint for `hintFor` when given). Resolves (with
  * nothing to read) once it is durable there; rejects when the peer refuses or is silent.
+ * A version too large for one frame (a merged one: read repair of siblings from replicas
+ * that were cut off from each other) goes as actor-disjoint parts, one request each, in
+ * turn (batches.ts): once every part is acknowledged the peer holds what the whole gives.
  */
 export function askReplicaPut (rpc: PeerRpc, peer: PeerId, key: Key, clock: DvvSet, hintFor?: PeerId): Promise<unknown> {
+  const parts = versionParts(clock)
+  if (parts.length === 1) return askPart(rpc, peer, key, clock, hintFor)
+  return parts.reduce<Promise<unknown>>((previous, part) => previous.then(() => askPart(rpc, peer, key, part, hintFor)), Promise.resolve())
+}
+
+function askPart (rpc: PeerRpc, peer: PeerId, key: Key, clock: DvvSet, hintFor?: PeerId): Promise<unknown> {
   const request = hintFor === undefined
     ? { type: 'replica-put' as const, key, clock }
     : { type: 'replica-put' as const, key, clock, hintFor }

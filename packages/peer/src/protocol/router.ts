@@ -12,7 +12,10 @@ import {
 } from '@ringstore/core'
 import type { PeerId, Request, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
-import { HintQuotaError, InvalidHintTargetError, InvalidOptionsError, KeyRightsError, StorageFullError, TooManySiblingsError, describeError } from '../errors.js'
+import {
+  HintQuotaError, InvalidHintTargetError, InvalidOptionsError, KeyRightsError, ReplyTooLargeError, SiblingsTooLargeError, StorageFullError,
+  TooManySiblingsError, describeError
+} from '../errors.js'
 import type { Clock, Logger } from '../interfaces.js'
 import { WatchLimitError } from '../cluster/watch-registry.js'
 import type { WatchRegistry } from '../cluster/watch-registry.js'
@@ -106,7 +109,7 @@ export function createRouter (deps: RouterDeps): RequestHandler {
 /** Validation failures are the sender's fault (bad-request, counted); anything else is ours. */
 function failureResponse (deps: RouterDeps, from: PeerId, request: Request, error: unknown): Response {
   const type = typeof request === 'object' && request !== null ? String((request as { type?: unknown }).type) : typeof request
-  if (error instanceof ValueTooLargeError) return errorResponse('too-large', error.message)
+  if (error instanceof ValueTooLargeError || error instanceof ReplyTooLargeError) return errorResponse('too-large', error.message)
   if (error instanceof KeyRightsError) {
     deps.metrics.forbiddenRequests++
     deps.log.debug('request refused: no right to the key', { from, type, key: error.key.slice(0, 80) })
@@ -125,6 +128,9 @@ function failureResponse (deps: RouterDeps, from: PeerId, request: Request, erro
   if (error instanceof WatchLimitError) return errorResponse('over-quota', error.message)
   // A valid request the data cannot take (the key has too many siblings): not malformed.
   if (error instanceof TooManySiblingsError) return errorResponse('bad-request', error.message)
+  // The key's values would pass the write bound in bytes: 'too-large', a code every
+  // version knows; a forwarder turns it back into SiblingsTooLargeError (coordinate-put.ts).
+  if (error instanceof SiblingsTooLargeError) return errorResponse('too-large', error.message)
   if (isBadInput(error)) {
     deps.metrics.invalidFrames++
     deps.log.debug('bad request', { from, type, error: describeError(error) })
