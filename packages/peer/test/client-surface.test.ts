@@ -211,3 +211,25 @@ describe('per-key rights on the client surface (core key-rights.ts)', () => {
     expect(t.metrics.forbiddenRequests).toBe(0)
   })
 })
+
+describe('a client\'s writes meet the write bounds', () => {
+  const ownValues = (count: number, size: number): DvvSet => ({
+    entries: [{ actor: 'tab:0', counter: count, values: Array.from({ length: count }, (_, i) => ({ value: new Uint8Array(size).fill(i), ts: i + 1 })), ts: count }],
+    anonymous: []
+  })
+
+  it('refuses a contribution that would grow a key past 64 siblings or 4 MiB of values, by any client route, storing nothing', async () => {
+    const t = await replicaWithValue()
+    const tooMany = ownValues(65, 8)
+    const tooLarge = ownValues(5, 1024 * 1024 - 64)
+    expect(await t.handle('tab', { type: 'client-put', key: K2, clock: tooMany })).toMatchObject({ type: 'error', code: 'bad-request' })
+    expect(await t.handle('tab', { type: 'client-put', key: K2, clock: tooLarge })).toMatchObject({ type: 'error', code: 'too-large' })
+    expect(await t.handle('tab', { type: 'client-put', key: H, clock: tooLarge, hintFor: 'p2' })).toMatchObject({ type: 'error', code: 'too-large' })
+    expect(await t.handle('tab', { type: 'client-put-many', items: [[K3, ownValues(1, 8)], [K2, tooMany]] })).toMatchObject({ type: 'error', code: 'bad-request' })
+    expect(await t.replicas.get(K2)).toBeNull()
+    expect(await t.replicas.get(K3)).toBeNull()
+    expect(t.hints.targets()).toEqual([])
+    // Within the bounds it is taken.
+    expect(await t.handle('tab', { type: 'client-put', key: K2, clock: ownValues(64, 8) })).toEqual({ type: 'clock', clock: null })
+  })
+})

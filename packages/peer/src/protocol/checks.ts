@@ -4,9 +4,9 @@
  * so every request is checked again before use; a failed check throws BadRequestError or
  * one of core's validation errors, which the router answers with `bad-request`.
  */
-import { LIMITS, clientKeyProblem, validateClock, validateKey } from '@ringstore/core'
+import { LIMITS, clientKeyProblem, emptyClock, siblingCount, sync, validateClock, validateKey, valueBytes } from '@ringstore/core'
 import type { DvvSet, Key, KeyAccess, PeerId } from '@ringstore/core'
-import { InvalidHintTargetError, KeyRightsError } from '../errors.js'
+import { InvalidHintTargetError, KeyRightsError, SiblingsTooLargeError, TooManySiblingsError } from '../errors.js'
 import { BadRequestError } from './protocol.js'
 import type { CallerRole } from './protocol.js'
 
@@ -66,4 +66,20 @@ export function checkKeyRights (membership: MemberRoles, from: PeerId, key: Key,
   if (membership.roleOf(from) === 'member') return
   const problem = clientKeyProblem(key, from, access)
   if (problem !== undefined) throw new KeyRightsError(key, `${access === 'read' ? 'reading' : 'writing'} ${JSON.stringify(key.slice(0, 80))} is refused: ${problem}`)
+}
+
+/**
+ * A client's contribution is a write (its own new dots), so it meets the write bounds a
+ * coordinator's mint does (data/mint.ts: LIMITS.siblings, LIMITS.siblingBytes): merged with
+ * what this replica holds (`local`, null for a hint), it may not grow the key past them.
+ * Merges between members go past those bounds (up to the storage bound); without this a
+ * client with the right to a key could grow it that far with values of its own.
+ */
+export function checkClientGrowth (local: DvvSet | null, contribution: DvvSet): void {
+  const before = local ?? emptyClock()
+  const merged = sync(before, contribution)
+  const count = siblingCount(merged)
+  if (count > LIMITS.siblings && count > siblingCount(before)) throw new TooManySiblingsError(count, LIMITS.siblings)
+  const bytes = valueBytes(merged)
+  if (bytes > LIMITS.siblingBytes && bytes > valueBytes(before)) throw new SiblingsTooLargeError(bytes, LIMITS.siblingBytes)
 }

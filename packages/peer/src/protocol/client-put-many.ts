@@ -7,7 +7,7 @@
 import { clientContribution } from '@ringstore/core'
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { ReplicaStore } from '../components.js'
-import { checkItems, checkKeyRights } from './checks.js'
+import { checkClientGrowth, checkItems, checkKeyRights } from './checks.js'
 import type { MemberRoles } from './checks.js'
 import type { Protocol } from './protocol.js'
 import type { PeerRpc } from './rpc.js'
@@ -23,8 +23,12 @@ export const clientPutMany: Protocol<'client-put-many', { readonly replicas: Pic
     const held = await replicas.getMany(items.map(([key]) => key))
     const contributed: Array<readonly [Key, DvvSet]> = []
     items.forEach(([key, clock], i) => {
-      const contribution = clientContribution(clock, from, held[i] ?? null)
-      if (contribution !== null) contributed.push([key, contribution])
+      const local = held[i] ?? null
+      const contribution = clientContribution(clock, from, local)
+      if (contribution === null) return
+      // All or nothing, as for rights: a batch with a key past the write bounds is refused.
+      checkClientGrowth(local, contribution)
+      contributed.push([key, contribution])
     })
     if (contributed.length > 0) await replicas.mergeMany(contributed)
     return { type: 'ok' }

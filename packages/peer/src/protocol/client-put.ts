@@ -19,7 +19,7 @@
 import { clientContribution, validateKey } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
-import { checkClock, checkHintTarget, checkKeyRights } from './checks.js'
+import { checkClientGrowth, checkClock, checkHintTarget, checkKeyRights } from './checks.js'
 import type { MemberRoles } from './checks.js'
 import type { Protocol } from './protocol.js'
 import type { PeerRpc } from './rpc.js'
@@ -41,12 +41,19 @@ export const clientPut: Protocol<'client-put', Services> = {
     checkKeyRights(membership, from, key, 'write')
     const clock = checkClock(request.clock)
     if (request.hintFor === undefined || request.hintFor === id) {
-      const contribution = clientContribution(clock, from, await replicas.get(key))
-      if (contribution !== null) await replicas.merge(key, contribution)
+      const local = await replicas.get(key)
+      const contribution = clientContribution(clock, from, local)
+      if (contribution !== null) {
+        checkClientGrowth(local, contribution)
+        await replicas.merge(key, contribution)
+      }
     } else {
       const target = checkHintTarget(membership, request.hintFor)
       const contribution = clientContribution(clock, from, null)
-      if (contribution !== null) await hints.add(target, key, contribution)
+      if (contribution !== null) {
+        checkClientGrowth(null, contribution)
+        await hints.add(target, key, contribution)
+      }
     }
     return ACK
   }
