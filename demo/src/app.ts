@@ -34,10 +34,6 @@ export interface PeerFactoryOptions {
 }
 export type PeerFactory = (options: PeerFactoryOptions) => Promise<DemoPeer>
 
-/** A background read at the cluster's R this often: other tabs' changes show up within it. */
-const REFRESH_MS = 2000
-/** The status panel redraws this often even without change events (reachability ages). */
-const STATUS_MS = 1000
 /** The cluster default N when the engine does not say (DEFAULT_CONFIG.n). */
 const DEFAULT_N = 3
 
@@ -54,6 +50,8 @@ export interface RingstoreHandle {
   readonly cart: CartApi
   readonly ready: Promise<void>
   readonly sync: CartSync | null
+  /** Versions of the cart the members pushed to this tab (live updates), for the tests. */
+  readonly liveUpdates: number
 }
 
 function byId (id: string): HTMLElement {
@@ -69,6 +67,7 @@ export class DemoApp {
   sync: CartSync | null = null
   bootstrap: Bootstrap = { addrs: [], source: 'none' }
   problem: string | null = null
+  liveUpdates = 0
   readonly ready: Promise<void>
   readonly #shop: ShopView
   #renderQueued = false
@@ -102,6 +101,12 @@ export class DemoApp {
       sync = new CartSync(peer, this.key, peer.id, () => { this.render() })
       // Hints delivered, peers found, back online: redraw, and read again (siblings may wait).
       peer.onChange(() => { this.render(); void sync.sync() })
+      // Another tab or device changed the cart: the members push the new version into this
+      // tab's replica (live updates), so a local read shows it. No timer polls the cluster.
+      peer.watch?.(this.key, () => {
+        this.liveUpdates++
+        void sync.sync({ r: 1 })
+      })
     } catch (error) {
       // No peer at all (IndexedDB refused, …): the cart still works, in this page's memory.
       this.problem = `Could not start the browser peer (${error instanceof Error ? error.message : String(error)}). The cart works in this page only.`
@@ -109,8 +114,6 @@ export class DemoApp {
     }
     this.sync = sync
     await sync.sync()
-    window.setInterval(() => { void this.sync?.sync() }, REFRESH_MS)
-    window.setInterval(() => { this.render() }, STATUS_MS)
     document.body.classList.add('is-ready')
     this.render()
   }
@@ -212,7 +215,9 @@ export class DemoApp {
   handle (): RingstoreHandle {
     // Getters: peer and faults exist only once `ready` resolved.
     const current = (): { peer: DemoPeer | null, sync: CartSync | null } => ({ peer: this.peer, sync: this.sync })
+    const app = this
     return {
+      get liveUpdates () { return app.liveUpdates },
       get peer () { return current().peer },
       get faults () { return current().peer?.faults ?? null },
       get sync () { return current().sync },

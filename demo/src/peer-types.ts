@@ -40,5 +40,7 @@ export interface DemoPeer {
   status(): DemoStatus
   readonly faults: DemoFaults
   onChange(listener: () => void): () => void
+  /** Live updates of a key (pushed by the members); optional so that stand-ins may leave it out. */
+  watch?(key: string, listener: () => void): () => void
   stop(): unknown
 }

@@ -14,7 +14,7 @@ import type { SignedAdmission } from '@ringstore/core'
 import { AddressBook, Libp2pNetwork, Libp2pSigner, browserDialable } from '@ringstore/net-libp2p'
 import { Peer, SystemClock } from '@ringstore/peer'
 import type {
-  GetOptions, GetResult, Logger, PeerConfig, PeerStatus, PutOptions, PutResult
+  GetOptions, GetResult, Logger, PeerConfig, PeerStatus, PutOptions, PutResult, WatchListener
 } from '@ringstore/peer'
 import { relayedWebRtcAddrs } from './relay-addrs.js'
 import { createBrowserLibp2p } from './browser-libp2p.js'
@@ -77,6 +77,11 @@ export interface BrowserPeer {
   delete(key: string, opts?: PutOptions): Promise<PutResult>
   status(): BrowserPeerStatus
   readonly faults: Faults
+  /**
+   * Live updates: `listener` hears every new version of `key` this tab learns of, from any
+   * writer, pushed by the members (the engine's Peer.watch); returns the unsubscribe.
+   */
+  watch(key: string, listener: WatchListener): () => void
   /** Fires on connection, hint and membership changes (for UIs); returns the unsubscribe. */
   onChange(listener: () => void): () => void
   stop(): Promise<void>
@@ -214,6 +219,10 @@ class RunningBrowserPeer implements BrowserPeer {
     } finally {
       this.#pollChanges()
     }
+  }
+
+  watch (key: string, listener: WatchListener): () => void {
+    return this.peer.watch(key, listener)
   }
 
   status (): BrowserPeerStatus {

@@ -16,6 +16,7 @@
 export { createBrowserPeer, DEFAULT_CLUSTER } from './browser-peer.js'
 export { CHANGE_POLL_MS, SCAN_PAGE_SIZE } from './constants.js'
 export type { BrowserPeer, BrowserPeerOptions, BrowserPeerStatus } from './browser-peer.js'
+export type { WatchChange, WatchListener } from '@ringstore/peer'
 export { transportOf } from './transport.js'
 export type { ConnectionTransport } from './transport.js'
 export { IdbStorage, IdbOpenError, databaseNameOf, DATABASE_PREFIX } from './idb-storage.js'

@@ -1,0 +1,50 @@
+/**
+ * Live updates (e2e/README.md, scenario 6): two "devices" (separate browser contexts, each
+ * on its own daemon) show one cart. A change on one appears on the other without a reload
+ * and without the page asking the cluster: the members push the new version to the
+ * watching tab, which redraws from its own replica (window.ringstore.liveUpdates counts
+ * those pushes; the page has no refresh timer). After one device was cut off and both
+ * edited, the merged cart shows on both.
+ */
+import { test, expect } from '@playwright/test'
+import type { Page } from '@playwright/test'
+import { add, closeTabs, CONVERGE_MS, goOffline, goOnline, openTab, sharedDaemons, uniqueCartId, waitForMembers, waitOnline } from './support.js'
+import type { Tab } from './support.js'
+
+/** The item count the page shows in its header: what the shopper sees, read without syncing. */
+async function shownCount (page: Page): Promise<number> {
+  return Number(await page.locator('#header-count').textContent())
+}
+
+async function liveUpdates (page: Page): Promise<number> {
+  return await page.evaluate(() => window.ringstore.liveUpdates)
+}
+
+test('a change on one device shows on the other without a reload or a poll; after a partition the merge shows on both', async ({ browser }) => {
+  const daemons = sharedDaemons()
+  const cartId = uniqueCartId('live')
+  const tabs: Tab[] = []
+  try {
+    tabs.push(await openTab(browser, daemons[0]!, cartId), await openTab(browser, daemons[1]!, cartId))
+    const [a, b] = tabs as [Tab, Tab]
+    for (const tab of tabs) await waitForMembers(tab, daemons)
+    expect(await shownCount(b.page)).toBe(0)
+    const pushedBefore = await liveUpdates(b.page)
+
+    const started = Date.now()
+    await add(a.page, 'teapot')
+    await expect.poll(async () => await shownCount(b.page), { timeout: CONVERGE_MS, intervals: [20] }).toBe(1)
+    console.log(`live update: shown on the other device ${Date.now() - started} ms after the add returned`)
+    expect(await liveUpdates(b.page)).toBeGreaterThan(pushedBefore)
+
+    // B is cut off; both edit; B comes back: both show the merge (teapot, mug, kettle).
+    await goOffline(b)
+    await add(a.page, 'mug')
+    await add(b.page, 'kettle')
+    await goOnline(b)
+    await waitOnline(b)
+    for (const tab of tabs) await expect.poll(async () => await shownCount(tab.page), { timeout: CONVERGE_MS, message: 'the merged cart shows' }).toBe(3)
+  } finally {
+    await closeTabs(tabs)
+  }
+})
