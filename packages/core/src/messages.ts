@@ -108,8 +108,10 @@ export type Request =
 /**
  * Why a request was refused. 'forbidden': the caller's role (member, client, outsider) may
  * not call this request type (each protocol declares who may; peer/src/protocol/).
+ * 'corrupt': the replica's stored record of the key failed its checksum; it holds an
+ * unknown version, not "none" (peer/src/data/replica-store.ts), and needs a repair.
  */
-export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner' | 'internal' | 'forbidden'
+export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner' | 'internal' | 'forbidden' | 'corrupt'
 
 export type Response =
   | { readonly type: 'ok' }

@@ -223,7 +223,10 @@ describe('structural rejections', () => {
     rejects(() => decodeRequest(cbor(['replica-get', 'k'])), 'request.type')
     rejects(() => decodeResponse(cbor([9])), 'response.type')
     rejects(() => decodeFrame(cbor([2, 1, [0]])), 'frame.kind')
-    rejects(() => decodeResponse(cbor([8, 6, 'x'])), 'response.code')
+    rejects(() => decodeResponse(cbor([8, 7, 'x'])), 'response.code')
+    // 'corrupt' was appended as code 6: every earlier code keeps its number.
+    expect(decodeResponse(cbor([8, 6, 'x']))).toEqual({ type: 'error', code: 'corrupt', message: 'x' })
+    expect(decodeResponse(cbor([8, 5, 'x']))).toEqual({ type: 'error', code: 'forbidden', message: 'x' })
     rejects(() => decodeRecord(cbor(recordWire({ 5: 3 }))), 'record.status')
     rejects(() => decodeRecord(cbor(recordWire({ 0: 2 }))), 'record.format')
     rejects(() => decodeAnnouncement(cbor([3, signedWire()])), 'announcement.format')

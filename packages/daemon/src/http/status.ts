@@ -53,7 +53,9 @@ export function statusBody (deps: StatusDeps): unknown {
     hintsPending: status.hintsPending,
     storageFull: status.storageFull,
     hintsByTarget: status.hintsByTarget,
-    keys: status.keys
+    keys: status.keys,
+    // Reads that met a corrupt stored record (never served; repaired from the other replicas).
+    corruptRecords: status.metrics.corruptRecords
   }
 }
 

@@ -8,7 +8,7 @@
  * every failure becomes an error reply.
  */
 import {
-  CodecError, InvalidClockError, InvalidKeyError, InvalidValueError, MerkleRangeError, ValueTooLargeError
+  CodecError, CorruptRecordError, InvalidClockError, InvalidKeyError, InvalidValueError, MerkleRangeError, ValueTooLargeError
 } from '@ringstore/core'
 import type { PeerId, Request, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
@@ -97,6 +97,9 @@ export function createRouter (deps: RouterDeps): RequestHandler {
 function failureResponse (deps: RouterDeps, from: PeerId, request: Request, error: unknown): Response {
   const type = typeof request === 'object' && request !== null ? String((request as { type?: unknown }).type) : typeof request
   if (error instanceof ValueTooLargeError) return errorResponse('too-large', error.message)
+  // Our stored copy of the key is corrupt: we hold an unknown version, not "none"; the
+  // asker counts us as failed and repairs us (coordinator/get.ts).
+  if (error instanceof CorruptRecordError) return errorResponse('corrupt', error.message)
   // This replica cannot take writes now; the sender counts it as refused and goes on.
   if (error instanceof StorageFullError) return errorResponse('unavailable', error.message)
   // A valid request the data cannot take (the key has too many siblings): not malformed.
