@@ -54,3 +54,10 @@ export const RESUME_ABOVE_BYTES = 16 * 2 ** 20
 
 /** How often a full store looks at the filesystem again (a statfs call) when asked. */
 export const SPACE_RECHECK_MS = 1000
+
+/**
+ * How long the child process of store-check.ts may take to read a whole store before the
+ * store is refused (a corrupt page can make a cursor loop). Reading went at ~0.5 GB/s here,
+ * so this leaves room for stores of tens of GB on slow disks.
+ */
+export const STORE_CHECK_TIMEOUT_MS = 120_000
