@@ -52,6 +52,8 @@ export interface DaemonOptions extends EngineOptions {
   readonly httpHosts: readonly string[]
   /** --metrics-open: GET /metrics without the token. */
   readonly metricsOpen: boolean
+  /** --allow-empty-store: start even when the store is missing or empty under an identity that had one (store-marker.ts). */
+  readonly allowEmptyStore: boolean
 }
 
 export interface AdmissionOption {
@@ -87,6 +89,7 @@ const startOptions = {
   'allow-origin': { type: 'string', multiple: true },
   'http-host': { type: 'string', multiple: true },
   'metrics-open': { type: 'boolean' },
+  'allow-empty-store': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
@@ -136,7 +139,8 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
     ...(values['http-token-file'] === undefined ? {} : { httpTokenFile: nonEmpty('http-token-file', values['http-token-file']) }),
     allowOrigins: (values['allow-origin'] ?? []).map(originOption),
     httpHosts: (values['http-host'] ?? []).map(hostNameOption),
-    metricsOpen: values['metrics-open'] === true
+    metricsOpen: values['metrics-open'] === true,
+    allowEmptyStore: values['allow-empty-store'] === true
   }
 }
 

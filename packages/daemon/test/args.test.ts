@@ -30,8 +30,13 @@ describe('ringstore start arguments', () => {
       relay: true,
       allowOrigins: [],
       httpHosts: [],
-      metricsOpen: false
+      metricsOpen: false,
+      allowEmptyStore: false
     })
+  })
+
+  it('takes --allow-empty-store', () => {
+    expect(parseStartArgs(['--allow-empty-store'])?.allowEmptyStore).toBe(true)
   })
 
   it('reads every option, repeatable ones in order', () => {
