@@ -46,7 +46,7 @@ export interface FsStorageOptions {
   readonly commitDelayMs?: number
   /**
    * Read every page of an existing store in a child process before mapping it
-   * (store-check.ts). Default true; tests that reopen stores by the hundred turn it off.
+   * (store-check.ts). Default true: off only where the store is known sound and start time matters more.
    */
   readonly checkPages?: boolean
 }
