@@ -2,12 +2,13 @@
  * The store of a data dir disappears (deleted, emptied, a volume not mounted) while the
  * identity beside it stays. Before, the daemon started empty under that identity, silently.
  * It must refuse (exit 1, a message naming the data dir and --allow-empty-store), start
- * with --allow-empty-store (warning), and from then on start normally again.
+ * with --allow-empty-store (warning), from then on start normally again, and get its
+ * share of the data back from the other replicas.
  */
 import { cp, rm, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { Fixture, put, status } from './support.js'
+import { Fixture, poll, put, replica, replicaValues, status, waitForCluster } from './support.js'
 import type { Daemon } from './support.js'
 
 async function refusedStart (fixture: Fixture, d: Daemon): Promise<{ code: number | null, signal: NodeJS.Signals | null, stderr: string }> {
@@ -67,5 +68,28 @@ describe('a data dir whose store is gone while its identity stays', () => {
     const refused = await refusedStart(fixture, one)
     expect([refused.signal, refused.code]).toEqual([null, 1])
     expect(refused.stderr).toContain('ForeignStoreError')
+  })
+
+  it('with --allow-empty-store, a member of three gets its keys back from the others, under the same identity', async () => {
+    const args = ['--anti-entropy-interval-ms', '300']
+    const a = await fixture.start('refill-a', args)
+    const [b, c] = await Promise.all([fixture.start('refill-b', [...args, '--bootstrap', a.tcp]), fixture.start('refill-c', [...args, '--bootstrap', a.tcp])])
+    await waitForCluster([a, b, c])
+    const keys = Array.from({ length: 20 }, (_, i) => `refill-${i}`)
+    for (const key of keys) expect((await put(a, key, `v:${key}`, { w: 3 })).status).toBe(204)
+    expect((await fixture.kill(c, 'SIGTERM')).code).toBe(0)
+    await rm(join(c.dataDir, 'store'), { recursive: true, force: true })
+
+    expect((await refusedStart(fixture, c)).code).toBe(1)
+    const refilled = await fixture.start('refill-c', [...args, '--bootstrap', a.tcp, '--allow-empty-store'])
+    expect(refilled.peerId).toBe(c.peerId)
+    // N=3 of 3 daemons: it replicates every key, and anti-entropy brings each back.
+    await poll('the emptied member holds every key again', async () => {
+      for (const key of keys) {
+        const local = await replica(refilled, key)
+        if (!local.found || replicaValues(local).join() !== `v:${key}`) return false
+      }
+      return true
+    }, 30_000, 250)
   })
 })
