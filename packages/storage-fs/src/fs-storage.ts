@@ -33,7 +33,7 @@ import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer
 import { DEFAULT_COMMIT_DELAY_MS, MAP_SIZE_BYTES, SCAN_PAGE } from './constants.js'
 import { StorageOpenError } from './errors.js'
 import { checkDataFile } from './lmdb-header.js'
-import { checkStoreInChild } from './store-check.js'
+import { checkStoreInChild, storeCheckTimeoutMs } from './store-check.js'
 import { guardCommitRejections } from './commit-guard.js'
 import { SpaceWatch, availableBytes, commitCause, isOutOfSpace } from './space.js'
 import { decodeKey, encodeKey } from './key-codec.js'
@@ -85,8 +85,9 @@ export class FsStorage implements Storage {
     try {
       await mkdir(dir, { recursive: true })
       const file = join(dir, 'data.mdb')
+      const bytes = await dataBytes(file)
       const problem = await checkDataFile(file) ??
-        (options.checkPages !== false && await hasData(file) ? await checkStoreInChild(dir, [...NAMESPACES, FORMAT_DB], MAP_SIZE_BYTES) : null)
+        (options.checkPages !== false && bytes > 0 ? await checkStoreInChild(dir, [...NAMESPACES, FORMAT_DB], MAP_SIZE_BYTES, storeCheckTimeoutMs(bytes)) : null)
       if (problem !== null) throw new StorageOpenError(dir, `${file}: ${problem}`)
     } catch (err) {
       if (err instanceof StorageOpenError) throw err
@@ -243,12 +244,12 @@ async function checkFormat (env: RootDatabase<Buffer, Buffer>, dir: string): Pro
   return formatDb
 }
 
-/** Whether `file` exists and holds anything (an absent or empty file is a new store: nothing to check). */
-async function hasData (file: string): Promise<boolean> {
+/** The size of `file`, 0 when absent (an absent or empty file is a new store: nothing to check). */
+async function dataBytes (file: string): Promise<number> {
   try {
-    return (await stat(file)).size > 0
+    return (await stat(file)).size
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0
     throw error
   }
 }

@@ -20,7 +20,7 @@
  */
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { STORE_CHECK_TIMEOUT_MS } from './constants.js'
+import { STORE_CHECK_BASE_MS, STORE_CHECK_BYTES_PER_MS } from './constants.js'
 
 /**
  * The child: `node -e CHILD LMDB_ENTRY DIR MAP_SIZE NAME...`. Plain CommonJS, so that it
@@ -59,11 +59,17 @@ function lmdbEntry (): string {
   return createRequire(import.meta.url).resolve('lmdb')
 }
 
+/** The time the child may take for a data file of `bytes` (constants.ts). */
+export function storeCheckTimeoutMs (bytes: number): number {
+  return STORE_CHECK_BASE_MS + Math.ceil(bytes / STORE_CHECK_BYTES_PER_MS)
+}
+
 /**
- * Reads every entry of the store in `dir` (named databases `names`) in a child process.
- * Resolves null when the child read them all, else a sentence saying how it failed.
+ * Reads every entry of the store in `dir` (named databases `names`) in a child process,
+ * killed after `timeoutMs`. Resolves null when the child read them all, else a sentence
+ * saying how it failed.
  */
-export async function checkStoreInChild (dir: string, names: readonly string[], mapSize: number, timeoutMs = STORE_CHECK_TIMEOUT_MS): Promise<string | null> {
+export async function checkStoreInChild (dir: string, names: readonly string[], mapSize: number, timeoutMs: number): Promise<string | null> {
   const child = spawn(process.execPath, ['-e', CHILD, lmdbEntry(), dir, String(mapSize), ...names], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.setEncoding('utf8')

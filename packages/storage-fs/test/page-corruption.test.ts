@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sealRecord } from '@ringstore/core'
 import { FsStorage, StorageOpenError } from '../src/index.js'
+import { checkStoreInChild, storeCheckTimeoutMs } from '../src/store-check.js'
 
 const PAGE = 4096
 const KEYS = 2000
@@ -88,6 +89,13 @@ describe('a data.mdb with pages overwritten at random', () => {
       expect((error as Error).message).toContain(join(dir, 'data.mdb'))
     })
   }
+})
+
+describe('the check in a child process', () => {
+  it('refuses a store it could not read in time, and gives big stores more time', async () => {
+    expect(await checkStoreInChild(pristine, ['data'], 2 ** 30, 1)).toMatch(/did not finish within/)
+    expect(storeCheckTimeoutMs(40 * 2 ** 30)).toBeGreaterThan(storeCheckTimeoutMs(0) + 3_000_000)
+  })
 })
 
 describe('the store id', () => {
