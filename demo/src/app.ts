@@ -214,10 +214,9 @@ export class DemoApp {
 
   handle (): RingstoreHandle {
     // Getters: peer and faults exist only once `ready` resolved.
-    const current = (): { peer: DemoPeer | null, sync: CartSync | null } => ({ peer: this.peer, sync: this.sync })
-    const app = this
+    const current = (): { peer: DemoPeer | null, sync: CartSync | null, liveUpdates: number } => ({ peer: this.peer, sync: this.sync, liveUpdates: this.liveUpdates })
     return {
-      get liveUpdates () { return app.liveUpdates },
+      get liveUpdates () { return current().liveUpdates },
       get peer () { return current().peer },
       get faults () { return current().peer?.faults ?? null },
       get sync () { return current().sync },

@@ -39,7 +39,7 @@ export const RESPONSE_TYPES: readonly Response['type'][] = [
   'ok', 'clock', 'clocks', 'hashes', 'entries', 'members', 'put-result', 'quorum-failed', 'error'
 ]
 // Encoded by index: a new code is only ever appended, so older codes keep their numbers.
-const ERROR_CODES: readonly ErrorCode[] = ['bad-request', 'too-large', 'unavailable', 'not-owner', 'internal', 'forbidden', 'over-quota']
+const ERROR_CODES: readonly ErrorCode[] = ['bad-request', 'too-large', 'unavailable', 'not-owner', 'internal', 'forbidden', 'over-quota', 'corrupt']
 const FRAME_KINDS: readonly Frame['kind'][] = ['request', 'response']
 
 /** Partitions per ring: the peer config caps Q at 2^20. */

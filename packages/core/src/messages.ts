@@ -124,8 +124,10 @@ export type Request =
  * not call this request type (each protocol declares who may; peer/src/protocol/).
  * 'over-quota': a hint the receiver would have to keep passes its hint quota
  * (peer/src/data/hint-store.ts); the write was not kept there.
+ * 'corrupt': the replica's stored record of the key failed its checksum; it holds an
+ * unknown version, not "none" (peer/src/data/replica-store.ts), and needs a repair.
  */
-export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner' | 'internal' | 'forbidden' | 'over-quota'
+export type ErrorCode = 'bad-request' | 'too-large' | 'unavailable' | 'not-owner' | 'internal' | 'forbidden' | 'over-quota' | 'corrupt'
 
 export type Response =
   | { readonly type: 'ok' }

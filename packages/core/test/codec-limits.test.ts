@@ -228,9 +228,12 @@ describe('structural rejections', () => {
     rejects(() => decodeRequest(cbor(['replica-get', 'k'])), 'request.type')
     rejects(() => decodeResponse(cbor([9])), 'response.type')
     rejects(() => decodeFrame(cbor([2, 1, [0]])), 'frame.kind')
-    // Error codes are numbered by position (codec-messages.ts ERROR_CODES): 6 is the last one.
+    // Error codes are numbered by position (codec-messages.ts ERROR_CODES), each appended:
+    // every earlier code keeps its number. 7 ('corrupt') is the last one.
+    expect(decodeResponse(cbor([8, 5, 'x']))).toEqual({ type: 'error', code: 'forbidden', message: 'x' })
     expect(decodeResponse(cbor([8, 6, 'x']))).toEqual({ type: 'error', code: 'over-quota', message: 'x' })
-    rejects(() => decodeResponse(cbor([8, 7, 'x'])), 'response.code')
+    expect(decodeResponse(cbor([8, 7, 'x']))).toEqual({ type: 'error', code: 'corrupt', message: 'x' })
+    rejects(() => decodeResponse(cbor([8, 8, 'x'])), 'response.code')
     rejects(() => decodeRecord(cbor(recordWire({ 5: 3 }))), 'record.status')
     rejects(() => decodeRecord(cbor(recordWire({ 0: 2 }))), 'record.format')
     rejects(() => decodeAnnouncement(cbor([3, signedWire()])), 'announcement.format')

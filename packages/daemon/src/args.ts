@@ -58,6 +58,8 @@ export interface DaemonOptions extends EngineOptions {
   readonly httpMaxConnections: number
   /** --http-idle-timeout-ms: an HTTP connection idle this long is closed. */
   readonly httpIdleTimeoutMs: number
+  /** --allow-empty-store: start even when the store is missing or empty under an identity that had one (store-marker.ts). */
+  readonly allowEmptyStore: boolean
 }
 
 export interface AdmissionOption {
@@ -98,6 +100,7 @@ const startOptions = {
   'metrics-open': { type: 'boolean' },
   'http-max-connections': { type: 'string' },
   'http-idle-timeout-ms': { type: 'string' },
+  'allow-empty-store': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
@@ -152,7 +155,8 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
     httpHosts: (values['http-host'] ?? []).map(hostNameOption),
     metricsOpen: values['metrics-open'] === true,
     httpMaxConnections: intOption('http-max-connections', values['http-max-connections'], DEFAULT_HTTP_MAX_CONNECTIONS, 0, MAX_HTTP_CONNECTIONS_LIMIT),
-    httpIdleTimeoutMs: intOption('http-idle-timeout-ms', values['http-idle-timeout-ms'], DEFAULT_HTTP_IDLE_TIMEOUT_MS, MIN_HTTP_IDLE_TIMEOUT_MS, MAX_OPTION_MS)
+    httpIdleTimeoutMs: intOption('http-idle-timeout-ms', values['http-idle-timeout-ms'], DEFAULT_HTTP_IDLE_TIMEOUT_MS, MIN_HTTP_IDLE_TIMEOUT_MS, MAX_OPTION_MS),
+    allowEmptyStore: values['allow-empty-store'] === true
   }
 }
 

@@ -51,7 +51,10 @@ Usage:
 
 ringstore start options:
   --data-dir DIR                 data directory: identity key, store, pid lock, daemon.json, http-token (${DEFAULT_DATA_DIR});
-                                 refused once its peer left the cluster (ringstore leave)
+                                 refused once its peer left the cluster (ringstore leave), and when its
+                                 store is missing or empty although its identity had one, or damaged
+  --allow-empty-store            start even though the store under this identity is missing or empty
+                                 (lost for good): a warning, then the other replicas refill it
   --listen MULTIADDR             libp2p listen address, repeatable
                                  (${DEFAULT_LISTEN.join(' and ')})
   --announce MULTIADDR           address to announce instead of the listen ones, repeatable

@@ -2,7 +2,9 @@
  * The daemon: one engine Peer with filesystem storage and a libp2p node, plus the HTTP API.
  *
  * Start order: lock the data dir → refuse it if its peer left the cluster (left-marker.ts)
- * → identity key → cluster and admission (trust.ts) → storage → libp2p node (started
+ * → identity key → cluster and admission (trust.ts) → storage (refused when it is missing
+ * or emptied under this identity, store-marker.ts, or its pages are damaged: storage-fs
+ * checks them before mapping the file) → libp2p node (started
  * first, so its real listen addresses, port 0 resolved, go into our member record) → peer
  * (joins through the bootstrap addresses) → address book → HTTP → DATA_DIR/daemon.json
  * (daemon-file.ts: where operator commands find us). Stop runs it backwards: daemon.json
@@ -28,6 +30,7 @@ import { Leave } from './leave.js'
 import { unfinishedLeave } from './left-marker.js'
 import { lockDataDir } from './lock.js'
 import { ContextSeal } from './http/context-seal.js'
+import { checkStorePresent, reconcileStoreId } from './store-marker.js'
 import { resolveTrust } from './trust.js'
 import type { Trust } from './trust.js'
 
@@ -76,8 +79,11 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
     const trust = await resolveTrust(options, privateKey, log)
     // Before the network too: a token file others can read refuses the start at once.
     const token = await loadOrCreateTokenFile(options.httpTokenFile ?? defaultTokenFile(options.dataDir))
-    const storage = await FsStorage.open(join(options.dataDir, STORE_DIR))
+    const storeDir = join(options.dataDir, STORE_DIR)
+    const expectedStore = await checkStorePresent(options.dataDir, storeDir, options.allowEmptyStore)
+    const storage = await FsStorage.open(storeDir)
     undo.push(async () => { await storage.close() })
+    await reconcileStoreId(options.dataDir, storage, expectedStore, options.allowEmptyStore, log)
     const { peer, network, addrs } = await startPeer(options, trust, privateKey, storage, resuming !== undefined, log, undo)
     const leave = new Leave({ peer, dataDir: resolve(options.dataDir), log: scoped(log, 'leave') })
     undo.push(async () => { leave.stop() })

@@ -35,8 +35,13 @@ describe('ringstore start arguments', () => {
       httpHosts: [],
       metricsOpen: false,
       httpMaxConnections: 1024,
-      httpIdleTimeoutMs: 10_000
+      httpIdleTimeoutMs: 10_000,
+      allowEmptyStore: false
     })
+  })
+
+  it('takes --allow-empty-store', () => {
+    expect(parseStartArgs(['--allow-empty-store'])?.allowEmptyStore).toBe(true)
   })
 
   it('reads every option, repeatable ones in order', () => {

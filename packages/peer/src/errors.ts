@@ -18,6 +18,21 @@ export class QuorumNotMetError extends Error {
   }
 }
 
+/**
+ * A get that did not reach R because replicas held a corrupt copy of the key (a stored
+ * record that failed its checksum): such a replica holds an unknown version, so it counts
+ * neither as an answer nor as "no such key" (never a 404 built from it). A QuorumNotMetError
+ * by type, so every place that counts quorum failures counts it; the hosts answer it with
+ * its own code. The corrupt copies are repaired from the others (read repair, anti-entropy).
+ */
+export class CorruptReplicaError extends QuorumNotMetError {
+  static override name = 'CorruptReplicaError'
+  override name = 'CorruptReplicaError'
+  constructor (acks: number, required: number, readonly corrupt: number) {
+    super('get', acks, required, `${corrupt} replica${corrupt === 1 ? '' : 's'} hold${corrupt === 1 ? 's' : ''} a corrupt copy`)
+  }
+}
+
 /** The network could not reach the peer at all (no route, connection refused, partitioned). */
 export class PeerUnreachableError extends Error {
   static override name = 'PeerUnreachableError'

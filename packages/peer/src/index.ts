@@ -26,7 +26,7 @@ export type { PeerConfig } from './config.js'
 export { createMetrics, observeLatency } from './metrics.js'
 export type { PeerMetrics, Operation } from './metrics.js'
 export {
-  QuorumNotMetError, PeerUnreachableError, RequestTimeoutError, RemoteError, PeerStoppedError, InvalidOptionsError,
+  QuorumNotMetError, CorruptReplicaError, PeerUnreachableError, RequestTimeoutError, RemoteError, PeerStoppedError, InvalidOptionsError,
   TooManySiblingsError, SiblingsTooLargeError, StorageClosedError, InvalidStorageOpError, InvalidRemovalError, StorageFullError,
   HintQuotaError, KeyRightsError
 } from './errors.js'

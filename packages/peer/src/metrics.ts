@@ -28,7 +28,10 @@ export interface PeerMetrics {
   invalidFrames: number
   /** Requests refused because the caller's role may not call that protocol (protocol/router.ts). */
   forbiddenRequests: number
-  /** Stored records that failed their checksum or did not decode (treated as absent, never served). */
+  /**
+   * Reads that met a stored record failing its checksum or decoding (never served: a get
+   * counts that replica as failed, and the record is repaired from the others).
+   */
   corruptRecords: number
   /**
    * Keys whose merge could not be stored (a merged version past the storage bound, core's

@@ -3,8 +3,8 @@ import fc from 'fast-check'
 import { clockEqual, emptyClock, syncAll, update } from '@ringstore/core'
 import type { DvvSet, Placement } from '@ringstore/core'
 import {
-  addFailure, addReply, closeRepairWindow, getVerdict, initGet, mergeReplies, outstanding, planRead, readAnswer, readRepairTargets,
-  repairPlan
+  addCorrupt, addFailure, addReply, closeRepairWindow, getVerdict, initGet, mergeReplies, outstanding, planRead, readAnswer, readRepairTargets,
+  repairPlan, repairTargets
 } from '../src/coordinator/get-core.js'
 import type { GetState, ReadingPeer } from '../src/coordinator/get-core.js'
 
@@ -227,5 +227,34 @@ describe('repairPlan', () => {
       expect(plan.merged === null ? merged === null : merged !== null && clockEqual(plan.merged, merged)).toBe(true)
       expect(plan.targets).toEqual(readRepairTargets(replies, merged))
     }), { numRuns: 500 })
+  })
+})
+
+describe('a replica with a corrupt copy (addCorrupt)', () => {
+  const v = write(emptyClock(), 'good', 'p:1')
+
+  it('counts as failed for R, never as a reply of "no version"', () => {
+    let s = initGet(2, ['self', 'a', 'b'])
+    s = addCorrupt(s, 'self')
+    expect(s.replies.size).toBe(0)
+    expect([...s.failed]).toEqual(['self'])
+    expect(getVerdict(s)).toEqual({ kind: 'wait' })
+    s = addReply(addReply(s, 'a', v), 'b', v)
+    expect(getVerdict(s)).toEqual({ kind: 'ok', replies: 2 })
+    expect(readAnswer(mergeReplies(s)).found).toBe(true)
+  })
+
+  it('is a read-repair target whenever another replica answered a version', () => {
+    const s = addReply(addCorrupt(initGet(1, ['self', 'a']), 'self'), 'a', v)
+    expect(repairTargets(s).targets).toEqual(['self'])
+    expect(repairTargets(addCorrupt(initGet(1, ['self', 'a']), 'self')).targets).toEqual([])
+    // Answered once: a later claim about the same peer changes nothing.
+    expect(addCorrupt(s, 'a')).toBe(s)
+  })
+
+  it('R out of reach because of it: a failed verdict with the corrupt replica on record', () => {
+    const s = addFailure(addCorrupt(initGet(2, ['self', 'a', 'b']), 'self'), 'a')
+    expect(getVerdict(s)).toEqual({ kind: 'fail', replies: 0, required: 2 })
+    expect([...s.corrupt]).toEqual(['self'])
   })
 })

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import fc from 'fast-check'
 import {
-  MerkleTree, clockDigest, clockEqual, context, emptyClock, liveSiblings, partitionOf, sealRecord, siblings, update
+  CorruptRecordError, MerkleTree, clockDigest, clockEqual, context, emptyClock, liveSiblings, partitionOf, sealRecord, siblings, update
 } from '@ringstore/core'
 import type { DvvSet } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '../src/config.js'
@@ -10,6 +10,7 @@ import { createMetrics } from '../src/metrics.js'
 import { EPOCH_META_KEYS, epochOfActor } from '../src/data/actor-epoch.js'
 import { StorageReplicaStore } from '../src/data/replica-store.js'
 import { dataKey, keyOfDataKey } from '../src/data/storage-keys.js'
+import { CORRUPT_DIGEST } from '../src/data/stored-clock.js'
 import { MemoryStorage } from '@ringstore/testkit'
 
 const Q = 64
@@ -164,28 +165,48 @@ describe('StorageReplicaStore', () => {
     expect(store.partitions()).toEqual([])
   })
 
-  it('treats a corrupt record as absent, reports it and never serves it', async () => {
+  it('never answers a corrupt record as absent: get throws CorruptRecordError, reports it and marks its Merkle leaf', async () => {
     const { store, storage, log, metrics } = await openStore()
-    await store.merge('k', write(null, 'good', 'x:1'))
+    const good = write(null, 'good', 'x:1')
+    await store.merge('k', good)
     const raw = await storage.get('data', dataKey('k')) as Uint8Array
     raw[raw.length - 1] = (raw[raw.length - 1] as number) ^ 0xff
     await storage.write([{ ns: 'data', key: dataKey('k'), value: raw }])
-    expect(await store.get('k')).toBeNull()
+    await expect(store.get('k')).rejects.toThrow(CorruptRecordError)
+    await expect(store.getWithDigest('k')).rejects.toThrow(CorruptRecordError)
+    // Bulk reads (anti-entropy, transfer) skip it: they then take the other side's version.
     expect(await store.getMany(['k'])).toEqual([null])
-    expect(metrics.corruptRecords).toBeGreaterThan(0)
-    expect(log.errors.length).toBeGreaterThan(0)
-    // A merge overwrites it with the incoming version (what anti-entropy does).
+    expect(metrics.corruptRecords).toBe(3)
+    expect(log.errors.length).toBe(3)
+    // The leaf no longer claims the good version: anti-entropy sees the difference.
+    await vi.waitFor(() => { expect(store.digest('k')).toEqual(CORRUPT_DIGEST) })
+    expect(store.digest('k')).not.toEqual(clockDigest(good))
+    // A merge replaces it with the incoming version (read repair, anti-entropy), leaf included.
     const fresh = write(null, 'repaired', 'y:1')
     expect(clockEqual(await store.merge('k', fresh), fresh)).toBe(true)
+    expect(clockEqual(await store.get('k') as DvvSet, fresh)).toBe(true)
+    expect(store.digest('k')).toEqual(clockDigest(fresh))
   })
 
-  it('skips corrupt records on open and moves to a new epoch (own dots may be lost)', async () => {
+  it('a merge of many keys replaces their corrupt records too', async () => {
+    const { store, storage } = await openStore()
+    await store.mergeMany([['a', write(null, 'a', 'x:1')], ['b', write(null, 'b', 'x:1')]])
+    await storage.write([{ ns: 'data', key: dataKey('a'), value: bytes('garbage') }])
+    const incoming = write(null, 'a2', 'y:1')
+    await store.mergeMany([['a', incoming]])
+    expect(clockEqual(await store.get('a') as DvvSet, incoming)).toBe(true)
+    expect(store.digest('a')).toEqual(clockDigest(incoming))
+  })
+
+  it('marks corrupt records on open (a leaf no good replica has) and moves to a new epoch (own dots may be lost)', async () => {
     const { storage } = await openStore()
     await storage.write([{ ns: 'data', key: dataKey('bad'), value: sealRecord(bytes('not cbor')) }])
     const reopened = await openStore(MemoryStorage.reopen(storage))
-    expect(reopened.store.size()).toBe(0)
+    expect(reopened.store.digest('bad')).toEqual(CORRUPT_DIGEST)
+    expect(reopened.store.size()).toBe(1)
     expect(reopened.store.actor()).toBe('p1:2')
     expect(reopened.metrics.corruptRecords).toBe(1)
+    for await (const entry of reopened.store.entries()) expect.unreachable(`served ${entry[0]}`)
   })
 
   it('minting on top of a corrupt record first bumps the epoch', async () => {

@@ -54,3 +54,13 @@ export const RESUME_ABOVE_BYTES = 16 * 2 ** 20
 
 /** How often a full store looks at the filesystem again (a statfs call) when asked. */
 export const SPACE_RECHECK_MS = 1000
+
+/**
+ * How long the child process of store-check.ts may take to read a whole store before the
+ * store is refused (a damaged page could make a cursor spin): this base, plus one
+ * millisecond per STORE_CHECK_BYTES_PER_MS bytes of `data.mdb`. The child read a 119 MB
+ * store in ~0.4 s here (~300 MB/s); the bound assumes 10 MB/s, so a slow disk or a cold
+ * cache never gets a healthy store refused.
+ */
+export const STORE_CHECK_BASE_MS = 60_000
+export const STORE_CHECK_BYTES_PER_MS = 10_000

@@ -14,9 +14,17 @@
  *
  * Record checksums are not this layer's job: the engine seals every record it stores
  * (core's sealRecord/openRecord), and LMDB's copy-on-write B-tree with two meta pages
- * keeps the file structure consistent across crashes.
+ * keeps the file structure consistent across crashes. A file damaged behind LMDB's back
+ * (bad pages) is refused before it is mapped: lmdb-header.ts checks the meta pages and
+ * store-check.ts reads every page in a child process, where a native crash is only the
+ * child's.
+ *
+ * Store id: a random id the store holds from its first open with `assignStoreId`, so that
+ * the daemon can tell its own store from a missing, emptied or foreign one (the daemon's
+ * store-marker.ts keeps a copy beside the peer's identity).
  */
-import { mkdir } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { open } from 'lmdb'
 import type { Database, RootDatabase } from 'lmdb'
@@ -25,6 +33,7 @@ import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer
 import { DEFAULT_COMMIT_DELAY_MS, MAP_SIZE_BYTES, SCAN_PAGE } from './constants.js'
 import { StorageOpenError } from './errors.js'
 import { checkDataFile } from './lmdb-header.js'
+import { checkStoreInChild, storeCheckTimeoutMs } from './store-check.js'
 import { guardCommitRejections } from './commit-guard.js'
 import { SpaceWatch, availableBytes, commitCause, isOutOfSpace } from './space.js'
 import { decodeKey, encodeKey } from './key-codec.js'
@@ -35,6 +44,11 @@ export interface FsStorageOptions {
    * transaction (higher latency, fewer fsyncs). 0 = commit as soon as the event turn ends.
    */
   readonly commitDelayMs?: number
+  /**
+   * Read every page of an existing store in a child process before mapping it
+   * (store-check.ts). Default true: off only where the store is known sound and start time matters more.
+   */
+  readonly checkPages?: boolean
 }
 
 const NAMESPACES: readonly Namespace[] = ['data', 'hints', 'meta']
@@ -42,6 +56,10 @@ const NAMESPACES: readonly Namespace[] = ['data', 'hints', 'meta']
 /** Internal sub-database holding the on-disk format version. */
 const FORMAT_DB = '__ringstore'
 const FORMAT_KEY = 'format'
+/** The store id (assignStoreId), in the format sub-database. */
+const STORE_ID_KEY = 'store-id'
+/** Random bytes of a store id (hex in the store and in the daemon's marker). */
+const STORE_ID_BYTES = 16
 /** Bump when the on-disk layout (key encoding, namespaces) changes incompatibly. */
 const FORMAT_VERSION = 1
 
@@ -55,7 +73,8 @@ export class FsStorage implements Storage {
   private constructor (
     readonly dir: string,
     private readonly env: RootDatabase<Buffer, Buffer>,
-    private readonly dbs: ReadonlyMap<Namespace, BinaryDb>
+    private readonly dbs: ReadonlyMap<Namespace, BinaryDb>,
+    private readonly formatDb: Database<Buffer, Buffer>
   ) {
     this.space = new SpaceWatch(dir)
     guardCommitRejections()
@@ -65,8 +84,11 @@ export class FsStorage implements Storage {
   static async open (dir: string, options: FsStorageOptions = {}): Promise<FsStorage> {
     try {
       await mkdir(dir, { recursive: true })
-      const problem = await checkDataFile(join(dir, 'data.mdb'))
-      if (problem !== null) throw new StorageOpenError(dir, problem)
+      const file = join(dir, 'data.mdb')
+      const bytes = await dataBytes(file)
+      const problem = await checkDataFile(file) ??
+        (options.checkPages !== false && bytes > 0 ? await checkStoreInChild(dir, [...NAMESPACES, FORMAT_DB], MAP_SIZE_BYTES, storeCheckTimeoutMs(bytes)) : null)
+      if (problem !== null) throw new StorageOpenError(dir, `${file}: ${problem}`)
     } catch (err) {
       if (err instanceof StorageOpenError) throw err
       throw new StorageOpenError(dir, messageOf(err), { cause: err })
@@ -85,17 +107,32 @@ export class FsStorage implements Storage {
       throw new StorageOpenError(dir, messageOf(err), { cause: err })
     }
     try {
-      await checkFormat(env, dir)
+      const formatDb = await checkFormat(env, dir)
       const dbs = new Map<Namespace, BinaryDb>()
       for (const ns of NAMESPACES) {
         dbs.set(ns, env.openDB<Uint8Array, Buffer>({ name: ns, encoding: 'binary', keyEncoding: 'binary' }))
       }
-      return new FsStorage(dir, env, dbs)
+      return new FsStorage(dir, env, dbs, formatDb)
     } catch (err) {
       await env.close()
       if (err instanceof StorageOpenError) throw err
       throw new StorageOpenError(dir, messageOf(err), { cause: err })
     }
+  }
+
+  /** The store's id (hex), or undefined for a store never given one (new, or older than ids). */
+  storeId (): string | undefined {
+    this.assertOpen()
+    return this.formatDb.get(keyBuffer(STORE_ID_KEY))?.toString('hex')
+  }
+
+  /** Gives the store a new random id, durably, replacing any earlier one; resolves with it. */
+  async assignStoreId (): Promise<string> {
+    this.assertOpen()
+    const id = randomBytes(STORE_ID_BYTES)
+    await this.formatDb.put(keyBuffer(STORE_ID_KEY), id)
+    await this.env.flushed
+    return id.toString('hex')
   }
 
   async get (ns: Namespace, key: string): Promise<Uint8Array | undefined> {
@@ -193,7 +230,8 @@ export class FsStorage implements Storage {
 
 const ZERO = Buffer.from([0])
 
-async function checkFormat (env: RootDatabase<Buffer, Buffer>, dir: string): Promise<void> {
+/** The format sub-database, once the store's format is known to be ours (written when new). */
+async function checkFormat (env: RootDatabase<Buffer, Buffer>, dir: string): Promise<Database<Buffer, Buffer>> {
   const formatDb = env.openDB<Buffer, Buffer>({ name: FORMAT_DB, encoding: 'binary', keyEncoding: 'binary' })
   const key = keyBuffer(FORMAT_KEY)
   const stored = formatDb.get(key)
@@ -202,6 +240,17 @@ async function checkFormat (env: RootDatabase<Buffer, Buffer>, dir: string): Pro
     await env.flushed
   } else if (stored.length !== 1 || stored[0] !== FORMAT_VERSION) {
     throw new StorageOpenError(dir, `unsupported storage format ${stored.toString('hex')} (expected ${FORMAT_VERSION})`)
+  }
+  return formatDb
+}
+
+/** The size of `file`, 0 when absent (an absent or empty file is a new store: nothing to check). */
+async function dataBytes (file: string): Promise<number> {
+  try {
+    return (await stat(file)).size
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0
+    throw error
   }
 }
 

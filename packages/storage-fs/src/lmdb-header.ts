@@ -6,9 +6,11 @@
  * data file shorter than its meta page says ends in SIGBUS on the first read past EOF.
  * Both were reproduced here with zero-filled, random and truncated `data.mdb` files. So we
  * read the two meta pages ourselves and refuse with a clear message what LMDB would
- * refuse (or fault on), leaving only deeper page corruption to LMDB.
+ * refuse (or fault on), and walk the free-page list (lmdb-freelist.ts); the other pages
+ * are read in a child process (store-check.ts).
  */
 import { open as openFile, stat } from 'node:fs/promises'
+import { checkFreeList } from './lmdb-freelist.js'
 
 /** `MDB_MAGIC` and `MDB_DATA_VERSION` from lmdb-js's bundled mdb.c. */
 const MDB_MAGIC = 0xbeefc0de
@@ -19,15 +21,22 @@ const P_META = 0x08
  * Offsets in a meta page (mdb.c, 64-bit build): the page header is pgno(8) txnid(8) pad(2)
  * flags(2) lower/upper(4) = 24 bytes; then MDB_meta: magic(4) version(4) address(8)
  * mapsize(8) two MDB_db of 48 bytes (the first one's md_pad is the page size), last_pg(8),
- * txnid(8).
+ * txnid(8). The first MDB_db is the free-page list's: md_depth at +6, md_root at +40.
  */
-const OFF = { flags: 18, magic: 24, version: 28, psize: 48, lastPage: 144, txnid: 152 } as const
+const OFF = { flags: 18, magic: 24, version: 28, psize: 48, freeDepth: 54, freeRoot: 88, lastPage: 144, txnid: 152 } as const
 const META_BYTES = 160
 /** LMDB page sizes are powers of two in this range (mdb.c MIN_PAGESIZE / MAX_PAGESIZE). */
 const MIN_PAGE = 256
 const MAX_PAGE = 65536
 
-interface Meta { readonly psize: number; readonly lastPage: bigint; readonly txnid: bigint }
+export interface Meta {
+  readonly psize: number
+  readonly lastPage: bigint
+  readonly txnid: bigint
+  /** The free-page list's B-tree: its root page (P_INVALID = all ones when empty) and depth. */
+  readonly freeRoot: bigint
+  readonly freeDepth: number
+}
 
 /**
  * Checks `file` (a `data.mdb`). Returns null when it is absent, empty (LMDB initialises
@@ -38,16 +47,13 @@ export async function checkDataFile (file: string): Promise<string | null> {
   if (size === null || size === 0) return null
   const handle = await openFile(file, 'r')
   try {
-    const first = await readMeta(handle, 0, size)
-    if (typeof first === 'string') return `meta page 0: ${first}`
-    const second = await readMeta(handle, first.psize, size)
-    if (typeof second === 'string') return `meta page 1: ${second}`
-    const newest = first.txnid >= second.txnid ? first : second
+    const newest = await readNewestMeta(handle, size)
+    if (typeof newest === 'string') return newest
     const needed = (newest.lastPage + 1n) * BigInt(newest.psize)
     if (BigInt(size) < needed) {
       return `data file is ${size} bytes but its meta page says ${needed} (truncated?)`
     }
-    return null
+    return await checkFreeList(handle, newest)
   } finally {
     await handle.close()
   }
@@ -62,7 +68,7 @@ async function fileSize (file: string): Promise<number | null> {
   }
 }
 
-type Handle = Awaited<ReturnType<typeof openFile>>
+export type Handle = Awaited<ReturnType<typeof openFile>>
 
 async function readMeta (handle: Handle, offset: number, size: number): Promise<Meta | string> {
   if (size < offset + META_BYTES) return `file of ${size} bytes is too short for an LMDB meta page`
@@ -74,7 +80,27 @@ async function readMeta (handle: Handle, offset: number, size: number): Promise<
   if (version !== MDB_DATA_VERSION) return `unsupported LMDB data version ${version}`
   const psize = buf.readUInt32LE(OFF.psize)
   if (psize < MIN_PAGE || psize > MAX_PAGE || (psize & (psize - 1)) !== 0) return `implausible page size ${psize}`
-  return { psize, lastPage: buf.readBigUInt64LE(OFF.lastPage), txnid: buf.readBigUInt64LE(OFF.txnid) }
+  return {
+    psize,
+    lastPage: buf.readBigUInt64LE(OFF.lastPage),
+    txnid: buf.readBigUInt64LE(OFF.txnid),
+    freeRoot: buf.readBigUInt64LE(OFF.freeRoot),
+    freeDepth: buf.readUInt16LE(OFF.freeDepth)
+  }
+}
+
+/** The meta page LMDB uses: the one of the latest transaction (mdb.c mdb_env_pick_meta). */
+function newer (first: Meta, second: Meta): Meta {
+  return first.txnid >= second.txnid ? first : second
+}
+
+/** The meta page LMDB will use, from an open `data.mdb` of `size` bytes; a string when a meta page is bad. */
+export async function readNewestMeta (handle: Handle, size: number): Promise<Meta | string> {
+  const first = await readMeta(handle, 0, size)
+  if (typeof first === 'string') return `meta page 0: ${first}`
+  const second = await readMeta(handle, first.psize, size)
+  if (typeof second === 'string') return `meta page 1: ${second}`
+  return newer(first, second)
 }
 
 /**

@@ -3,7 +3,7 @@
  * and duplicate module copies), so a new engine error falls through to a logged 500.
  */
 import type { InvalidKeyError, ValueTooLargeError } from '@ringstore/core'
-import type { QuorumNotMetError, SiblingsTooLargeError, TooManySiblingsError } from '@ringstore/peer'
+import type { CorruptReplicaError, QuorumNotMetError, SiblingsTooLargeError, TooManySiblingsError } from '@ringstore/peer'
 import { HttpError } from './respond.js'
 
 /** The HttpError for a known engine error, or null for an unexpected one. */
@@ -11,6 +11,15 @@ export function toHttpError (error: unknown): HttpError | null {
   if (error instanceof HttpError) return error
   if (!(error instanceof Error)) return null
   switch (error.name) {
+    // Before QuorumNotMetError: a subclass of it. 503: the replicas' good copies repair the
+    // corrupt ones (read repair, anti-entropy), after which the same read succeeds.
+    case 'CorruptReplicaError': {
+      const e = error as CorruptReplicaError
+      return new HttpError(503, 'corrupt', e.message, { acks: e.acks, required: e.required, corrupt: e.corrupt })
+    }
+    // A local read of a corrupt record (GET /replica/KEY): this replica's copy is unknown.
+    case 'CorruptRecordError':
+      return new HttpError(503, 'corrupt', error.message)
     case 'QuorumNotMetError': {
       const e = error as QuorumNotMetError
       return new HttpError(503, 'quorum_not_met', e.message, { acks: e.acks, required: e.required })

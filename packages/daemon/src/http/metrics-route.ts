@@ -63,7 +63,7 @@ export function renderMetrics (deps: MetricsDeps): string {
     .counter('ringstore_tombstones_collected_total', 'Tombstones garbage-collected.', one(m.tombstonesCollected))
     .gauge('ringstore_storage_full', 'Whether the store has no space for writes now (1: writes answer 507 until space is freed).', one(status.storageFull ? 1 : 0))
     .counter('ringstore_forbidden_requests_total', 'Peer requests refused because the caller may not call that protocol (member, client, outsider).', one(m.forbiddenRequests))
-    .counter('ringstore_corrupt_records_total', 'Stored records that failed their checksum (never served).', one(m.corruptRecords))
+    .counter('ringstore_corrupt_records_total', 'Reads that met a stored record failing its checksum (never served; repaired from the other replicas).', one(m.corruptRecords))
     .counter('ringstore_merges_refused_total', 'Keys whose merged version passed the storage bound: skipped, the replica kept its own (the rest of the batch merged).', one(m.mergesRefused))
     .gauge('ringstore_keys', 'Keys in the local replica.', one(status.keys))
     .gauge('ringstore_members', 'Known members by status and reachability (seen from here).', [...membersBy].map(([key, count]) => {

@@ -59,7 +59,9 @@ export function statusBody (deps: StatusDeps): unknown {
     hintQuota: status.hintQuota,
     hintsRefused: { ...status.metrics.hintsRefused },
     hintsExpired: status.metrics.hintsExpired,
-    keys: status.keys
+    keys: status.keys,
+    // Reads that met a corrupt stored record (never served; repaired from the other replicas).
+    corruptRecords: status.metrics.corruptRecords
   }
 }
 

@@ -55,6 +55,12 @@ export interface GetState {
   readonly asked: readonly PeerId[]
   readonly replies: ReadonlyMap<PeerId, DvvSet | null>
   readonly failed: ReadonlySet<PeerId>
+  /**
+   * The failed replicas whose stored copy is corrupt (addCorrupt): they hold an unknown
+   * version, so they count as failed for R (never as "no version"), and read repair
+   * overwrites them with the merge of the others.
+   */
+  readonly corrupt: ReadonlySet<PeerId>
   readonly phase: GetPhase
 }
 
@@ -65,7 +71,7 @@ export type GetVerdict =
 
 export function initGet (r: number, asked: readonly PeerId[]): GetState {
   const unique = [...new Set(asked)]
-  return { r, asked: unique, replies: new Map(), failed: new Set(), phase: phaseAfter('collecting', r, unique.length, 0, 0) }
+  return { r, asked: unique, replies: new Map(), failed: new Set(), corrupt: new Set(), phase: phaseAfter('collecting', r, unique.length, 0, 0) }
 }
 
 /** A reply (null = the replica has no version). Late, duplicate and strangers' answers are ignored. */
@@ -79,6 +85,12 @@ export function addFailure (state: GetState, peer: PeerId): GetState {
   if (!awaits(state, peer)) return state
   const failed = new Set(state.failed).add(peer)
   return { ...state, failed, phase: phaseAfter(state.phase, state.r, state.asked.length, state.replies.size, failed.size) }
+}
+
+/** A replica whose copy of the key is corrupt: a failure for R, and a read-repair target. */
+export function addCorrupt (state: GetState, peer: PeerId): GetState {
+  if (!awaits(state, peer)) return state
+  return { ...addFailure(state, peer), corrupt: new Set(state.corrupt).add(peer) }
 }
 
 /** The read-repair window closed: repair with the replies so far. */
@@ -144,7 +156,8 @@ export function readAnswer (merged: DvvSet | null): ReadAnswer {
 
 /**
  * The read-repair decision for the replies so far: the merged version and the replicas
- * that answered something else (each gets the merge). The common case (every replica
+ * that answered something else (each gets the merge). Replicas with a corrupt copy are no
+ * replies: `repairTargets` adds them. The common case (every replica
  * holds the same version) is settled by comparing the replies with the first one, without
  * the DVV merge and without comparing each reply against it again: sync is idempotent, so
  * the merge of equal clocks is that clock and nobody is stale.
@@ -162,6 +175,15 @@ export function repairPlan (replies: ReadonlyMap<PeerId, DvvSet | null>): { read
   if (allEqual) return { merged: first, targets: [] }
   const merged = syncAll([...replies.values()].filter((c): c is DvvSet => c !== null))
   return { merged, targets: readRepairTargets(replies, merged) }
+}
+
+/**
+ * `repairPlan` of a get's replies, plus the replicas that hold a corrupt copy: they get the
+ * merge too (it replaces their copy), whenever some replica answered a version.
+ */
+export function repairTargets (state: Pick<GetState, 'replies' | 'corrupt'>): { readonly merged: DvvSet | null, readonly targets: PeerId[] } {
+  const plan = repairPlan(state.replies)
+  return state.corrupt.size === 0 || plan.merged === null ? plan : { merged: plan.merged, targets: [...plan.targets, ...state.corrupt] }
 }
 
 /**

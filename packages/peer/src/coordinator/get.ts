@@ -13,18 +13,24 @@
  * decision are exactly what full replies would give, and an up-to-date replica no longer
  * sends its whole value on every read. A peer that does not know `replica-digest` (an
  * older version) is asked `replica-get` instead.
+ *
+ * Corrupt copies. A replica whose stored record of the key fails its checksum (this peer's
+ * own, read locally, or another's, which answers the error code 'corrupt') holds an unknown
+ * version: it counts as a failed replica for R, never as "no such key", and read repair
+ * overwrites it with the merge of the others. A get that misses R because of such copies
+ * fails with CorruptReplicaError (HTTP 503 `corrupt`), not with a 404.
  */
-import { equalBytes, hasNoOwners, validateKey } from '@ringstore/core'
+import { CorruptRecordError, equalBytes, hasNoOwners, validateKey } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Placement } from '@ringstore/core'
 import type { GetResult } from '../api.js'
 import type { ReplicaStore } from '../components.js'
 import type { PeerConfig } from '../config.js'
-import { QuorumNotMetError, RemoteError, describeError, isUnreachable } from '../errors.js'
+import { CorruptReplicaError, QuorumNotMetError, RemoteError, describeError, isUnreachable } from '../errors.js'
 import type { Clock, TimerHandle } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
 import type { ReplicaAccess } from '../protocol/replica-access.js'
 import type { GetPhase, GetState } from './get-core.js'
-import { addFailure, addReply, closeRepairWindow, getVerdict, initGet, mergeReplies, planRead, readAnswer } from './get-core.js'
+import { addCorrupt, addFailure, addReply, closeRepairWindow, getVerdict, initGet, mergeReplies, planRead, readAnswer } from './get-core.js'
 import { isLight, placeKey } from './placement.js'
 import type { PlacementDeps } from './placement.js'
 import { repairReplicas } from './read-repair.js'
@@ -44,6 +50,9 @@ interface LocalVersion {
   readonly digest: Uint8Array
 }
 
+/** A replica's stored copy of the key is corrupt: an unknown version. */
+const CORRUPT = Symbol('corrupt')
+
 export interface GetCommand {
   readonly key: Key
   readonly n: number
@@ -61,12 +70,23 @@ export class GetCoordinator {
     validateKey(command.key)
     const ctx = this.#ctx
     const { ring, placements } = placeKey(ctx, command.key, command.n)
-    const local = await ctx.replicas.getWithDigest(command.key)
+    const local = await this.#local(command.key)
     const plan = planRead({ id: ctx.id, light: isLight(ctx.config), noOwners: hasNoOwners(ring), holdsVersion: local !== null }, placements)
     const { remote, selfCounts } = plan
     let state = initGet(command.r, [...(selfCounts ? [ctx.id] : []), ...remote.map((p) => p.peer)])
-    if (selfCounts) state = addReply(state, ctx.id, local?.clock ?? null)
-    return this.#collect(command, state, remote, plan.digests && local !== null ? local : undefined)
+    if (selfCounts) state = local === CORRUPT ? addCorrupt(state, ctx.id) : addReply(state, ctx.id, local?.clock ?? null)
+    const mine = plan.digests && local !== null && local !== CORRUPT ? local : undefined
+    return this.#collect(command, state, remote, mine)
+  }
+
+  /** This peer's own version and digest (null: none), CORRUPT when its stored record is corrupt. */
+  async #local (key: Key): Promise<LocalVersion | null | typeof CORRUPT> {
+    try {
+      return await this.#ctx.replicas.getWithDigest(key)
+    } catch (error) {
+      if (error instanceof CorruptRecordError) return CORRUPT
+      throw error
+    }
   }
 
   /** `mine`: this peer's own version when digest reads are used (planRead), else undefined. */
@@ -81,7 +101,11 @@ export class GetCoordinator {
         if (from === 'collecting' && next.phase !== 'collecting') {
           const verdict = getVerdict(next)
           if (verdict.kind === 'ok') resolve(this.#answer(next, verdict.replies))
-          else if (verdict.kind === 'fail') reject(new QuorumNotMetError('get', verdict.replies, verdict.required))
+          else if (verdict.kind === 'fail') {
+            reject(next.corrupt.size > 0
+              ? new CorruptReplicaError(verdict.replies, verdict.required, next.corrupt.size)
+              : new QuorumNotMetError('get', verdict.replies, verdict.required))
+          }
           if (next.phase === 'answered') {
             window = ctx.clock.setTimer(ctx.config.readRepairWindowMs, () => { enter(state.phase, closeRepairWindow(state)) })
           }
@@ -94,7 +118,8 @@ export class GetCoordinator {
       enter('collecting', initial)
       for (const placement of remote) {
         void this.#read(placement.peer, command.key, mine).then((reply) => {
-          enter(state.phase, reply === undefined ? addFailure(state, placement.peer) : addReply(state, placement.peer, reply))
+          const peer = placement.peer
+          enter(state.phase, reply === undefined ? addFailure(state, peer) : reply === CORRUPT ? addCorrupt(state, peer) : addReply(state, peer, reply))
         })
       }
     })
@@ -113,10 +138,10 @@ export class GetCoordinator {
    * version at hand (`mine`) only its digest is asked first, and the version only when the
    * digests differ (see the file comment).
    */
-  async #read (peer: PeerId, key: Key, mine: LocalVersion | undefined): Promise<DvvSet | null | undefined> {
+  async #read (peer: PeerId, key: Key, mine: LocalVersion | undefined): Promise<DvvSet | null | typeof CORRUPT | undefined> {
     if (mine === undefined) return this.#ask(peer, key)
     const digest = await this.#askDigest(peer, key)
-    if (digest === undefined) return undefined
+    if (digest === undefined || digest === CORRUPT) return digest
     if (digest === 'unsupported') return this.#ask(peer, key)
     if (digest === null) return null
     if (equalBytes(digest, mine.digest)) return mine.clock
@@ -125,21 +150,25 @@ export class GetCoordinator {
   }
 
   /** The digest of a replica's version (null = none), 'unsupported' from an older peer, undefined on failure. */
-  #askDigest (peer: PeerId, key: Key): Promise<Uint8Array | null | 'unsupported' | undefined> {
+  #askDigest (peer: PeerId, key: Key): Promise<Uint8Array | null | 'unsupported' | typeof CORRUPT | undefined> {
     return this.#settle(peer, key, 'digest read', this.#ctx.access.digest(peer, key))
   }
 
-  /** One replica-get: the version (null = none), or undefined when the replica failed to answer. */
-  #ask (peer: PeerId, key: Key): Promise<DvvSet | null | undefined> {
+  /** One replica-get: the version (null = none), CORRUPT, or undefined when the replica failed to answer. */
+  #ask (peer: PeerId, key: Key): Promise<DvvSet | null | typeof CORRUPT | undefined> {
     return this.#settle(peer, key, 'get', this.#ctx.access.get(peer, key))
   }
 
   /**
-   * A request to a replica (the rpc tells the failure detector): its answer, or undefined
-   * (logged) when the replica refused or failed to answer.
+   * A request to a replica (the rpc tells the failure detector): its answer, CORRUPT when
+   * the replica's copy is corrupt, or undefined (logged) when it refused or failed to answer.
    */
-  #settle<T> (peer: PeerId, key: Key, what: string, pending: Promise<T>): Promise<T | undefined> {
+  #settle<T> (peer: PeerId, key: Key, what: string, pending: Promise<T>): Promise<T | typeof CORRUPT | undefined> {
     return pending.catch((error: unknown) => {
+      if (error instanceof RemoteError && error.code === 'corrupt') {
+        this.#ctx.log.warn(`replica holds a corrupt copy (${what}): repairing it`, { peer, key })
+        return CORRUPT
+      }
       if (error instanceof RemoteError) this.#ctx.log.warn(`replica refused a ${what}`, { peer, key, response: error.message })
       else if (!isUnreachable(error)) this.#ctx.log.warn(`replica ${what} failed`, { peer, key, error: describeError(error) })
       return undefined

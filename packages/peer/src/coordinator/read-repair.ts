@@ -1,6 +1,6 @@
 /**
  * Read repair (paper §4.5): after a get, every replica that answered with a stale or
- * missing version gets the merge of all replies. A fallback gets it as a hint for the
+ * missing version, or whose copy is corrupt, gets the merge of all replies. A fallback gets it as a hint for the
  * primary it stands in for, so the primary receives it on handoff. This peer's own replica
  * (a light peer's local copy, or a primary's) is merged in locally.
  */
@@ -11,7 +11,7 @@ import type { Logger } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
 import type { ReplicaAccess } from '../protocol/replica-access.js'
 import type { GetState } from './get-core.js'
-import { repairPlan } from './get-core.js'
+import { repairTargets } from './get-core.js'
 
 export interface ReadRepairDeps {
   readonly id: PeerId
@@ -23,7 +23,7 @@ export interface ReadRepairDeps {
 
 /** Repairs every stale replica; never rejects. Resolves with the number of replicas repaired. */
 export async function repairReplicas (ctx: ReadRepairDeps, key: Key, state: GetState, remote: readonly Placement[]): Promise<number> {
-  const { merged, targets: planned } = repairPlan(state.replies)
+  const { merged, targets: planned } = repairTargets(state)
   // A client repairs only its own replica (ReplicaAccess.repairsReplicas).
   const targets = ctx.access.repairsReplicas ? planned : planned.filter((peer) => peer === ctx.id)
   if (merged === null || targets.length === 0) return 0

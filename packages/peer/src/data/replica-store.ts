@@ -1,8 +1,15 @@
 /**
  * The local replica: every key this peer stores in the `data` namespace, one Merkle tree
  * per partition kept in step with it, and the actor this peer mints dots with
- * (actor-epoch.ts). Storage keys: storage-keys.ts. Corrupt records read as absent
- * (stored-clock.ts).
+ * (actor-epoch.ts). Storage keys: storage-keys.ts.
+ *
+ * Corrupt records (stored-clock.ts) are never "no such key": `get` and `getWithDigest`
+ * throw CorruptRecordError (a replica-get answers the error code 'corrupt', a coordinator
+ * counts that replica as failed and repairs it), and the key's Merkle leaf holds
+ * CORRUPT_DIGEST, which differs from every good replica's, so anti-entropy repairs it too.
+ * Bulk reads (getMany, scans: anti-entropy, transfer, tombstone GC) skip them as absent:
+ * each of those then sends or keeps the other side's version, which is the repair. A merge
+ * into a corrupt record replaces it (after an epoch bump: our own dots may have been in it).
  *
  * Every read-modify-write of a key runs under that key's lock, so two merges arriving at
  * once both land. The Merkle trees change only once a write is durable, so a tree never
@@ -16,7 +23,7 @@
  * peer) resolves `stage` only once the write is durable, as every write did before staging
  * existed.
  */
-import { clockEqual, CounterExhaustedError, keyHash, lww, MerkleTree, partitionOfHash, partitionRange, sync, truncate } from '@ringstore/core'
+import { clockEqual, CorruptRecordError, CounterExhaustedError, keyHash, lww, MerkleTree, partitionOfHash, partitionRange, sync, truncate } from '@ringstore/core'
 import type { DvvSet, Key } from '@ringstore/core'
 import type { ReplicaStore, Staged } from '../components.js'
 import type { PeerConfig } from '../config.js'
@@ -25,7 +32,7 @@ import type { PeerMetrics } from '../metrics.js'
 import { ActorEpoch, epochOfActor } from './actor-epoch.js'
 import { KeyedLock } from './keyed-lock.js'
 import { dataKey, dataKeyOfHash, keyOfDataKey } from './storage-keys.js'
-import { openClock, openClockWithDigest, sealClockWithDigest } from './stored-clock.js'
+import { CORRUPT_DIGEST, isSoundRecord, openClock, openClockWithDigest, sealClockWithDigest } from './stored-clock.js'
 import type { SealedClock } from './stored-clock.js'
 
 export interface ReplicaStoreDeps {
@@ -90,9 +97,13 @@ export class StorageReplicaStore implements ReplicaStore {
     for await (const [storageKey, bytes] of this.#deps.storage.scan('data')) {
       const key = keyOfDataKey(storageKey)
       const opened = openClockWithDigest(bytes, { ns: 'data', key }, this.#deps)
-      if (opened === null) { corrupt++; continue }
-      const { clock, digest } = opened
       const slot = this.#slot(key)
+      if (opened === null) {
+        corrupt++
+        this.tree(slot.partition).set(key, CORRUPT_DIGEST, slot.hash)
+        continue
+      }
+      const { clock, digest } = opened
       this.tree(slot.partition).set(key, digest, slot.hash)
       for (const entry of clock.entries) highestEpoch = Math.max(highestEpoch, epochOfActor(entry.actor, this.#deps.id) ?? 0)
     }
@@ -119,14 +130,22 @@ export class StorageReplicaStore implements ReplicaStore {
     return this.#epochs.current
   }
 
+  /** The stored version, null when none; throws CorruptRecordError when the stored record is corrupt. */
   async get (key: Key): Promise<DvvSet | null> {
-    return (await this.#read(this.#slot(key))).clock
+    const slot = this.#slot(key)
+    const { clock, corrupt } = await this.#read(slot)
+    if (corrupt) throw this.#corrupt(slot)
+    return clock
   }
 
+  /** As `get`, with the version's digest. */
   async getWithDigest (key: Key): Promise<{ readonly clock: DvvSet, readonly digest: Uint8Array } | null> {
     const slot = this.#slot(key)
     const bytes = await this.#deps.storage.get('data', slot.storageKey)
-    return bytes === undefined ? null : openClockWithDigest(bytes, { ns: 'data', key }, this.#deps)
+    if (bytes === undefined) return null
+    const opened = openClockWithDigest(bytes, { ns: 'data', key }, this.#deps)
+    if (opened === null) throw this.#corrupt(slot)
+    return opened
   }
 
   digest (key: Key): Uint8Array | null {
@@ -136,7 +155,13 @@ export class StorageReplicaStore implements ReplicaStore {
 
   async getMany (keys: readonly Key[]): Promise<Array<DvvSet | null>> {
     const values = await this.#deps.storage.getMany('data', keys.map(dataKey))
-    return values.map((bytes, i) => (bytes === undefined ? null : openClock(bytes, { ns: 'data', key: keys[i] as Key }, this.#deps)))
+    return values.map((bytes, i) => {
+      if (bytes === undefined) return null
+      const key = keys[i] as Key
+      const clock = openClock(bytes, { ns: 'data', key }, this.#deps)
+      if (clock === null) this.#markCorrupt(this.#slot(key))
+      return clock
+    })
   }
 
   merge (key: Key, clock: DvvSet): Promise<DvvSet> {
@@ -306,6 +331,24 @@ export class StorageReplicaStore implements ReplicaStore {
       const clock = openClock(bytes, { ns: 'data', key }, this.#deps)
       if (clock !== null) yield [key, clock] as const
     }
+  }
+
+  /** The error a strict read of a corrupt record throws; the key's Merkle leaf is marked corrupt. */
+  #corrupt (slot: KeySlot): CorruptRecordError {
+    this.#markCorrupt(slot)
+    return new CorruptRecordError(`the stored record of key ${JSON.stringify(slot.key)} is corrupt (checksum or encoding)`)
+  }
+
+  /**
+   * Sets the key's Merkle leaf to CORRUPT_DIGEST when its record is still corrupt, under the
+   * key's lock: a merge that replaced the record meanwhile set the good digest, which this
+   * must not overwrite. In the background; never rejects (a closed store marks nothing).
+   */
+  #markCorrupt (slot: KeySlot): void {
+    void this.#lock.run(slot.key, async () => {
+      const bytes = await this.#deps.storage.get('data', slot.storageKey)
+      if (bytes !== undefined && !isSoundRecord(bytes)) this.tree(slot.partition).set(slot.key, CORRUPT_DIGEST, slot.hash)
+    }).catch(() => undefined)
   }
 
   #slot (key: Key): KeySlot {

@@ -1,8 +1,10 @@
 /**
  * How a clock sits in storage: `sealRecord(encodeClock(clock))`, so a torn or bit-rotted
  * record is detected on read. A record that fails to open or decode is reported (error log
- * and `metrics.corruptRecords`) and read as absent: it is never served, and the next merge
- * or anti-entropy round overwrites it with a good copy from another replica.
+ * and `metrics.corruptRecords`, once per read that meets it) and is never served: the
+ * replica store (replica-store.ts) answers it as an unknown version, never as "no such
+ * key", and the next merge (read repair, anti-entropy) overwrites it with the version of
+ * the other replicas.
  */
 import { decodeClock, encodeClock, encodedClockDigest, openRecord, sealRecord } from '@ringstore/core'
 import type { DvvSet } from '@ringstore/core'
@@ -23,6 +25,23 @@ export interface SealedClock {
 export function sealClockWithDigest (clock: DvvSet): SealedClock {
   const encoded = encodeClock(clock)
   return { sealed: sealRecord(encoded), digest: encodedClockDigest(encoded) }
+}
+
+/**
+ * The Merkle leaf of a key whose stored record is corrupt: the digest of bytes that are no
+ * clock encoding (decodeClock refuses them), so it equals no real version's digest and
+ * anti-entropy finds the key different from every good replica's (and repairs it).
+ */
+export const CORRUPT_DIGEST: Uint8Array = encodedClockDigest(new TextEncoder().encode('ringstore: corrupt record'))
+
+/** Whether `bytes` open and decode as a clock (no report: for re-checks of a record already reported). */
+export function isSoundRecord (bytes: Uint8Array): boolean {
+  try {
+    decodeClock(openRecord(bytes))
+    return true
+  } catch {
+    return false
+  }
 }
 
 type Where = { readonly ns: string, readonly key: string }
@@ -49,7 +68,7 @@ function openPayload<T> (bytes: Uint8Array, where: Where, report: Report, read: 
     return read(openRecord(bytes))
   } catch (error) {
     report.metrics.corruptRecords++
-    report.log.error('corrupt stored record treated as absent', {
+    report.log.error('corrupt stored record: not served, repaired from the other replicas', {
       ns: where.ns,
       key: where.key,
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error)

@@ -16,7 +16,7 @@
  * version it does not hold, so the hint keeps the client's own entries alone: at worst the
  * write arrives as a sibling of what it meant to supersede, never as a loss.
  */
-import { clientContribution, validateKey } from '@ringstore/core'
+import { clientContribution, CorruptRecordError, validateKey } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
 import { checkClientGrowth, checkClock, checkHintTarget, checkKeyRights } from './checks.js'
@@ -41,7 +41,11 @@ export const clientPut: Protocol<'client-put', Services> = {
     checkKeyRights(membership, from, key, 'write')
     const clock = checkClock(request.clock)
     if (request.hintFor === undefined || request.hintFor === id) {
-      const local = await replicas.get(key)
+      // A corrupt copy here vouches for nothing: the client's own dots only (as for a key we lack).
+      const local = await replicas.get(key).catch((error: unknown) => {
+        if (error instanceof CorruptRecordError) return null
+        throw error
+      })
       const contribution = clientContribution(clock, from, local)
       if (contribution !== null) {
         checkClientGrowth(local, contribution)

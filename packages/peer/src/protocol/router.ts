@@ -8,7 +8,7 @@
  * every failure becomes an error reply.
  */
 import {
-  CodecError, InvalidClockError, InvalidKeyError, InvalidValueError, MerkleRangeError, ValueTooLargeError
+  CodecError, CorruptRecordError, InvalidClockError, InvalidKeyError, InvalidValueError, MerkleRangeError, ValueTooLargeError
 } from '@ringstore/core'
 import type { PeerId, Request, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
@@ -115,6 +115,9 @@ function failureResponse (deps: RouterDeps, from: PeerId, request: Request, erro
     deps.log.debug('request refused: no right to the key', { from, type, key: error.key.slice(0, 80) })
     return errorResponse('forbidden', error.message)
   }
+  // Our stored copy of the key is corrupt: we hold an unknown version, not "none"; the
+  // asker counts us as failed and repairs us (coordinator/get.ts).
+  if (error instanceof CorruptRecordError) return errorResponse('corrupt', error.message)
   // This replica cannot take writes now; the sender counts it as refused and goes on.
   if (error instanceof StorageFullError) return errorResponse('unavailable', error.message)
   // A hint over quota was not kept: the sender counts this fallback as not acknowledged
