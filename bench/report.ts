@@ -12,12 +12,15 @@ import type { PhaseResult } from './loadgen.js'
 import type { ReplicationResult } from './replication.js'
 import type { W1EmbeddedResult } from './w1-embedded.js'
 import type { LatencySummary } from './stats.js'
+import { watchTable } from './watch.js'
+import type { WatchResult } from './watch.js'
 
 export interface BenchResults {
   readonly floor?: FloorResult
   readonly cluster?: ClusterResult
   readonly replication?: ReplicationResult
   readonly browser?: BrowserResult
+  readonly watch?: WatchResult
 }
 
 /** The reference rows of bench/README.md, measured on a machine like this one (one run each). */
@@ -211,6 +214,7 @@ export function render (results: BenchResults): string {
   if (results.cluster !== undefined) parts.push(clusterTable(results.cluster))
   if (results.replication !== undefined) parts.push(replicationTable(results.replication))
   if (results.browser !== undefined) parts.push(browserTable(results.browser, { ms, int, table }))
+  if (results.watch !== undefined) parts.push(watchTable(results.watch))
   const goals = aims(results)
   if (goals.length > 0) parts.push(`### Aims (bench/README.md)\n\n${goals.join('\n')}`)
   return `${parts.join('\n\n')}\n`

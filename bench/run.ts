@@ -10,6 +10,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { runWatch } from './watch.js'
 import { runBrowser } from './browser.js'
 import { runCluster } from './cluster.js'
 import { REPO_ROOT, daemonCommand } from './daemons.js'
@@ -71,6 +72,7 @@ async function main (): Promise<number> {
     results.replication = await section('replication', errors, async () => runReplication(options, dir, log))
   }
   if (options.sections.has('browser')) results.browser = await section('browser', errors, async () => runBrowser(options, dir, log))
+  if (options.sections.has('watch')) results.watch = await section('watch', errors, async () => runWatch(options, dir, log))
   const failed = Object.keys(errors).length > 0
   const document = {
     meta: {
