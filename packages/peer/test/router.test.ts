@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { CODEC_LIMITS, REQUEST_TYPES, clockDigest, decodeResponse, encodeResponse } from '@ringstore/core'
 import type { Request, Response } from '@ringstore/core'
 import { PROTOCOLS } from '../src/protocol/router.js'
+import { StorageClosedError } from '../src/errors.js'
 import { mayCall } from '../src/protocol/protocol.js'
 import type { CallerRole, Callers } from '../src/protocol/protocol.js'
 import { setup, version } from './router-harness.js'
@@ -146,6 +147,12 @@ describe('router', () => {
     const t = await setup()
     t.stop()
     expect(await ask(t.handle, { type: 'replica-get', key: 'k' })).toMatchObject({ type: 'error', code: 'unavailable' })
+  })
+
+  it('a store closed under a request in flight (the peer stopping) is unavailable, not an internal failure', async () => {
+    const t = await setup(async () => { throw new StorageClosedError() })
+    const response = await ask(t.handle, { type: 'coordinate-put', key: 'k', value: null, context: [], n: 3, w: 2, ts: 1 })
+    expect(response).toMatchObject({ type: 'error', code: 'unavailable' })
   })
 
   it('an internal failure is an internal error reply', async () => {

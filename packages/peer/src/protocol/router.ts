@@ -13,7 +13,7 @@ import {
 import type { PeerId, Request, Response } from '@ringstore/core'
 import type { HintStore, ReplicaStore } from '../components.js'
 import {
-  HintQuotaError, InvalidHintTargetError, InvalidOptionsError, KeyRightsError, ReplyTooLargeError, SiblingsTooLargeError, StorageFullError,
+  HintQuotaError, InvalidHintTargetError, InvalidOptionsError, KeyRightsError, ReplyTooLargeError, SiblingsTooLargeError, StorageClosedError, StorageFullError,
   TooManySiblingsError, describeError
 } from '../errors.js'
 import type { Clock, Logger } from '../interfaces.js'
@@ -120,6 +120,9 @@ function failureResponse (deps: RouterDeps, from: PeerId, request: Request, erro
   if (error instanceof CorruptRecordError) return errorResponse('corrupt', error.message)
   // This replica cannot take writes now; the sender counts it as refused and goes on.
   if (error instanceof StorageFullError) return errorResponse('unavailable', error.message)
+  // The peer is stopping and its store closed under a request in flight: not a failure of
+  // ours to log (a daemon SIGTERMed during writes logged one error per request).
+  if (error instanceof StorageClosedError) return errorResponse('unavailable', 'peer is stopping')
   // A hint over quota was not kept: the sender counts this fallback as not acknowledged
   // (coordinator/put.ts). Counted in metrics.hintsRefused by the store; debug only, since
   // a flood of them is exactly what the quota is for.
