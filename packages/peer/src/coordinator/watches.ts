@@ -11,6 +11,7 @@
  * Bounded: at most `maxWatchedKeys` keys watched by one peer (WatchLimitError past it),
  * and a member keeps at most its own bounds (watch-registry.ts).
  */
+import { sync } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, VersionVector } from '@ringstore/core'
 import type { FailureDetector, MembershipView, ReplicaStore } from '../components.js'
 import { PeriodicTask } from '../cluster/timers.js'
@@ -46,7 +47,7 @@ export interface WatchesDeps {
    * does not: a key it does not own would only be handed off again (cluster/transfer.ts),
    * so its listeners hear the pushed version directly.
    */
-  readonly replicas: () => Pick<ReplicaStore, 'merge'>
+  readonly replicas: () => Pick<ReplicaStore, 'get' | 'merge'>
   readonly keepsPushedVersions: boolean
   /** One replica's version of a key (replica-access.ts): what a watcher missed while a member was out of reach. */
   readonly fetch: (peer: PeerId, key: Key) => Promise<DvvSet | null>
@@ -135,8 +136,16 @@ export class Watches implements WatchSink {
 
   async #take (key: Key, clock: DvvSet): Promise<void> {
     if (!this.#listeners.has(key)) return
-    if (this.#deps.keepsPushedVersions) await this.#deps.replicas().merge(key, clock)
-    else this.changed(key, clock)
+    if (!this.#deps.keepsPushedVersions) {
+      this.changed(key, clock)
+      return
+    }
+    // The listeners hear the merge at once; the local copy is written after (its durable
+    // write, an fsync, doubled the time from a write to the listener). The store's own
+    // report of that write repeats this version, which `changed` drops as already heard.
+    const local = await this.#deps.replicas().get(key).catch(() => null)
+    this.changed(key, local === null ? clock : sync(local, clock))
+    await this.#deps.replicas().merge(key, clock)
   }
 
   /**
