@@ -146,12 +146,15 @@ async function startPeer (
   // network.stop() (through peer.stop()) stops the node too; this covers a failure before
   // the peer took it over. libp2p's stop is idempotent.
   undo.push(async () => { await node.stop() })
-  const network = new Libp2pNetwork(node, { cluster: options.cluster, clusterId: trust.clusterId, log: scoped(log, 'net') })
+  // The book reads the member table of the peer built just below.
+  let members: () => readonly MemberRecord[] = () => []
+  // Visitors (clients: browser tabs) come and go by the thousand: libp2p forgets them once
+  // they disconnect; members it keeps (their addresses are what the address book dials).
+  const isMember = (id: string): boolean => members().some((m) => m.id === id)
+  const network = new Libp2pNetwork(node, { cluster: options.cluster, clusterId: trust.clusterId, log: scoped(log, 'net'), forget: (id) => !isMember(id) })
   await node.start()
   const addrs = cachedAddrs(node)
 
-  // The book reads the member table of the peer built just below.
-  let members: () => readonly MemberRecord[] = () => []
   const book = new AddressBook(node.peerId.toString(), () => members(), network, log, daemonDialable)
   const clock = new SystemClock()
   const peer = new Peer({

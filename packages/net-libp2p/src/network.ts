@@ -51,6 +51,13 @@ export interface Libp2pNetworkOptions {
   readonly rpcLimits?: Partial<RpcLimits>
   /** Also count invalid frames here (the engine's PeerMetrics has this field). */
   readonly metrics?: { invalidFrames: number }
+  /**
+   * Whether to drop a peer's libp2p peer-store record (its addresses, protocols, key) once
+   * it disconnects. libp2p keeps a record of every peer that ever connected and never
+   * evicts it, so a daemon serving visitors' tabs would grow with every visitor; a daemon
+   * forgets those that are no members (the members' addresses come back from their records).
+   */
+  readonly forget?: (peer: PeerId) => boolean
 }
 
 const SILENT: Logger = { debug () {}, info () {}, warn () {}, error () {} }
@@ -72,6 +79,7 @@ export class Libp2pNetwork implements Network {
    * stream does not refill it (reconnecting does not either: buckets outlive connections).
    */
   private readonly invalidBudget: RateBound
+  private readonly forget: ((peer: PeerId) => boolean) | undefined
   /** Every open RPC stream per peer, both directions (for the per-peer reply backlog). */
   private readonly streamsByPeer = new Map<PeerId, Set<RpcStream>>()
   /** Requests being served per peer, over all its streams (entries only while non-zero). */
@@ -96,6 +104,7 @@ export class Libp2pNetwork implements Network {
     this.log = options.log ?? SILENT
     this.metrics = options.metrics
     this.rpcLimits = { ...DEFAULT_RPC_LIMITS, ...options.rpcLimits }
+    this.forget = options.forget
     this.invalidBudget = new RateBound(this.rpcLimits.invalidFramesPerSecond, this.rpcLimits.invalidFrameBurst, INVALID_FRAME_PEERS)
     this.admission = options.clusterId === undefined
       ? undefined
@@ -340,6 +349,11 @@ export class Libp2pNetwork implements Network {
     // The stream dies with the connection; dropping it now lets the next request redial.
     this.outbound.get(peer)?.abort(new PeerUnreachableError(peer, 'disconnected'))
     this.handlers?.onPeerDisconnected(peer)
+    if (this.forget?.(peer) === true) {
+      this.node.peerStore.delete(peerIdFromString(peer)).catch((error: unknown) => {
+        this.log.debug('could not forget a peer', { peer, error: String(error) })
+      })
+    }
   }
 
   // ---- gossip ----

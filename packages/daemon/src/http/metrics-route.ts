@@ -66,6 +66,8 @@ export function renderMetrics (deps: MetricsDeps): string {
     .counter('ringstore_corrupt_records_total', 'Reads that met a stored record failing its checksum (never served; repaired from the other replicas).', one(m.corruptRecords))
     .counter('ringstore_merges_refused_total', 'Keys whose merged version passed the storage bound: skipped, the replica kept its own (the rest of the batch merged).', one(m.mergesRefused))
     .gauge('ringstore_keys', 'Keys in the local replica.', one(status.keys))
+    .gauge('process_resident_memory_bytes', 'Resident memory of the daemon process (Prometheus\' standard name).', one(process.memoryUsage.rss()))
+    .gauge('nodejs_heap_used_bytes', 'V8 heap in use.', one(process.memoryUsage().heapUsed))
     .gauge('ringstore_members', 'Known members by status and reachability (seen from here).', [...membersBy].map(([key, count]) => {
       const [memberStatus = '', reachability = ''] = key.split('/')
       return [{ status: memberStatus, reachability }, count] as const

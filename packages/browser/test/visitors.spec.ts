@@ -1,0 +1,48 @@
+/**
+ * Visitors at scale (the browser-clients issue): 200 tab sessions, one after another, each
+ * a fresh browser peer (its own identity) that joins through a daemon, writes a key of its
+ * own at W=2 and closes. Tabs are clients, not members: every daemon's member table is
+ * what it was before, and its memory stays flat.
+ */
+import { describe, expect, inject, it } from 'vitest'
+import { createBrowserPeer } from '../src/index.js'
+import type { DaemonInfo } from './daemon-info.js'
+import { text, uniqueKey, uniqueName, waitFor } from './helpers.js'
+
+const daemons = inject('daemons')
+const SESSIONS = 200
+
+interface Seen { readonly members: string[], readonly rssMb: number }
+
+async function seen (daemon: DaemonInfo): Promise<Seen> {
+  const status = await (await fetch(`${daemon.http}/status`)).json() as { members: Array<{ peerId: string }> }
+  const metrics = await (await fetch(`${daemon.http}/metrics`)).text()
+  const rss = /^process_resident_memory_bytes (\d+)/m.exec(metrics)?.[1]
+  return { members: status.members.map((m) => m.peerId).sort(), rssMb: Number(rss) / 2 ** 20 }
+}
+
+describe('visitors', () => {
+  it(`${SESSIONS} tab sessions come, write and go: the member tables stay as they were, memory flat`, async () => {
+    const before = await Promise.all(daemons.map(seen))
+    const ids = new Set<string>()
+    for (let i = 0; i < SESSIONS; i++) {
+      const daemon = daemons[i % daemons.length] as DaemonInfo
+      const tab = await createBrowserPeer({ bootstrap: [daemon.ws], name: uniqueName('visitor'), config: { clusterId: daemon.clusterId }, webrtc: false })
+      try {
+        ids.add(tab.id)
+        await waitFor('the members', () => tab.status().members.filter((m) => m.reachable && m.weight > 0).length === daemons.length)
+        expect((await tab.put(uniqueKey('visit'), text(`visitor ${i}`), { w: 2 })).acks).toBeGreaterThanOrEqual(2)
+      } finally {
+        await tab.stop()
+      }
+    }
+    expect(ids.size).toBe(SESSIONS)
+    const after = await Promise.all(daemons.map(seen))
+    for (const [i, daemon] of after.entries()) {
+      expect(daemon.members).toEqual(before[i]?.members)
+      // A few MB of caches and connection buffers at most; a member table entry per visitor,
+      // or per-visitor state kept, would grow with every session.
+      expect(daemon.rssMb - (before[i]?.rssMb ?? 0)).toBeLessThan(64)
+    }
+  }, 600_000)
+})
