@@ -4,11 +4,12 @@
  * and without the page asking the cluster: the members push the new version to the
  * watching tab, which redraws from its own replica (window.ringstore.liveUpdates counts
  * those pushes; the page has no refresh timer). After one device was cut off and both
- * edited, the merged cart shows on both.
+ * edited, the merged cart shows on both. Two tabs of one browser stay in step while it is
+ * offline (a BroadcastChannel: @ringstore/browser's tab-channel.ts), then sync with the ring.
  */
 import { test, expect } from '@playwright/test'
 import type { Page } from '@playwright/test'
-import { add, closeTabs, CONVERGE_MS, goOffline, goOnline, openTab, sharedDaemons, uniqueCartId, waitForMembers, waitOnline } from './support.js'
+import { add, closeTabs, CONVERGE_MS, daemonItems, goOffline, goOnline, openSiblingTab, openTab, sharedDaemons, uniqueCartId, waitForMembers, waitOnline } from './support.js'
 import type { Tab } from './support.js'
 
 /** The item count the page shows in its header: what the shopper sees, read without syncing. */
@@ -44,6 +45,31 @@ test('a change on one device shows on the other without a reload or a poll; afte
     await goOnline(b)
     await waitOnline(b)
     for (const tab of tabs) await expect.poll(async () => await shownCount(tab.page), { timeout: CONVERGE_MS, message: 'the merged cart shows' }).toBe(3)
+  } finally {
+    await closeTabs(tabs)
+  }
+})
+
+test('two tabs of one browser stay in step while it is offline, then sync with the ring', async ({ browser }) => {
+  const daemons = sharedDaemons()
+  const cartId = uniqueCartId('tabs')
+  const tabs: Tab[] = []
+  try {
+    const a = await openTab(browser, daemons[0]!, cartId)
+    tabs.push(a)
+    const b = await openSiblingTab(a, daemons[0]!, cartId)
+    for (const tab of [a, b]) await waitForMembers(tab, daemons)
+    // The whole browser offline (both pages share the context), and each peer cut off.
+    await goOffline(a)
+    await b.page.evaluate(async () => { await window.ringstore.faults?.goOffline() })
+    await add(a.page, 'teapot')
+    await add(b.page, 'mug', 2)
+    await expect.poll(async () => await shownCount(b.page), { timeout: CONVERGE_MS, message: 'B shows A\'s offline add' }).toBe(3)
+    await expect.poll(async () => await shownCount(a.page), { timeout: CONVERGE_MS, message: 'A shows B\'s offline add' }).toBe(3)
+    // Back online: each delivers its own writes; the ring holds both.
+    await goOnline(a)
+    await b.page.evaluate(async () => { await window.ringstore.faults?.goOnline() })
+    await expect.poll(async () => await daemonItems(daemons[1]!, cartId), { timeout: CONVERGE_MS, message: 'the ring holds both tabs\' offline adds' }).toEqual({ teapot: 1, mug: 2 })
   } finally {
     await closeTabs(tabs)
   }

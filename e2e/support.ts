@@ -55,6 +55,18 @@ export async function openTab (browser: Browser, daemon: DaemonInfo, cartId: str
   return { context, page, url, peerId }
 }
 
+/** Opens the demo for `cartId` in another page of `tab`'s browser context: another tab of the same browser (its own peer). */
+export async function openSiblingTab (tab: Tab, daemon: DaemonInfo, cartId: string): Promise<Tab> {
+  const page = await tab.context.newPage()
+  page.on('pageerror', (error) => { console.error(`[tab ${cartId}] page error: ${error.message}`) })
+  const url = `${daemon.http}/?cart=${encodeURIComponent(cartId)}`
+  await page.goto(url)
+  const peerId = await page.evaluate(async () => { await window.ringstore.ready; return window.ringstore.peer?.id ?? '' })
+  expect(peerId).not.toBe('')
+  expect(peerId).not.toBe(tab.peerId)
+  return { context: tab.context, page, url, peerId }
+}
+
 /**
  * Makes `tab` a full peer (weight 1) as an operator would: `admit` issues a certificate
  * for the tab's id (`ringstore admit` with the cluster's secret, which the page never

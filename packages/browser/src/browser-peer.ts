@@ -17,6 +17,7 @@ import type {
   GetOptions, GetResult, Logger, PeerConfig, PeerStatus, PutOptions, PutResult, WatchListener
 } from '@ringstore/peer'
 import { relayedWebRtcAddrs } from './relay-addrs.js'
+import { TabChannel } from './tab-channel.js'
 import { createBrowserLibp2p } from './browser-libp2p.js'
 import { CHANGE_POLL_MS } from './constants.js'
 import type { BrowserServices } from './browser-libp2p.js'
@@ -131,7 +132,8 @@ async function assemble (options: BrowserPeerOptions, name: string, storage: Idb
     },
     addrs: webrtc ? relayedWebRtcAddrs(bootstrap, id) : []
   })
-  const browserPeer = new RunningBrowserPeer({ name, peer, node, network, storage, gater, clock, bootstrap, release, logger })
+  const cluster = `${options.cluster ?? DEFAULT_CLUSTER}${clusterId === undefined ? '' : `:${clusterId}`}`
+  const browserPeer = new RunningBrowserPeer({ name, peer, node, network, storage, gater, clock, bootstrap, release, logger, cluster })
   try {
     await peer.start()
   } catch (error) {
@@ -154,6 +156,8 @@ interface Parts {
   readonly bootstrap: readonly string[]
   readonly release: ReleaseName
   readonly logger: Logger
+  /** The cluster's name (and id, when known): the other tabs' channel is per cluster. */
+  readonly cluster: string
 }
 
 class RunningBrowserPeer implements BrowserPeer {
@@ -165,6 +169,8 @@ class RunningBrowserPeer implements BrowserPeer {
   readonly #parts: Parts
   readonly #listeners = new Set<() => void>()
   readonly #addressBook: AddressBook
+  /** The other tabs of this browser (tab-channel.ts). */
+  readonly #tabs: TabChannel
   readonly #detach: Array<() => void> = []
   #poll: ReturnType<typeof setInterval> | undefined
   #lastSignature = ''
@@ -186,6 +192,7 @@ class RunningBrowserPeer implements BrowserPeer {
       changed: () => { this.#notify() }
     })
     this.#addressBook = new AddressBook(this.id, () => this.peer.members(), network, parts.logger, browserDialable)
+    this.#tabs = new TabChannel(`ringstore-tabs:${parts.cluster}`, parts.peer, parts.logger)
     // Listening from construction on: connections made while the engine starts count too.
     const node = parts.node
     for (const event of ['connection:open', 'connection:close', 'self:peer:update'] as const) {
@@ -209,7 +216,7 @@ class RunningBrowserPeer implements BrowserPeer {
     try {
       return await this.peer.put(key, value, opts)
     } finally {
-      this.#pollChanges()
+      this.#changedHere(key)
     }
   }
 
@@ -217,8 +224,14 @@ class RunningBrowserPeer implements BrowserPeer {
     try {
       return await this.peer.delete(key, opts)
     } finally {
-      this.#pollChanges()
+      this.#changedHere(key)
     }
+  }
+
+  /** After a write here (acknowledged or not: a W=1 write is kept locally either way): the other tabs, the UI. */
+  #changedHere (key: string): void {
+    void this.#tabs.announce(key).catch(() => undefined)
+    this.#pollChanges()
   }
 
   watch (key: string, listener: WatchListener): () => void {
@@ -249,6 +262,7 @@ class RunningBrowserPeer implements BrowserPeer {
 
   async #stop (): Promise<void> {
     clearInterval(this.#poll)
+    this.#tabs.close()
     this.#addressBook.stop()
     try {
       await this.peer.stop()

@@ -10,7 +10,7 @@
  * build a new Peer over the same storage (that is what a process restart is). The host
  * owns the storage and closes it after stop().
  */
-import { clientKeyProblem, ringSummary, validateKey, validateValue } from '@ringstore/core'
+import { clientKeyProblem, ringSummary, validateClock, validateKey, validateValue } from '@ringstore/core'
 import type { DvvSet, Key, KeyAccess, MemberRecord, PeerId, Ring, SignedAdmission, SignedRemoval } from '@ringstore/core'
 import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from './api.js'
 import { AntiEntropy } from './cluster/anti-entropy.js'
@@ -333,6 +333,18 @@ export class Peer implements PeerMaintenance {
   expireHints (): Promise<number> {
     this.#checkRunning()
     return this.#hintExpiry.runOnce()
+  }
+
+  /**
+   * Merges a version of `key` that a trusted local source holds (another tab of this same
+   * browser, over its BroadcastChannel: @ringstore/browser's tab-channel.ts) into the local
+   * replica, as a read's result is merged; watchers hear it. Not for anything a remote peer
+   * sent: that goes through the protocols and their checks.
+   */
+  async mergeLocal (key: Key, clock: DvvSet): Promise<void> {
+    this.#checkRunning()
+    validateClock(clock)
+    await this.#replicas.merge(validateKey(key), clock)
   }
 
   /** Works on a stopped peer too, as long as the host has not closed the storage. */
