@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import { VitePWA } from 'vite-plugin-pwa'
 import { defineConfig } from 'vitest/config'
 
 const repoRoot = fileURLToPath(new URL('.', import.meta.url))
@@ -17,6 +18,34 @@ export default defineConfig(({ mode }) => ({
   root: demoRoot,
   // Relative asset URLs: the build works wherever the daemon mounts it.
   base: './',
+  // An installable app whose files a service worker (Workbox, generated at build) keeps,
+  // so a reload while offline loads the shop, and the cart comes from IndexedDB. The API
+  // routes are never cached: they need the network and the token.
+  plugins: [VitePWA({
+    registerType: 'autoUpdate',
+    injectRegister: 'script',
+    manifest: {
+      name: 'Hearth & Ring — a ringstore demo shop',
+      short_name: 'Hearth & Ring',
+      description: 'A shop whose cart is kept in this browser and on a ring of replicas: it works offline.',
+      start_url: './',
+      display: 'standalone',
+      background_color: '#faf7f2',
+      theme_color: '#6b4a31',
+      icons: [{ src: 'icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }]
+    },
+    workbox: {
+      // The first visit is taken over at once (not only after a reload), so the shop works
+      // offline from the first page on; a new build replaces the old worker at once too.
+      clientsClaim: true,
+      skipWaiting: true,
+      globPatterns: ['**/*.{js,css,html,svg,webmanifest}'],
+      // The bundle is ~1 MB (libp2p): above Workbox's 2 MiB default it would be skipped.
+      maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
+      navigateFallback: 'index.html',
+      navigateFallbackDenylist: [/^\/(kv|replica|status|metrics|admin|bootstrap)(\/|$)/]
+    }
+  })],
   server: { proxy: daemonApi },
   preview: { proxy: daemonApi },
   build: {
