@@ -1,12 +1,13 @@
 /**
  * `npx tsx bench/ring-load.ts`: preference-list (replica) load of the ring, Q=1024, N=3
  * (issue 13 item 3). A member's load is the number of partitions whose preference list holds
- * it; its fair share is N·Q·w/W. Prints, per case, max/mean of load over share (the mean of
+ * it; its fair share is N·Q·w/W (capped at Q, ring-fair.ts). Prints, per case, max/mean of load over share (the mean of
  * that ratio is 1), the lightest member's ratio, what a newest join moves (owners, and
  * preference-list entries), and the time of a fold of 200 joins over 4096 partitions.
  */
 import { buildRing, countMoved, preferenceList } from '../packages/core/src/ring.js'
 import type { Ring } from '../packages/core/src/ring.js'
+import { fairShares } from '../packages/core/src/ring-fair.js'
 import type { MemberRecord } from '../packages/core/src/types.js'
 
 const Q = 1024
@@ -25,8 +26,8 @@ const weighted = (s: number): Case => ({ name: `weights 1/2/4, S=${s}`, records:
 function ratios (ring: Ring): number[] {
   const load = new Map<string, number>()
   for (let p = 0; p < ring.q; p++) for (const peer of preferenceList(ring, p, N)) load.set(peer, (load.get(peer) ?? 0) + 1)
-  const total = [...ring.members.values()].reduce((sum, m) => sum + m.weight, 0)
-  return [...ring.members].filter(([, m]) => m.weight > 0).map(([id, m]) => (load.get(id) ?? 0) / (N * ring.q * m.weight / total))
+  // Water-filled shares: N·Q·w/W, none above Q (weights 1/2/4 at S=3: everyone is in every list).
+  return [...fairShares(ring, N)].map(([id, share]) => (load.get(id) ?? 0) / share)
 }
 
 function listChanges (a: Ring, b: Ring): number {

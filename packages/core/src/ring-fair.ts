@@ -75,60 +75,80 @@ export function fairPreferenceLists (ring: OwnedRing, n: number): PeerId[][] {
     if (z === undefined) { z = zoneNames.size; zoneNames.set(name, z) }
     return z
   })
-  const shares = fairShares(ring, n)
+  // Rank 1: the owners. Lists of partitions without an owner stay empty.
+  const lists: number[][] = Array.from(ownerIndex, (i) => i < 0 || n === 0 ? [] : [i])
+  const load = new Int32Array(ids.length)
+  for (const i of ownerIndex) if (i >= 0) load[i] = (load[i] ?? 0) + 1
+  const target = Math.min(n, ids.length)
+  for (let rank = 2; rank <= target; rank++) addRank(ring, { ids, ownerIndex, zone, zones: zoneNames.size, lists, load }, rank)
+  return lists.map((list) => list.map((i) => ids[i] ?? ''))
+}
+
+interface RankState {
+  readonly ids: readonly PeerId[]
+  readonly ownerIndex: Int32Array
+  readonly zone: Int32Array
+  readonly zones: number
+  /** By partition: member indices, the first rank - 1 taken. */
+  readonly lists: number[][]
+  /** By member: how many lists hold it so far. */
+  readonly load: Int32Array
+}
+
+/**
+ * Appends the rank-th peer to every list, balancing the load of the first `rank` places
+ * against fairShares(ring, rank). Ranks are added one at a time so that the list of length
+ * n is the first n of any longer one: a request with a smaller N asks a subset of the
+ * replicas the cluster's N keeps.
+ */
+function addRank (ring: OwnedRing, state: RankState, rank: number): void {
+  const { q } = ring
+  const { ids, ownerIndex, zone, lists, load } = state
+  const shares = fairShares(ring, rank)
   const cap = Float64Array.from(ids, (id) => Math.ceil((shares.get(id) ?? 0) - EPSILON))
   const floorShare = Float64Array.from(ids, (id) => Math.floor((shares.get(id) ?? 0) + EPSILON))
-  const load = new Int32Array(ids.length)
-  const ownedLeft = new Int32Array(ids.length)
-  for (let p = 0; p < q; p++) {
-    const i = ownerIndex[p] ?? -1
-    if (i >= 0) { load[i] = (load[i] ?? 0) + 1; ownedLeft[i] = (ownedLeft[i] ?? 0) + 1 }
-  }
-  // Heavy members, in id order: the only ones that can run out of lists to appear in.
+  // Heavy members, in id order, and how many lists from p on lack each.
   const heavy = ids.map((_, i) => i).filter((i) => (shares.get(ids[i] ?? '') ?? 0) > q / 2)
     .sort((a, b) => (ids[a] ?? '') < (ids[b] ?? '') ? -1 : 1)
-  const target = Math.min(n, ids.length)
-  const zoneTarget = Math.min(target, zoneNames.size)
-  const lists: PeerId[][] = []
+  const lacking = new Map(heavy.map((h) => [h, q - (load[h] ?? 0)]))
+  const zoneTarget = Math.min(rank, state.zones)
   const inList = new Uint8Array(ids.length)
-  const zoneUsed = new Uint8Array(zoneNames.size)
+  const zoneUsed = new Uint8Array(state.zones)
   for (let p = 0; p < q; p++) {
-    const primary = ownerIndex[p] ?? -1
-    if (primary < 0 || target === 0) { lists.push([]); continue }
-    ownedLeft[primary] = (ownedLeft[primary] ?? 0) - 1
-    const chosen = [primary]
-    let zones = 1
-    inList[primary] = 1
-    zoneUsed[zone[primary] ?? 0] = 1
-    const take = (i: number): void => {
-      chosen.push(i)
+    const list = lists[p] ?? []
+    if (list.length === 0) continue
+    let zones = 0
+    for (const i of list) {
       inList[i] = 1
       if (zoneUsed[zone[i] ?? 0] === 0) { zoneUsed[zone[i] ?? 0] = 1; zones++ }
-      load[i] = (load[i] ?? 0) + 1
     }
-    // A same-zone pick is allowed only while the other slots can still reach zoneTarget.
-    const zoneRoom = (i: number): boolean => zoneUsed[zone[i] ?? 0] === 0 || target - chosen.length - 1 >= zoneTarget - zones
+    const newZone = zones < zoneTarget
+    const eligible = (i: number, capped: boolean): boolean =>
+      inList[i] === 0 && (!newZone || zoneUsed[zone[i] ?? 0] === 0) && (!capped || (load[i] ?? 0) < (cap[i] ?? 0))
+    let pick = -1
     for (const h of heavy) {
-      if (chosen.length >= target || inList[h] === 1 || !zoneRoom(h)) continue
+      if (inList[h] === 1) continue
+      const left = lacking.get(h) ?? 0
+      lacking.set(h, left - 1)
+      // If h needs every list from here on that lacks it, it takes this one.
       const need = (floorShare[h] ?? 0) - (load[h] ?? 0)
-      // Lists left that h does not own, this one included: if it needs them all, now.
-      if (need > 0 && need >= (q - p) - (ownedLeft[h] ?? 0)) take(h)
+      if (pick < 0 && need > 0 && need >= left && eligible(h, false)) pick = h
     }
-    const walk = (newZoneOnly: boolean, capped: boolean): void => {
-      for (let step = 1; step < q && chosen.length < target && (!newZoneOnly || zones < zoneTarget); step++) {
-        const i = ownerIndex[(p + step) % q] ?? -1
-        if (i < 0 || inList[i] === 1) continue
-        if (newZoneOnly && zoneUsed[zone[i] ?? 0] === 1) continue
-        if (capped && (load[i] ?? 0) >= (cap[i] ?? 0)) continue
-        take(i)
-      }
-    }
-    walk(true, true)
-    walk(true, false)
-    walk(false, true)
-    walk(false, false)
-    for (const i of chosen) { inList[i] = 0; zoneUsed[zone[i] ?? 0] = 0 }
-    lists.push(chosen.map((i) => ids[i] ?? ''))
+    if (pick < 0) pick = walk(ownerIndex, p, (i) => eligible(i, true))
+    if (pick < 0) pick = walk(ownerIndex, p, (i) => eligible(i, false))
+    for (const i of list) { inList[i] = 0; zoneUsed[zone[i] ?? 0] = 0 }
+    if (pick < 0) continue // fewer distinct owners than rank: cannot happen (target ≤ owners)
+    list.push(pick)
+    load[pick] = (load[pick] ?? 0) + 1
   }
-  return lists
+}
+
+/** The first member clockwise after partition p that `ok` accepts, or -1. */
+function walk (ownerIndex: Int32Array, p: number, ok: (i: number) => boolean): number {
+  const q = ownerIndex.length
+  for (let step = 1; step < q; step++) {
+    const i = ownerIndex[(p + step) % q] ?? -1
+    if (i >= 0 && ok(i)) return i
+  }
+  return -1
 }

@@ -74,40 +74,40 @@ const zoneOf = (ring: Ring, peer: PeerId): string => ring.members.get(peer)?.zon
 const plain = (ring: Ring): Ring => ({ q: ring.q, owners: [...ring.owners], members: new Map(ring.members) })
 
 /**
- * The preference lists exactly as specified (ring-fair.ts), written plainly: partitions in
- * order; the owner first (all primaries counted up front); a member with share > q/2 that
- * needs every remaining list it does not own; then the walk, new zones first, each pass
- * first skipping members at ceil(share), then not.
+ * The preference lists exactly as specified (ring-fair.ts), written plainly: the owner
+ * first; then rank by rank (so a shorter list is a prefix of a longer one), partitions in
+ * order, the rank-th peer is a heavy member (share > q/2, ids in order) that needs every
+ * list from here on that lacks it, else the first in walk order, of a new zone while the
+ * list has fewer than min(rank, zones), below ceil(share) if any is.
  */
 function referenceLists (ring: Ring, n: number): PeerId[][] {
   const owners = distinctOwners(ring)
-  const shares = fairShares(ring, n)
-  const load = countsOf(ring)
-  const ownedAfter = (peer: PeerId, p: number): number => ring.owners.slice(p + 1).filter((o) => o === peer).length
-  const target = Math.min(n, owners.length)
-  const zoneTarget = Math.min(target, new Set(owners.map((o) => zoneOf(ring, o))).size)
-  const heavy = owners.filter((o) => (shares.get(o) ?? 0) > ring.q / 2).sort()
-  return ring.owners.map((owner, p) => {
-    if (owner === null || target === 0) return []
-    const list = [owner]
-    const zones = (): Set<string> => new Set(list.map((peer) => zoneOf(ring, peer)))
-    const take = (peer: PeerId): void => { list.push(peer); load.set(peer, (load.get(peer) ?? 0) + 1) }
-    for (const h of heavy) {
-      const zoneOk = !zones().has(zoneOf(ring, h)) || target - list.length - 1 >= zoneTarget - zones().size
-      const need = Math.floor((shares.get(h) ?? 0) + 1e-9) - (load.get(h) ?? 0)
-      if (list.length < target && !list.includes(h) && zoneOk && need > 0 && need >= ring.q - p - ownedAfter(h, p)) take(h)
-    }
-    const walk = walkOrder(ring, p)
-    for (const [newZone, capped] of [[true, true], [true, false], [false, true], [false, false]]) {
-      for (const peer of walk) {
-        if (list.length >= target || (newZone === true && zones().size >= zoneTarget)) break
-        if (list.includes(peer) || (newZone === true && zones().has(zoneOf(ring, peer)))) continue
-        if (capped === true && (load.get(peer) ?? 0) >= Math.ceil((shares.get(peer) ?? 0) - 1e-9)) continue
-        take(peer)
-      }
-    }
-    return list
-  })
+  const allZones = new Set(owners.map((o) => zoneOf(ring, o))).size
+  const lists = ring.owners.map((owner) => owner === null || n === 0 ? [] : [owner])
+  for (let rank = 2; rank <= Math.min(n, owners.length); rank++) {
+    const shares = fairShares(ring, rank)
+    const load = new Map<PeerId, number>()
+    for (const list of lists) for (const peer of list) load.set(peer, (load.get(peer) ?? 0) + 1)
+    const lacking = (peer: PeerId, from: number): number => lists.slice(from).filter((list) => list.length > 0 && !list.includes(peer)).length
+    const heavy = owners.filter((o) => (shares.get(o) ?? 0) > ring.q / 2).sort()
+    lists.forEach((list, p) => {
+      if (list.length === 0) return
+      const zones = new Set(list.map((peer) => zoneOf(ring, peer)))
+      const newZone = zones.size < Math.min(rank, allZones)
+      const ok = (peer: PeerId, capped: boolean): boolean => !list.includes(peer) && (!newZone || !zones.has(zoneOf(ring, peer))) &&
+        (!capped || (load.get(peer) ?? 0) < Math.ceil((shares.get(peer) ?? 0) - 1e-9))
+      const urgent = heavy.find((h) => {
+        const need = Math.floor((shares.get(h) ?? 0) + 1e-9) - (load.get(h) ?? 0)
+        return !list.includes(h) && need > 0 && need >= lacking(h, p) && ok(h, false)
+      })
+      const walk = walkOrder(ring, p).slice(1)
+      const pick = urgent ?? walk.find((peer) => ok(peer, true)) ?? walk.find((peer) => ok(peer, false))
+      if (pick === undefined) return
+      list.push(pick)
+      load.set(pick, (load.get(pick) ?? 0) + 1)
+    })
+  }
+  return lists
 }
 
 function referenceSloppy (ring: Ring, partition: number, n: number, reachable: (peer: PeerId) => boolean): Placement[] {
@@ -341,6 +341,13 @@ describe('preference lists', () => {
       expect(Object.isFrozen(list)).toBe(true)
       expect(preferenceList(plain(ring), p, n)).toEqual(list)
     }), { numRuns: 80 })
+  })
+
+  it('of length n are the first n of any longer list (a request with a smaller N asks a subset of the replicas)', () => {
+    fc.assert(fc.property(withPartition, fc.integer({ min: 1, max: 3 }), ({ q, records, p, n }, more) => {
+      const ring = buildRing(records, q)
+      expect(preferenceList(ring, p, n + more).slice(0, n)).toEqual(preferenceList(ring, p, n))
+    }), { numRuns: 100 })
   })
 
   it('walkOrder lists every owner once, clockwise from the partition', () => {
