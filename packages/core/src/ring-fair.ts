@@ -6,14 +6,17 @@
  * member owns 5 or 6 of 5.12 partitions, so "N per owned partition" is already 1.17.
  *
  * So the lists are chosen together, from the owner array and the member table only (every
- * peer computes the same ones), visiting partitions in order 0..Q-1:
- *   - the owner is first, as before (its primaries are counted up front);
- *   - a member whose fair share exceeds Q/2 and who must be in every remaining list to reach
- *     floor(share) is taken next: near Q it can be in at most one list per partition, so a
- *     greedy that filled it late would leave the tail to lighter members;
- *   - the rest are taken in walk order, zones first as before, skipping any member already
- *     at ceil(share); only if the whole walk is at its cap does a walk take one anyway.
- * The share is N·Q·w/W, water-filled so that no member's exceeds Q (one replica per list).
+ * peer computes the same ones), one rank (place in the list) at a time, and within a rank
+ * partition by partition in order 0..Q-1:
+ *   - rank 1 is the owner, as before;
+ *   - at rank k, a member whose fair share exceeds Q/2 and who must be in every remaining
+ *     list that lacks it to reach floor(share) is taken first: it can be in each list once,
+ *     so a greedy that left it for the end would hand the last lists to lighter members;
+ *   - otherwise the first member in walk order, of a new zone while the list has fewer than
+ *     min(k, zones), skipping members whose load already reached ceil(share); only if the
+ *     whole walk is at its cap does it take one anyway.
+ * The share at rank k is k·Q·w/W, water-filled so that none exceeds Q. Building by rank
+ * keeps the list for N a prefix of the list for any larger N.
  */
 import type { PeerId } from './types.js'
 
