@@ -31,8 +31,9 @@ export type VersionVector = ReadonlyArray<readonly [actor: PeerId, counter: numb
  * One actor's entry of a dotted version vector set (Riak's DVVSet `{Id, Counter, Values}`).
  * `values[i]` is the sibling whose dot is `(actor, counter - i)`: newest first. Values
  * older than `counter - values.length` are causally covered by this entry.
- * `ts` = wall clock (ms) of the last update through this entry; the truncation policy
- * drops the least recently touched value-less entries first.
+ * `ts` = wall clock (ms) of the last event at this entry: a dot minted through it, or a
+ * write that superseded some of its values (versions.ts `discardCovered`); the truncation
+ * policy drops the least recently touched value-less entries first.
  */
 export interface DvvEntry {
   readonly actor: PeerId

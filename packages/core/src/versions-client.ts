@@ -49,7 +49,12 @@ export function clientContribution (delivered: DvvSet, client: string, local: Dv
     // Dots at or below `covered` the client claims to have seen and superseded.
     const covered = entry.counter - entry.values.length
     const keep = Math.min(mine.values.length, mine.counter - covered)
-    entries.push({ actor: mine.actor, counter: mine.counter, values: mine.values.slice(0, keep), ts: mine.ts })
+    // A client write that superseded values here stamped the entry with its time, as a
+    // member's does (versions.ts `discardCovered`): take it, so the record is kept as long
+    // and this replica's version (and its digest) equals the client's copy. It only orders
+    // truncation within a key the client may write.
+    const ts = keep < mine.values.length ? Math.max(mine.ts, entry.ts) : mine.ts
+    entries.push({ actor: mine.actor, counter: mine.counter, values: mine.values.slice(0, keep), ts })
   }
   return { entries, anonymous: [] }
 }

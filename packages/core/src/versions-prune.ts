@@ -70,6 +70,12 @@ export function lww(clock: DvvSet): DvvSet {
  * - the only cost is false concurrency: forgetting that actor A reached counter k means a
  *   replica still holding an old superseded value of A (dot ≤ k) brings it back as an
  *   extra sibling on sync, and a context from this clock no longer covers A's dots.
+ * - such a value is resurrected only transiently: the next write that supersedes it again
+ *   stamps A's entry with its own time (versions.ts `discardCovered`), so that record is
+ *   the last value-less entry dropped here, and it travels with that write's version to
+ *   the replicas still holding the value, which then drop it too. Truncation never drops
+ *   a value instead: it cannot tell a superseded value from an unseen concurrent one, and
+ *   dropping the latter would lose an acknowledged write.
  *
  * Pass the local coordinator's own actor in `keep`: if its entry were dropped, its next
  * write would mint dot (actor, 1) again, reusing a dot that other replicas may still hold

@@ -113,8 +113,15 @@ export function syncAll(clocks: readonly DvvSet[]): DvvSet {
  * Drop the values covered by `ctx` (dot (a, c) with ctx[a] ≥ c) and raise every counter to
  * max(clock's, ctx's): DVVSet's sync of the server clock with the context-only clock. An
  * actor known only from the context gets a value-less entry with ts 0 (never touched here).
+ *
+ * An entry that loses values here now records a supersession: other replicas may still
+ * hold those values until this version reaches them. Its ts becomes the write's (`now`),
+ * so truncation (versions-prune.ts), which drops the least recently touched value-less
+ * entries first, keeps this record longest. With the ts of the superseded value's own
+ * write instead, a value truncation had brought back was superseded by an entry that was
+ * then the oldest, and truncated at once: the value came back on every sync, for good.
  */
-function discardCovered(entries: readonly DvvEntry[], ctx: VersionVector): DvvEntry[] {
+function discardCovered(entries: readonly DvvEntry[], ctx: VersionVector, now: number): DvvEntry[] {
   const out: DvvEntry[] = []
   let i = 0
   let j = 0
@@ -129,7 +136,8 @@ function discardCovered(entries: readonly DvvEntry[], ctx: VersionVector): DvvEn
     else if (e !== undefined && c !== undefined) {
       // values[k] has dot counter - k: it survives iff counter - k > ctx[a].
       const values = e.values.slice(0, Math.max(0, e.counter - c[1]))
-      out.push({ actor: e.actor, counter: Math.max(e.counter, c[1]), values, ts: e.ts })
+      const ts = values.length < e.values.length ? Math.max(e.ts, now) : e.ts
+      out.push({ actor: e.actor, counter: Math.max(e.counter, c[1]), values, ts })
     }
   }
   return out
@@ -164,7 +172,7 @@ function addEvent(entries: readonly DvvEntry[], actor: string, sibling: Sibling)
 export function update(clock: DvvSet, ctx: VersionVector, sibling: Sibling, actor: string): DvvSet {
   validateContext(ctx)
   if (typeof actor !== 'string' || actor.length === 0) throw new InvalidClockError('actor must be a non-empty string')
-  const entries = addEvent(discardCovered(clock.entries, ctx), actor, sibling)
+  const entries = addEvent(discardCovered(clock.entries, ctx, sibling.ts), actor, sibling)
   const current = context(clock)
   const superseded = descends(ctx, current) && !descends(current, ctx)
   return { entries, anonymous: superseded ? [] : [...clock.anonymous] }
