@@ -1,12 +1,10 @@
 /**
  * Preference lists (paper §4.3, §4.6): the N distinct peers that hold a partition's keys,
- * the owner first, then peers found by walking the partitions clockwise, spread across zones
- * first and skipping peers already at their fair share of lists (ring-fair.ts). And the sloppy
+ * found by walking the partitions clockwise; spread across zones first. And the sloppy
  * variant: unreachable primaries replaced by the next healthy peers along the ring, each
  * fallback holding a hint for the primary it stands in for (Riak's `get_apl`).
  */
 import { RingInputError, checkPartition } from './hash.js'
-import { fairPreferenceLists } from './ring-fair.js'
 import type { PeerId, Placement } from './types.js'
 
 /** The ring: who owns each of the q partitions, and the active members. */
@@ -18,17 +16,21 @@ export interface Ring {
   readonly members: ReadonlyMap<PeerId, { weight: number, zone: string }>
 }
 
+/** How many distinct owners and distinct owner zones a ring has: where a walk may stop early. */
+interface WalkLimits { readonly peers: number, readonly zones: number }
+
 /**
  * The Ring that buildRing returns: plain readonly data plus private memo tables, so the hot
- * path (a preference list per request) is an array lookup. Any other object shaped like a
+ * path (a preference list per request) is a map lookup. Any other object shaped like a
  * Ring works with every function here too, just without the memo.
  */
 export class MemoRing implements Ring {
   readonly q: number
   readonly owners: readonly (PeerId | null)[]
   readonly members: ReadonlyMap<PeerId, { weight: number, zone: string }>
-  /** By n: all q lists, computed together (ring-fair.ts). */
-  readonly #preference = new Map<number, ReadonlyArray<readonly PeerId[]>>()
+  /** By n, then by partition. */
+  readonly #preference = new Map<number, Array<readonly PeerId[] | undefined>>()
+  #limits: WalkLimits | undefined
 
   constructor (q: number, owners: readonly (PeerId | null)[], members: ReadonlyMap<PeerId, { weight: number, zone: string }>) {
     this.q = q
@@ -36,35 +38,86 @@ export class MemoRing implements Ring {
     this.members = members
   }
 
-  lists (n: number): ReadonlyArray<readonly PeerId[]> {
-    let lists = this.#preference.get(n)
-    if (lists === undefined) {
-      lists = fairPreferenceLists(this, n).map((list) => Object.freeze(list))
-      this.#preference.set(n, lists)
-    }
-    return lists
+  limits (): WalkLimits {
+    this.#limits ??= walkLimits(this)
+    return this.#limits
   }
+
+  preference (partition: number, n: number): readonly PeerId[] {
+    let byPartition = this.#preference.get(n)
+    if (byPartition === undefined) {
+      byPartition = new Array<readonly PeerId[] | undefined>(this.q)
+      this.#preference.set(n, byPartition)
+    }
+    let list = byPartition[partition]
+    if (list === undefined) {
+      list = Object.freeze(computePreference(this, partition, n, this.limits()))
+      byPartition[partition] = list
+    }
+    return list
+  }
+}
+
+function zoneOf (ring: Ring, peer: PeerId): string {
+  return ring.members.get(peer)?.zone ?? ''
+}
+
+function walkLimits (ring: Ring): WalkLimits {
+  const peers = new Set<PeerId>()
+  const zones = new Set<string>()
+  for (const owner of ring.owners) {
+    if (owner === null || peers.has(owner)) continue
+    peers.add(owner)
+    zones.add(zoneOf(ring, owner))
+  }
+  return { peers: peers.size, zones: zones.size }
 }
 
 function checkCount (n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RingInputError(`replica count ${n} is not a non-negative integer`)
 }
 
-/** All q lists of length n: memoized on a MemoRing, computed afresh for any other Ring. */
-function allLists (ring: Ring, n: number): ReadonlyArray<readonly PeerId[]> {
-  return ring instanceof MemoRing ? ring.lists(n) : fairPreferenceLists(ring, n)
+/**
+ * Zone-aware walk: first pass takes, in walk order, peers of a zone not used yet; second
+ * pass fills up with the remaining distinct peers in walk order. Each pass stops as soon as
+ * it can take no more, so a walk is short unless the ring has fewer peers/zones than n.
+ */
+function computePreference (ring: Ring, partition: number, n: number, limits: WalkLimits): PeerId[] {
+  const { q, owners } = ring
+  const target = Math.min(n, limits.peers)
+  const zoneTarget = Math.min(target, limits.zones)
+  const first: PeerId[] = []
+  const chosen = new Set<PeerId>()
+  const usedZones = new Set<string>()
+  for (let step = 0; step < q && first.length < zoneTarget; step++) {
+    const owner = owners[(partition + step) % q] ?? null
+    if (owner === null || chosen.has(owner)) continue
+    const zone = zoneOf(ring, owner)
+    if (usedZones.has(zone)) continue
+    usedZones.add(zone)
+    chosen.add(owner)
+    first.push(owner)
+  }
+  const second: PeerId[] = []
+  for (let step = 0; step < q && first.length + second.length < target; step++) {
+    const owner = owners[(partition + step) % q] ?? null
+    if (owner === null || chosen.has(owner)) continue
+    chosen.add(owner)
+    second.push(owner)
+  }
+  return [...first, ...second]
 }
 
 /**
- * The preference list of a partition: up to n distinct peers, the owner first, as many
- * zones as the ring allows, each member near its fair share of lists (ring-fair.ts).
- * Shorter than n only if the ring has fewer owners. The result is shared (memoized,
- * frozen): do not mutate it.
+ * The preference list of a partition: up to n distinct peers, zones spread first (see
+ * computePreference). Shorter than n only if the ring has fewer owners. The result is
+ * shared (memoized, frozen): do not mutate it.
  */
 export function preferenceList (ring: Ring, partition: number, n: number): readonly PeerId[] {
   checkPartition(partition, ring.q)
   checkCount(n)
-  return allLists(ring, n)[partition] ?? []
+  if (ring instanceof MemoRing) return ring.preference(partition, n)
+  return computePreference(ring, partition, n, walkLimits(ring))
 }
 
 /** All distinct owners in clockwise order starting at `partition` (the candidates for fallbacks). */
@@ -127,10 +180,9 @@ export function sloppyPreferenceList (ring: Ring, partition: number, n: number, 
 /** The partitions whose preference list (length n) contains `peer`: what it must replicate. */
 export function replicaPartitions (ring: Ring, peer: PeerId, n: number): number[] {
   checkCount(n)
-  const lists = allLists(ring, n)
   const partitions: number[] = []
   for (let p = 0; p < ring.q; p++) {
-    if (lists[p]?.includes(peer) === true) partitions.push(p)
+    if (preferenceList(ring, p, n).includes(peer)) partitions.push(p)
   }
   return partitions
 }
