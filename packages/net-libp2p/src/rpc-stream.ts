@@ -277,6 +277,7 @@ export class RpcStream {
     if (this.decoder.bufferedBytes === 0) return true
     const limit = this.init.limits.maxPartialBytesPerPeer
     const total = this.init.peerPartialBytes()
+    if (total > this.init.stats.partialBytesPeak) this.init.stats.partialBytesPeak = total
     if (total <= limit) return true
     this.init.stats.partialBytesResets++
     this.init.log.warn('unfinished frames past the per-peer bound: stream reset', { peer: this.remote, bufferedBytes: total, limit })

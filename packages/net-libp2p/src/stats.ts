@@ -34,6 +34,8 @@ export interface NetworkStats {
    * high-water mark the refusal bound keeps within `refuseUnsentReplyBytes` plus one reply).
    */
   unsentReplyBytesPeak: number
+  /** High-water mark of one peer's unfinished-frame bytes over all its streams (maxPartialBytesPerPeer). */
+  partialBytesPeak: number
   /** Gossip messages on our topic that did not decode, or were unsigned. */
   invalidAnnouncements: number
   /**
@@ -68,6 +70,7 @@ export function createStats (): NetworkStats {
     partialBytesResets: 0,
     invalidFrameBudgetResets: 0,
     unsentReplyBytesPeak: 0,
+    partialBytesPeak: 0,
     invalidAnnouncements: 0,
     forgedAnnouncements: 0,
     unadmittedAnnouncements: 0,

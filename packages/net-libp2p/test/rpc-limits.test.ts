@@ -181,7 +181,7 @@ describe('RPC resource limits', () => {
     const second = await rawStream(attacker, server)
     // Each announces a 1 MiB frame and parks 600 KiB of it: one alone is within the bound, both are not.
     first.stream.send(concat([encodeLength(1024 * 1024), new Uint8Array(600 * 1024)]))
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await waitFor('the first stream\'s bytes buffered', () => server.network.stats.partialBytesPeak >= 600 * 1024)
     expect(first.closed()).toBe(false)
     second.stream.send(concat([encodeLength(1024 * 1024), new Uint8Array(600 * 1024)]))
     await waitFor('the second stream to be reset', second.closed)
