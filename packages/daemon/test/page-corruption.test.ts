@@ -72,5 +72,5 @@ describe('a daemon whose data.mdb has damaged pages', () => {
       expect(stderr, `seed ${seed}`).toContain(`StorageOpenError: cannot open storage in ${join(d.dataDir, 'store')}: ${file}`)
       expect(raw.stdout, `seed ${seed}: no ready line`).toEqual([])
     }
-  })
+  }, 360_000)
 })
