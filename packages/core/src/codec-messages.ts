@@ -5,7 +5,7 @@
  * below — append new types at the end, never reorder):
  *   Request  = [0, key] | [0, key, after] | [1, [key…]] | [2, key, clock, hintFor | null] | [3, [[key, clock]…]]
  *            | [4, partition, level, [index…]] | [5, partition, [bucket…]] | [6]
- *            | [7, key, value | null, context, n, w, ts] | [8] | [9, [partition…]]
+ *            | [7, key, value | null, context, n, w, ts] | [8] | [9, [partition…]] | … | [18, digest]
  *   Response = [0] | [1, clock | null] | [1, clock, next] | [2, [[key, clock | null]…]] | [3, [hash…]]
  *            | [4, [[key, digest]…]] | [5, [signedRecord…]] | [6, context, acks]
  *            | [7, acks, required] | [8, code, message]
@@ -22,6 +22,7 @@ import {
   readTime, readValue, tagOf
 } from './codec-wire.js'
 import { signedRemovalFromWire, signedRemovalToWire } from './codec-removal.js'
+import { TABLE_DIGEST_BYTES } from './membership-digest.js'
 import { MERKLE_MAX_BUCKETS } from './merkle.js'
 import type { ErrorCode, Frame, Request, Response } from './messages.js'
 import type { DvvSet, Key } from './types.js'
@@ -33,7 +34,9 @@ export const REQUEST_TYPES: readonly Request['type'][] = [
   // The client surface: appended, so every earlier tag keeps its number.
   'members-view', 'client-get', 'client-digest', 'client-put', 'client-put-many',
   // Live updates: appended likewise.
-  'client-watch', 'watch-event'
+  'client-watch', 'watch-event',
+  // Membership gossip rounds: appended likewise.
+  'members-digest'
 ]
 export const RESPONSE_TYPES: readonly Response['type'][] = [
   'ok', 'clock', 'clocks', 'hashes', 'entries', 'members', 'put-result', 'quorum-failed', 'error'
@@ -91,6 +94,7 @@ export function requestToWire (r: Request): unknown {
     case 'ping': return [tag]
     case 'ae-roots': return [tag, [...r.partitions]]
     case 'replica-digest': return [tag, r.key]
+    case 'members-digest': return [tag, r.digest]
     default: return [tag]
   }
 }
@@ -180,6 +184,9 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
     case 'replica-digest':
       fields(1)
       return { type, key: readKey(f[1], `${path}.key`) }
+    case 'members-digest':
+      fields(1)
+      return { type, digest: readBytes(f[1], `${path}.digest`, TABLE_DIGEST_BYTES, TABLE_DIGEST_BYTES) }
   }
 }
 

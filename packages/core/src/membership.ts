@@ -116,21 +116,34 @@ export function validateRecord (record: unknown): MemberRecord {
  * A new member beyond LIMITS.members is refused ('full').
  */
 export function applyRecord (table: MemberTable, record: MemberRecord, authoredBy: PeerId): ApplyRecordResult {
+  const verdict = judgeRecord(table, record, authoredBy)
+  if (!verdict.accepted) return { table, accepted: false, reason: verdict.reason }
+  const next = new Map(table)
+  next.set(verdict.record.id, verdict.record)
+  return { table: next, accepted: true }
+}
+
+/**
+ * applyRecord's decision without building a new table: the validated record to store, or
+ * why it is refused. For a holder that keeps one mutable table (peer's membership): copying
+ * the table on every accepted record costs the cluster size per record.
+ */
+export function judgeRecord (
+  table: ReadonlyMap<PeerId, MemberRecord>, record: MemberRecord, authoredBy: PeerId
+): { readonly accepted: true, readonly record: MemberRecord } | { readonly accepted: false, readonly reason: RecordRejectReason } {
   // Validate first: `record` may come straight off the wire, and reading `.id` of garbage must not throw.
   let valid: MemberRecord
   try {
     valid = validateRecord(record)
   } catch (error) {
-    if (error instanceof InvalidRecordError) return { table, accepted: false, reason: 'invalid' }
+    if (error instanceof InvalidRecordError) return { accepted: false, reason: 'invalid' }
     throw error
   }
-  if (valid.id !== authoredBy) return { table, accepted: false, reason: 'not-author' }
+  if (valid.id !== authoredBy) return { accepted: false, reason: 'not-author' }
   const held = table.get(valid.id)
-  if (held !== undefined && compareRecords(valid, held) <= 0) return { table, accepted: false, reason: 'stale' }
-  if (held === undefined && table.size >= LIMITS.members) return { table, accepted: false, reason: 'full' }
-  const next = new Map(table)
-  next.set(valid.id, valid)
-  return { table: next, accepted: true }
+  if (held !== undefined && compareRecords(valid, held) <= 0) return { accepted: false, reason: 'stale' }
+  if (held === undefined && table.size >= LIMITS.members) return { accepted: false, reason: 'full' }
+  return { accepted: true, record: valid }
 }
 
 /**

@@ -118,6 +118,12 @@ export type Request =
   | { readonly type: 'client-watch'; readonly keys: readonly Key[] }
   /** A member's new version of a key the receiver watches (member → watcher). → `ok` */
   | { readonly type: 'watch-event'; readonly key: Key; readonly clock: DvvSet }
+  /**
+   * A gossip round (peer's cluster/membership.ts): the sender's table digest
+   * (membership-digest.ts). → `ok` when the receiver's table has the same digest, else
+   * `members` as `members-pull` answers (older peers answer `error` 'bad-request': pull them).
+   */
+  | { readonly type: 'members-digest'; readonly digest: Uint8Array }
 
 /**
  * Why a request was refused. 'forbidden': the caller's role (member, client, outsider) may

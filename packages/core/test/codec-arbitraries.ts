@@ -7,6 +7,7 @@ import type { Announcement, Frame, Request, Response, SignedRecord } from '../sr
 import type { DvvEntry, DvvSet, MemberRecord, Sibling, VersionVector } from '../src/types.js'
 import type { SignedRemoval } from '../src/removal.js'
 import { compareSiblings } from '../src/versions-siblings.js'
+import { TABLE_DIGEST_BYTES } from '../src/membership-digest.js'
 
 const byActor = (a: { actor: string }, b: { actor: string }): number => (a.actor < b.actor ? -1 : a.actor > b.actor ? 1 : 0)
 
@@ -88,6 +89,7 @@ export const arbRequest: fc.Arbitrary<Request> = fc.oneof(
   fc.record({ type: fc.constant('client-put-many' as const), items: fc.array(fc.tuple(arbKey, arbClock), { maxLength: 3 }) }),
   fc.record({ type: fc.constant('client-watch' as const), keys: fc.array(arbKey, { maxLength: 3 }) }),
   fc.record({ type: fc.constant('watch-event' as const), key: arbKey, clock: arbClock }),
+  fc.record({ type: fc.constant('members-digest' as const), digest: fc.uint8Array({ minLength: TABLE_DIGEST_BYTES, maxLength: TABLE_DIGEST_BYTES }) }),
   fc.integer({ min: 1, max: 64 }).chain((n) => fc.record({
     type: fc.constant('coordinate-put' as const),
     key: arbKey,

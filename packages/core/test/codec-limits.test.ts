@@ -224,7 +224,7 @@ describe('size limits (one per limit)', () => {
 
 describe('structural rejections', () => {
   it('unknown type tags and formats', () => {
-    rejects(() => decodeRequest(cbor([18])), 'request.type')
+    rejects(() => decodeRequest(cbor([19])), 'request.type')
     rejects(() => decodeRequest(cbor(['replica-get', 'k'])), 'request.type')
     rejects(() => decodeResponse(cbor([9])), 'response.type')
     rejects(() => decodeFrame(cbor([2, 1, [0]])), 'frame.kind')

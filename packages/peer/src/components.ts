@@ -109,6 +109,8 @@ export interface HintStore {
 export interface MembershipView {
   self(): MemberRecord
   members(): MemberRecord[]
+  /** The record held of `id`, if any (O(1), unlike members()). */
+  member(id: PeerId): MemberRecord | undefined
   ring(): Ring
   /** Called after the ring changed (a join, a leave, a weight change). Returns an unsubscribe. */
   onRingChange(listener: (previous: Ring, next: Ring) => void): () => void

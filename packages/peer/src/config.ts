@@ -5,6 +5,7 @@
 import { LIMITS, admissionProblem } from '@ringstore/core'
 import type { PeerId, SignedAdmission } from '@ringstore/core'
 import { quorumProblem } from './quorum.js'
+import { OWN_RECORD_ANNOUNCE_ROUNDS } from './constants.js'
 
 export interface PeerConfig {
   /** Partitions of the hash space; a power of two, identical on every peer of a cluster. */
@@ -45,8 +46,17 @@ export interface PeerConfig {
   readonly maxWatchKeysPerWatcher: number
   readonly maxWatchers: number
   readonly watchLeaseMs: number
-  /** Period of the member heartbeat announcement. */
+  /**
+   * Period of a membership gossip round: one digest exchange with a member drawn at random
+   * (cluster/membership.ts). The name stays from when each period re-announced the own record.
+   */
   readonly heartbeatIntervalMs: number
+  /**
+   * Gossip rounds after a change of the own record (start, restart, leave) in which it is
+   * announced again: a libp2p gossip mesh forms some tens of ms after a dial, so the first
+   * announcement may reach nobody. 0 when announcements reach everyone at once (the simulator).
+   */
+  readonly announceRepeats: number
   /** How often an unreachable peer is probed. */
   readonly probeIntervalMs: number
   /** A tombstone is collected only this long after it was written and once every replica has it. */
@@ -100,6 +110,7 @@ export const DEFAULT_CONFIG: PeerConfig = {
   hintMaxAgeMs: 7 * 24 * 60 * 60 * 1000,
   antiEntropyIntervalMs: 10_000,
   heartbeatIntervalMs: 2_000,
+  announceRepeats: OWN_RECORD_ANNOUNCE_ROUNDS,
   probeIntervalMs: 1_000,
   tombstoneGraceMs: 60 * 60 * 1000,
   // The codec's bound on a version vector: a clock that keeps more could not travel.

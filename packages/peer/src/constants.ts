@@ -150,6 +150,16 @@ export const PROBES_PER_TICK_MAX = 64
 export const REMOVAL_REGOSSIP_HEARTBEATS = 5
 
 /**
+ * The default of PeerConfig.announceRepeats: a peer announces its own record when it
+ * changes (start, restart, leave), then again in this many gossip rounds (one per heartbeatIntervalMs): a libp2p gossip mesh forms some
+ * tens of ms after a dial, so the first announcement may reach nobody. Later rounds carry
+ * nothing new; the digest exchanges (members-digest) bring any peer that missed them up to
+ * date. Unchanged records are not re-announced: that cost every member the cluster size
+ * per period.
+ */
+export const OWN_RECORD_ANNOUNCE_ROUNDS = 3
+
+/**
  * How long after its `removedAt` a removal is gossiped again. A member down longer than
  * this learns it from the first table it pulls when it comes back.
  */

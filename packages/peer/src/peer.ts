@@ -104,7 +104,7 @@ export class Peer implements PeerMaintenance {
     const hints = this.#hints = new StorageHintStore({ id, storage, config, log, metrics, now: () => clock.now() })
     // The detector probes the members that membership knows; membership asks through the
     // rpc that reports to the detector: the closure breaks the circle.
-    const detector: LocalFailureDetector = this.#detector = new LocalFailureDetector({ id, config, clock, network, log, membership: { members: (): MemberRecord[] => membership.members() } })
+    const detector: LocalFailureDetector = this.#detector = new LocalFailureDetector({ id, config, clock, network, log, membership: { member: (id: PeerId): MemberRecord | undefined => membership.member(id) } })
     const rpc = new PeerRpc({ network, detector, timeoutMs: config.requestTimeoutMs })
     // Live updates: who watches what here, this peer's own watches, and the store that
     // reports each durable change to both (cluster/watch-notifier.ts).
@@ -302,6 +302,19 @@ export class Peer implements PeerMaintenance {
   /** The ring this peer routes by now. */
   ring (): Ring {
     return this.#membership.ring()
+  }
+
+  /**
+   * The digest of this peer's member table (core membership-digest.ts): two peers with the
+   * same digest hold the same records. O(1): hosts compare views without listing them.
+   */
+  membershipDigest (): Uint8Array {
+    return this.#membership.digest()
+  }
+
+  /** Active members this peer's failure detector holds unreachable now (O(unreachable), not O(members)). */
+  unreachableMembers (): PeerId[] {
+    return this.#detector.unreachable().filter((id) => this.#membership.member(id)?.status === 'active')
   }
 
   /** Every member record this peer knows (active, leaving and left). */

@@ -129,6 +129,7 @@ export class StaticMembership implements MembershipView {
   constructor (ring: Ring) { this.#ring = ring }
   self (): never { throw new Error('not used') }
   members (): [] { return [] }
+  member (): undefined { return undefined }
   ring (): Ring { return this.#ring }
   onRingChange (listener: (previous: Ring, next: Ring) => void): () => void {
     this.#listeners.add(listener)
@@ -201,7 +202,7 @@ export class TestCluster {
     const membership = options.membership ?? new StaticMembership(ringOf([], config.q))
     // Requests go through `deps.network` as it is at each call (recordRequests swaps it).
     const sender = { request: async (peer: PeerId, request: Request, timeoutMs: number) => await deps.network.request(peer, request, timeoutMs) }
-    const detector = new LocalFailureDetector({ id, config, clock: this.clock, network: sender, log: silentLogger, membership: { members: () => deps.membership.members() } })
+    const detector = new LocalFailureDetector({ id, config, clock: this.clock, network: sender, log: silentLogger, membership: { member: (peer) => deps.membership.member(peer) } })
     const deps: NodeDeps = {
       id,
       config,

@@ -11,7 +11,7 @@ import type { TestNode } from './cluster-harness.js'
 function membersView (ids: PeerId[]): MembershipView {
   const records: MemberRecord[] = ids.map((id) => newMemberRecord({ id, addrs: [], weight: 1, zone: 'z', joinedAt: 1 }))
   const ring: Ring = ringOf(ids, 16)
-  return { self: () => records[0] as MemberRecord, members: () => records, ring: () => ring, onRingChange: () => () => {} }
+  return { self: () => records[0] as MemberRecord, members: () => records, member: (id) => records.find((r) => r.id === id), ring: () => ring, onRingChange: () => () => {} }
 }
 
 async function setup (): Promise<{ cluster: TestCluster, a: TestNode, detector: LocalFailureDetector }> {

@@ -54,7 +54,7 @@ async function setup (hintBatch = 2) {
     }
   } as unknown as Network
   const ring = buildRing([], config.q)
-  const membership = { onRingChange: () => () => undefined, members: () => [], ring: () => ring }
+  const membership = { onRingChange: () => () => undefined, member: () => undefined, ring: () => ring }
   const replicas = new StorageReplicaStore({ id: 'me', storage, config, log: silentLogger, metrics })
   const rpc = new PeerRpc({ network, detector, timeoutMs: config.requestTimeoutMs })
   const handoff = new HintedHandoff({ id: 'me', config, clock, log: silentLogger, metrics, hints, replicas, detector, membership, access: memberAccess(rpc) })

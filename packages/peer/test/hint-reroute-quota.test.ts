@@ -30,7 +30,8 @@ describe('re-routing the hints of a departed member', () => {
     await hints.add('gone', 'k1', version(1500))
     await hints.add('gone', 'k2', version(1500))
     const ring = buildRing(owners, config.q)
-    const membership = { onRingChange: () => () => undefined, members: () => [...owners, gone], ring: () => ring }
+    const members = [...owners, gone]
+    const membership = { onRingChange: () => () => undefined, member: (id: string) => members.find((m) => m.id === id), ring: () => ring }
     const unused = (): never => { throw new Error('not used by a re-route') }
     const handoff = new HintedHandoff({
       id: 'me', config, clock, log: silentLogger, metrics, hints, membership,

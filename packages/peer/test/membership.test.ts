@@ -107,7 +107,7 @@ describe('Membership', () => {
     expect(ids(a)).toEqual(['a', 's'])
   })
 
-  it('fires onRingChange on join and leave, not on heartbeats', async () => {
+  it('fires onRingChange on join and leave, not on gossip rounds', async () => {
     const cluster = new TestCluster(CONFIG)
     const a = await startNode(cluster, 'a')
     const events: Array<[Ring, Ring]> = []
@@ -115,10 +115,9 @@ describe('Membership', () => {
     const b = await startNode(cluster, 'b', ['a'])
     expect(events).toHaveLength(1)
     expect(events[0]?.[1].members.has('b')).toBe(true)
-    const heartbeatBefore = membership(a).members().find((m) => m.id === 'b')?.heartbeat ?? -1
     await cluster.clock.advance(5_500)
-    const heartbeatAfter = membership(a).members().find((m) => m.id === 'b')?.heartbeat ?? -1
-    expect(heartbeatAfter).toBeGreaterThan(heartbeatBefore)
+    // Five gossip rounds each: the digests agree, nothing moves, the ring stays.
+    expect(membership(a).digest()).toEqual(membership(b).digest())
     expect(events).toHaveLength(1)
     await membership(b).leave()
     await settle()

@@ -7,12 +7,12 @@
  * endpoint, a new clock, and a new storage view over the same durable disk (writes that
  * were not yet durable at the crash are gone).
  */
-import { encodeAdmission, encodeRemoval } from '@ringstore/core'
+import { encodeAdmission, encodeRemoval, equalBytes } from '@ringstore/core'
 import type { PeerId, Removal, SignedAdmission } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
 import type { PeerConfig, Logger } from '@ringstore/peer'
 import { SimClock } from './clock.js'
-import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, HAND_OFF_MAX_MS, MEMBERSHIP_SETTLE_MS, SEED_PEERS, SIM_N } from './constants.js'
+import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, FULL_MESH_MAX_PEERS, HAND_OFF_MAX_MS, MEMBERSHIP_POLL_MS, MEMBERSHIP_SETTLE_MS, SEED_PEERS, SIM_N } from './constants.js'
 import { SimHub } from './network.js'
 import type { SimHubOptions, SimNetwork } from './network.js'
 import { createPeer } from './peer-handle.js'
@@ -39,6 +39,9 @@ export const SIM_PEER_CONFIG: Partial<PeerConfig> = {
   hintRetryMaxMs: 800,
   antiEntropyIntervalMs: 0,
   heartbeatIntervalMs: 500,
+  // The simulated gossip reaches every running peer at once (no mesh to form), so a
+  // changed record is announced once; the gossip rounds bring peers that missed it up to date.
+  announceRepeats: 0,
   probeIntervalMs: 200,
   // Long enough that no tombstone is collected while the checker still needs it.
   tombstoneGraceMs: 3_600_000
@@ -129,6 +132,10 @@ export class SimCluster {
   constructor (private readonly options: SimClusterOptions) {
     this.scheduler = new Scheduler((error) => this.fault('a scheduled event threw', error))
     this.hub = new SimHub(this.scheduler, options.rng.fork('network'), {
+      // Past FULL_MESH_MAX_PEERS, connections open on demand as with libp2p (whose connection
+      // manager never holds one to each of hundreds of peers): a full mesh is S²/2
+      // connections, and every heal would reconnect and re-pull all of them.
+      mesh: options.peers > FULL_MESH_MAX_PEERS ? 'lazy' : 'full',
       ...options.network,
       onFault: (description, error) => this.fault(description, error)
     })
@@ -140,8 +147,13 @@ export class SimCluster {
   /** How many of each cluster event happened (crash, restart, partition, …). */
   readonly eventCounts: Record<string, number> = {}
 
+  /** Bumped by every cluster event: what membershipConverged remembers is valid for one value. */
+  private stateVersion = 0
+  private convergedKey: string | undefined
+
   /** Count a cluster event of `kind` and record it in the trace. */
   note (kind: string, event: string): void {
+    this.stateVersion++
     this.eventCounts[kind] = (this.eventCounts[kind] ?? 0) + 1
     this.options.trace?.(`t=${Math.round(this.scheduler.now)} cluster ${event}`)
   }
@@ -155,12 +167,27 @@ export class SimCluster {
    * Start every peer (peer 0 first: it is the seed) and wait for membership to converge,
    * checking after every event, or every `pollMs` for big clusters.
    */
-  async start (maxMs = MEMBERSHIP_SETTLE_MS, pollMs = 0): Promise<boolean> {
+  async start (maxMs = MEMBERSHIP_SETTLE_MS, pollMs?: number): Promise<boolean> {
     for (const node of this.nodes) await this.scheduler.drive(this.startNode(node), maxMs)
-    const converged = (): boolean => this.membershipConverged()
-    return pollMs > 0
-      ? await this.scheduler.pollUntil(converged, maxMs, pollMs)
-      : await this.scheduler.runUntil(converged, maxMs)
+    return await this.settleMembership(() => true, maxMs, pollMs)
+  }
+
+  /**
+   * Run until membership converged (membershipConverged) and `also()` holds, for at most
+   * `maxMs`. Checked after every event in small clusters (the seeds' runs were tuned so);
+   * past FULL_MESH_MAX_PEERS, every MEMBERSHIP_POLL_MS (one check costs the cluster size).
+   */
+  async settleMembership (also: () => boolean, maxMs = MEMBERSHIP_SETTLE_MS, pollMs?: number): Promise<boolean> {
+    const done = (): boolean => also() && this.membershipConverged()
+    const every = pollMs ?? (this.nodes.length > FULL_MESH_MAX_PEERS ? MEMBERSHIP_POLL_MS : 0)
+    return every > 0
+      ? await this.scheduler.pollUntil(done, maxMs, every)
+      : await this.scheduler.runUntil(done, maxMs)
+  }
+
+  /** A membership gossip round of its peers (PeerConfig.heartbeatIntervalMs), virtual ms. */
+  get roundMs (): number {
+    return this.config.heartbeatIntervalMs ?? DEFAULT_CONFIG.heartbeatIntervalMs
   }
 
   peer (index: number): SimPeer {
@@ -332,16 +359,31 @@ export class SimCluster {
   membershipConverged (): boolean {
     if (this.nodes.some((n) => n.state === 'starting')) return false
     const running = this.nodes.filter((n) => n.state === 'running')
-    const expected = this.nodes.filter((n) => !n.left && n.incarnation > 0).map((n) => n.id).sort().join(',')
-    let owners: ReadonlyArray<PeerId | null> | undefined
-    for (const node of running) {
-      const ids = node.peer.status().members.filter((m) => m.status === 'active').map((m) => m.id).sort().join(',')
-      if (ids !== expected) return false
-      const ring = node.peer.ring().owners
-      if (owners === undefined) owners = ring
-      else if (!sameOwners(owners, ring)) return false
-    }
+    const first = running[0]
+    if (first === undefined) return true
+    // Same table digest everywhere first (O(1) per peer): checked after every event, so the
+    // cost of a check must not be the cluster size per peer.
+    const digest = first.peer.membershipDigest()
+    for (const node of running) if (!equalBytes(node.peer.membershipDigest(), digest)) return false
+    // The rest costs the cluster size (and the ring size per peer): done once per table and
+    // cluster state, then remembered (a caller may poll this after every event while another
+    // condition, reachability, is still settling).
+    const key = `${this.stateVersion}/${Buffer.from(digest).toString('base64')}`
+    if (key === this.convergedKey) return true
+    if (!this.sameTablesAndRings(first, running)) return false
+    this.convergedKey = key
     return true
+  }
+
+  /** The running peers' tables (all with one digest) list the expected members, and all derived the same ring. */
+  private sameTablesAndRings (first: SimNode, running: readonly SimNode[]): boolean {
+    // Same records everywhere: the active members of one table are the expected ones...
+    const expected = this.nodes.filter((n) => !n.left && n.incarnation > 0).map((n) => n.id).sort().join(',')
+    const ids = first.peer.status().members.filter((m) => m.status === 'active').map((m) => m.id).sort().join(',')
+    if (ids !== expected) return false
+    // ...and every peer derived the same ring from them.
+    const owners = first.peer.ring().owners
+    return running.every((node) => sameOwners(owners, node.peer.ring().owners))
   }
 
   /** The host's logger for a peer, with error-level lines also kept in `errorLogs`. */

@@ -26,6 +26,22 @@ export const MAX_IDLE_EVENTS = 10_000_000
  */
 export const SIM_N = 3
 
+/**
+ * Up to this many peers the simulated network is a full mesh (every pair of running,
+ * reachable peers connected, as the small clusters the seeds were tuned on); beyond it,
+ * connections open on demand (lazy mesh, network.ts), as a libp2p node's do.
+ */
+export const FULL_MESH_MAX_PEERS = 40
+
+/**
+ * Partitions of the convergence report's clusters (convergence.ts): membership does not
+ * depend on Q, and a small ring keeps each peer's ring rebuild cheap at 1,000 peers.
+ */
+export const CONVERGENCE_Q = 64
+
+/** Past FULL_MESH_MAX_PEERS, how often waits for membership to settle check it (cluster.ts settleMembership). */
+export const MEMBERSHIP_POLL_MS = 50
+
 /** Peers p0 and p1 are the seeds every other peer joins through; churn never makes them leave. */
 export const SEED_PEERS = 2
 

@@ -10,7 +10,7 @@ import type { DvvSet } from '@ringstore/core'
 import { describeClock } from './checker.js'
 import type { KeySnapshot, Violation } from './checker.js'
 import type { SimCluster } from './cluster.js'
-import { GRACE_MARGIN_MS, MAINTENANCE_STEP_MS, MEMBERSHIP_SETTLE_MS } from './constants.js'
+import { GRACE_MARGIN_MS, MAINTENANCE_STEP_MS } from './constants.js'
 import { converged, snapshot } from './converge.js'
 import type { ConvergeOptions } from './converge.js'
 import type { Rng } from './rng.js'
@@ -32,7 +32,7 @@ export async function collectAndVerify (cluster: SimCluster, before: readonly Ke
   const collected = counts.reduce((a, b) => a + b, 0)
   if (victim !== undefined) {
     await s.drive(cluster.restart(victim), MAINTENANCE_STEP_MS)
-    await s.runUntil(() => cluster.membershipConverged(), MEMBERSHIP_SETTLE_MS)
+    await cluster.settleMembership(() => true)
   }
   let after = await s.drive(snapshot(cluster, options), MAINTENANCE_STEP_MS)
   for (let round = 0; round < options.maxRounds && !converged(after); round++) {

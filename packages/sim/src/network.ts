@@ -86,8 +86,10 @@ export class SimHub implements EndpointHub<SimNetwork> {
   private conditions: NetworkConditions
   private reach: Reachability = fullyConnected
   private readonly endpoints = new Map<PeerId, SimNetwork>()
-  /** Open connections, as "a\u0000b" with a < b. */
-  private readonly connections = new Set<string>()
+  /** Open connections, as "a\u0000b" with a < b, in the order they opened... */
+  private readonly pairs = new Set<string>()
+  /** ...and as each peer's set of connected peers (connectedPeersOf without a scan of every pair). */
+  private readonly connections = new Map<PeerId, Set<PeerId>>()
   private readonly refusedDelayMs: number
   private readonly dialTimeoutMs: number
   private readonly mesh: 'full' | 'lazy'
@@ -148,13 +150,7 @@ export class SimHub implements EndpointHub<SimNetwork> {
   getConditions (): NetworkConditions { return this.conditions }
 
   connectedPeersOf (id: PeerId): PeerId[] {
-    const out: PeerId[] = []
-    for (const pair of this.connections) {
-      const [a, b] = pair.split('\u0000') as [PeerId, PeerId]
-      if (a === id) out.push(b)
-      else if (b === id) out.push(a)
-    }
-    return out.sort()
+    return [...this.connections.get(id) ?? []].sort()
   }
 
   /** Called by an endpoint: send one request, resolve with the decoded response. */
@@ -194,8 +190,18 @@ export class SimHub implements EndpointHub<SimNetwork> {
     this.broadcast(from, { removal }, `removal relayed by ${from.localPeer}`)
   }
 
+  /**
+   * Drop every announcement from now on (true) or deliver them again (false): the
+   * convergence report (convergence.ts) measures how the gossip rounds alone spread a change.
+   */
+  muteAnnouncements (muted: boolean): void {
+    this.announcementsMuted = muted
+  }
+
+  private announcementsMuted = false
+
   private broadcast (from: SimNetwork, message: Announcement, what: string): void {
-    if (from.state !== 'running') return
+    if (from.state !== 'running' || this.announcementsMuted) return
     const bytes = this.encode(() => this.codec.encodeAnnouncement(message), what)
     if (bytes === undefined) return
     for (const target of this.endpoints.values()) {
@@ -346,7 +352,9 @@ export class SimHub implements EndpointHub<SimNetwork> {
   }
 
   private refreshConnections (): void {
-    for (const pair of [...this.connections]) {
+    // In the order the pairs were first connected (a Set keeps insertion order), as the
+    // string set this replaced did: connection events, and so runs, stay as they were.
+    for (const pair of [...this.pairs]) {
       const [a, b] = pair.split('\u0000') as [PeerId, PeerId]
       if (!this.isRunning(a) || !this.isRunning(b) || !mutuallyReachable(this.reach, a, b)) this.disconnect(a, b)
     }
@@ -363,15 +371,25 @@ export class SimHub implements EndpointHub<SimNetwork> {
 
   private connect (a: PeerId, b: PeerId): void {
     const pair = a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`
-    if (a === b || this.connections.has(pair)) return
-    this.connections.add(pair)
+    if (a === b || this.pairs.has(pair)) return
+    this.pairs.add(pair)
+    this.link(a, b)
+    this.link(b, a)
     this.notify(a, b, 'up')
     this.notify(b, a, 'up')
   }
 
+  private link (from: PeerId, to: PeerId): void {
+    let peers = this.connections.get(from)
+    if (peers === undefined) this.connections.set(from, peers = new Set())
+    peers.add(to)
+  }
+
   private disconnect (a: PeerId, b: PeerId): void {
     const pair = a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`
-    if (!this.connections.delete(pair)) return
+    if (!this.pairs.delete(pair)) return
+    this.connections.get(a)?.delete(b)
+    this.connections.get(b)?.delete(a)
     this.notify(a, b, 'down')
     this.notify(b, a, 'down')
   }

@@ -24,7 +24,7 @@ export interface FailureDetectorDeps {
   readonly network: Pick<Network, 'request'>
   readonly log: Logger
   /** Whom to probe: the members that have not left. */
-  readonly membership: Pick<MembershipView, 'members'>
+  readonly membership: Pick<MembershipView, 'member'>
 }
 
 export class LocalFailureDetector implements FailureDetector {
@@ -89,9 +89,15 @@ export class LocalFailureDetector implements FailureDetector {
 
   /** Probes the unreachable members now (the timer calls this; tests may too). */
   async probe (): Promise<void> {
-    const members = new Set(this.#deps.membership.members().filter((m) => m.status !== 'left').map((m) => m.id))
-    this.#forgetNonMembersIfFull(members)
-    const candidates = [...this.#unreachable].filter((peer) => members.has(peer) && !this.#probing.has(peer)).sort()
+    // Only the unreachable peers are looked at, each by id: a tick costs what is down, not
+    // the cluster size (it runs every probeIntervalMs on every peer).
+    if (this.#unreachable.size === 0) return
+    const isMember = (peer: PeerId): boolean => {
+      const record = this.#deps.membership.member(peer)
+      return record !== undefined && record.status !== 'left'
+    }
+    this.#forgetNonMembersIfFull(isMember)
+    const candidates = [...this.#unreachable].filter((peer) => isMember(peer) && !this.#probing.has(peer)).sort()
     if (candidates.length === 0) return
     const start = this.#probeCursor % candidates.length
     const chosen = [...candidates.slice(start), ...candidates.slice(0, start)].slice(0, PROBES_PER_TICK_MAX)
@@ -103,9 +109,9 @@ export class LocalFailureDetector implements FailureDetector {
    * The set holds any peer a request failed to, members or not. Past LIMITS.members
    * entries, forget the non-members (nobody routes to them) so the set stays bounded.
    */
-  #forgetNonMembersIfFull (members: ReadonlySet<PeerId>): void {
+  #forgetNonMembersIfFull (isMember: (peer: PeerId) => boolean): void {
     if (this.#unreachable.size <= LIMITS.members) return
-    for (const peer of this.#unreachable) if (!members.has(peer)) this.#unreachable.delete(peer)
+    for (const peer of this.#unreachable) if (!isMember(peer)) this.#unreachable.delete(peer)
   }
 
   async #probeOne (peer: PeerId): Promise<void> {

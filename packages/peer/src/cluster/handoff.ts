@@ -32,7 +32,7 @@ export interface HintedHandoffDeps {
   readonly metrics: Pick<PeerMetrics, 'hintsDelivered'>
   readonly hints: HintStore
   readonly replicas: Pick<ReplicaStore, 'partitions' | 'keysInPartition' | 'merge'>
-  readonly membership: Pick<MembershipView, 'ring' | 'members' | 'onRingChange'>
+  readonly membership: Pick<MembershipView, 'ring' | 'member' | 'onRingChange'>
   readonly detector: Pick<FailureDetector, 'onReachable'>
   readonly access: Pick<ReplicaAccess, 'putMany'>
 }
@@ -172,7 +172,7 @@ export class HintedHandoff {
   }
 
   #hasLeft (target: PeerId): boolean {
-    return this.#ctx.membership.members().some((m) => m.id === target && m.status === 'left')
+    return this.#ctx.membership.member(target)?.status === 'left'
   }
 
   /**

@@ -11,10 +11,10 @@
  * by the right ring before anyone answers.
  */
 import {
-  RingBuilder, admissionProblem, applyRecord, compareRecords, encodeAdmission, equalBytes, encodeRecord, leaveRecord, newMemberRecord,
-  nextHeartbeat, restartRecord, validateRecord
+  RingBuilder, TABLE_DIGEST_BUCKETS, admissionProblem, compareRecords, differingBuckets, digestBucket, emptyTableDigest, encodeAdmission,
+  equalBytes, encodeRecord, judgeRecord, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateRecord, xorDigest
 } from '@ringstore/core'
-import type { MemberRecord, MemberTable, PeerId, Ring, SignedAdmission, SignedRecord, SignedRemoval } from '@ringstore/core'
+import type { MemberRecord, PeerId, Ring, SignedAdmission, SignedRecord, SignedRemoval } from '@ringstore/core'
 import type { MembershipView } from '../components.js'
 import type { PeerConfig } from '../config.js'
 import { RemoteError, describeError } from '../errors.js'
@@ -22,6 +22,7 @@ import type { Clock, Logger, Network, Signer, Storage, StorageOp, TimerHandle } 
 import { askMembers } from '../protocol/members-pull.js'
 import type { MemberTableAnswer } from '../protocol/members-pull.js'
 import { askMembersView } from '../protocol/members-view.js'
+import { askMembersDigest } from '../protocol/members-digest.js'
 import type { CallerRole } from '../protocol/protocol.js'
 import type { PeerRpc } from '../protocol/rpc.js'
 import { SerialRunner } from './timers.js'
@@ -41,7 +42,7 @@ type RingListener = (previous: Ring, next: Ring) => void
 
 export interface MembershipDeps {
   readonly id: PeerId
-  readonly config: Pick<PeerConfig, 'q' | 'weight' | 'zone' | 'seeds' | 'heartbeatIntervalMs' | 'clusterId'>
+  readonly config: Pick<PeerConfig, 'q' | 'weight' | 'zone' | 'seeds' | 'heartbeatIntervalMs' | 'announceRepeats' | 'clusterId'>
   readonly clock: Clock
   readonly storage: Storage
   readonly signer: Signer
@@ -59,7 +60,22 @@ export interface MembershipDeps {
 export class Membership implements MembershipView {
   readonly #ctx: MembershipDeps
   readonly #builder: RingBuilder
-  #table: MemberTable = new Map()
+  /**
+   * Mutated in place (#store), never copied: a copy per accepted record cost the cluster
+   * size per record, and every restart's record reaches every member.
+   */
+  readonly #table = new Map<PeerId, MemberRecord>()
+  /** The table digest (core membership-digest.ts), each record's part of it, and the ids in each digest bucket. */
+  readonly #digest = emptyTableDigest()
+  readonly #recordHashes = new Map<PeerId, Uint8Array>()
+  readonly #bucketIds: Array<Set<PeerId>> = Array.from({ length: TABLE_DIGEST_BUCKETS }, () => new Set())
+  /** Ids of the other members (weight > 0): whom a gossip round picks from. */
+  readonly #gossipIds: PeerId[] = []
+  readonly #gossipIndex = new Map<PeerId, number>()
+  /** When each gossip partner's differing digest last made us pull it (onDigestMismatch). */
+  readonly #pushedAt = new Map<PeerId, number>()
+  /** Gossip rounds left in which the own record is announced again (it may have missed peers). */
+  #announceRounds = 0
   /** The signature of every record in the table (what pull answers relay). */
   readonly #signed = new Map<PeerId, SignedRecord>()
   #self: SignedRecord | undefined
@@ -213,7 +229,7 @@ export class Membership implements MembershipView {
       if (held === undefined) continue
       const next = removedRecord(held, signed)
       if (next === held) continue
-      this.#table = new Map(this.#table).set(peer, next)
+      this.#store(next)
       changed ||= affectsRing(held, next)
     }
     if (changed) this.#updateRing()
@@ -269,11 +285,122 @@ export class Membership implements MembershipView {
   async #fetchTable (peer: PeerId): Promise<MemberTableAnswer> {
     if (this.#ctx.config.weight === 0) return await askMembersView(this.#ctx.rpc, peer)
     try {
+      // Digest first: a peer whose table is ours answers 32 bytes, not the cluster.
+      return await askMembersDigest(this.#ctx.rpc, peer, this.#digest.slice()) ?? NOTHING_NEW
+    } catch (error) {
+      if (!(error instanceof RemoteError)) throw error
+      // An older peer does not know members-digest: the whole table.
+      if (error.code === 'bad-request') return await this.#fetchWhole(peer)
+      if (error.code !== 'forbidden') throw error
+      // `peer` does not hold our record yet (we are new, or our announcement missed it), so
+      // it will not gossip with us: announce it again in the next round.
+      this.#announceRounds = Math.max(this.#announceRounds, 1)
+      return await askMembersView(this.#ctx.rpc, peer)
+    }
+  }
+
+  async #fetchWhole (peer: PeerId): Promise<MemberTableAnswer> {
+    try {
       return await askMembers(this.#ctx.rpc, peer)
     } catch (error) {
       if (!(error instanceof RemoteError && error.code === 'forbidden')) throw error
       return await askMembersView(this.#ctx.rpc, peer)
     }
+  }
+
+  /**
+   * The table's digest (core membership-digest.ts): equal on two peers iff they hold the
+   * same records. The live array, not a copy (hosts compare it after every event): read it,
+   * never keep or change it.
+   */
+  digest (): Readonly<Uint8Array> {
+    return this.#digest
+  }
+
+  /**
+   * What a gossip partner with table digest `digest` lacks or holds differently: the signed
+   * records of the digest buckets in which it differs from ours; undefined when none does.
+   */
+  recordsDifferingFrom (digest: Uint8Array): SignedRecord[] | undefined {
+    const buckets = differingBuckets(this.#digest, digest)
+    if (buckets.length === 0) return undefined
+    const out: SignedRecord[] = []
+    for (const bucket of buckets) {
+      for (const id of this.#bucketIds[bucket] ?? []) {
+        const signed = this.#signed.get(id)
+        if (signed !== undefined) out.push(signed)
+      }
+    }
+    return out
+  }
+
+  /** A gossip partner's digest differs from ours (members-digest): pull its table in turn (the round's push half). */
+  onDigestMismatch (peer: PeerId): void {
+    if (!this.#running) return
+    // At most one push pull per partner and gossip period: two peers whose tables never
+    // agree (a record one of them refuses) would otherwise answer each other's pulls with
+    // pulls, back to back.
+    const now = this.#ctx.clock.now()
+    const last = this.#pushedAt.get(peer)
+    if (last !== undefined && now - last < this.#ctx.config.heartbeatIntervalMs) return
+    if (this.#pushedAt.size >= PUSHED_AT_MAX) this.#pushedAt.clear()
+    this.#pushedAt.set(peer, now)
+    void this.pull(peer)
+  }
+
+  /** The record held of `id`, if any. */
+  member (id: PeerId): MemberRecord | undefined {
+    return this.#table.get(id)
+  }
+
+  /** Put `record` in the table, keeping the digest and the gossip candidates current. */
+  #store (record: MemberRecord): void {
+    const id = record.id
+    const removal = this.#removals.get(id)
+    // A removed member's record is whatever record each peer held when the removal came
+    // (removedRecord: its incarnation + 1), so peers may hold different ones for good: its
+    // share of the digest is the removal's alone, or two such peers would never agree.
+    const hash = removal === undefined ? recordDigest(record) : recordDigest(removedStandIn(id, removal.removal.removedAt))
+    const bucket = digestBucket(id)
+    const old = this.#recordHashes.get(id)
+    if (old !== undefined) xorDigest(this.#digest, bucket, old)
+    xorDigest(this.#digest, bucket, hash)
+    this.#recordHashes.set(id, hash)
+    this.#bucketIds[bucket]?.add(id)
+    this.#table.set(id, record)
+    const candidate = id !== this.#ctx.id && record.weight > 0 && record.status !== 'left'
+    const at = this.#gossipIndex.get(id)
+    if (candidate && at === undefined) {
+      this.#gossipIndex.set(id, this.#gossipIds.length)
+      this.#gossipIds.push(id)
+    } else if (!candidate && at !== undefined) {
+      // Swap-remove: O(1), the order is only a pool to draw from.
+      const last = this.#gossipIds.pop() as PeerId
+      if (last !== id) {
+        this.#gossipIds[at] = last
+        this.#gossipIndex.set(last, at)
+      }
+      this.#gossipIndex.delete(id)
+    }
+  }
+
+  /**
+   * One gossip round: a digest exchange with one member drawn at random (members-digest),
+   * which moves tables only when the two differ. Rounds, not broadcasts, keep the view in
+   * step: a peer's steady cost is one small exchange per period whatever the cluster size,
+   * and a change reaches every member in O(log S) rounds (push-pull epidemic). The own
+   * record is announced again for a few rounds after it changed (gossip is best effort).
+   */
+  async #gossipRound (): Promise<void> {
+    if (this.#announceRounds > 0) {
+      this.#announceRounds--
+      if (this.#self !== undefined) this.#announceSelf(this.#self)
+    }
+    this.#regossipRemovals()
+    const ids = this.#gossipIds
+    if (ids.length === 0) return
+    const peer = ids[Math.floor(this.#ctx.clock.random() * ids.length) % ids.length] as PeerId
+    await this.pull(peer)
   }
 
   /** A pull answer: its removals first (a removed member's record then counts for nothing), then its records. */
@@ -302,9 +429,9 @@ export class Membership implements MembershipView {
       const id = signed.record.id
       const removal = this.#removals.get(id)
       if (removal === undefined || this.#table.has(id)) continue
-      const result = applyRecord(this.#table, removedRecord(signed.record, removal), id)
-      if (!result.accepted) continue
-      this.#table = result.table
+      const verdict = judgeRecord(this.#table, removedRecord(signed.record, removal), id)
+      if (!verdict.accepted) continue
+      this.#store(verdict.record)
       this.#signed.set(id, signed)
       this.#dirty.add(id)
       changed = true
@@ -382,10 +509,10 @@ export class Membership implements MembershipView {
     let ringChanged = false
     for (const signed of records) {
       const held = this.#table.get(signed.record.id)
-      const result = applyRecord(this.#table, signed.record, signed.record.id)
-      if (!result.accepted) continue
+      const verdict = judgeRecord(this.#table, signed.record, signed.record.id)
+      if (!verdict.accepted) continue
       accepted++
-      this.#table = result.table
+      this.#store(verdict.record)
       this.#signed.set(signed.record.id, signed)
       ringChanged ||= affectsRing(held, signed.record)
       if (persist && (held === undefined || held.incarnation !== signed.record.incarnation || held.status !== signed.record.status)) {
@@ -422,12 +549,17 @@ export class Membership implements MembershipView {
     if (persist) await this.#ctx.storage.write([ownRecordOp(record), memberOp(signed)])
     const held = this.#table.get(record.id)
     this.#self = signed
-    this.#table = new Map(this.#table).set(record.id, record)
+    this.#store(record)
+    this.#announceRounds = this.#ctx.config.announceRepeats
     this.#signed.set(record.id, signed)
     if (affectsRing(held, record)) this.#updateRing()
+    this.#announceSelf(signed)
+  }
+
+  #announceSelf (signed: SignedRecord): void {
     // Without a certificate in a cluster that requires one (a client: a browser tab), no
     // member would take the record: gossiping it would only get this peer scored down.
-    if (this.#ctx.config.clusterId === undefined || admission !== undefined) this.#ctx.network.announce(signed)
+    if (this.#ctx.config.clusterId === undefined || signed.admission !== undefined) this.#ctx.network.announce(signed)
   }
 
   #updateRing (): void {
@@ -475,11 +607,8 @@ export class Membership implements MembershipView {
     this.#heartbeatTimer = this.#ctx.clock.setTimer(this.#ctx.config.heartbeatIntervalMs, () => {
       this.#heartbeatTimer = undefined
       if (!this.#running) return
-      this.#selfUpdates.run(async () => {
-        await this.#publishSelf(nextHeartbeat(this.self()), false)
-        this.#regossipRemovals()
-      }).catch((error: unknown) => {
-        this.#ctx.log.error('heartbeat failed', { error: describeError(error) })
+      this.#gossipRound().catch((error: unknown) => {
+        this.#ctx.log.error('gossip round failed', { error: describeError(error) })
       }).finally(() => {
         if (this.#running) this.#scheduleHeartbeat()
       })
@@ -501,3 +630,14 @@ function affectsRing (held: MemberRecord | undefined, next: MemberRecord): boole
 function withJoinedAt (record: MemberRecord, joinedAt: number): MemberRecord {
   return record.joinedAt === joinedAt ? record : validateRecord({ ...record, joinedAt })
 }
+
+/** A gossip partner's answer when its table is ours. */
+const NOTHING_NEW: MemberTableAnswer = { records: [] }
+
+/** What a removed member counts as in the table digest (see #store): the same on every peer. */
+function removedStandIn (id: PeerId, removedAt: number): MemberRecord {
+  return { id, addrs: [], weight: 0, zone: '', status: 'left', incarnation: 0, heartbeat: 0, joinedAt: 0, leftAt: removedAt }
+}
+
+/** Bound on #pushedAt: forgotten all at once when reached (a forgotten entry only allows one more pull). */
+const PUSHED_AT_MAX = 1024

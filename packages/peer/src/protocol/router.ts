@@ -30,9 +30,10 @@ import { clientPutMany } from './client-put-many.js'
 import { clientPut } from './client-put.js'
 import { coordinatePut } from './coordinate-put.js'
 import type { Minter } from './coordinate-put.js'
+import { membersDigest } from './members-digest.js'
+import type { DigestedTable } from './members-digest.js'
 import { membersPull } from './members-pull.js'
 import { membersView } from './members-view.js'
-import type { SignedTable } from './members-pull.js'
 import { ping } from './ping.js'
 import { BadRequestError, mayCall } from './protocol.js'
 import type { CallerRole, Protocol, RequestType } from './protocol.js'
@@ -52,7 +53,7 @@ export interface ProtocolServices {
   readonly q: number
   readonly replicas: ReplicaStore
   readonly hints: HintStore
-  readonly membership: SignedTable & MemberRoles
+  readonly membership: DigestedTable & MemberRoles
   readonly coordinator: Minter
   /** Live updates: who watches what here (member side), and where pushed versions go (watcher side). */
   readonly watchers: Pick<WatchRegistry, 'renew'>
@@ -68,7 +69,7 @@ export const PROTOCOLS: ReadonlyMap<RequestType, AnyProtocol> = new Map<RequestT
   replicaGet, replicaDigest, replicaGetMany, replicaPut, replicaPutMany,
   aeRoots, aeNodes, aeBuckets, membersPull, coordinatePut, ping,
   membersView, clientGet, clientDigest, clientPut, clientPutMany,
-  clientWatch, watchEvent
+  clientWatch, watchEvent, membersDigest
 ] as readonly AnyProtocol[]).map((protocol) => [protocol.type, protocol]))
 
 export interface RouterDeps {

@@ -1,0 +1,71 @@
+/**
+ * A membership table's digest, in TABLE_DIGEST_BUCKETS buckets: each member id falls in one
+ * bucket (a hash of the id), and a bucket's digest is the XOR of the first
+ * BUCKET_DIGEST_BYTES of SHA-256(encodeRecord(record)) over its records. Two peers holding
+ * the same records have the same digest whatever order the records arrived in; a peer keeps
+ * its digest current in O(1) per record change (XOR the old record's part out, the new
+ * one's in). Gossip rounds (peer's cluster/membership.ts) send the digest and move only the
+ * records of the buckets that differ, so a round between peers that agree costs the digest
+ * (512 bytes), and one after a change costs about S/64 records, not the cluster size.
+ *
+ * Not a security device: records still carry their authors' signatures and are checked one
+ * by one; a digest that collides only delays a sync until the next change.
+ */
+import { sha256 } from '#sha256'
+import { encodeRecord } from './codec-record.js'
+import type { MemberRecord, PeerId } from './types.js'
+
+/** Buckets of a table digest (a wire constant: members-digest carries all of them). */
+export const TABLE_DIGEST_BUCKETS = 64
+/** Bytes of one bucket's digest. */
+export const BUCKET_DIGEST_BYTES = 8
+/** Bytes of a whole table digest. */
+export const TABLE_DIGEST_BYTES = TABLE_DIGEST_BUCKETS * BUCKET_DIGEST_BYTES
+
+/** The digest of an empty table. */
+export function emptyTableDigest (): Uint8Array {
+  return new Uint8Array(TABLE_DIGEST_BYTES)
+}
+
+/** The bucket of member `id`: FNV-1a (32 bits) of its UTF-16 code units, mod the bucket count. */
+export function digestBucket (id: PeerId): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i)
+    h = Math.imul(h, 0x01000193) >>> 0
+  }
+  return h % TABLE_DIGEST_BUCKETS
+}
+
+/** One record's part of its bucket's digest. */
+export function recordDigest (record: MemberRecord): Uint8Array {
+  return sha256(encodeRecord(record)).subarray(0, BUCKET_DIGEST_BYTES)
+}
+
+/** XOR `part` (a recordDigest) into bucket `bucket` of `digest`, in place. */
+export function xorDigest (digest: Uint8Array, bucket: number, part: Uint8Array): void {
+  const at = bucket * BUCKET_DIGEST_BYTES
+  for (let i = 0; i < BUCKET_DIGEST_BYTES; i++) digest[at + i] = (digest[at + i] as number) ^ (part[i] as number)
+}
+
+/** The buckets in which two table digests differ, ascending. */
+export function differingBuckets (a: Uint8Array, b: Uint8Array): number[] {
+  const out: number[] = []
+  for (let bucket = 0; bucket < TABLE_DIGEST_BUCKETS; bucket++) {
+    const at = bucket * BUCKET_DIGEST_BYTES
+    for (let i = at; i < at + BUCKET_DIGEST_BYTES; i++) {
+      if (a[i] !== b[i]) {
+        out.push(bucket)
+        break
+      }
+    }
+  }
+  return out
+}
+
+/** The digest of a whole table (for tests and for peers that rebuild it). */
+export function tableDigest (records: Iterable<MemberRecord>): Uint8Array {
+  const digest = emptyTableDigest()
+  for (const record of records) xorDigest(digest, digestBucket(record.id), recordDigest(record))
+  return digest
+}
