@@ -57,6 +57,12 @@ export interface PeerConfig {
    * announcement may reach nobody. 0 when announcements reach everyone at once (the simulator).
    */
   readonly announceRepeats: number
+  /**
+   * 0 (the default): the ring is rebuilt as soon as a record that moves partitions arrives.
+   * Above 0: it is rebuilt when next read or this many ms later, so a burst of joins costs
+   * one rebuild (the simulator starting a thousand peers at once; cluster/membership.ts).
+   */
+  readonly ringRebuildDelayMs?: number
   /** How often an unreachable peer is probed. */
   readonly probeIntervalMs: number
   /** A tombstone is collected only this long after it was written and once every replica has it. */

@@ -312,6 +312,16 @@ export class Peer implements PeerMaintenance {
     return this.#membership.digest()
   }
 
+  /**
+   * How many peers this peer keeps something about: member records, peers its failure
+   * detector holds unreachable, watchers of its keys. A member serving clients (browser
+   * tabs that come and go) must keep these bounded by the members, not the visitors
+   * (the simulator's --client-sessions run checks it).
+   */
+  peerBookSizes (): { readonly members: number, readonly unreachable: number, readonly watchers: number } {
+    return { members: this.#membership.members().length, unreachable: this.#detector.unreachable().length, watchers: this.#watchRegistry.size.watchers }
+  }
+
   /** Active members this peer's failure detector holds unreachable now (O(unreachable), not O(members)). */
   unreachableMembers (): PeerId[] {
     return this.#detector.unreachable().filter((id) => this.#membership.member(id)?.status === 'active')

@@ -8,7 +8,7 @@
 import {
   MerkleTree, buildRing, clockDigest, clockEqual, emptyClock, newMemberRecord, partitionOf, sync, update
 } from '@ringstore/core'
-import type { DvvSet, Key, PeerId, Request, Response, Ring, SignedAdmission } from '@ringstore/core'
+import type { DvvSet, Key, MemberRecord, PeerId, Request, Response, Ring, SignedAdmission } from '@ringstore/core'
 import type { HintStore, MembershipView, ReplicaStore, Staged } from '../src/components.js'
 import { PeerRpc } from '../src/protocol/rpc.js'
 import { resolveConfig } from '../src/config.js'
@@ -129,7 +129,10 @@ export class StaticMembership implements MembershipView {
   constructor (ring: Ring) { this.#ring = ring }
   self (): never { throw new Error('not used') }
   members (): [] { return [] }
-  member (): undefined { return undefined }
+  /** The ring's members as active weight-1 records (the failure detector keeps members only). */
+  member (id: PeerId): MemberRecord | undefined {
+    return this.#ring.members.has(id) ? newMemberRecord({ id, addrs: [], weight: 1, zone: 'z', joinedAt: 1 }) : undefined
+  }
   ring (): Ring { return this.#ring }
   onRingChange (listener: (previous: Ring, next: Ring) => void): () => void {
     this.#listeners.add(listener)

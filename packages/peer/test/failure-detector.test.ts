@@ -63,6 +63,14 @@ describe('LocalFailureDetector', () => {
     expect(heard).toEqual(['b'])
   })
 
+  it('keeps nothing about a client that disconnects (tabs come and go by the thousand)', async () => {
+    const { detector } = await setup()
+    detector.onPeerDisconnected('x')
+    expect(detector.unreachable()).toEqual([])
+    detector.onPeerDisconnected('b')
+    expect(detector.unreachable()).toEqual(['b'])
+  })
+
   it('probes unreachable members: a live one comes back, a silent one stays down', async () => {
     const { cluster, detector } = await setup()
     const heard: PeerId[] = []
@@ -107,7 +115,8 @@ describe('LocalFailureDetector', () => {
     await cluster.clock.advance(3000)
     expect(sent.filter((m) => m.to === 'x')).toHaveLength(0)
     expect(sent.filter((m) => m.to === 'b').length).toBeGreaterThan(0)
-    expect(detector.isReachable('x')).toBe(false)
+    // Nor is a non-member held unreachable at all: nobody routes to it (a client comes and goes).
+    expect(detector.isReachable('x')).toBe(true)
     detector.stop()
     const before = sent.length
     await cluster.clock.advance(10_000)

@@ -4,10 +4,13 @@
  */
 import { parseArgs } from 'node:util'
 import { UsageError } from '@ringstore/core'
-import { DEFAULT_FIRST_SEED, DEFAULT_FSYNC_MS, DEFAULT_SEEDS, PROGRESS_EVERY } from './constants.js'
+import { CLIENT_SESSION_MEMBERS, CLIENT_SESSION_WARMUP, DEFAULT_FIRST_SEED, DEFAULT_FSYNC_MS, DEFAULT_SEEDS, PROGRESS_EVERY } from './constants.js'
 import { DEFAULT_RUN_OPTIONS, runSeed } from './run.js'
 import type { RunOptions, RunResult } from './run.js'
 import { formatFailure, formatSummary, summarize } from './summary.js'
+import { formatConvergence, measureConvergence } from './convergence.js'
+import { formatClientSessions, runClientSessions } from './client-sessions.js'
+import type { ConvergenceFigure } from './convergence.js'
 import type { FaultLevel } from './workload.js'
 
 const HELP = `ringstore deterministic simulator
@@ -26,6 +29,12 @@ usage: npm run sim -- [options]
   --rogue          an admitted cluster, plus a rogue peer that gossips unadmitted, forged,
                    borrowed and stretched admissions, floods pulls, and sends every request
                    type with forged versions (docs/trust.md, packages/sim/README.md)
+  --converge S,…   instead of a workload: membership convergence in gossip rounds after a
+                   join and a leave, at each cluster size S (e.g. 10,100,1000), vs 2·log2 S
+  --client-sessions N
+                   instead of a workload: N browser-tab-like client sessions (connect, write
+                   and read a key through the client surface, go away) against --peers members
+                   (default 20); reports what the members keep, after a warm-up and at the end
   --fsync-ms A,B   fsync latency range of every disk, virtual ms (default ${DEFAULT_FSYNC_MS.join(',')})
   --verbose        trace every operation and engine log line (stderr)
   --json           print the summary (and failures) as JSON
@@ -41,6 +50,10 @@ function positiveInt (value: string | undefined, name: string, fallback: number,
 }
 
 interface CliOptions {
+  /** --converge: the cluster sizes to measure (no workload then). */
+  readonly converge?: readonly number[]
+  /** --client-sessions: sessions to run (no workload then). */
+  readonly clientSessions?: number
   readonly run: RunOptions
   readonly seeds: number[]
   readonly verbose: boolean
@@ -62,6 +75,8 @@ function parse (argv: string[]): CliOptions | 'help' {
       churn: { type: 'boolean' },
       rogue: { type: 'boolean' },
       'fsync-ms': { type: 'string' },
+      converge: { type: 'string' },
+      'client-sessions': { type: 'string' },
       verbose: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean' }
@@ -85,7 +100,18 @@ function parse (argv: string[]): CliOptions | 'help' {
   const seeds = values.seed !== undefined
     ? [positiveInt(values.seed, 'seed', 0, 0)]
     : range(positiveInt(values.from, 'from', DEFAULT_FIRST_SEED, 0), positiveInt(values.seeds, 'seeds', DEFAULT_SEEDS))
-  return { run, seeds, verbose: values.verbose === true, json: values.json === true }
+  const converge = values.converge === undefined
+    ? undefined
+    : values.converge.split(',').map((s) => positiveInt(s, 'converge', 0, 2))
+  const clientSessions = values['client-sessions'] === undefined ? undefined : positiveInt(values['client-sessions'], 'client-sessions', 0)
+  return {
+    run: values.peers === undefined && clientSessions !== undefined ? { ...run, peers: CLIENT_SESSION_MEMBERS } : run,
+    seeds,
+    verbose: values.verbose === true,
+    json: values.json === true,
+    ...(converge === undefined ? {} : { converge }),
+    ...(clientSessions === undefined ? {} : { clientSessions })
+  }
 }
 
 /** `A,B` with 0 ≤ A ≤ B (virtual ms, fractions allowed). */
@@ -114,6 +140,13 @@ async function main (argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`)
     return 0
   }
+  if (options.converge !== undefined) return await convergeReport(options.converge, options.seeds[0] ?? DEFAULT_FIRST_SEED, options.json)
+  if (options.clientSessions !== undefined) {
+    const sessions = options.clientSessions
+    const report = await runClientSessions({ members: options.run.peers, sessions, warmup: Math.min(CLIENT_SESSION_WARMUP, sessions), seed: options.seeds[0] ?? DEFAULT_FIRST_SEED, q: options.run.q })
+    process.stdout.write(`${options.json ? JSON.stringify(report, null, 2) : formatClientSessions(report)}\n`)
+    return 0
+  }
   const { run, seeds, verbose, json } = options
   const trace = verbose ? (line: string): void => { process.stderr.write(`${line}\n`) } : undefined
   const results: RunResult[] = []
@@ -135,6 +168,14 @@ async function main (argv: string[]): Promise<number> {
     process.stdout.write(`${formatSummary(summary)}\n`)
   }
   return summary.failingSeeds.length === 0 ? 0 : 1
+}
+
+/** --converge: the figures, and exit 1 when a change did not converge within the bound or missed the aim. */
+async function convergeReport (sizes: readonly number[], seed: number, json: boolean): Promise<number> {
+  const figures: ConvergenceFigure[] = []
+  for (const peers of sizes) figures.push(...await measureConvergence(peers, seed))
+  process.stdout.write(`${json ? JSON.stringify(figures, null, 2) : formatConvergence(figures)}\n`)
+  return figures.every((f) => f.rounds !== undefined && f.rounds <= f.aim) ? 0 : 1
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (error: unknown) => {

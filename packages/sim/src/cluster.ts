@@ -12,7 +12,7 @@ import type { PeerId, Removal, SignedAdmission } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
 import type { PeerConfig, Logger } from '@ringstore/peer'
 import { SimClock } from './clock.js'
-import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, FULL_MESH_MAX_PEERS, HAND_OFF_MAX_MS, MEMBERSHIP_POLL_MS, MEMBERSHIP_SETTLE_MS, SEED_PEERS, SIM_N } from './constants.js'
+import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, FULL_MESH_MAX_PEERS, HAND_OFF_MAX_MS, RING_REBUILD_DELAY_MS, MEMBERSHIP_POLL_MS, MEMBERSHIP_SETTLE_MS, SEED_PEERS, SIM_N } from './constants.js'
 import { SimHub } from './network.js'
 import type { SimHubOptions, SimNetwork } from './network.js'
 import { createPeer } from './peer-handle.js'
@@ -139,7 +139,10 @@ export class SimCluster {
       ...options.network,
       onFault: (description, error) => this.fault(description, error)
     })
-    this.config = { ...SIM_PEER_CONFIG, ...options.config }
+    // Past FULL_MESH_MAX_PEERS a peer rebuilds its ring at most every RING_REBUILD_DELAY_MS
+    // (or when it reads it): starting S peers would otherwise cost S rebuilds on each.
+    const big = options.peers > FULL_MESH_MAX_PEERS ? { ringRebuildDelayMs: RING_REBUILD_DELAY_MS } : {}
+    this.config = { ...SIM_PEER_CONFIG, ...big, ...options.config }
     this.factory = options.peerFactory ?? createPeer
     for (let i = 0; i < options.peers; i++) this.addNode()
   }

@@ -39,6 +39,31 @@ export const FULL_MESH_MAX_PEERS = 40
  */
 export const CONVERGENCE_Q = 64
 
+// ── Client sessions (client-sessions.ts) ──────────────────────────────────────────────
+
+/** Members of a --client-sessions run without --peers (issue 12's figure: 20). */
+export const CLIENT_SESSION_MEMBERS = 20
+
+/** Sessions after which the first measurement of a --client-sessions run is taken. */
+export const CLIENT_SESSION_WARMUP = 200
+
+/** Sessions open at once: a shop's visitors overlap; each does one write and one read. */
+export const CLIENT_SESSIONS_AT_ONCE = 50
+
+/** Keys the sessions write (carts): few, so that every key gathers many writers. */
+export const CLIENT_SESSION_KEYS = 64
+
+/** How long a session waits for the members' view before it writes nothing (counted): ten request timeouts of the sim config. */
+export const CLIENT_SESSION_VIEW_WAIT_MS = 2_000
+
+/**
+ * Past FULL_MESH_MAX_PEERS, a peer's ring lags its member table by at most this long
+ * (PeerConfig.ringRebuildDelayMs; any read of the ring rebuilds it first): one
+ * sequential join's start takes a few virtual ms, so a cluster starting coalesces tens of
+ * joins per rebuild.
+ */
+export const RING_REBUILD_DELAY_MS = 100
+
 /** Past FULL_MESH_MAX_PEERS, how often waits for membership to settle check it (cluster.ts settleMembership). */
 export const MEMBERSHIP_POLL_MS = 50
 

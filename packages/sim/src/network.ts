@@ -126,6 +126,22 @@ export class SimHub implements EndpointHub<SimNetwork> {
     this.endpointGone(endpoint)
   }
 
+  /**
+   * Forget a stopped or crashed endpoint for good (a client session that went away): the
+   * hub keeps nothing of it, so a run of many short sessions holds only the live ones.
+   */
+  forget (id: PeerId): void {
+    const endpoint = this.endpoints.get(id)
+    if (endpoint === undefined || endpoint.state === 'running' || endpoint.state === 'new') return
+    this.endpoints.delete(id)
+    if (this.connections.get(id)?.size === 0) this.connections.delete(id)
+  }
+
+  /** Endpoints the hub holds (live or not), and peers with a connection entry: what a long run keeps. */
+  get size (): { readonly endpoints: number, readonly connected: number } {
+    return { endpoints: this.endpoints.size, connected: this.connections.size }
+  }
+
   isRunning (id: PeerId): boolean {
     return this.endpoints.get(id)?.state === 'running'
   }
@@ -385,11 +401,18 @@ export class SimHub implements EndpointHub<SimNetwork> {
     peers.add(to)
   }
 
+  private unlink (from: PeerId, to: PeerId): void {
+    const peers = this.connections.get(from)
+    if (peers === undefined) return
+    peers.delete(to)
+    if (peers.size === 0) this.connections.delete(from)
+  }
+
   private disconnect (a: PeerId, b: PeerId): void {
     const pair = a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`
     if (!this.pairs.delete(pair)) return
-    this.connections.get(a)?.delete(b)
-    this.connections.get(b)?.delete(a)
+    this.unlink(a, b)
+    this.unlink(b, a)
     this.notify(a, b, 'down')
     this.notify(b, a, 'down')
   }

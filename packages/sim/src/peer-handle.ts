@@ -22,6 +22,8 @@ export interface SimPeer extends PeerMaintenance {
   membershipDigest(): Uint8Array
   /** Active members its failure detector holds unreachable now. */
   unreachableMembers(): PeerId[]
+  /** What it keeps per peer it knows of (Peer.peerBookSizes). */
+  peerBookSizes(): { readonly members: number, readonly unreachable: number, readonly watchers: number }
 }
 
 export type PeerFactory = (options: PeerOptions) => SimPeer

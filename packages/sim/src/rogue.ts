@@ -21,7 +21,7 @@
  * Forged versions name the honest actors and counters the rogue read (`client-get`). What
  * it sent, what came back and which writes of its own it made go to `log` for the checker.
  */
-import { encodeAdmission, encodeRecord, newMemberRecord, nextHeartbeat } from '@ringstore/core'
+import { TABLE_DIGEST_BYTES, encodeAdmission, encodeRecord, newMemberRecord, nextHeartbeat } from '@ringstore/core'
 import type { DvvSet, Key, MemberRecord, PeerId, Request, Response, SignedAdmission, SignedRecord, VersionVector } from '@ringstore/core'
 import type { NetworkHandlers } from '@ringstore/peer'
 import {
@@ -46,14 +46,14 @@ const ROGUE_TIMEOUT_MS = 200
 /** The request types only members may call (docs/trust.md): the rogue must get `forbidden`. */
 export const MEMBER_ONLY: ReadonlySet<Request['type']> = new Set<Request['type']>([
   'replica-get', 'replica-get-many', 'replica-digest', 'replica-put', 'replica-put-many',
-  'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'coordinate-put'
+  'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'members-digest', 'coordinate-put'
 ])
 
 /** Everything the rogue does on its request schedule; each run deals them all, shuffled, again and again. */
 export const ATTACKS = [
   'replica-get', 'replica-get-many', 'replica-digest',
   'replica-put/poison', 'replica-put/plant', 'replica-put/erase', 'replica-put/anonymous', 'replica-put/hint-made-up',
-  'replica-put-many', 'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'coordinate-put', 'ping',
+  'replica-put-many', 'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'members-digest', 'coordinate-put', 'ping',
   'members-view', 'client-get', 'client-digest',
   'client-put/honest', 'client-put/honest', 'client-put/delete',
   'client-put/poison', 'client-put/plant-next', 'client-put/plant-seen', 'client-put/erase', 'client-put/erase-bare',
@@ -160,7 +160,8 @@ export class RoguePeer {
 
   async start (contacts: readonly PeerId[]): Promise<void> {
     const handlers: NetworkHandlers = {
-      onRequest: async (_from, request) => request.type === 'members-pull'
+      // A gossip round (members-digest) is answered like a pull: with the flood.
+      onRequest: async (_from, request) => request.type === 'members-pull' || request.type === 'members-digest'
         ? { type: 'members', records: await this.#flood() }
         : { type: 'error', code: 'unavailable', message: 'rogue' },
       onAnnounce: () => undefined,
@@ -267,6 +268,7 @@ export class RoguePeer {
       case 'ae-nodes': await this.#send(target, { type: 'ae-nodes', partition: rng.int(0, q - 1), level: 0, indices: [0] }); return
       case 'ae-buckets': await this.#send(target, { type: 'ae-buckets', partition: rng.int(0, q - 1), buckets: [0] }); return
       case 'members-pull': await this.#send(target, { type: 'members-pull' }); return
+      case 'members-digest': await this.#send(target, { type: 'members-digest', digest: new Uint8Array(TABLE_DIGEST_BYTES) }); return
       case 'coordinate-put':
         await this.#send(target, { type: 'coordinate-put', key, value: plantedValue(this.#planted++), context: this.#poisonedContext(read, rng), n: 3, w: 1, ts: now })
         return

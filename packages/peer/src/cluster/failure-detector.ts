@@ -129,8 +129,14 @@ export class LocalFailureDetector implements FailureDetector {
     }
   }
 
+  /**
+   * Only a member's reachability is kept: nobody routes to a client (a browser tab), and
+   * every tab that ever connected and went away (a lost connection, a failed pull) would
+   * otherwise stay in the set, up to LIMITS.members of them per member.
+   */
   #markUnreachable (peer: PeerId): void {
     if (peer === this.#deps.id || this.#unreachable.has(peer)) return
+    if ((this.#deps.membership.member(peer)?.weight ?? 0) === 0) return
     this.#unreachable.add(peer)
     this.#deps.log.debug('peer unreachable', { peer })
   }

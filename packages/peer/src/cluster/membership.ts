@@ -42,7 +42,7 @@ type RingListener = (previous: Ring, next: Ring) => void
 
 export interface MembershipDeps {
   readonly id: PeerId
-  readonly config: Pick<PeerConfig, 'q' | 'weight' | 'zone' | 'seeds' | 'heartbeatIntervalMs' | 'announceRepeats' | 'clusterId'>
+  readonly config: Pick<PeerConfig, 'q' | 'weight' | 'zone' | 'seeds' | 'heartbeatIntervalMs' | 'announceRepeats' | 'clusterId'> & Partial<Pick<PeerConfig, 'ringRebuildDelayMs'>>
   readonly clock: Clock
   readonly storage: Storage
   readonly signer: Signer
@@ -72,6 +72,9 @@ export class Membership implements MembershipView {
   /** Ids of the other members (weight > 0): whom a gossip round picks from. */
   readonly #gossipIds: PeerId[] = []
   readonly #gossipIndex = new Map<PeerId, number>()
+  /** The ring lags the table (config.ringRebuildDelayMs): rebuilt on the next read or when #ringTimer fires. */
+  #ringStale = false
+  #ringTimer: TimerHandle | undefined
   /** When each gossip partner's differing digest last made us pull it (onDigestMismatch). */
   readonly #pushedAt = new Map<PeerId, number>()
   /** Gossip rounds left in which the own record is announced again (it may have missed peers). */
@@ -147,6 +150,9 @@ export class Membership implements MembershipView {
     this.#running = false
     if (this.#heartbeatTimer !== undefined) this.#ctx.clock.clearTimer(this.#heartbeatTimer)
     this.#heartbeatTimer = undefined
+    if (this.#ringTimer !== undefined) this.#ctx.clock.clearTimer(this.#ringTimer)
+    this.#ringTimer = undefined
+    if (this.#ringStale) this.#rebuildRing()
     this.#seeds.stop()
   }
 
@@ -168,6 +174,7 @@ export class Membership implements MembershipView {
   }
 
   ring (): Ring {
+    if (this.#ringStale) this.#rebuildRing()
     return this.#ring
   }
 
@@ -562,7 +569,27 @@ export class Membership implements MembershipView {
     if (this.#ctx.config.clusterId === undefined || signed.admission !== undefined) this.#ctx.network.announce(signed)
   }
 
+  /**
+   * The table changed in a way that can move partitions: rebuild the ring now, or, with
+   * config.ringRebuildDelayMs > 0, mark it stale and rebuild it when it is next read or
+   * that long after (whichever comes first). A rebuild costs the cluster size; a burst of
+   * joins (a whole cluster starting) otherwise costs one per join on every peer.
+   */
   #updateRing (): void {
+    const delay = this.#ctx.config.ringRebuildDelayMs ?? 0
+    if (delay <= 0) {
+      this.#rebuildRing()
+      return
+    }
+    this.#ringStale = true
+    this.#ringTimer ??= this.#ctx.clock.setTimer(delay, () => {
+      this.#ringTimer = undefined
+      if (this.#ringStale) this.#rebuildRing()
+    })
+  }
+
+  #rebuildRing (): void {
+    this.#ringStale = false
     const next = this.#builder.update([...this.#table.values()])
     if (next === this.#ring) return
     const previous = this.#ring
