@@ -292,7 +292,7 @@ export class Membership implements MembershipView {
   async #fetchTable (peer: PeerId): Promise<MemberTableAnswer> {
     if (this.#ctx.config.weight === 0) return await askMembersView(this.#ctx.rpc, peer)
     try {
-      // Digest first: a peer whose table is ours answers 32 bytes, not the cluster.
+      // Digest first: a peer whose table is ours answers `ok` (the request is 512 bytes), not the cluster.
       return await askMembersDigest(this.#ctx.rpc, peer, this.#digest.slice()) ?? NOTHING_NEW
     } catch (error) {
       if (!(error instanceof RemoteError)) throw error
