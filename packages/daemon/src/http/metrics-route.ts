@@ -10,6 +10,7 @@ import { Exposition } from '../prometheus.js'
 import type { HistogramSeries, Labels } from '../prometheus.js'
 import type { Admission } from './admission.js'
 import type { ConnectionGuard } from './connections.js'
+import type { EventLoopDelay } from './event-loop-delay.js'
 import type { RequestMetrics } from './request-metrics.js'
 
 const OPS = ['get', 'put', 'delete'] as const
@@ -20,6 +21,7 @@ export interface MetricsDeps {
   readonly requests: RequestMetrics
   readonly admission: Admission
   readonly connections: Pick<ConnectionGuard, 'open' | 'limit' | 'refused' | 'timedOut'>
+  readonly loopDelay: Pick<EventLoopDelay, 'series'>
 }
 
 export function renderMetrics (deps: MetricsDeps): string {
@@ -68,6 +70,7 @@ export function renderMetrics (deps: MetricsDeps): string {
     .gauge('ringstore_keys', 'Keys in the local replica.', one(status.keys))
     .gauge('process_resident_memory_bytes', 'Resident memory of the daemon process (Prometheus\' standard name).', one(process.memoryUsage.rss()))
     .gauge('nodejs_heap_used_bytes', 'V8 heap in use.', one(process.memoryUsage().heapUsed))
+    .histogram('ringstore_event_loop_delay_seconds', 'How late a timer due every 10 ms fired: the wait a request arriving then had before any of its code ran.', [deps.loopDelay.series()])
     .gauge('ringstore_members', 'Known members by status and reachability (seen from here).', [...membersBy].map(([key, count]) => {
       const [memberStatus = '', reachability = ''] = key.split('/')
       return [{ status: memberStatus, reachability }, count] as const
