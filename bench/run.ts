@@ -20,6 +20,7 @@ import type { BenchOptions } from './options.js'
 import { killAll } from './procs.js'
 import { runReplication } from './replication.js'
 import { render } from './report.js'
+import { tailFigures } from './tail.js'
 import type { BenchResults } from './report.js'
 
 const started = performance.now()
@@ -73,6 +74,7 @@ async function main (): Promise<number> {
   }
   if (options.sections.has('browser')) results.browser = await section('browser', errors, async () => runBrowser(options, dir, log))
   if (options.sections.has('watch')) results.watch = await section('watch', errors, async () => runWatch(options, dir, log))
+  results.tail = tailFigures(results.floor, results.cluster, results.replication)
   const failed = Object.keys(errors).length > 0
   const document = {
     meta: {
