@@ -61,7 +61,9 @@ export function statusBody (deps: StatusDeps): unknown {
     hintsExpired: status.metrics.hintsExpired,
     keys: status.keys,
     // Reads that met a corrupt stored record (never served; repaired from the other replicas).
-    corruptRecords: status.metrics.corruptRecords
+    corruptRecords: status.metrics.corruptRecords,
+    // The background throttle (peer cluster/background-throttle.ts): pressure > 1 slows background work.
+    background: status.background
   }
 }
 
