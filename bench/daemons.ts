@@ -81,7 +81,7 @@ export function daemonCommand (): { command: string, args: string[] } {
   const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.ringstore
   if (bin === undefined) throw new Error('packages/daemon/package.json has no ringstore bin')
   const script = join(pkgDir, bin)
-  return { command: process.execPath, args: [...nodeArgs, ...(script.endsWith('.ts') ? ['--import', 'tsx', script] : [script])] }
+  return { command: process.execPath, args: [...nodeArgs, ...(script.endsWith('.ts') ? ['--conditions=@ringstore/source', '--import', 'tsx', script] : [script])] }
 }
 
 /** A new cluster secret at `<dir>/<name>.secret` (`ringstore secret`), for one bench cluster's daemons. */
