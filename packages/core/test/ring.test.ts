@@ -172,16 +172,6 @@ describe('buildRing: assignment', () => {
     expect(replicaPartitions(allLight, 'peer-1', 3)).toEqual([])
     expect(buildRing([], 64).owners.every((o) => o === null)).toBe(true)
   })
-
-  it('builds 200 members over 4096 partitions well under 100 ms', () => {
-    const records = Array.from({ length: 200 }, (_, i) => record({ n: i, weight: 1 + (i % 3), zone: ZONES[i % 5] ?? 'a', joinedAt: i, status: 'active', leftAt: 0 }))
-    const times = [0, 1, 2].map(() => {
-      const start = performance.now()
-      buildRing(records, 4096)
-      return performance.now() - start
-    }).sort((a, b) => a - b)
-    expect(times[1]).toBeLessThan(100)
-  })
 })
 
 describe('buildRing: internals', () => {
