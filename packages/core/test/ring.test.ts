@@ -477,6 +477,7 @@ describe('RingBuilder', () => {
         const updated = builder.update(records)
         const expected = buildRing(records, q)
         expect(updated.owners).toEqual(expected.owners)
+        expect(updated.ranks).toEqual(expected.ranks)
         expect([...updated.members]).toEqual([...expected.members])
         if (next.unchanged && next.records.length === records.length) expect(updated).toBe(ring)
         ring = updated
@@ -493,12 +494,15 @@ describe('RingBuilder', () => {
     const lateRecent = builder.update(records.filter((r) => r.id !== 'peer-3'))
     expect(lateRecent).not.toBe(first)
     expect(lateRecent.owners).toEqual(buildRing(records.filter((r) => r.id !== 'peer-3'), 256).owners)
+    expect(lateRecent.ranks).toEqual(buildRing(records.filter((r) => r.id !== 'peer-3'), 256).ranks)
     // peer-3 arrives late: refold from the start.
     const lateOld = builder.update(records)
     expect(lateOld.owners).toEqual(buildRing(records, 256).owners)
+    expect(lateOld.ranks).toEqual(buildRing(records, 256).ranks)
     expect(builder.update([...records].reverse())).toBe(lateOld)
     // And back: forgetting a record refolds too.
     expect(builder.update(records.slice(1)).owners).toEqual(buildRing(records.slice(1), 256).owners)
+    expect(builder.update(records.slice(1)).ranks).toEqual(buildRing(records.slice(1), 256).ranks)
   })
 
   it('refuses bad Q and bad records with RingInputError', () => {
