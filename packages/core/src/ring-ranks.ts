@@ -156,9 +156,12 @@ export class RankState {
     this.#takeFromOver(step)
     this.#chainsFromNeedy(step)
     // A promotion frees a later, unconstrained rank: one more pass fills those.
-    for (let pass = 0; pass < 2; pass++) {
+    let promoted = true
+    for (let pass = 0; pass < 2 && promoted; pass++) {
+      promoted = false
       for (const slot of this.#freeSlots(step)) {
-        if (!this.#promote(step, slot) && !this.#augment(step, slot)) this.#fillOverQuota(step, slot)
+        if (this.#promote(step, slot)) promoted = true
+        else if (!this.#augment(step, slot)) this.#fillOverQuota(step, slot)
       }
     }
   }
