@@ -36,16 +36,22 @@ export class MemoRing implements Ring {
   readonly q: number
   readonly owners: readonly (PeerId | null)[]
   readonly members: ReadonlyMap<PeerId, { weight: number, zone: string }>
-  readonly ranks: ReadonlyArray<readonly (PeerId | null)[]> | undefined
+  /** The ranks' names, made on first use (a ring that serves no list never pays for them). */
+  #ranks: ReadonlyArray<readonly (PeerId | null)[]> | (() => ReadonlyArray<readonly (PeerId | null)[]>) | undefined
   /** By n, then by partition. */
   readonly #preference = new Map<number, Array<readonly PeerId[] | undefined>>()
   #limits: WalkLimits | undefined
 
-  constructor (q: number, owners: readonly (PeerId | null)[], members: ReadonlyMap<PeerId, { weight: number, zone: string }>, ranks?: ReadonlyArray<readonly (PeerId | null)[]>) {
+  constructor (q: number, owners: readonly (PeerId | null)[], members: ReadonlyMap<PeerId, { weight: number, zone: string }>, ranks?: ReadonlyArray<readonly (PeerId | null)[]> | (() => ReadonlyArray<readonly (PeerId | null)[]>)) {
     this.q = q
     this.owners = Object.freeze(owners)
     this.members = members
-    this.ranks = ranks === undefined ? undefined : Object.freeze(ranks)
+    this.#ranks = ranks
+  }
+
+  get ranks (): ReadonlyArray<readonly (PeerId | null)[]> | undefined {
+    if (typeof this.#ranks === 'function') this.#ranks = Object.freeze(this.#ranks())
+    return this.#ranks
   }
 
   limits (): WalkLimits {

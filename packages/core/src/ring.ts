@@ -52,7 +52,8 @@ function checkRingSize (q: number): void {
 function toRing (q: number, owners: Int32Array, ranks: RankState, active: ActiveSet, table: MemberTable): Ring {
   const name = (index: number): PeerId | null => index === NO_OWNER ? null : table.id(index)
   const names = Array.from(owners, name)
-  const layers = ranks.layers.map((layer) => Object.freeze(Array.from(layer, name)))
+  const copies = ranks.layers.map((layer) => layer.slice())
+  const layers = (): Array<readonly (PeerId | null)[]> => copies.map((layer) => Object.freeze(Array.from(layer, name)))
   const members = new Map<PeerId, { weight: number, zone: string }>()
   for (const m of active.list) members.set(m.id, Object.freeze({ weight: m.weight, zone: m.zone }))
   return new MemoRing(q, names, members, layers)
