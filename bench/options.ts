@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 
-export const SECTIONS = ['floor', 'cluster', 'w1', 'w2', 'browser', 'watch'] as const
+export const SECTIONS = ['floor', 'cluster', 'w1', 'w2', 'browser', 'watch', 'ring'] as const
 export type Section = typeof SECTIONS[number]
 
 export interface BenchOptions {
@@ -42,7 +42,7 @@ export interface BenchOptions {
 export const HELP = `npm run bench -- [options]
 
   --quick                 smoke run: small counts, ~1-1.5 min (results to bench/results/quick.json)
-  --only SECTION          floor | cluster | w1 | w2 | browser | watch (repeatable or comma-separated; default all)
+  --only SECTION          floor | cluster | w1 | w2 | browser | watch | ring (repeatable or comma-separated; default all)
   --duration S            measured seconds per timed phase (default 20; quick 2)
   --warmup S              unmeasured seconds before each timed phase (default 2; quick 0.3)
   --keys N                cluster keys preloaded and then read/updated (default 10000; quick 1000)

@@ -10,6 +10,8 @@ import type { FloorRun } from './floor-node.js'
 import type { FloorResult } from './floor.js'
 import type { PhaseResult } from './loadgen.js'
 import type { ReplicationResult } from './replication.js'
+import { ringLoadTable } from './ring-load.js'
+import type { RingLoadResult } from './ring-load.js'
 import type { W1EmbeddedResult } from './w1-embedded.js'
 import type { LatencySummary } from './stats.js'
 import type { TailResult } from './tail.js'
@@ -23,6 +25,7 @@ export interface BenchResults {
   readonly browser?: BrowserResult
   readonly watch?: WatchResult
   readonly tail?: TailResult
+  readonly ring?: RingLoadResult
 }
 
 /** The reference rows of bench/README.md, measured on a machine like this one (one run each). */
@@ -235,6 +238,7 @@ export function render (results: BenchResults): string {
   if (results.browser !== undefined) parts.push(browserTable(results.browser, { ms, int, table }))
   if (results.watch !== undefined) parts.push(watchTable(results.watch))
   if (results.tail !== undefined) parts.push(...tailTables(results.tail))
+  if (results.ring !== undefined) parts.push(ringLoadTable(results.ring))
   const goals = aims(results)
   if (goals.length > 0) parts.push(`### Aims (bench/README.md)\n\n${goals.join('\n')}`)
   return `${parts.join('\n\n')}\n`

@@ -116,15 +116,21 @@ export class Membership implements MembershipView {
     const older = [previous, stored.find((s) => s.record.id === ctx.id)?.record]
       .filter((r): r is MemberRecord => r !== undefined)
       .sort(compareRecords).pop()
+    // A new member of an open cluster pulls the seeds' tables before it announces itself, and
+    // joins after every join and leave it learnt of: a clock running behind cannot put its join
+    // before them, which would make every peer refold the ring from there and reshuffle it
+    // (issue 13). An admitted member's join time is its admission's issue time (admission.ts).
+    const joinsFresh = older === undefined && ctx.admission === undefined
+    if (joinsFresh) await this.#seeds.start(ctx.config.seeds)
     const record = older === undefined
-      ? newMemberRecord({ id: ctx.id, ...update, joinedAt: this.#joinedAt(ctx.clock.now()) })
+      ? newMemberRecord({ id: ctx.id, ...update, joinedAt: this.#joinedAt(joinsFresh ? afterKnownEvents(this.#table, ctx.clock.now()) : ctx.clock.now()) })
       : ctx.resumeLeave === true && older.status === 'left'
         // Still the member that left, at the same leave time: the ring stays as the others have it.
         ? validateRecord({ ...older, addrs: [...update.addrs], incarnation: older.incarnation + 1, heartbeat: 0 })
         : withJoinedAt(restartRecord(older, update), this.#joinedAt(older.joinedAt))
     await this.#selfUpdates.run(async () => { await this.#publishSelf(record, true) })
     this.#scheduleHeartbeat()
-    await this.#seeds.start(ctx.config.seeds)
+    if (!joinsFresh) await this.#seeds.start(ctx.config.seeds)
   }
 
   stop (): void {
@@ -495,6 +501,13 @@ export class Membership implements MembershipView {
 function affectsRing (held: MemberRecord | undefined, next: MemberRecord): boolean {
   return held === undefined || held.status !== next.status || held.weight !== next.weight ||
     held.zone !== next.zone || held.joinedAt !== next.joinedAt || held.leftAt !== next.leftAt
+}
+
+/** `now`, or just after the latest join or leave time in `table` when that is later (a clock behind). */
+function afterKnownEvents (table: MemberTable, now: number): number {
+  let latest = -1
+  for (const r of table.values()) latest = Math.max(latest, r.joinedAt, r.leftAt ?? -1)
+  return Math.max(now, latest + 1)
 }
 
 /** `record` joined at `joinedAt` (an admission's issue time replaces a remembered join time). */
