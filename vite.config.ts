@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import { VitePWA } from 'vite-plugin-pwa'
+import { defaultClientConditions, defaultServerConditions } from 'vite'
 import { defineConfig } from 'vitest/config'
 
+const SOURCE_CONDITION = '@ringstore/source'
 const repoRoot = fileURLToPath(new URL('.', import.meta.url))
 const demoRoot = fileURLToPath(new URL('./demo', import.meta.url))
 // `vite` / `vite preview` forward the daemon's open GET /bootstrap so that the page finds
@@ -55,9 +57,14 @@ export default defineConfig(({ mode }) => ({
     // libp2p (noise, yamux, WebRTC, WebSockets) is most of the ~860 kB bundle; one chunk is fine for a demo.
     chunkSizeWarningLimit: 1200
   },
-  resolve: mode === 'fake'
-    ? { alias: { '@ringstore/browser': fileURLToPath(new URL('./demo/src/dev-fake.ts', import.meta.url)) } }
-    : {},
+  // Workspace packages resolve to their TypeScript sources: the "@ringstore/source"
+  // condition comes first in their package.json exports (dist/ is for installed copies), so
+  // the demo build and the tests never need `npm run build` first. `ssr` is Vitest's Node side.
+  resolve: {
+    conditions: [SOURCE_CONDITION, ...defaultClientConditions],
+    ...(mode === 'fake' ? { alias: { '@ringstore/browser': fileURLToPath(new URL('./demo/src/dev-fake.ts', import.meta.url)) } } : {})
+  },
+  ssr: { resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions], externalConditions: [SOURCE_CONDITION] } },
   test: {
     // The demo root above must not move the test root: tests are found from the repo root.
     root: repoRoot,

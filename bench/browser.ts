@@ -264,8 +264,10 @@ function wsAddr (d: Daemon): string {
 
 /** Bundle bench/browser-page (index.html + main.ts → @ringstore/browser) into `outDir`. */
 async function buildPage (outDir: string): Promise<void> {
-  const { build } = await import('vite')
+  const { build, defaultClientConditions } = await import('vite')
   await build({
+    // Workspace packages from their TypeScript sources (package.json exports), not dist/.
+    resolve: { conditions: ['@ringstore/source', ...defaultClientConditions] },
     root: join(REPO_ROOT, 'bench', 'browser-page'),
     configFile: false,
     base: './',

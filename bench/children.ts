@@ -11,7 +11,8 @@ import { parseJson, spawnChild, stopChild, waitForJson } from './procs.js'
 import type { Child } from './procs.js'
 
 function script (name: string): string[] {
-  return ['--import', 'tsx', join(REPO_ROOT, 'bench', name)]
+  // The condition: workspace imports load the TypeScript sources (package.json exports), not dist/.
+  return ['--conditions=@ringstore/source', '--import', 'tsx', join(REPO_ROOT, 'bench', name)]
 }
 
 /** Runs the load generator to the end; one result per phase, in order. */

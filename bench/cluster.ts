@@ -32,7 +32,7 @@ export interface ClusterResult {
   readonly config: {
     readonly daemons: number, readonly n: number, readonly r: number, readonly w: number,
     readonly keys: number, readonly valueBytes: number, readonly readRatio: number,
-    readonly concurrency: number, readonly rate: number, readonly openFraction: number, readonly durationS: number, readonly warmupS: number
+    readonly concurrency: number, readonly rate: number, readonly openFraction: number, readonly lowRate: number, readonly durationS: number, readonly warmupS: number
   }
   /** From the first spawn until every daemon saw all three up. */
   readonly startupMs: number
@@ -44,6 +44,8 @@ export interface ClusterResult {
   readonly open: PhaseResult
   /** Open loop at --open-fraction of the closed loop's throughput (when asked for). */
   readonly openRelative?: PhaseResult
+  /** Open loop at --low-rate (the tail-latency phase: bench/README.md, "Tail latency against the floor"). */
+  readonly openLow?: PhaseResult
   /** libp2p members-pull from a bench process to daemon 1 over one reused stream. */
   readonly rpcToDaemon: FloorClientResult | { readonly error: string }
   readonly daemons: DaemonReport[]
@@ -81,6 +83,7 @@ export async function runCluster (options: BenchOptions, dir: string, log: (msg:
       valueBytes: options.valueBytes,
       maxSockets: Math.max(c, 256),
       pids: daemons.map((d) => d.child.pid),
+      loopDelay: true,
       phases: [
         { kind: 'preload', name: 'preload', keys: options.keys, concurrency: c },
         { kind: 'http', name: 'status-seq', path: '/status', concurrency: 1, ...timing },
@@ -89,10 +92,15 @@ export async function runCluster (options: BenchOptions, dir: string, log: (msg:
         { kind: 'open', name: `open-${options.rate}`, rate: options.rate, ...mix, ...timing },
         ...(options.openFraction > 0
           ? [{ kind: 'open', name: `open-${options.openFraction}x-closed`, rate: { ofClosed: options.openFraction }, ...mix, ...timing } as const]
+          : []),
+        ...(options.lowRate > 0
+          ? [{ kind: 'open', name: `open-low-${options.lowRate}`, rate: options.lowRate, ...mix, ...timing } as const]
           : [])
       ]
     })
-    const [preload, statusSequential, statusInflight, closed, open, openRelative] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult, PhaseResult, PhaseResult | undefined]
+    const [preload, statusSequential, statusInflight, closed, open] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult, PhaseResult]
+    const openRelative = results.find((r) => r.phase.startsWith('open-') && r.phase.endsWith('x-closed'))
+    const openLow = results.find((r) => r.phase.startsWith('open-low-'))
     log('cluster: libp2p RPC (members-pull) to daemon 1 over one reused stream')
     const rpcToDaemon = await runFloorClient({ role: 'client', addr: first.addr, serverPid: first.child.pid, request: 'members-pull', concurrency: c, ...timing })
       .catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }))
@@ -103,7 +111,7 @@ export async function runCluster (options: BenchOptions, dir: string, log: (msg:
     const exits = await Promise.all(daemons.map(async (d) => stopChild(d.child)))
     daemons.length = 0
     return {
-      config: { daemons: 3, ...CLUSTER_QUORUM, ...mix, valueBytes: options.valueBytes, concurrency: c, rate: options.rate, openFraction: options.openFraction, durationS: options.durationS, warmupS: options.warmupS },
+      config: { daemons: 3, ...CLUSTER_QUORUM, ...mix, valueBytes: options.valueBytes, concurrency: c, rate: options.rate, openFraction: options.openFraction, lowRate: options.lowRate, durationS: options.durationS, warmupS: options.warmupS },
       startupMs,
       preload,
       statusSequential,
@@ -111,6 +119,7 @@ export async function runCluster (options: BenchOptions, dir: string, log: (msg:
       closed,
       open,
       ...(openRelative === undefined ? {} : { openRelative }),
+      ...(openLow === undefined ? {} : { openLow }),
       rpcToDaemon,
       daemons: statuses.map((status, i) => ({
         name: `d${i + 1}`, peerId: peers[i] ?? '', peakRssMb: memory[i]?.peakMb ?? 0, memoryMb: memory[i] ?? { peakMb: 0, nowMb: 0, anonMb: 0, fileMb: 0 }, status, metrics: metrics[i] ?? { error: 'missing' }, exit: exits[i] ?? 'unknown'

@@ -5,6 +5,8 @@
  * default: without a shared secret each daemon would form its own); and the little the
  * benchmark reads from /status.
  */
+import { scrapeLoopDelay } from './loop-delay.js'
+import type { LoopDelayBuckets } from './loop-delay.js'
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -79,7 +81,7 @@ export function daemonCommand (): { command: string, args: string[] } {
   const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.ringstore
   if (bin === undefined) throw new Error('packages/daemon/package.json has no ringstore bin')
   const script = join(pkgDir, bin)
-  return { command: process.execPath, args: [...nodeArgs, ...(script.endsWith('.ts') ? ['--import', 'tsx', script] : [script])] }
+  return { command: process.execPath, args: [...nodeArgs, ...(script.endsWith('.ts') ? ['--conditions=@ringstore/source', '--import', 'tsx', script] : [script])] }
 }
 
 /** A new cluster secret at `<dir>/<name>.secret` (`ringstore secret`), for one bench cluster's daemons. */
@@ -151,6 +153,11 @@ export async function metricsOf (d: Daemon): Promise<Record<string, number>> {
     if (Number.isFinite(value)) samples[name] = value
   }
   return samples
+}
+
+/** The daemon's event-loop delay histogram now (loop-delay.ts), or null if it did not answer. */
+export async function loopDelayOf (d: Daemon): Promise<LoopDelayBuckets | null> {
+  return await scrapeLoopDelay(control, d.endpoint).catch(() => null)
 }
 
 /** Polls every `everyMs` until `check` holds; returns the elapsed ms, or throws after `timeoutMs`. */

@@ -28,6 +28,8 @@ export type FloorRole =
     readonly durationMs: number, readonly warmupMs: number, readonly concurrency: number
     /** The answering process, whose CPU per request is reported. */
     readonly serverPid: number
+    /** Then an open loop: `count` requests due at `rate` per second, latency from each one's due time (W1c's floor). */
+    readonly open?: { readonly rate: number, readonly count: number }
   }
 
 export interface FloorRun {
@@ -43,6 +45,8 @@ export interface FloorRun {
 export interface FloorClientResult {
   readonly sequential: FloorRun
   readonly inflight: FloorRun
+  /** With `open`: the open loop, `concurrency` 0 and `opsPerSec` the rate offered. */
+  readonly open?: FloorRun
 }
 
 const REQUEST_TIMEOUT_MS = 5_000
@@ -84,7 +88,8 @@ async function client (role: Extract<FloorRole, { role: 'client' }>): Promise<vo
   const request = (): Request => role.request === 'members-pull' ? { type: 'members-pull' } : { type: 'replica-get', key: `k${n++ % 10_000}` }
   const sequential = await run(network, peer, request, 1, role)
   const inflight = await run(network, peer, request, role.concurrency, role)
-  const result: FloorClientResult = { sequential, inflight }
+  const open = role.open === undefined ? undefined : await openLoop(network, peer, request, role.open, role.serverPid)
+  const result: FloorClientResult = { sequential, inflight, ...(open === undefined ? {} : { open }) }
   process.stdout.write(`${JSON.stringify(result)}\n`)
   await network.stop()
   process.exit(0)
@@ -124,6 +129,41 @@ async function run (
     cpuMsPerOp: {
       client: round3((ownCpuMs() - cpuBefore.client) / Math.max(1, all)),
       server: round3((cpuMsOf(timing.serverPid) - cpuBefore.server) / Math.max(1, all))
+    }
+  }
+}
+
+/**
+ * `count` requests, request i due at t0 + i/rate whatever happened before; latency counts
+ * from the due time (no coordinated omission), as W1c's does.
+ */
+async function openLoop (
+  network: Libp2pNetwork, peer: PeerId, request: () => Request, open: { readonly rate: number, readonly count: number }, serverPid: number
+): Promise<FloorRun> {
+  const samples = new Samples()
+  let errors = 0
+  const cpuBefore = { client: ownCpuMs(), server: cpuMsOf(serverPid) }
+  const t0 = performance.now()
+  const pending: Array<Promise<void>> = []
+  for (let i = 0; i < open.count; i++) {
+    const due = t0 + i * 1000 / open.rate
+    const wait = due - performance.now()
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
+    pending.push(network.request(peer, request(), REQUEST_TIMEOUT_MS).then(
+      () => { samples.add(performance.now() - due) },
+      () => { errors++ }
+    ))
+  }
+  await Promise.all(pending)
+  return {
+    concurrency: 0,
+    ops: samples.length,
+    opsPerSec: open.rate,
+    latency: samples.summary(),
+    errors,
+    cpuMsPerOp: {
+      client: round3((ownCpuMs() - cpuBefore.client) / Math.max(1, open.count)),
+      server: round3((cpuMsOf(serverPid) - cpuBefore.server) / Math.max(1, open.count))
     }
   }
 }

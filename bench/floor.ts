@@ -24,8 +24,8 @@ export async function runFloor (options: BenchOptions, log: (msg: string) => voi
   const echo = await startFloorEcho(options.valueBytes)
   try {
     const timing = { durationMs: options.durationS * 1000, warmupMs: options.warmupS * 1000 }
-    log(`floor: libp2p request/response, sequential then ${options.concurrency} in flight (${options.durationS} s each)`)
-    const libp2p = await runFloorClient({ role: 'client', addr: echo.addr, serverPid: echo.child.pid, request: 'replica-get', concurrency: options.concurrency, ...timing })
+    log(`floor: libp2p request/response, sequential then ${options.concurrency} in flight (${options.durationS} s each), then ${options.w1cKeys} at ${options.w1cRate}/s (W1c's floor)`)
+    const libp2p = await runFloorClient({ role: 'client', addr: echo.addr, serverPid: echo.child.pid, request: 'replica-get', concurrency: options.concurrency, ...timing, open: { rate: options.w1cRate, count: options.w1cKeys } })
     log('floor: HTTP no-op round trip (node:http, keep-alive)')
     const [sequential, inflight] = await runLoadgen({
       targets: [echo.http],

@@ -12,6 +12,8 @@ import type { Agent } from 'node:http'
 import { cpuMsOf, ownCpuMs } from './cpu.js'
 import { endpointOf, httpRequest, keepAliveAgent } from './http.js'
 import type { Endpoint, HttpReply } from './http.js'
+import { loopDelayP99Between, scrapeLoopDelay } from './loop-delay.js'
+import type { LoopDelayBuckets } from './loop-delay.js'
 import { Samples, round3 } from './stats.js'
 import type { LatencySummary } from './stats.js'
 
@@ -37,6 +39,8 @@ export interface LoadgenConfig {
   readonly maxSockets: number
   /** Processes whose CPU time per op each phase reports (the daemons, in target order). */
   readonly pids?: readonly number[]
+  /** The targets are daemons: report each one's event-loop delay p99 per phase (loop-delay.ts). */
+  readonly loopDelay?: boolean
 }
 
 export interface PhaseResult {
@@ -57,6 +61,8 @@ export interface PhaseResult {
   readonly siblingReads: number
   /** CPU ms per op (warm-up included on both sides): each of `pids`, and this load generator. */
   readonly cpuMsPerOp: { readonly pids: number[], readonly loadgen: number }
+  /** With `loopDelay`: each target daemon's event-loop delay p99 over the phase (warm-up included), ms. */
+  readonly loopDelayP99Ms?: Array<number | null>
 }
 
 const PROGRESS_EVERY_MS = 1_000
@@ -330,7 +336,10 @@ async function main (): Promise<void> {
   // One workload for all phases: the contexts learned in preload serve the updates after.
   const w = new Workload(agent, targets, config.valueBytes)
   let lastClosedOpsPerSec = 0
+  const loopDelay = async (): Promise<Array<LoopDelayBuckets | null>> =>
+    await Promise.all(targets.map(async (t) => await scrapeLoopDelay(agent, t).catch(() => null)))
   for (const phase of config.phases) {
+    const delayBefore = config.loopDelay === true ? await loopDelay() : []
     let r: PhaseResult
     if (phase.kind === 'http') r = await plain(agent, targets, phase)
     else if (phase.kind === 'preload') r = await preload(w, phase)
@@ -340,6 +349,7 @@ async function main (): Promise<void> {
     } else {
       r = await open(w, phase, lastClosedOpsPerSec)
     }
+    if (config.loopDelay === true) r = { ...r, loopDelayP99Ms: loopDelayP99Between(delayBefore, await loopDelay()) }
     process.stdout.write(`${JSON.stringify(r)}\n`)
   }
   agent.destroy()

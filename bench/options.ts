@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 
-export const SECTIONS = ['floor', 'cluster', 'w1', 'w2', 'browser', 'watch'] as const
+export const SECTIONS = ['floor', 'cluster', 'w1', 'w2', 'browser', 'watch', 'ring'] as const
 export type Section = typeof SECTIONS[number]
 
 export interface BenchOptions {
@@ -21,6 +21,8 @@ export interface BenchOptions {
   readonly rate: number
   /** A second open-loop phase at this fraction of the closed-loop throughput (0 = none). */
   readonly openFraction: number
+  /** An open-loop phase at this low rate, where the tail is judged against the floor (0 = none). */
+  readonly lowRate: number
   readonly readRatio: number
   /** Two-peer workload sizes (bench/README.md: 10,000 / 1,000 at 200/s / 1,000). */
   readonly w1Keys: number
@@ -40,7 +42,7 @@ export interface BenchOptions {
 export const HELP = `npm run bench -- [options]
 
   --quick                 smoke run: small counts, ~1-1.5 min (results to bench/results/quick.json)
-  --only SECTION          floor | cluster | w1 | w2 | browser | watch (repeatable or comma-separated; default all)
+  --only SECTION          floor | cluster | w1 | w2 | browser | watch | ring (repeatable or comma-separated; default all)
   --duration S            measured seconds per timed phase (default 20; quick 2)
   --warmup S              unmeasured seconds before each timed phase (default 2; quick 0.3)
   --keys N                cluster keys preloaded and then read/updated (default 10000; quick 1000)
@@ -48,6 +50,7 @@ export const HELP = `npm run bench -- [options]
   --concurrency C         closed-loop clients / floor requests in flight (default 64)
   --rate R                open-loop arrivals per second (default 2000)
   --open-fraction F       also an open loop at F × the closed-loop ops/s (default 0.5; 0 = skip)
+  --low-rate R            also an open loop at R ops/s, the tail-latency phase (default 300; 0 = skip)
   --read-ratio X          share of reads in the cluster mix (default 0.5)
   --w1-keys N             W1a/W1b writes (default 10000; quick 2000)
   --w1-inflight N         W1a writes in flight (default 64)
@@ -75,6 +78,7 @@ export function parseOptions (argv: readonly string[]): BenchOptions | null {
       concurrency: { type: 'string' },
       rate: { type: 'string' },
       'open-fraction': { type: 'string' },
+      'low-rate': { type: 'string' },
       'read-ratio': { type: 'string' },
       'w1-keys': { type: 'string' },
       'w1-inflight': { type: 'string' },
@@ -107,6 +111,7 @@ export function parseOptions (argv: readonly string[]): BenchOptions | null {
     concurrency: int('concurrency', values.concurrency, 64, 64, 1, 4096),
     rate: num('rate', values.rate, 2_000, 2_000, 1, 1_000_000),
     openFraction: num('open-fraction', values['open-fraction'], 0.5, 0.5, 0, 10),
+    lowRate: num('low-rate', values['low-rate'], 300, 300, 0, 1_000_000),
     readRatio: num('read-ratio', values['read-ratio'], 0.5, 0.5, 0, 1),
     w1Keys: int('w1-keys', values['w1-keys'], 10_000, 2_000, 1, 10_000_000),
     w1InFlight: int('w1-inflight', values['w1-inflight'], 64, 64, 1, 4096),

@@ -19,7 +19,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { cpuMsOf, ownCpuMs } from './cpu.js'
 import { httpRequest, keepAliveAgent } from './http.js'
-import { clusterSecret, freePort, pollUntil, startDaemon, statusOf, waitForMembers } from './daemons.js'
+import { clusterSecret, freePort, loopDelayOf, pollUntil, startDaemon, statusOf, waitForMembers } from './daemons.js'
+import { loopDelayP99Between } from './loop-delay.js'
 import type { Daemon } from './daemons.js'
 import type { BenchOptions } from './options.js'
 import { memoryOf, stopChild } from './procs.js'
@@ -42,6 +43,8 @@ export interface W1Result {
     readonly writes: number, readonly inFlight: number, readonly ms: number, readonly opsPerSec: number, readonly errors: number, readonly ack: LatencySummary
     /** CPU ms per acked write of A, of B and of the writer (this process, HTTP client + polling). */
     readonly cpuMsPerWrite: { readonly a: number, readonly b: number, readonly writer: number }
+    /** A's and B's event-loop delay p99 over W1a, ms. */
+    readonly loopDelayP99Ms: { readonly a: number | null, readonly b: number | null }
   }
   readonly w1b: { readonly ms: number, readonly opsPerSec: number, readonly method: string }
   readonly w1c: {
@@ -56,6 +59,8 @@ export interface W1Result {
     readonly background: Record<string, number>
     /** The writer's own worst event-loop delay meanwhile: a stall here would be ours, not the daemons'. */
     readonly writerLoopDelayMaxMs: number
+    /** A's and B's event-loop delay p99 over W1c, ms (bench/loop-delay.ts; null: not scraped). */
+    readonly loopDelayP99Ms: { readonly a: number | null, readonly b: number | null }
     /** Wall-clock time (ms since the epoch) of the first write: `slowest[].dueAtMs` counts from it, to match daemon logs. */
     readonly startedAtEpochMs: number
   }
@@ -114,6 +119,7 @@ async function runW1 (options: BenchOptions, w: Writer, b: Daemon, log: (msg: st
   const a = w.to
   const cpu0 = { a: cpuMsOf(a.child.pid), b: cpuMsOf(b.child.pid), writer: ownCpuMs() }
   log(`w1a/w1b: ${options.w1Keys} writes to A, ${options.w1InFlight} in flight; polling B's /status keys`)
+  const delayW1a = await Promise.all([a, b].map(loopDelayOf))
   const t0 = performance.now()
   const bDone = bHolds(b, base + options.w1Keys, CATCH_UP_TIMEOUT_MS).then(() => performance.now() - t0)
   const { samples, errors } = await burst(httpWrite(w), 0, options.w1Keys, options.w1InFlight)
@@ -122,19 +128,22 @@ async function runW1 (options: BenchOptions, w: Writer, b: Daemon, log: (msg: st
   const acked = options.w1Keys - errors
   const perWrite = (used: number): number => round3(used / Math.max(1, acked))
   const cpuMsPerWrite = { a: perWrite(cpuMsOf(a.child.pid) - cpu0.a), b: perWrite(cpuMsOf(b.child.pid) - cpu0.b), writer: perWrite(ownCpuMs() - cpu0.writer) }
+  const [w1aA = null, w1aB = null] = loopDelayP99Between(delayW1a, await Promise.all([a, b].map(loopDelayOf)))
   log(`w1c: ${options.w1cKeys} new keys at ${options.w1cRate}/s`)
   const before = await backgroundOf(a, b)
+  const delayW1c = await Promise.all([a, b].map(loopDelayOf))
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   loopDelay.enable()
   const c = await openLoop(httpWrite(w), options.w1Keys, options.w1cKeys, options.w1cRate)
   loopDelay.disable()
+  const [w1cA = null, w1cB = null] = loopDelayP99Between(delayW1c, await Promise.all([a, b].map(loopDelayOf)))
   const after = await backgroundOf(a, b)
   const background = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]))
   const lag = await bHolds(b, base + options.w1Keys + options.w1cKeys, CATCH_UP_TIMEOUT_MS)
   return {
-    w1a: { writes: options.w1Keys, inFlight: options.w1InFlight, ms: round3(ackMs), opsPerSec: Math.round(acked / (ackMs / 1000)), errors, ack: samples.summary(), cpuMsPerWrite },
+    w1a: { writes: options.w1Keys, inFlight: options.w1InFlight, ms: round3(ackMs), opsPerSec: Math.round(acked / (ackMs / 1000)), errors, ack: samples.summary(), cpuMsPerWrite, loopDelayP99Ms: { a: w1aA, b: w1aB } },
     w1b: { ms: round3(bMs), opsPerSec: Math.round(options.w1Keys / (bMs / 1000)), method: `B's GET /status keys polled every ${W1_POLL_MS} ms` },
-    w1c: { writes: options.w1cKeys, rate: options.w1cRate, errors: c.errors, ackLatency: c.samples.summary(), bCountLagMs: round3(lag), slowest: c.slowest, background, writerLoopDelayMaxMs: round3(loopDelay.max / 1e6), startedAtEpochMs: c.startedAtEpochMs }
+    w1c: { writes: options.w1cKeys, rate: options.w1cRate, errors: c.errors, ackLatency: c.samples.summary(), bCountLagMs: round3(lag), slowest: c.slowest, background, writerLoopDelayMaxMs: round3(loopDelay.max / 1e6), loopDelayP99Ms: { a: w1cA, b: w1cB }, startedAtEpochMs: c.startedAtEpochMs }
   }
 }
 

@@ -10,8 +10,11 @@ import type { FloorRun } from './floor-node.js'
 import type { FloorResult } from './floor.js'
 import type { PhaseResult } from './loadgen.js'
 import type { ReplicationResult } from './replication.js'
+import { ringLoadTable } from './ring-load.js'
+import type { RingLoadResult } from './ring-load.js'
 import type { W1EmbeddedResult } from './w1-embedded.js'
 import type { LatencySummary } from './stats.js'
+import type { TailResult } from './tail.js'
 import { watchTable } from './watch.js'
 import type { WatchResult } from './watch.js'
 
@@ -21,6 +24,8 @@ export interface BenchResults {
   readonly replication?: ReplicationResult
   readonly browser?: BrowserResult
   readonly watch?: WatchResult
+  readonly tail?: TailResult
+  readonly ring?: RingLoadResult
 }
 
 /** The reference rows of bench/README.md, measured on a machine like this one (one run each). */
@@ -105,6 +110,7 @@ function clusterTable (c: ClusterResult): string {
   if (c.openRelative !== undefined) {
     rows.push(row(`open loop, ${int(c.openRelative.targetRate ?? 0)} ops/s offered (${c.config.openFraction} × closed)`, c.openRelative))
   }
+  if (c.openLow !== undefined) rows.push(row(`open loop, ${int(c.openLow.targetRate ?? 0)} ops/s offered (low rate: the tail against the floor)`, c.openLow))
   const rss = c.daemons.map((d) => d.peakRssMb.toFixed(0)).join(' / ')
   const now = c.daemons.map((d) => `${d.memoryMb.nowMb.toFixed(0)} (${d.memoryMb.anonMb.toFixed(0)} + ${d.memoryMb.fileMb.toFixed(0)})`).join(' / ')
   return `### Cluster: ${c.config.daemons} daemons, N=${c.config.n} R=${c.config.r} W=${c.config.w}, ${c.config.valueBytes} B values, ` +
@@ -177,6 +183,19 @@ function embeddedNotes (e: W1EmbeddedResult): string[] {
   ]
 }
 
+function tailTables (t: TailResult): string[] {
+  const parts: string[] = []
+  if (t.figures.length > 0) {
+    parts.push('### Tail latency against the floor (same run)\n\n' + table(['figure', 'ringstore ms', 'floor ms', 'floor is', 'ratio', 'aim'],
+      t.figures.map((f) => [f.figure, ms(f.ringstore), ms(f.floor), f.floorIs, `${f.ratio.toFixed(2)}×`, f.aim === undefined ? '' : `≤ ${f.aim}×`])))
+  }
+  if (t.loopDelayP99Ms.length > 0) {
+    parts.push('### Event-loop delay p99 per daemon and phase (ms)\n\n' + table(['phase', 'daemons'],
+      t.loopDelayP99Ms.map((r) => [r.phase, r.daemons.map((d) => ms(d)).join(' / ')])))
+  }
+  return parts
+}
+
 function aims (results: BenchResults): string[] {
   const lines: string[] = []
   const check = (what: string, value: number | null | undefined, ok: (v: number) => boolean, shown: string): void => {
@@ -204,6 +223,9 @@ function aims (results: BenchResults): string[] {
     const p999 = Math.max(c.open.get.p999, c.open.put.p999)
     check(`cluster p99.9 ≤ 10 ms (open loop, ${int(c.config.rate)}/s)`, p999, (v) => v <= 10, `${ms(p999)} ms`)
   }
+  for (const f of results.tail?.figures ?? []) {
+    if (f.aim !== undefined) check(`${f.figure} ≤ ${f.aim}× ${f.floorIs}`, f.ratio, (v) => v <= (f.aim ?? 0), `${f.ratio.toFixed(2)}× (${ms(f.ringstore)} vs ${ms(f.floor)})`)
+  }
   return lines
 }
 
@@ -215,6 +237,8 @@ export function render (results: BenchResults): string {
   if (results.replication !== undefined) parts.push(replicationTable(results.replication))
   if (results.browser !== undefined) parts.push(browserTable(results.browser, { ms, int, table }))
   if (results.watch !== undefined) parts.push(watchTable(results.watch))
+  if (results.tail !== undefined) parts.push(...tailTables(results.tail))
+  if (results.ring !== undefined) parts.push(ringLoadTable(results.ring))
   const goals = aims(results)
   if (goals.length > 0) parts.push(`### Aims (bench/README.md)\n\n${goals.join('\n')}`)
   return `${parts.join('\n\n')}\n`

@@ -4,6 +4,7 @@
  *   cluster — 3 daemons, N=3 R=2 W=2, YCSB-A-like load, closed and open loop (cluster.ts)
  *   w1, w2  — the two-peer replication workload defined in bench/README.md (replication.ts)
  *   browser — the browser peer in headless Chromium: offline puts, IndexedDB, sync (browser.ts)
+ *   ring    — replica load of the ring against its fair share, and list changes per join (ring-load.ts, in process)
  * Progress goes to stderr, the tables to stdout, every figure to a JSON file under
  * bench/results/. Every child is killed when this process ends, however it ends.
  */
@@ -19,7 +20,9 @@ import { HELP, SECTIONS, parseOptions } from './options.js'
 import type { BenchOptions } from './options.js'
 import { killAll } from './procs.js'
 import { runReplication } from './replication.js'
+import { runRingLoad } from './ring-load.js'
 import { render } from './report.js'
+import { tailFigures } from './tail.js'
 import type { BenchResults } from './report.js'
 
 const started = performance.now()
@@ -73,6 +76,8 @@ async function main (): Promise<number> {
   }
   if (options.sections.has('browser')) results.browser = await section('browser', errors, async () => runBrowser(options, dir, log))
   if (options.sections.has('watch')) results.watch = await section('watch', errors, async () => runWatch(options, dir, log))
+  if (options.sections.has('ring')) results.ring = await section('ring', errors, async () => runRingLoad())
+  results.tail = tailFigures(results.floor, results.cluster, results.replication)
   const failed = Object.keys(errors).length > 0
   const document = {
     meta: {

@@ -65,7 +65,7 @@ async function startEmbeddedA (dir: string, secret: string, logLevel: string): P
   // The daemons' extra node flags (e.g. --cpu-prof) apply to the embedded peer too.
   const nodeArgs = (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
   const spawnedAt = performance.now()
-  const child = spawnChild(spec.name, process.execPath, [...nodeArgs, '--import', 'tsx', join(REPO_ROOT, 'bench', 'embedded-peer.ts'), JSON.stringify(config)], { cwd: REPO_ROOT, logFile: spec.logFile })
+  const child = spawnChild(spec.name, process.execPath, [...nodeArgs, '--conditions=@ringstore/source', '--import', 'tsx', join(REPO_ROOT, 'bench', 'embedded-peer.ts'), JSON.stringify(config)], { cwd: REPO_ROOT, logFile: spec.logFile })
   const ready = await waitForJson(child, isReady, READY_TIMEOUT_MS)
   const addr = ready.addrs.find((a) => a.includes('/tcp/') && !a.includes('/ws')) ?? ready.addrs[0]
   if (addr === undefined) throw new Error('embedded A: ready line has no address')

@@ -45,8 +45,7 @@ test('a change on one device shows on the other without a reload or a poll; afte
     await goOnline(b)
     await waitOnline(b)
     // Read through the app (a sync at the cluster's R, then the redraw): a push lost while
-    // B was away is not waited for (a member's push to a tab is not retried; see README,
-    // "Live updates").
+    // B was away would only come at B's next watch renewal (see README, "Live updates").
     for (const tab of tabs) await expect.poll(async () => await tabItems(tab.page), { timeout: CONVERGE_MS, message: 'the merged cart' }).toEqual({ teapot: 1, mug: 1, kettle: 1 })
     for (const tab of tabs) expect(await shownCount(tab.page)).toBe(3)
   } finally {

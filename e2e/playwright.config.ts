@@ -3,7 +3,11 @@
  * (no browser download). Run with `npm run test:e2e`. One worker: the machine has 2 cores
  * and every tab runs a full libp2p peer. No retries: a flaky test is a bug.
  */
+import { register } from 'node:module'
 import { defineConfig } from '@playwright/test'
+
+// Workspace packages from their TypeScript sources (source-condition.mjs).
+register('./source-condition.mjs', import.meta.url)
 
 /**
  * No sandbox (root in a container), nothing phoning home, no QUIC, and plain local ICE

@@ -8,6 +8,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { playwright } from '@vitest/browser-playwright'
+import { defaultClientConditions, defaultServerConditions } from 'vite'
 import { defineConfig } from 'vitest/config'
 import { admit } from './test/admit.command.js'
 
@@ -23,6 +24,10 @@ export const CHROMIUM_FLAGS = [
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
+  // Workspace packages from their TypeScript sources (the "@ringstore/source" export
+  // condition), in the page and in the Node-side setup alike: no dist/ needed.
+  resolve: { conditions: ['@ringstore/source', ...defaultClientConditions] },
+  ssr: { resolve: { conditions: ['@ringstore/source', ...defaultServerConditions], externalConditions: ['@ringstore/source'] } },
   test: {
     include: ['test/**/*.spec.ts'],
     globalSetup: ['test/daemons.setup.ts'],

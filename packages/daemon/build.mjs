@@ -7,7 +7,8 @@
 //
 // Third-party packages stay external and load from node_modules as they are: lmdb has a
 // native addon, and libp2p & co. are already JavaScript. The build checks that each of
-// them resolves from dist/ (a package nested in packages/X/node_modules would not).
+// them resolves from dist/ (a package nested in packages/X/node_modules would not) and is
+// one of this package's own `dependencies` (so that `npm install ringstore` brings it).
 //
 // `npm run build` (root) runs this; so do `npm install` (prepare), `npm start`,
 // `npm run bench`, the vitest global setup and the e2e global setup. ~0.3 s.
@@ -20,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 
 const PKG_DIR = fileURLToPath(new URL('.', import.meta.url))
+const DEPENDENCIES = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).dependencies ?? {}
 const REPO_DIR = fileURLToPath(new URL('../..', import.meta.url))
 export const DIST_DIR = fileURLToPath(new URL('./dist/', import.meta.url))
 export const BUNDLE = fileURLToPath(new URL('./dist/cli.js', import.meta.url))
@@ -40,6 +42,9 @@ const externalThirdParty = {
       if (args.path.startsWith('@ringstore/') || args.path.startsWith('node:') || args.path.startsWith('#')) return undefined
       if (args.pluginData === 'probe') return undefined
       const name = packageName(args.path)
+      if (DEPENDENCIES[name] === undefined) {
+        return { errors: [{ text: `${args.path} (imported by ${relative(REPO_DIR, args.importer)}) is not in packages/daemon/package.json dependencies: an installed \`ringstore\` would lack it` }] }
+      }
       if (!checked.has(name)) {
         // Resolve from the daemon package, as the bundle in its dist/ will (no node_modules
         // there): fails for a package nested in another workspace's node_modules.
@@ -92,6 +97,9 @@ export async function buildDaemon () {
     sourcemap: 'linked',
     metafile: true,
     logLevel: 'warning',
+    // Workspace packages from their TypeScript sources (the first condition of their
+    // package.json exports and of core's `#sha256` imports), never a stale dist/.
+    conditions: ['@ringstore/source'],
     plugins: [externalThirdParty, sourceImportMetaUrl]
   })
   const inputs = Object.keys(result.metafile.inputs).sort()

@@ -71,8 +71,11 @@ export function requestToWire (r: Request): unknown {
     case 'client-digest':
       return [tag, r.key]
     case 'replica-get-many':
-    case 'client-watch':
       return [tag, [...r.keys]]
+    case 'client-watch':
+      // The flag is a trailing element, present only when set: a request without it is
+      // byte-identical to what older watchers send.
+      return r.digests === true ? [tag, [...r.keys], 1] : [tag, [...r.keys]]
     case 'watch-event': return [tag, r.key, clockToWire(r.clock)]
     case 'replica-put':
     case 'client-put':
@@ -123,9 +126,15 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
       fields(1)
       return { type, key: readKey(f[1], `${path}.key`) }
     case 'replica-get-many':
-    case 'client-watch':
       fields(1)
       return { type, keys: readList(f[1], `${path}.keys`, 0, LIMITS.batchKeys, readKey) }
+    case 'client-watch': {
+      if (f.length !== 3) fields(1)
+      const keys = readList(f[1], `${path}.keys`, 0, LIMITS.batchKeys, readKey)
+      if (f.length === 2) return { type, keys }
+      readInt(f[2], `${path}.digests`, 1, 1)
+      return { type, keys, digests: true }
+    }
     case 'watch-event':
       fields(2)
       return { type, key: readKey(f[1], `${path}.key`), clock: clockFromWire(f[2], `${path}.clock`) }

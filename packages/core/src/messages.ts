@@ -115,7 +115,11 @@ export type Request =
    * Live updates: the keys the caller watches at this member, all of them (an empty list
    * ends its watch here). A lease: renewed before it expires, or forgotten. → `ok`
    */
-  | { readonly type: 'client-watch'; readonly keys: readonly Key[] }
+  /**
+   * `digests`: answer `entries`, the member's digest of each of those keys it stores, so the
+   * watcher can fetch what it missed (a push lost on the way); absent: answer `ok`.
+   */
+  | { readonly type: 'client-watch'; readonly keys: readonly Key[]; readonly digests?: true }
   /** A member's new version of a key the receiver watches (member → watcher). → `ok` */
   | { readonly type: 'watch-event'; readonly key: Key; readonly clock: DvvSet }
   /**

@@ -1,6 +1,8 @@
 /**
- * Preference lists (paper §4.3, §4.6): the N distinct peers that hold a partition's keys,
- * found by walking the partitions clockwise; spread across zones first. And the sloppy
+ * Preference lists (paper §4.3, §4.6): the N distinct peers that hold a partition's keys:
+ * the owner, then the ring's balanced ranks 2..BALANCED_RANKS (ring-ranks.ts: zones spread,
+ * each member's load about its fair share), then, for a longer list, peers found by walking
+ * the partitions clockwise, zones spread first. And the sloppy
  * variant: unreachable primaries replaced by the next healthy peers along the ring, each
  * fallback holding a hint for the primary it stands in for (Riak's `get_apl`).
  */
@@ -14,6 +16,12 @@ export interface Ring {
   readonly owners: readonly (PeerId | null)[]
   /** The active members (weight 0 ones included), in id order. */
   readonly members: ReadonlyMap<PeerId, { weight: number, zone: string }>
+  /**
+   * ranks[k - 2][p] = the member at rank k of partition p's list (k = 2..BALANCED_RANKS),
+   * as the ring's fold balanced them (ring-ranks.ts). A Ring without it (a hand-made one)
+   * gets the plain zone-aware walk from the owner.
+   */
+  readonly ranks?: ReadonlyArray<readonly (PeerId | null)[]>
 }
 
 /** How many distinct owners and distinct owner zones a ring has: where a walk may stop early. */
@@ -28,14 +36,22 @@ export class MemoRing implements Ring {
   readonly q: number
   readonly owners: readonly (PeerId | null)[]
   readonly members: ReadonlyMap<PeerId, { weight: number, zone: string }>
+  /** The ranks' names, made on first use (a ring that serves no list never pays for them). */
+  #ranks: ReadonlyArray<readonly (PeerId | null)[]> | (() => ReadonlyArray<readonly (PeerId | null)[]>) | undefined
   /** By n, then by partition. */
   readonly #preference = new Map<number, Array<readonly PeerId[] | undefined>>()
   #limits: WalkLimits | undefined
 
-  constructor (q: number, owners: readonly (PeerId | null)[], members: ReadonlyMap<PeerId, { weight: number, zone: string }>) {
+  constructor (q: number, owners: readonly (PeerId | null)[], members: ReadonlyMap<PeerId, { weight: number, zone: string }>, ranks?: ReadonlyArray<readonly (PeerId | null)[]> | (() => ReadonlyArray<readonly (PeerId | null)[]>)) {
     this.q = q
     this.owners = Object.freeze(owners)
     this.members = members
+    this.#ranks = ranks
+  }
+
+  get ranks (): ReadonlyArray<readonly (PeerId | null)[]> | undefined {
+    if (typeof this.#ranks === 'function') this.#ranks = Object.freeze(this.#ranks())
+    return this.#ranks
   }
 
   limits (): WalkLimits {
@@ -77,18 +93,32 @@ function checkCount (n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RingInputError(`replica count ${n} is not a non-negative integer`)
 }
 
+/** The owner and the balanced ranks of a partition, up to n (none for a Ring without ranks). */
+function balancedPrefix (ring: Ring, partition: number, n: number): PeerId[] {
+  if (ring.ranks === undefined) return []
+  const prefix: PeerId[] = []
+  for (const peer of [ring.owners[partition] ?? null, ...ring.ranks.map((layer) => layer[partition] ?? null)]) {
+    if (prefix.length >= n) break
+    if (peer !== null) prefix.push(peer)
+  }
+  return prefix
+}
+
 /**
- * Zone-aware walk: first pass takes, in walk order, peers of a zone not used yet; second
- * pass fills up with the remaining distinct peers in walk order. Each pass stops as soon as
- * it can take no more, so a walk is short unless the ring has fewer peers/zones than n.
+ * The balanced prefix (balancedPrefix), then the zone-aware walk: first pass takes, in walk
+ * order, peers of a zone not used yet; second pass fills up with the remaining distinct
+ * peers in walk order. Each pass stops as soon as it can take no more, so a walk is short
+ * unless the ring has fewer peers/zones than n.
  */
 function computePreference (ring: Ring, partition: number, n: number, limits: WalkLimits): PeerId[] {
   const { q, owners } = ring
-  const target = Math.min(n, limits.peers)
+  const prefix = balancedPrefix(ring, partition, n)
+  const target = Math.max(prefix.length, Math.min(n, limits.peers))
+  if (prefix.length === target) return prefix
   const zoneTarget = Math.min(target, limits.zones)
-  const first: PeerId[] = []
-  const chosen = new Set<PeerId>()
-  const usedZones = new Set<string>()
+  const first: PeerId[] = [...prefix]
+  const chosen = new Set<PeerId>(prefix)
+  const usedZones = new Set<string>(prefix.map((peer) => zoneOf(ring, peer)))
   for (let step = 0; step < q && first.length < zoneTarget; step++) {
     const owner = owners[(partition + step) % q] ?? null
     if (owner === null || chosen.has(owner)) continue

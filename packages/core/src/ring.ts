@@ -21,6 +21,7 @@ import {
 } from './ring-assign.js'
 import type { RingEvent } from './ring-assign.js'
 import { MemoRing } from './ring-preference.js'
+import { RankState } from './ring-ranks.js'
 import type { Ring } from './ring-preference.js'
 import { LIMITS } from './types.js'
 import type { MemberRecord, PeerId } from './types.js'
@@ -28,6 +29,7 @@ import type { MemberRecord, PeerId } from './types.js'
 export type { Ring } from './ring-preference.js'
 export { preferenceList, walkOrder, sloppyPreferenceList, replicaPartitions } from './ring-preference.js'
 export { MAX_RING_PARTITIONS, MAX_MEMBER_WEIGHT } from './ring-assign.js'
+export { BALANCED_RANKS } from './ring-ranks.js'
 
 /**
  * RingBuilder keeps the owner array every this many events, so that a late-arriving older
@@ -47,18 +49,23 @@ function checkRingSize (q: number): void {
   if (q > MAX_RING_PARTITIONS) throw new RingInputError(`partition count ${q} exceeds ${MAX_RING_PARTITIONS}`)
 }
 
-function toRing (q: number, owners: Int32Array, active: ActiveSet, table: MemberTable): Ring {
-  const names = Array.from(owners, (index) => index === NO_OWNER ? null : table.id(index))
+function toRing (q: number, owners: Int32Array, ranks: RankState, active: ActiveSet, table: MemberTable): Ring {
+  const name = (index: number): PeerId | null => index === NO_OWNER ? null : table.id(index)
+  const names = Array.from(owners, name)
+  const copies = ranks.layers.map((layer) => layer.slice())
+  const layers = (): Array<readonly (PeerId | null)[]> => copies.map((layer) => Object.freeze(Array.from(layer, name)))
   const members = new Map<PeerId, { weight: number, zone: string }>()
   for (const m of active.list) members.set(m.id, Object.freeze({ weight: m.weight, zone: m.zone }))
-  return new MemoRing(q, names, members)
+  return new MemoRing(q, names, members, layers)
 }
 
-/** Folds events[from..] into state/active, calling `snapshot(count)` after each event. */
-function fold (state: FoldState, active: ActiveSet, table: MemberTable, events: readonly RingEvent[], from: number, snapshot?: (count: number) => void): void {
+/** Folds events[from..] into state/ranks/active, calling `snapshot(count)` after each event. */
+function fold (state: FoldState, ranks: RankState, active: ActiveSet, table: MemberTable, events: readonly RingEvent[], from: number, snapshot?: (count: number) => void): void {
   for (let i = from; i < events.length; i++) {
     active.apply(events[i] as RingEvent, table)
+    const previousOwners = state.owners.slice()
     state.rebalance(active.list)
+    ranks.rebalance(previousOwners, state.owners, active.list)
     snapshot?.(i + 1)
   }
 }
@@ -73,12 +80,13 @@ export function buildRing (records: readonly MemberRecord[], q: number): Ring {
   const events = ringEvents(records)
   const table = new MemberTable()
   const state = new FoldState(emptyOwners(q), table)
+  const ranks = RankState.empty(q)
   const active = new ActiveSet()
-  fold(state, active, table, events, 0)
-  return toRing(q, state.owners, active, table)
+  fold(state, ranks, active, table, events, 0)
+  return toRing(q, state.owners, ranks, active, table)
 }
 
-interface Snapshot { readonly count: number, readonly owners: Int32Array }
+interface Snapshot { readonly count: number, readonly owners: Int32Array, readonly ranks: RankState }
 
 /**
  * buildRing, incrementally: remembers the events it applied and snapshots of the owner
@@ -91,12 +99,14 @@ export class RingBuilder {
   #events: readonly RingEvent[] = []
   #snapshots: Snapshot[] = []
   #state: FoldState
+  #ranks: RankState
   #ring: Ring | undefined
 
   constructor (q: number) {
     checkRingSize(q)
     this.q = q
     this.#state = new FoldState(emptyOwners(q), this.#table)
+    this.#ranks = RankState.empty(q)
     this.#reset()
   }
 
@@ -109,11 +119,11 @@ export class RingBuilder {
     const start = this.#restore(Math.min(common, this.#events.length))
     const active = new ActiveSet()
     for (let i = 0; i < start; i++) active.apply(events[i] as RingEvent, this.#table)
-    fold(this.#state, active, this.#table, events, start, (count) => {
-      if (count % SNAPSHOT_STRIDE === 0) this.#snapshots.push({ count, owners: this.#state.owners.slice() })
+    fold(this.#state, this.#ranks, active, this.#table, events, start, (count) => {
+      if (count % SNAPSHOT_STRIDE === 0) this.#snapshots.push({ count, owners: this.#state.owners.slice(), ranks: this.#ranks.copy() })
     })
     this.#events = events
-    this.#ring = toRing(this.q, this.#state.owners, active, this.#table)
+    this.#ring = toRing(this.q, this.#state.owners, this.#ranks, active, this.#table)
     return this.#ring
   }
 
@@ -123,6 +133,7 @@ export class RingBuilder {
     if (common === this.#events.length) return common // the current state is that state
     const snapshot = this.#snapshots[this.#snapshots.length - 1] as Snapshot // count 0 is always kept
     this.#state = new FoldState(snapshot.owners.slice(), this.#table)
+    this.#ranks = snapshot.ranks.copy()
     return snapshot.count
   }
 
@@ -130,7 +141,8 @@ export class RingBuilder {
     this.#table = new MemberTable()
     this.#events = []
     this.#state = new FoldState(emptyOwners(this.q), this.#table)
-    this.#snapshots = [{ count: 0, owners: emptyOwners(this.q) }]
+    this.#ranks = RankState.empty(this.q)
+    this.#snapshots = [{ count: 0, owners: emptyOwners(this.q), ranks: RankState.empty(this.q) }]
     this.#ring = undefined
   }
 }

@@ -87,7 +87,7 @@ export const arbRequest: fc.Arbitrary<Request> = fc.oneof(
   fc.record({ type: fc.constant('client-put' as const), key: arbKey, clock: arbClock }),
   fc.record({ type: fc.constant('client-put' as const), key: arbKey, clock: arbClock, hintFor: arbPeerId }),
   fc.record({ type: fc.constant('client-put-many' as const), items: fc.array(fc.tuple(arbKey, arbClock), { maxLength: 3 }) }),
-  fc.record({ type: fc.constant('client-watch' as const), keys: fc.array(arbKey, { maxLength: 3 }) }),
+  fc.record({ type: fc.constant('client-watch' as const), keys: fc.array(arbKey, { maxLength: 3 }), digests: fc.constant(true as const) }, { requiredKeys: ['type', 'keys'] }),
   fc.record({ type: fc.constant('watch-event' as const), key: arbKey, clock: arbClock }),
   fc.record({ type: fc.constant('members-digest' as const), digest: fc.uint8Array({ minLength: TABLE_DIGEST_BYTES, maxLength: TABLE_DIGEST_BYTES }) }),
   fc.integer({ min: 1, max: 64 }).chain((n) => fc.record({

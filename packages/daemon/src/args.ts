@@ -24,7 +24,7 @@ export interface HostPort {
 }
 
 /** The engine settings a daemon takes from its command line, named and typed as in PeerConfig. */
-type EngineOptions = Pick<PeerConfig, 'q' | 'n' | 'r' | 'w' | 'weight' | 'zone' | 'requestTimeoutMs' | 'antiEntropyIntervalMs' | 'hintQuotaBytes' | 'hintQuotaPerTargetBytes' | 'hintMaxAgeMs'>
+type EngineOptions = Pick<PeerConfig, 'q' | 'n' | 'r' | 'w' | 'weight' | 'zone' | 'requestTimeoutMs' | 'antiEntropyIntervalMs' | 'backgroundYieldAtMs' | 'hintQuotaBytes' | 'hintQuotaPerTargetBytes' | 'hintMaxAgeMs'>
 
 export interface DaemonOptions extends EngineOptions {
   readonly dataDir: string
@@ -87,6 +87,7 @@ const startOptions = {
   zone: { type: 'string' },
   'request-timeout-ms': { type: 'string' },
   'anti-entropy-interval-ms': { type: 'string' },
+  'background-yield-at': { type: 'string' },
   'hint-quota': { type: 'string' },
   'hint-quota-per-target': { type: 'string' },
   'hint-max-age': { type: 'string' },
@@ -143,6 +144,7 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
     zone,
     requestTimeoutMs: intOption('request-timeout-ms', values['request-timeout-ms'], DEFAULT_CONFIG.requestTimeoutMs, 1, MAX_OPTION_MS),
     antiEntropyIntervalMs: intOption('anti-entropy-interval-ms', values['anti-entropy-interval-ms'], DEFAULT_CONFIG.antiEntropyIntervalMs, 0, MAX_OPTION_MS),
+    backgroundYieldAtMs: durationOption('background-yield-at', values['background-yield-at'], DEFAULT_CONFIG.backgroundYieldAtMs, 1, MAX_OPTION_MS),
     hintQuotaBytes: bytesOption('hint-quota', values['hint-quota'], DEFAULT_CONFIG.hintQuotaBytes, 0, MAX_HINT_QUOTA_BYTES),
     hintQuotaPerTargetBytes: bytesOption('hint-quota-per-target', values['hint-quota-per-target'], DEFAULT_CONFIG.hintQuotaPerTargetBytes, 0, MAX_HINT_QUOTA_BYTES),
     hintMaxAgeMs: durationOption('hint-max-age', values['hint-max-age'], DEFAULT_CONFIG.hintMaxAgeMs, 1, MAX_HINT_AGE_MS),

@@ -84,6 +84,8 @@ ringstore start options:
   --zone NAME                    failure zone; replicas spread across zones (${DEFAULT_CONFIG.zone})
   --request-timeout-ms MS        a replica silent this long is routed around (${DEFAULT_CONFIG.requestTimeoutMs})
   --anti-entropy-interval-ms MS  Merkle anti-entropy period; 0 = off (${DEFAULT_CONFIG.antiEntropyIntervalMs})
+  --background-yield-at DURATION foreground p99 (over the last second) above which anti-entropy,
+                                 GC, hinted handoff and transfer slow down (${DEFAULT_CONFIG.backgroundYieldAtMs}ms)
   --hint-quota BYTES             bytes of hints kept for other peers in all; a hint past it is
                                  refused (over-quota), none dropped. Units B KiB MiB GiB (${DEFAULT_CONFIG.hintQuotaBytes / 1024 ** 2}MiB)
   --hint-quota-per-target BYTES  the same for the hints of any one peer (${DEFAULT_CONFIG.hintQuotaPerTargetBytes / 1024 ** 2}MiB)

@@ -1,6 +1,12 @@
 /**
  * ringstore (the daemon package): the `ringstore` command and its parts, for embedding a
- * daemon in another Node program or test.
+ * daemon in another Node program or test, and `createNodeClient`, a Node program's client
+ * of a cluster (node-client.ts).
+ *
+ * @example
+ * import { createNodeClient } from 'ringstore'
+ * const client = await createNodeClient({ daemon: 'http://127.0.0.1:7070', dataDir: './client' })
+ * await client.put(key, bytes); const { values } = await client.get(key)
  *
  * @example
  * import { startDaemon, parseStartArgs, createLogger } from 'ringstore'
@@ -20,3 +26,8 @@ export { main, HELP, EXIT_OK, EXIT_FAILED, EXIT_USAGE } from './cli.js'
 export { createHttpApi } from './http/server.js'
 export { CONTEXT_HEADER } from './http/respond.js'
 export { SystemClock } from '@ringstore/peer'
+export { createNodeClient } from './node-client.js'
+export type { NodeClient, NodeClientOptions } from './node-client.js'
+export { fetchBootstrap, BootstrapError } from '@ringstore/net-libp2p'
+export { capabilityKey, ownerKey } from '@ringstore/core'
+export { KeyRightsError, QuorumNotMetError } from '@ringstore/peer'

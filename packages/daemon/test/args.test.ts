@@ -24,6 +24,7 @@ describe('ringstore start arguments', () => {
       zone: 'default',
       requestTimeoutMs: 1000,
       antiEntropyIntervalMs: 10_000,
+      backgroundYieldAtMs: 50,
       hintQuotaBytes: 256 * 1024 * 1024,
       hintQuotaPerTargetBytes: 64 * 1024 * 1024,
       hintMaxAgeMs: 7 * 24 * 60 * 60 * 1000,

@@ -82,11 +82,14 @@ describe('the bearer token', () => {
   it('GET /bootstrap and the demo files need none; /bootstrap tells what a page needs and nothing else', async () => {
     const boot = await http(d.http, 'GET', '/bootstrap', { token: null })
     expect(boot.status).toBe(200)
-    expect(Object.keys(boot.json ?? {}).sort()).toEqual(['addrs', 'cluster', 'clusterId', 'config'])
+    expect(Object.keys(boot.json ?? {}).sort()).toEqual(['addrs', 'cluster', 'clusterId', 'config', 'tcpAddrs'])
     expect(boot.json).toMatchObject({ clusterId: d.ready.clusterId, config: { q: expect.any(Number), n: 1, r: 1, w: 1 } })
     const addrs = boot.json?.addrs as string[]
     expect(addrs.length).toBeGreaterThan(0)
     for (const addr of addrs) expect(addr).toMatch(/\/ws\/p2p\//)
+    const tcpAddrs = boot.json?.tcpAddrs as string[]
+    expect(tcpAddrs.length).toBeGreaterThan(0)
+    for (const addr of tcpAddrs) expect(addr).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//)
     const page = await http(d.http, 'GET', '/', { token: null })
     expect([page.status, page.text]).toEqual([200, '<!doctype html><title>shop</title>'])
     expect((await http(d.http, 'PUT', '/bootstrap', { token: null, body: 'x' })).status).toBe(405)

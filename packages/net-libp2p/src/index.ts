@@ -30,5 +30,7 @@ export {
   DEFAULT_MAX_IN_FLIGHT, MAX_FRAME_BYTES, OPEN_STREAM_TIMEOUT_MS, RPC_PROTOCOL, membersTopic
 } from './constants.js'
 export { FramingError } from './framing.js'
+export { BOOTSTRAP_TIMEOUT_MS, BootstrapError, fetchBootstrap, parseBootstrap } from './bootstrap.js'
+export type { Bootstrap, BootstrapSettings, FetchBootstrapOptions } from './bootstrap.js'
 export { AddressBook, browserDialable, daemonDialable, withAddressBook } from './address-book.js'
 export type { AddressTarget } from './address-book.js'

@@ -84,6 +84,13 @@ export interface PeerStatus {
   readonly keys: number
   /** The store has no space for writes now (Storage.isFull): writes coordinated here are refused. */
   readonly storageFull: boolean
+  /**
+   * The admission controller of background work (cluster/background-throttle.ts):
+   * `pressure` is the foreground p99 over the last second ÷ config.backgroundYieldAtMs
+   * (> 1: background work is slowed); `deferrals` and `deferredMs` count the pauses it
+   * lengthened and the time it added.
+   */
+  readonly background: { readonly pressure: number, readonly deferrals: number, readonly deferredMs: number }
   readonly metrics: PeerMetrics
 }
 

@@ -47,6 +47,11 @@ export interface PeerConfig {
   readonly maxWatchers: number
   readonly watchLeaseMs: number
   /**
+   * Foreground p99 (ms, over the last second) above which anti-entropy, tombstone GC,
+   * hinted handoff and ownership transfer slow down (cluster/background-throttle.ts).
+   */
+  readonly backgroundYieldAtMs: number
+  /**
    * Period of a membership gossip round: one digest exchange with a member drawn at random
    * (cluster/membership.ts). The name stays from when each period re-announced the own record.
    */
@@ -115,6 +120,9 @@ export const DEFAULT_CONFIG: PeerConfig = {
   // is brought back by anti-entropy (or removed), and its hints would only hold disk.
   hintMaxAgeMs: 7 * 24 * 60 * 60 * 1000,
   antiEntropyIntervalMs: 10_000,
+  // Background work gives way once the foreground's p99 over the last second passes 50 ms:
+  // a healthy daemon's put p99 is ~10-20 ms (bench), so this is real trouble, not noise.
+  backgroundYieldAtMs: 50,
   heartbeatIntervalMs: 2_000,
   announceRepeats: OWN_RECORD_ANNOUNCE_ROUNDS,
   probeIntervalMs: 1_000,
@@ -140,6 +148,7 @@ export function resolveConfig (partial: Partial<PeerConfig> = {}): PeerConfig {
   for (const name of ['hintQuotaBytes', 'hintQuotaPerTargetBytes'] as const) {
     if (!Number.isSafeInteger(config[name]) || config[name] < 0) throw new ConfigError(`${name} must be an integer ≥ 0, got ${config[name]}`)
   }
+  if (!(config.backgroundYieldAtMs > 0)) throw new ConfigError(`backgroundYieldAtMs must be > 0, got ${config.backgroundYieldAtMs}`)
   if (!Number.isSafeInteger(config.hintMaxAgeMs) || config.hintMaxAgeMs < 1) throw new ConfigError(`hintMaxAgeMs must be an integer ≥ 1, got ${config.hintMaxAgeMs}`)
   return config
 }

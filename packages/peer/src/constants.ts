@@ -72,6 +72,16 @@ export const AE_PARTITIONS_IN_FLIGHT = 4
 export const AE_PACE = { sliceMs: 4, pauseMs: 8 } as const
 
 /**
+ * The admission controller of background work (cluster/background-throttle.ts): the
+ * foreground p99 is taken over the last second (long enough for a few hundred requests at
+ * a modest rate, short enough that background work resumes within a second of the load
+ * easing), and a pause never passes a second, so repairs and hints still drain under
+ * sustained load.
+ */
+export const THROTTLE_WINDOW_MS = 1000
+export const THROTTLE_MAX_PAUSE_MS = 1000
+
+/**
  * Leaf buckets asked per 'ae-buckets' request. A new, empty replica differs in every bucket
  * and receives the other side's entries: 16 of 256 buckets of a 10k-key partition is ~600
  * entries, far below the frame limit even with long keys.

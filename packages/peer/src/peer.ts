@@ -14,6 +14,8 @@ import { clientKeyProblem, ringSummary, validateClock, validateKey, validateValu
 import type { DvvSet, Key, KeyAccess, MemberRecord, PeerId, Ring, SignedAdmission, SignedRemoval } from '@ringstore/core'
 import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from './api.js'
 import { AntiEntropy } from './cluster/anti-entropy.js'
+import { BackgroundThrottle, FOREGROUND_REQUESTS } from './cluster/background-throttle.js'
+import { THROTTLE_MAX_PAUSE_MS, THROTTLE_WINDOW_MS } from './constants.js'
 import { LocalFailureDetector } from './cluster/failure-detector.js'
 import { HintedHandoff } from './cluster/handoff.js'
 import { Membership } from './cluster/membership.js'
@@ -77,6 +79,7 @@ export class Peer implements PeerMaintenance {
   readonly #hintExpiry: HintExpiry
   readonly #puts: PutCoordinator
   readonly #gets: GetCoordinator
+  readonly #throttle: BackgroundThrottle
   #state: PeerState = 'new'
   /** True from network start until stop: incoming requests are served (even while starting). */
   #serving = false
@@ -128,7 +131,9 @@ export class Peer implements PeerMaintenance {
     // A member reaches replicas through the replication protocols, a light peer (a client)
     // through the client surface members serve it (protocol/replica-access.ts).
     const access = config.weight > 0 ? memberAccess(rpc) : clientAccess(rpc)
-    const cluster = { id, config, clock, log, metrics, replicas, hints, membership, detector, rpc, access }
+    // Background work gives way to foreground requests when they slow down (§6.5).
+    const throttle = this.#throttle = new BackgroundThrottle(clock, { targetMs: config.backgroundYieldAtMs, windowMs: THROTTLE_WINDOW_MS, maxPauseMs: THROTTLE_MAX_PAUSE_MS })
+    const cluster = { id, config, clock, log, metrics, replicas, hints, membership, detector, rpc, access, throttle }
     this.#handoff = new HintedHandoff(cluster)
     this.#antiEntropy = new AntiEntropy(cluster)
     this.#transfer = new OwnershipTransfer(cluster)
@@ -288,6 +293,7 @@ export class Peer implements PeerMaintenance {
       hintQuota: { totalBytes: this.config.hintQuotaBytes, perTargetBytes: this.config.hintQuotaPerTargetBytes, maxAgeMs: this.config.hintMaxAgeMs },
       keys: this.#replicas.size(),
       storageFull: this.#storage.isFull?.() === true,
+      background: { pressure: this.#throttle.pressure(), deferrals: this.#throttle.deferrals, deferredMs: this.#throttle.deferredMs },
       metrics: this.metrics
     }
   }
@@ -424,7 +430,9 @@ export class Peer implements PeerMaintenance {
       if (error instanceof QuorumNotMetError) metrics.quorumFailures[op]++
       throw error
     } finally {
-      observeLatency(metrics, op, clock.now() - started)
+      const ms = clock.now() - started
+      observeLatency(metrics, op, ms)
+      this.#throttle.observe(ms)
     }
   }
 
@@ -450,8 +458,19 @@ export class Peer implements PeerMaintenance {
       log: this.#log,
       metrics: this.metrics
     })
+    const clock = this.#clock
+    const throttle = this.#throttle
     return {
-      onRequest: handle,
+      // A foreground request's service time here feeds the background throttle.
+      onRequest: async (from, request) => {
+        if (!FOREGROUND_REQUESTS.has(request.type)) return await handle(from, request)
+        const started = clock.now()
+        try {
+          return await handle(from, request)
+        } finally {
+          throttle.observe(clock.now() - started)
+        }
+      },
       onAnnounce: (from, signed) => {
         if (this.#serving) void this.#membership.handleAnnounce(from, signed)
       },

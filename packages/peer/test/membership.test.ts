@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest'
-import { encodeRecord, newMemberRecord, nextHeartbeat, restartRecord } from '@ringstore/core'
+import { countMoved, encodeRecord, newMemberRecord, nextHeartbeat, ownedPartitions, restartRecord } from '@ringstore/core'
 import type { MemberRecord, PeerId, Ring } from '@ringstore/core'
 import type { PeerConfig } from '../src/config.js'
+import type { Clock } from '../src/interfaces.js'
 import { Membership } from '../src/cluster/membership.js'
 import { MemoryStorage } from '@ringstore/testkit'
 import { TestSigner, settle } from '@ringstore/testkit'
@@ -90,6 +91,32 @@ describe('Membership', () => {
     const ownersC = membership(c).ring().owners
     expect(new Set(ownersC)).toEqual(new Set(['a', 'b', 'c', 's']))
     expect(membership(cluster.node('s')).ring().owners).toEqual(ownersC)
+  })
+
+  it('a new member whose clock is behind joins after every join it learnt from the seeds: the ring moves only its share', async () => {
+    const cluster = new TestCluster(CONFIG)
+    for (const id of ['s', 'a', 'b', 'd']) {
+      await cluster.clock.advance(10_000)
+      await startNode(cluster, id, id === 's' ? [] : ['s'])
+    }
+    const before = membership(cluster.node('s')).ring()
+    const latest = Math.max(...membership(cluster.node('s')).members().map((m) => m.joinedAt))
+    // c's clock reads 0, older than every join so far.
+    const c = cluster.add('c', { config: { seeds: ['s'] } })
+    const shared = c.deps.clock
+    const behind: Clock = { now: () => 0, setTimer: (ms, fn) => shared.setTimer(ms, fn), clearTimer: (handle) => { shared.clearTimer(handle) }, random: () => shared.random() }
+    Object.assign(c.deps, { clock: behind })
+    c.deps.addrs = ['/mem/c']
+    c.deps.membership = new Membership(c.deps)
+    await cluster.startNetwork(c)
+    await membership(c).start()
+    await settle()
+    expect(membership(c).self().joinedAt).toBe(latest + 1)
+    const after = membership(cluster.node('s')).ring()
+    expect(after.owners).toEqual(membership(c).ring().owners)
+    const share = ownedPartitions(after, 'c').length
+    expect(share).toBeGreaterThan(0)
+    expect(countMoved(before, after)).toBe(share)
   })
 
   it('retries an unreachable seed with back-off and joins once it answers', async () => {

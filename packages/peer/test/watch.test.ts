@@ -4,6 +4,7 @@
  * watches come back after an outage with what it missed; every bound holds and is named.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { partitionOf, preferenceList } from '@ringstore/core'
 import { settle } from '@ringstore/testkit'
 import { WatchLimitError, WatchRegistry } from '../src/cluster/watch-registry.js'
 import type { WatchChange } from '../src/coordinator/watches.js'
@@ -97,6 +98,67 @@ describe('watch', () => {
     await c.peer('tab-b').put(CART, bytes('and after'), { context: read.context })
     await settle()
     expect(heard.changes.at(-1)).toEqual(['and after'])
+  })
+
+  it('a push lost on the way (the link never went down) is fetched at the next renewal', async () => {
+    const c = await threeMembersAndTwoTabs()
+    const heard = recorder()
+    c.peer('tab-a').watch(CART, heard.listener)
+    await settle()
+    const fetches = (): number => c.hub.sent.filter((m) => m.from === 'tab-a' && m.type === 'client-get').length
+    const renewals = (): number => c.hub.sent.filter((m) => m.from === 'tab-a' && m.type === 'client-watch').length
+    // The renewal timer is jittered (0.5-1.5 periods): this passes at least one.
+    const renewalPeriod = 1.5 * c.peer('tab-a').config.watchRenewMs + 1
+    const before = fetches()
+    // Every push to tab-a is lost; everything else goes through, so nobody is unreachable.
+    c.hub.lose((_from, to, request) => to === 'tab-a' && request.type === 'watch-event')
+    await c.peer('tab-b').put(CART, bytes('pushed into the void'))
+    await settle()
+    expect(heard.changes).toEqual([])
+    c.hub.lose(null)
+    // The renewal's digests differ from what tab-a last heard: it fetches the key.
+    await c.clock.advance(renewalPeriod)
+    await settle()
+    expect(heard.changes).toEqual([['pushed into the void']])
+    expect(fetches()).toBeGreaterThan(before)
+    // Caught up, renewals fetch nothing more, and pushes flow again.
+    const caughtUp = fetches()
+    let renewed = renewals()
+    await c.clock.advance(renewalPeriod)
+    await settle()
+    expect(renewals()).toBeGreaterThan(renewed)
+    expect(fetches()).toBe(caughtUp)
+    const read = await c.peer('tab-b').get(CART)
+    await c.peer('tab-b').put(CART, bytes('and pushed'), { context: read.context })
+    await settle()
+    expect(heard.changes).toEqual([['pushed into the void'], ['and pushed']])
+    renewed = renewals()
+    await c.clock.advance(renewalPeriod)
+    await settle()
+    expect(renewals()).toBeGreaterThan(renewed)
+    expect(fetches()).toBe(caughtUp)
+  })
+
+  it('a member peer that watches a key it does not replicate also catches up on a lost push', async () => {
+    const c = await threeMembersAndTwoTabs()
+    await c.add('p4')
+    await settle()
+    // A key whose preference list leaves p4 out: only pushes (and catch-up) tell p4 of it.
+    const ring = c.peer('p4').ring()
+    const key = Array.from({ length: 64 }, (_, i) => `cap/member-watched-cart-${i}-0123456789`)
+      .find((k) => !preferenceList(ring, partitionOf(k, ring.q), c.peer('p4').config.n).includes('p4'))
+    if (key === undefined) throw new Error('no key outside p4\'s preference lists among 64')
+    const heard = recorder()
+    c.peer('p4').watch(key, heard.listener)
+    await settle()
+    c.hub.lose((_from, to, request) => to === 'p4' && request.type === 'watch-event')
+    await c.peer('tab-b').put(key, bytes('lost on the way to p4'))
+    await settle()
+    expect(heard.changes).toEqual([])
+    c.hub.lose(null)
+    await c.clock.advance(1.5 * c.peer('p4').config.watchRenewMs + 1)
+    await settle()
+    expect(heard.changes).toEqual([['lost on the way to p4']])
   })
 
   it('a member forgets a watcher that stops renewing (a closed tab) once its lease ends', async () => {

@@ -4,10 +4,13 @@ import { describe, expect, it } from 'vitest'
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 
-/** Run the CLI in its own process (as `npm run sim` does) and collect its output. */
+/**
+ * Run the CLI in its own process (as `npm run sim` does) and collect its output. The
+ * condition makes workspace imports load the TypeScript sources, not a (stale) dist/.
+ */
 function sim (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--conditions=@ringstore/source', '--import', 'tsx', CLI, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1
       resolve({ code, stdout, stderr })
     })

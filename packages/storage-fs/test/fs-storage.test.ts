@@ -145,7 +145,7 @@ const WRITER = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.u
 
 /** Runs the crash writer on `dir`, SIGKILLs it after `acks` acknowledgements, returns the acked keys. */
 async function runAndKill (dir: string, acks: number): Promise<string[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--conditions=@ringstore/source', '--import', 'tsx', WRITER, dir], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   const acked: string[] = []
   let partial = ''
   let stderr = ''

@@ -36,6 +36,7 @@ export class LoopbackHub {
   readonly frames: boolean
   readonly #endpoints = new Map<PeerId, LoopbackNetwork>()
   readonly #links = new Map<string, LinkState>()
+  #lose: ((from: PeerId, to: PeerId, request: Request) => boolean) | null = null
   /** Every request delivered, in order: lets tests check who talked to whom. */
   readonly sent: Array<{ from: PeerId, to: PeerId, type: Request['type'] }> = []
   /** With `frames`: every response that did not encode (the libp2p network logs "response does not encode"). */
@@ -81,6 +82,20 @@ export class LoopbackHub {
   /** Cut the link both ways: requests fail at once, connection events fire. */
   block (a: PeerId, b: PeerId): void {
     this.#setLink(a, b, 'blocked')
+  }
+
+  /**
+   * Requests for which `filter` is true are lost on the way and time out, as on a stalled
+   * link, while the link stays up for everything else (so no failure detector notices);
+   * `null` loses none.
+   */
+  lose (filter: ((from: PeerId, to: PeerId, request: Request) => boolean) | null): void {
+    this.#lose = filter
+  }
+
+  /** Whether `request` from `from` to `to` is to be lost (see lose). */
+  loses (from: PeerId, to: PeerId, request: Request): boolean {
+    return this.#lose !== null && this.#lose(from, to, request)
   }
 
   /** Requests across the link go unanswered and time out. */
@@ -203,7 +218,7 @@ export class LoopbackNetwork implements Network {
       const fail = (error: Error): void => finish(() => reject(error))
       if (!this.started) return reject(new PeerUnreachableError(peer, 'local endpoint not started'))
       this.#inFlight.add(fail)
-      if (this.#hub.link(this.localPeer, peer) === 'stalled') {
+      if (this.#hub.link(this.localPeer, peer) === 'stalled' || this.#hub.loses(this.localPeer, peer, request)) {
         this.#hub.clock.setTimer(timeoutMs, () => fail(new RequestTimeoutError(peer, timeoutMs)))
         return
       }

@@ -17,7 +17,7 @@
  * every `connectionsCheckingInterval`, cuts it. So an abandoned or slowloris connection is
  * freed within about idleMs (plus a quarter of it).
  */
-import type { Server, ServerOptions } from 'node:http'
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Logger } from '@ringstore/peer'
 
@@ -41,6 +41,8 @@ export class ConnectionGuard {
   #refused = 0
   #timedOut = 0
   #loggedAt = -Infinity
+  /** Replies in progress per socket (a request arrived, its response not yet closed). */
+  readonly #serving = new WeakMap<Socket, number>()
 
   constructor (limits: ConnectionLimits, log: Logger) {
     this.#limits = limits
@@ -67,10 +69,15 @@ export class ConnectionGuard {
     if (this.#limits.maxConnections > 0) server.maxConnections = this.#limits.maxConnections
     server.timeout = this.#limits.idleMs
     server.on('drop', () => { this.#dropped() })
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const socket = req.socket
+      this.#serving.set(socket, (this.#serving.get(socket) ?? 0) + 1)
+      res.once('close', () => { this.#serving.set(socket, (this.#serving.get(socket) ?? 1) - 1) })
+    })
     // With a `timeout` listener, node:http leaves the decision to us (without one it
     // destroys the socket even while a reply is being prepared).
     server.on('timeout', (socket: Socket) => {
-      if (isServing(socket)) return
+      if ((this.#serving.get(socket) ?? 0) > 0) return
       this.#timedOut++
       socket.destroy()
     })
@@ -97,10 +104,4 @@ export class ConnectionGuard {
       refusedSoFar: this.#refused
     })
   }
-}
-
-/** Whether node:http has a reply in progress on this socket (it keeps it as `_httpMessage`). */
-function isServing (socket: Socket): boolean {
-  const message = (socket as unknown as { _httpMessage?: { writableFinished?: boolean } | null })._httpMessage
-  return message !== undefined && message !== null && message.writableFinished !== true
 }

@@ -10,6 +10,7 @@ import { Exposition } from '../prometheus.js'
 import type { HistogramSeries, Labels } from '../prometheus.js'
 import type { Admission } from './admission.js'
 import type { ConnectionGuard } from './connections.js'
+import type { EventLoopDelay } from './event-loop-delay.js'
 import type { RequestMetrics } from './request-metrics.js'
 
 const OPS = ['get', 'put', 'delete'] as const
@@ -20,6 +21,7 @@ export interface MetricsDeps {
   readonly requests: RequestMetrics
   readonly admission: Admission
   readonly connections: Pick<ConnectionGuard, 'open' | 'limit' | 'refused' | 'timedOut'>
+  readonly loopDelay: Pick<EventLoopDelay, 'series'>
 }
 
 export function renderMetrics (deps: MetricsDeps): string {
@@ -58,6 +60,9 @@ export function renderMetrics (deps: MetricsDeps): string {
     .counter('ringstore_read_repairs_total', 'Stale or missing replicas updated by read repair.', one(m.readRepairs))
     .counter('ringstore_read_digest_mismatches_total', 'Reads whose digest from a replica differed from ours (its version was then fetched).', one(m.readDigestMismatches))
     .counter('ringstore_antientropy_rounds_total', 'Merkle anti-entropy rounds run.', one(m.antiEntropyRounds))
+    .gauge('ringstore_background_pressure', 'Foreground p99 over the last second / --background-yield-at: above 1, anti-entropy, GC, handoff and transfer slow down.', one(status.background.pressure))
+    .counter('ringstore_background_deferrals_total', 'Pauses of background work lengthened because foreground requests were slow.', one(status.background.deferrals))
+    .counter('ringstore_background_deferred_seconds_total', 'Time those pauses added to background work.', one(status.background.deferredMs / 1000))
     .counter('ringstore_antientropy_keys_repaired_total', 'Keys reconciled by Merkle anti-entropy.', one(m.antiEntropyKeysRepaired))
     .counter('ringstore_partitions_transferred_total', 'Partitions handed to new owners after ring changes.', one(m.partitionsTransferred))
     .counter('ringstore_tombstones_collected_total', 'Tombstones garbage-collected.', one(m.tombstonesCollected))
@@ -68,6 +73,7 @@ export function renderMetrics (deps: MetricsDeps): string {
     .gauge('ringstore_keys', 'Keys in the local replica.', one(status.keys))
     .gauge('process_resident_memory_bytes', 'Resident memory of the daemon process (Prometheus\' standard name).', one(process.memoryUsage.rss()))
     .gauge('nodejs_heap_used_bytes', 'V8 heap in use.', one(process.memoryUsage().heapUsed))
+    .histogram('ringstore_event_loop_delay_seconds', 'How late a timer due every 10 ms fired: the wait a request arriving then had before any of its code ran.', [deps.loopDelay.series()])
     .gauge('ringstore_members', 'Known members by status and reachability (seen from here).', [...membersBy].map(([key, count]) => {
       const [memberStatus = '', reachability = ''] = key.split('/')
       return [{ status: memberStatus, reachability }, count] as const

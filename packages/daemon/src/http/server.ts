@@ -28,6 +28,7 @@ import type { ContextSeal } from './context-seal.js'
 import type { ConnectionLimits } from './connections.js'
 import { toHttpError } from './errors.js'
 import { decodeKey, handleKv } from './kv.js'
+import { EventLoopDelay } from './event-loop-delay.js'
 import { renderMetrics } from './metrics-route.js'
 import { splitTarget } from './query.js'
 import { RequestMetrics } from './request-metrics.js'
@@ -65,6 +66,7 @@ export interface HttpApi {
   readonly admission: Admission
   readonly access: Access
   readonly connections: ConnectionGuard
+  readonly loopDelay: EventLoopDelay
   /** Resolves with the base URL once listening. */
   listen (at: HostPort): Promise<string>
   /** Stop accepting, let in-flight requests finish (bounded), close every connection. */
@@ -76,7 +78,9 @@ export function createHttpApi (deps: HttpApiDeps): HttpApi {
   const admission = new Admission(deps.maxInflight)
   const access = new Access(deps.access)
   const connections = new ConnectionGuard(deps.connections, deps.log)
-  const ctx: ServeContext = { deps, metrics, admission, access, connections }
+  const loopDelay = new EventLoopDelay()
+  loopDelay.start()
+  const ctx: ServeContext = { deps, metrics, admission, access, connections, loopDelay }
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS, ...connections.serverOptions() }, (req, res) => {
     void serve(ctx, req, res)
   })
@@ -97,8 +101,12 @@ export function createHttpApi (deps: HttpApiDeps): HttpApi {
     admission,
     access,
     connections,
+    loopDelay,
     listen: async (at) => await listen(server, at, access),
-    close: async () => { await close(server) }
+    close: async () => {
+      loopDelay.stop()
+      await close(server)
+    }
   }
 }
 
@@ -108,9 +116,10 @@ interface ServeContext {
   readonly admission: Admission
   readonly access: Access
   readonly connections: ConnectionGuard
+  readonly loopDelay: EventLoopDelay
 }
 
-async function serve ({ deps, metrics, admission, access, connections }: ServeContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve ({ deps, metrics, admission, access, connections, loopDelay }: ServeContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now()
   let op: Operation | null = null
   res.on('finish', () => { metrics.observe(op, res.statusCode, (performance.now() - started) / 1000) })
@@ -131,7 +140,7 @@ async function serve ({ deps, metrics, admission, access, connections }: ServeCo
       sendJson(res, 200, statusBody(deps))
     } else if (path === '/metrics') {
       onlyGet(req, query)
-      const text = renderMetrics({ peer: deps.peer, network: deps.network, requests: metrics, admission, connections })
+      const text = renderMetrics({ peer: deps.peer, network: deps.network, requests: metrics, admission, connections, loopDelay })
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) })
       res.end(text)
     } else if (path.startsWith('/replica/')) {

@@ -5,6 +5,7 @@
  * quorum: for operators and tests checking where data lives).
  */
 import { partitionOf, preferenceList, siblings } from '@ringstore/core'
+import { daemonDialable } from '@ringstore/net-libp2p'
 import type { Admission, Key, PeerId } from '@ringstore/core'
 import type { Peer } from '@ringstore/peer'
 
@@ -61,7 +62,9 @@ export function statusBody (deps: StatusDeps): unknown {
     hintsExpired: status.metrics.hintsExpired,
     keys: status.keys,
     // Reads that met a corrupt stored record (never served; repaired from the other replicas).
-    corruptRecords: status.metrics.corruptRecords
+    corruptRecords: status.metrics.corruptRecords,
+    // The background throttle (peer cluster/background-throttle.ts): pressure > 1 slows background work.
+    background: status.background
   }
 }
 
@@ -102,9 +105,10 @@ export async function replicaBody (peer: Peer, key: Key): Promise<unknown> {
 
 /**
  * GET /bootstrap, open to anyone who can reach the daemon: what the demo page needs to
- * start a browser peer (the WebSocket multiaddrs, the cluster's name and id, q/n/r/w).
- * All of it is public anyway (a browser peer learns it on connecting); no member
- * table, no data, no secret.
+ * start a browser peer (the WebSocket multiaddrs, the cluster's name and id, q/n/r/w),
+ * and the TCP multiaddrs a Node client dials (Node 20 has no WebSocket to dial with).
+ * All of it is public anyway (a client learns it from the members' records on
+ * connecting); no member table, no data, no secret.
  */
 export function bootstrapBody (deps: Pick<StatusDeps, 'peer' | 'cluster' | 'clusterId' | 'addrs'>): unknown {
   const { q, n, r, w } = deps.peer.config
@@ -112,6 +116,7 @@ export function bootstrapBody (deps: Pick<StatusDeps, 'peer' | 'cluster' | 'clus
     cluster: deps.cluster,
     clusterId: deps.clusterId,
     addrs: deps.addrs().filter((a) => /\/wss?(\/|$)/.test(a)),
+    tcpAddrs: deps.addrs().filter(daemonDialable),
     config: { q, n, r, w }
   }
 }

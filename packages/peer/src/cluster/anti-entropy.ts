@@ -22,6 +22,7 @@ import { AE_PACE, AE_PARTITIONS_IN_FLIGHT } from '../constants.js'
 import { describeError, isUnreachable } from '../errors.js'
 import type { Clock } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
+import type { BackgroundThrottle } from './background-throttle.js'
 import { Pacer, PeriodicTask, SerialRunner, forEachBounded } from './timers.js'
 import { differingKeys, differingPartitions, repairKeys } from './anti-entropy-walk.js'
 import type { AntiEntropyWalkDeps } from './anti-entropy-walk.js'
@@ -33,6 +34,8 @@ export interface AntiEntropyDeps extends AntiEntropyWalkDeps {
   readonly metrics: Pick<PeerMetrics, 'antiEntropyRounds' | 'antiEntropyKeysRepaired'>
   readonly membership: Pick<MembershipView, 'ring'>
   readonly detector: Pick<FailureDetector, 'isReachable'>
+  /** Slows this work while foreground requests are slow (background-throttle.ts); absent: never. */
+  readonly throttle?: Pick<BackgroundThrottle, 'pause'>
 }
 
 export interface AntiEntropyResult {
@@ -74,7 +77,7 @@ export class AntiEntropy {
     const { compared, sharedWith } = this.#sharedPartitions()
     let keysRepaired = 0
     const startedAt = ctx.clock.now()
-    const pacer = paced ? new Pacer(ctx.clock, AE_PACE) : undefined
+    const pacer = paced ? new Pacer(ctx.clock, AE_PACE, ctx.throttle) : undefined
     const step = async (): Promise<void> => { await pacer?.step() }
     const inFlight = paced ? 1 : AE_PARTITIONS_IN_FLIGHT
     // Roots first, a chunk of partitions per request; only differing partitions are walked.

@@ -23,6 +23,7 @@ import type { Clock, Logger, TimerHandle } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
 import { partBatches } from '../protocol/batches.js'
 import type { ReplicaAccess } from '../protocol/replica-access.js'
+import type { BackgroundThrottle } from './background-throttle.js'
 
 export interface HintedHandoffDeps {
   readonly id: PeerId
@@ -35,6 +36,8 @@ export interface HintedHandoffDeps {
   readonly membership: Pick<MembershipView, 'ring' | 'member' | 'onRingChange'>
   readonly detector: Pick<FailureDetector, 'onReachable'>
   readonly access: Pick<ReplicaAccess, 'putMany'>
+  /** Slows this work while foreground requests are slow (background-throttle.ts); absent: never. */
+  readonly throttle?: Pick<BackgroundThrottle, 'pause'>
 }
 
 /** Resolves on a later event-loop turn (a 0 ms timer: virtual time in the simulator). */
@@ -252,7 +255,9 @@ export class HintedHandoff {
         // Read ahead while the target merges what is in flight, on a later turn: frames
         // queued in one event-loop turn leave together at its end, so reading (and
         // decoding) the next batch in this turn would hold back the one just sent.
-        next = nextTurn(ctx.clock).then(() => read(last[0]))
+        // Under foreground pressure the next batch waits (the admission controller);
+        // otherwise it is read on the next turn.
+        next = nextTurn(ctx.clock).then(async () => { await ctx.throttle?.pause() }).then(() => read(last[0]))
         if (sending.size >= HINT_DELIVERY_PIPELINE) await Promise.race(sending)
       }
     } finally {

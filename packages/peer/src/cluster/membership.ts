@@ -86,7 +86,8 @@ export class Membership implements MembershipView {
   readonly #listeners = new Set<RingListener>()
   /** Own-record changes (heartbeat, leave, re-incarnation) one at a time: none overwrites a newer one. */
   readonly #selfUpdates = new SerialRunner()
-  readonly #pulling = new Set<PeerId>()
+  /** Pulls in flight: a second pull of the same peer waits for the running one (a seed's pull and the connect's). */
+  readonly #pulling = new Map<PeerId, Promise<boolean>>()
   /**
    * The encoded admission that last admitted each member: every
    * heartbeat carries the same certificate, so its signature is checked once, not on every
@@ -135,15 +136,21 @@ export class Membership implements MembershipView {
     const older = [previous, stored.find((s) => s.record.id === ctx.id)?.record]
       .filter((r): r is MemberRecord => r !== undefined)
       .sort(compareRecords).pop()
+    // A new member of an open cluster pulls the seeds' tables before it announces itself, and
+    // joins after every join and leave it learnt of: a clock running behind cannot put its join
+    // before them, which would make every peer refold the ring from there and reshuffle it
+    // (issue 13). An admitted member's join time is its admission's issue time (admission.ts).
+    const joinsFresh = older === undefined && ctx.admission === undefined
+    if (joinsFresh) await this.#seeds.start(ctx.config.seeds)
     const record = older === undefined
-      ? newMemberRecord({ id: ctx.id, ...update, joinedAt: this.#joinedAt(ctx.clock.now()) })
+      ? newMemberRecord({ id: ctx.id, ...update, joinedAt: this.#joinedAt(joinsFresh ? afterKnownEvents(this.#table, ctx.clock.now()) : ctx.clock.now()) })
       : ctx.resumeLeave === true && older.status === 'left'
         // Still the member that left, at the same leave time: the ring stays as the others have it.
         ? validateRecord({ ...older, addrs: [...update.addrs], incarnation: older.incarnation + 1, heartbeat: 0 })
         : withJoinedAt(restartRecord(older, update), this.#joinedAt(older.joinedAt))
     await this.#selfUpdates.run(async () => { await this.#publishSelf(record, true) })
     this.#scheduleHeartbeat()
-    await this.#seeds.start(ctx.config.seeds)
+    if (!joinsFresh) await this.#seeds.start(ctx.config.seeds)
   }
 
   stop (): void {
@@ -271,16 +278,21 @@ export class Membership implements MembershipView {
 
   /** Fetch `peer`'s table and apply what verifies. False when the peer did not answer. */
   async pull (peer: PeerId): Promise<boolean> {
-    if (peer === this.#ctx.id || this.#pulling.has(peer)) return true
-    this.#pulling.add(peer)
+    if (peer === this.#ctx.id) return true
+    const running = this.#pulling.get(peer)
+    if (running !== undefined) return await running
+    const pulling = this.#pullOnce(peer).finally(() => { this.#pulling.delete(peer) })
+    this.#pulling.set(peer, pulling)
+    return await pulling
+  }
+
+  async #pullOnce (peer: PeerId): Promise<boolean> {
     try {
       await this.#acceptTable(await this.#fetchTable(peer))
       return true
     } catch (error) {
       this.#ctx.log.debug('member pull failed', { peer, error: describeError(error) })
       return false
-    } finally {
-      this.#pulling.delete(peer)
     }
   }
 
@@ -651,6 +663,13 @@ export class Membership implements MembershipView {
 function affectsRing (held: MemberRecord | undefined, next: MemberRecord): boolean {
   return held === undefined || held.status !== next.status || held.weight !== next.weight ||
     held.zone !== next.zone || held.joinedAt !== next.joinedAt || held.leftAt !== next.leftAt
+}
+
+/** `now`, or just after the latest join or leave time in `table` when that is later (a clock behind). */
+function afterKnownEvents (table: ReadonlyMap<PeerId, MemberRecord>, now: number): number {
+  let latest = -1
+  for (const r of table.values()) latest = Math.max(latest, r.joinedAt, r.leftAt ?? -1)
+  return Math.max(now, latest + 1)
 }
 
 /** `record` joined at `joinedAt` (an admission's issue time replaces a remembered join time). */

@@ -3,6 +3,7 @@
  * them): a periodic task with jitter, a one-shot debounce, a runner that never lets two
  * runs of the same job overlap, and a pacer that spreads background work over time.
  */
+import type { BackgroundThrottle } from './background-throttle.js'
 import type { Clock, TimerHandle } from '../interfaces.js'
 
 /**
@@ -115,18 +116,22 @@ export interface PaceOptions {
 export class Pacer {
   readonly #clock: Clock
   readonly #pace: PaceOptions
+  readonly #throttle: Pick<BackgroundThrottle, 'pause'> | undefined
   #sliceStart: number
 
-  constructor (clock: Clock, pace: PaceOptions) {
+  /** With `throttle`, each pause lengthens while foreground requests are slow (background-throttle.ts). */
+  constructor (clock: Clock, pace: PaceOptions, throttle?: Pick<BackgroundThrottle, 'pause'>) {
     this.#clock = clock
     this.#pace = pace
+    this.#throttle = throttle
     this.#sliceStart = clock.now()
   }
 
   /** Call between units of work: pauses when the current slice is used up. */
   async step (): Promise<void> {
     if (this.#clock.now() - this.#sliceStart < this.#pace.sliceMs) return
-    await sleep(this.#clock, this.#pace.pauseMs)
+    if (this.#throttle === undefined) await sleep(this.#clock, this.#pace.pauseMs)
+    else await this.#throttle.pause(this.#pace.pauseMs)
     this.#sliceStart = this.#clock.now()
   }
 }

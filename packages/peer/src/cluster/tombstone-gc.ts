@@ -37,6 +37,7 @@ import type { Clock, Logger } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
 import { askReplicaGetMany } from '../protocol/replica-get-many.js'
 import type { PeerRpc } from '../protocol/rpc.js'
+import type { BackgroundThrottle } from './background-throttle.js'
 import { Pacer, PeriodicTask, SerialRunner } from './timers.js'
 
 export interface TombstoneCollectorDeps {
@@ -48,6 +49,8 @@ export interface TombstoneCollectorDeps {
   readonly replicas: Pick<ReplicaStore, 'partitions' | 'keysInPartition' | 'dropIfUnchanged'>
   readonly membership: Pick<MembershipView, 'ring'>
   readonly detector: Pick<FailureDetector, 'isReachable'>
+  /** Slows this work while foreground requests are slow (background-throttle.ts); absent: never. */
+  readonly throttle?: Pick<BackgroundThrottle, 'pause'>
   readonly rpc: PeerRpc
 }
 
@@ -82,7 +85,7 @@ export class TombstoneCollector {
   /** `paced`: a background run, pausing between partitions (see AE_PACE). */
   async #run (paced: boolean): Promise<number> {
     const ctx = this.#ctx
-    const pacer = paced ? new Pacer(ctx.clock, AE_PACE) : undefined
+    const pacer = paced ? new Pacer(ctx.clock, AE_PACE, ctx.throttle) : undefined
     const cutoff = ctx.clock.now() - ctx.config.tombstoneGraceMs
     const ring = ctx.membership.ring()
     let collected = 0

@@ -20,6 +20,7 @@ import type { PeerMetrics } from '../metrics.js'
 import { partBatches } from '../protocol/batches.js'
 import { askReplicaPutMany } from '../protocol/replica-put-many.js'
 import type { PeerRpc } from '../protocol/rpc.js'
+import type { BackgroundThrottle } from './background-throttle.js'
 import { Debounce, PeriodicTask, SerialRunner } from './timers.js'
 
 export interface TransferDeps {
@@ -32,6 +33,8 @@ export interface TransferDeps {
   readonly membership: Pick<MembershipView, 'ring' | 'onRingChange'>
   readonly detector: Pick<FailureDetector, 'isReachable' | 'onReachable'>
   readonly rpc: PeerRpc
+  /** Slows this work while foreground requests are slow (background-throttle.ts); absent: never. */
+  readonly throttle?: Pick<BackgroundThrottle, 'pause'>
 }
 
 export interface TransferResult {
@@ -123,6 +126,7 @@ export class OwnershipTransfer {
     const keys: Key[] = []
     for await (const [key] of ctx.replicas.keysInPartition(partition)) keys.push(key)
     for (let i = 0; i < keys.length; i += LIMITS.batchKeys) {
+      if (i > 0) await ctx.throttle?.pause()
       const batch = keys.slice(i, i + LIMITS.batchKeys)
       const clocks = await ctx.replicas.getMany(batch)
       const items = batch.flatMap((key, k) => {

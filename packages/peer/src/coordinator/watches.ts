@@ -8,10 +8,16 @@
  * `watchRenewMs`, and at once when a member becomes reachable again (a reconnect) or the
  * ring changes, so watches come back by themselves after an outage.
  *
+ * Nothing pushed is lost for good: each renewal's answer carries the member's digest of
+ * every watched key it stores, and the peer remembers the digest of the last version it
+ * heard from that member (pushed or fetched). A key whose digests differ was missed (a push
+ * lost on a flaky link, or while the member was out of reach) and is fetched from that
+ * member, so a lost push costs at most one renewal period.
+ *
  * Bounded: at most `maxWatchedKeys` keys watched by one peer (WatchLimitError past it),
  * and a member keeps at most its own bounds (watch-registry.ts).
  */
-import { sync } from '@ringstore/core'
+import { clockDigest, sync } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, VersionVector } from '@ringstore/core'
 import type { FailureDetector, MembershipView, ReplicaStore } from '../components.js'
 import { PeriodicTask } from '../cluster/timers.js'
@@ -47,7 +53,7 @@ export interface WatchesDeps {
    * does not: a key it does not own would only be handed off again (cluster/transfer.ts),
    * so its listeners hear the pushed version directly.
    */
-  readonly replicas: () => Pick<ReplicaStore, 'get' | 'merge'>
+  readonly replicas: () => Pick<ReplicaStore, 'get' | 'merge' | 'digest'>
   readonly keepsPushedVersions: boolean
   /** One replica's version of a key (replica-access.ts): what a watcher missed while a member was out of reach. */
   readonly fetch: (peer: PeerId, key: Key) => Promise<DvvSet | null>
@@ -61,6 +67,8 @@ export class Watches implements WatchSink {
   readonly #lastSeen = new Map<Key, string>()
   /** Keys last told to each member (sorted, joined): an unchanged set is still renewed, a member no longer concerned gets []. */
   readonly #told = new Map<PeerId, string>()
+  /** Per member, the digest (packed) of the last version of each watched key heard from it. */
+  readonly #heard = new Map<PeerId, Map<Key, string>>()
   readonly #renewal: PeriodicTask
   #offReachable: (() => void) | undefined
   #renewing: Promise<void> = Promise.resolve()
@@ -72,7 +80,9 @@ export class Watches implements WatchSink {
 
   start (): void {
     this.#renewal.start()
-    this.#offReachable = this.#deps.detector.onReachable((peer) => { if (this.#listeners.size > 0) void this.#reconnected(peer) })
+    // A member reachable again (a reconnect, a healed partition) is told our watches at once;
+    // the answer's digests say what we missed while it was out of reach (#renewOnce).
+    this.#offReachable = this.#deps.detector.onReachable(() => { if (this.#listeners.size > 0) void this.renew() })
   }
 
   stop (): void {
@@ -97,6 +107,7 @@ export class Watches implements WatchSink {
       if (current === undefined || !current.delete(listener) || current.size > 0) return
       this.#listeners.delete(key)
       this.#lastSeen.delete(key)
+      for (const heard of this.#heard.values()) heard.delete(key)
       void this.renew()
     }
   }
@@ -130,8 +141,19 @@ export class Watches implements WatchSink {
   }
 
   /** A member pushed its version of a key we watch (watch-event): merged here, which tells the listeners. */
-  async deliver (key: Key, clock: DvvSet, _from: PeerId): Promise<void> {
+  async deliver (key: Key, clock: DvvSet, from: PeerId): Promise<void> {
+    if (!this.#listeners.has(key)) return
+    this.#hear(from, key, packDigest(clockDigest(clock)))
     await this.#take(key, clock)
+  }
+
+  #hear (member: PeerId, key: Key, digest: string): void {
+    let heard = this.#heard.get(member)
+    if (heard === undefined) {
+      heard = new Map()
+      this.#heard.set(member, heard)
+    }
+    heard.set(key, digest)
   }
 
   async #take (key: Key, clock: DvvSet): Promise<void> {
@@ -148,21 +170,50 @@ export class Watches implements WatchSink {
     await this.#deps.replicas().merge(key, clock)
   }
 
+  /** Fetch `member`'s version of `key` (we missed a push of it) and take it as if pushed. */
+  async #catchUp (member: PeerId, key: Key): Promise<void> {
+    try {
+      const clock = await this.#deps.fetch(member, key)
+      if (clock === null || !this.#listeners.has(key)) return
+      this.#hear(member, key, packDigest(clockDigest(clock)))
+      await this.#take(key, clock)
+    } catch (error) {
+      this.#deps.log.debug('watch catch-up failed', { member, key: key.slice(0, 80), error: String(error) })
+    }
+  }
+
   /**
-   * `member` is reachable again (a reconnect, a healed partition): tell it our watches, and
-   * fetch from it what we watch there, since its pushes while out of reach were lost.
+   * The keys among `digests` (a renewal's answer from `member`) whose version there is not
+   * the last one heard from it (none, if it held none). The first time a key is renewed at
+   * a member nothing was heard from it yet: a peer that keeps its own copy compares with
+   * that copy, one that does not takes the member's version as the one heard (a watch does
+   * not replay the current value; `get` reads it).
    */
-  async #reconnected (member: PeerId): Promise<void> {
-    await this.renew()
-    const keys = [...this.#listeners.keys()].filter((key) => placeKey(this.#deps, key, this.#deps.config.n).preference.includes(member))
-    await Promise.all(keys.map(async (key) => {
-      try {
-        const clock = await this.#deps.fetch(member, key)
-        if (clock !== null) await this.#take(key, clock)
-      } catch (error) {
-        this.#deps.log.debug('watch catch-up failed', { member, key: key.slice(0, 80), error: String(error) })
+  #missed (member: PeerId, keys: readonly Key[], digests: ReadonlyMap<Key, Uint8Array>): Key[] {
+    const heard = this.#heard.get(member)
+    const kept = new Set(keys)
+    if (heard !== undefined) for (const key of heard.keys()) if (!kept.has(key)) heard.delete(key)
+    const missed: Key[] = []
+    for (const key of keys) {
+      const digest = digests.get(key)
+      if (digest === undefined) {
+        // The member holds none: any version it holds later was missed unless heard.
+        this.#hear(member, key, NONE)
+        continue
       }
-    }))
+      const packed = packDigest(digest)
+      const last = heard?.get(key)
+      if (last === packed) continue
+      if (last === undefined) {
+        const local = this.#deps.keepsPushedVersions ? this.#deps.replicas().digest(key) : digest
+        if (local !== null && packDigest(local) === packed) {
+          this.#hear(member, key, packed)
+          continue
+        }
+      }
+      missed.push(key)
+    }
+    return missed
   }
 
   /**
@@ -191,13 +242,28 @@ export class Watches implements WatchSink {
         // Told again once it is back (onReachable).
         return
       }
+      keys.sort()
+      let missed: Key[] = []
       try {
-        await askClientWatch(this.#deps.rpc, member, keys.sort())
-        if (keys.length === 0) this.#told.delete(member)
-        else this.#told.set(member, keys.join('\u0000'))
+        missed = this.#missed(member, keys, await askClientWatch(this.#deps.rpc, member, keys))
+        if (keys.length === 0) {
+          this.#told.delete(member)
+          this.#heard.delete(member)
+        } else {
+          this.#told.set(member, keys.join('\u0000'))
+        }
       } catch (error) {
         this.#deps.log.debug('watch renewal failed', { member, keys: keys.length, error: String(error) })
       }
+      await Promise.all(missed.map(async (key) => { await this.#catchUp(member, key) }))
     }))
   }
+}
+
+/** What `#heard` holds for a key the member had no version of at its last renewal. */
+const NONE = ''
+
+/** A digest as a string (one char per byte): a compact Map value, compared with `===`. */
+function packDigest (digest: Uint8Array): string {
+  return String.fromCharCode(...digest)
 }
