@@ -72,7 +72,7 @@ describe('Sybils and a 4,000-record flood', () => {
       const handlers: NetworkHandlers = {
         // Every table pull, whichever protocol asks it, gets the Sybil and the flood; the rest pretends to succeed.
         onRequest: async (_from: string, request: Request): Promise<Response> =>
-          request.type === 'members-pull' || request.type === 'members-view'
+          request.type === 'members-pull' || request.type === 'members-view' || request.type === 'members-digest'
             ? { type: 'members', records: [await own(), ...flood] }
             : request.type === 'replica-put' || request.type === 'client-put' ? { type: 'clock', clock: null } : { type: 'ok' },
         onAnnounce: () => undefined,
