@@ -15,11 +15,19 @@ const client = await createNodeClient({ daemon, dataDir })
 const key = mode === 'write' ? capabilityKey(arg, 'from-node') : arg
 if (mode === 'write') await client.put(key, new TextEncoder().encode('hello from node'))
 // A key another client wrote may have reached one daemon only so far, and this client's
-// R=2 read counts its own (empty) replica: read until found (anti-entropy spreads it).
+// R=2 read counts its own (empty) replica: then watch it, and the watch's first renewal
+// fetches the version a member holds (or a later push brings it), within 30 s.
 let { values } = await client.get(key)
-for (let i = 0; values.length === 0 && i < 300; i++) {
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  values = (await client.get(key)).values
+if (values.length === 0) {
+  values = await new Promise<Uint8Array[]>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`no version of ${key} within 30 s`)) }, 30_000)
+    const unwatch = client.watch(key, (change) => {
+      if (change.values.length === 0) return
+      clearTimeout(timer)
+      unwatch()
+      resolve(change.values)
+    })
+  })
 }
 
 console.log(JSON.stringify({ key, values: values.map((v) => new TextDecoder().decode(v)), peer: client.id }))

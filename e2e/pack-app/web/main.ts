@@ -20,13 +20,20 @@ try {
   await tab.put(key, new TextEncoder().encode('hello from the browser'))
   const own = text((await tab.get(key)).values)
   // The Node script's write reached W=2 counting its own replica, so perhaps one daemon
-  // only when it stopped; this tab's R=2 read counts its own (empty) replica too. Anti-entropy
-  // spreads the key to the other daemons: read until found.
+  // only when it stopped; this tab's R=2 read counts its own (empty) replica too. Then watch
+  // the key: the watch's first renewal fetches the version a member holds, within 30 s.
   const nodeKey = params.get('node') ?? ''
   let node = text((await tab.get(nodeKey)).values)
-  for (let i = 0; node.length === 0 && i < 300; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    node = text((await tab.get(nodeKey)).values)
+  if (node.length === 0) {
+    node = await new Promise<string[]>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`no version of ${nodeKey} within 30 s`)) }, 30_000)
+      const unwatch = tab.watch(nodeKey, (change) => {
+        if (change.values.length === 0) return
+        clearTimeout(timer)
+        unwatch()
+        resolve(text(change.values))
+      })
+    })
   }
   out.textContent = JSON.stringify({ key, own, node, peer: tab.id })
   await tab.stop()
