@@ -105,7 +105,7 @@ export class DemoApp {
       // tab's replica (live updates), so a local read shows it. No timer polls the cluster.
       peer.watch?.(this.key, () => {
         this.liveUpdates++
-        void sync.sync({ r: 1 })
+        void sync.sync({ local: true })
       })
     } catch (error) {
       // No peer at all (IndexedDB refused, …): the cart still works, in this page's memory.

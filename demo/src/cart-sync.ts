@@ -20,8 +20,12 @@ import type { DemoPeer } from './peer-types.js'
 const MAX_MERGE_RECORDS = 20
 
 export interface SyncOptions {
-  /** Replicas to wait for on this read: 1 (the local replica) for changes, the cluster's R for refreshes. */
-  readonly r?: number
+  /**
+   * Read this tab's own replica alone (changes, pushed updates: the UI never waits for the
+   * network) instead of the cluster's R replicas (refreshes). A tab's copy is no replica of
+   * the key, so only a local read works offline.
+   */
+  readonly local?: boolean
 }
 
 export class CartSync {
@@ -58,7 +62,7 @@ export class CartSync {
   change (update: (cart: CartState, writer: string) => CartState): Promise<void> {
     this.#cart = update(this.#cart, this.writer)
     this.#onUpdate()
-    return this.sync({ r: 1 })
+    return this.sync({ local: true })
   }
 
   /** Reads, merges and writes back if needed; never rejects (errors land in `lastError`). */
@@ -83,11 +87,11 @@ export class CartSync {
   async #read (peer: DemoPeer, options: SyncOptions): Promise<{ versions: CartState[], unreadable: number, context: VersionVector }> {
     let got
     try {
-      got = await peer.get(this.key, options.r === undefined ? {} : { r: options.r })
+      got = await peer.get(this.key, options.local === true ? { local: true } : {})
     } catch (error) {
-      // A refresh at the cluster's R can fail offline; the local replica still answers.
-      if (options.r === 1) throw error
-      got = await peer.get(this.key, { r: 1 })
+      // A refresh at the cluster's R fails offline; the local replica still answers.
+      if (options.local === true) throw error
+      got = await peer.get(this.key, { local: true })
     }
     const versions: CartState[] = []
     let unreadable = 0
@@ -117,7 +121,8 @@ export class CartSync {
       return
     }
     const writing = this.#cart
-    // W=1: the local durable copy is enough; hints carry it to the replicas later.
+    // W=1: one replica's ack, or offline this tab's durable copy standing in for the
+    // replicas it keeps hints for (they carry it there later).
     const context = read.context.length > 0 ? read.context : this.#context
     const put = await peer.put(this.key, encodeCart(writing), context === undefined ? { w: 1 } : { context, w: 1 })
     this.#stored = writing

@@ -57,14 +57,16 @@ export async function createBrowserPeer (options: { bootstrap: readonly string[]
     },
     async put (key, value, opts = {}) {
       const reachable = online ? DAEMONS.filter((d) => !blocked.has(d)).length : 0
-      const acks = 1 + Math.min(2, reachable)
+      // As the real peer counts: the replicas that took it, and this tab's copy standing
+      // in (with hints) for those it could not reach.
+      const acks = reachable >= 3 ? 3 : reachable + 1
       counter++
       const clock = mergeContexts(opts.context ?? [], [[id, counter]])
       // Without a context a write is concurrent with everything (as with the real DVVs).
       const existing = data.get(key) ?? []
       const kept = opts.context === undefined ? existing : existing.filter((v) => compareContexts(v.clock, clock) === 'concurrent')
       data.set(key, [...kept, { value, clock }])
-      if (acks < 3) hints += 3 - acks
+      if (reachable < 3) hints += 3 - reachable
       changed()
       if (acks < (opts.w ?? 2)) throw new QuorumNotMetError(acks, opts.w ?? 2)
       return { context: clock }

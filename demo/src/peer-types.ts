@@ -35,7 +35,7 @@ export interface DemoPeer {
   readonly id: string
   /** The engine (for its ring and N); optional so that stand-ins may leave it out. */
   readonly peer?: { ring(): Ring, readonly config?: { readonly n: number } }
-  get(key: string, options?: { r?: number }): Promise<{ readonly values: readonly Uint8Array[], readonly context: VersionVector }>
+  get(key: string, options?: { r?: number, local?: boolean }): Promise<{ readonly values: readonly Uint8Array[], readonly context: VersionVector }>
   put(key: string, value: Uint8Array, options?: { context?: VersionVector, w?: number }): Promise<{ readonly context: VersionVector }>
   status(): DemoStatus
   readonly faults: DemoFaults

@@ -10,6 +10,7 @@
  * const tab = await createBrowserPeer({ bootstrap: ['/ip4/127.0.0.1/tcp/7071/ws/p2p/12D3Koo…'] })
  * const cart = await tab.get('cart:42')
  * await tab.put('cart:42', bytes, { context: cart.context, w: 1 })   // works offline too
+ * const mine = await tab.get('cart:42', { local: true })              // this tab's copy, offline too
  * tab.onChange(() => render(tab.status()))                          // hints, peers, online
  * await tab.faults.goOffline()                                        // a real cut, for demos
  */

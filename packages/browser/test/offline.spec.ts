@@ -32,18 +32,20 @@ describe('a browser peer with nobody reachable', () => {
     expect((refused as QuorumNotMetError).acks).toBe(1)
     expect((refused as QuorumNotMetError).required).toBe(2)
 
-    const read = await peer.get(CART_1, { r: 1 })
+    // Its copy is none of the key's replicas: a quorum read fails, a local read answers.
+    await expect(peer.get(CART_1, { r: 1 })).rejects.toBeInstanceOf(QuorumNotMetError)
+    const read = await peer.get(CART_1, { local: true })
     expect(read.found).toBe(true)
     expect(read.values.map(decode)).toEqual(['apples'])
     // The refused write still stands locally (it is not undone; it spreads later).
-    expect((await peer.get(CART_2, { r: 1 })).values.map(decode)).toEqual(['pears'])
+    expect((await peer.get(CART_2, { local: true })).values.map(decode)).toEqual(['pears'])
 
     // An update with the read context supersedes, offline too.
     await peer.put(CART_1, text('apples, bread'), { w: 1, context: read.context })
     await peer.stop()
 
     const again = await start(name)
-    const after = await again.get(CART_1, { r: 1 })
+    const after = await again.get(CART_1, { local: true })
     expect(after.values.map(decode)).toEqual(['apples, bread'])
     expect(again.status().keys).toBe(2)
     expect(again.status().online).toBe(false)
@@ -53,7 +55,7 @@ describe('a browser peer with nobody reachable', () => {
     // Port 9 (discard) on loopback: nothing listens there in the test environment.
     const peer = await start(uniqueName('offline-dead'), ['/ip4/127.0.0.1/tcp/9/ws/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'])
     expect((await peer.put(KEY, text('v'), { w: 1 })).acks).toBe(1)
-    expect((await peer.get(KEY, { r: 1 })).values.map(decode)).toEqual(['v'])
+    expect((await peer.get(KEY, { local: true })).values.map(decode)).toEqual(['v'])
     expect(peer.status().connections).toEqual([])
   })
 })

@@ -35,6 +35,13 @@ export interface PeerOptions {
 export interface GetOptions {
   readonly n?: number
   readonly r?: number
+  /**
+   * Answer from this peer's own replica alone, asking nobody: no quorum, possibly stale,
+   * never waits for the network (an offline tab showing its cart). `replies` is then 0:
+   * only a replica of the key counts toward R, and a tab's local copy is none (README,
+   * "N, R, W"). `n` and `r` are ignored.
+   */
+  readonly local?: boolean
 }
 
 export interface GetResult {

@@ -26,6 +26,7 @@ import type { TransferResult } from './cluster/transfer.js'
 import { checkAdmission, resolveConfig } from './config.js'
 import type { PeerConfig } from './config.js'
 import { GetCoordinator } from './coordinator/get.js'
+import { readAnswer } from './coordinator/get-core.js'
 import { PutCoordinator } from './coordinator/put.js'
 import { StorageHintStore } from './data/hint-store.js'
 import { StorageReplicaStore } from './data/replica-store.js'
@@ -240,6 +241,7 @@ export class Peer implements PeerMaintenance {
   async get (key: Key, options: GetOptions = {}): Promise<GetResult> {
     this.#checkRunning()
     this.#checkOwnRights(key, 'read')
+    if (options.local === true) return { ...readAnswer(await this.#replicas.get(validateKey(key))), replies: 0 }
     const { n, r } = resolveQuorum(this.config, options)
     return this.#measure('get', () => this.#gets.get({ key, n, r }))
   }

@@ -465,8 +465,9 @@ describe('a light peer (weight 0)', () => {
     expect(result.dot[0]).toBe(tab.actor())
     await settle()
     expect(tab.status().hintsPending).toBe(3)
-    // Its own replica answers an r=1 read while offline.
-    expect((await tab.get(key, { r: 1 })).values.map(text)).toEqual(['written offline'])
+    // Its own copy is no replica of the key (no r=1 read offline), but a local read shows it.
+    await expect(tab.get(key, { r: 1 })).rejects.toMatchObject({ name: 'QuorumNotMetError', op: 'get' })
+    expect((await tab.get(key, { local: true })).values.map(text)).toEqual(['written offline'])
     c.hub.healAll()
     await settle()
     await c.clock.advance(1000)

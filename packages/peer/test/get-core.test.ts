@@ -3,8 +3,8 @@ import fc from 'fast-check'
 import { clockEqual, emptyClock, syncAll, update } from '@ringstore/core'
 import type { DvvSet, Placement } from '@ringstore/core'
 import {
-  addCorrupt, addFailure, addReply, closeRepairWindow, getVerdict, initGet, mergeReplies, outstanding, planRead, readAnswer, readRepairTargets,
-  repairPlan, repairTargets
+  addCorrupt, addFailure, addReply, closeRepairWindow, corruptFailures, getVerdict, initGet, mergeReplies, outstanding, planRead, readAnswer, readRepairTargets,
+  repairPlan, repairTargets, withOwn, withOwnCorrupt
 } from '../src/coordinator/get-core.js'
 import type { GetState, ReadingPeer } from '../src/coordinator/get-core.js'
 
@@ -19,22 +19,52 @@ describe('planRead', () => {
 
   it('a placement counts its own replica and asks the others; digests when it holds a version', () => {
     const placements = [primary('a'), primary('me'), fallback('c', 'b')]
-    expect(planRead(peer(), placements)).toEqual({ remote: [primary('a'), fallback('c', 'b')], selfCounts: true, digests: false })
-    expect(planRead(peer({ holdsVersion: true }), placements)).toMatchObject({ selfCounts: true, digests: true })
+    expect(planRead(peer(), placements)).toEqual({ remote: [primary('a'), fallback('c', 'b')], selfCounts: true, mergesOwn: false, digests: false })
+    expect(planRead(peer({ holdsVersion: true }), placements)).toMatchObject({ selfCounts: true, mergesOwn: false, digests: true })
   })
 
   it('a peer that is no placement, holds nothing and is neither light nor alone only asks', () => {
-    expect(planRead(peer(), [primary('a'), primary('b')])).toEqual({ remote: [primary('a'), primary('b')], selfCounts: false, digests: false })
+    expect(planRead(peer(), [primary('a'), primary('b')])).toEqual({ remote: [primary('a'), primary('b')], selfCounts: false, mergesOwn: false, digests: false })
   })
 
-  it('a non-placement holding a version counts it and reads digests', () => {
-    expect(planRead(peer({ holdsVersion: true }), [primary('a'), primary('b')])).toMatchObject({ selfCounts: true, digests: true })
+  it('a non-placement holding a version (a former owner) merges it without counting it, and reads digests', () => {
+    expect(planRead(peer({ holdsVersion: true }), [primary('a'), primary('b')])).toMatchObject({ selfCounts: false, mergesOwn: true, digests: true })
   })
 
-  it('a light peer, or a peer in a ring without owners, counts its replica even when empty, without digests', () => {
-    expect(planRead(peer({ light: true }), [primary('a')])).toEqual({ remote: [primary('a')], selfCounts: true, digests: false })
-    expect(planRead(peer({ noOwners: true }), [])).toEqual({ remote: [], selfCounts: true, digests: false })
-    expect(planRead(peer({ light: true, holdsVersion: true }), [primary('a')])).toMatchObject({ selfCounts: true, digests: true })
+  it('a light peer merges its local replica, even empty, and never counts it; with no owners at all a peer counts its own', () => {
+    expect(planRead(peer({ light: true }), [primary('a')])).toEqual({ remote: [primary('a')], selfCounts: false, mergesOwn: true, digests: false })
+    expect(planRead(peer({ light: true, holdsVersion: true }), [primary('a')])).toMatchObject({ selfCounts: false, mergesOwn: true, digests: true })
+    expect(planRead(peer({ noOwners: true }), [])).toEqual({ remote: [], selfCounts: true, mergesOwn: false, digests: false })
+    expect(planRead(peer({ light: true, noOwners: true }), [])).toEqual({ remote: [], selfCounts: true, mergesOwn: false, digests: false })
+  })
+})
+
+describe('an own version merged but not counted', () => {
+  const mine = write(emptyClock(), 'mine', 'tab:1')
+  const theirs = write(emptyClock(), 'theirs', 'p:1')
+
+  it('is no reply for R, is merged into the answer, and read repair updates it', () => {
+    let s = withOwn(initGet(1, ['a', 'b']), 'me', mine)
+    expect(getVerdict(s).kind).toBe('wait')
+    s = addReply(s, 'a', theirs)
+    expect(getVerdict(s)).toEqual({ kind: 'ok', replies: 1 })
+    expect(readAnswer(mergeReplies(s)).values.map((v) => new TextDecoder().decode(v)).sort()).toEqual(['mine', 'theirs'])
+    expect(repairTargets(s).targets.sort()).toEqual(['a', 'me'])
+  })
+
+  it('an empty own replica (a light peer that never held the key) is a repair target, not a reply', () => {
+    let s = withOwn(initGet(2, ['a', 'b']), 'me', null)
+    s = addFailure(addReply(s, 'a', theirs), 'b')
+    expect(getVerdict(s)).toEqual({ kind: 'fail', replies: 1, required: 2 })
+    expect(repairTargets(s).targets).toEqual(['me'])
+  })
+
+  it('a corrupt own copy is repaired but is not the reason a read failed', () => {
+    let s = withOwnCorrupt(initGet(1, ['a']), 'me')
+    s = addFailure(s, 'a')
+    expect(corruptFailures(s)).toBe(0)
+    s = addCorrupt(initGet(1, ['a']), 'a')
+    expect(corruptFailures(s)).toBe(1)
   })
 })
 

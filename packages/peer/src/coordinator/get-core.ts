@@ -10,11 +10,17 @@ import type { DvvSet, PeerId, Placement, Sibling, VersionVector } from '@ringsto
 export interface ReadPlan {
   /** Every placement but this peer: asked over the network. */
   readonly remote: readonly Placement[]
-  /** This peer's own replica is one of the replies (its version read locally). */
+  /** This peer's own replica is one of the R replies (its version read locally). */
   readonly selfCounts: boolean
   /**
+   * This peer's own version (or its absence) is merged into the answer and read repair
+   * without being one of the R replies (`withOwn`): a light peer's local replica, a former
+   * owner's copy.
+   */
+  readonly mergesOwn: boolean
+  /**
    * Ask the remote replicas for the digest of their version first (get.ts "Digest reads"):
-   * only when this peer's version counts and exists. Holding none, every replica that has
+   * only when this peer's version is used and exists. Holding none, every replica that has
    * one would be asked twice (a tab reading a cart it never wrote).
    */
   readonly digests: boolean
@@ -32,14 +38,19 @@ export interface ReadingPeer {
 }
 
 /**
- * Who is asked. This peer's replica counts when it is a placement, a light peer (its local
- * replica), the only place anything can be (no owners at all), or simply holds a version
- * (a former owner's copy still answers truthfully for what it holds).
+ * Who is asked, and what counts toward R. This peer's replica counts when it is a
+ * placement, or when it is the only place anything can be (no owners at all). Anywhere
+ * else it is no replica of the key: a light peer's local copy, or a former owner's. Counting
+ * it would let R replies come from fewer than R of the N replicas, and a read miss a write
+ * acknowledged by W of them although R + W > N (a tab counting its own stale copy). Such a
+ * copy is still merged into the answer (a tab reads its own writes, offline ones included)
+ * and read repair updates it (a light peer keeps what it reads).
  */
 export function planRead (self: ReadingPeer, placements: readonly Placement[]): ReadPlan {
   const remote = placements.filter((p) => p.peer !== self.id)
-  const selfCounts = remote.length < placements.length || self.light || self.noOwners || self.holdsVersion
-  return { remote, selfCounts, digests: selfCounts && self.holdsVersion }
+  const selfCounts = remote.length < placements.length || self.noOwners
+  const mergesOwn = !selfCounts && (self.light || self.holdsVersion)
+  return { remote, selfCounts, mergesOwn, digests: (selfCounts || mergesOwn) && self.holdsVersion }
 }
 
 /**
@@ -61,6 +72,8 @@ export interface GetState {
    * overwrites them with the merge of the others.
    */
   readonly corrupt: ReadonlySet<PeerId>
+  /** This peer's own version when it is merged but not counted (ReadPlan.mergesOwn). */
+  readonly own: { readonly peer: PeerId, readonly clock: DvvSet | null } | undefined
   readonly phase: GetPhase
 }
 
@@ -71,7 +84,24 @@ export type GetVerdict =
 
 export function initGet (r: number, asked: readonly PeerId[]): GetState {
   const unique = [...new Set(asked)]
-  return { r, asked: unique, replies: new Map(), failed: new Set(), corrupt: new Set(), phase: phaseAfter('collecting', r, unique.length, 0, 0) }
+  return { r, asked: unique, replies: new Map(), failed: new Set(), corrupt: new Set(), own: undefined, phase: phaseAfter('collecting', r, unique.length, 0, 0) }
+}
+
+/** This peer's own version (null: none), merged into the answer and read repair but no reply for R. */
+export function withOwn (state: GetState, peer: PeerId, clock: DvvSet | null): GetState {
+  return { ...state, own: { peer, clock } }
+}
+
+/** This peer's own copy, not counted, is corrupt: read repair overwrites it, R is unaffected. */
+export function withOwnCorrupt (state: GetState, peer: PeerId): GetState {
+  return { ...state, corrupt: new Set(state.corrupt).add(peer) }
+}
+
+/** The failed replicas whose copy was corrupt: a get that missed R because of them is told so. */
+export function corruptFailures (state: Pick<GetState, 'failed' | 'corrupt'>): number {
+  let count = 0
+  for (const peer of state.corrupt) if (state.failed.has(peer)) count++
+  return count
 }
 
 /** A reply (null = the replica has no version). Late, duplicate and strangers' answers are ignored. */
@@ -127,10 +157,15 @@ function phaseAfter (phase: GetPhase, r: number, asked: number, replies: number,
   return phase === 'answered' && waiting === 0 ? 'repaired' : phase
 }
 
-/** The reconciled version of every reply so far (DVV sync), null when no replica has one. */
-export function mergeReplies (state: GetState): DvvSet | null {
-  const clocks = [...state.replies.values()].filter((c): c is DvvSet => c !== null)
+/** The reconciled version of every reply so far and of this peer's own (DVV sync), null when none has one. */
+export function mergeReplies (state: Pick<GetState, 'replies' | 'own'>): DvvSet | null {
+  const clocks = [...withOwnReply(state).values()].filter((c): c is DvvSet => c !== null)
   return clocks.length === 0 ? null : syncAll(clocks)
+}
+
+/** The replies with this peer's own uncounted version among them (for merging and repair). */
+function withOwnReply (state: Pick<GetState, 'replies' | 'own'>): ReadonlyMap<PeerId, DvvSet | null> {
+  return state.own === undefined ? state.replies : new Map(state.replies).set(state.own.peer, state.own.clock)
 }
 
 export interface ReadAnswer {
@@ -181,8 +216,8 @@ export function repairPlan (replies: ReadonlyMap<PeerId, DvvSet | null>): { read
  * `repairPlan` of a get's replies, plus the replicas that hold a corrupt copy: they get the
  * merge too (it replaces their copy), whenever some replica answered a version.
  */
-export function repairTargets (state: Pick<GetState, 'replies' | 'corrupt'>): { readonly merged: DvvSet | null, readonly targets: PeerId[] } {
-  const plan = repairPlan(state.replies)
+export function repairTargets (state: Pick<GetState, 'replies' | 'corrupt' | 'own'>): { readonly merged: DvvSet | null, readonly targets: PeerId[] } {
+  const plan = repairPlan(withOwnReply(state))
   return state.corrupt.size === 0 || plan.merged === null ? plan : { merged: plan.merged, targets: [...plan.targets, ...state.corrupt] }
 }
 

@@ -30,7 +30,9 @@ import type { Clock, TimerHandle } from '../interfaces.js'
 import type { PeerMetrics } from '../metrics.js'
 import type { ReplicaAccess } from '../protocol/replica-access.js'
 import type { GetPhase, GetState } from './get-core.js'
-import { addCorrupt, addFailure, addReply, closeRepairWindow, getVerdict, initGet, mergeReplies, planRead, readAnswer } from './get-core.js'
+import {
+  addCorrupt, addFailure, addReply, closeRepairWindow, corruptFailures, getVerdict, initGet, mergeReplies, planRead, readAnswer, withOwn, withOwnCorrupt
+} from './get-core.js'
 import { isLight, placeKey } from './placement.js'
 import type { PlacementDeps } from './placement.js'
 import { repairReplicas } from './read-repair.js'
@@ -75,6 +77,7 @@ export class GetCoordinator {
     const { remote, selfCounts } = plan
     let state = initGet(command.r, [...(selfCounts ? [ctx.id] : []), ...remote.map((p) => p.peer)])
     if (selfCounts) state = local === CORRUPT ? addCorrupt(state, ctx.id) : addReply(state, ctx.id, local?.clock ?? null)
+    else if (plan.mergesOwn) state = local === CORRUPT ? withOwnCorrupt(state, ctx.id) : withOwn(state, ctx.id, local?.clock ?? null)
     const mine = plan.digests && local !== null && local !== CORRUPT ? local : undefined
     return this.#collect(command, state, remote, mine)
   }
@@ -102,8 +105,9 @@ export class GetCoordinator {
           const verdict = getVerdict(next)
           if (verdict.kind === 'ok') resolve(this.#answer(next, verdict.replies))
           else if (verdict.kind === 'fail') {
-            reject(next.corrupt.size > 0
-              ? new CorruptReplicaError(verdict.replies, verdict.required, next.corrupt.size)
+            const corrupt = corruptFailures(next)
+            reject(corrupt > 0
+              ? new CorruptReplicaError(verdict.replies, verdict.required, corrupt)
               : new QuorumNotMetError('get', verdict.replies, verdict.required))
           }
           if (next.phase === 'answered') {

@@ -43,6 +43,23 @@ export function planReplication (self: PeerId, preference: readonly PeerId[], pl
   return { sends, localHints: preference.filter((peer) => !covered.has(peer)) }
 }
 
+/**
+ * Whether the minting peer's own copy is one of the W acks from the start (Dynamo's sloppy
+ * quorum counts the first N healthy peers of the preference list, nobody else):
+ * - it is a primary of the key;
+ * - it stands in for a primary that no reachable placement covers (it keeps that primary's
+ *   hint, `localHints`), as a fallback would;
+ * - no member owns the key at all (a light peer before it learnt the ring: its copy is the
+ *   only one, handed on once it does).
+ * Otherwise (a light peer, a tab, whose every primary is reachable) its copy is extra: it
+ * counts only if a send goes silent and it keeps that primary's hint instead (put.ts). A
+ * client counting its own copy would let W acks come from fewer than W of the N replicas,
+ * and a read at R elsewhere miss the write although R + W > N.
+ */
+export function localCounts (self: PeerId, preference: readonly PeerId[], plan: ReplicationPlan): boolean {
+  return preference.length === 0 || preference.includes(self) || plan.localHints.length > 0
+}
+
 /** The hint target for a placement that did not take the version: the primary it was for. */
 export function hintTargetOf (placement: Placement): PeerId {
   return placement.role === 'fallback' && placement.hintFor !== undefined ? placement.hintFor : placement.peer
@@ -96,10 +113,14 @@ export function addPutResult (state: PutState, acked: boolean): PutState {
   }
 }
 
-/** This peer's own write settled: durable (an ack) or failed. Only the first report counts. */
-export function addLocalResult (state: PutState, durable: boolean): PutState {
+/**
+ * This peer's own write settled: durable or failed. Only the first report counts. A durable
+ * write is an ack when it `counts` (localCounts): a peer outside the preference list that
+ * stands in for no primary holds an extra copy, not one of the N.
+ */
+export function addLocalResult (state: PutState, durable: boolean, counts = true): PutState {
   if (state.local !== 'pending') return state
-  const acks = state.acks + (durable ? 1 : 0)
+  const acks = state.acks + (durable && counts ? 1 : 0)
   const local = durable ? 'durable' : 'failed'
   return {
     ...state,

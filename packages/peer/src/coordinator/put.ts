@@ -4,7 +4,9 @@
  *
  *   validate → plan coordination ─ forward → a primary coordinates (coordinate-put)
  *                                 └ mint → new dot, written locally ┬ → answer at w acks
- *                                          replica-put to the other ┘   (local one of them)
+ *                                          replica-put to the other ┘   (local one of them
+ *                                                                         if it is a primary
+ *                                                                         or stands in for one)
  *                                          placements, meanwhile
  *
  * A write the caller sees fail for lack of acks is answered only once the local write has
@@ -28,7 +30,7 @@ import { isLight, placeKey } from './placement.js'
 import type { KeyPlacement, PlacementDeps } from './placement.js'
 import type { FallbackPool, PutState, PutVerdict } from './put-core.js'
 import {
-  addLocalResult, addPutResult, hintTargetOf, initFallbackPool, initPut, planCoordination, planReplication, putVerdict, replaceFailed
+  addLocalResult, addPutResult, hintTargetOf, initFallbackPool, initPut, localCounts, planCoordination, planReplication, putVerdict, replaceFailed
 } from './put-core.js'
 
 export type { MintOutcome, PutCommand }
@@ -54,9 +56,21 @@ type Decided = Exclude<PutVerdict, { readonly kind: 'wait' }>
 
 /**
  * How one replica-put ended: only a silent peer (timeout, unreachable) or a fallback over
- * its hint quota gets a stand-in; both kept nothing.
+ * its hint quota gets a stand-in; both kept nothing, and `hintKept` says whether this peer
+ * now keeps the hint that carries the version to the primary instead.
  */
-type SendResult = 'acked' | 'refused' | 'silent' | 'over-quota'
+interface SendResult {
+  readonly outcome: 'acked' | 'refused' | 'silent' | 'over-quota'
+  readonly hintKept: boolean
+}
+
+/** This peer's own write of the new version: settled once stored (and its hints kept), and whether it is an ack. */
+interface LocalWriteResult {
+  /** Resolves true once the version is durable here together with every hint it must keep. */
+  readonly written: Promise<boolean>
+  /** It is one of the W acks from the start (put-core.ts localCounts). */
+  readonly counts: boolean
+}
 
 export class PutCoordinator {
   readonly #ctx: PutCoordinatorDeps
@@ -93,9 +107,10 @@ export class PutCoordinator {
    * Mint the new version here and replicate it. The replica-puts leave as soon as the new
    * version is staged, while it is being written here (the store allowing: replica-store.ts
    * "Staged mints"), so a put pays one fsync on its path, not two; the local write counts
-   * as one ack once durable. Used for a client put this peer
-   * may coordinate and for a `coordinate-put` forwarded by another peer (never forwarded
-   * again, so a disagreement about the ring cannot bounce a request around).
+   * as one ack once durable when this peer is a primary or stands in for one (localCounts).
+   * Used for a client put this peer may coordinate and for a `coordinate-put` forwarded by
+   * another peer (never forwarded again, so a disagreement about the ring cannot bounce a
+   * request around).
    */
   async mint (command: PutCommand): Promise<MintOutcome> {
     checkCommand(command)
@@ -117,10 +132,11 @@ export class PutCoordinator {
     // A copy here stands in for a primary only together with the hint that carries it
     // there: when this peer is no primary of the key (a light peer, or no primary
     // answered) and a hint it must keep is refused (over quota), its write is no ack.
-    const localAck = preference.includes(ctx.id)
+    const written = preference.includes(ctx.id)
       ? durable
       : Promise.all([durable, hintsKept]).then(([stored, kept]) => stored && kept.every(Boolean))
-    const verdict = await this.#replicate(command, clock, plan.sends, pool, localAck, refusals)
+    const local = { written, counts: localCounts(ctx.id, preference, plan) }
+    const verdict = await this.#replicate(command, clock, plan.sends, pool, local, refusals)
     await hintsKept
     if (verdict.kind === 'fail') {
       return { kind: 'quorum-failed', dot, acks: verdict.acks, required: verdict.required, ...(refusals.length > 0 ? { detail: refusals.join('; ') } : {}) }
@@ -131,10 +147,12 @@ export class PutCoordinator {
   /**
    * Send to every placement at once; settle on the first decisive verdict (the rest go on).
    * A placement that goes silent before w is met is replaced by the next reachable peer
-   * along the ring (replaceFailed), which takes the write with a hint for the primary. The
-   * local write is one more result, fed in once it settles.
+   * along the ring (replaceFailed), which takes the write with a hint for the primary; with
+   * nobody left to stand in, this peer does, once, when its own copy was no ack yet and it
+   * keeps that primary's hint (a tab whose primary went silent mid-write). The local write
+   * is one more result, fed in once it settles.
    */
-  #replicate (command: PutCommand, clock: DvvSet, sends: readonly Placement[], initialPool: FallbackPool, localDurable: Promise<boolean>, refusals: string[]): Promise<Decided> {
+  #replicate (command: PutCommand, clock: DvvSet, sends: readonly Placement[], initialPool: FallbackPool, local: LocalWriteResult, refusals: string[]): Promise<Decided> {
     const ctx = this.#ctx
     const silent = command.silent ?? []
     const reachable = (peer: PeerId): boolean => ctx.detector.isReachable(peer) && !silent.includes(peer)
@@ -142,6 +160,7 @@ export class PutCoordinator {
       // Not decided yet, whatever w: the local write is still pending and w ≥ 1.
       let state = initPut(command.w, sends.length)
       let pool = initialPool
+      let mayStandIn = !local.counts
       // The caller is told when the core's phase turns decided; later results still count.
       const advance = (next: PutState): void => {
         const decides = state.phase === 'collecting' && next.phase === 'decided'
@@ -151,10 +170,17 @@ export class PutCoordinator {
         if (verdict.kind !== 'wait') resolve(verdict)
       }
       const send = (placement: Placement): void => {
-        void this.#sendReplica(placement, command.key, clock, refusals).then((result) => {
-          const replacement = result === 'silent' || result === 'over-quota' ? replaceFailed(state, pool, placement, reachable) : undefined
+        void this.#sendReplica(placement, command.key, clock, refusals).then(({ outcome, hintKept }) => {
+          const silent = outcome === 'silent' || outcome === 'over-quota'
+          const replacement = silent ? replaceFailed(state, pool, placement, reachable) : undefined
+          if (replacement === undefined && silent && hintKept && mayStandIn && state.phase === 'collecting') {
+            mayStandIn = false
+            ctx.log.debug('a replica went silent and nobody else can stand in; this peer does, with its hint', { key: command.key, failed: placement.peer })
+            void local.written.then((written) => { advance(addPutResult(state, written)) })
+            return
+          }
           if (replacement === undefined) {
-            advance(addPutResult(state, result === 'acked'))
+            advance(addPutResult(state, outcome === 'acked'))
             return
           }
           state = replacement.state
@@ -163,7 +189,7 @@ export class PutCoordinator {
           send(replacement.placement)
         })
       }
-      void localDurable.then((durable) => { advance(addLocalResult(state, durable)) })
+      void local.written.then((written) => { advance(addLocalResult(state, written, local.counts)) })
       for (const placement of sends) send(placement)
     })
   }
@@ -180,16 +206,16 @@ export class PutCoordinator {
     const hintFor = placement.role === 'fallback' ? placement.hintFor : undefined
     try {
       await ctx.access.put(placement.peer, key, clock, hintFor)
-      return 'acked'
+      return { outcome: 'acked', hintKept: false }
     } catch (error) {
       const overQuota = error instanceof RemoteError && error.code === 'over-quota'
       if (!isUnreachable(error) && !overQuota) {
         ctx.log.warn('replica refused a put', { peer: placement.peer, key, error: describeError(error) })
-        return 'refused'
+        return { outcome: 'refused', hintKept: false }
       }
       if (overQuota) refusals.push(error.message)
-      await this.#keepHint(hintTargetOf(placement), key, clock, refusals)
-      return overQuota ? 'over-quota' : 'silent'
+      const hintKept = await this.#keepHint(hintTargetOf(placement), key, clock, refusals)
+      return { outcome: overQuota ? 'over-quota' : 'silent', hintKept }
     }
   }
 
