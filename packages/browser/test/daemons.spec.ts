@@ -119,6 +119,8 @@ describe('a browser peer with daemons', () => {
     expect(refused).toBeInstanceOf(QuorumNotMetError)
     expect((refused as QuorumNotMetError).acks).toBe(1)
     expect(peer.status().hintsPending).toBeGreaterThan(0)
+    // Its copy is none of the key's replicas: a quorum read fails offline, a local read answers.
+    await expect(peer.get(key, { r: 1 })).rejects.toBeInstanceOf(QuorumNotMetError)
     expect((await peer.get(key, { local: true })).values.map(decode)).toEqual(['bread'])
     // The daemons have not seen it.
     expect(await daemonRead(d1, key)).toBeNull()
