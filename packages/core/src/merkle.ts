@@ -335,8 +335,12 @@ function bucketOfHash (h: Uint8Array): number {
 /** Bytes per String.fromCharCode call: far below engines' argument-count limits. */
 const PACK_CHUNK = 4096
 
-/** A digest as a string of one char (0..255) per byte, which engines store 1 byte per char. */
-function packDigest (digest: Uint8Array): string {
+/**
+ * A digest as a string of one char (0..255) per byte, which engines store 1 byte per char:
+ * a compact Map value, compared with `===` (the Merkle buckets here, the watch digests of
+ * peer's coordinator/watches.ts).
+ */
+export function packDigest (digest: Uint8Array): string {
   // `apply` takes the typed array as is; spreading it would run the iterator protocol.
   if (digest.length <= PACK_CHUNK) return String.fromCharCode.apply(null, digest as unknown as number[])
   let packed = ''
@@ -344,7 +348,8 @@ function packDigest (digest: Uint8Array): string {
   return packed
 }
 
-function unpackDigest (packed: string): Uint8Array {
+/** The bytes of a packDigest string. */
+export function unpackDigest (packed: string): Uint8Array {
   const digest = new Uint8Array(packed.length)
   for (let i = 0; i < packed.length; i++) digest[i] = packed.charCodeAt(i)
   return digest

@@ -17,7 +17,7 @@
  * Bounded: at most `maxWatchedKeys` keys watched by one peer (WatchLimitError past it),
  * and a member keeps at most its own bounds (watch-registry.ts).
  */
-import { clockDigest, sync } from '@ringstore/core'
+import { clockDigest, packDigest, sync } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, VersionVector } from '@ringstore/core'
 import type { FailureDetector, MembershipView, ReplicaStore } from '../components.js'
 import { PeriodicTask } from '../cluster/timers.js'
@@ -262,8 +262,3 @@ export class Watches implements WatchSink {
 
 /** What `#heard` holds for a key the member had no version of at its last renewal. */
 const NONE = ''
-
-/** A digest as a string (one char per byte): a compact Map value, compared with `===`. */
-function packDigest (digest: Uint8Array): string {
-  return String.fromCharCode(...digest)
-}
