@@ -6,7 +6,7 @@
  * benchmark reads from /status.
  */
 import { scrapeLoopDelay } from './loop-delay.js'
-import type { LoopDelayBuckets } from './loop-delay.js'
+import type { LoopScrape } from './loop-delay.js'
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -155,8 +155,8 @@ export async function metricsOf (d: Daemon): Promise<Record<string, number>> {
   return samples
 }
 
-/** The daemon's event-loop delay histogram now (loop-delay.ts), or null if it did not answer. */
-export async function loopDelayOf (d: Daemon): Promise<LoopDelayBuckets | null> {
+/** The daemon's event-loop delay histogram and GC pause total now (loop-delay.ts), or null if it did not answer. */
+export async function loopDelayOf (d: Daemon): Promise<LoopScrape | null> {
   return await scrapeLoopDelay(control, d.endpoint).catch(() => null)
 }
 

@@ -12,8 +12,8 @@ import type { Agent } from 'node:http'
 import { cpuMsOf, ownCpuMs } from './cpu.js'
 import { endpointOf, httpRequest, keepAliveAgent } from './http.js'
 import type { Endpoint, HttpReply } from './http.js'
-import { loopDelayP99Between, scrapeLoopDelay } from './loop-delay.js'
-import type { LoopDelayBuckets } from './loop-delay.js'
+import { gcPauseMsBetween, loopDelayP99Between, scrapeLoopDelay } from './loop-delay.js'
+import type { LoopScrape } from './loop-delay.js'
 import { Samples, round3 } from './stats.js'
 import type { LatencySummary } from './stats.js'
 
@@ -63,6 +63,8 @@ export interface PhaseResult {
   readonly cpuMsPerOp: { readonly pids: number[], readonly loadgen: number }
   /** With `loopDelay`: each target daemon's event-loop delay p99 over the phase (warm-up included), ms. */
   readonly loopDelayP99Ms?: Array<number | null>
+  /** With `loopDelay`: each target daemon's garbage-collection pauses over the phase, ms in all. */
+  readonly gcPauseMs?: Array<number | null>
 }
 
 const PROGRESS_EVERY_MS = 1_000
@@ -336,7 +338,7 @@ async function main (): Promise<void> {
   // One workload for all phases: the contexts learned in preload serve the updates after.
   const w = new Workload(agent, targets, config.valueBytes)
   let lastClosedOpsPerSec = 0
-  const loopDelay = async (): Promise<Array<LoopDelayBuckets | null>> =>
+  const loopDelay = async (): Promise<Array<LoopScrape | null>> =>
     await Promise.all(targets.map(async (t) => await scrapeLoopDelay(agent, t).catch(() => null)))
   for (const phase of config.phases) {
     const delayBefore = config.loopDelay === true ? await loopDelay() : []
@@ -349,7 +351,10 @@ async function main (): Promise<void> {
     } else {
       r = await open(w, phase, lastClosedOpsPerSec)
     }
-    if (config.loopDelay === true) r = { ...r, loopDelayP99Ms: loopDelayP99Between(delayBefore, await loopDelay()) }
+    if (config.loopDelay === true) {
+      const delayAfter = await loopDelay()
+      r = { ...r, loopDelayP99Ms: loopDelayP99Between(delayBefore, delayAfter), gcPauseMs: gcPauseMsBetween(delayBefore, delayAfter) }
+    }
     process.stdout.write(`${JSON.stringify(r)}\n`)
   }
   agent.destroy()

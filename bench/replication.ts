@@ -20,7 +20,7 @@ import { join } from 'node:path'
 import { cpuMsOf, ownCpuMs } from './cpu.js'
 import { httpRequest, keepAliveAgent } from './http.js'
 import { clusterSecret, freePort, loopDelayOf, pollUntil, startDaemon, statusOf, waitForMembers } from './daemons.js'
-import { loopDelayP99Between } from './loop-delay.js'
+import { gcPauseMsBetween, loopDelayP99Between } from './loop-delay.js'
 import type { Daemon } from './daemons.js'
 import type { BenchOptions } from './options.js'
 import { memoryOf, stopChild } from './procs.js'
@@ -45,6 +45,8 @@ export interface W1Result {
     readonly cpuMsPerWrite: { readonly a: number, readonly b: number, readonly writer: number }
     /** A's and B's event-loop delay p99 over W1a, ms. */
     readonly loopDelayP99Ms: { readonly a: number | null, readonly b: number | null }
+    /** A's and B's garbage-collection pauses over W1a, ms in all. */
+    readonly gcPauseMs: { readonly a: number | null, readonly b: number | null }
   }
   readonly w1b: { readonly ms: number, readonly opsPerSec: number, readonly method: string }
   readonly w1c: {
@@ -61,6 +63,8 @@ export interface W1Result {
     readonly writerLoopDelayMaxMs: number
     /** A's and B's event-loop delay p99 over W1c, ms (bench/loop-delay.ts; null: not scraped). */
     readonly loopDelayP99Ms: { readonly a: number | null, readonly b: number | null }
+    /** A's and B's garbage-collection pauses over W1c, ms in all. */
+    readonly gcPauseMs: { readonly a: number | null, readonly b: number | null }
     /** Wall-clock time (ms since the epoch) of the first write: `slowest[].dueAtMs` counts from it, to match daemon logs. */
     readonly startedAtEpochMs: number
   }
@@ -128,7 +132,9 @@ async function runW1 (options: BenchOptions, w: Writer, b: Daemon, log: (msg: st
   const acked = options.w1Keys - errors
   const perWrite = (used: number): number => round3(used / Math.max(1, acked))
   const cpuMsPerWrite = { a: perWrite(cpuMsOf(a.child.pid) - cpu0.a), b: perWrite(cpuMsOf(b.child.pid) - cpu0.b), writer: perWrite(ownCpuMs() - cpu0.writer) }
-  const [w1aA = null, w1aB = null] = loopDelayP99Between(delayW1a, await Promise.all([a, b].map(loopDelayOf)))
+  const delayW1aEnd = await Promise.all([a, b].map(loopDelayOf))
+  const [w1aA = null, w1aB = null] = loopDelayP99Between(delayW1a, delayW1aEnd)
+  const [gcW1aA = null, gcW1aB = null] = gcPauseMsBetween(delayW1a, delayW1aEnd)
   log(`w1c: ${options.w1cKeys} new keys at ${options.w1cRate}/s`)
   const before = await backgroundOf(a, b)
   const delayW1c = await Promise.all([a, b].map(loopDelayOf))
@@ -136,14 +142,16 @@ async function runW1 (options: BenchOptions, w: Writer, b: Daemon, log: (msg: st
   loopDelay.enable()
   const c = await openLoop(httpWrite(w), options.w1Keys, options.w1cKeys, options.w1cRate)
   loopDelay.disable()
-  const [w1cA = null, w1cB = null] = loopDelayP99Between(delayW1c, await Promise.all([a, b].map(loopDelayOf)))
+  const delayW1cEnd = await Promise.all([a, b].map(loopDelayOf))
+  const [w1cA = null, w1cB = null] = loopDelayP99Between(delayW1c, delayW1cEnd)
+  const [gcW1cA = null, gcW1cB = null] = gcPauseMsBetween(delayW1c, delayW1cEnd)
   const after = await backgroundOf(a, b)
   const background = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]))
   const lag = await bHolds(b, base + options.w1Keys + options.w1cKeys, CATCH_UP_TIMEOUT_MS)
   return {
-    w1a: { writes: options.w1Keys, inFlight: options.w1InFlight, ms: round3(ackMs), opsPerSec: Math.round(acked / (ackMs / 1000)), errors, ack: samples.summary(), cpuMsPerWrite, loopDelayP99Ms: { a: w1aA, b: w1aB } },
+    w1a: { writes: options.w1Keys, inFlight: options.w1InFlight, ms: round3(ackMs), opsPerSec: Math.round(acked / (ackMs / 1000)), errors, ack: samples.summary(), cpuMsPerWrite, loopDelayP99Ms: { a: w1aA, b: w1aB }, gcPauseMs: { a: gcW1aA, b: gcW1aB } },
     w1b: { ms: round3(bMs), opsPerSec: Math.round(options.w1Keys / (bMs / 1000)), method: `B's GET /status keys polled every ${W1_POLL_MS} ms` },
-    w1c: { writes: options.w1cKeys, rate: options.w1cRate, errors: c.errors, ackLatency: c.samples.summary(), bCountLagMs: round3(lag), slowest: c.slowest, background, writerLoopDelayMaxMs: round3(loopDelay.max / 1e6), loopDelayP99Ms: { a: w1cA, b: w1cB }, startedAtEpochMs: c.startedAtEpochMs }
+    w1c: { writes: options.w1cKeys, rate: options.w1cRate, errors: c.errors, ackLatency: c.samples.summary(), bCountLagMs: round3(lag), slowest: c.slowest, background, writerLoopDelayMaxMs: round3(loopDelay.max / 1e6), loopDelayP99Ms: { a: w1cA, b: w1cB }, gcPauseMs: { a: gcW1cA, b: gcW1cB }, startedAtEpochMs: c.startedAtEpochMs }
   }
 }
 

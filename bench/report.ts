@@ -190,8 +190,8 @@ function tailTables (t: TailResult): string[] {
       t.figures.map((f) => [f.figure, ms(f.ringstore), ms(f.floor), f.floorIs, `${f.ratio.toFixed(2)}×`, f.aim === undefined ? '' : `≤ ${f.aim}×`])))
   }
   if (t.loopDelayP99Ms.length > 0) {
-    parts.push('### Event-loop delay p99 per daemon and phase (ms)\n\n' + table(['phase', 'daemons'],
-      t.loopDelayP99Ms.map((r) => [r.phase, r.daemons.map((d) => ms(d)).join(' / ')])))
+    parts.push('### Event-loop delay p99 and garbage-collection pauses per daemon and phase (ms)\n\n' + table(['phase', 'loop delay p99, each daemon', 'GC pauses in all, each daemon'],
+      t.loopDelayP99Ms.map((r) => [r.phase, r.daemons.map((d) => ms(d)).join(' / '), r.gcPauseMs.length === 0 ? '—' : r.gcPauseMs.map((d) => ms(d)).join(' / ')])))
   }
   return parts
 }

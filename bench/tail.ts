@@ -18,10 +18,11 @@ export interface TailFigure {
   readonly aim?: number
 }
 
-/** One phase's event-loop delay p99 per daemon (ms; null: not scraped). */
+/** One phase's event-loop delay p99 per daemon and its garbage-collection pauses in all (ms; null: not scraped). */
 export interface LoopDelayRow {
   readonly phase: string
   readonly daemons: ReadonlyArray<number | null>
+  readonly gcPauseMs: ReadonlyArray<number | null>
 }
 
 export interface TailResult {
@@ -58,13 +59,13 @@ export function tailFigures (floor: FloorResult | undefined, cluster: ClusterRes
   const loopDelayP99Ms: LoopDelayRow[] = []
   if (cluster !== undefined) {
     for (const phase of [cluster.preload, cluster.closed, cluster.open, cluster.openRelative, cluster.openLow]) {
-      if (phase?.loopDelayP99Ms !== undefined) loopDelayP99Ms.push({ phase: `cluster ${phase.phase}`, daemons: phase.loopDelayP99Ms })
+      if (phase?.loopDelayP99Ms !== undefined) loopDelayP99Ms.push({ phase: `cluster ${phase.phase}`, daemons: phase.loopDelayP99Ms, gcPauseMs: phase.gcPauseMs ?? [] })
     }
   }
   const w1 = replication?.w1
   if (w1 !== undefined) {
-    loopDelayP99Ms.push({ phase: 'w1a (A, B)', daemons: [w1.w1a.loopDelayP99Ms.a, w1.w1a.loopDelayP99Ms.b] })
-    loopDelayP99Ms.push({ phase: 'w1c (A, B)', daemons: [w1.w1c.loopDelayP99Ms.a, w1.w1c.loopDelayP99Ms.b] })
+    loopDelayP99Ms.push({ phase: 'w1a (A, B)', daemons: [w1.w1a.loopDelayP99Ms.a, w1.w1a.loopDelayP99Ms.b], gcPauseMs: [w1.w1a.gcPauseMs.a, w1.w1a.gcPauseMs.b] })
+    loopDelayP99Ms.push({ phase: 'w1c (A, B)', daemons: [w1.w1c.loopDelayP99Ms.a, w1.w1c.loopDelayP99Ms.b], gcPauseMs: [w1.w1c.gcPauseMs.a, w1.w1c.gcPauseMs.b] })
   }
   return { figures, loopDelayP99Ms }
 }

@@ -11,6 +11,7 @@ import type { HistogramSeries, Labels } from '../prometheus.js'
 import type { Admission } from './admission.js'
 import type { ConnectionGuard } from './connections.js'
 import type { EventLoopDelay } from './event-loop-delay.js'
+import type { GcPauses } from './gc-pauses.js'
 import type { RequestMetrics } from './request-metrics.js'
 
 const OPS = ['get', 'put', 'delete'] as const
@@ -22,6 +23,7 @@ export interface MetricsDeps {
   readonly admission: Admission
   readonly connections: Pick<ConnectionGuard, 'open' | 'limit' | 'refused' | 'timedOut'>
   readonly loopDelay: Pick<EventLoopDelay, 'series'>
+  readonly gcPauses: Pick<GcPauses, 'series'>
 }
 
 export function renderMetrics (deps: MetricsDeps): string {
@@ -74,6 +76,7 @@ export function renderMetrics (deps: MetricsDeps): string {
     .gauge('process_resident_memory_bytes', 'Resident memory of the daemon process (Prometheus\' standard name).', one(process.memoryUsage.rss()))
     .gauge('nodejs_heap_used_bytes', 'V8 heap in use.', one(process.memoryUsage().heapUsed))
     .histogram('ringstore_event_loop_delay_seconds', 'How late a timer due every 10 ms fired: the wait a request arriving then had before any of its code ran.', [deps.loopDelay.series()])
+    .histogram('ringstore_gc_pause_seconds', 'Garbage-collection pauses by kind (minor, major, incremental, weakcb): the event loop stands still for each.', deps.gcPauses.series())
     .gauge('ringstore_members', 'Known members by status and reachability (seen from here).', [...membersBy].map(([key, count]) => {
       const [memberStatus = '', reachability = ''] = key.split('/')
       return [{ status: memberStatus, reachability }, count] as const

@@ -29,6 +29,7 @@ import type { ConnectionLimits } from './connections.js'
 import { toHttpError } from './errors.js'
 import { decodeKey, handleKv } from './kv.js'
 import { EventLoopDelay } from './event-loop-delay.js'
+import { GcPauses } from './gc-pauses.js'
 import { renderMetrics } from './metrics-route.js'
 import { splitTarget } from './query.js'
 import { RequestMetrics } from './request-metrics.js'
@@ -67,6 +68,7 @@ export interface HttpApi {
   readonly access: Access
   readonly connections: ConnectionGuard
   readonly loopDelay: EventLoopDelay
+  readonly gcPauses: GcPauses
   /** Resolves with the base URL once listening. */
   listen (at: HostPort): Promise<string>
   /** Stop accepting, let in-flight requests finish (bounded), close every connection. */
@@ -80,7 +82,9 @@ export function createHttpApi (deps: HttpApiDeps): HttpApi {
   const connections = new ConnectionGuard(deps.connections, deps.log)
   const loopDelay = new EventLoopDelay()
   loopDelay.start()
-  const ctx: ServeContext = { deps, metrics, admission, access, connections, loopDelay }
+  const gcPauses = new GcPauses()
+  gcPauses.start()
+  const ctx: ServeContext = { deps, metrics, admission, access, connections, loopDelay, gcPauses }
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS, ...connections.serverOptions() }, (req, res) => {
     void serve(ctx, req, res)
   })
@@ -102,9 +106,11 @@ export function createHttpApi (deps: HttpApiDeps): HttpApi {
     access,
     connections,
     loopDelay,
+    gcPauses,
     listen: async (at) => await listen(server, at, access),
     close: async () => {
       loopDelay.stop()
+      gcPauses.stop()
       await close(server)
     }
   }
@@ -117,9 +123,10 @@ interface ServeContext {
   readonly access: Access
   readonly connections: ConnectionGuard
   readonly loopDelay: EventLoopDelay
+  readonly gcPauses: GcPauses
 }
 
-async function serve ({ deps, metrics, admission, access, connections, loopDelay }: ServeContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve ({ deps, metrics, admission, access, connections, loopDelay, gcPauses }: ServeContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now()
   let op: Operation | null = null
   res.on('finish', () => { metrics.observe(op, res.statusCode, (performance.now() - started) / 1000) })
@@ -140,7 +147,7 @@ async function serve ({ deps, metrics, admission, access, connections, loopDelay
       sendJson(res, 200, statusBody(deps))
     } else if (path === '/metrics') {
       onlyGet(req, query)
-      const text = renderMetrics({ peer: deps.peer, network: deps.network, requests: metrics, admission, connections, loopDelay })
+      const text = renderMetrics({ peer: deps.peer, network: deps.network, requests: metrics, admission, connections, loopDelay, gcPauses })
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) })
       res.end(text)
     } else if (path.startsWith('/replica/')) {
