@@ -3,6 +3,9 @@
  *
  * Wire layout (CBOR arrays):
  *   MemberRecord = [1, id, [addr…], weight, zone, status, incarnation, heartbeat, joinedAt, leftAt | null]
+ *                  or the same followed by [[joinedAt, leftAt, weight, zone]…] (its earlier
+ *                  stints, membership.ts; appended, present only when the member rejoined,
+ *                  so every other record stays byte-identical to what older peers read)
  *   SignedRecord = [MemberRecord, signature: bytes] or [MemberRecord, signature, SignedAdmission]
  *                  (codec-admission.ts; the third element only when the author has one)
  *   Announcement = [1, SignedRecord]
@@ -20,7 +23,7 @@ import { CodecError } from './errors.js'
 import { InvalidRecordError, validateRecord } from './membership.js'
 import type { Announcement, SignedRecord } from './messages.js'
 import { MAX_MEMBER_WEIGHT } from './ring-assign.js'
-import type { MemberRecord, MemberStatus } from './types.js'
+import type { MemberRecord, MemberStatus, Stint } from './types.js'
 import { LIMITS } from './types.js'
 
 const RECORD_FORMAT = 1
@@ -32,21 +35,36 @@ const STATUSES: readonly MemberStatus[] = ['active', 'leaving', 'left']
 /** Signature bytes: Ed25519 is 64, RSA-4096 (libp2p RSA peer ids) is 512; 1 KiB leaves room. */
 export const MAX_SIGNATURE_BYTES = 1024
 
-/** Upper bound of an encoded record: every string at its limit plus CBOR headers (≤ 9 bytes each). */
-export const MAX_RECORD_BYTES = LIMITS.idBytes + LIMITS.zoneBytes + LIMITS.addrsPerMember * (LIMITS.addrBytes + 3) + 128
+/** Upper bound of an encoded record: every string at its limit plus CBOR headers (≤ 9 bytes each), stints included. */
+export const MAX_RECORD_BYTES = LIMITS.idBytes + LIMITS.zoneBytes + LIMITS.addrsPerMember * (LIMITS.addrBytes + 3) + 128 +
+  LIMITS.stints * (LIMITS.zoneBytes + 40)
 export const MAX_SIGNED_RECORD_BYTES = MAX_RECORD_BYTES + MAX_SIGNATURE_BYTES + MAX_SIGNED_ADMISSION_BYTES + 16
 export const MAX_ANNOUNCEMENT_BYTES = Math.max(MAX_SIGNED_RECORD_BYTES, MAX_SIGNED_REMOVAL_BYTES) + 16
 
 export function recordToWire (r: MemberRecord): unknown {
-  return [
+  const fields: unknown[] = [
     RECORD_FORMAT, r.id, [...r.addrs], r.weight, r.zone, tagOf(STATUSES, r.status),
     r.incarnation, r.heartbeat, r.joinedAt, r.leftAt ?? null
   ]
+  if (r.stints !== undefined && r.stints.length > 0) fields.push(r.stints.map((s) => [s.joinedAt, s.leftAt, s.weight, s.zone]))
+  return fields
+}
+
+const stintFromWire: FromWire<Stint> = (w, path) => {
+  const [joinedAt, leftAt, weight, zone] = readList(w, path, 4, 4, (x) => x)
+  return {
+    joinedAt: readInt(joinedAt, `${path}.joinedAt`, 0),
+    leftAt: readInt(leftAt, `${path}.leftAt`, 0),
+    weight: readNumber(weight, `${path}.weight`, 0, MAX_MEMBER_WEIGHT),
+    zone: readText(zone, `${path}.zone`, 0, LIMITS.zoneBytes)
+  }
 }
 
 export const recordFromWire: FromWire<MemberRecord> = (w, path) => {
-  const f = readList(w, path, 10, 10, (x) => x)
+  const f = readList(w, path, 10, 11, (x) => x)
   readInt(f[0], `${path}.format`, RECORD_FORMAT, RECORD_FORMAT)
+  // Present only when non-empty: an empty list would be a second encoding of the same record.
+  const stints = f.length === 11 ? readList(f[10], `${path}.stints`, 1, LIMITS.stints, stintFromWire) : undefined
   const status = nameOf(STATUSES, f[5], `${path}.status`)
   const record: MemberRecord = {
     id: readPeerId(f[1], `${path}.id`),
@@ -62,7 +80,8 @@ export const recordFromWire: FromWire<MemberRecord> = (w, path) => {
   if ((status === 'active') !== (leftAt === null)) {
     throw new CodecError(status === 'active' ? 'leftAt must be null when status is active' : `a ${status} member needs leftAt`, `${path}.leftAt`)
   }
-  return checkRecord(leftAt === null ? record : { ...record, leftAt }, path)
+  const withStints = stints === undefined ? record : { ...record, stints }
+  return checkRecord(leftAt === null ? withStints : { ...withStints, leftAt }, path)
 }
 
 /** Runs membership's validateRecord, naming the offending field in the CodecError. */
