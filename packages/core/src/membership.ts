@@ -10,7 +10,10 @@
  */
 import { MAX_MEMBER_WEIGHT } from './ring-assign.js'
 import { LIMITS } from './types.js'
-import type { MemberRecord, MemberStatus, PeerId, Stint } from './types.js'
+import type { CheckpointRef, MemberRecord, MemberStatus, PeerId, Stint } from './types.js'
+
+/** Bytes of a checkpoint hash (SHA-256; codec-checkpoint.ts CHECKPOINT_HASH_BYTES). */
+const CHECKPOINT_REF_HASH_BYTES = 32
 
 /** A record failed structural validation; `field` names the offending field. */
 export class InvalidRecordError extends Error {
@@ -58,7 +61,7 @@ export interface NewMemberFields {
 /** Status tie-break within one (incarnation, heartbeat): a departure wins over presence. */
 const STATUS_RANK: Readonly<Record<MemberStatus, number>> = { active: 0, leaving: 1, left: 2 }
 
-const RECORD_FIELDS = new Set(['id', 'addrs', 'weight', 'zone', 'status', 'incarnation', 'heartbeat', 'joinedAt', 'leftAt', 'stints'])
+const RECORD_FIELDS = new Set(['id', 'addrs', 'weight', 'zone', 'status', 'incarnation', 'heartbeat', 'joinedAt', 'leftAt', 'stints', 'checkpoint'])
 
 /**
  * Orders two records about the same member: incarnation, then heartbeat, then status rank
@@ -107,7 +110,10 @@ export function validateRecord (record: unknown): MemberRecord {
     joinedAt: checkCount(r.joinedAt, 'joinedAt')
   }
   const stints = checkStints(r.stints, counters.joinedAt)
-  const base: MemberRecord = stints === undefined ? { id, addrs, weight, zone, status, ...counters } : { id, addrs, weight, zone, status, ...counters, stints }
+  const checkpoint = checkCheckpointRef(r.checkpoint)
+  const base: MemberRecord = {
+    id, addrs, weight, zone, status, ...counters, ...(stints === undefined ? {} : { stints }), ...(checkpoint === undefined ? {} : { checkpoint })
+  }
   if (status === 'active') {
     if (r.leftAt !== undefined) throw new InvalidRecordError('leftAt', `'leftAt' must be absent when status is 'active'`)
     return base
@@ -272,7 +278,8 @@ function utf8Length (value: string): number {
 
 /** Every field but the ordering counters, as one comparable string (the final tie-break). */
 function contentKey (r: MemberRecord): string {
-  return JSON.stringify([r.id, r.joinedAt, r.leftAt ?? -1, r.weight, r.zone, r.addrs, r.stints ?? []])
+  const checkpoint = r.checkpoint === undefined ? null : [r.checkpoint.cut, Array.from(r.checkpoint.hash)]
+  return JSON.stringify([r.id, r.joinedAt, r.leftAt ?? -1, r.weight, r.zone, r.addrs, r.stints ?? [], checkpoint])
 }
 
 /**
@@ -303,6 +310,18 @@ function checkStints (value: unknown, joinedAt: number): Stint[] | undefined {
     if (i === value.length - 1 && left >= joinedAt) throw new InvalidRecordError(field, `the last stint must end before joinedAt ${joinedAt}`)
     return { joinedAt: joined, leftAt: left, weight, zone }
   })
+}
+
+/** A checkpoint advertisement: a cut (a time) and a 32-byte hash, copied. */
+function checkCheckpointRef (value: unknown): CheckpointRef | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidRecordError('checkpoint', `'checkpoint' must be an object, got ${describe(value)}`)
+  const c = value as Record<string, unknown>
+  const cut = checkCount(c.cut, 'checkpoint.cut')
+  if (!(c.hash instanceof Uint8Array) || c.hash.length !== CHECKPOINT_REF_HASH_BYTES) {
+    throw new InvalidRecordError('checkpoint.hash', `'checkpoint.hash' must be ${CHECKPOINT_REF_HASH_BYTES} bytes`)
+  }
+  return { cut, hash: c.hash.slice() }
 }
 
 /** Code-unit order: deterministic on every platform (no locale). */

@@ -79,6 +79,19 @@ export interface MemberRecord {
    * ring from its first join (ring-assign.ts ringEvents). Absent when it never rejoined.
    */
   readonly stints?: readonly Stint[]
+  /**
+   * The ring checkpoint this member holds and proposes (ring-checkpoint.ts): its cut and
+   * the hash of its canonical bytes (codec-checkpoint.ts). Once every active member
+   * advertises the same one, each may fold from it and drop what it made compactable.
+   */
+  readonly checkpoint?: CheckpointRef
+}
+
+/** A ring checkpoint named by its cut and hash (MemberRecord.checkpoint). */
+export interface CheckpointRef {
+  readonly cut: number
+  /** SHA-256 of the checkpoint's canonical bytes: 32 bytes. */
+  readonly hash: Uint8Array
 }
 
 /** A replica placement for a key: the owner walking the ring, and whom a fallback stands in for. */

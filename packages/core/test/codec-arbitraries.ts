@@ -53,8 +53,10 @@ export const arbRecord: fc.Arbitrary<MemberRecord> = fc.record({
   joinedAt: fc.nat(),
   leftAt: fc.nat(),
   // Earlier stints as gaps between times: each begins after the one before ended.
-  stints: fc.array(fc.tuple(fc.nat(1000), fc.nat(1000), fc.nat(1000), fc.string({ unit: 'binary', maxLength: 12 })), { maxLength: 3 })
-}).map(({ leftAt, stints: gaps, ...r }) => {
+  stints: fc.array(fc.tuple(fc.nat(1000), fc.nat(1000), fc.nat(1000), fc.string({ unit: 'binary', maxLength: 12 })), { maxLength: 3 }),
+  checkpoint: fc.option(fc.record({ cut: fc.maxSafeNat(), hash: fc.uint8Array({ minLength: 32, maxLength: 32 }) }), { nil: undefined })
+}).map(({ leftAt, stints: gaps, checkpoint, ...rest }) => {
+  const r = checkpoint === undefined ? rest : { ...rest, checkpoint }
   let t = -1
   const stints = gaps.map(([gap, length, weight, zone]) => {
     const joinedAt = t + 1 + gap
