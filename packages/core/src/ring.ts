@@ -8,7 +8,8 @@
  * them in), each member owns floor or ceil of its exact share q·w/W, and each step moves the
  * fewest partitions that balance allows: a member joining with the newest `joinedAt` takes
  * its share and nothing else moves; a leaver's partitions go and nothing else moves (both
- * checked by ring.test.ts over random weighted clusters).
+ * checked by ring.test.ts over random weighted clusters). Given a checkpoint (the fold's
+ * state at a cut, ring-checkpoint.ts), the fold starts there and needs only later events.
  *
  * @example
  * const builder = new RingBuilder(1024)
@@ -102,7 +103,10 @@ export class RingBuilder {
     this.#reset()
   }
 
-  /** The ring of `records` (equal to `buildRing(records, q, checkpoint)`). */
+  /**
+   * The ring of `records` (equal to `buildRing(records, q, checkpoint)`). Pass the same
+   * checkpoint object while it holds: another one (even an equal one) restarts the fold from it.
+   */
   update (records: readonly MemberRecord[], checkpoint?: RingCheckpoint): Ring {
     if (checkpoint !== this.#base) {
       this.#base = checkpoint
