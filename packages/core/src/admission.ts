@@ -18,7 +18,7 @@ export interface Admission {
   readonly maxWeight: number
   /** The zone the peer's record must name. */
   readonly zone: string
-  /** When the operator issued it (ms since the epoch): the member's place in the ring's join order. */
+  /** When the operator issued it (ms since the epoch): the earliest join time the member may claim. */
   readonly issuedAt: number
 }
 
@@ -31,15 +31,20 @@ export interface SignedAdmission {
 /**
  * Why `admission` does not admit `record` as a member of `cluster`, or undefined when it
  * does. Checked after the signature: a well-signed certificate still admits only the peer
- * it names, up to its weight, in its zone, joined at the time it was issued.
+ * it names, up to its weight, in its zone, joined no earlier than it was issued.
  */
-export function admissionProblem (admission: Admission, cluster: PeerId, record: Pick<MemberRecord, 'id' | 'weight' | 'zone' | 'joinedAt'>): string | undefined {
+export function admissionProblem (admission: Admission, cluster: PeerId, record: Pick<MemberRecord, 'id' | 'weight' | 'zone' | 'joinedAt' | 'stints'>): string | undefined {
   if (admission.cluster !== cluster) return `admitted to cluster ${admission.cluster}, not ${cluster}`
   if (admission.peer !== record.id) return `the admission is for ${admission.peer}, not ${record.id}`
   if (record.weight > admission.maxWeight) return `weight ${record.weight} is above the admitted ${admission.maxWeight}`
   if (record.zone !== admission.zone) return `zone '${record.zone}' is not the admitted '${admission.zone}'`
-  // The ring folds members in join order: a self-chosen join time could reorder the fold
-  // and move partitions between others. The operator's issue time is the join time.
-  if (record.joinedAt !== admission.issuedAt) return `joinedAt ${record.joinedAt} is not the admission's issuedAt ${admission.issuedAt}`
+  // The ring folds members in join order: a join placed before others' reorders the fold
+  // and moves partitions between them. The operator's issue time bounds it: no join (and no
+  // earlier stint) of this member is placed before its admission was issued. An honest
+  // member joins later, after every event it learnt of (peer's membership.ts), so an old
+  // admission no longer back-dates its join.
+  if (record.joinedAt < admission.issuedAt) return `joinedAt ${record.joinedAt} is before the admission's issuedAt ${admission.issuedAt}`
+  const early = (record.stints ?? []).find((s) => s.joinedAt < admission.issuedAt)
+  if (early !== undefined) return `an earlier stint joined at ${early.joinedAt}, before the admission's issuedAt ${admission.issuedAt}`
   return undefined
 }

@@ -3,6 +3,11 @@
  *
  * Wire layout (CBOR arrays):
  *   MemberRecord = [1, id, [addr…], weight, zone, status, incarnation, heartbeat, joinedAt, leftAt | null]
+ *                  then, appended, each only when needed (so that every other record stays
+ *                  byte-identical to what older peers read):
+ *                  stints: [[joinedAt, leftAt, weight, zone]…] (the earlier stints of a member
+ *                  that rejoined; null when absent and a checkpoint follows),
+ *                  checkpoint: [cut, hash: bytes(32)] (the ring checkpoint it advertises)
  *   SignedRecord = [MemberRecord, signature: bytes] or [MemberRecord, signature, SignedAdmission]
  *                  (codec-admission.ts; the third element only when the author has one)
  *   Announcement = [1, SignedRecord]
@@ -20,7 +25,7 @@ import { CodecError } from './errors.js'
 import { InvalidRecordError, validateRecord } from './membership.js'
 import type { Announcement, SignedRecord } from './messages.js'
 import { MAX_MEMBER_WEIGHT } from './ring-assign.js'
-import type { MemberRecord, MemberStatus } from './types.js'
+import type { CheckpointRef, MemberRecord, MemberStatus, Stint } from './types.js'
 import { LIMITS } from './types.js'
 
 const RECORD_FORMAT = 1
@@ -32,21 +37,46 @@ const STATUSES: readonly MemberStatus[] = ['active', 'leaving', 'left']
 /** Signature bytes: Ed25519 is 64, RSA-4096 (libp2p RSA peer ids) is 512; 1 KiB leaves room. */
 export const MAX_SIGNATURE_BYTES = 1024
 
-/** Upper bound of an encoded record: every string at its limit plus CBOR headers (≤ 9 bytes each). */
-export const MAX_RECORD_BYTES = LIMITS.idBytes + LIMITS.zoneBytes + LIMITS.addrsPerMember * (LIMITS.addrBytes + 3) + 128
+/** Upper bound of an encoded record: every string at its limit plus CBOR headers (≤ 9 bytes each), stints included. */
+export const MAX_RECORD_BYTES = LIMITS.idBytes + LIMITS.zoneBytes + LIMITS.addrsPerMember * (LIMITS.addrBytes + 3) + 128 +
+  LIMITS.stints * (LIMITS.zoneBytes + 40) + 48
 export const MAX_SIGNED_RECORD_BYTES = MAX_RECORD_BYTES + MAX_SIGNATURE_BYTES + MAX_SIGNED_ADMISSION_BYTES + 16
 export const MAX_ANNOUNCEMENT_BYTES = Math.max(MAX_SIGNED_RECORD_BYTES, MAX_SIGNED_REMOVAL_BYTES) + 16
 
 export function recordToWire (r: MemberRecord): unknown {
-  return [
+  const fields: unknown[] = [
     RECORD_FORMAT, r.id, [...r.addrs], r.weight, r.zone, tagOf(STATUSES, r.status),
     r.incarnation, r.heartbeat, r.joinedAt, r.leftAt ?? null
   ]
+  const stints = r.stints !== undefined && r.stints.length > 0 ? r.stints.map((s) => [s.joinedAt, s.leftAt, s.weight, s.zone]) : null
+  if (r.checkpoint !== undefined) fields.push(stints, [r.checkpoint.cut, r.checkpoint.hash])
+  else if (stints !== null) fields.push(stints)
+  return fields
+}
+
+const checkpointRefFromWire: FromWire<CheckpointRef> = (w, path) => {
+  const [cut, hash] = readList(w, path, 2, 2, (x) => x)
+  return { cut: readInt(cut, `${path}.cut`, 0), hash: readBytes(hash, `${path}.hash`, 32, 32) }
+}
+
+const stintFromWire: FromWire<Stint> = (w, path) => {
+  const [joinedAt, leftAt, weight, zone] = readList(w, path, 4, 4, (x) => x)
+  return {
+    joinedAt: readInt(joinedAt, `${path}.joinedAt`, 0),
+    leftAt: readInt(leftAt, `${path}.leftAt`, 0),
+    weight: readNumber(weight, `${path}.weight`, 0, MAX_MEMBER_WEIGHT),
+    zone: readText(zone, `${path}.zone`, 0, LIMITS.zoneBytes)
+  }
 }
 
 export const recordFromWire: FromWire<MemberRecord> = (w, path) => {
-  const f = readList(w, path, 10, 10, (x) => x)
+  const f = readList(w, path, 10, 12, (x) => x)
   readInt(f[0], `${path}.format`, RECORD_FORMAT, RECORD_FORMAT)
+  // Stints only when non-empty (an empty list would be a second encoding of the same
+  // record); null only as the placeholder before a checkpoint.
+  const readStints = (x: unknown, p: string): Stint[] => readList(x, p, 1, LIMITS.stints, stintFromWire)
+  const stints = f.length === 11 ? readStints(f[10], `${path}.stints`) : f.length === 12 ? readNullable(f[10], `${path}.stints`, readStints) ?? undefined : undefined
+  const checkpoint = f.length === 12 ? checkpointRefFromWire(f[11], `${path}.checkpoint`) : undefined
   const status = nameOf(STATUSES, f[5], `${path}.status`)
   const record: MemberRecord = {
     id: readPeerId(f[1], `${path}.id`),
@@ -62,7 +92,8 @@ export const recordFromWire: FromWire<MemberRecord> = (w, path) => {
   if ((status === 'active') !== (leftAt === null)) {
     throw new CodecError(status === 'active' ? 'leftAt must be null when status is active' : `a ${status} member needs leftAt`, `${path}.leftAt`)
   }
-  return checkRecord(leftAt === null ? record : { ...record, leftAt }, path)
+  const withStints = { ...record, ...(stints === undefined ? {} : { stints }), ...(checkpoint === undefined ? {} : { checkpoint }) }
+  return checkRecord(leftAt === null ? withStints : { ...withStints, leftAt }, path)
 }
 
 /** Runs membership's validateRecord, naming the offending field in the CodecError. */

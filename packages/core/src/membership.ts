@@ -10,7 +10,10 @@
  */
 import { MAX_MEMBER_WEIGHT } from './ring-assign.js'
 import { LIMITS } from './types.js'
-import type { MemberRecord, MemberStatus, PeerId } from './types.js'
+import type { CheckpointRef, MemberRecord, MemberStatus, PeerId, Stint } from './types.js'
+
+/** Bytes of a checkpoint hash (SHA-256; codec-checkpoint.ts CHECKPOINT_HASH_BYTES). */
+const CHECKPOINT_REF_HASH_BYTES = 32
 
 /** A record failed structural validation; `field` names the offending field. */
 export class InvalidRecordError extends Error {
@@ -40,6 +43,11 @@ export interface RestartUpdate {
   readonly addrs?: readonly string[]
   readonly weight?: number
   readonly zone?: string
+  /**
+   * For a member that had left: its new join time (it joins after every event it knows of,
+   * peer's membership.ts). Never earlier than just after its own leave.
+   */
+  readonly rejoinedAt?: number
 }
 
 export interface NewMemberFields {
@@ -53,7 +61,7 @@ export interface NewMemberFields {
 /** Status tie-break within one (incarnation, heartbeat): a departure wins over presence. */
 const STATUS_RANK: Readonly<Record<MemberStatus, number>> = { active: 0, leaving: 1, left: 2 }
 
-const RECORD_FIELDS = new Set(['id', 'addrs', 'weight', 'zone', 'status', 'incarnation', 'heartbeat', 'joinedAt', 'leftAt'])
+const RECORD_FIELDS = new Set(['id', 'addrs', 'weight', 'zone', 'status', 'incarnation', 'heartbeat', 'joinedAt', 'leftAt', 'stints', 'checkpoint'])
 
 /**
  * Orders two records about the same member: incarnation, then heartbeat, then status rank
@@ -101,7 +109,11 @@ export function validateRecord (record: unknown): MemberRecord {
     heartbeat: checkCount(r.heartbeat, 'heartbeat'),
     joinedAt: checkCount(r.joinedAt, 'joinedAt')
   }
-  const base: MemberRecord = { id, addrs, weight, zone, status, ...counters }
+  const stints = checkStints(r.stints, counters.joinedAt)
+  const checkpoint = checkCheckpointRef(r.checkpoint)
+  const base: MemberRecord = {
+    id, addrs, weight, zone, status, ...counters, ...(stints === undefined ? {} : { stints }), ...(checkpoint === undefined ? {} : { checkpoint })
+  }
   if (status === 'active') {
     if (r.leftAt !== undefined) throw new InvalidRecordError('leftAt', `'leftAt' must be absent when status is 'active'`)
     return base
@@ -189,7 +201,15 @@ export function restartRecord (record: MemberRecord, update: RestartUpdate = {})
     incarnation: record.incarnation + 1,
     heartbeat: 0
   }
-  if (record.status === 'left') return validateRecord({ ...next, status: 'active' })
+  if (record.status === 'left') {
+    // The stint that ended stays in the record: its join and leave remain ring events, so
+    // the rejoin is a new event after them and moves only the member's share.
+    // Its leave event is never before its join (ring-assign.ts ringEvents): nor is the stint's.
+    const ended: Stint = { joinedAt: record.joinedAt, leftAt: Math.max(leftAt ?? record.joinedAt, record.joinedAt), weight: record.weight, zone: record.zone }
+    const stints = [...(record.stints ?? []), ended].slice(-LIMITS.stints)
+    const joinedAt = Math.max(update.rejoinedAt ?? 0, ended.leftAt + 1)
+    return validateRecord({ ...next, status: 'active', joinedAt, stints })
+  }
   return validateRecord(record.status === 'leaving' ? { ...next, leftAt } : next)
 }
 
@@ -258,7 +278,50 @@ function utf8Length (value: string): number {
 
 /** Every field but the ordering counters, as one comparable string (the final tie-break). */
 function contentKey (r: MemberRecord): string {
-  return JSON.stringify([r.id, r.joinedAt, r.leftAt ?? -1, r.weight, r.zone, r.addrs])
+  const checkpoint = r.checkpoint === undefined ? null : [r.checkpoint.cut, Array.from(r.checkpoint.hash)]
+  return JSON.stringify([r.id, r.joinedAt, r.leftAt ?? -1, r.weight, r.zone, r.addrs, r.stints ?? [], checkpoint])
+}
+
+/**
+ * A record's earlier stints: at most LIMITS.stints, each joined no later than it left, each
+ * left before the next began, the last left before `joinedAt`; so the ring events they add
+ * come in the order they happened. Absent (undefined) when empty: such a record encodes
+ * exactly as before stints existed.
+ */
+function checkStints (value: unknown, joinedAt: number): Stint[] | undefined {
+  if (value === undefined) return undefined
+  if (!Array.isArray(value)) throw new InvalidRecordError('stints', `'stints' must be an array, got ${describe(value)}`)
+  if (value.length > LIMITS.stints) throw new InvalidRecordError('stints', `'stints' has ${value.length} entries, more than ${LIMITS.stints}`)
+  if (value.length === 0) return undefined
+  let after = -1
+  return Array.from(value, (stint: unknown, i): Stint => {
+    const field = `stints[${i}]`
+    if (typeof stint !== 'object' || stint === null || Array.isArray(stint)) throw new InvalidRecordError(field, `'${field}' must be an object`)
+    const s = stint as Record<string, unknown>
+    const joined = checkCount(s.joinedAt, `${field}.joinedAt`)
+    const left = checkCount(s.leftAt, `${field}.leftAt`)
+    const weight = s.weight
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0 || weight > MAX_MEMBER_WEIGHT) {
+      throw new InvalidRecordError(`${field}.weight`, `'${field}.weight' must be a finite number in [0, ${MAX_MEMBER_WEIGHT}]`)
+    }
+    const zone = checkString(s.zone, `${field}.zone`, 0, LIMITS.zoneBytes)
+    if (joined <= after || left < joined) throw new InvalidRecordError(field, `'${field}' must begin after the stint before it and end no earlier than it began`)
+    after = left
+    if (i === value.length - 1 && left >= joinedAt) throw new InvalidRecordError(field, `the last stint must end before joinedAt ${joinedAt}`)
+    return { joinedAt: joined, leftAt: left, weight, zone }
+  })
+}
+
+/** A checkpoint advertisement: a cut (a time) and a 32-byte hash, copied. */
+function checkCheckpointRef (value: unknown): CheckpointRef | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidRecordError('checkpoint', `'checkpoint' must be an object, got ${describe(value)}`)
+  const c = value as Record<string, unknown>
+  const cut = checkCount(c.cut, 'checkpoint.cut')
+  if (!(c.hash instanceof Uint8Array) || c.hash.length !== CHECKPOINT_REF_HASH_BYTES) {
+    throw new InvalidRecordError('checkpoint.hash', `'checkpoint.hash' must be ${CHECKPOINT_REF_HASH_BYTES} bytes`)
+  }
+  return { cut, hash: c.hash.slice() }
 }
 
 /** Code-unit order: deterministic on every platform (no locale). */

@@ -57,12 +57,17 @@ function checkRecord (record: MemberRecord): void {
   if (leftAt !== undefined && (typeof leftAt !== 'number' || !Number.isFinite(leftAt))) {
     throw new RingInputError(`member ${id}: leftAt is not a finite number`)
   }
+  for (const stint of record.stints ?? []) {
+    if (![stint.joinedAt, stint.leftAt, stint.weight].every(Number.isFinite) || stint.weight < 0 || stint.weight > MAX_MEMBER_WEIGHT) {
+      throw new RingInputError(`member ${id}: an earlier stint has a bad time or weight`)
+    }
+  }
 }
 
 /**
- * The ring events of a membership table in canonical order. Every record joins at
- * `joinedAt`; a 'leaving' or 'left' record also leaves at `leftAt` (at `joinedAt` when
- * missing), never before it joined. Throws RingInputError on duplicate ids or bad numbers.
+ * The ring events of a membership table in canonical order. Every record joins and leaves
+ * once per earlier stint (`stints`), then joins at `joinedAt`; a 'leaving' or 'left' record
+ * also leaves at `leftAt` (at `joinedAt` when missing), never before it joined. Throws RingInputError on duplicate ids or bad numbers.
  */
 export function ringEvents (records: readonly MemberRecord[]): RingEvent[] {
   const seen = new Set<PeerId>()
@@ -71,6 +76,12 @@ export function ringEvents (records: readonly MemberRecord[]): RingEvent[] {
     checkRecord(record)
     if (seen.has(record.id)) throw new RingInputError(`member ${record.id} appears twice in the membership table`)
     seen.add(record.id)
+    // Earlier stints of a member that left and rejoined (validated in order: each ends
+    // before the next begins), so its rejoin adds events after them and replays nothing.
+    for (const stint of record.stints ?? []) {
+      events.push({ kind: 'join', time: stint.joinedAt, id: record.id, weight: stint.weight, zone: String(stint.zone) })
+      events.push({ kind: 'leave', time: Math.max(stint.leftAt, stint.joinedAt), id: record.id, weight: 0, zone: '' })
+    }
     events.push({ kind: 'join', time: record.joinedAt, id: record.id, weight: record.weight, zone: String(record.zone) })
     if (record.status === 'leaving' || record.status === 'left') {
       const time = Math.max(record.leftAt ?? record.joinedAt, record.joinedAt)

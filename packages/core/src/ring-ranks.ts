@@ -143,6 +143,11 @@ export class RankState {
     return new RankState(Array.from({ length: BALANCED_RANKS - 1 }, () => new Int32Array(q).fill(NO_OWNER)))
   }
 
+  /** The ranks in use and zone-distinct ranks at the last step: with the layers, all the state a later step reads (ring-checkpoint.ts). */
+  get counters (): { readonly ranksInUse: number, readonly zoneRanks: number } {
+    return { ranksInUse: this.#ranksInUse, zoneRanks: this.#zoneRanks }
+  }
+
   copy (): RankState {
     return new RankState(this.layers.map((layer) => layer.slice()), this.#ranksInUse, this.#zoneRanks)
   }

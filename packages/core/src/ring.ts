@@ -8,7 +8,8 @@
  * them in), each member owns floor or ceil of its exact share q·w/W, and each step moves the
  * fewest partitions that balance allows: a member joining with the newest `joinedAt` takes
  * its share and nothing else moves; a leaver's partitions go and nothing else moves (both
- * checked by ring.test.ts over random weighted clusters).
+ * checked by ring.test.ts over random weighted clusters). Given a checkpoint (the fold's
+ * state at a cut, ring-checkpoint.ts), the fold starts there and needs only later events.
  *
  * @example
  * const builder = new RingBuilder(1024)
@@ -17,9 +18,12 @@
  */
 import { RingInputError, partitionBits } from './hash.js'
 import {
-  ActiveSet, FoldState, MAX_RING_PARTITIONS, MemberTable, NO_OWNER, ringEvents, sameEvent
+  ActiveSet, FoldState, MAX_RING_PARTITIONS, MemberTable, NO_OWNER, sameEvent
 } from './ring-assign.js'
 import type { RingEvent } from './ring-assign.js'
+import { eventsAfter, startFold } from './ring-checkpoint.js'
+import type { RingCheckpoint } from './ring-checkpoint.js'
+import { emptyOwners, fold } from './ring-fold.js'
 import { MemoRing } from './ring-preference.js'
 import { RankState } from './ring-ranks.js'
 import type { Ring } from './ring-preference.js'
@@ -30,6 +34,8 @@ export type { Ring } from './ring-preference.js'
 export { preferenceList, walkOrder, sloppyPreferenceList, replicaPartitions } from './ring-preference.js'
 export { MAX_RING_PARTITIONS, MAX_MEMBER_WEIGHT } from './ring-assign.js'
 export { BALANCED_RANKS } from './ring-ranks.js'
+export { ringCheckpoint, compactable, activeAt } from './ring-checkpoint.js'
+export type { RingCheckpoint, CheckpointMember } from './ring-checkpoint.js'
 
 /**
  * RingBuilder keeps the owner array every this many events, so that a late-arriving older
@@ -59,29 +65,14 @@ function toRing (q: number, owners: Int32Array, ranks: RankState, active: Active
   return new MemoRing(q, names, members, layers)
 }
 
-/** Folds events[from..] into state/ranks/active, calling `snapshot(count)` after each event. */
-function fold (state: FoldState, ranks: RankState, active: ActiveSet, table: MemberTable, events: readonly RingEvent[], from: number, snapshot?: (count: number) => void): void {
-  for (let i = from; i < events.length; i++) {
-    active.apply(events[i] as RingEvent, table)
-    const previousOwners = state.owners.slice()
-    state.rebalance(active.list)
-    ranks.rebalance(previousOwners, state.owners, active.list)
-    snapshot?.(i + 1)
-  }
-}
-
-function emptyOwners (q: number): Int32Array {
-  return new Int32Array(q).fill(NO_OWNER)
-}
-
-/** The ring of a membership table: the whole fold. Same result for any order of `records`. */
-export function buildRing (records: readonly MemberRecord[], q: number): Ring {
+/**
+ * The ring of a membership table: the whole fold, or the fold after `checkpoint` when given
+ * (ring-checkpoint.ts). Same result for any order of `records`.
+ */
+export function buildRing (records: readonly MemberRecord[], q: number, checkpoint?: RingCheckpoint): Ring {
   checkRingSize(q)
-  const events = ringEvents(records)
-  const table = new MemberTable()
-  const state = new FoldState(emptyOwners(q), table)
-  const ranks = RankState.empty(q)
-  const active = new ActiveSet()
+  const events = eventsAfter(records, checkpoint)
+  const { table, state, ranks, active } = startFold(q, checkpoint)
   fold(state, ranks, active, table, events, 0)
   return toRing(q, state.owners, ranks, active, table)
 }
@@ -101,6 +92,8 @@ export class RingBuilder {
   #state: FoldState
   #ranks: RankState
   #ring: Ring | undefined
+  /** What the fold starts from: a checkpoint, or nothing (the empty ring). */
+  #base: RingCheckpoint | undefined
 
   constructor (q: number) {
     checkRingSize(q)
@@ -110,21 +103,35 @@ export class RingBuilder {
     this.#reset()
   }
 
-  /** The ring of `records` (equal to `buildRing(records, q)`). */
-  update (records: readonly MemberRecord[]): Ring {
-    const events = ringEvents(records)
+  /**
+   * The ring of `records` (equal to `buildRing(records, q, checkpoint)`). Pass the same
+   * checkpoint object while it holds: another one (even an equal one) restarts the fold from it.
+   */
+  update (records: readonly MemberRecord[], checkpoint?: RingCheckpoint): Ring {
+    if (checkpoint !== this.#base) {
+      this.#base = checkpoint
+      this.#reset()
+    }
+    const events = eventsAfter(records, checkpoint)
     const common = commonPrefix(this.#events, events)
     if (this.#ring !== undefined && common === this.#events.length && common === events.length) return this.#ring
     if (this.#table.size > MAX_TABLE_IDS) this.#reset()
     const start = this.#restore(Math.min(common, this.#events.length))
-    const active = new ActiveSet()
-    for (let i = 0; i < start; i++) active.apply(events[i] as RingEvent, this.#table)
+    const active = this.#activeAt(events, start)
     fold(this.#state, this.#ranks, active, this.#table, events, start, (count) => {
       if (count % SNAPSHOT_STRIDE === 0) this.#snapshots.push({ count, owners: this.#state.owners.slice(), ranks: this.#ranks.copy() })
     })
     this.#events = events
     this.#ring = toRing(this.q, this.#state.owners, this.#ranks, active, this.#table)
     return this.#ring
+  }
+
+  /** The members active after the base and `count` of `events`. */
+  #activeAt (events: readonly RingEvent[], count: number): ActiveSet {
+    const active = new ActiveSet()
+    for (const m of this.#base?.members ?? []) active.apply({ kind: 'join', time: 0, id: m.id, weight: m.weight, zone: m.zone }, this.#table)
+    for (let i = 0; i < count; i++) active.apply(events[i] as RingEvent, this.#table)
+    return active
   }
 
   /** Sets the fold state to the one after `common` events, or the nearest earlier snapshot; returns that event count. */
@@ -138,11 +145,12 @@ export class RingBuilder {
   }
 
   #reset (): void {
-    this.#table = new MemberTable()
+    const start = startFold(this.q, this.#base)
+    this.#table = start.table
     this.#events = []
-    this.#state = new FoldState(emptyOwners(this.q), this.#table)
-    this.#ranks = RankState.empty(this.q)
-    this.#snapshots = [{ count: 0, owners: emptyOwners(this.q), ranks: RankState.empty(this.q) }]
+    this.#state = start.state
+    this.#ranks = start.ranks
+    this.#snapshots = [{ count: 0, owners: start.state.owners.slice(), ranks: start.ranks.copy() }]
     this.#ring = undefined
   }
 }

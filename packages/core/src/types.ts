@@ -73,6 +73,25 @@ export interface MemberRecord {
   readonly joinedAt: number
   /** Wall clock (ms) at which it started leaving / left; set iff status is 'leaving' or 'left'. */
   readonly leftAt?: number
+  /**
+   * The member's earlier stints, oldest first, when it left and rejoined: each stint's join
+   * and leave stay ring events, so a rejoin moves only its share instead of refolding the
+   * ring from its first join (ring-assign.ts ringEvents). Absent when it never rejoined.
+   */
+  readonly stints?: readonly Stint[]
+  /**
+   * The ring checkpoint this member holds and proposes (ring-checkpoint.ts): its cut and
+   * the hash of its canonical bytes (codec-checkpoint.ts). Once every active member
+   * advertises the same one, each may fold from it and drop what it made compactable.
+   */
+  readonly checkpoint?: CheckpointRef
+}
+
+/** A ring checkpoint named by its cut and hash (MemberRecord.checkpoint). */
+export interface CheckpointRef {
+  readonly cut: number
+  /** SHA-256 of the checkpoint's canonical bytes: 32 bytes. */
+  readonly hash: Uint8Array
 }
 
 /** A replica placement for a key: the owner walking the ring, and whom a fallback stands in for. */
@@ -84,6 +103,14 @@ export interface Placement {
 }
 
 /** Bounds on everything that crosses a wire or lands on disk. */
+/** An earlier membership period: joined at `joinedAt` with `weight` in `zone`, left at `leftAt`. */
+export interface Stint {
+  readonly joinedAt: number
+  readonly leftAt: number
+  readonly weight: number
+  readonly zone: string
+}
+
 export const LIMITS = {
   /** Key length in UTF-8 bytes. */
   keyBytes: 1024,
@@ -128,5 +155,10 @@ export const LIMITS = {
   addrBytes: 512,
   /** Peer id / zone string bytes. */
   idBytes: 128,
-  zoneBytes: 64
+  zoneBytes: 64,
+  /**
+   * Earlier stints a member record keeps (MemberRecord.stints). A member that rejoins more
+   * often drops its oldest: that one refold is the price of a bounded record.
+   */
+  stints: 8
 } as const

@@ -68,8 +68,14 @@ describe('admission certificates', () => {
     expect(admissionProblem(admission, 'authority', { ...record, id: 'peer-2' })).toMatch(/peer-1, not peer-2/)
     expect(admissionProblem(admission, 'authority', { ...record, weight: 1000 })).toMatch(/weight 1000 is above the admitted 2/)
     expect(admissionProblem(admission, 'authority', { ...record, zone: 'us-1' })).toMatch(/zone/)
-    // Back-dating the join (to reorder the ring's fold) is refused.
-    expect(admissionProblem(admission, 'authority', { ...record, joinedAt: 1 })).toMatch(/joinedAt 1 is not/)
+    // Back-dating the join before the admission (to reorder the ring's fold) is refused, a
+    // later join is not (an honest member joins after every event it learnt of), nor an
+    // earlier stint after the issue time; one before it is.
+    expect(admissionProblem(admission, 'authority', { ...record, joinedAt: 1 })).toMatch(/joinedAt 1 is before/)
+    expect(admissionProblem(admission, 'authority', { ...record, joinedAt: admission.issuedAt + 5 })).toBeUndefined()
+    const stint = { joinedAt: admission.issuedAt, leftAt: admission.issuedAt + 1, weight: 2, zone: 'eu-1' }
+    expect(admissionProblem(admission, 'authority', { ...record, joinedAt: admission.issuedAt + 5, stints: [stint] })).toBeUndefined()
+    expect(admissionProblem(admission, 'authority', { ...record, joinedAt: admission.issuedAt + 5, stints: [{ ...stint, joinedAt: 3 }] })).toMatch(/stint joined at 3/)
   })
 })
 

@@ -51,8 +51,21 @@ export const arbRecord: fc.Arbitrary<MemberRecord> = fc.record({
   incarnation: fc.nat(),
   heartbeat: fc.maxSafeNat(),
   joinedAt: fc.nat(),
-  leftAt: fc.nat()
-}).map(({ leftAt, ...r }) => (r.status === 'active' ? r : { ...r, leftAt }))
+  leftAt: fc.nat(),
+  // Earlier stints as gaps between times: each begins after the one before ended.
+  stints: fc.array(fc.tuple(fc.nat(1000), fc.nat(1000), fc.nat(1000), fc.string({ unit: 'binary', maxLength: 12 })), { maxLength: 3 }),
+  checkpoint: fc.option(fc.record({ cut: fc.maxSafeNat(), hash: fc.uint8Array({ minLength: 32, maxLength: 32 }) }), { nil: undefined })
+}).map(({ leftAt, stints: gaps, checkpoint, ...rest }) => {
+  const r = checkpoint === undefined ? rest : { ...rest, checkpoint }
+  let t = -1
+  const stints = gaps.map(([gap, length, weight, zone]) => {
+    const joinedAt = t + 1 + gap
+    t = joinedAt + length
+    return { joinedAt, leftAt: t, weight, zone }
+  })
+  const withStints = stints.length === 0 ? r : { ...r, joinedAt: t + 1 + r.joinedAt, stints }
+  return withStints.status === 'active' ? withStints : { ...withStints, leftAt }
+})
 
 export const arbSigned: fc.Arbitrary<SignedRecord> = fc.record({ record: arbRecord, signature: fc.uint8Array({ minLength: 1, maxLength: 80 }) })
 export const arbRemoval: fc.Arbitrary<SignedRemoval> = fc.record({

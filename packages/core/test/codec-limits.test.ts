@@ -307,6 +307,21 @@ describe('structural rejections', () => {
     rejects(() => encodeRecord({ ...record, leftAt: 5 }), 'record.leftAt')
   })
 
+  it('earlier stints: a trailing field only when there are some, in order, before the join, at most LIMITS.stints', () => {
+    // A record without stints is the ten fields older peers read, byte for byte.
+    expect(encodeRecord(record)).toEqual(cbor(recordWire()))
+    const stint = [0, 1, 1, 'z1']
+    expect(decodeRecord(cbor([...recordWire(), [stint]]))).toEqual({ ...record, stints: [{ joinedAt: 0, leftAt: 1, weight: 1, zone: 'z1' }] })
+    expect(encodeRecord({ ...record, stints: [] })).toEqual(cbor(recordWire()))
+    rejects(() => decodeRecord(cbor([...recordWire(), []])), 'record.stints')
+    rejects(() => decodeRecord(cbor([...recordWire(), [[0, 3, 1, 'z1']]])), 'record.stints[0]') // ends at the join
+    rejects(() => decodeRecord(cbor([...recordWire(), [[1, 0, 1, 'z1']]])), 'record.stints[0]') // ends before it began
+    rejects(() => decodeRecord(cbor([...recordWire({ 8: 100 }), [[0, 5, 1, 'z1'], [5, 6, 1, 'z1']]])), 'record.stints[1]') // overlaps
+    const many = Array.from({ length: LIMITS.stints + 1 }, (_, i) => [2 * i, 2 * i, 1, 'z1'])
+    rejects(() => decodeRecord(cbor([...recordWire({ 8: 100 }), many])), 'record.stints')
+    expect(decodeRecord(cbor([...recordWire({ 8: 100 }), many.slice(1)])).stints).toHaveLength(LIMITS.stints)
+  })
+
   it('non-canonical or non-strict CBOR', () => {
     const cases: Array<[string, number[]]> = [
       ['non-minimal integer', [0x82, 0x00, 0x18, 0x01]],

@@ -266,8 +266,11 @@ describe('record helpers', () => {
     const left = leaveRecord(leavingRec, 2000)
     // Finishing a leave keeps the leaving time: the ring's leave event does not move.
     expect(left).toEqual({ ...base, status: 'left', leftAt: 1500, incarnation: 2 })
+    // The rejoin keeps the ended stint (its join and leave stay ring events) and joins after it.
     const rejoined = restartRecord(left)
-    expect(rejoined).toEqual({ ...base, incarnation: 3 })
+    const stint = { joinedAt: base.joinedAt, leftAt: 1500, weight: base.weight, zone: base.zone }
+    expect(rejoined).toEqual({ ...base, incarnation: 3, joinedAt: 1501, stints: [stint] })
+    expect(restartRecord(left, { rejoinedAt: 9000 }).joinedAt).toBe(9000)
     expect(applyRecord(table(left), rejoined, 'peer-a').accepted).toBe(true)
   })
 

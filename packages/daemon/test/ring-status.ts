@@ -11,7 +11,7 @@ import type { Daemon } from './support.js'
 export interface StatusJson {
   peerId: string
   config: { q: number, n: number }
-  members: Array<{ peerId: string, status: string, weight: number, zone: string, reachable: boolean, joinedAt: number, leftAt?: number, incarnation: number, admitted: boolean, admission: { cluster: string, peer: string, maxWeight: number, zone: string } | null }>
+  members: Array<{ peerId: string, status: string, weight: number, zone: string, reachable: boolean, joinedAt: number, leftAt?: number, stints?: MemberRecord['stints'], incarnation: number, admitted: boolean, admission: { cluster: string, peer: string, maxWeight: number, zone: string } | null }>
   ring: { q: number, members: Array<{ id: string, partitions: number }>, partitionsPerMember: { min: number, max: number, mean: number } | null }
   hintsPending: number
   connected: number
@@ -24,7 +24,8 @@ export interface StatusJson {
 export function ringOf (s: StatusJson): Ring {
   const records = s.members.map((m): MemberRecord => ({
     id: m.peerId, addrs: [], weight: m.weight, zone: m.zone, status: m.status as MemberRecord['status'], incarnation: m.incarnation, heartbeat: 0, joinedAt: m.joinedAt,
-    ...(m.leftAt === undefined ? {} : { leftAt: m.leftAt })
+    ...(m.leftAt === undefined ? {} : { leftAt: m.leftAt }),
+    ...(m.stints === undefined ? {} : { stints: m.stints })
   }))
   const ring = buildRing(records, s.ring.q)
   // The rebuilt ring is the daemon's: same partitions per member as it reports.

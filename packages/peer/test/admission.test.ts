@@ -62,8 +62,10 @@ describe('admission', () => {
       expect(membership(node).roleOf('rogue')).toBe('client')
       expect(membership(node).roleOf('b')).toBe('member')
     }
-    // The admitted members' own records carry their certificates and their issue time as join time.
-    expect(membership(a).self().joinedAt).toBe(ISSUED_AT)
+    // The admitted members' own records carry their certificates; they join when they start
+    // (after every event they learnt of), never before their admission was issued.
+    expect(membership(a).self().joinedAt).toBe(cluster.clock.now() - 5_000)
+    expect(membership(a).self().joinedAt).toBeGreaterThanOrEqual(ISSUED_AT)
     expect(membership(b).signedRecords().find((s) => s.record.id === 'a')?.admission?.admission.peer).toBe('a')
   })
 
@@ -96,12 +98,36 @@ describe('admission', () => {
       await signed(x({ weight: 1000 }), { admission: await admission('x') }), // weight above the admitted
       await signed(x({ zone: 'elsewhere' }), { admission: await admission('x') }), // another zone
       await signed(x(), { admission: await admission('a') }), // a's certificate, borrowed
-      await signed(x({ joinedAt: 1 }), { admission: await admission('x') }) // back-dated join
+      await signed(x({ joinedAt: 1 }), { admission: await admission('x') }), // back-dated join
+      // A later join with an earlier stint back-dated before the admission.
+      await signed(x({ joinedAt: ISSUED_AT + 10, stints: [{ joinedAt: 1, leftAt: 2, weight: 1, zone: 'default' }] }), { admission: await admission('x') })
     ]
     for (const attack of attacks) expect(await membership(a).acceptSigned([attack]), JSON.stringify(attack.record)).toBe(0)
     expect(ids(a)).toEqual(['a'])
     expect(await membership(a).acceptSigned([await signed(x(), { admission: await admission('x') })])).toBe(1)
     expect(ids(a)).toEqual(['a', 'x'])
+  })
+
+  it('a member admitted long ago joins a running cluster after its members: the ring moves only its share', async () => {
+    const cluster = new TestCluster({ ...CONFIG, q: 256 })
+    const nodes: TestNode[] = []
+    for (const id of ['a', 'b', 'c', 'd', 'e']) {
+      await cluster.clock.advance(10_000)
+      nodes.push(await start(cluster, id, { seeds: nodes.length === 0 ? [] : ['a'], clusterId: CLUSTER, admission: await admission(id, { issuedAt: cluster.clock.now() }) }))
+    }
+    const a = nodes[0] as TestNode
+    const before = membership(a).ring()
+    await cluster.clock.advance(10_000)
+    // Admitted at ISSUED_AT, before every member here joined: its join once took that time
+    // and refolded the ring from the start.
+    const late = await start(cluster, 'late', { seeds: ['a'], clusterId: CLUSTER, admission: await admission('late') })
+    await cluster.clock.advance(5_000)
+    expect(membership(late).self().joinedAt).toBeGreaterThan(Math.max(...membership(a).members().filter((m) => m.id !== 'late').map((m) => m.joinedAt)))
+    const after = membership(a).ring()
+    expect(after.owners).toEqual(membership(late).ring().owners)
+    const share = after.owners.filter((o) => o === 'late').length
+    expect(share).toBeGreaterThan(0)
+    expect(after.owners.filter((o, p) => o !== before.owners[p]).length).toBe(share)
   })
 
   it('two clusters with different authorities, bootstrapped at each other, stay two', async () => {

@@ -185,6 +185,41 @@ describe('Membership', () => {
     }
   })
 
+  it('a member that left and rejoins joins after the latest event and keeps its stint: the ring moves only its share', async () => {
+    const cluster = new TestCluster({ ...CONFIG, q: 256 })
+    for (const id of ['s', 'a', 'b', 'c', 'd']) {
+      await cluster.clock.advance(10_000)
+      await startNode(cluster, id, id === 's' ? [] : ['s'])
+    }
+    const b = cluster.node('b')
+    await membership(b).leave()
+    await settle()
+    membership(b).stop()
+    cluster.hub.crash('b')
+    // Others join after the leave; then b comes back over its storage.
+    for (const id of ['e', 'f']) {
+      await cluster.clock.advance(10_000)
+      await startNode(cluster, id, ['s'])
+    }
+    const s = membership(cluster.node('s'))
+    const before = s.ring()
+    const latest = Math.max(...s.members().map((m) => Math.max(m.joinedAt, m.leftAt ?? 0)))
+    const node = cluster.add('b', { config: { seeds: ['s'] }, storage: MemoryStorage.reopen(b.storage) })
+    node.deps.addrs = ['/mem/b']
+    node.deps.membership = new Membership(node.deps)
+    await cluster.startNetwork(node)
+    await membership(node).start()
+    await cluster.clock.advance(3_000)
+    const self = membership(node).self()
+    expect(self.joinedAt).toBeGreaterThan(latest)
+    expect(self.stints).toHaveLength(1)
+    const after = s.ring()
+    expect(after.owners).toEqual(membership(node).ring().owners)
+    const share = ownedPartitions(after, 'b').length
+    expect(share).toBeGreaterThan(0)
+    expect(countMoved(before, after)).toBe(share)
+  })
+
   it('a restarted peer knows the table and the ring from storage before anyone answers', async () => {
     const cluster = new TestCluster(CONFIG)
     const s = await startNode(cluster, 's')

@@ -42,6 +42,8 @@ export function statusBody (deps: StatusDeps): unknown {
       joinedAt: m.joinedAt,
       // With joinedAt, what the ring is folded from (core's ringEvents): a tool can rebuild the ring.
       ...(m.leftAt === undefined ? {} : { leftAt: m.leftAt }),
+      // A member that left and rejoined: its earlier stints are ring events too.
+      ...(m.stints === undefined ? {} : { stints: m.stints }),
       addrs: m.addrs,
       // The engine takes a record into its table, in a cluster with an id (every daemon's:
       // closed by default), only with a certificate of that cluster's authority that fits

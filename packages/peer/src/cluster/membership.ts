@@ -14,7 +14,7 @@ import {
   RingBuilder, TABLE_DIGEST_BUCKETS, admissionProblem, compareRecords, differingBuckets, digestBucket, emptyTableDigest, encodeAdmission,
   equalBytes, encodeRecord, judgeRecord, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateRecord, xorDigest
 } from '@ringstore/core'
-import type { MemberRecord, PeerId, Ring, SignedAdmission, SignedRecord, SignedRemoval } from '@ringstore/core'
+import type { MemberRecord, PeerId, Ring, SignedAdmission, SignedRecord, SignedRemoval, Stint } from '@ringstore/core'
 import type { MembershipView } from '../components.js'
 import type { PeerConfig } from '../config.js'
 import { RemoteError, describeError } from '../errors.js'
@@ -136,18 +136,21 @@ export class Membership implements MembershipView {
     const older = [previous, stored.find((s) => s.record.id === ctx.id)?.record]
       .filter((r): r is MemberRecord => r !== undefined)
       .sort(compareRecords).pop()
-    // A new member of an open cluster pulls the seeds' tables before it announces itself, and
-    // joins after every join and leave it learnt of: a clock running behind cannot put its join
-    // before them, which would make every peer refold the ring from there and reshuffle it
-    // (issue 13). An admitted member's join time is its admission's issue time (admission.ts).
-    const joinsFresh = older === undefined && ctx.admission === undefined
+    // A new member, and one that had left and rejoins, pulls the seeds' tables before it
+    // announces itself and joins after every join and leave it learnt of: a clock running
+    // behind, an old admission or a remembered first join cannot put its join before them,
+    // which would make every peer refold the ring from there and reshuffle it (issue 13).
+    const resumesLeave = ctx.resumeLeave === true && older?.status === 'left'
+    const joinsFresh = older === undefined || (older.status === 'left' && !resumesLeave)
     if (joinsFresh) await this.#seeds.start(ctx.config.seeds)
     const record = older === undefined
-      ? newMemberRecord({ id: ctx.id, ...update, joinedAt: this.#joinedAt(joinsFresh ? afterKnownEvents(this.#table, ctx.clock.now()) : ctx.clock.now()) })
-      : ctx.resumeLeave === true && older.status === 'left'
+      ? newMemberRecord({ id: ctx.id, ...update, joinedAt: this.#joinTime() })
+      : resumesLeave
         // Still the member that left, at the same leave time: the ring stays as the others have it.
         ? validateRecord({ ...older, addrs: [...update.addrs], incarnation: older.incarnation + 1, heartbeat: 0 })
-        : withJoinedAt(restartRecord(older, update), this.#joinedAt(older.joinedAt))
+        : older.status === 'left'
+          ? this.#admissible(restartRecord(older, { ...update, rejoinedAt: this.#joinTime() }))
+          : this.#admissible(restartRecord(older, update))
     await this.#selfUpdates.run(async () => { await this.#publishSelf(record, true) })
     this.#scheduleHeartbeat()
     if (!joinsFresh) await this.#seeds.start(ctx.config.seeds)
@@ -517,9 +520,26 @@ export class Membership implements MembershipView {
     return records.filter((_, i) => admitted[i] === true)
   }
 
-  /** Our join time: the admission's issue time when admitted (core's admissionProblem), else `fallback`. */
-  #joinedAt (fallback: number): number {
-    return this.#ctx.admission?.admission.issuedAt ?? fallback
+  /**
+   * When we join: just after the latest join or leave this table knows of when our clock
+   * reads earlier, and never before our admission was issued (core's admissionProblem).
+   */
+  #joinTime (): number {
+    return Math.max(this.#ctx.admission?.admission.issuedAt ?? 0, afterKnownEvents(this.#table, this.#ctx.clock.now()))
+  }
+
+  /**
+   * `record` within what our admission allows: joined no earlier than it was issued, and
+   * without earlier stints from before it (a member re-admitted later drops them; that one
+   * change refolds the ring from there, as the re-admission is rare).
+   */
+  #admissible (record: MemberRecord): MemberRecord {
+    const issuedAt = this.#ctx.admission?.admission.issuedAt
+    if (issuedAt === undefined) return record
+    const stints = (record.stints ?? []).filter((s) => s.joinedAt >= issuedAt)
+    if (record.joinedAt >= issuedAt && stints.length === (record.stints ?? []).length) return record
+    const { stints: _dropped, ...rest } = record
+    return validateRecord({ ...rest, joinedAt: Math.max(record.joinedAt, issuedAt), ...(stints.length > 0 ? { stints } : {}) })
   }
 
   /** Applies verified records of other members; one ring update and one persist for the lot. */
@@ -553,10 +573,10 @@ export class Membership implements MembershipView {
       if (current === undefined || compareRecords(record, current) <= 0) return
       this.#ctx.log.warn('saw a newer record of our own: re-incarnating above it', { incarnation: record.incarnation })
       const { addrs, weight, zone } = current
-      // Still a member: keep the old join time, so the ring (and who owns what) stays put.
-      // It had left: this is a new join, at our own start time.
-      const joinedAt = record.status === 'left' ? current.joinedAt : record.joinedAt
-      await this.#publishSelf(restartRecord({ ...record, addrs, weight, zone, joinedAt: this.#joinedAt(joinedAt) }), true)
+      // Still a member: keep its join time and stints, so the ring (and who owns what) stays
+      // put. It had left: a rejoin after that stint, at our own join time or after its leave.
+      const update = record.status === 'left' ? { addrs, weight, zone, rejoinedAt: current.joinedAt } : { addrs, weight, zone }
+      await this.#publishSelf(this.#admissible(restartRecord(record, update)), true)
     }).catch((error: unknown) => { this.#ctx.log.error('re-incarnation failed', { error: describeError(error) }) })
   }
 
@@ -662,19 +682,22 @@ export class Membership implements MembershipView {
  */
 function affectsRing (held: MemberRecord | undefined, next: MemberRecord): boolean {
   return held === undefined || held.status !== next.status || held.weight !== next.weight ||
-    held.zone !== next.zone || held.joinedAt !== next.joinedAt || held.leftAt !== next.leftAt
+    held.zone !== next.zone || held.joinedAt !== next.joinedAt || held.leftAt !== next.leftAt ||
+    !sameStints(held.stints ?? [], next.stints ?? [])
 }
 
-/** `now`, or just after the latest join or leave time in `table` when that is later (a clock behind). */
+function sameStints (a: readonly Stint[], b: readonly Stint[]): boolean {
+  return a === b || (a.length === b.length && a.every((s, i) => {
+    const t = b[i] as Stint
+    return s.joinedAt === t.joinedAt && s.leftAt === t.leftAt && s.weight === t.weight && s.zone === t.zone
+  }))
+}
+
+/** `now`, or just after the latest join or leave time in `table` when that is later (a clock behind). Earlier stints end before their record's join. */
 function afterKnownEvents (table: ReadonlyMap<PeerId, MemberRecord>, now: number): number {
   let latest = -1
   for (const r of table.values()) latest = Math.max(latest, r.joinedAt, r.leftAt ?? -1)
   return Math.max(now, latest + 1)
-}
-
-/** `record` joined at `joinedAt` (an admission's issue time replaces a remembered join time). */
-function withJoinedAt (record: MemberRecord, joinedAt: number): MemberRecord {
-  return record.joinedAt === joinedAt ? record : validateRecord({ ...record, joinedAt })
 }
 
 /** A gossip partner's answer when its table is ours. */
