@@ -65,6 +65,17 @@ describe('a tab in a quorum (N=3, R=2, W=2)', () => {
     expect(await membersHolding(c)).toEqual([first, second, third].sort())
   })
 
+  it('the tab stands in once: W=3 with two replicas silent fails with 2 acks, naming them', async () => {
+    const { c, a, primaries } = await membersAndTabs()
+    const [, second, third] = primaries as [string, string, string]
+    c.hub.lose((from, to, request) => from === 'tab-a' && request.type.startsWith('client-put') && (to === second || to === third))
+    const put = a.put(KEY, bytes('v1'), { w: 3 }).catch((e: unknown) => e)
+    await c.clock.advance(TIMEOUT_MS)
+    const error = await put
+    expect(error).toMatchObject({ name: 'QuorumNotMetError', acks: 2, required: 3 })
+    for (const silent of [second, third]) expect((error as Error).message).toContain(`${silent} did not answer`)
+  })
+
   it('a read needs R replicas: a tab\'s own stale copy is not one of them, and it is merged in', async () => {
     const { c, a, b, primaries } = await membersAndTabs()
     const [first, second, third] = primaries as [string, string, string]

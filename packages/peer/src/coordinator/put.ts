@@ -198,8 +198,9 @@ export class PutCoordinator {
    * One replica-put; never rejects. A silent peer gets a hint kept here before this
    * resolves, even when a fallback then stands in for it: the fallback's hint may be lost
    * (it may leave or fail), this one makes sure the write still reaches the primary later.
-   * A fallback over its hint quota kept nothing: the same, and its refusal is a reason
-   * (`refusals`) given with a failed quorum.
+   * A fallback over its hint quota kept nothing: the same. Whatever kept a replica from
+   * taking the write (a refusal, silence, a quota) is a reason (`refusals`) given with a
+   * failed quorum, naming the replica, so the caller's error says which one failed and how.
    */
   async #sendReplica (placement: Placement, key: Key, clock: DvvSet, refusals: string[]): Promise<SendResult> {
     const ctx = this.#ctx
@@ -211,9 +212,10 @@ export class PutCoordinator {
       const overQuota = error instanceof RemoteError && error.code === 'over-quota'
       if (!isUnreachable(error) && !overQuota) {
         ctx.log.warn('replica refused a put', { peer: placement.peer, key, error: describeError(error) })
+        refusals.push(`${placement.peer} refused it (${describeError(error)})`)
         return { outcome: 'refused', hintKept: false }
       }
-      if (overQuota) refusals.push(error.message)
+      refusals.push(overQuota ? error.message : `${placement.peer} did not answer (${describeError(error)})`)
       const hintKept = await this.#keepHint(hintTargetOf(placement), key, clock, refusals)
       return { outcome: overQuota ? 'over-quota' : 'silent', hintKept }
     }
