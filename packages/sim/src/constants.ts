@@ -18,6 +18,13 @@ export const SIM_EPOCH_MS = 1_700_000_000_000
 /** Upper bound on events in one `runUntilIdle`: a run that never idles is a bug, not a wait. */
 export const MAX_IDLE_EVENTS = 10_000_000
 
+/**
+ * Scheduler callbacks (one event each) queued per real event-loop turn: Node runs them all
+ * in one turn, draining microtasks between any two, so a run pays a loop turn (and its poll)
+ * per this many events instead of per event. Callbacks after a run stopped do nothing.
+ */
+export const IMMEDIATES_PER_TURN = 256
+
 // ── The simulated cluster (cluster.ts, network.ts, storage.ts) ──────────────────────
 
 /**
