@@ -71,6 +71,12 @@ export const CLIENT_SESSION_VIEW_WAIT_MS = 2_000
  */
 export const RING_REBUILD_DELAY_MS = 100
 
+/**
+ * Rings a cluster's SharedRings keeps (by table): the distinct tables its peers hold at one
+ * time, a few per join or leave under way; a ring evicted is folded again when asked for.
+ */
+export const SHARED_RINGS_KEPT = 256
+
 /** Past FULL_MESH_MAX_PEERS, how often waits for membership to settle check it (cluster.ts settleMembership). */
 export const MEMBERSHIP_POLL_MS = 50
 
