@@ -5,16 +5,34 @@
  * is what lets a thousand peers start (each fold of a thousand joins costs ~0.7 s here).
  * Nothing a peer sees changes: it gets the ring `buildRing` would give it, and the same
  * object again while its table's events are unchanged, as its own RingBuilder would.
+ *
+ * A peer asks on every rebuild with its whole table (S records), so finding the table must
+ * cost little per record: each record's ring fields are read once (records are immutable;
+ * a WeakMap keeps them per object), tables are looked up by an order-free hash of those,
+ * and a hit is confirmed field by field (no hash collision can hand out a wrong ring).
  */
 import { RingBuilder } from '@ringstore/core'
-import type { MemberRecord, Ring } from '@ringstore/core'
+import type { MemberRecord, PeerId, Ring } from '@ringstore/core'
 import type { RingSource } from '@ringstore/peer'
 import { SHARED_RINGS_KEPT } from './constants.js'
 
+/** A table's ring and, to confirm a lookup, each member's ring fields. */
+interface Entry {
+  readonly ring: Ring
+  readonly fields: ReadonlyMap<PeerId, string>
+}
+
+interface RecordKey {
+  readonly fields: string
+  readonly h1: number
+  readonly h2: number
+}
+
 export class SharedRings {
   readonly #builder: RingBuilder
-  /** Rings by eventsKey, least recently used first. */
-  readonly #rings = new Map<string, Ring>()
+  /** Tables by hash, least recently used first. */
+  readonly #entries = new Map<string, Entry>()
+  readonly #keys = new WeakMap<MemberRecord, RecordKey>()
 
   constructor (q: number) {
     this.#builder = new RingBuilder(q)
@@ -22,44 +40,69 @@ export class SharedRings {
 
   /** A peer's ring source: remembers its own last table so that an unchanged one gives the same object. */
   source (): RingSource {
-    let lastKey: string | undefined
-    let last: Ring | undefined
+    let last: Entry | undefined
     return {
       update: (records) => {
-        const key = eventsKey(records)
-        if (key === lastKey && last !== undefined) return last
-        last = this.#ring(key, records)
-        lastKey = key
-        return last
+        if (last !== undefined && this.#matches(last, records)) return last.ring
+        last = this.#entry(records)
+        return last.ring
       }
     }
   }
 
-  #ring (key: string, records: readonly MemberRecord[]): Ring {
-    let ring = this.#rings.get(key)
-    if (ring !== undefined) {
-      this.#rings.delete(key)
-    } else {
-      // The shared builder folds on from its last table when this one extends it (the usual
-      // case: the peers learn the same joins in the same order).
-      ring = this.#builder.update(records)
-      if (this.#rings.size >= SHARED_RINGS_KEPT) this.#rings.delete(this.#rings.keys().next().value as string)
+  #entry (records: readonly MemberRecord[]): Entry {
+    let h1 = 0
+    let h2 = 0
+    for (const r of records) {
+      const k = this.#key(r)
+      h1 = (h1 + k.h1) >>> 0
+      h2 = (h2 + k.h2) >>> 0
     }
-    this.#rings.set(key, ring)
-    return ring
+    const hash = `${records.length}:${h1}:${h2}`
+    const held = this.#entries.get(hash)
+    if (held !== undefined && this.#matches(held, records)) {
+      this.#entries.delete(hash) // re-inserted below: most recently used
+      this.#entries.set(hash, held)
+      return held
+    }
+    // The shared builder folds on from its last table when this one extends it (the usual
+    // case: the peers learn the same joins in the same order).
+    const entry: Entry = { ring: this.#builder.update(records), fields: new Map(records.map((r) => [r.id, this.#key(r).fields])) }
+    this.#entries.delete(hash)
+    if (this.#entries.size >= SHARED_RINGS_KEPT) this.#entries.delete(this.#entries.keys().next().value as string)
+    this.#entries.set(hash, entry)
+    return entry
+  }
+
+  #matches (entry: Entry, records: readonly MemberRecord[]): boolean {
+    if (entry.fields.size !== records.length) return false
+    for (const r of records) if (entry.fields.get(r.id) !== this.#key(r).fields) return false
+    return true
+  }
+
+  #key (record: MemberRecord): RecordKey {
+    let key = this.#keys.get(record)
+    if (key === undefined) {
+      const fields = ringFields(record)
+      key = { fields, h1: fnv1a(fields, 0x811c9dc5), h2: fnv1a(fields, 0x01000193) }
+      this.#keys.set(record, key)
+    }
+    return key
   }
 }
 
 /**
- * The fields of a table that its ring depends on (core ring-assign.ts `ringEvents`: a join
- * per member, a leave per leaving or left one), in id order: equal keys, equal rings.
+ * What the ring takes from a record (core ring-assign.ts `ringEvents`: a join per member,
+ * a leave per leaving or left one): equal fields for every record, equal rings.
  */
-function eventsKey (records: readonly MemberRecord[]): string {
-  const parts: string[] = []
-  for (const r of records) {
-    const leaving = r.status === 'leaving' || r.status === 'left'
-    const leftAt = leaving ? Math.max(r.leftAt ?? r.joinedAt, r.joinedAt) : ''
-    parts.push(`${r.id}\u0001${r.joinedAt}\u0001${r.weight}\u0001${String(r.zone)}\u0001${leaving ? 'L' : ''}${leftAt}`)
-  }
-  return parts.sort().join('\u0000')
+function ringFields (r: MemberRecord): string {
+  const leaving = r.status === 'leaving' || r.status === 'left'
+  const leftAt = leaving ? Math.max(r.leftAt ?? r.joinedAt, r.joinedAt) : ''
+  return `${r.id}\u0001${r.joinedAt}\u0001${r.weight}\u0001${String(r.zone)}\u0001${leaving ? 'L' : ''}${leftAt}`
+}
+
+function fnv1a (text: string, seed: number): number {
+  let h = seed
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
+  return h >>> 0
 }
