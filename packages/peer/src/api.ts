@@ -2,7 +2,7 @@
  * The public face of a peer: what hosts (daemon, browser, simulator) call. `peer.ts`
  * implements it by wiring the components together.
  */
-import type { DvvSet, Key, MemberRecord, PeerId, SignedAdmission, Sibling, VersionVector } from '@ringstore/core'
+import type { DvvSet, Key, MemberRecord, PeerId, Ring, SignedAdmission, Sibling, VersionVector } from '@ringstore/core'
 import type { Clock, Logger, Network, Signer, Storage } from './interfaces.js'
 import type { PeerConfig } from './config.js'
 import type { PeerMetrics } from './metrics.js'
@@ -30,6 +30,19 @@ export interface PeerOptions {
    * that never left.
    */
   readonly resumeLeave?: boolean
+  /**
+   * Computes the ring of a member table; default a core `RingBuilder` of `config.q` of its
+   * own. It must return what `buildRing(records, q)` returns, and the same object again
+   * while the table's ring-affecting fields are unchanged. The simulator passes one that
+   * shares the work between its peers (a ring is a pure function of the table, and a
+   * thousand peers folding the same joins cost a thousand times one).
+   */
+  readonly ringSource?: RingSource
+}
+
+/** See PeerOptions.ringSource. */
+export interface RingSource {
+  update(records: readonly MemberRecord[]): Ring
 }
 
 export interface GetOptions {

@@ -151,6 +151,16 @@ export const SEED_DIAL_TIMEOUT_MS = 10_000
 export const PROBES_PER_TICK_MAX = 64
 
 /**
+ * A member that failed k probes in a row is probed again after 2^(k-1) ticks, at most this
+ * many (32 s at the default probeIntervalMs): after a partition a peer may hold most of the
+ * cluster unreachable (every gossip partner across the cut), and probing each every tick
+ * made the detector's cost the cluster size. With the back-off a long-lost member costs a
+ * probe per this many ticks; one that comes back is seen sooner by its reconnection or by
+ * any request that succeeds (handoff retries on its own schedule).
+ */
+export const PROBE_BACKOFF_MAX_TICKS = 32
+
+/**
  * A removal (cluster/member-removals.ts) is gossiped once when it arrives, then again every
  * this many heartbeats while it is recent: a member that was connected but lost the first
  * message (gossip is best effort) would otherwise go on routing to the removed member,

@@ -17,7 +17,7 @@
  */
 export { Peer, silentLogger } from './peer.js'
 export type * from './interfaces.js'
-export type { PeerOptions, GetOptions, GetResult, PutOptions, PutResult, PeerStatus, PeerMaintenance } from './api.js'
+export type { PeerOptions, RingSource, GetOptions, GetResult, PutOptions, PutResult, PeerStatus, PeerMaintenance } from './api.js'
 export { DEFAULT_CONFIG, ConfigError, resolveConfig } from './config.js'
 export { MAX_REPLICAS } from './constants.js'
 export { resolveQuorum, quorumProblem } from './quorum.js'

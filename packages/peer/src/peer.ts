@@ -127,7 +127,8 @@ export class Peer implements PeerMaintenance {
       id, config, clock, storage, signer, network, rpc, log,
       ...(options.addrs === undefined ? {} : { addrs: options.addrs }),
       ...(options.admission === undefined ? {} : { admission: options.admission }),
-      resumeLeave: options.resumeLeave === true
+      resumeLeave: options.resumeLeave === true,
+      ...(options.ringSource === undefined ? {} : { ringSource: options.ringSource })
     })
     // A member reaches replicas through the replication protocols, a light peer (a client)
     // through the client surface members serve it (protocol/replica-access.ts).

@@ -92,6 +92,27 @@ describe('LocalFailureDetector', () => {
     expect(probes.filter((m) => m.to === 'c').length).toBeGreaterThanOrEqual(3)
   })
 
+  it('backs off from a member that stays silent: a probe per 2^(k-1) ticks, then one per PROBE_BACKOFF_MAX_TICKS', async () => {
+    const { cluster, detector } = await setup()
+    cluster.hub.stall('a', 'c')
+    await settle()
+    detector.reportFailure('c')
+    const probes = recordRequests(cluster.node('a'))
+    await cluster.clock.advance(200 * 1000) // about 200 ticks of 1000 ms
+    // Ticks 1, 2, 4, 8, 16, 32, then every 32: 64, 96, 128, 160, 192 (it used to be every tick).
+    expect(probes.filter((m) => m.to === 'c')).toHaveLength(11)
+    expect(detector.isReachable('c')).toBe(false)
+    // Back: its reconnection is seen at once, and a later failure is probed on the next tick again.
+    cluster.hub.unblock('a', 'c')
+    await settle()
+    expect(detector.isReachable('c')).toBe(true)
+    detector.reportFailure('c')
+    const before = probes.length
+    await cluster.clock.advance(1300) // the next tick (a tick whose probe timed out ends 300 ms late)
+    expect(probes.slice(before).filter((m) => m.to === 'c')).toHaveLength(1)
+    expect(detector.isReachable('c')).toBe(true)
+  })
+
   it('a probe that times out does not undo a reconnection that came meanwhile', async () => {
     const { cluster, detector } = await setup()
     detector.reportFailure('b')

@@ -9,7 +9,11 @@
  *
  * 1. lost-write: a write acknowledged with dot d is held as a sibling by every replica,
  *    unless some write had a context covering d (then d may be legitimately superseded —
- *    and the replica's own clock must then cover d too).
+ *    and the replica's own clock must then cover d too, or have forgotten d's actor by
+ *    truncation: a clock at the entry bound drops value-less entries, core
+ *    versions-prune.ts, so a superseded dot of an old actor epoch is then covered by no
+ *    entry. Such writes are counted as `truncated`, not lost: truncation never drops a
+ *    value, so the value is gone because a write superseded it).
  * 2. divergent: all replicas of a key hold structurally equal versions.
  * 3. resurrected: no replica holds a live value whose dot an acknowledged delete's context
  *    covers; superseded-survivor: the same for acknowledged puts.
@@ -32,7 +36,7 @@
  *   simulator duplicates messages; seed 18 with --rogue does it): no honest path goes further,
  *   while every forged counter is ≥ 2^40.
  */
-import { clockEqual } from '@ringstore/core'
+import { DEFAULT_MAX_CLOCK_ENTRIES, clockEqual } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Sibling } from '@ringstore/core'
 import { ROGUE_ID, isPlanted } from './forge.js'
 import type { RogueWrite } from './forge.js'
@@ -69,6 +73,11 @@ export interface CheckResult {
   readonly violations: Violation[]
   /** Acknowledged writes whose dot some replica lost. */
   readonly lost: number
+  /**
+   * Acknowledged writes that a later write superseded and whose actor some replica's clock
+   * no longer names because truncation dropped its value-less entry (not a violation).
+   */
+  readonly truncated: number
   /** Live values an acknowledged delete had covered. */
   readonly resurrected: number
   /** siblingHistogram[k] = keys whose converged version holds k siblings (tombstones included). */
@@ -157,6 +166,7 @@ export function checkHistory (ops: readonly OpRecord[], snapshots: readonly KeyS
   const index = new DotIndex(ops, snapshots, clientWrites)
   const byKey = new Map(snapshots.map((s) => [s.key, s]))
   let lost = 0
+  let truncated = 0
   let resurrected = 0
   for (const snap of snapshots) {
     checkConvergence(snap, violations)
@@ -172,11 +182,15 @@ export function checkHistory (ops: readonly OpRecord[], snapshots: readonly KeyS
     const snap = byKey.get(op.key)
     if (snap === undefined) continue
     const goneWithItsMinter = (op.acks ?? 1) <= 1 && removed.has(minterOf(op.dot))
-    if (!goneWithItsMinter) lost += checkDurable(op, op.dot, snap, index, violations)
+    if (!goneWithItsMinter) {
+      const durable = checkDurable(op, op.dot, snap, index, violations)
+      if (durable === 'lost') lost++
+      if (durable === 'truncated') truncated++
+    }
     resurrected += checkSuperseded(op, snap, violations)
     checkDotMatches(op, op.dot, snap, violations)
   }
-  return { violations, lost, resurrected, siblingHistogram: histogram(snapshots) }
+  return { violations, lost, truncated, resurrected, siblingHistogram: histogram(snapshots) }
 }
 
 function checkConvergence (snap: KeySnapshot, out: Violation[]): void {
@@ -202,14 +216,31 @@ function minterOf (dot: Dot): PeerId {
   return dot[0].slice(0, dot[0].lastIndexOf(':'))
 }
 
-/** Invariant 1 for one acknowledged write. Returns 1 when the write is lost. */
-function checkDurable (op: OpRecord, dot: Dot, snap: KeySnapshot, index: DotIndex, out: Violation[]): number {
+/**
+ * A clock that truncation may have shortened (it holds the entry bound) and that names no
+ * entry of `dot`'s actor: it cannot say whether it saw `dot`, only that it holds no value of it.
+ */
+function actorTruncated (clock: DvvSet | null, dot: Dot): boolean {
+  return clock !== null && clock.entries.length >= DEFAULT_MAX_CLOCK_ENTRIES && !clock.entries.some((e) => e.actor === dot[0])
+}
+
+/**
+ * Invariant 1 for one acknowledged write: 'lost' when some replica lost it, 'truncated'
+ * when it was superseded and some replica's truncated clock forgot its actor, else 'held'.
+ */
+function checkDurable (op: OpRecord, dot: Dot, snap: KeySnapshot, index: DotIndex, out: Violation[]): 'held' | 'lost' | 'truncated' {
   const superseded = index.superseded(op.key, dot, op)
+  let forgotten = false
   const missing = snap.replicas.filter((r) => {
     const held = dottedSiblings(r.clock).some((s) => s.dot[0] === dot[0] && s.dot[1] === dot[1])
-    return !held && !(superseded && clockCovers(r.clock, dot))
+    if (held || (superseded && clockCovers(r.clock, dot))) return false
+    if (superseded && actorTruncated(r.clock, dot)) {
+      forgotten = true
+      return false
+    }
+    return true
   })
-  if (missing.length === 0) return 0
+  if (missing.length === 0) return forgotten ? 'truncated' : 'held'
   out.push({
     kind: 'lost-write',
     key: op.key,
@@ -218,7 +249,7 @@ function checkDurable (op: OpRecord, dot: Dot, snap: KeySnapshot, index: DotInde
     ops: [op.id],
     message: `acknowledged ${op.kind} #${op.id} of ${op.key} (dot ${dotKey(dot)}, ${op.acks ?? '?'} acks) is missing on ${missing.map((r) => `${r.peer}=${describeClock(r.clock)}`).join(' ')}`
   })
-  return 1
+  return 'lost'
 }
 
 /** Invariant 3 (deletes) and its twin for puts. Returns the resurrected values found. */

@@ -19,6 +19,7 @@ import { createPeer } from './peer-handle.js'
 import type { PeerFactory, SimPeer } from './peer-handle.js'
 import type { Rng } from './rng.js'
 import { Scheduler } from './scheduler.js'
+import { SharedRings } from './shared-rings.js'
 import { SimSigner } from './signer.js'
 import { SimDisk, SimStorage } from './storage.js'
 import { oneWayCut } from './topology.js'
@@ -128,6 +129,8 @@ export class SimCluster {
   private readonly config: Partial<PeerConfig>
   private readonly factory: PeerFactory
   private readonly draining = new Map<SimNode, Promise<boolean>>()
+  /** Every peer's ring, computed once per member table for the whole cluster (shared-rings.ts). */
+  private readonly rings: SharedRings
 
   constructor (private readonly options: SimClusterOptions) {
     this.scheduler = new Scheduler((error) => this.fault('a scheduled event threw', error))
@@ -143,6 +146,7 @@ export class SimCluster {
     // (or when it reads it): starting S peers would otherwise cost S rebuilds on each.
     const big = options.peers > FULL_MESH_MAX_PEERS ? { ringRebuildDelayMs: RING_REBUILD_DELAY_MS } : {}
     this.config = { ...SIM_PEER_CONFIG, ...big, ...options.config }
+    this.rings = new SharedRings(this.config.q ?? DEFAULT_CONFIG.q)
     this.factory = options.peerFactory ?? createPeer
     for (let i = 0; i < options.peers; i++) this.addNode()
   }
@@ -438,6 +442,7 @@ export class SimCluster {
       logger: this.logger(node.id),
       config: { ...this.config, seeds, ...(authority === undefined ? {} : { clusterId: authority }) },
       addrs: [node.id],
+      ringSource: this.rings.source(),
       ...(node.admission === undefined ? {} : { admission: node.admission })
     })
     node.state = 'starting'

@@ -18,6 +18,13 @@ export const SIM_EPOCH_MS = 1_700_000_000_000
 /** Upper bound on events in one `runUntilIdle`: a run that never idles is a bug, not a wait. */
 export const MAX_IDLE_EVENTS = 10_000_000
 
+/**
+ * Scheduler callbacks (one event each) queued per real event-loop turn: Node runs them all
+ * in one turn, draining microtasks between any two, so a run pays a loop turn (and its poll)
+ * per this many events instead of per event. Callbacks after a run stopped do nothing.
+ */
+export const IMMEDIATES_PER_TURN = 256
+
 // ── The simulated cluster (cluster.ts, network.ts, storage.ts) ──────────────────────
 
 /**
@@ -63,6 +70,12 @@ export const CLIENT_SESSION_VIEW_WAIT_MS = 2_000
  * joins per rebuild.
  */
 export const RING_REBUILD_DELAY_MS = 100
+
+/**
+ * Rings a cluster's SharedRings keeps (by table): the distinct tables its peers hold at one
+ * time, a few per join or leave under way; a ring evicted is folded again when asked for.
+ */
+export const SHARED_RINGS_KEPT = 256
 
 /** Past FULL_MESH_MAX_PEERS, how often waits for membership to settle check it (cluster.ts settleMembership). */
 export const MEMBERSHIP_POLL_MS = 50

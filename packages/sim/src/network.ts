@@ -220,13 +220,19 @@ export class SimHub implements EndpointHub<SimNetwork> {
     if (from.state !== 'running' || this.announcementsMuted) return
     const bytes = this.encode(() => this.codec.encodeAnnouncement(message), what)
     if (bytes === undefined) return
+    // Decoded once for all its receivers, when the first copy arrives: every receiver of a
+    // broadcast gets the same bytes, so the same decoded announcement (the engine never
+    // changes what it receives), and a cluster of S peers does not hold S copies of each
+    // record it gossips.
+    let decoded: Announcement | undefined | null = null
     for (const target of this.endpoints.values()) {
       if (target === from || target.state !== 'running' || !this.reach(from.localPeer, target.localPeer)) continue
       this.transmit(from.localPeer, target.localPeer, bytes, (arrived) => {
         // A message on the wire arrives even if its sender stopped meanwhile (a graceful
         // leave's last announcement must still land); a dead receiver hears nothing.
         if (target.state !== 'running') return
-        const announcement = this.decode(() => this.codec.decodeAnnouncement(arrived), 'announcement')
+        if (decoded === null) decoded = this.decode(() => this.codec.decodeAnnouncement(arrived), 'announcement')
+        const announcement = decoded
         if (announcement === undefined) return
         // A removal is the authority's word, whoever relays it (membership checks it).
         if ('removal' in announcement) target.handlers?.onRemoval?.(from.localPeer, announcement.removal)

@@ -76,7 +76,10 @@ export interface RunResult {
   readonly failed: number
   /** Operations never answered (their coordinator crashed). */
   readonly pending: number
+  /** Acknowledged writes some replica lost (lost-write violations). */
   readonly lost: number
+  /** Acknowledged writes later superseded whose record truncation dropped (checker.ts; not violations). */
+  readonly truncated: number
   readonly resurrected: number
   readonly convergenceRounds: number
   /** Tombstones removed in the collection phase after the check. */
@@ -208,6 +211,7 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     failed: ops.filter((op) => op.outcome === 'error').length,
     pending: ops.filter((op) => op.outcome === 'pending').length,
     lost: checked.lost,
+    truncated: checked.truncated,
     resurrected: checked.resurrected,
     convergenceRounds: settled.rounds,
     tombstonesCollected: gc.collected,

@@ -3,12 +3,18 @@
  * sequence), so two events at the same virtual instant always fire in the order they were
  * scheduled. Nothing here reads the real clock.
  *
- * The engine is async. After each event fires, the loop awaits one real macrotask
- * (`setImmediate`): Node drains the whole microtask queue before it, so every promise
- * chain the event started settles (or parks on another virtual event) before the next
- * event fires. That keeps runs deterministic: the order of work depends only on the seed.
+ * The engine is async. Each event fires in its own real macrotask (a `setImmediate`
+ * callback): Node drains the whole microtask queue after each one, so every promise chain
+ * the event started settles (or parks on another virtual event) before the next event
+ * fires. That keeps runs deterministic: the order of work depends only on the seed.
+ *
+ * The run loops queue those callbacks IMMEDIATES_PER_TURN at a time: Node runs every
+ * immediate queued before its check phase in one event-loop turn, draining microtasks
+ * between any two, so the events fire exactly as they would one turn each, without a turn
+ * (and its poll for I/O) per event. Each callback decides then what to fire, from the
+ * queue as the previous event's work left it.
  */
-import { MAX_IDLE_EVENTS } from './constants.js'
+import { IMMEDIATES_PER_TURN, MAX_IDLE_EVENTS } from './constants.js'
 
 /** A scheduled event; `cancel()` it through the scheduler. */
 export interface EventHandle {
@@ -125,39 +131,20 @@ export class Scheduler {
 
   /** Fire the next event (if any) and let its promise chains settle. */
   async step (): Promise<boolean> {
-    this.dropCancelled()
-    const event = this.heap.pop()
-    if (event === undefined) return false
-    this.live.delete(event.seq)
-    this.virtualNow = event.time
-    this.fired++
-    try {
-      event.fn()
-    } catch (error) {
-      this.onError(error)
-    }
+    const fired = this.fireNext()
     await settle()
-    return true
+    return fired
   }
 
   /** Fire events until none is left. Periodic timers never idle: prefer `runUntil`. */
   async runUntilIdle (maxEvents = MAX_IDLE_EVENTS): Promise<void> {
-    await settle()
-    for (let n = 0; n < maxEvents; n++) {
-      if (!(await this.step())) return
-    }
-    throw new SchedulerBoundError(`still busy after ${maxEvents} events`)
+    if (await this.run(Infinity, undefined, maxEvents) === 'bound') throw new SchedulerBoundError(`still busy after ${maxEvents} events`)
   }
 
   /** Fire every event due within the next `ms`, then move the clock to now + ms. */
   async advance (ms: number): Promise<void> {
     const until = this.virtualNow + Math.max(0, ms)
-    await settle()
-    for (;;) {
-      const next = this.nextTime()
-      if (next === undefined || next > until) break
-      await this.step()
-    }
+    await this.run(until)
     this.virtualNow = until
   }
 
@@ -167,13 +154,7 @@ export class Scheduler {
    */
   async runUntil (predicate: () => boolean, maxMs: number): Promise<boolean> {
     const until = this.virtualNow + Math.max(0, maxMs)
-    await settle()
-    for (;;) {
-      if (predicate()) return true
-      const next = this.nextTime()
-      if (next === undefined || next > until) break
-      await this.step()
-    }
+    if (await this.run(until, predicate) === 'held') return true
     this.virtualNow = Math.max(this.virtualNow, until)
     return predicate()
   }
@@ -201,6 +182,61 @@ export class Scheduler {
       throw new SchedulerBoundError(`promise still pending after ${maxMs} virtual ms`)
     }
     return await tracked
+  }
+
+  /** Pop the next live event, move the clock to it and fire it; false when none is left. */
+  private fireNext (): boolean {
+    this.dropCancelled()
+    const event = this.heap.pop()
+    if (event === undefined) return false
+    this.live.delete(event.seq)
+    this.virtualNow = event.time
+    this.fired++
+    try {
+      event.fn()
+    } catch (error) {
+      this.onError(error)
+    }
+    return true
+  }
+
+  /**
+   * Fire the events due by `until`, one per macrotask (see the file comment), until
+   * `predicate` holds ('held', checked before each event), none is due ('idle'), or
+   * `maxEvents` fired ('bound'). Rejects with what `onError` threw.
+   */
+  private run (until: number, predicate?: () => boolean, maxEvents = Infinity): Promise<'held' | 'idle' | 'bound'> {
+    return new Promise((resolve, reject) => {
+      let done = false
+      let count = 0
+      const finish = (outcome: 'held' | 'idle' | 'bound'): void => {
+        done = true
+        resolve(outcome)
+      }
+      const turn = (): void => {
+        if (done) return
+        try {
+          if (predicate?.() === true) return finish('held')
+          const next = this.nextTime()
+          if (next === undefined || next > until) return finish('idle')
+          if (count >= maxEvents) return finish('bound')
+          count++
+          this.fireNext()
+        } catch (error) {
+          done = true
+          reject(error)
+        }
+      }
+      const queueTurns = (): void => {
+        for (let i = 1; i < IMMEDIATES_PER_TURN; i++) setImmediate(turn)
+        // The last of the batch queues the next batch (it runs in the following loop turn).
+        setImmediate(() => {
+          turn()
+          if (!done) queueTurns()
+        })
+      }
+      queueTurns()
+    })
   }
 
   private dropCancelled (): void {

@@ -18,7 +18,10 @@ export interface Summary {
   readonly acknowledged: number
   readonly failed: number
   readonly pending: number
+  /** Acknowledged writes some replica lost: the checker's lost-write violations. */
   readonly lost: number
+  /** Acknowledged writes superseded later whose actor truncation dropped from a full clock: not lost. */
+  readonly truncated: number
   readonly resurrected: number
   readonly violations: number
   readonly maxConvergenceRounds: number
@@ -94,6 +97,7 @@ export function summarize (results: readonly RunResult[], options: Pick<RunOptio
     failed: sum((r) => r.failed),
     pending: sum((r) => r.pending),
     lost: sum((r) => r.lost),
+    truncated: sum((r) => r.truncated),
     resurrected: sum((r) => r.resurrected),
     violations: sum((r) => r.violations.length),
     maxConvergenceRounds: results.reduce((m, r) => Math.max(m, r.convergenceRounds), 0),
@@ -116,7 +120,7 @@ export function formatSummary (s: Summary): string {
     `seeds ${s.seeds} (${s.firstSeed}..${s.lastSeed})  peers ${s.peers}  faults ${s.faults} (${s.faultsInjected} injected)`,
     `cluster events: ${Object.entries(s.faultCounts).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`,
     `ops ${s.ops}  acknowledged writes ${s.acknowledged}  failed ${s.failed}  unanswered (coordinator crashed) ${s.pending}`,
-    `lost ${s.lost}  resurrected ${s.resurrected}  violations ${s.violations}`,
+    `lost ${s.lost}  resurrected ${s.resurrected}  violations ${s.violations}  (superseded writes whose actor clock truncation forgot: ${s.truncated})`,
     `convergence rounds: max ${s.maxConvergenceRounds}  seeds by rounds ${histogramText(s.convergenceRounds)}`,
     `siblings per key (converged): ${histogramText(s.siblingHistogram)}`,
     `tombstones collected after the check: ${s.tombstonesCollected}`,

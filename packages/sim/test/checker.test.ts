@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { context, emptyClock, sync, update } from '@ringstore/core'
+import { DEFAULT_MAX_CLOCK_ENTRIES, context, emptyClock, sync, truncate, update } from '@ringstore/core'
 import type { DvvSet, VersionVector } from '@ringstore/core'
 import { checkHistory, describeClock, dottedSiblings } from '../src/checker.js'
 import type { KeySnapshot } from '../src/checker.js'
@@ -61,6 +61,35 @@ describe('checkHistory', () => {
     expect(result.lost).toBe(1)
     expect(result.violations[0]?.message).toMatch(/acknowledged put #0 of k/)
     void a
+  })
+
+  it('counts a superseded write whose actor a full clock truncated apart from lost writes, and only that', () => {
+    // Value-less entries of other actors (restarted peers' old epochs), newer than a's.
+    const filler = (clock: DvvSet): DvvSet => ({
+      entries: [...clock.entries, ...Array.from({ length: DEFAULT_MAX_CLOCK_ENTRIES }, (_, i) => ({ actor: `f${String(i).padStart(2, '0')}:1`, counter: 1, values: [], ts: 1000 + i }))]
+        .sort((x, y) => x.actor < y.actor ? -1 : 1),
+      anonymous: []
+    })
+    const h = new History()
+    const a = put(h, emptyClock(), 'k', 'p0:1', undefined)
+    const b = put(h, a.clock, 'k', 'p1:1', context(a.clock)) // supersedes a: a's entry is value-less
+    const full = truncate(filler(b.clock), DEFAULT_MAX_CLOCK_ENTRIES, ['p1:1'])
+    expect(full.entries.some((e) => e.actor === 'p0:1')).toBe(false) // truncation dropped a's actor
+    const ok = checkHistory(h.ops, [snap('k', full, full)])
+    expect(ok.violations).toEqual([])
+    expect(ok).toMatchObject({ lost: 0, truncated: 1 })
+
+    // The same forgotten actor on a clock below the bound is no truncation: a is lost there.
+    const short: DvvSet = { entries: b.clock.entries.filter((e) => e.actor !== 'p0:1'), anonymous: [] }
+    expect(checkHistory(h.ops, [snap('k', short, short)])).toMatchObject({ lost: 1, truncated: 0 })
+
+    // Nobody superseded c: a full clock without c's actor lost it (truncation keeps values).
+    const h2 = new History()
+    const c = put(h2, emptyClock(), 'k', 'p0:1', undefined)
+    const lostC: DvvSet = { entries: filler(emptyClock()).entries.slice(0, DEFAULT_MAX_CLOCK_ENTRIES), anonymous: [] }
+    const result = checkHistory(h2.ops, [snap('k', lostC, lostC)])
+    expect(result).toMatchObject({ lost: 1, truncated: 0 })
+    expect(result.violations[0]).toMatchObject({ kind: 'lost-write', ops: [c.op.id] })
   })
 
   it('catches a resurrected value after an acknowledged delete', () => {

@@ -11,6 +11,7 @@ const result = (seed: number, extra: Partial<RunResult> = {}): RunResult => ({
   failed: 1,
   pending: 0,
   lost: 0,
+  truncated: 0,
   resurrected: 0,
   convergenceRounds: 1,
   tombstonesCollected: 2,
@@ -26,8 +27,10 @@ const result = (seed: number, extra: Partial<RunResult> = {}): RunResult => ({
 describe('summaries', () => {
   it('adds up seeds and names the failing ones with their replay command', () => {
     const failing = result(8, { lost: 1, violations: [{ kind: 'lost-write', key: 'k1', message: 'acknowledged put #3 of k1 is missing on p2' }] })
-    const s = summarize([result(7), failing], { peers: 5, faults: 'heavy' })
-    expect(s).toMatchObject({ seeds: 2, firstSeed: 7, lastSeed: 8, ops: 20, lost: 1, violations: 1, failingSeeds: [8] })
+    const s = summarize([result(7, { truncated: 3 }), failing], { peers: 5, faults: 'heavy' })
+    expect(s).toMatchObject({ seeds: 2, firstSeed: 7, lastSeed: 8, ops: 20, lost: 1, truncated: 3, violations: 1, failingSeeds: [8] })
+    // Superseded writes whose record truncation dropped are shown apart from the lost ones.
+    expect(formatSummary(s)).toContain('lost 1  resurrected 0  violations 1  (superseded writes whose actor clock truncation forgot: 3)')
     expect(s.siblingHistogram).toEqual({ 1: 6, 2: 2 })
     expect(s.faultCounts).toEqual({ crash: 2, partition: 4 })
     expect(formatSummary(s)).toMatch(/FAILED seeds: 8/)

@@ -2,16 +2,18 @@
  * Local, per-observer failure detection (Dynamo §4.8.3). Each peer decides for itself
  * whether it can reach another: a failed or timed-out request, or a lost connection, marks
  * the peer unreachable; any successful request or a (re)connection marks it reachable
- * again. Unreachable members are probed every `probeIntervalMs` with a cheap request so
- * that a peer that came back is noticed even when nobody routes traffic to it (hinted
- * handoff waits for exactly that moment). A verdict only steers routing (sloppy quorum);
+ * again. Unreachable members are probed with a cheap request so that a peer that came back
+ * is noticed even when nobody routes traffic to it (hinted handoff waits for exactly that
+ * moment): on the next `probeIntervalMs` tick, then, while they stay silent, with an
+ * exponential back-off (PROBE_BACKOFF_MAX_TICKS), so that holding most of a large cluster
+ * unreachable after a partition does not cost a probe of each every tick. A verdict only steers routing (sloppy quorum);
  * it never removes a member: removal is explicit (leave).
  */
 import { LIMITS } from '@ringstore/core'
 import type { PeerId } from '@ringstore/core'
 import type { FailureDetector, MembershipView } from '../components.js'
 import type { PeerConfig } from '../config.js'
-import { PROBES_PER_TICK_MAX } from '../constants.js'
+import { PROBE_BACKOFF_MAX_TICKS, PROBES_PER_TICK_MAX } from '../constants.js'
 import { describeError } from '../errors.js'
 import type { Clock, Logger, Network, TimerHandle } from '../interfaces.js'
 import { askPing } from '../protocol/ping.js'
@@ -39,6 +41,12 @@ export class LocalFailureDetector implements FailureDetector {
   #running = false
   /** Rotates the probe order so that every unreachable member gets its turn. */
   #probeCursor = 0
+  /** Probe ticks so far (the back-off counts in ticks). */
+  #tick = 0
+  /** Members whose last probes failed: misses in a row, and the tick before which they are not probed again. */
+  readonly #backoff = new Map<PeerId, { misses: number, dueTick: number }>()
+  /** No unreachable member is due before this tick (probe() skips the ticks before it). */
+  #nextDueTick = 0
 
   constructor (deps: FailureDetectorDeps) {
     this.#deps = deps
@@ -87,17 +95,29 @@ export class LocalFailureDetector implements FailureDetector {
     return [...this.#unreachable].sort()
   }
 
-  /** Probes the unreachable members now (the timer calls this; tests may too). */
+  /** Probes the unreachable members that are due now (the timer calls this; tests may too). */
   async probe (): Promise<void> {
-    // Only the unreachable peers are looked at, each by id: a tick costs what is down, not
-    // the cluster size (it runs every probeIntervalMs on every peer).
-    if (this.#unreachable.size === 0) return
+    // Only the unreachable peers are looked at, each by id, and only on ticks when one is
+    // due: a tick costs what is down and due, not the cluster size (it runs every
+    // probeIntervalMs on every peer), and a long-lost member only every few ticks.
+    this.#tick++
+    if (this.#unreachable.size === 0 || this.#tick < this.#nextDueTick) return
     const isMember = (peer: PeerId): boolean => {
       const record = this.#deps.membership.member(peer)
       return record !== undefined && record.status !== 'left'
     }
     this.#forgetNonMembersIfFull(isMember)
-    const candidates = [...this.#unreachable].filter((peer) => isMember(peer) && !this.#probing.has(peer)).sort()
+    // Non-members are looked at again after the longest back-off (one may become a member).
+    let nextDue = this.#tick + PROBE_BACKOFF_MAX_TICKS
+    const candidates: PeerId[] = []
+    for (const peer of this.#unreachable) {
+      if (this.#probing.has(peer)) continue // its outcome sets its next tick
+      const dueTick = this.#backoff.get(peer)?.dueTick ?? 0
+      if (dueTick > this.#tick) nextDue = Math.min(nextDue, dueTick)
+      else if (isMember(peer)) candidates.push(peer)
+    }
+    candidates.sort()
+    this.#nextDueTick = candidates.length > PROBES_PER_TICK_MAX ? this.#tick + 1 : nextDue
     if (candidates.length === 0) return
     const start = this.#probeCursor % candidates.length
     const chosen = [...candidates.slice(start), ...candidates.slice(0, start)].slice(0, PROBES_PER_TICK_MAX)
@@ -111,7 +131,11 @@ export class LocalFailureDetector implements FailureDetector {
    */
   #forgetNonMembersIfFull (isMember: (peer: PeerId) => boolean): void {
     if (this.#unreachable.size <= LIMITS.members) return
-    for (const peer of this.#unreachable) if (!isMember(peer)) this.#unreachable.delete(peer)
+    for (const peer of this.#unreachable) {
+      if (isMember(peer)) continue
+      this.#unreachable.delete(peer)
+      this.#backoff.delete(peer)
+    }
   }
 
   async #probeOne (peer: PeerId): Promise<void> {
@@ -124,6 +148,12 @@ export class LocalFailureDetector implements FailureDetector {
       this.#markReachable(peer)
     } catch (error) {
       this.#deps.log.debug('probe failed', { peer, error: describeError(error) })
+      if (this.#unreachable.has(peer)) {
+        const misses = (this.#backoff.get(peer)?.misses ?? 0) + 1
+        const dueTick = this.#tick + Math.min(2 ** (misses - 1), PROBE_BACKOFF_MAX_TICKS)
+        this.#backoff.set(peer, { misses, dueTick })
+        this.#nextDueTick = Math.min(this.#nextDueTick, dueTick)
+      }
     } finally {
       this.#probing.delete(peer)
     }
@@ -138,11 +168,13 @@ export class LocalFailureDetector implements FailureDetector {
     if (peer === this.#deps.id || this.#unreachable.has(peer)) return
     if ((this.#deps.membership.member(peer)?.weight ?? 0) === 0) return
     this.#unreachable.add(peer)
+    this.#nextDueTick = 0 // probed on the next tick
     this.#deps.log.debug('peer unreachable', { peer })
   }
 
   #markReachable (peer: PeerId): void {
     if (!this.#unreachable.delete(peer)) return
+    this.#backoff.delete(peer)
     this.#deps.log.debug('peer reachable', { peer })
     for (const listener of [...this.#listeners]) {
       try {

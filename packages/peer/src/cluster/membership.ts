@@ -15,6 +15,7 @@ import {
   equalBytes, encodeRecord, judgeRecord, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateRecord, xorDigest
 } from '@ringstore/core'
 import type { MemberRecord, PeerId, Ring, SignedAdmission, SignedRecord, SignedRemoval, Stint } from '@ringstore/core'
+import type { RingSource } from '../api.js'
 import type { MembershipView } from '../components.js'
 import type { PeerConfig } from '../config.js'
 import { RemoteError, describeError } from '../errors.js'
@@ -55,11 +56,13 @@ export interface MembershipDeps {
   readonly admission?: SignedAdmission
   /** Stay left if the stored own record says so, rather than rejoin (PeerOptions.resumeLeave). */
   readonly resumeLeave?: boolean
+  /** Computes the ring (PeerOptions.ringSource); a RingBuilder of its own by default. */
+  readonly ringSource?: RingSource
 }
 
 export class Membership implements MembershipView {
   readonly #ctx: MembershipDeps
-  readonly #builder: RingBuilder
+  readonly #builder: RingSource
   /**
    * Mutated in place (#store), never copied: a copy per accepted record cost the cluster
    * size per record, and every restart's record reaches every member.
@@ -107,7 +110,7 @@ export class Membership implements MembershipView {
 
   constructor (deps: MembershipDeps) {
     this.#ctx = deps
-    this.#builder = new RingBuilder(deps.config.q)
+    this.#builder = deps.ringSource ?? new RingBuilder(deps.config.q)
     this.#ring = this.#builder.update([])
     this.#seeds = new SeedDialer(deps, async (peer) => await this.pull(peer))
   }
