@@ -24,9 +24,19 @@ export interface EventHandle {
 interface SimEvent {
   readonly time: number
   readonly seq: number
-  readonly fn: () => void
+  /** Replaced by NOOP on cancel: a cancelled timer must not keep what its callback holds alive. */
+  fn: () => void
   cancelled: boolean
 }
+
+const NOOP = (): void => {}
+
+/**
+ * Cancelled events still in the heap, past which it is rebuilt without them. A cancelled
+ * event stays queued until its due time otherwise: a client session's timers due in an hour
+ * (hint expiry, leases) would pile up over 100,000 sessions.
+ */
+const COMPACT_AFTER_CANCELLED = 4096
 
 /** The run did not reach the state asked for within its bound. */
 export class SchedulerBoundError extends Error {
@@ -56,6 +66,13 @@ class EventHeap {
       ;[items[i], items[parent]] = [items[parent] as SimEvent, items[i] as SimEvent]
       i = parent
     }
+  }
+
+  /** Drops the events `keep` refuses; a sorted array is a valid min-heap, so the order of pops is unchanged. */
+  compact (keep: (event: SimEvent) => boolean): void {
+    const kept = this.items.filter(keep).sort((a, b) => (earlier(a, b) ? -1 : 1))
+    this.items.length = 0
+    for (const event of kept) this.items.push(event)
   }
 
   pop (): SimEvent | undefined {
@@ -91,6 +108,7 @@ export class Scheduler {
   private fired = 0
   private readonly heap = new EventHeap()
   private readonly live = new Map<number, SimEvent>()
+  private cancelledInHeap = 0
 
   /**
    * @param onError called when an event throws synchronously (an engine timer callback that
@@ -120,8 +138,17 @@ export class Scheduler {
     const event = this.live.get(handle.id)
     if (event === undefined) return
     event.cancelled = true
+    event.fn = NOOP
     this.live.delete(handle.id)
+    this.cancelledInHeap++
+    if (this.cancelledInHeap > COMPACT_AFTER_CANCELLED && this.cancelledInHeap > this.live.size) {
+      this.heap.compact((e) => !e.cancelled)
+      this.cancelledInHeap = 0
+    }
   }
+
+  /** Events in the queue, cancelled ones not yet dropped included (for tests of the queue's bound). */
+  get queued (): number { return this.heap.size }
 
   /** Time of the next live event, or undefined when the queue is empty. */
   nextTime (): number | undefined {
@@ -240,6 +267,9 @@ export class Scheduler {
   }
 
   private dropCancelled (): void {
-    for (let top = this.heap.peek(); top !== undefined && top.cancelled; top = this.heap.peek()) this.heap.pop()
+    for (let top = this.heap.peek(); top !== undefined && top.cancelled; top = this.heap.peek()) {
+      this.heap.pop()
+      this.cancelledInHeap--
+    }
   }
 }

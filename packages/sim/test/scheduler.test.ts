@@ -143,4 +143,21 @@ describe('SimClock', () => {
     await s.runUntilIdle()
     expect(errors).toHaveLength(1)
   })
+
+  it('drops cancelled events from the queue (their callbacks with them), and fires the rest in order', async () => {
+    const s = new Scheduler()
+    const log: number[] = []
+    // A client session's long timers (due in an hour), cancelled when it goes away: 50,000
+    // of them must not stay queued until their due time.
+    for (let i = 0; i < 50_000; i++) {
+      const held = new Uint8Array(64)
+      const handle = s.schedule(3_600_000 + i, () => { log.push(held.length) })
+      if (i % 1000 === 999) s.schedule(3_600_000 + i, () => { log.push(i) })
+      s.cancel(handle)
+    }
+    expect(s.queued).toBeLessThan(5_000)
+    expect(s.pending()).toBe(50)
+    await s.runUntilIdle()
+    expect(log).toEqual(Array.from({ length: 50 }, (_, k) => k * 1000 + 999))
+  })
 })
