@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import type { DvvSet, Sibling } from '../src/types.js'
 import { LIMITS } from '../src/types.js'
-import { context, emptyClock, siblings, sync, truncate, update } from '../src/versions.js'
+import { context, emptyClock, mergeContexts, siblings, sync, truncate, update } from '../src/versions.js'
 
 const MAX = LIMITS.clockEntries
 const value = (name: string, ts: number): Sibling => ({ value: new TextEncoder().encode(name), ts })
@@ -57,5 +57,31 @@ describe('truncation past 64 actors (issue 13)', () => {
     // Two value-less entries must go: b0 and b1 (touched at 11 and 12), not a.
     const t = truncate(c, c.entries.length - 2, ['n'])
     expect(t.entries.map((e) => e.actor)).toStrictEqual(['a', 'b2', 'n'])
+  })
+
+  it('a write whose coordinator never held the value it superseded keeps that record too', () => {
+    // The coordinator's clock is at the bound with 64 value-less entries of recent writes;
+    // it never held 'v' (actor a), which the client read at another replica. The write's
+    // context names a:1; the record of that supersession is newer than every other
+    // value-less entry, so the write's own truncation must not drop it.
+    let ts = 0
+    let coordinator = emptyClock()
+    for (let i = 0; i < MAX; i++) coordinator = stored(update(coordinator, context(coordinator), value(`x${i}`, ++ts), `b${i}`), `b${i}`)
+    const other = update(emptyClock(), [], value('v', ++ts), 'a')
+    const read = mergeContexts(context(coordinator), context(other))
+    const written = stored(update(coordinator, read, value('w', ++ts), 'c'), 'c')
+    expect(written.entries.find((e) => e.actor === 'a')).toMatchObject({ counter: 1, values: [], ts })
+    expect(names(stored(sync(other, written), 'c'))).toStrictEqual(['w'])
+  })
+
+  it('a context beyond a value-less entry\'s counter stamps it with the write\'s time', () => {
+    // The coordinator recorded a:1 as superseded long ago; the client read a:2 elsewhere.
+    let c = update(emptyClock(), [], value('v1', 1), 'a')
+    c = update(c, context(c), value('x', 2), 'b')
+    c = update(c, [['a', 2], ['b', 1]], value('y', 50), 'b')
+    expect(c.entries.find((e) => e.actor === 'a')).toMatchObject({ counter: 2, values: [], ts: 50 })
+    // Covering nothing new leaves the entry's time alone.
+    c = update(c, [['a', 2], ['b', 2]], value('z', 60), 'b')
+    expect(c.entries.find((e) => e.actor === 'a')?.ts).toBe(50)
   })
 })
