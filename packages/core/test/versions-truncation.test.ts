@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import type { DvvSet, Sibling } from '../src/types.js'
 import { LIMITS } from '../src/types.js'
-import { context, emptyClock, mergeContexts, siblings, sync, truncate, update } from '../src/versions.js'
+import { clockEqual, context, emptyClock, mergeContexts, siblings, sync, truncate, update } from '../src/versions.js'
 
 const MAX = LIMITS.clockEntries
 const value = (name: string, ts: number): Sibling => ({ value: new TextEncoder().encode(name), ts })
@@ -83,5 +83,29 @@ describe('truncation past 64 actors (issue 13)', () => {
     // Covering nothing new leaves the entry's time alone.
     c = update(c, [['a', 2], ['b', 2]], value('z', 60), 'b')
     expect(c.entries.find((e) => e.actor === 'a')?.ts).toBe(50)
+  })
+
+  it('replicas that each keep their own old value-less entry still converge', () => {
+    // Three replicas (own actors r2, r4, r8, each last touched long ago) of a key at the
+    // bound; a new write makes 65 entries. Each keeps its own actor when it truncates.
+    const old = ['r2', 'r4', 'r8'].map((actor, i) => ({ actor, counter: 1, values: [], ts: 1 + i }))
+    const others = Array.from({ length: MAX - old.length }, (_, i) => ({ actor: `f${String(i).padStart(2, '0')}`, counter: 1, values: [], ts: 10 + i }))
+    const base: DvvSet = { entries: [...others, ...old], anonymous: [] }
+    const written = update(base, context(base), value('new', 100), 'n')
+    const own = ['r2', 'r4', 'r8']
+    const replicas = own.map((actor) => truncate(written, MAX, [actor]))
+    // Anti-entropy rounds: every ordered pair merges, as the replica store does.
+    for (let round = 0; round < 4; round++) {
+      for (let x = 0; x < 3; x++) {
+        for (let y = 0; y < 3; y++) {
+          if (x !== y) replicas[x] = stored(sync(replicas[x] as DvvSet, replicas[y] as DvvSet), own[x] as string)
+        }
+      }
+    }
+    expect(replicas.every((r) => r.entries.length === MAX)).toBe(true)
+    expect(clockEqual(replicas[0] as DvvSet, replicas[1] as DvvSet) && clockEqual(replicas[1] as DvvSet, replicas[2] as DvvSet)).toBe(true)
+    // Every replica's own actor survived, stamped with the newest time the clock held.
+    for (const actor of own) expect(replicas[0]?.entries.find((e) => e.actor === actor)?.ts).toBe(100)
+    expect(names(replicas[0] as DvvSet)).toStrictEqual(['new'])
   })
 })
