@@ -80,17 +80,6 @@ export function lww(clock: DvvSet): DvvSet {
  * Pass the local coordinator's own actor in `keep`: if its entry were dropped, its next
  * write would mint dot (actor, 1) again, reusing a dot that other replicas may still hold
  * for a different value (a lost update, not just an extra sibling).
- *
- * A kept entry that would have been dropped without `keep` is stamped with the newest ts
- * of the clock, so it is no longer among the oldest anywhere. Each replica keeps its own
- * actor, so without this the replicas of a key whose own entries are old and value-less
- * drop different entries and never agree: the one keeps its own entry and drops the next
- * oldest, the others drop its entry and keep that one, on every anti-entropy round for good
- * (`--peers 10 --seed 1 --ops 10000` of the simulator at d9575af with the discardCovered
- * rule: a key's three replicas differed by exactly that entry after every round). With the
- * stamp, the others take the newer ts on merge (versions.ts `mergeEntry`) and drop the same
- * entry as the keeper. The stamp is a time the clock already holds, so a quiescent key
- * converges: every kept entry ends at the same newest ts.
  */
 export function truncate(clock: DvvSet, maxEntries: number, keep: readonly string[] = []): DvvSet {
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 0) {
@@ -98,14 +87,33 @@ export function truncate(clock: DvvSet, maxEntries: number, keep: readonly strin
   }
   const excess = clock.entries.length - maxEntries
   if (excess <= 0) return { entries: [...clock.entries], anonymous: [...clock.anonymous] }
-  const oldestFirst = clock.entries
-    .filter((e) => e.values.length === 0)
+  const droppable = clock.entries
+    .filter((e) => e.values.length === 0 && !keep.includes(e.actor))
     .sort((x, y) => (x.ts !== y.ts ? (x.ts < y.ts ? -1 : 1) : compareActors(x.actor, y.actor)))
-  const spared = new Set(oldestFirst.slice(0, excess).filter((e) => keep.includes(e.actor)).map((e) => e.actor))
-  const dropped = new Set(oldestFirst.filter((e) => !keep.includes(e.actor)).slice(0, excess).map((e) => e.actor))
-  const newest = clock.entries.reduce((max, e) => Math.max(max, e.ts), 0)
-  const entries = clock.entries
-    .filter((e) => !dropped.has(e.actor))
-    .map((e) => (spared.has(e.actor) ? { ...e, ts: newest } : e))
-  return { entries, anonymous: [...clock.anonymous] }
+  const dropped = new Set(droppable.slice(0, excess).map((e) => e.actor))
+  return { entries: clock.entries.filter((e) => !dropped.has(e.actor)), anonymous: [...clock.anonymous] }
+}
+
+/**
+ * The actors whose covered dots grew from `before` (a stored version, null: none) to
+ * `after` (the same key after a write): entries whose `counter - values.length` rose, or
+ * that `before` lacked. These entries record what the write's context superseded, which
+ * other replicas may still hold. The writing store passes them in `keep` when it truncates
+ * the write's version, so the record travels with it to the replicas (which drop the
+ * superseded values when they merge it).
+ *
+ * Without that, a coordinator whose clock lacked the actor (it never held the value the
+ * client read at another replica, or truncated its entry long ago) recorded it with ts 0
+ * (versions.ts `discardCovered`: nothing here touched it), so its own truncation dropped
+ * the record in the same write, and the replicas holding the value kept it beside the
+ * write that had seen it: `false-sibling` and `superseded-survivor` at the end of long
+ * simulator runs. Stamping such entries with the write's time instead keeps them longer
+ * everywhere, but a stale context (a client that read long ago) then re-creates dozens of
+ * long-truncated actors as the newest entries, which push out the real records of recent
+ * supersessions on every replica: far more survivors, not fewer. Kept only in the write's
+ * own truncation, they keep ts 0 and are the first dropped by any later merge.
+ */
+export function coveredGrown(before: DvvSet | null, after: DvvSet): string[] {
+  const held = new Map((before?.entries ?? []).map((e) => [e.actor, e.counter - e.values.length]))
+  return after.entries.filter((e) => e.counter - e.values.length > (held.get(e.actor) ?? 0)).map((e) => e.actor)
 }

@@ -26,7 +26,7 @@ import { CounterExhaustedError, InvalidClockError, validateContext } from './ver
 
 export { descends, mergeContexts, compareContexts } from './versions-vv.js'
 export { CounterExhaustedError, InvalidClockError, validateClock, validateContext } from './versions-validate.js'
-export { lww, truncate, DEFAULT_MAX_CLOCK_ENTRIES } from './versions-prune.js'
+export { coveredGrown, lww, truncate, DEFAULT_MAX_CLOCK_ENTRIES } from './versions-prune.js'
 
 /** The clock of a key that has never been written. */
 export function emptyClock(): DvvSet {
@@ -111,19 +111,15 @@ export function syncAll(clocks: readonly DvvSet[]): DvvSet {
 
 /**
  * Drop the values covered by `ctx` (dot (a, c) with ctx[a] ≥ c) and raise every counter to
- * max(clock's, ctx's): DVVSet's sync of the server clock with the context-only clock.
+ * max(clock's, ctx's): DVVSet's sync of the server clock with the context-only clock. An
+ * actor known only from the context gets a value-less entry with ts 0 (never touched here).
  *
- * An entry whose covered dots grow here (it loses values, or the context names dots of its
- * actor beyond what it had recorded as covered, or it names an actor this clock lacks) now
- * records a supersession: other replicas may still hold those values until this version
- * reaches them. Its ts becomes the write's (`now`), so truncation (versions-prune.ts),
- * which drops the least recently touched value-less entries first, keeps this record
- * longest. With the ts of the superseded value's own write instead, a value truncation had
- * brought back was superseded by an entry that was then the oldest, and truncated at once:
- * the value came back on every sync, for good. An actor known only from the context got ts
- * 0 the same way: a coordinator whose clock lacked the actor (it never held the value the
- * client read elsewhere) dropped the record in the same write's truncation, and the
- * replicas holding the value kept it beside the write that had seen it.
+ * An entry that loses values here now records a supersession: other replicas may still
+ * hold those values until this version reaches them. Its ts becomes the write's (`now`),
+ * so truncation (versions-prune.ts), which drops the least recently touched value-less
+ * entries first, keeps this record longest. With the ts of the superseded value's own
+ * write instead, a value truncation had brought back was superseded by an entry that was
+ * then the oldest, and truncated at once: the value came back on every sync, for good.
  */
 function discardCovered(entries: readonly DvvEntry[], ctx: VersionVector, now: number): DvvEntry[] {
   const out: DvvEntry[] = []
@@ -136,12 +132,11 @@ function discardCovered(entries: readonly DvvEntry[], ctx: VersionVector, now: n
     if (order <= 0) i++
     if (order >= 0) j++
     if (order < 0 && e !== undefined) out.push(e)
-    else if (order > 0 && c !== undefined) out.push({ actor: c[0], counter: c[1], values: [], ts: now })
+    else if (order > 0 && c !== undefined) out.push({ actor: c[0], counter: c[1], values: [], ts: 0 })
     else if (e !== undefined && c !== undefined) {
       // values[k] has dot counter - k: it survives iff counter - k > ctx[a].
       const values = e.values.slice(0, Math.max(0, e.counter - c[1]))
-      // Dots up to counter - values.length were recorded as covered already.
-      const ts = c[1] > e.counter - e.values.length ? Math.max(e.ts, now) : e.ts
+      const ts = values.length < e.values.length ? Math.max(e.ts, now) : e.ts
       out.push({ actor: e.actor, counter: Math.max(e.counter, c[1]), values, ts })
     }
   }

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import type { DvvSet, Sibling } from '../src/types.js'
 import { LIMITS } from '../src/types.js'
-import { clockEqual, context, emptyClock, mergeContexts, siblings, sync, truncate, update } from '../src/versions.js'
+import { context, coveredGrown, emptyClock, mergeContexts, siblings, sync, truncate, update } from '../src/versions.js'
 
 const MAX = LIMITS.clockEntries
 const value = (name: string, ts: number): Sibling => ({ value: new TextEncoder().encode(name), ts })
@@ -59,53 +59,32 @@ describe('truncation past 64 actors (issue 13)', () => {
     expect(t.entries.map((e) => e.actor)).toStrictEqual(['a', 'b2', 'n'])
   })
 
-  it('a write whose coordinator never held the value it superseded keeps that record too', () => {
+  it('a write whose coordinator never held the value it superseded keeps that record (coveredGrown)', () => {
     // The coordinator's clock is at the bound with 64 value-less entries of recent writes;
     // it never held 'v' (actor a), which the client read at another replica. The write's
-    // context names a:1; the record of that supersession is newer than every other
-    // value-less entry, so the write's own truncation must not drop it.
+    // context names a:1: that entry has ts 0 (nothing here touched it), so truncation drops
+    // it first, unless the writer keeps what the write newly covered.
     let ts = 0
     let coordinator = emptyClock()
     for (let i = 0; i < MAX; i++) coordinator = stored(update(coordinator, context(coordinator), value(`x${i}`, ++ts), `b${i}`), `b${i}`)
     const other = update(emptyClock(), [], value('v', ++ts), 'a')
     const read = mergeContexts(context(coordinator), context(other))
-    const written = stored(update(coordinator, read, value('w', ++ts), 'c'), 'c')
-    expect(written.entries.find((e) => e.actor === 'a')).toMatchObject({ counter: 1, values: [], ts })
+    const next = update(coordinator, read, value('w', ts + 1), 'c')
+    expect(coveredGrown(coordinator, next)).toStrictEqual(['a', 'b63']) // b63's value superseded too
+    expect(names(sync(other, stored(next, 'c'))).sort()).toStrictEqual(['v', 'w']) // the record is lost
+    const written = truncate(next, MAX, ['c', ...coveredGrown(coordinator, next)])
+    expect(written.entries.find((e) => e.actor === 'a')).toMatchObject({ counter: 1, values: [] })
     expect(names(stored(sync(other, written), 'c'))).toStrictEqual(['w'])
   })
 
-  it('a context beyond a value-less entry\'s counter stamps it with the write\'s time', () => {
-    // The coordinator recorded a:1 as superseded long ago; the client read a:2 elsewhere.
+  it('coveredGrown names the entries whose covered dots rose, and only those', () => {
     let c = update(emptyClock(), [], value('v1', 1), 'a')
-    c = update(c, context(c), value('x', 2), 'b')
-    c = update(c, [['a', 2], ['b', 1]], value('y', 50), 'b')
-    expect(c.entries.find((e) => e.actor === 'a')).toMatchObject({ counter: 2, values: [], ts: 50 })
-    // Covering nothing new leaves the entry's time alone.
-    c = update(c, [['a', 2], ['b', 2]], value('z', 60), 'b')
-    expect(c.entries.find((e) => e.actor === 'a')?.ts).toBe(50)
-  })
-
-  it('replicas that each keep their own old value-less entry still converge', () => {
-    // Three replicas (own actors r2, r4, r8, each last touched long ago) of a key at the
-    // bound; a new write makes 65 entries. Each keeps its own actor when it truncates.
-    const old = ['r2', 'r4', 'r8'].map((actor, i) => ({ actor, counter: 1, values: [], ts: 1 + i }))
-    const others = Array.from({ length: MAX - old.length }, (_, i) => ({ actor: `f${String(i).padStart(2, '0')}`, counter: 1, values: [], ts: 10 + i }))
-    const base: DvvSet = { entries: [...others, ...old], anonymous: [] }
-    const written = update(base, context(base), value('new', 100), 'n')
-    const own = ['r2', 'r4', 'r8']
-    const replicas = own.map((actor) => truncate(written, MAX, [actor]))
-    // Anti-entropy rounds: every ordered pair merges, as the replica store does.
-    for (let round = 0; round < 4; round++) {
-      for (let x = 0; x < 3; x++) {
-        for (let y = 0; y < 3; y++) {
-          if (x !== y) replicas[x] = stored(sync(replicas[x] as DvvSet, replicas[y] as DvvSet), own[x] as string)
-        }
-      }
-    }
-    expect(replicas.every((r) => r.entries.length === MAX)).toBe(true)
-    expect(clockEqual(replicas[0] as DvvSet, replicas[1] as DvvSet) && clockEqual(replicas[1] as DvvSet, replicas[2] as DvvSet)).toBe(true)
-    // Every replica's own actor survived, stamped with the newest time the clock held.
-    for (const actor of own) expect(replicas[0]?.entries.find((e) => e.actor === actor)?.ts).toBe(100)
-    expect(names(replicas[0] as DvvSet)).toStrictEqual(['new'])
+    c = update(c, [], value('x', 2), 'b')
+    const before = c
+    // Supersedes a:1 (value dropped) and b:1, and names a:2 that this clock never saw.
+    c = update(c, [['a', 2], ['b', 1]], value('y', 3), 'b')
+    expect(coveredGrown(before, c)).toStrictEqual(['a', 'b'])
+    expect(coveredGrown(c, update(c, [], value('z', 4), 'd'))).toStrictEqual([])
+    expect(coveredGrown(null, c)).toStrictEqual(['a', 'b'])
   })
 })
