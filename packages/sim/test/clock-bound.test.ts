@@ -1,13 +1,11 @@
 /**
  * A key past the 64-entry clock bound (issue 13 item 2): ten peers crash and restart
  * through 3,000 operations on a single key, so its clock sees ~180 actor epochs and every
- * replica truncates on nearly every write. Seed 3 is a run that broke both ways:
- * - before core `discardCovered` stamped context-only entries with the write's time, a
- *   write whose coordinator never held a value it superseded dropped that record in its own
- *   truncation, and the final replicas kept the value beside the write that had seen it
- *   (10 false-sibling violations);
- * - with that fix but the checker's old truncation allowance, two superseded writes whose
- *   actor a later write's older context re-created below their dots read as lost-write.
+ * replica truncates on nearly every write. Seed 3 ended with 10 false-sibling violations
+ * before the writing store kept, in a write's own truncation, the entries its context
+ * newly covered (core `coveredGrown`): a coordinator that never held a value the client
+ * had read elsewhere recorded its actor with ts 0 and dropped that record in the same
+ * write, so the replicas holding the value kept it beside the write that had seen it.
  */
 import { describe, expect, it } from 'vitest'
 import { runSeed } from '../src/run.js'
