@@ -25,6 +25,11 @@ export function memberOp (signed: SignedRecord): StorageOp {
   return { ns: 'meta', key: MEMBER_PREFIX + signed.record.id, value: encodeAnnouncement({ signed }) }
 }
 
+/** Deletes a member's record (dropped at a ring checkpoint: membership-checkpoints.ts). */
+export function forgetOp (id: string): StorageOp {
+  return { ns: 'meta', key: MEMBER_PREFIX + id, value: null }
+}
+
 /** The persisted own record, or undefined (first start, or an unreadable value: start afresh). */
 export async function loadOwnRecord (storage: Storage, onCorrupt: (error: unknown) => void): Promise<MemberRecord | undefined> {
   const bytes = await storage.get('meta', OWN_RECORD_KEY)

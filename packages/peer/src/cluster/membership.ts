@@ -11,10 +11,10 @@
  * by the right ring before anyone answers.
  */
 import {
-  RingBuilder, TABLE_DIGEST_BUCKETS, admissionProblem, compareRecords, differingBuckets, digestBucket, emptyTableDigest, encodeAdmission,
+  RingBuilder, TABLE_DIGEST_BUCKETS, admissionProblem, compactable, compareRecords, differingBuckets, digestBucket, emptyTableDigest, encodeAdmission,
   equalBytes, encodeRecord, judgeRecord, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateRecord, xorDigest
 } from '@ringstore/core'
-import type { MemberRecord, PeerId, Ring, SignedAdmission, SignedRecord, SignedRemoval, Stint } from '@ringstore/core'
+import type { CheckpointRef, MemberRecord, PeerId, Ring, RingCheckpoint, SignedAdmission, SignedRecord, SignedRemoval, Stint } from '@ringstore/core'
 import type { RingSource } from '../api.js'
 import type { MembershipView } from '../components.js'
 import type { PeerConfig } from '../config.js'
@@ -27,10 +27,12 @@ import { askMembersDigest } from '../protocol/members-digest.js'
 import type { CallerRole } from '../protocol/protocol.js'
 import type { PeerRpc } from '../protocol/rpc.js'
 import { SerialRunner } from './timers.js'
-import { loadMembers, loadOwnRecord, memberOp, ownRecordOp } from './member-persist.js'
+import { forgetOp, loadMembers, loadOwnRecord, memberOp, ownRecordOp } from './member-persist.js'
 import { RemovalBook, removedRecord } from './member-removals.js'
 import { REMOVAL_REGOSSIP_HEARTBEATS, REMOVAL_REGOSSIP_MS } from '../constants.js'
 import { SeedDialer } from './membership-seeds.js'
+import { RingCheckpoints } from './membership-checkpoints.js'
+import type { CheckpointConfig } from './membership-checkpoints.js'
 
 /** Thrown by `self()` before `start()` resolved: there is no own record yet. */
 export class MembershipNotStartedError extends Error {
@@ -43,7 +45,7 @@ type RingListener = (previous: Ring, next: Ring) => void
 
 export interface MembershipDeps {
   readonly id: PeerId
-  readonly config: Pick<PeerConfig, 'q' | 'weight' | 'zone' | 'seeds' | 'heartbeatIntervalMs' | 'announceRepeats' | 'clusterId'> & Partial<Pick<PeerConfig, 'ringRebuildDelayMs'>>
+  readonly config: Pick<PeerConfig, 'q' | 'weight' | 'zone' | 'seeds' | 'heartbeatIntervalMs' | 'announceRepeats' | 'clusterId'> & Partial<Pick<PeerConfig, 'ringRebuildDelayMs'>> & CheckpointConfig
   readonly clock: Clock
   readonly storage: Storage
   readonly signer: Signer
@@ -63,6 +65,10 @@ export interface MembershipDeps {
 export class Membership implements MembershipView {
   readonly #ctx: MembershipDeps
   readonly #builder: RingSource
+  /** The builder that folds from a checkpoint: #builder when it is our own, else one made when a checkpoint is adopted. */
+  #checkpointBuilder: RingBuilder | undefined
+  /** Ring checkpoints (membership-checkpoints.ts): the one the ring folds from, and the steps that agree on the next. */
+  readonly #checkpoints: RingCheckpoints
   /**
    * Mutated in place (#store), never copied: a copy per accepted record cost the cluster
    * size per record, and every restart's record reaches every member.
@@ -110,8 +116,16 @@ export class Membership implements MembershipView {
 
   constructor (deps: MembershipDeps) {
     this.#ctx = deps
-    this.#builder = deps.ringSource ?? new RingBuilder(deps.config.q)
+    const own = deps.ringSource === undefined ? new RingBuilder(deps.config.q) : undefined
+    this.#builder = deps.ringSource ?? own as RingBuilder
+    this.#checkpointBuilder = own
     this.#ring = this.#builder.update([])
+    this.#checkpoints = new RingCheckpoints(deps, {
+      records: () => [...this.#table.values()],
+      self: () => this.#self?.record,
+      advertise: async (ref) => { await this.#advertise(ref) },
+      adopted: async (checkpoint) => { await this.#compact(checkpoint) }
+    })
     this.#seeds = new SeedDialer(deps, async (peer) => await this.pull(peer))
   }
 
@@ -123,6 +137,8 @@ export class Membership implements MembershipView {
     for (const signed of await this.#removals.load(ctx.storage, (key, error) => {
       ctx.log.warn('skipping unreadable removal', { key, error: describeError(error) })
     })) this.#removals.add(signed)
+    // The adopted ring checkpoint before the records: the table holds only what it left.
+    await this.#checkpoints.load()
     const stored = await loadMembers(ctx.storage, (key, error) => {
       ctx.log.warn('skipping unreadable member record', { key, error: describeError(error) })
     })
@@ -146,7 +162,10 @@ export class Membership implements MembershipView {
     const resumesLeave = ctx.resumeLeave === true && older?.status === 'left'
     const joinsFresh = older === undefined || (older.status === 'left' && !resumesLeave)
     if (joinsFresh) await this.#seeds.start(ctx.config.seeds)
-    const record = older === undefined
+    // The seeds' records may stand on a checkpoint (their members dropped the records of
+    // those that left before it): fetch it before the first ring and the first record.
+    if (joinsFresh) await this.#checkpoints.follow()
+    const restarted = older === undefined
       ? newMemberRecord({ id: ctx.id, ...update, joinedAt: this.#joinTime() })
       : resumesLeave
         // Still the member that left, at the same leave time: the ring stays as the others have it.
@@ -154,8 +173,10 @@ export class Membership implements MembershipView {
         : older.status === 'left'
           ? this.#admissible(restartRecord(older, { ...update, rejoinedAt: this.#joinTime() }))
           : this.#admissible(restartRecord(older, update))
+    const record = this.#advertising(restarted)
     await this.#selfUpdates.run(async () => { await this.#publishSelf(record, true) })
     this.#scheduleHeartbeat()
+    this.#checkpoints.start()
     if (!joinsFresh) await this.#seeds.start(ctx.config.seeds)
   }
 
@@ -167,6 +188,7 @@ export class Membership implements MembershipView {
     this.#ringTimer = undefined
     if (this.#ringStale) this.#rebuildRing()
     this.#seeds.stop()
+    this.#checkpoints.stop()
   }
 
   /** Leave the cluster for good: a durable 'left' record, announced and served to pulls. */
@@ -454,6 +476,7 @@ export class Membership implements MembershipView {
       const id = signed.record.id
       const removal = this.#removals.get(id)
       if (removal === undefined || this.#table.has(id)) continue
+      if (this.#checkpoints.isCompacted(removedRecord(signed.record, removal))) continue
       const verdict = judgeRecord(this.#table, removedRecord(signed.record, removal), id)
       if (!verdict.accepted) continue
       this.#store(verdict.record)
@@ -551,6 +574,8 @@ export class Membership implements MembershipView {
     let ringChanged = false
     for (const signed of records) {
       const held = this.#table.get(signed.record.id)
+      // Dropped at a checkpoint (gossip from a peer that still holds it, or a stale stored copy).
+      if (held === undefined && this.#checkpoints.isCompacted(signed.record)) continue
       const verdict = judgeRecord(this.#table, signed.record, signed.record.id)
       if (!verdict.accepted) continue
       accepted++
@@ -579,7 +604,7 @@ export class Membership implements MembershipView {
       // Still a member: keep its join time and stints, so the ring (and who owns what) stays
       // put. It had left: a rejoin after that stint, at our own join time or after its leave.
       const update = record.status === 'left' ? { addrs, weight, zone, rejoinedAt: current.joinedAt } : { addrs, weight, zone }
-      await this.#publishSelf(this.#admissible(restartRecord(record, update)), true)
+      await this.#publishSelf(this.#advertising(this.#admissible(restartRecord(record, update))), true)
     }).catch((error: unknown) => { this.#ctx.log.error('re-incarnation failed', { error: describeError(error) }) })
   }
 
@@ -611,6 +636,7 @@ export class Membership implements MembershipView {
    * joins (a whole cluster starting) otherwise costs one per join on every peer.
    */
   #updateRing (): void {
+    this.#checkpoints.tableChanged()
     const delay = this.#ctx.config.ringRebuildDelayMs ?? 0
     if (delay <= 0) {
       this.#rebuildRing()
@@ -625,7 +651,9 @@ export class Membership implements MembershipView {
 
   #rebuildRing (): void {
     this.#ringStale = false
-    const next = this.#builder.update([...this.#table.values()])
+    const records = [...this.#table.values()]
+    const base = this.#checkpoints.adopted
+    const next = base === undefined ? this.#builder.update(records) : this.#foldFrom(records, base)
     if (next === this.#ring) return
     const previous = this.#ring
     this.#ring = next
@@ -635,6 +663,85 @@ export class Membership implements MembershipView {
       } catch (error) {
         this.#ctx.log.error('ring change listener threw', { error: describeError(error) })
       }
+    }
+  }
+
+  /** The ring of `records` folded from `base` (a RingSource of the caller's knows no checkpoints: our own builder then). */
+  #foldFrom (records: readonly MemberRecord[], base: RingCheckpoint): Ring {
+    this.#checkpointBuilder ??= new RingBuilder(this.#ctx.config.q)
+    return this.#checkpointBuilder.update(records, base)
+  }
+
+  /** The encoded checkpoint named `hash` this peer holds (what 'ring-checkpoint' answers). */
+  checkpointBytes (hash: Uint8Array): Uint8Array | undefined {
+    return this.#checkpoints.bytesOf(hash)
+  }
+
+  /** One ring-checkpoint step now (membership-checkpoints.ts; it also runs on its own timer). */
+  async checkpointStep (): Promise<void> {
+    await this.#checkpoints.step()
+  }
+
+  /** The ring checkpoint this peer folds from, if it adopted one. */
+  checkpoint (): RingCheckpoint | undefined {
+    return this.#checkpoints.adopted
+  }
+
+  /**
+   * `record` advertising the checkpoint we fold from (a member's own record; a restart's
+   * forgets what it proposed before), or none: without checkpoints a record stays
+   * byte-identical to an older peer's. A newcomer's says the members' checkpoint at once,
+   * so that those who join after it still see every member agree on it.
+   */
+  #advertising (record: MemberRecord): MemberRecord {
+    const ref = record.weight > 0 ? this.#checkpoints.adoptedRef() : undefined
+    const { checkpoint: _old, ...rest } = record
+    return validateRecord(ref === undefined ? rest : { ...rest, checkpoint: ref })
+  }
+
+  /** Our own record, one heartbeat later, advertising `ref` (not persisted: a restart advertises the adopted one). */
+  async #advertise (ref: CheckpointRef): Promise<void> {
+    await this.#selfUpdates.run(async () => {
+      const current = this.#self?.record
+      if (current === undefined || current.status !== 'active') return
+      await this.#publishSelf(validateRecord({ ...current, heartbeat: current.heartbeat + 1, checkpoint: ref }), false)
+    })
+  }
+
+  /**
+   * A checkpoint was adopted (and persisted): the ring folds from it, and the records it
+   * makes compactable leave the table and storage. They are refused from now on (#applyVerified).
+   */
+  async #compact (checkpoint: RingCheckpoint): Promise<void> {
+    const ops: StorageOp[] = []
+    for (const record of [...this.#table.values()]) {
+      if (record.id === this.#ctx.id || !compactable(record, checkpoint)) continue
+      this.#forget(record.id)
+      ops.push(forgetOp(record.id))
+    }
+    this.#updateRing()
+    if (this.#ringStale) this.#rebuildRing()
+    if (ops.length > 0) await this.#ctx.storage.write(ops)
+  }
+
+  /** Takes `id` out of the table, its digest, the signatures and the gossip candidates. */
+  #forget (id: PeerId): void {
+    const hash = this.#recordHashes.get(id)
+    if (hash !== undefined) xorDigest(this.#digest, digestBucket(id), hash)
+    this.#recordHashes.delete(id)
+    this.#bucketIds[digestBucket(id)]?.delete(id)
+    this.#table.delete(id)
+    this.#signed.delete(id)
+    this.#dirty.delete(id)
+    this.#verifiedAdmissions.delete(id)
+    const at = this.#gossipIndex.get(id)
+    if (at !== undefined) {
+      const last = this.#gossipIds.pop() as PeerId
+      if (last !== id) {
+        this.#gossipIds[at] = last
+        this.#gossipIndex.set(last, at)
+      }
+      this.#gossipIndex.delete(id)
     }
   }
 
