@@ -142,6 +142,20 @@ describe('ring checkpoints in the engine', () => {
     expect(cluster.sentCount('ring-checkpoint', 'n')).toBeGreaterThan(0)
   })
 
+  it('a tab (weight 0) gets the checkpoint through the client surface and routes by the members\' ring', async () => {
+    const { cluster } = await churnedCluster()
+    await letThemAgree(cluster)
+    const tab = cluster.add('t', { config: { seeds: ['s'], weight: 0 } })
+    tab.deps.membership = new Membership(tab.deps)
+    await cluster.startNetwork(tab)
+    await membership(tab).start()
+    await settle()
+    expect(membership(tab).checkpoint()?.cut).toBe(membership(cluster.node('s')).checkpoint()?.cut)
+    // It has no say: its record advertises nothing.
+    expect(membership(tab).self().checkpoint).toBeUndefined()
+    expect(layout(membership(tab).ring())).toEqual(layout(membership(cluster.node('s')).ring()))
+  })
+
   it('a newcomer refuses a checkpoint that does not hash to the agreed one', async () => {
     const { cluster, full } = await churnedCluster()
     await letThemAgree(cluster)

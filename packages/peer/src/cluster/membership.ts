@@ -9,6 +9,9 @@
  * or status changes (heartbeats are not persisted: the restart bumps the incarnation, which
  * orders before any heartbeat). Known members are persisted too, so a restarted peer routes
  * by the right ring before anyone answers.
+ *
+ * Ring checkpoints (membership-checkpoints.ts): once the members agree on one, the ring
+ * folds from it and the records of members that left before its cut leave the table.
  */
 import {
   RingBuilder, TABLE_DIGEST_BUCKETS, admissionProblem, compactable, compareRecords, differingBuckets, digestBucket, emptyTableDigest, encodeAdmission,
@@ -551,7 +554,9 @@ export class Membership implements MembershipView {
    * reads earlier, and never before our admission was issued (core's admissionProblem).
    */
   #joinTime (): number {
-    return Math.max(this.#ctx.admission?.admission.issuedAt ?? 0, afterKnownEvents(this.#table, this.#ctx.clock.now()))
+    // After the checkpoint's cut too: the events it stands for are no longer in the table.
+    const cut = this.#checkpoints.adopted?.cut ?? -1
+    return Math.max(this.#ctx.admission?.admission.issuedAt ?? 0, afterKnownEvents(this.#table, this.#ctx.clock.now()), cut + 1)
   }
 
   /**
