@@ -70,11 +70,12 @@ export interface PeerConfig {
   readonly ringRebuildDelayMs?: number
   /**
    * Ring checkpoints (docs/design.md, "Checkpoints"; cluster/membership-checkpoints.ts):
-   * whether this member proposes and advertises checkpoints, so that the members agree on
-   * one and drop the records of members that left before it. Off by default: a record that
-   * advertises a checkpoint is refused by peers older than checkpoints, so turn it on only
-   * in a cluster upgraded as a whole. Every peer follows a checkpoint its members agreed
-   * on whatever this says (it cannot compute the ring otherwise once they dropped records).
+   * whether this member proposes checkpoints, so that the members agree on one and drop
+   * the records of members that left before it. Off by default: a record that advertises a
+   * checkpoint is refused by peers older than checkpoints, so turn it on only in a cluster
+   * upgraded as a whole. Whatever this says, a member takes up a checkpoint another one
+   * proposes, and every peer follows one its members agreed on (it cannot compute the ring
+   * otherwise once they dropped records).
    */
   readonly ringCheckpoints: boolean
   /** Period of the checkpoint step (propose, take up, adopt, fetch): slow, the cuts are minutes old. */

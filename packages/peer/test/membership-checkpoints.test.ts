@@ -27,8 +27,8 @@ function membership (node: TestNode): Membership {
   return node.deps.membership as Membership
 }
 
-async function startNode (cluster: TestCluster, id: PeerId, seeds: string[] = [], storage?: MemoryStorage): Promise<TestNode> {
-  const node = cluster.add(id, { config: { seeds }, ...(storage === undefined ? {} : { storage }) })
+async function startNode (cluster: TestCluster, id: PeerId, seeds: string[] = [], storage?: MemoryStorage, config: Partial<PeerConfig> = {}): Promise<TestNode> {
+  const node = cluster.add(id, { config: { seeds, ...config }, ...(storage === undefined ? {} : { storage }) })
   node.deps.addrs = [`/mem/${id}`]
   node.deps.membership = new Membership(node.deps)
   await cluster.startNetwork(node)
@@ -47,16 +47,16 @@ function layout (ring: Ring): unknown {
  * meanwhile. Returns every record ever made (what an uncompacted table would hold) and the
  * largest table the seed held.
  */
-async function churnedCluster (): Promise<{ cluster: TestCluster, full: () => MemberRecord[], largest: number }> {
+async function churnedCluster (proposers = STABLE): Promise<{ cluster: TestCluster, full: () => MemberRecord[], largest: number }> {
   const cluster = new TestCluster(CONFIG)
   for (const id of STABLE) {
-    await startNode(cluster, id, id === 's' ? [] : ['s'])
+    await startNode(cluster, id, id === 's' ? [] : ['s'], undefined, { ringCheckpoints: proposers.includes(id) })
     await cluster.clock.advance(1_000)
   }
   const left: MemberRecord[] = []
   let largest = 0
   for (let i = 0; i < CHURN; i++) {
-    const node = await startNode(cluster, `c${String(i).padStart(2, '0')}`, ['s'])
+    const node = await startNode(cluster, `c${String(i).padStart(2, '0')}`, ['s'], undefined, { ringCheckpoints: proposers.length > 0 })
     await cluster.clock.advance(1_000)
     await membership(node).leave()
     await settle()
@@ -105,6 +105,22 @@ describe('ring checkpoints in the engine', () => {
     const signature = await new TestSigner('c00').sign(encodeRecord(stale))
     expect(await s.acceptSigned([{ record: stale, signature }])).toBe(0)
     expect(s.members()).toHaveLength(size)
+  })
+
+  it('one member proposing is enough: the others take its proposal up; with nobody proposing no record carries a checkpoint', async () => {
+    const one = await churnedCluster(['s'])
+    await letThemAgree(one.cluster)
+    const cut = membership(one.cluster.node('s')).checkpoint()?.cut
+    expect(cut).toBeDefined()
+    for (const id of STABLE) expect(membership(one.cluster.node(id)).checkpoint()?.cut).toBe(cut)
+    const none = await churnedCluster([])
+    await letThemAgree(none.cluster)
+    for (const id of STABLE) {
+      const m = membership(none.cluster.node(id))
+      expect(m.checkpoint()).toBeUndefined()
+      expect(m.members()).toHaveLength(STABLE.length + CHURN)
+      expect(m.members().every((r) => r.checkpoint === undefined)).toBe(true)
+    }
   })
 
   it('a restarted member folds from its persisted checkpoint before anyone answers', async () => {

@@ -5,9 +5,9 @@
  * (ring-checkpoint.ts: the fold's state at a cut; ring-checkpoint-agree.ts: propose,
  * reproduce, agree; codec-checkpoint.ts: canonical bytes and hash); this runs them:
  *
- * - On a slow timer (config.checkpointIntervalMs) a member with config.ringCheckpoints
- *   takes up the smallest cut another member advertises that its own table reproduces
- *   (same hash), else proposes one (`proposedCut`), and advertises it in its own record.
+ * - On a slow timer (config.checkpointIntervalMs) a member takes up the smallest cut
+ *   another member advertises that its own table reproduces (same hash), else, with
+ *   config.ringCheckpoints, proposes one (`proposedCut`), and advertises it in its own record.
  *   Checkpoints are computed once per cut and table (the cache is cleared when a record
  *   that moves the ring arrives).
  * - Every peer, whatever its config, follows: when every active member of weight > 0
@@ -155,7 +155,7 @@ export class RingCheckpoints {
     const self = this.#host.self()
     if (self === undefined || self.status !== 'active' || self.weight === 0) return
     const records = this.#host.records()
-    const target = this.#ctx.config.ringCheckpoints === true ? this.#choose(records) : undefined
+    const target = this.#choose(records, this.#ctx.config.ringCheckpoints === true)
     const ref = target === undefined ? this.adoptedRef() : { cut: target.checkpoint.cut, hash: target.hash }
     // Nothing to advertise (no checkpoint yet, or checkpoints off and none adopted): the
     // record stays without one, byte-identical to an older peer's.
@@ -200,9 +200,11 @@ export class RingCheckpoints {
   /**
    * What to advertise: the smallest cut a member advertises (past the adopted one) that our
    * table reproduces, so that proposals made at different times converge on one; else a
-   * cut of our own, when there is one worth compacting at.
+   * cut of our own, when there is one worth compacting at (`propose`: config.ringCheckpoints).
+   * A member without it still takes up what another proposes: it would hold the cluster's
+   * checkpoints back otherwise, and a proposal means the members run this version.
    */
-  #choose (records: readonly MemberRecord[]): Held | undefined {
+  #choose (records: readonly MemberRecord[], propose: boolean): Held | undefined {
     const after = this.#adopted?.checkpoint.cut ?? -1
     const refs = records
       .filter((r) => r.status === 'active' && r.weight > 0 && r.checkpoint !== undefined && r.checkpoint.cut > after)
@@ -212,6 +214,7 @@ export class RingCheckpoints {
       const mine = this.#reproduce(records, ref)
       if (mine !== undefined) return mine
     }
+    if (!propose) return undefined
     const { config } = this.#ctx
     const cut = proposedCut(records, this.#ctx.clock.now(), config.checkpointSettleMs ?? DEFAULT_CONFIG.checkpointSettleMs,
       config.checkpointMinDrop ?? DEFAULT_CONFIG.checkpointMinDrop, this.#adopted?.checkpoint)
