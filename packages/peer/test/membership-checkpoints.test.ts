@@ -11,6 +11,7 @@ import type { MemberRecord, PeerId, Ring } from '@ringstore/core'
 import type { PeerConfig } from '../src/config.js'
 import { Membership } from '../src/cluster/membership.js'
 import { CHECKPOINT_KEY } from '../src/cluster/membership-checkpoints.js'
+import { memberOp } from '../src/cluster/member-persist.js'
 import { MemoryStorage, TestSigner, settle } from '@ringstore/testkit'
 import { TestCluster } from './cluster-harness.js'
 import type { TestNode } from './cluster-harness.js'
@@ -131,9 +132,13 @@ describe('ring checkpoints in the engine', () => {
     expect(before).toEqual(layout(buildRing(full(), Q)))
     const kept = membership(a).members().map((r) => r.id)
     membership(a).stop()
+    // As if it stopped between persisting the checkpoint and deleting what it dropped.
+    const stale = full().find((r) => r.id === 'c00') as MemberRecord
+    await a.storage.write([memberOp({ record: stale, signature: await new TestSigner('c00').sign(encodeRecord(stale)) })])
     cluster.hub.crash('a')
     cluster.hub.isolate('a')
     const again = await startNode(cluster, 'a', ['s'], MemoryStorage.reopen(a.storage))
+    expect(await again.storage.get('meta', 'member/c00')).toBeUndefined()
     expect(membership(again).checkpoint()).toBeDefined()
     expect(membership(again).members().map((r) => r.id)).toEqual(kept)
     expect(kept.length).toBeLessThan(STABLE.length + CONFIG.checkpointMinDrop!)

@@ -149,6 +149,10 @@ export class Membership implements MembershipView {
     // Stored records were admitted when they arrived, but maybe to no cluster (a restart
     // that now requires admission): they are checked again.
     this.#applyVerified(await this.#onlyAdmitted(stored), false)
+    // Stored records the checkpoint let us drop (a stop between persisting it and deleting
+    // them): #applyVerified refused them; their keys go now.
+    const dropped = stored.filter((s) => !this.#table.has(s.record.id) && this.#checkpoints.isCompacted(s.record))
+    if (dropped.length > 0) await ctx.storage.write(dropped.map((s) => forgetOp(s.record.id)))
     this.#applyRemovals(this.#removals.all())
     const previous = await loadOwnRecord(ctx.storage, (error) => {
       ctx.log.error('own member record unreadable: starting a new incarnation line', { error: describeError(error) })
