@@ -5,7 +5,7 @@
  * (ring-checkpoint.ts: the fold's state at a cut; ring-checkpoint-agree.ts: propose,
  * reproduce, agree; codec-checkpoint.ts: canonical bytes and hash); this runs them:
  *
- * - On a slow timer (config.checkpointIntervalMs) a member takes up the smallest cut
+ * - On a slow timer (config.checkpointIntervalMs) a member takes up the latest cut
  *   another member advertises that its own table reproduces (same hash), else, with
  *   config.ringCheckpoints, proposes one (`proposedCut`), and advertises it in its own record.
  *   Checkpoints are computed once per cut and table (the cache is cleared when a record
@@ -198,7 +198,7 @@ export class RingCheckpoints {
   }
 
   /**
-   * What to advertise: the smallest cut a member advertises (past the adopted one) that our
+   * What to advertise: the latest cut a member advertises (past the adopted one) that our
    * table reproduces, so that proposals made at different times converge on one; else a
    * cut of our own, when there is one worth compacting at (`propose`: config.ringCheckpoints).
    * A member without it still takes up what another proposes: it would hold the cluster's
@@ -209,7 +209,7 @@ export class RingCheckpoints {
     const refs = records
       .filter((r) => r.status === 'active' && r.weight > 0 && r.checkpoint !== undefined && r.checkpoint.cut > after)
       .map((r) => r.checkpoint as CheckpointRef)
-      .sort((a, b) => a.cut - b.cut)
+      .sort((a, b) => b.cut - a.cut)
     for (const ref of refs) {
       const mine = this.#reproduce(records, ref)
       if (mine !== undefined) return mine
