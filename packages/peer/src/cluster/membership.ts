@@ -32,7 +32,7 @@ import type { PeerRpc } from '../protocol/rpc.js'
 import { SerialRunner } from './timers.js'
 import { forgetOp, loadMembers, loadOwnRecord, memberOp, ownRecordOp } from './member-persist.js'
 import { RemovalBook, removedRecord } from './member-removals.js'
-import { REMOVAL_REGOSSIP_HEARTBEATS, REMOVAL_REGOSSIP_MS } from '../constants.js'
+import { DROPPED_MEMBER_ROLE_MS, REMOVAL_REGOSSIP_HEARTBEATS, REMOVAL_REGOSSIP_MS } from '../constants.js'
 import { SeedDialer } from './membership-seeds.js'
 import { RingCheckpoints } from './membership-checkpoints.js'
 import type { CheckpointConfig } from './membership-checkpoints.js'
@@ -72,6 +72,8 @@ export class Membership implements MembershipView {
   #checkpointBuilder: RingBuilder | undefined
   /** Ring checkpoints (membership-checkpoints.ts): the one the ring folds from, and the steps that agree on the next. */
   readonly #checkpoints: RingCheckpoints
+  /** Members (weight > 0) whose record a checkpoint dropped, and when (local clock): still members to roleOf for DROPPED_MEMBER_ROLE_MS. */
+  readonly #droppedMembers = new Map<PeerId, number>()
   /**
    * Mutated in place (#store), never copied: a copy per accepted record cost the cluster
    * size per record, and every restart's record reaches every member.
@@ -288,14 +290,16 @@ export class Membership implements MembershipView {
    * What `peer` is to this peer (protocol/protocol.ts): a member when this table holds a
    * record of it with weight > 0 (in a cluster with an id, only admitted records get here).
    * A member that left stays one: it still hands its data to the new owners after its
-   * 'left' record went out (Peer.leave). Anyone else is a client: what a client may do is
+   * 'left' record went out (Peer.leave), and after a ring checkpoint dropped its record,
+   * for DROPPED_MEMBER_ROLE_MS (constants.ts). Anyone else is a client: what a client may do is
    * the client surface (protocol/client-*.ts), nothing of the replication protocols.
    */
   roleOf (peer: PeerId): CallerRole {
     // Removed by the operator: nothing at all, not even the client surface.
     if (this.#removals.has(peer)) return 'outsider'
     const record = this.#table.get(peer)
-    return record !== undefined && record.weight > 0 ? 'member' : 'client'
+    if (record === undefined) return this.#wasDroppedMember(peer) ? 'member' : 'client'
+    return record.weight > 0 ? 'member' : 'client'
   }
 
   /**
@@ -723,14 +727,23 @@ export class Membership implements MembershipView {
    */
   async #compact (checkpoint: RingCheckpoint): Promise<void> {
     const ops: StorageOp[] = []
+    const now = this.#ctx.clock.now()
+    for (const [id, at] of this.#droppedMembers) if (now - at >= DROPPED_MEMBER_ROLE_MS) this.#droppedMembers.delete(id)
     for (const record of [...this.#table.values()]) {
       if (record.id === this.#ctx.id || !compactable(record, checkpoint)) continue
+      if (record.weight > 0 && !this.#removals.has(record.id)) this.#droppedMembers.set(record.id, now)
       this.#forget(record.id)
       ops.push(forgetOp(record.id))
     }
     this.#updateRing()
     if (this.#ringStale) this.#rebuildRing()
     if (ops.length > 0) await this.#ctx.storage.write(ops)
+  }
+
+  /** Whether `peer` is a member whose record a checkpoint dropped less than DROPPED_MEMBER_ROLE_MS ago (it may still be handing its data off). */
+  #wasDroppedMember (peer: PeerId): boolean {
+    const at = this.#droppedMembers.get(peer)
+    return at !== undefined && this.#ctx.clock.now() - at < DROPPED_MEMBER_ROLE_MS
   }
 
   /** Takes `id` out of the table, its digest, the signatures and the gossip candidates. */
