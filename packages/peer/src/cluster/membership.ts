@@ -30,7 +30,7 @@ import { askMembersDigest } from '../protocol/members-digest.js'
 import type { CallerRole } from '../protocol/protocol.js'
 import type { PeerRpc } from '../protocol/rpc.js'
 import { SerialRunner } from './timers.js'
-import { forgetOp, loadMembers, loadOwnRecord, memberOp, ownRecordOp } from './member-persist.js'
+import { droppedOp, forgetOp, loadDropped, loadMembers, loadOwnRecord, memberOp, ownRecordOp } from './member-persist.js'
 import { RemovalBook, removedRecord } from './member-removals.js'
 import { DROPPED_MEMBER_ROLE_MS, REMOVAL_REGOSSIP_HEARTBEATS, REMOVAL_REGOSSIP_MS } from '../constants.js'
 import { SeedDialer } from './membership-seeds.js'
@@ -72,7 +72,7 @@ export class Membership implements MembershipView {
   #checkpointBuilder: RingBuilder | undefined
   /** Ring checkpoints (membership-checkpoints.ts): the one the ring folds from, and the steps that agree on the next. */
   readonly #checkpoints: RingCheckpoints
-  /** Members (weight > 0) whose record a checkpoint dropped, and when (local clock): still members to roleOf for DROPPED_MEMBER_ROLE_MS. */
+  /** Members (weight > 0) whose record a checkpoint dropped, and when (local clock; persisted): still members to roleOf for DROPPED_MEMBER_ROLE_MS. */
   readonly #droppedMembers = new Map<PeerId, number>()
   /**
    * Mutated in place (#store), never copied: a copy per accepted record cost the cluster
@@ -144,6 +144,7 @@ export class Membership implements MembershipView {
     })) this.#removals.add(signed)
     // The adopted ring checkpoint before the records: the table holds only what it left.
     await this.#checkpoints.load()
+    for (const [id, at] of await loadDropped(ctx.storage)) this.#droppedMembers.set(id, at)
     const stored = await loadMembers(ctx.storage, (key, error) => {
       ctx.log.warn('skipping unreadable member record', { key, error: describeError(error) })
     })
@@ -728,10 +729,18 @@ export class Membership implements MembershipView {
   async #compact (checkpoint: RingCheckpoint): Promise<void> {
     const ops: StorageOp[] = []
     const now = this.#ctx.clock.now()
-    for (const [id, at] of this.#droppedMembers) if (now - at >= DROPPED_MEMBER_ROLE_MS) this.#droppedMembers.delete(id)
+    for (const [id, at] of this.#droppedMembers) {
+      if (now - at < DROPPED_MEMBER_ROLE_MS) continue
+      this.#droppedMembers.delete(id)
+      ops.push(droppedOp(id, null))
+    }
     for (const record of [...this.#table.values()]) {
       if (record.id === this.#ctx.id || !compactable(record, checkpoint)) continue
-      if (record.weight > 0 && !this.#removals.has(record.id)) this.#droppedMembers.set(record.id, now)
+      if (record.weight > 0 && !this.#removals.has(record.id)) {
+        // Persisted: a restart of ours must not make it a stranger while it hands off.
+        this.#droppedMembers.set(record.id, now)
+        ops.push(droppedOp(record.id, now))
+      }
       this.#forget(record.id)
       ops.push(forgetOp(record.id))
     }
