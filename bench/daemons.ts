@@ -72,7 +72,8 @@ export function tokenOf (ready: ReadyLine): string {
 /**
  * `node [--import tsx] <bin of packages/daemon>`: the CLI itself, without npx in between.
  * Extra node flags for the daemons (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see
- * where their time goes) come from BENCH_DAEMON_NODE_ARGS.
+ * where their time goes) come from BENCH_DAEMON_NODE_ARGS; extra `ringstore start` options
+ * for every daemon (e.g. `--anti-entropy-interval-ms 0`) from BENCH_DAEMON_ARGS.
  */
 export function daemonCommand (): { command: string, args: string[] } {
   const nodeArgs = (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
@@ -103,7 +104,8 @@ export async function startDaemon (spec: DaemonSpec): Promise<Daemon> {
     '--http', `127.0.0.1:${spec.httpPort}`,
     ...spec.bootstrap.flatMap((b) => ['--bootstrap', b]),
     '--n', String(spec.n), '--r', String(spec.r), '--w', String(spec.w),
-    '--log-level', spec.logLevel
+    '--log-level', spec.logLevel,
+    ...(process.env.BENCH_DAEMON_ARGS ?? '').split(' ').filter((a) => a !== '')
   ]
   const spawnedAt = performance.now()
   const child = spawnChild(spec.name, command, argv, { logFile: spec.logFile, cwd: REPO_ROOT })
