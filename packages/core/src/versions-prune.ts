@@ -93,3 +93,27 @@ export function truncate(clock: DvvSet, maxEntries: number, keep: readonly strin
   const dropped = new Set(droppable.slice(0, excess).map((e) => e.actor))
   return { entries: clock.entries.filter((e) => !dropped.has(e.actor)), anonymous: [...clock.anonymous] }
 }
+
+/**
+ * The actors whose covered dots grew from `before` (a stored version, null: none) to
+ * `after` (the same key after a write): entries whose `counter - values.length` rose, or
+ * that `before` lacked. These entries record what the write's context superseded, which
+ * other replicas may still hold. The writing store passes them in `keep` when it truncates
+ * the write's version, so the record travels with it to the replicas (which drop the
+ * superseded values when they merge it).
+ *
+ * Without that, a coordinator whose clock lacked the actor (it never held the value the
+ * client read at another replica, or truncated its entry long ago) recorded it with ts 0
+ * (versions.ts `discardCovered`: nothing here touched it), so its own truncation dropped
+ * the record in the same write, and the replicas holding the value kept it beside the
+ * write that had seen it: `false-sibling` and `superseded-survivor` at the end of long
+ * simulator runs. Stamping such entries with the write's time instead keeps them longer
+ * everywhere, but a stale context (a client that read long ago) then re-creates dozens of
+ * long-truncated actors as the newest entries, which push out the real records of recent
+ * supersessions on every replica: far more survivors, not fewer. Kept only in the write's
+ * own truncation, they keep ts 0 and are the first dropped by any later merge.
+ */
+export function coveredGrown(before: DvvSet | null, after: DvvSet): string[] {
+  const held = new Map((before?.entries ?? []).map((e) => [e.actor, e.counter - e.values.length]))
+  return after.entries.filter((e) => e.counter - e.values.length > (held.get(e.actor) ?? 0)).map((e) => e.actor)
+}

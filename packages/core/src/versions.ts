@@ -26,7 +26,7 @@ import { CounterExhaustedError, InvalidClockError, validateContext } from './ver
 
 export { descends, mergeContexts, compareContexts } from './versions-vv.js'
 export { CounterExhaustedError, InvalidClockError, validateClock, validateContext } from './versions-validate.js'
-export { lww, truncate, DEFAULT_MAX_CLOCK_ENTRIES } from './versions-prune.js'
+export { coveredGrown, lww, truncate, DEFAULT_MAX_CLOCK_ENTRIES } from './versions-prune.js'
 
 /** The clock of a key that has never been written. */
 export function emptyClock(): DvvSet {

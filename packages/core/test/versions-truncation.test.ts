@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import type { DvvSet, Sibling } from '../src/types.js'
 import { LIMITS } from '../src/types.js'
-import { context, emptyClock, siblings, sync, truncate, update } from '../src/versions.js'
+import { context, coveredGrown, emptyClock, mergeContexts, siblings, sync, truncate, update } from '../src/versions.js'
 
 const MAX = LIMITS.clockEntries
 const value = (name: string, ts: number): Sibling => ({ value: new TextEncoder().encode(name), ts })
@@ -57,5 +57,34 @@ describe('truncation past 64 actors (issue 13)', () => {
     // Two value-less entries must go: b0 and b1 (touched at 11 and 12), not a.
     const t = truncate(c, c.entries.length - 2, ['n'])
     expect(t.entries.map((e) => e.actor)).toStrictEqual(['a', 'b2', 'n'])
+  })
+
+  it('a write whose coordinator never held the value it superseded keeps that record (coveredGrown)', () => {
+    // The coordinator's clock is at the bound with 64 value-less entries of recent writes;
+    // it never held 'v' (actor a), which the client read at another replica. The write's
+    // context names a:1: that entry has ts 0 (nothing here touched it), so truncation drops
+    // it first, unless the writer keeps what the write newly covered.
+    let ts = 0
+    let coordinator = emptyClock()
+    for (let i = 0; i < MAX; i++) coordinator = stored(update(coordinator, context(coordinator), value(`x${i}`, ++ts), `b${i}`), `b${i}`)
+    const other = update(emptyClock(), [], value('v', ++ts), 'a')
+    const read = mergeContexts(context(coordinator), context(other))
+    const next = update(coordinator, read, value('w', ts + 1), 'c')
+    expect(coveredGrown(coordinator, next)).toStrictEqual(['a', 'b63']) // b63's value superseded too
+    expect(names(sync(other, stored(next, 'c'))).sort()).toStrictEqual(['v', 'w']) // the record is lost
+    const written = truncate(next, MAX, ['c', ...coveredGrown(coordinator, next)])
+    expect(written.entries.find((e) => e.actor === 'a')).toMatchObject({ counter: 1, values: [] })
+    expect(names(stored(sync(other, written), 'c'))).toStrictEqual(['w'])
+  })
+
+  it('coveredGrown names the entries whose covered dots rose, and only those', () => {
+    let c = update(emptyClock(), [], value('v1', 1), 'a')
+    c = update(c, [], value('x', 2), 'b')
+    const before = c
+    // Supersedes a:1 (value dropped) and b:1, and names a:2 that this clock never saw.
+    c = update(c, [['a', 2], ['b', 1]], value('y', 3), 'b')
+    expect(coveredGrown(before, c)).toStrictEqual(['a', 'b'])
+    expect(coveredGrown(c, update(c, [], value('z', 4), 'd'))).toStrictEqual([])
+    expect(coveredGrown(null, c)).toStrictEqual(['a', 'b'])
   })
 })

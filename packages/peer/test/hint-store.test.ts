@@ -56,6 +56,24 @@ describe('StorageHintStore', () => {
     expect(reopened.hints.targets()).toEqual(['b', 'c'])
   })
 
+  it('keeps every entry of the version it is handed, past the clock bound', async () => {
+    // A write's version may carry more entries than the bound: the records (ts 0) of what
+    // its context superseded, kept in the write's own truncation. The target may hold those
+    // values; a hint cut to the bound would deliver the write without them.
+    const { hints } = await openHints()
+    const max = DEFAULT_CONFIG.maxClockEntries
+    const bare = Array.from({ length: max + 2 }, (_, i) => ({ actor: `a${String(i).padStart(3, '0')}:1`, counter: 1, values: [], ts: i < 2 ? 0 : 10 + i }))
+    const version = update({ entries: bare, anonymous: [] }, [], { value: bytes('w'), ts: 100 }, 'me:1')
+    await hints.add('b', 'k', version)
+    const [[, held] = ['', emptyClock()]] = await hints.batch('b', 1)
+    expect(clockEqual(held, version)).toBe(true)
+    // Merged with a later hint of the key, the new version's entries still all stay.
+    const later = update(version, context(version), { value: bytes('w2'), ts: 200 }, 'me:1')
+    await hints.add('b', 'k', later)
+    const [[, merged] = ['', emptyClock()]] = await hints.batch('b', 1)
+    expect(merged.entries.map((e) => e.actor)).toStrictEqual(later.entries.map((e) => e.actor))
+  })
+
   it('reads on past a cursor: every hint of the target once, none of another target', async () => {
     const { hints } = await openHints()
     const keys = Array.from({ length: 7 }, (_, i) => `k${i}`)

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import fc from 'fast-check'
 import {
-  CorruptRecordError, MerkleTree, clockDigest, clockEqual, context, emptyClock, liveSiblings, partitionOf, sealRecord, siblings, update
+  CorruptRecordError, MerkleTree, clockDigest, clockEqual, context, emptyClock, liveSiblings, partitionOf, sealRecord, siblings, sync, update
 } from '@ringstore/core'
 import type { DvvSet } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '../src/config.js'
@@ -286,6 +286,21 @@ describe('StorageReplicaStore', () => {
     }
     expect(clock.entries.length).toBeLessThanOrEqual(3)
     expect(clock.entries.some((e) => e.actor === store.actor())).toBe(true)
+  })
+
+  it('keeps the record of what a write superseded in that write\'s truncation, also for an actor it never held', async () => {
+    // This store's clock is at the bound (2 entries) with recent value-less ones; the client
+    // read 'v' (actor a:1) at another replica, which this store never held. The write's
+    // version must still say a:1 is superseded, so the replica holding 'v' drops it.
+    const { store } = await openStore(new MemoryStorage(), { maxClockEntries: 2 })
+    let clock = await writeDurably(store, 'k', (cur, actor) => write(cur, 'mine', actor, 10))
+    clock = await store.merge('k', write(write(clock, 'o', 'o:1', 20), 'o2', 'o:1', 21))
+    const elsewhere = write(null, 'v', 'a:1', 5)
+    const read = [...context(clock), ...context(elsewhere)].sort((x, y) => (x[0] < y[0] ? -1 : 1))
+    const written = await writeDurably(store, 'k', (cur, actor) => write(cur, 'w', actor, 30, read))
+    expect(written.entries.find((e) => e.actor === 'a:1')).toMatchObject({ counter: 1, values: [] })
+    const atTheOtherReplica = await (await openStore(new MemoryStorage())).store.merge('k', elsewhere)
+    expect(siblings(sync(atTheOtherReplica, written)).map((s) => text(s.value))).toEqual(['w'])
   })
 
   it('applies last-write-wins for configured keys', async () => {

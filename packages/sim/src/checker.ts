@@ -12,8 +12,9 @@
  *    and the replica's own clock must then cover d too, or have forgotten d's actor by
  *    truncation: a clock at the entry bound drops value-less entries, core
  *    versions-prune.ts, so a superseded dot of an old actor epoch is then covered by no
- *    entry. Such writes are counted as `truncated`, not lost: truncation never drops a
- *    value, so the value is gone because a write superseded it).
+ *    entry, or only by one a later write's older context re-created below d. Such writes
+ *    are counted as `truncated`, not lost: truncation never drops a value, so the value is
+ *    gone because a write superseded it).
  * 2. divergent: all replicas of a key hold structurally equal versions.
  * 3. resurrected: no replica holds a live value whose dot an acknowledged delete's context
  *    covers; superseded-survivor: the same for acknowledged puts.
@@ -217,11 +218,16 @@ function minterOf (dot: Dot): PeerId {
 }
 
 /**
- * A clock that truncation may have shortened (it holds the entry bound) and that names no
- * entry of `dot`'s actor: it cannot say whether it saw `dot`, only that it holds no value of it.
+ * A clock that truncation may have shortened (it holds the entry bound) and whose entry of
+ * `dot`'s actor does not reach `dot`: it cannot say whether it saw `dot`, only that it holds
+ * no value of it. The entry is absent (truncation dropped it), or lower than `dot`: after
+ * truncation dropped it, a later write's older context (a client that read before `dot`)
+ * named the actor again at the counter it had read, and the write recorded that (core
+ * versions.ts `discardCovered`). A clock below the bound never truncated (entries go only
+ * by truncation, which leaves exactly the bound), so there a missing `dot` is lost.
  */
 function actorTruncated (clock: DvvSet | null, dot: Dot): boolean {
-  return clock !== null && clock.entries.length >= DEFAULT_MAX_CLOCK_ENTRIES && !clock.entries.some((e) => e.actor === dot[0])
+  return clock !== null && clock.entries.length >= DEFAULT_MAX_CLOCK_ENTRIES && !clockCovers(clock, dot)
 }
 
 /**

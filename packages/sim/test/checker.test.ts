@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_MAX_CLOCK_ENTRIES, context, emptyClock, sync, truncate, update } from '@ringstore/core'
+import { DEFAULT_MAX_CLOCK_ENTRIES, context, coveredGrown, emptyClock, sync, truncate, update } from '@ringstore/core'
 import type { DvvSet, VersionVector } from '@ringstore/core'
 import { checkHistory, describeClock, dottedSiblings } from '../src/checker.js'
 import type { KeySnapshot } from '../src/checker.js'
@@ -90,6 +90,31 @@ describe('checkHistory', () => {
     const result = checkHistory(h2.ops, [snap('k', lostC, lostC)])
     expect(result).toMatchObject({ lost: 1, truncated: 0 })
     expect(result.violations[0]).toMatchObject({ kind: 'lost-write', ops: [c.op.id] })
+  })
+
+  it('counts a superseded write as truncated when an older context re-created its actor below it after truncation', () => {
+    // As traced in a long run: a0 then a1 by p0:1, superseded by b; a full clock truncates
+    // p0:1's value-less entry; a client that read before a1 (context p0:1 at 1) writes: the
+    // write records p0:1 at 1 again. a1 is neither held nor covered there.
+    const filler = (clock: DvvSet): DvvSet => ({
+      entries: [...clock.entries, ...Array.from({ length: DEFAULT_MAX_CLOCK_ENTRIES }, (_, i) => ({ actor: `f${String(i).padStart(2, '0')}:1`, counter: 1, values: [], ts: 1000 + i }))]
+        .sort((x, y) => x.actor < y.actor ? -1 : 1),
+      anonymous: []
+    })
+    const h = new History()
+    const a0 = put(h, emptyClock(), 'k', 'p0:1', undefined)
+    const staleRead = context(a0.clock) // [p0:1, 1]
+    const a1 = put(h, a0.clock, 'k', 'p0:1', context(a0.clock))
+    const b = put(h, a1.clock, 'k', 'p1:1', context(a1.clock)) // supersedes a1
+    const full = truncate(filler(b.clock), DEFAULT_MAX_CLOCK_ENTRIES, ['p1:1'])
+    expect(full.entries.some((e) => e.actor === 'p0:1')).toBe(false)
+    const late = put(h, full, 'k', 'p2:1', [...staleRead, ...context(full)].sort((x, y) => x[0] < y[0] ? -1 : 1))
+    // The writing store keeps what the write newly covered (peer replica-store.ts).
+    const stored = truncate(late.clock, DEFAULT_MAX_CLOCK_ENTRIES, ['p2:1', ...coveredGrown(full, late.clock)])
+    expect(stored.entries.find((e) => e.actor === 'p0:1')?.counter).toBe(1) // re-created below a1
+    const result = checkHistory(h.ops, [snap('k', stored, stored)])
+    expect(result.violations.filter((v) => v.kind === 'lost-write')).toEqual([])
+    expect(result).toMatchObject({ lost: 0, truncated: 1 }) // a1; a0 is covered by the re-created entry
   })
 
   it('catches a resurrected value after an acknowledged delete', () => {

@@ -108,8 +108,10 @@ export class StorageHintStore implements HintStore {
     return this.#lock.run(storageKey, async () => {
       const current = await this.#read(storageKey, key)
       const merged = current === null ? clock : sync(current, clock)
-      // Hints carry no actor of ours to protect: any entry may be truncated.
-      const next = truncate(merged, this.#deps.config.maxClockEntries)
+      // Hints carry no actor of ours to protect, but never cut below the version handed in:
+      // a write's version may carry more entries than the bound, the records of what it
+      // superseded (core versions-prune.ts `coveredGrown`), and the target may hold those values.
+      const next = truncate(merged, this.#deps.config.maxClockEntries, clock.entries.map((e) => e.actor))
       if (current !== null && clockEqual(current, next)) return
       const held = this.#index.get(target, storageKey)
       // A merge keeps the hint's first time: re-sending cannot keep a hint alive.

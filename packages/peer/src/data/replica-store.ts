@@ -23,7 +23,7 @@
  * peer) resolves `stage` only once the write is durable, as every write did before staging
  * existed.
  */
-import { clockEqual, CorruptRecordError, CounterExhaustedError, keyHash, lww, MerkleTree, partitionOfHash, partitionRange, sync, truncate } from '@ringstore/core'
+import { clockEqual, CorruptRecordError, CounterExhaustedError, coveredGrown, keyHash, lww, MerkleTree, partitionOfHash, partitionRange, sync, truncate } from '@ringstore/core'
 import type { DvvSet, Key } from '@ringstore/core'
 import type { ReplicaStore, Staged } from '../components.js'
 import type { PeerConfig } from '../config.js'
@@ -186,7 +186,9 @@ export class StorageReplicaStore implements ReplicaStore {
           const slot = this.#slot(key)
           const current = await this.#readToModify(slot)
           const result = await this.#mintWith(key, current, fn)
-          const next = this.#normalize(key, result.next)
+          // The entries the write's context superseded are kept in its own truncation
+          // (core versions-prune.ts `coveredGrown`): they travel with this version.
+          const next = this.#normalize(key, result.next, coveredGrown(current, result.next))
           if (current !== null && clockEqual(current, next)) {
             resolve({ result, clock: current, durable: LANDED })
             return
@@ -387,13 +389,13 @@ export class StorageReplicaStore implements ReplicaStore {
     return false
   }
 
-  /** LWW when configured for the key, then truncation that never drops our own actor. */
-  #normalize (key: Key, clock: DvvSet): DvvSet {
+  /** LWW when configured for the key, then truncation that never drops our own actor (nor `keep`). */
+  #normalize (key: Key, clock: DvvSet, keep: readonly string[] = []): DvvSet {
     const { config } = this.#deps
     const resolved = config.lww(key) ? lww(clock) : clock
     // The common case has nothing to drop: skip truncate's copy of the clock.
     if (resolved.entries.length <= config.maxClockEntries) return resolved
-    return truncate(resolved, config.maxClockEntries, [this.actor()])
+    return truncate(resolved, config.maxClockEntries, [this.actor(), ...keep])
   }
 
   async #persist (items: ReadonlyArray<readonly [KeySlot, DvvSet]>): Promise<void> {
