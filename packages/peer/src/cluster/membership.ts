@@ -12,7 +12,7 @@
  */
 import {
   RingBuilder, TABLE_DIGEST_BUCKETS, admissionProblem, compareRecords, differingBuckets, digestBucket, emptyTableDigest, encodeAdmission,
-  equalBytes, encodeRecord, judgeRecord, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateRecord, xorDigest
+  equalBytes, encodeRecord, internSignedRecord, judgeRecord, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateRecord, xorDigest
 } from '@ringstore/core'
 import type { MemberRecord, PeerId, Ring, SignedAdmission, SignedRecord, SignedRemoval, Stint } from '@ringstore/core'
 import type { RingSource } from '../api.js'
@@ -475,9 +475,11 @@ export class Membership implements MembershipView {
       // Cheap test before the costly one: most gossip is heartbeats we already hold.
       const held = this.#table.get(record.id)
       if (held !== undefined && compareRecords(record, held) <= 0) return undefined
-      if (await this.#ctx.signer.verify(record.id, encodeRecord(record), signed.signature)) {
+      const encoded = encodeRecord(record)
+      if (await this.#ctx.signer.verify(record.id, encoded, signed.signature)) {
         const verified = signed.admission === undefined ? { record, signature: signed.signature } : { record, signature: signed.signature, admission: signed.admission }
-        return await this.#admits(verified) ? verified : undefined
+        // One object per distinct record in the process (core member-intern.ts).
+        return await this.#admits(verified) ? internSignedRecord(verified, encoded) : undefined
       }
     } catch (error) {
       this.#ctx.log.warn('refusing malformed member record', { error: describeError(error) })
@@ -554,7 +556,8 @@ export class Membership implements MembershipView {
       const verdict = judgeRecord(this.#table, signed.record, signed.record.id)
       if (!verdict.accepted) continue
       accepted++
-      this.#store(verdict.record)
+      // The verified record itself (equal to the verdict's copy): shared with every holder of it.
+      this.#store(signed.record)
       this.#signed.set(signed.record.id, signed)
       ringChanged ||= affectsRing(held, signed.record)
       if (persist && (held === undefined || held.incarnation !== signed.record.incarnation || held.status !== signed.record.status)) {
