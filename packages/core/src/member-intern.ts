@@ -13,7 +13,9 @@
  * Interned objects must be treated as immutable (MemberRecord and SignedRecord are readonly).
  */
 import { encodeAdmission } from './codec-admission.js'
+import { validateRecord } from './membership.js'
 import type { SignedRecord } from './messages.js'
+import type { MemberRecord } from './types.js'
 
 const interned = new Map<string, WeakRef<SignedRecord>>()
 const cleanup = new FinalizationRegistry<string>((key) => {
@@ -34,6 +36,23 @@ export function internSignedRecord (signed: SignedRecord, encodedRecord: Uint8Ar
   cleanup.register(signed, key)
   return signed
 }
+
+/**
+ * `validateRecord(record)`, computed once per input object: for decoded messages, which
+ * nobody changes. The simulator decodes a broadcast once for all its receivers, so S
+ * peers validate one object (and get one record back, whose comparisons are memoized).
+ */
+export function validateDecodedRecord (record: unknown): MemberRecord {
+  if (typeof record !== 'object' || record === null) return validateRecord(record)
+  let valid = validated.get(record)
+  if (valid === undefined) {
+    valid = validateRecord(record)
+    validated.set(record, valid)
+  }
+  return valid
+}
+
+const validated = new WeakMap<object, MemberRecord>()
 
 /** How many distinct records the table refers to (live or not yet cleaned up); for tests and reports. */
 export function internedRecordCount (): number {

@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest'
 import { decodeRecord, encodeRecord } from '../src/codec-record.js'
-import { internSignedRecord } from '../src/member-intern.js'
+import { internSignedRecord, validateDecodedRecord } from '../src/member-intern.js'
 import { recordDigest } from '../src/membership-digest.js'
-import { newMemberRecord, nextHeartbeat } from '../src/membership.js'
+import { InvalidRecordError, compareRecords, newMemberRecord, nextHeartbeat } from '../src/membership.js'
 import type { SignedRecord } from '../src/messages.js'
 
 const record = newMemberRecord({ id: 'intern-a', addrs: ['/ip4/127.0.0.1/tcp/4001'], weight: 1, zone: 'z1', joinedAt: 1000 })
@@ -43,5 +43,18 @@ describe('recordDigest', () => {
     expect(recordDigest(record)).toBe(recordDigest(record))
     expect(recordDigest(copy)).toEqual(recordDigest(record))
     expect(recordDigest(nextHeartbeat(record))).not.toEqual(recordDigest(record))
+  })
+})
+
+describe('validateDecodedRecord', () => {
+  it('validates each decoded object once, and refuses what validateRecord refuses', () => {
+    const decoded = decodeRecord(encodeRecord(record))
+    const valid = validateDecodedRecord(decoded)
+    expect(valid).toEqual(record)
+    expect(valid).not.toBe(decoded)
+    expect(validateDecodedRecord(decoded)).toBe(valid)
+    expect(compareRecords(valid, record)).toBe(0)
+    expect(() => validateDecodedRecord({ ...decoded, weight: -1 })).toThrow(InvalidRecordError)
+    expect(() => validateDecodedRecord(null)).toThrow(InvalidRecordError)
   })
 })

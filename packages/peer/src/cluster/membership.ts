@@ -12,7 +12,7 @@
  */
 import {
   RingBuilder, TABLE_DIGEST_BUCKETS, admissionProblem, compareRecords, differingBuckets, digestBucket, emptyTableDigest, encodeAdmission,
-  equalBytes, encodeRecord, internSignedRecord, judgeRecord, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateRecord, xorDigest
+  equalBytes, encodeRecord, internSignedRecord, judgeRecord, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateDecodedRecord, validateRecord, xorDigest
 } from '@ringstore/core'
 import type { MemberRecord, PeerId, Ring, SignedAdmission, SignedRecord, SignedRemoval, Stint } from '@ringstore/core'
 import type { RingSource } from '../api.js'
@@ -469,7 +469,7 @@ export class Membership implements MembershipView {
   async #verify (signed: SignedRecord): Promise<SignedRecord | undefined> {
     let record: MemberRecord
     try {
-      record = validateRecord(signed.record)
+      record = validateDecodedRecord(signed.record)
       // A removed member stands in the table as left: nothing it signs changes that.
       if (this.#removals.has(record.id) && this.#table.has(record.id)) return undefined
       // Cheap test before the costly one: most gossip is heartbeats we already hold.
