@@ -6,7 +6,9 @@
  * fold (what a restarted peer or a late older event costs) replays every join and leave.
  * Compacted, a checkpoint is taken at the latest event every 64 events and the records it
  * makes compactable are dropped: the table keeps the active members and the recent leavers,
- * and a full fold starts from the checkpoint. Both rings are checked equal.
+ * and a full fold starts from the checkpoint. Both rings are checked equal. The engine runs
+ * the same compaction once its members agree on a checkpoint (peer's
+ * cluster/membership-checkpoints.ts, config `ringCheckpoints`).
  */
 import { writeFileSync } from 'node:fs'
 import { buildRing, compactable, ringCheckpoint } from '../packages/core/src/ring.js'

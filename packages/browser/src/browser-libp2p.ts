@@ -17,7 +17,7 @@ import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import type { Libp2p } from 'libp2p'
-import { createPubSub } from '@ringstore/net-libp2p'
+import { createPubSub, lazyYamuxWindowUpdates } from '@ringstore/net-libp2p'
 import type { PubSubService } from '@ringstore/net-libp2p'
 import type { FaultGater } from './fault-gater.js'
 
@@ -49,6 +49,7 @@ export async function createBrowserLibp2p (options: BrowserLibp2pOptions): Promi
     // webRTC before the relay transport: a `/p2p-circuit/webrtc` address is WebRTC's to dial.
     ? [webSockets(), webRTC({ rtcConfiguration }), circuitRelayTransport()]
     : [webSockets()]
+  lazyYamuxWindowUpdates()
   return createLibp2p<BrowserServices>({
     start: false,
     privateKey: options.privateKey,

@@ -5,10 +5,10 @@
  * below — append new types at the end, never reorder):
  *   Request  = [0, key] | [0, key, after] | [1, [key…]] | [2, key, clock, hintFor | null] | [3, [[key, clock]…]]
  *            | [4, partition, level, [index…]] | [5, partition, [bucket…]] | [6]
- *            | [7, key, value | null, context, n, w, ts] | [8] | [9, [partition…]] | … | [18, digest]
+ *            | [7, key, value | null, context, n, w, ts] | [8] | [9, [partition…]] | … | [18, digest] | [19, hash]
  *   Response = [0] | [1, clock | null] | [1, clock, next] | [2, [[key, clock | null]…]] | [3, [hash…]]
  *            | [4, [[key, digest]…]] | [5, [signedRecord…]] | [6, context, acks]
- *            | [7, acks, required] | [8, code, message]
+ *            | [7, acks, required] | [8, code, message] | [9, checkpoint bytes]
  *   Frame    = [0, id, Request] | [1, id, Response]
  * `after` (a replica-get of one part of a version too large for one frame) and `next` (the
  * cursor of the part after it) are trailing fields, present only in that exchange: every
@@ -22,6 +22,7 @@ import {
   readTime, readValue, tagOf
 } from './codec-wire.js'
 import { signedRemovalFromWire, signedRemovalToWire } from './codec-removal.js'
+import { CHECKPOINT_HASH_BYTES, MAX_CHECKPOINT_BYTES } from './codec-checkpoint.js'
 import { TABLE_DIGEST_BYTES } from './membership-digest.js'
 import { MERKLE_MAX_BUCKETS } from './merkle.js'
 import type { ErrorCode, Frame, Request, Response } from './messages.js'
@@ -36,10 +37,14 @@ export const REQUEST_TYPES: readonly Request['type'][] = [
   // Live updates: appended likewise.
   'client-watch', 'watch-event',
   // Membership gossip rounds: appended likewise.
-  'members-digest'
+  'members-digest',
+  // Ring checkpoints (issue 13): appended likewise.
+  'ring-checkpoint'
 ]
 export const RESPONSE_TYPES: readonly Response['type'][] = [
-  'ok', 'clock', 'clocks', 'hashes', 'entries', 'members', 'put-result', 'quorum-failed', 'error'
+  'ok', 'clock', 'clocks', 'hashes', 'entries', 'members', 'put-result', 'quorum-failed', 'error',
+  // Ring checkpoints (issue 13): appended.
+  'checkpoint'
 ]
 // Encoded by index: a new code is only ever appended, so older codes keep their numbers.
 const ERROR_CODES: readonly ErrorCode[] = ['bad-request', 'too-large', 'unavailable', 'not-owner', 'internal', 'forbidden', 'over-quota', 'corrupt']
@@ -98,6 +103,7 @@ export function requestToWire (r: Request): unknown {
     case 'ae-roots': return [tag, [...r.partitions]]
     case 'replica-digest': return [tag, r.key]
     case 'members-digest': return [tag, r.digest]
+    case 'ring-checkpoint': return [tag, r.hash]
     default: return [tag]
   }
 }
@@ -196,6 +202,9 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
     case 'members-digest':
       fields(1)
       return { type, digest: readBytes(f[1], `${path}.digest`, TABLE_DIGEST_BYTES, TABLE_DIGEST_BYTES) }
+    case 'ring-checkpoint':
+      fields(1)
+      return { type, hash: readBytes(f[1], `${path}.hash`, CHECKPOINT_HASH_BYTES, CHECKPOINT_HASH_BYTES) }
   }
 }
 
@@ -226,6 +235,7 @@ export function responseToWire (r: Response): unknown {
     case 'put-result': return [tag, contextToWire(r.context), r.acks]
     case 'quorum-failed': return [tag, r.acks, r.required]
     case 'error': return [tag, tagOf(ERROR_CODES, r.code), r.message]
+    case 'checkpoint': return [tag, r.bytes]
     default: return [tag]
   }
 }
@@ -284,6 +294,10 @@ export const responseFromWire: FromWire<Response> = (w, path) => {
         code: nameOf(ERROR_CODES, f[1], `${path}.code`),
         message: readText(f[2], `${path}.message`, 0, MAX_ERROR_MESSAGE_BYTES)
       }
+    case 'checkpoint':
+      fields(1)
+      // Checked as a checkpoint by the asker (decodeCheckpoint, then its hash): here only bounded.
+      return { type, bytes: readBytes(f[1], `${path}.bytes`, 1, MAX_CHECKPOINT_BYTES) }
   }
 }
 

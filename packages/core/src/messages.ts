@@ -128,6 +128,15 @@ export type Request =
    * `members` as `members-pull` answers (older peers answer `error` 'bad-request': pull them).
    */
   | { readonly type: 'members-digest'; readonly digest: Uint8Array }
+  /**
+   * The ring checkpoint named by `hash` (core ring-checkpoint.ts; MemberRecord.checkpoint):
+   * a peer whose table lacks the records a checkpoint let the members drop (a newcomer, a
+   * tab, a member restored from an old backup) asks a member for it (peer's
+   * cluster/membership-checkpoints.ts). → `checkpoint`, its canonical bytes, which the
+   * asker hashes before use (older peers answer `error` 'bad-request'; a peer that does
+   * not hold it answers `error` 'unavailable')
+   */
+  | { readonly type: 'ring-checkpoint'; readonly hash: Uint8Array }
 
 /**
  * Why a request was refused. 'forbidden': the caller's role (member, client, outsider) may
@@ -154,6 +163,8 @@ export type Response =
   | { readonly type: 'quorum-failed'; readonly acks: number; readonly required: number }
   /** Wire failures are replies, not exceptions thrown across the network. */
   | { readonly type: 'error'; readonly code: ErrorCode; readonly message: string }
+  /** A ring checkpoint's canonical bytes (core codec-checkpoint.ts), answering `ring-checkpoint`. */
+  | { readonly type: 'checkpoint'; readonly bytes: Uint8Array }
 
 /**
  * One frame on a long-lived per-peer stream: a request or a response, matched by `id`

@@ -7,8 +7,10 @@
  *    worth it.
  * 2. It advertises a checkpoint in its own record (MemberRecord.checkpoint: cut and hash)
  *    only after computing it from its own table; a cut another member advertises is
- *    taken up when its own table reproduces the same hash (`reproduce`), the smallest
- *    such cut first, so the proposals converge.
+ *    taken up when its own table reproduces the same hash (`reproduce`), the latest
+ *    such cut first, so the proposals converge (a member proposes only when it reproduces
+ *    none; the earliest first deadlocked: one that adopted a checkpoint and proposed the
+ *    next before the others noticed the agreement kept them on the old one for good).
  * 3. A checkpoint is agreed (`agreedCheckpoint`) when every active member of weight > 0
  *    advertises the same one. Only then may a member drop the records it makes compactable.
  *    A member that has not reproduced it (it lacks a record, or holds one more) advertises

@@ -103,6 +103,7 @@ export const arbRequest: fc.Arbitrary<Request> = fc.oneof(
   fc.record({ type: fc.constant('client-watch' as const), keys: fc.array(arbKey, { maxLength: 3 }), digests: fc.constant(true as const) }, { requiredKeys: ['type', 'keys'] }),
   fc.record({ type: fc.constant('watch-event' as const), key: arbKey, clock: arbClock }),
   fc.record({ type: fc.constant('members-digest' as const), digest: fc.uint8Array({ minLength: TABLE_DIGEST_BYTES, maxLength: TABLE_DIGEST_BYTES }) }),
+  fc.record({ type: fc.constant('ring-checkpoint' as const), hash: fc.uint8Array({ minLength: 32, maxLength: 32 }) }),
   fc.integer({ min: 1, max: 64 }).chain((n) => fc.record({
     type: fc.constant('coordinate-put' as const),
     key: arbKey,
@@ -128,6 +129,7 @@ export const arbResponse: fc.Arbitrary<Response> = fc.oneof(
   fc.record({ type: fc.constant('members' as const), records: fc.array(arbSigned, { maxLength: 3 }), removals: fc.array(arbRemoval, { minLength: 1, maxLength: 3 }) }),
   fc.record({ type: fc.constant('put-result' as const), context: arbContext, acks: fc.nat(64) }),
   fc.record({ type: fc.constant('quorum-failed' as const), acks: fc.nat(64), required: fc.integer({ min: 1, max: 64 }) }),
+  fc.record({ type: fc.constant('checkpoint' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
   fc.record({
     type: fc.constant('error' as const),
     code: fc.constantFrom('bad-request' as const, 'too-large' as const, 'unavailable' as const, 'not-owner' as const, 'internal' as const, 'forbidden' as const),

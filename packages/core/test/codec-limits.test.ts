@@ -224,9 +224,15 @@ describe('size limits (one per limit)', () => {
 
 describe('structural rejections', () => {
   it('unknown type tags and formats', () => {
-    rejects(() => decodeRequest(cbor([19])), 'request.type')
+    rejects(() => decodeRequest(cbor([20])), 'request.type')
     rejects(() => decodeRequest(cbor(['replica-get', 'k'])), 'request.type')
-    rejects(() => decodeResponse(cbor([9])), 'response.type')
+    rejects(() => decodeResponse(cbor([10])), 'response.type')
+    // Ring checkpoints (issue 13) took the next tags: request 19, response 9.
+    expect(decodeRequest(cbor([19, new Uint8Array(32)]))).toEqual({ type: 'ring-checkpoint', hash: new Uint8Array(32) })
+    rejects(() => decodeRequest(cbor([19, new Uint8Array(31)])), 'request.hash')
+    rejects(() => decodeRequest(cbor([19])), 'request')
+    expect(decodeResponse(cbor([9, new Uint8Array([1, 2])]))).toEqual({ type: 'checkpoint', bytes: new Uint8Array([1, 2]) })
+    rejects(() => decodeResponse(cbor([9, new Uint8Array(0)])), 'response.bytes')
     rejects(() => decodeFrame(cbor([2, 1, [0]])), 'frame.kind')
     // Error codes are numbered by position (codec-messages.ts ERROR_CODES), each appended:
     // every earlier code keeps its number. 7 ('corrupt') is the last one.

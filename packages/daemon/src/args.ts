@@ -24,7 +24,7 @@ export interface HostPort {
 }
 
 /** The engine settings a daemon takes from its command line, named and typed as in PeerConfig. */
-type EngineOptions = Pick<PeerConfig, 'q' | 'n' | 'r' | 'w' | 'weight' | 'zone' | 'requestTimeoutMs' | 'antiEntropyIntervalMs' | 'backgroundYieldAtMs' | 'hintQuotaBytes' | 'hintQuotaPerTargetBytes' | 'hintMaxAgeMs'>
+type EngineOptions = Pick<PeerConfig, 'q' | 'n' | 'r' | 'w' | 'weight' | 'zone' | 'requestTimeoutMs' | 'antiEntropyIntervalMs' | 'backgroundYieldAtMs' | 'hintQuotaBytes' | 'hintQuotaPerTargetBytes' | 'hintMaxAgeMs' | 'ringCheckpoints'>
 
 export interface DaemonOptions extends EngineOptions {
   readonly dataDir: string
@@ -95,6 +95,7 @@ const startOptions = {
   'max-body': { type: 'string' },
   'max-inflight': { type: 'string' },
   'no-relay': { type: 'boolean' },
+  'ring-checkpoints': { type: 'boolean' },
   'http-token-file': { type: 'string' },
   'allow-origin': { type: 'string', multiple: true },
   'http-host': { type: 'string', multiple: true },
@@ -148,6 +149,7 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
     hintQuotaBytes: bytesOption('hint-quota', values['hint-quota'], DEFAULT_CONFIG.hintQuotaBytes, 0, MAX_HINT_QUOTA_BYTES),
     hintQuotaPerTargetBytes: bytesOption('hint-quota-per-target', values['hint-quota-per-target'], DEFAULT_CONFIG.hintQuotaPerTargetBytes, 0, MAX_HINT_QUOTA_BYTES),
     hintMaxAgeMs: durationOption('hint-max-age', values['hint-max-age'], DEFAULT_CONFIG.hintMaxAgeMs, 1, MAX_HINT_AGE_MS),
+    ringCheckpoints: values['ring-checkpoints'] === true,
     logLevel: logLevel(values['log-level'] ?? DEFAULT_LOG_LEVEL),
     maxBodyBytes: intOption('max-body', values['max-body'], LIMITS.valueBytes, 0, LIMITS.valueBytes),
     maxInflight: intOption('max-inflight', values['max-inflight'], DEFAULT_MAX_INFLIGHT, 0, MAX_INFLIGHT_LIMIT),

@@ -179,7 +179,8 @@ async function startPeer (
       antiEntropyIntervalMs: options.antiEntropyIntervalMs,
       hintQuotaBytes: options.hintQuotaBytes,
       hintQuotaPerTargetBytes: options.hintQuotaPerTargetBytes,
-      hintMaxAgeMs: options.hintMaxAgeMs
+      hintMaxAgeMs: options.hintMaxAgeMs,
+      ringCheckpoints: options.ringCheckpoints
     }
   })
   members = () => peer.members()

@@ -28,6 +28,7 @@ describe('ringstore start arguments', () => {
       hintQuotaBytes: 256 * 1024 * 1024,
       hintQuotaPerTargetBytes: 64 * 1024 * 1024,
       hintMaxAgeMs: 7 * 24 * 60 * 60 * 1000,
+      ringCheckpoints: false,
       logLevel: 'info',
       maxBodyBytes: 1024 * 1024,
       maxInflight: 128,
@@ -39,6 +40,11 @@ describe('ringstore start arguments', () => {
       httpIdleTimeoutMs: 10_000,
       allowEmptyStore: false
     })
+  })
+
+  it('takes --ring-checkpoints (off by default: older peers refuse records that advertise a checkpoint)', () => {
+    expect(parseStartArgs(['--ring-checkpoints'])?.ringCheckpoints).toBe(true)
+    expect(parseStartArgs([])?.ringCheckpoints).toBe(false)
   })
 
   it('takes --allow-empty-store', () => {

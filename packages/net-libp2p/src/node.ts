@@ -21,6 +21,7 @@ import type { Libp2p, ServiceFactoryMap } from 'libp2p'
 import { DEFAULT_RELAY_RESERVATIONS } from './constants.js'
 import { createPubSub } from './gossipsub.js'
 import { tuneEncrypter } from './encrypter-tuning.js'
+import { lazyYamuxWindowUpdates } from './yamux-window.js'
 import type { PubSubService } from './gossipsub.js'
 
 export interface NodeLibp2pOptions {
@@ -53,6 +54,7 @@ export async function createNodeLibp2p (options: NodeLibp2pOptions): Promise<Lib
   if (relay !== undefined && relay !== false) {
     services.relay = circuitRelayServer({ reservations: { maxReservations } })
   }
+  lazyYamuxWindowUpdates()
   return createLibp2p<NodeServices>({
     start: false,
     ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),

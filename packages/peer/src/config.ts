@@ -68,6 +68,22 @@ export interface PeerConfig {
    * one rebuild (the simulator starting a thousand peers at once; cluster/membership.ts).
    */
   readonly ringRebuildDelayMs?: number
+  /**
+   * Ring checkpoints (docs/design.md, "Checkpoints"; cluster/membership-checkpoints.ts):
+   * whether this member proposes checkpoints, so that the members agree on one and drop
+   * the records of members that left before it. Off by default: a record that advertises a
+   * checkpoint is refused by peers older than checkpoints, so turn it on only in a cluster
+   * upgraded as a whole. Whatever this says, a member takes up a checkpoint another one
+   * proposes, and every peer follows one its members agreed on (it cannot compute the ring
+   * otherwise once they dropped records).
+   */
+  readonly ringCheckpoints: boolean
+  /** Period of the checkpoint step (propose, take up, adopt, fetch): slow, the cuts are minutes old. */
+  readonly checkpointIntervalMs: number
+  /** A cut is proposed only this long after its event, by when every member has heard of it. */
+  readonly checkpointSettleMs: number
+  /** …and only when at least this many records would be dropped there. */
+  readonly checkpointMinDrop: number
   /** How often an unreachable peer is probed. */
   readonly probeIntervalMs: number
   /** A tombstone is collected only this long after it was written and once every replica has it. */
@@ -125,6 +141,12 @@ export const DEFAULT_CONFIG: PeerConfig = {
   backgroundYieldAtMs: 50,
   heartbeatIntervalMs: 2_000,
   announceRepeats: OWN_RECORD_ANNOUNCE_ROUNDS,
+  ringCheckpoints: false,
+  checkpointIntervalMs: 60_000,
+  // Ten minutes: far past gossip's O(log S) rounds of 2 s, so every member holds the cut's
+  // events, and short enough that a day of churn keeps the table near its active members.
+  checkpointSettleMs: 10 * 60_000,
+  checkpointMinDrop: 16,
   probeIntervalMs: 1_000,
   tombstoneGraceMs: 60 * 60 * 1000,
   // The codec's bound on a version vector: a clock that keeps more could not travel.
@@ -150,6 +172,9 @@ export function resolveConfig (partial: Partial<PeerConfig> = {}): PeerConfig {
   }
   if (!(config.backgroundYieldAtMs > 0)) throw new ConfigError(`backgroundYieldAtMs must be > 0, got ${config.backgroundYieldAtMs}`)
   if (!Number.isSafeInteger(config.hintMaxAgeMs) || config.hintMaxAgeMs < 1) throw new ConfigError(`hintMaxAgeMs must be an integer ≥ 1, got ${config.hintMaxAgeMs}`)
+  for (const name of ['checkpointIntervalMs', 'checkpointSettleMs', 'checkpointMinDrop'] as const) {
+    if (!Number.isSafeInteger(config[name]) || config[name] < 1) throw new ConfigError(`${name} must be an integer ≥ 1, got ${config[name]}`)
+  }
   return config
 }
 

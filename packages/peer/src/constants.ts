@@ -184,3 +184,11 @@ export const OWN_RECORD_ANNOUNCE_ROUNDS = 3
  * this learns it from the first table it pulls when it comes back.
  */
 export const REMOVAL_REGOSSIP_MS = 60 * 60 * 1000
+
+/**
+ * How long a member whose record a ring checkpoint dropped (it left before the cut) stays
+ * a `member` to roleOf: a member that left keeps handing its data to the new owners after
+ * its 'left' record went out, for as long as a partition keeps them apart, and they take
+ * it only from a member. A day; ids only, so the book stays small whatever the churn.
+ */
+export const DROPPED_MEMBER_ROLE_MS = 24 * 60 * 60 * 1000

@@ -11,7 +11,7 @@
  * owns the storage and closes it after stop().
  */
 import { clientKeyProblem, ringSummary, validateClock, validateKey, validateValue } from '@ringstore/core'
-import type { DvvSet, Key, KeyAccess, MemberRecord, PeerId, Ring, SignedAdmission, SignedRemoval } from '@ringstore/core'
+import type { DvvSet, Key, KeyAccess, MemberRecord, PeerId, Ring, RingCheckpoint, SignedAdmission, SignedRemoval } from '@ringstore/core'
 import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from './api.js'
 import { AntiEntropy } from './cluster/anti-entropy.js'
 import { BackgroundThrottle, FOREGROUND_REQUESTS } from './cluster/background-throttle.js'
@@ -311,6 +311,14 @@ export class Peer implements PeerMaintenance {
   /** The ring this peer routes by now. */
   ring (): Ring {
     return this.#membership.ring()
+  }
+
+  /**
+   * The ring checkpoint its ring folds from (cluster/membership-checkpoints.ts), if its
+   * members agreed on one: the ring is `buildRing(members, q, checkpoint)`.
+   */
+  ringCheckpoint (): RingCheckpoint | undefined {
+    return this.#membership.checkpoint()
   }
 
   /**

@@ -17,7 +17,8 @@ const MEMBER_ONLY: ReadonlyArray<Request['type']> = [
   // Pushed by a member to a peer that watches a key (live updates).
   'watch-event'
 ]
-const CLIENT_SURFACE: ReadonlyArray<Request['type']> = ['members-view', 'client-get', 'client-digest', 'client-put', 'client-put-many', 'client-watch']
+// 'ring-checkpoint': a tab, like a newcomer, folds its ring from the checkpoint the members agreed on.
+const CLIENT_SURFACE: ReadonlyArray<Request['type']> = ['members-view', 'client-get', 'client-digest', 'client-put', 'client-put-many', 'client-watch', 'ring-checkpoint']
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (clock: DvvSet | null): string[] =>

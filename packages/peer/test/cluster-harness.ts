@@ -22,6 +22,8 @@ import type { LoopbackNetwork } from '@ringstore/testkit'
 import { LocalFailureDetector } from '../src/cluster/failure-detector.js'
 import type { Membership } from '../src/cluster/membership.js'
 import { membersReply } from '../src/protocol/members-pull.js'
+import { membersView } from '../src/protocol/members-view.js'
+import { ringCheckpoint } from '../src/protocol/ring-checkpoint.js'
 
 export const silentLogger: Logger = { debug () {}, info () {}, warn () {}, error () {} }
 
@@ -262,6 +264,14 @@ export class TestCluster {
       case 'members-pull': {
         const membership = membershipOf(node)
         return membership === undefined ? { type: 'members', records: [] } : membersReply(membership.signedRecords(), membership.removals())
+      }
+      case 'members-view': {
+        const membership = membershipOf(node)
+        return membership === undefined ? { type: 'members', records: [] } : membersView.serve({ membership }, request, from)
+      }
+      case 'ring-checkpoint': {
+        const membership = membershipOf(node)
+        return membership === undefined ? { type: 'error', code: 'unavailable', message: 'no membership' } : await ringCheckpoint.serve({ membership }, request, from)
       }
       case 'ae-nodes': return { type: 'hashes', hashes: replicas.tree(request.partition).nodes(request.level, request.indices) }
       case 'ae-buckets': return { type: 'entries', entries: replicas.tree(request.partition).bucketEntries(request.buckets) }

@@ -26,6 +26,9 @@ usage: npm run sim -- [options]
   --q N            ring partitions (default ${DEFAULT_RUN_OPTIONS.q})
   --faults LEVEL   none | light | heavy (default ${DEFAULT_RUN_OPTIONS.faults})
   --churn          with heavy faults, peers also join and leave
+  --ring-checkpoints
+                   peers agree on ring checkpoints (every second, 3 s old cuts) and drop the
+                   records of members that left (with --churn)
   --rogue          an admitted cluster, plus a rogue peer that gossips unadmitted, forged,
                    borrowed and stretched admissions, floods pulls, and sends every request
                    type with forged versions (docs/trust.md, packages/sim/README.md)
@@ -73,6 +76,7 @@ function parse (argv: string[]): CliOptions | 'help' {
       q: { type: 'string' },
       faults: { type: 'string' },
       churn: { type: 'boolean' },
+      'ring-checkpoints': { type: 'boolean' },
       rogue: { type: 'boolean' },
       'fsync-ms': { type: 'string' },
       converge: { type: 'string' },
@@ -95,6 +99,7 @@ function parse (argv: string[]): CliOptions | 'help' {
     faults: faults as FaultLevel,
     churn: values.churn === true,
     rogue: values.rogue === true,
+    ...(values['ring-checkpoints'] === true ? { ringCheckpoints: true } : {}),
     ...(values['fsync-ms'] === undefined ? {} : { fsyncMs: fsyncRange(values['fsync-ms']) })
   }
   const seeds = values.seed !== undefined

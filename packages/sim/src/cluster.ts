@@ -97,6 +97,15 @@ export interface SimClusterOptions {
   readonly authority?: PeerId
 }
 
+/**
+ * Whether `peer` holds `id` as left: its record says so, or a ring checkpoint dropped it
+ * (only records of members that left before the cut are dropped).
+ */
+function knowsLeft (peer: SimPeer, id: PeerId): boolean {
+  const record = peer.status().members.find((m) => m.id === id)
+  return record === undefined ? peer.ringCheckpoint() !== undefined : record.status === 'left'
+}
+
 const silent: Logger = { debug () {}, info () {}, warn () {}, error () {} }
 
 function sameOwners (a: ReadonlyArray<PeerId | null>, b: ReadonlyArray<PeerId | null>): boolean {
@@ -355,8 +364,7 @@ export class SimCluster {
   private drained (node: SimNode): boolean {
     const status = node.peer.status()
     if (status.keys > 0 || status.hintsPending > 0) return false
-    return this.nodes.every((other) => other === node || other.state !== 'running' ||
-      other.peer.status().members.some((m) => m.id === node.id && m.status === 'left'))
+    return this.nodes.every((other) => other === node || other.state !== 'running' || knowsLeft(other.peer, node.id))
   }
 
   /**

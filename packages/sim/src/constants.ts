@@ -121,6 +121,13 @@ export const HAND_OFF_MAX_MS = 30_000
 export const SIM_TOMBSTONE_GRACE_MS = 10_000
 
 /**
+ * Ring checkpoints at the simulator's pace (--ring-checkpoints): a step each second, a cut
+ * 3 s old (gossip rounds are 500 ms), one dropped record is enough, so that a run of some
+ * virtual seconds with --churn agrees on several while faults go on.
+ */
+export const SIM_RING_CHECKPOINTS = { ringCheckpoints: true, checkpointIntervalMs: 1_000, checkpointSettleMs: 3_000, checkpointMinDrop: 1 } as const
+
+/**
  * Largest wall-clock skew of a simulated peer (each draws its own in ±25 ms): enough that
  * wall-clock stamps of different peers (sibling `ts`, `joinedAt`) disagree with the order
  * of events, which the engine must never rely on for causality.

@@ -129,8 +129,10 @@ function checkRingRebuild (cluster: SimCluster, out: Violation[]): void {
   for (const i of cluster.running()) {
     const peer = cluster.peer(i)
     const ring = peer.ring()
-    const table = Buffer.from(peer.membershipDigest()).toString('base64')
-    const rebuilt = rebuilds.get(table) ?? buildRing(peer.status().members, ring.q)
+    // A peer whose members agreed on a ring checkpoint folds from it (and dropped the records it stands for).
+    const checkpoint = peer.ringCheckpoint()
+    const table = `${Buffer.from(peer.membershipDigest()).toString('base64')}:${checkpoint?.cut ?? ''}`
+    const rebuilt = rebuilds.get(table) ?? buildRing(peer.status().members, ring.q, checkpoint)
     rebuilds.set(table, rebuilt)
     const differ = ring.owners.findIndex((owner, p) => owner !== rebuilt.owners[p])
     if (differ !== -1) {

@@ -3,7 +3,7 @@
  * `Peer` through its public API and its maintenance hooks only, like any host.
  */
 import { Peer } from '@ringstore/peer'
-import type { PeerId, Ring, SignedRemoval } from '@ringstore/core'
+import type { PeerId, Ring, RingCheckpoint, SignedRemoval } from '@ringstore/core'
 import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from '@ringstore/peer'
 
 export interface SimPeer extends PeerMaintenance {
@@ -18,6 +18,8 @@ export interface SimPeer extends PeerMaintenance {
   status(): PeerStatus
   /** The ring this peer routes by now. */
   ring(): Ring
+  /** The ring checkpoint that ring folds from, if any (Peer.ringCheckpoint). */
+  ringCheckpoint(): RingCheckpoint | undefined
   /** Its member table's digest: equal on two peers iff they hold the same records (Peer.membershipDigest). */
   membershipDigest(): Uint8Array
   /** Active members its failure detector holds unreachable now. */

@@ -8,7 +8,7 @@ import type { Logger } from '@ringstore/peer'
 import { checkHistory, checkRogue, dottedSiblings } from './checker.js'
 import type { KeySnapshot, RogueEvidence, Violation } from './checker.js'
 import { SimCluster } from './cluster.js'
-import { MAINTENANCE_STEP_MS, MEMBERSHIP_SETTLE_MS, SIM_CLOCK_SKEW_MS, SIM_N, SIM_TOMBSTONE_GRACE_MS } from './constants.js'
+import { MAINTENANCE_STEP_MS, MEMBERSHIP_SETTLE_MS, SIM_CLOCK_SKEW_MS, SIM_N, SIM_RING_CHECKPOINTS, SIM_TOMBSTONE_GRACE_MS } from './constants.js'
 import { settleAndConverge } from './converge.js'
 import { containsPlanted, isOwnValue } from './forge.js'
 import { collectAndVerify } from './gc.js'
@@ -38,6 +38,8 @@ export interface RunOptions {
    * request, and that none of its forgeries reached an honest peer (checkRogue).
    */
   readonly rogue: boolean
+  /** Ring checkpoints on every peer, at the simulator's pace (SIM_RING_CHECKPOINTS): members drop the records of those that left. */
+  readonly ringCheckpoints?: boolean
   /** Mean think time between one client's operations, virtual ms: spreads the workload over the fault schedule. */
   readonly thinkMs: number
   readonly q: number
@@ -103,6 +105,7 @@ export function replayCommand (seed: number, options: Partial<RunOptions> = {}):
     o.faults !== DEFAULT_RUN_OPTIONS.faults ? ` --faults ${o.faults}` : '',
     o.churn ? ' --churn' : '',
     o.rogue ? ' --rogue' : '',
+    o.ringCheckpoints === true ? ' --ring-checkpoints' : '',
     o.keys !== DEFAULT_RUN_OPTIONS.keys ? ` --keys ${o.keys}` : '',
     o.q !== DEFAULT_RUN_OPTIONS.q ? ` --q ${o.q}` : '',
     o.fsyncMs !== undefined ? ` --fsync-ms ${o.fsyncMs[0]},${o.fsyncMs[1]}` : ''
@@ -152,7 +155,7 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
   const cluster: SimCluster = new SimCluster({
     peers: options.peers,
     rng: rng.fork('cluster'),
-    config: { q: options.q, tombstoneGraceMs: SIM_TOMBSTONE_GRACE_MS },
+    config: { q: options.q, tombstoneGraceMs: SIM_TOMBSTONE_GRACE_MS, ...(options.ringCheckpoints === true ? SIM_RING_CHECKPOINTS : {}) },
     clockSkewMs: SIM_CLOCK_SKEW_MS,
     ...(options.rogue ? { authority: SIM_AUTHORITY } : {}),
     ...(options.fsyncMs === undefined ? {} : { fsyncMs: options.fsyncMs }),

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CorruptRecordError, openRecord, sealRecord } from '@ringstore/core'
 import { runStorageConformance } from '@ringstore/testkit'
@@ -57,6 +58,45 @@ describe('FsStorage durability', () => {
     for (let i = 0; i < 10; i++) await s.write([{ ns: 'data', key: `s${i}`, value: text('y') }])
     expect(await readLatestTxnId(join(dir, 'data.mdb')) - after).toBe(10)
     await s.close()
+  })
+
+  it('commits without the event loop: a write lands on disk while the loop is blocked', async () => {
+    const dir = await tempDir()
+    const s = await FsStorage.open(dir)
+    const before = await readLatestTxnId(join(dir, 'data.mdb'))
+    // A worker thread reads the newest commit id from data.mdb's meta pages while this
+    // thread is blocked; a commit that needs this thread (a transaction callback) cannot
+    // land until the block ends.
+    const seen = new Int32Array(new SharedArrayBuffer(8))
+    const worker = new Worker(`
+      const { workerData } = require('node:worker_threads')
+      const { openSync, readSync, closeSync } = require('node:fs')
+      const seen = workerData.seen
+      const buf = Buffer.alloc(4096 + 160)
+      Atomics.store(seen, 1, 1)
+      while (Atomics.load(seen, 1) !== 2) {
+        const fd = openSync(workerData.file, 'r')
+        readSync(fd, buf, 0, buf.length, 0)
+        closeSync(fd)
+        const psize = buf.readUInt32LE(48)
+        const txnid = Math.max(Number(buf.readBigUInt64LE(152)), Number(buf.readBigUInt64LE(psize + 152)))
+        Atomics.store(seen, 0, txnid)
+      }
+    `, { eval: true, workerData: { file: join(dir, 'data.mdb'), seen } })
+    try {
+      while (Atomics.load(seen, 1) !== 1 || Atomics.load(seen, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      const write = s.write([{ ns: 'data', key: 'while-blocked', value: text('v') }])
+      // One turn, so lmdb-js has handed the batch to its write thread; then block 500 ms.
+      await new Promise((resolve) => setImmediate(resolve))
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500)
+      expect(Atomics.load(seen, 0)).toBeGreaterThan(before)
+      await write
+      expect(await s.get('data', 'while-blocked')).toEqual(text('v'))
+    } finally {
+      Atomics.store(seen, 1, 2)
+      await worker.terminate()
+      await s.close()
+    }
   })
 
   it('loses no acknowledged write when the writer is SIGKILLed mid-burst', async () => {

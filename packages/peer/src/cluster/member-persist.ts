@@ -6,6 +6,8 @@
  * Layout:
  *   'member-record'     → encodeRecord(own record)       (written before it is announced)
  *   'member/<peer id>'  → encodeAnnouncement({ signed })  (one key per known member)
+ *   'dropped/<peer id>' → when a ring checkpoint dropped that member's record (8 bytes,
+ *                         big-endian ms): it stays a member to roleOf for a while after
  * One key per member keeps a change cheap: a join rewrites one small value, not the table.
  */
 import { CodecError, decodeAnnouncement, decodeRecord, encodeAnnouncement, encodeRecord, internSignedRecord, validateRecord } from '@ringstore/core'
@@ -33,6 +35,32 @@ export function memberOp (signed: SignedRecord): StorageOp {
 
 /** memberOp's bytes per signed record (storage copies what it is given: callers never change them). */
 const encodedMembers = new WeakMap<SignedRecord, Uint8Array>()
+
+/** Deletes a member's record (dropped at a ring checkpoint: membership-checkpoints.ts). */
+export function forgetOp (id: string): StorageOp {
+  return { ns: 'meta', key: MEMBER_PREFIX + id, value: null }
+}
+
+const DROPPED_PREFIX = 'dropped/'
+const DROPPED_END = 'dropped0'
+
+/** Records when a checkpoint dropped member `id` (`at`), or, with null, forgets it. */
+export function droppedOp (id: string, at: number | null): StorageOp {
+  if (at === null) return { ns: 'meta', key: DROPPED_PREFIX + id, value: null }
+  const value = new Uint8Array(8)
+  new DataView(value.buffer).setFloat64(0, at)
+  return { ns: 'meta', key: DROPPED_PREFIX + id, value }
+}
+
+/** The persisted dropped members and when they were dropped (unreadable entries skipped). */
+export async function loadDropped (storage: Storage): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  for await (const [key, bytes] of storage.scan('meta', { gte: DROPPED_PREFIX, lt: DROPPED_END })) {
+    if (bytes.length !== 8) continue
+    out.set(key.slice(DROPPED_PREFIX.length), new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0))
+  }
+  return out
+}
 
 /** The persisted own record, or undefined (first start, or an unreadable value: start afresh). */
 export async function loadOwnRecord (storage: Storage, onCorrupt: (error: unknown) => void): Promise<MemberRecord | undefined> {

@@ -9,12 +9,15 @@
  * or status changes (heartbeats are not persisted: the restart bumps the incarnation, which
  * orders before any heartbeat). Known members are persisted too, so a restarted peer routes
  * by the right ring before anyone answers.
+ *
+ * Ring checkpoints (membership-checkpoints.ts): once the members agree on one, the ring
+ * folds from it and the records of members that left before its cut leave the table.
  */
 import {
-  RingBuilder, TABLE_DIGEST_BUCKETS, admissionProblem, compareRecords, differingBuckets, digestBucket, emptyTableDigest, encodeAdmission,
+  RingBuilder, TABLE_DIGEST_BUCKETS, admissionProblem, compactable, compareRecords, differingBuckets, digestBucket, emptyTableDigest, encodeAdmission,
   equalBytes, encodeRecord, internSignedRecord, judgeRecord, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateDecodedRecord, validateRecord, xorDigest
 } from '@ringstore/core'
-import type { MemberRecord, PeerId, Ring, SignedAdmission, SignedRecord, SignedRemoval, Stint } from '@ringstore/core'
+import type { CheckpointRef, MemberRecord, PeerId, Ring, RingCheckpoint, SignedAdmission, SignedRecord, SignedRemoval, Stint } from '@ringstore/core'
 import type { RingSource } from '../api.js'
 import type { MembershipView } from '../components.js'
 import type { PeerConfig } from '../config.js'
@@ -27,10 +30,12 @@ import { askMembersDigest } from '../protocol/members-digest.js'
 import type { CallerRole } from '../protocol/protocol.js'
 import type { PeerRpc } from '../protocol/rpc.js'
 import { SerialRunner } from './timers.js'
-import { loadMembers, loadOwnRecord, memberOp, ownRecordOp } from './member-persist.js'
+import { droppedOp, forgetOp, loadDropped, loadMembers, loadOwnRecord, memberOp, ownRecordOp } from './member-persist.js'
 import { RemovalBook, removedRecord } from './member-removals.js'
-import { REMOVAL_REGOSSIP_HEARTBEATS, REMOVAL_REGOSSIP_MS } from '../constants.js'
+import { DROPPED_MEMBER_ROLE_MS, REMOVAL_REGOSSIP_HEARTBEATS, REMOVAL_REGOSSIP_MS } from '../constants.js'
 import { SeedDialer } from './membership-seeds.js'
+import { RingCheckpoints } from './membership-checkpoints.js'
+import type { CheckpointConfig } from './membership-checkpoints.js'
 
 /** Thrown by `self()` before `start()` resolved: there is no own record yet. */
 export class MembershipNotStartedError extends Error {
@@ -43,7 +48,7 @@ type RingListener = (previous: Ring, next: Ring) => void
 
 export interface MembershipDeps {
   readonly id: PeerId
-  readonly config: Pick<PeerConfig, 'q' | 'weight' | 'zone' | 'seeds' | 'heartbeatIntervalMs' | 'announceRepeats' | 'clusterId'> & Partial<Pick<PeerConfig, 'ringRebuildDelayMs'>>
+  readonly config: Pick<PeerConfig, 'q' | 'weight' | 'zone' | 'seeds' | 'heartbeatIntervalMs' | 'announceRepeats' | 'clusterId'> & Partial<Pick<PeerConfig, 'ringRebuildDelayMs'>> & CheckpointConfig
   readonly clock: Clock
   readonly storage: Storage
   readonly signer: Signer
@@ -63,6 +68,12 @@ export interface MembershipDeps {
 export class Membership implements MembershipView {
   readonly #ctx: MembershipDeps
   readonly #builder: RingSource
+  /** The builder that folds from a checkpoint: #builder when it is our own, else one made when a checkpoint is adopted. */
+  #checkpointBuilder: RingBuilder | undefined
+  /** Ring checkpoints (membership-checkpoints.ts): the one the ring folds from, and the steps that agree on the next. */
+  readonly #checkpoints: RingCheckpoints
+  /** Members (weight > 0) whose record a checkpoint dropped, and when (local clock; persisted): still members to roleOf for DROPPED_MEMBER_ROLE_MS. */
+  readonly #droppedMembers = new Map<PeerId, number>()
   /**
    * Mutated in place (#store), never copied: a copy per accepted record cost the cluster
    * size per record, and every restart's record reaches every member.
@@ -110,8 +121,16 @@ export class Membership implements MembershipView {
 
   constructor (deps: MembershipDeps) {
     this.#ctx = deps
-    this.#builder = deps.ringSource ?? new RingBuilder(deps.config.q)
+    const own = deps.ringSource === undefined ? new RingBuilder(deps.config.q) : undefined
+    this.#builder = deps.ringSource ?? own as RingBuilder
+    this.#checkpointBuilder = own
     this.#ring = this.#builder.update([])
+    this.#checkpoints = new RingCheckpoints(deps, {
+      records: () => [...this.#table.values()],
+      self: () => this.#self?.record,
+      advertise: async (ref) => { await this.#advertise(ref) },
+      adopted: async (checkpoint) => { await this.#compact(checkpoint) }
+    })
     this.#seeds = new SeedDialer(deps, async (peer) => await this.pull(peer))
   }
 
@@ -123,6 +142,9 @@ export class Membership implements MembershipView {
     for (const signed of await this.#removals.load(ctx.storage, (key, error) => {
       ctx.log.warn('skipping unreadable removal', { key, error: describeError(error) })
     })) this.#removals.add(signed)
+    // The adopted ring checkpoint before the records: the table holds only what it left.
+    await this.#checkpoints.load()
+    for (const [id, at] of await loadDropped(ctx.storage)) this.#droppedMembers.set(id, at)
     const stored = await loadMembers(ctx.storage, (key, error) => {
       ctx.log.warn('skipping unreadable member record', { key, error: describeError(error) })
     })
@@ -130,6 +152,10 @@ export class Membership implements MembershipView {
     // Stored records were admitted when they arrived, but maybe to no cluster (a restart
     // that now requires admission): they are checked again.
     this.#applyVerified(await this.#onlyAdmitted(stored), false)
+    // Stored records the checkpoint let us drop (a stop between persisting it and deleting
+    // them): #applyVerified refused them; their keys go now.
+    const dropped = stored.filter((s) => !this.#table.has(s.record.id) && this.#checkpoints.isCompacted(s.record))
+    if (dropped.length > 0) await ctx.storage.write(dropped.map((s) => forgetOp(s.record.id)))
     this.#applyRemovals(this.#removals.all())
     const previous = await loadOwnRecord(ctx.storage, (error) => {
       ctx.log.error('own member record unreadable: starting a new incarnation line', { error: describeError(error) })
@@ -146,7 +172,10 @@ export class Membership implements MembershipView {
     const resumesLeave = ctx.resumeLeave === true && older?.status === 'left'
     const joinsFresh = older === undefined || (older.status === 'left' && !resumesLeave)
     if (joinsFresh) await this.#seeds.start(ctx.config.seeds)
-    const record = older === undefined
+    // The seeds' records may stand on a checkpoint (their members dropped the records of
+    // those that left before it): fetch it before the first ring and the first record.
+    if (joinsFresh) await this.#checkpoints.follow()
+    const restarted = older === undefined
       ? newMemberRecord({ id: ctx.id, ...update, joinedAt: this.#joinTime() })
       : resumesLeave
         // Still the member that left, at the same leave time: the ring stays as the others have it.
@@ -154,8 +183,10 @@ export class Membership implements MembershipView {
         : older.status === 'left'
           ? this.#admissible(restartRecord(older, { ...update, rejoinedAt: this.#joinTime() }))
           : this.#admissible(restartRecord(older, update))
+    const record = this.#advertising(restarted)
     await this.#selfUpdates.run(async () => { await this.#publishSelf(record, true) })
     this.#scheduleHeartbeat()
+    this.#checkpoints.start()
     if (!joinsFresh) await this.#seeds.start(ctx.config.seeds)
   }
 
@@ -167,6 +198,7 @@ export class Membership implements MembershipView {
     this.#ringTimer = undefined
     if (this.#ringStale) this.#rebuildRing()
     this.#seeds.stop()
+    this.#checkpoints.stop()
   }
 
   /** Leave the cluster for good: a durable 'left' record, announced and served to pulls. */
@@ -259,14 +291,16 @@ export class Membership implements MembershipView {
    * What `peer` is to this peer (protocol/protocol.ts): a member when this table holds a
    * record of it with weight > 0 (in a cluster with an id, only admitted records get here).
    * A member that left stays one: it still hands its data to the new owners after its
-   * 'left' record went out (Peer.leave). Anyone else is a client: what a client may do is
+   * 'left' record went out (Peer.leave), and after a ring checkpoint dropped its record,
+   * for DROPPED_MEMBER_ROLE_MS (constants.ts). Anyone else is a client: what a client may do is
    * the client surface (protocol/client-*.ts), nothing of the replication protocols.
    */
   roleOf (peer: PeerId): CallerRole {
     // Removed by the operator: nothing at all, not even the client surface.
     if (this.#removals.has(peer)) return 'outsider'
     const record = this.#table.get(peer)
-    return record !== undefined && record.weight > 0 ? 'member' : 'client'
+    if (record === undefined) return this.#wasDroppedMember(peer) ? 'member' : 'client'
+    return record.weight > 0 ? 'member' : 'client'
   }
 
   /**
@@ -454,6 +488,7 @@ export class Membership implements MembershipView {
       const id = signed.record.id
       const removal = this.#removals.get(id)
       if (removal === undefined || this.#table.has(id)) continue
+      if (this.#checkpoints.isCompacted(removedRecord(signed.record, removal))) continue
       const verdict = judgeRecord(this.#table, removedRecord(signed.record, removal), id)
       if (!verdict.accepted) continue
       this.#store(verdict.record)
@@ -530,7 +565,9 @@ export class Membership implements MembershipView {
    * reads earlier, and never before our admission was issued (core's admissionProblem).
    */
   #joinTime (): number {
-    return Math.max(this.#ctx.admission?.admission.issuedAt ?? 0, afterKnownEvents(this.#table, this.#ctx.clock.now()))
+    // After the checkpoint's cut too: the events it stands for are no longer in the table.
+    const cut = this.#checkpoints.adopted?.cut ?? -1
+    return Math.max(this.#ctx.admission?.admission.issuedAt ?? 0, afterKnownEvents(this.#table, this.#ctx.clock.now()), cut + 1)
   }
 
   /**
@@ -553,6 +590,8 @@ export class Membership implements MembershipView {
     let ringChanged = false
     for (const signed of records) {
       const held = this.#table.get(signed.record.id)
+      // Dropped at a checkpoint (gossip from a peer that still holds it, or a stale stored copy).
+      if (held === undefined && this.#checkpoints.isCompacted(signed.record)) continue
       const verdict = judgeRecord(this.#table, signed.record, signed.record.id)
       if (!verdict.accepted) continue
       accepted++
@@ -582,7 +621,7 @@ export class Membership implements MembershipView {
       // Still a member: keep its join time and stints, so the ring (and who owns what) stays
       // put. It had left: a rejoin after that stint, at our own join time or after its leave.
       const update = record.status === 'left' ? { addrs, weight, zone, rejoinedAt: current.joinedAt } : { addrs, weight, zone }
-      await this.#publishSelf(this.#admissible(restartRecord(record, update)), true)
+      await this.#publishSelf(this.#advertising(this.#admissible(restartRecord(record, update))), true)
     }).catch((error: unknown) => { this.#ctx.log.error('re-incarnation failed', { error: describeError(error) }) })
   }
 
@@ -614,6 +653,7 @@ export class Membership implements MembershipView {
    * joins (a whole cluster starting) otherwise costs one per join on every peer.
    */
   #updateRing (): void {
+    this.#checkpoints.tableChanged()
     const delay = this.#ctx.config.ringRebuildDelayMs ?? 0
     if (delay <= 0) {
       this.#rebuildRing()
@@ -628,7 +668,9 @@ export class Membership implements MembershipView {
 
   #rebuildRing (): void {
     this.#ringStale = false
-    const next = this.#builder.update([...this.#table.values()])
+    const records = [...this.#table.values()]
+    const base = this.#checkpoints.adopted
+    const next = base === undefined ? this.#builder.update(records) : this.#foldFrom(records, base)
     if (next === this.#ring) return
     const previous = this.#ring
     this.#ring = next
@@ -638,6 +680,102 @@ export class Membership implements MembershipView {
       } catch (error) {
         this.#ctx.log.error('ring change listener threw', { error: describeError(error) })
       }
+    }
+  }
+
+  /** The ring of `records` folded from `base` (a RingSource of the caller's knows no checkpoints: our own builder then). */
+  #foldFrom (records: readonly MemberRecord[], base: RingCheckpoint): Ring {
+    this.#checkpointBuilder ??= new RingBuilder(this.#ctx.config.q)
+    return this.#checkpointBuilder.update(records, base)
+  }
+
+  /** The encoded checkpoint named `hash` this peer holds (what 'ring-checkpoint' answers). */
+  checkpointBytes (hash: Uint8Array): Uint8Array | undefined {
+    return this.#checkpoints.bytesOf(hash)
+  }
+
+  /** One ring-checkpoint step now (membership-checkpoints.ts; it also runs on its own timer). */
+  async checkpointStep (): Promise<void> {
+    await this.#checkpoints.step()
+  }
+
+  /** The ring checkpoint this peer folds from, if it adopted one. */
+  checkpoint (): RingCheckpoint | undefined {
+    return this.#checkpoints.adopted
+  }
+
+  /**
+   * `record` advertising the checkpoint we fold from (a member's own record; a restart's
+   * forgets what it proposed before), or none: without checkpoints a record stays
+   * byte-identical to an older peer's. A newcomer's says the members' checkpoint at once,
+   * so that those who join after it still see every member agree on it.
+   */
+  #advertising (record: MemberRecord): MemberRecord {
+    const ref = record.weight > 0 ? this.#checkpoints.adoptedRef() : undefined
+    const { checkpoint: _old, ...rest } = record
+    return validateRecord(ref === undefined ? rest : { ...rest, checkpoint: ref })
+  }
+
+  /** Our own record, one heartbeat later, advertising `ref` (not persisted: a restart advertises the adopted one). */
+  async #advertise (ref: CheckpointRef): Promise<void> {
+    await this.#selfUpdates.run(async () => {
+      const current = this.#self?.record
+      if (current === undefined || current.status !== 'active') return
+      await this.#publishSelf(validateRecord({ ...current, heartbeat: current.heartbeat + 1, checkpoint: ref }), false)
+    })
+  }
+
+  /**
+   * A checkpoint was adopted (and persisted): the ring folds from it, and the records it
+   * makes compactable leave the table and storage. They are refused from now on (#applyVerified).
+   */
+  async #compact (checkpoint: RingCheckpoint): Promise<void> {
+    const ops: StorageOp[] = []
+    const now = this.#ctx.clock.now()
+    for (const [id, at] of this.#droppedMembers) {
+      if (now - at < DROPPED_MEMBER_ROLE_MS) continue
+      this.#droppedMembers.delete(id)
+      ops.push(droppedOp(id, null))
+    }
+    for (const record of [...this.#table.values()]) {
+      if (record.id === this.#ctx.id || !compactable(record, checkpoint)) continue
+      if (record.weight > 0 && !this.#removals.has(record.id)) {
+        // Persisted: a restart of ours must not make it a stranger while it hands off.
+        this.#droppedMembers.set(record.id, now)
+        ops.push(droppedOp(record.id, now))
+      }
+      this.#forget(record.id)
+      ops.push(forgetOp(record.id))
+    }
+    this.#updateRing()
+    if (this.#ringStale) this.#rebuildRing()
+    if (ops.length > 0) await this.#ctx.storage.write(ops)
+  }
+
+  /** Whether `peer` is a member whose record a checkpoint dropped less than DROPPED_MEMBER_ROLE_MS ago (it may still be handing its data off). */
+  #wasDroppedMember (peer: PeerId): boolean {
+    const at = this.#droppedMembers.get(peer)
+    return at !== undefined && this.#ctx.clock.now() - at < DROPPED_MEMBER_ROLE_MS
+  }
+
+  /** Takes `id` out of the table, its digest, the signatures and the gossip candidates. */
+  #forget (id: PeerId): void {
+    const hash = this.#recordHashes.get(id)
+    if (hash !== undefined) xorDigest(this.#digest, digestBucket(id), hash)
+    this.#recordHashes.delete(id)
+    this.#bucketIds[digestBucket(id)]?.delete(id)
+    this.#table.delete(id)
+    this.#signed.delete(id)
+    this.#dirty.delete(id)
+    this.#verifiedAdmissions.delete(id)
+    const at = this.#gossipIndex.get(id)
+    if (at !== undefined) {
+      const last = this.#gossipIds.pop() as PeerId
+      if (last !== id) {
+        this.#gossipIds[at] = last
+        this.#gossipIndex.set(last, at)
+      }
+      this.#gossipIndex.delete(id)
     }
   }
 

@@ -35,6 +35,8 @@ import type { DigestedTable } from './members-digest.js'
 import { membersPull } from './members-pull.js'
 import { membersView } from './members-view.js'
 import { ping } from './ping.js'
+import { ringCheckpoint } from './ring-checkpoint.js'
+import type { CheckpointHolder } from './ring-checkpoint.js'
 import { BadRequestError, mayCall } from './protocol.js'
 import type { CallerRole, Protocol, RequestType } from './protocol.js'
 import { replicaDigest } from './replica-digest.js'
@@ -53,7 +55,7 @@ export interface ProtocolServices {
   readonly q: number
   readonly replicas: ReplicaStore
   readonly hints: HintStore
-  readonly membership: DigestedTable & MemberRoles
+  readonly membership: DigestedTable & MemberRoles & CheckpointHolder
   readonly coordinator: Minter
   /** Live updates: who watches what here (member side), and where pushed versions go (watcher side). */
   readonly watchers: Pick<WatchRegistry, 'renew'>
@@ -69,7 +71,7 @@ export const PROTOCOLS: ReadonlyMap<RequestType, AnyProtocol> = new Map<RequestT
   replicaGet, replicaDigest, replicaGetMany, replicaPut, replicaPutMany,
   aeRoots, aeNodes, aeBuckets, membersPull, coordinatePut, ping,
   membersView, clientGet, clientDigest, clientPut, clientPutMany,
-  clientWatch, watchEvent, membersDigest
+  clientWatch, watchEvent, membersDigest, ringCheckpoint
 ] as readonly AnyProtocol[]).map((protocol) => [protocol.type, protocol]))
 
 export interface RouterDeps {
