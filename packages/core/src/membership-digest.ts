@@ -39,8 +39,17 @@ export function digestBucket (id: PeerId): number {
 
 /** One record's part of its bucket's digest. */
 export function recordDigest (record: MemberRecord): Uint8Array {
-  return sha256(encodeRecord(record)).subarray(0, BUCKET_DIGEST_BYTES)
+  // Records are immutable and shared between holders (member-intern.ts): hashed once per
+  // object, not once per table that holds it. Callers must not change the returned bytes.
+  let hash = recordDigests.get(record)
+  if (hash === undefined) {
+    hash = sha256(encodeRecord(record)).slice(0, BUCKET_DIGEST_BYTES)
+    recordDigests.set(record, hash)
+  }
+  return hash
 }
+
+const recordDigests = new WeakMap<MemberRecord, Uint8Array>()
 
 /** XOR `part` (a recordDigest) into bucket `bucket` of `digest`, in place. */
 export function xorDigest (digest: Uint8Array, bucket: number, part: Uint8Array): void {

@@ -278,9 +278,18 @@ function utf8Length (value: string): number {
 
 /** Every field but the ordering counters, as one comparable string (the final tie-break). */
 function contentKey (r: MemberRecord): string {
-  const checkpoint = r.checkpoint === undefined ? null : [r.checkpoint.cut, Array.from(r.checkpoint.hash)]
-  return JSON.stringify([r.id, r.joinedAt, r.leftAt ?? -1, r.weight, r.zone, r.addrs, r.stints ?? [], checkpoint])
+  // Once per record object (records are immutable): every duplicate a peer receives of a
+  // record it holds ties on the counters and ends here, against the same held record.
+  let key = contentKeys.get(r)
+  if (key === undefined) {
+    const checkpoint = r.checkpoint === undefined ? null : [r.checkpoint.cut, Array.from(r.checkpoint.hash)]
+    key = JSON.stringify([r.id, r.joinedAt, r.leftAt ?? -1, r.weight, r.zone, r.addrs, r.stints ?? [], checkpoint])
+    contentKeys.set(r, key)
+  }
+  return key
 }
+
+const contentKeys = new WeakMap<MemberRecord, string>()
 
 /**
  * A record's earlier stints: at most LIMITS.stints, each joined no later than it left, each

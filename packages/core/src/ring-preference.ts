@@ -210,9 +210,30 @@ export function sloppyPreferenceList (ring: Ring, partition: number, n: number, 
 /** The partitions whose preference list (length n) contains `peer`: what it must replicate. */
 export function replicaPartitions (ring: Ring, peer: PeerId, n: number): number[] {
   checkCount(n)
-  const partitions: number[] = []
+  // Every peer's partitions at once, once per ring and n: each peer asks on every transfer
+  // and anti-entropy pass, and the simulator's peers share rings (a scan of the q lists per
+  // peer and pass cost the cluster size times q).
+  // A hand-made Ring is plain data its maker may change: no memo for it.
+  if (!(ring instanceof MemoRing)) return partitionsByPeer(ring, n).get(peer) ?? []
+  let byN = replicaMemo.get(ring)
+  if (byN === undefined) replicaMemo.set(ring, byN = new Map())
+  let byPeer = byN.get(n)
+  if (byPeer === undefined) byN.set(n, byPeer = partitionsByPeer(ring, n))
+  return byPeer.get(peer)?.slice() ?? []
+}
+
+/** replicaPartitions of MemoRings (immutable) by ring, then n, then peer. */
+const replicaMemo = new WeakMap<Ring, Map<number, ReadonlyMap<PeerId, number[]>>>()
+
+function partitionsByPeer (ring: Ring, n: number): Map<PeerId, number[]> {
+  const byPeer = new Map<PeerId, number[]>()
   for (let p = 0; p < ring.q; p++) {
-    if (preferenceList(ring, p, n).includes(peer)) partitions.push(p)
+    for (const owner of preferenceList(ring, p, n)) {
+      let partitions = byPeer.get(owner)
+      if (partitions === undefined) byPeer.set(owner, partitions = [])
+      // A list names each peer once: p is pushed once per owner, in ascending order.
+      partitions.push(p)
+    }
   }
-  return partitions
+  return byPeer
 }

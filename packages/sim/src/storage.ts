@@ -8,6 +8,7 @@
  * are dropped, and every pending or later call on the dead view never settles, as for a
  * process that no longer exists. A restarted peer opens a new view over the same disk.
  */
+import { equalBytes } from '@ringstore/core'
 import { InvalidStorageOpError, StorageClosedError } from '@ringstore/peer'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '@ringstore/peer'
 import { DEFAULT_STORAGE_FSYNC_MS } from './constants.js'
@@ -109,6 +110,22 @@ function never<T> (): Promise<T> {
   return new Promise<T>(() => {})
 }
 
+/**
+ * The disk's copy of a written buffer. Reads hand out copies, so one copy can back every
+ * disk a buffer was written to: the engine writes the same member-record bytes on every
+ * peer that holds the record (peer member-persist.ts), S² values in an S-peer run. A
+ * buffer changed after its write gets a fresh copy (the bytes are compared).
+ */
+function diskCopy (value: Uint8Array): Uint8Array {
+  const held = diskCopies.get(value)
+  if (held !== undefined && equalBytes(held, value)) return held
+  const copy = value.slice()
+  diskCopies.set(value, copy)
+  return copy
+}
+
+const diskCopies = new WeakMap<Uint8Array, Uint8Array>()
+
 export class SimStorage implements Storage {
   private dead = false
   private closed = false
@@ -144,7 +161,7 @@ export class SimStorage implements Storage {
     for (const op of ops) {
       const invalid = invalidOp(op)
       if (invalid !== undefined) return Promise.reject(new InvalidStorageOpError(invalid))
-      batch.push({ ns: op.ns, key: op.key, value: op.value === null ? null : op.value.slice() })
+      batch.push({ ns: op.ns, key: op.key, value: op.value === null ? null : diskCopy(op.value) })
     }
     const durableAt = Math.max(this.lastDurableAt, this.scheduler.now + Math.max(0, this.fsyncDelayMs()))
     this.lastDurableAt = durableAt

@@ -51,4 +51,19 @@ describe('SharedRings', () => {
     expect(lists(shared.source().update(plain))).toEqual(lists(buildRing(plain, Q)))
     expect(lists(shared.source().update(rejoined))).toEqual(lists(buildRing(rejoined, Q)))
   })
+
+  it('finds the ring of a table handed over in another order, shrunk or with records replaced in place', () => {
+    const shared = new SharedRings(Q)
+    const a = shared.source()
+    const table = Array.from({ length: 8 }, (_, i) => member(i))
+    a.update(table)
+    const reversed = [...table].reverse()
+    expect(lists(a.update(reversed))).toEqual(lists(buildRing(table, Q)))
+    const shrunk = table.slice(0, 5)
+    expect(lists(a.update(shrunk))).toEqual(lists(buildRing(shrunk, Q)))
+    const replaced = shrunk.map((r) => r.id === 'p2' ? leaveRecord(r, 7000) : r)
+    expect(lists(a.update(replaced))).toEqual(lists(buildRing(replaced, Q)))
+    // Back to a table seen before: the ring computed for it then.
+    expect(a.update(table)).toBe(shared.source().update([...table]))
+  })
 })

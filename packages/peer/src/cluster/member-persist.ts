@@ -10,7 +10,7 @@
  *                         big-endian ms): it stays a member to roleOf for a while after
  * One key per member keeps a change cheap: a join rewrites one small value, not the table.
  */
-import { CodecError, decodeAnnouncement, decodeRecord, encodeAnnouncement, encodeRecord, validateRecord } from '@ringstore/core'
+import { CodecError, decodeAnnouncement, decodeRecord, encodeAnnouncement, encodeRecord, internSignedRecord, validateRecord } from '@ringstore/core'
 import type { MemberRecord, SignedRecord } from '@ringstore/core'
 import type { Storage, StorageOp } from '../interfaces.js'
 
@@ -24,8 +24,17 @@ export function ownRecordOp (record: MemberRecord): StorageOp {
 }
 
 export function memberOp (signed: SignedRecord): StorageOp {
-  return { ns: 'meta', key: MEMBER_PREFIX + signed.record.id, value: encodeAnnouncement({ signed }) }
+  // Encoded once per record object: records are shared by every holder (core member-intern.ts).
+  let value = encodedMembers.get(signed)
+  if (value === undefined) {
+    value = encodeAnnouncement({ signed })
+    encodedMembers.set(signed, value)
+  }
+  return { ns: 'meta', key: MEMBER_PREFIX + signed.record.id, value }
 }
+
+/** memberOp's bytes per signed record (storage copies what it is given: callers never change them). */
+const encodedMembers = new WeakMap<SignedRecord, Uint8Array>()
 
 /** Deletes a member's record (dropped at a ring checkpoint: membership-checkpoints.ts). */
 export function forgetOp (id: string): StorageOp {
@@ -78,7 +87,9 @@ export async function loadMembers (storage: Storage, onCorrupt: (key: string, er
       const { signed } = announcement
       const record = validateRecord(signed.record)
       if (MEMBER_PREFIX + record.id !== key) throw new CodecError(`record of ${record.id} stored under ${key}`)
-      out.push(signed.admission === undefined ? { record, signature: signed.signature } : { record, signature: signed.signature, admission: signed.admission })
+      const valid = signed.admission === undefined ? { record, signature: signed.signature } : { record, signature: signed.signature, admission: signed.admission }
+      // The object other holders of this record use, if any (core member-intern.ts).
+      out.push(internSignedRecord(valid, encodeRecord(record)))
     } catch (error) {
       onCorrupt(key, error)
     }

@@ -15,7 +15,7 @@
  */
 import {
   RingBuilder, TABLE_DIGEST_BUCKETS, admissionProblem, compactable, compareRecords, differingBuckets, digestBucket, emptyTableDigest, encodeAdmission,
-  equalBytes, encodeRecord, judgeRecord, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateRecord, xorDigest
+  equalBytes, encodeRecord, internSignedRecord, judgeRecord, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateDecodedRecord, validateRecord, xorDigest
 } from '@ringstore/core'
 import type { CheckpointRef, MemberRecord, PeerId, Ring, RingCheckpoint, SignedAdmission, SignedRecord, SignedRemoval, Stint } from '@ringstore/core'
 import type { RingSource } from '../api.js'
@@ -504,15 +504,17 @@ export class Membership implements MembershipView {
   async #verify (signed: SignedRecord): Promise<SignedRecord | undefined> {
     let record: MemberRecord
     try {
-      record = validateRecord(signed.record)
+      record = validateDecodedRecord(signed.record)
       // A removed member stands in the table as left: nothing it signs changes that.
       if (this.#removals.has(record.id) && this.#table.has(record.id)) return undefined
       // Cheap test before the costly one: most gossip is heartbeats we already hold.
       const held = this.#table.get(record.id)
       if (held !== undefined && compareRecords(record, held) <= 0) return undefined
-      if (await this.#ctx.signer.verify(record.id, encodeRecord(record), signed.signature)) {
+      const encoded = encodeRecord(record)
+      if (await this.#ctx.signer.verify(record.id, encoded, signed.signature)) {
         const verified = signed.admission === undefined ? { record, signature: signed.signature } : { record, signature: signed.signature, admission: signed.admission }
-        return await this.#admits(verified) ? verified : undefined
+        // One object per distinct record in the process (core member-intern.ts).
+        return await this.#admits(verified) ? internSignedRecord(verified, encoded) : undefined
       }
     } catch (error) {
       this.#ctx.log.warn('refusing malformed member record', { error: describeError(error) })
@@ -593,7 +595,8 @@ export class Membership implements MembershipView {
       const verdict = judgeRecord(this.#table, signed.record, signed.record.id)
       if (!verdict.accepted) continue
       accepted++
-      this.#store(verdict.record)
+      // The verified record itself (equal to the verdict's copy): shared with every holder of it.
+      this.#store(signed.record)
       this.#signed.set(signed.record.id, signed)
       ringChanged ||= affectsRing(held, signed.record)
       if (persist && (held === undefined || held.incarnation !== signed.record.incarnation || held.status !== signed.record.status)) {
