@@ -7,14 +7,14 @@
  */
 import { describe, expect, it } from 'vitest'
 import { buildRing, compactable, encodeCheckpoint, encodeRecord, ringCheckpoint } from '@ringstore/core'
-import type { MemberRecord, PeerId, Ring } from '@ringstore/core'
+import type { MemberRecord, Ring } from '@ringstore/core'
 import type { PeerConfig } from '../src/config.js'
 import { Membership } from '../src/cluster/membership.js'
 import { CHECKPOINT_KEY } from '../src/cluster/membership-checkpoints.js'
 import { memberOp } from '../src/cluster/member-persist.js'
 import { MemoryStorage, TestSigner, settle } from '@ringstore/testkit'
 import { TestCluster } from './cluster-harness.js'
-import type { TestNode } from './cluster-harness.js'
+import { membership, startNode } from './membership-harness.js'
 
 const Q = 64
 const CONFIG: Partial<PeerConfig> = {
@@ -23,20 +23,6 @@ const CONFIG: Partial<PeerConfig> = {
 }
 const STABLE = ['s', 'a', 'b']
 const CHURN = 16
-
-function membership (node: TestNode): Membership {
-  return node.deps.membership as Membership
-}
-
-async function startNode (cluster: TestCluster, id: PeerId, seeds: string[] = [], storage?: MemoryStorage, config: Partial<PeerConfig> = {}): Promise<TestNode> {
-  const node = cluster.add(id, { config: { seeds, ...config }, ...(storage === undefined ? {} : { storage }) })
-  node.deps.addrs = [`/mem/${id}`]
-  node.deps.membership = new Membership(node.deps)
-  await cluster.startNetwork(node)
-  await membership(node).start()
-  await settle()
-  return node
-}
 
 /** What a ring decides: owners and the balanced ranks. */
 function layout (ring: Ring): unknown {

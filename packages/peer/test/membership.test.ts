@@ -8,22 +8,9 @@ import { MemoryStorage } from '@ringstore/testkit'
 import { TestSigner, settle } from '@ringstore/testkit'
 import { TestCluster } from './cluster-harness.js'
 import type { TestNode } from './cluster-harness.js'
+import { membership, startNode } from './membership-harness.js'
 
 const CONFIG: Partial<PeerConfig> = { q: 64, heartbeatIntervalMs: 1000, probeIntervalMs: 1000 }
-
-function membership (node: TestNode): Membership {
-  return node.deps.membership as Membership
-}
-
-async function startNode (cluster: TestCluster, id: PeerId, seeds: string[] = [], storage?: MemoryStorage): Promise<TestNode> {
-  const node = cluster.add(id, { config: { seeds }, ...(storage === undefined ? {} : { storage }) })
-  node.deps.addrs = [`/mem/${id}`]
-  node.deps.membership = new Membership(node.deps)
-  await cluster.startNetwork(node)
-  await membership(node).start()
-  await settle()
-  return node
-}
 
 function ids (node: TestNode): PeerId[] {
   return membership(node).members().map((m) => m.id)
