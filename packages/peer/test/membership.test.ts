@@ -4,6 +4,7 @@ import type { MemberRecord, PeerId, Ring } from '@ringstore/core'
 import type { PeerConfig } from '../src/config.js'
 import type { Clock } from '../src/interfaces.js'
 import { Membership } from '../src/cluster/membership.js'
+import { membersDigest } from '../src/protocol/members-digest.js'
 import { MemoryStorage } from '@ringstore/testkit'
 import { TestSigner, settle } from '@ringstore/testkit'
 import { TestCluster } from './cluster-harness.js'
@@ -140,6 +141,26 @@ describe('Membership', () => {
     expect(membership(a).members().find((m) => m.id === 'b')?.status).toBe('left')
     // The leave is durable: b restarting later rejoins with a newer incarnation.
     expect(membership(b).self().status).toBe('left')
+  })
+
+  it('a connection opened by a gossip exchange costs no pull of its own; one a gossip period later does', async () => {
+    const cluster = new TestCluster(CONFIG)
+    const a = await startNode(cluster, 'a')
+    const b = await startNode(cluster, 'b', ['a'])
+    expect(membership(a).digest()).toEqual(membership(b).digest())
+    // a's digest reaches b (a gossip round of a's, which opened the connection): the tables agree.
+    expect(membersDigest.serve({ membership: membership(b) }, { type: 'members-digest', digest: membership(a).digest().slice() }, 'a')).toEqual({ type: 'ok' })
+    const before = cluster.sentCount('members-digest', 'b')
+    membership(b).onPeerConnected('a')
+    await settle()
+    expect(cluster.sentCount('members-digest', 'b')).toBe(before)
+    // A gossip period later the comparison is stale: a new connection is worth a pull. (b's
+    // own rounds are stopped, or they would compare with a, its only partner, every period.)
+    membership(b).stop()
+    await cluster.clock.advance(1_000)
+    membership(b).onPeerConnected('a')
+    await settle()
+    expect(cluster.sentCount('members-digest', 'b')).toBe(before + 1)
   })
 
   it('a peer that left restarts as a rejoin, or, resuming its leave, stays left at the same leave time', async () => {

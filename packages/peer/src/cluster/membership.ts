@@ -89,8 +89,13 @@ export class Membership implements MembershipView {
   /** The ring lags the table (config.ringRebuildDelayMs): rebuilt on the next read or when #ringTimer fires. */
   #ringStale = false
   #ringTimer: TimerHandle | undefined
-  /** When each gossip partner's differing digest last made us pull it (onDigestMismatch). */
+  /** When each gossip partner's differing digest last made us pull it (onDigestReceived). */
   readonly #pushedAt = new Map<PeerId, number>()
+  /**
+   * When our table and each peer's were last compared (a digest it sent us, or a pull of
+   * ours that it answered): a connection that comes up just after needs no pull of its own.
+   */
+  readonly #comparedAt = new Map<PeerId, number>()
   /** Gossip rounds left in which the own record is announced again (it may have missed peers). */
   #announceRounds = 0
   /** The signature of every record in the table (what pull answers relay). */
@@ -311,9 +316,25 @@ export class Membership implements MembershipView {
     await this.acceptSigned([signed])
   }
 
-  /** A connection came up: its table may hold members we have not heard of. */
+  /**
+   * A connection came up: its table may hold members we have not heard of. Not when the
+   * two tables were compared within a gossip period: most connections are opened by a
+   * gossip exchange itself (a lazily connected cluster opens one per new partner), and
+   * pulling again on both sides tripled a thousand-peer cluster's gossip traffic.
+   */
   onPeerConnected (peer: PeerId): void {
+    if (this.#comparedRecently(peer)) return
     void this.pull(peer)
+  }
+
+  #comparedRecently (peer: PeerId): boolean {
+    const at = this.#comparedAt.get(peer)
+    return at !== undefined && this.#ctx.clock.now() - at < this.#ctx.config.heartbeatIntervalMs
+  }
+
+  #noteCompared (peer: PeerId): void {
+    if (this.#comparedAt.size >= PUSHED_AT_MAX) this.#comparedAt.clear()
+    this.#comparedAt.set(peer, this.#ctx.clock.now())
   }
 
   /** Fetch `peer`'s table and apply what verifies. False when the peer did not answer. */
@@ -329,6 +350,7 @@ export class Membership implements MembershipView {
   async #pullOnce (peer: PeerId): Promise<boolean> {
     try {
       await this.#acceptTable(await this.#fetchTable(peer))
+      this.#noteCompared(peer)
       return true
     } catch (error) {
       this.#ctx.log.debug('member pull failed', { peer, error: describeError(error) })
@@ -393,9 +415,11 @@ export class Membership implements MembershipView {
     return out
   }
 
-  /** A gossip partner's digest differs from ours (members-digest): pull its table in turn (the round's push half). */
-  onDigestMismatch (peer: PeerId): void {
+  /** A gossip partner sent its digest (members-digest): when it differs from ours, pull its table in turn (the round's push half). */
+  onDigestReceived (peer: PeerId, differs: boolean): void {
     if (!this.#running) return
+    this.#noteCompared(peer)
+    if (!differs) return
     // At most one push pull per partner and gossip period: two peers whose tables never
     // agree (a record one of them refuses) would otherwise answer each other's pulls with
     // pulls, back to back.
@@ -852,5 +876,5 @@ function removedStandIn (id: PeerId, removedAt: number): MemberRecord {
   return { id, addrs: [], weight: 0, zone: '', status: 'left', incarnation: 0, heartbeat: 0, joinedAt: 0, leftAt: removedAt }
 }
 
-/** Bound on #pushedAt: forgotten all at once when reached (a forgotten entry only allows one more pull). */
+/** Bound on #pushedAt and #comparedAt: forgotten all at once when reached (a forgotten entry only allows one more pull). */
 const PUSHED_AT_MAX = 1024

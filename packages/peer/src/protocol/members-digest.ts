@@ -3,7 +3,7 @@
  * its table digest (core membership-digest.ts); a peer whose table has the same digest
  * answers `ok` (the common case), else the records of the digest buckets that differ, as a
  * `members` reply. The answer is a pull; the push half is the server's: a digest that
- * differs from its own makes it ask the caller in turn (`onDigestMismatch`), so an
+ * differs from its own makes it ask the caller in turn (`onDigestReceived`), so an
  * exchange brings both sides up to date, as Dynamo's per-round reconciliation of two
  * members' histories.
  */
@@ -18,8 +18,11 @@ import type { PeerRpc } from './rpc.js'
 export interface DigestedTable extends SignedTable {
   /** Our records in the digest buckets where `digest` differs from ours; undefined when none does. */
   recordsDifferingFrom(digest: Uint8Array): SignedRecord[] | undefined
-  /** `peer` sent a digest that differs from ours: it may hold records we lack. */
-  onDigestMismatch(peer: PeerId): void
+  /**
+   * `peer` sent its digest: when it `differs` from ours it may hold records we lack; when
+   * not, our tables agreed just now (a connection it opened for this costs no pull).
+   */
+  onDigestReceived(peer: PeerId, differs: boolean): void
 }
 
 export const membersDigest: Protocol<'members-digest', { readonly membership: DigestedTable }> = {
@@ -27,8 +30,8 @@ export const membersDigest: Protocol<'members-digest', { readonly membership: Di
   callers: 'member',
   serve ({ membership }, request, from) {
     const records = membership.recordsDifferingFrom(request.digest)
+    membership.onDigestReceived(from, records !== undefined)
     if (records === undefined) return { type: 'ok' }
-    membership.onDigestMismatch(from)
     return membersReply(records, membership.removals())
   }
 }
