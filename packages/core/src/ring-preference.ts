@@ -237,3 +237,25 @@ function partitionsByPeer (ring: Ring, n: number): Map<PeerId, number[]> {
   }
   return byPeer
 }
+
+/**
+ * The peers that share a preference list (length n) with `peer`: those it replicates
+ * with, and so exchanges anti-entropy, transfers and hints with. Empty for a peer that
+ * replicates nothing. Memoized per MemoRing like replicaPartitions; shared: do not mutate.
+ */
+export function replicaNeighbours (ring: Ring, peer: PeerId, n: number): ReadonlySet<PeerId> {
+  let byKey = neighbourMemo.get(ring)
+  const key = `${n}\u0000${peer}`
+  const known = byKey?.get(key)
+  if (known !== undefined) return known
+  const out = new Set<PeerId>()
+  for (const p of replicaPartitions(ring, peer, n)) for (const other of preferenceList(ring, p, n)) if (other !== peer) out.add(other)
+  if (ring instanceof MemoRing) {
+    if (byKey === undefined) neighbourMemo.set(ring, byKey = new Map())
+    byKey.set(key, out)
+  }
+  return out
+}
+
+/** replicaNeighbours of MemoRings by ring, then `${n}\0${peer}`: a peer asks on every lost connection. */
+const neighbourMemo = new WeakMap<Ring, Map<string, ReadonlySet<PeerId>>>()

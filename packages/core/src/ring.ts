@@ -31,7 +31,7 @@ import { LIMITS } from './types.js'
 import type { MemberRecord, PeerId } from './types.js'
 
 export type { Ring } from './ring-preference.js'
-export { preferenceList, walkOrder, sloppyPreferenceList, replicaPartitions } from './ring-preference.js'
+export { preferenceList, walkOrder, sloppyPreferenceList, replicaPartitions, replicaNeighbours } from './ring-preference.js'
 export { MAX_RING_PARTITIONS, MAX_MEMBER_WEIGHT } from './ring-assign.js'
 export { BALANCED_RANKS } from './ring-ranks.js'
 export { ringCheckpoint, compactable, activeAt } from './ring-checkpoint.js'

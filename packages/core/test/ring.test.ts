@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import {
-  RingBuilder, buildRing, countMoved, hasNoOwners, ownedPartitions, preferenceList, replicaPartitions, ringSummary,
+  RingBuilder, buildRing, countMoved, hasNoOwners, ownedPartitions, preferenceList, replicaNeighbours, replicaPartitions, ringSummary,
   sloppyPreferenceList, walkOrder
 } from '../src/ring.js'
 import type { Ring } from '../src/ring.js'
@@ -350,6 +350,21 @@ describe('preference lists', () => {
         expect(ownedPartitions(ring, peer).every((p) => mine.includes(p))).toBe(true)
       }
       expect(total).toBe(q * Math.min(n, distinctOwners(ring).length))
+    }), { numRuns: 40 })
+  })
+
+  it('replicaNeighbours are exactly the other peers of the lists that hold the peer, symmetric', () => {
+    fc.assert(fc.property(clusterArb(), fc.integer({ min: 1, max: 4 }), ({ q, records }, n) => {
+      const ring = buildRing(records, q)
+      for (const peer of ring.members.keys()) {
+        const expected = new Set<PeerId>()
+        for (let p = 0; p < q; p++) {
+          const list = preferenceList(ring, p, n)
+          if (list.includes(peer)) for (const other of list) if (other !== peer) expected.add(other)
+        }
+        expect(new Set(replicaNeighbours(ring, peer, n))).toEqual(expected)
+        for (const other of expected) expect(replicaNeighbours(ring, other, n).has(peer)).toBe(true)
+      }
     }), { numRuns: 40 })
   })
 

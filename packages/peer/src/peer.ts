@@ -10,7 +10,7 @@
  * build a new Peer over the same storage (that is what a process restart is). The host
  * owns the storage and closes it after stop().
  */
-import { clientKeyProblem, ringSummary, validateClock, validateKey, validateValue } from '@ringstore/core'
+import { clientKeyProblem, replicaNeighbours, ringSummary, validateClock, validateKey, validateValue } from '@ringstore/core'
 import type { DvvSet, Key, KeyAccess, MemberRecord, PeerId, Ring, RingCheckpoint, SignedAdmission, SignedRemoval } from '@ringstore/core'
 import type { GetOptions, GetResult, PeerMaintenance, PeerOptions, PeerStatus, PutOptions, PutResult } from './api.js'
 import { AntiEntropy } from './cluster/anti-entropy.js'
@@ -108,7 +108,11 @@ export class Peer implements PeerMaintenance {
     const hints = this.#hints = new StorageHintStore({ id, storage, config, log, metrics, now: () => clock.now() })
     // The detector probes the members that membership knows; membership asks through the
     // rpc that reports to the detector: the closure breaks the circle.
-    const detector: LocalFailureDetector = this.#detector = new LocalFailureDetector({ id, config, clock, network, log, membership: { member: (id: PeerId): MemberRecord | undefined => membership.member(id) } })
+    // A client (weight 0) watches every connection it has (a few members); a member only
+    // those to the peers it replicates with or holds hints for (failure-detector.ts).
+    const watchesDisconnect = (peer: PeerId): boolean =>
+      config.weight === 0 || hints.pendingFor(peer) > 0 || replicaNeighbours(membership.ring(), id, config.n).has(peer)
+    const detector: LocalFailureDetector = this.#detector = new LocalFailureDetector({ id, config, clock, network, log, membership: { member: (id: PeerId): MemberRecord | undefined => membership.member(id) }, watchesDisconnect })
     const rpc = new PeerRpc({ network, detector, timeoutMs: config.requestTimeoutMs })
     // Live updates: who watches what here, this peer's own watches, and the store that
     // reports each durable change to both (cluster/watch-notifier.ts).

@@ -2,9 +2,9 @@ import { describe, it, expect } from 'vitest'
 import { newMemberRecord } from '@ringstore/core'
 import type { MemberRecord, PeerId, Ring } from '@ringstore/core'
 import type { MembershipView } from '../src/components.js'
-import type { LocalFailureDetector } from '../src/cluster/failure-detector.js'
+import { LocalFailureDetector } from '../src/cluster/failure-detector.js'
 import { settle } from '@ringstore/testkit'
-import { TestCluster, recordRequests, ringOf } from './cluster-harness.js'
+import { TestCluster, recordRequests, ringOf, silentLogger } from './cluster-harness.js'
 import type { TestNode } from './cluster-harness.js'
 
 /** Members a, b, c; 'x' talks to us but is no member. */
@@ -27,6 +27,25 @@ async function setup (): Promise<{ cluster: TestCluster, a: TestNode, detector: 
 }
 
 describe('LocalFailureDetector', () => {
+  it('a lost connection marks only the peers it watches (watchesDisconnect); a failed request marks any member', async () => {
+    const { cluster, a } = await setup()
+    const detector = new LocalFailureDetector({
+      id: 'a',
+      config: { probeIntervalMs: 1000, requestTimeoutMs: 300 },
+      clock: cluster.clock,
+      network: a.network,
+      log: silentLogger,
+      membership: membersView(['a', 'b', 'c']),
+      watchesDisconnect: (peer) => peer === 'b'
+    })
+    detector.onPeerDisconnected('c') // no business with c: its connection going says nothing we need
+    expect(detector.isReachable('c')).toBe(true)
+    detector.onPeerDisconnected('b')
+    expect(detector.isReachable('b')).toBe(false)
+    detector.reportFailure('c') // a request that fails is proof enough, watched or not
+    expect(detector.unreachable()).toEqual(['b', 'c'])
+  })
+
   it('marks a peer unreachable on failure and reachable on success, telling listeners once', async () => {
     const { detector } = await setup()
     const heard: PeerId[] = []

@@ -12,7 +12,7 @@ import type { PeerId, Removal, SignedAdmission } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
 import type { PeerConfig, Logger } from '@ringstore/peer'
 import { SimClock } from './clock.js'
-import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, FULL_MESH_MAX_PEERS, HAND_OFF_MAX_MS, RING_REBUILD_DELAY_MS, MEMBERSHIP_POLL_MS, MEMBERSHIP_SETTLE_MS, SEED_PEERS, SIM_N } from './constants.js'
+import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, FULL_MESH_MAX_PEERS, HAND_OFF_MAX_MS, RING_REBUILD_DELAY_MS, MEMBERSHIP_POLL_MS, MEMBERSHIP_SETTLE_ROUNDS, SEED_PEERS, SIM_N, BIG_CLUSTER_TIMINGS } from './constants.js'
 import { SimHub } from './network.js'
 import type { SimHubOptions, SimNetwork } from './network.js'
 import { createPeer } from './peer-handle.js'
@@ -152,8 +152,9 @@ export class SimCluster {
       onFault: (description, error) => this.fault(description, error)
     })
     // Past FULL_MESH_MAX_PEERS a peer rebuilds its ring at most every RING_REBUILD_DELAY_MS
-    // (or when it reads it): starting S peers would otherwise cost S rebuilds on each.
-    const big = options.peers > FULL_MESH_MAX_PEERS ? { ringRebuildDelayMs: RING_REBUILD_DELAY_MS } : {}
+    // (or when it reads it): starting S peers would otherwise cost S rebuilds on each. Its
+    // gossip and probes keep the daemon's pace (BIG_CLUSTER_TIMINGS).
+    const big = options.peers > FULL_MESH_MAX_PEERS ? { ringRebuildDelayMs: RING_REBUILD_DELAY_MS, ...BIG_CLUSTER_TIMINGS } : {}
     this.config = { ...SIM_PEER_CONFIG, ...big, ...options.config }
     this.rings = new SharedRings(this.config.q ?? DEFAULT_CONFIG.q)
     this.factory = options.peerFactory ?? createPeer
@@ -183,7 +184,7 @@ export class SimCluster {
    * Start every peer (peer 0 first: it is the seed) and wait for membership to converge,
    * checking after every event, or every `pollMs` for big clusters.
    */
-  async start (maxMs = MEMBERSHIP_SETTLE_MS, pollMs?: number): Promise<boolean> {
+  async start (maxMs = this.settleMs, pollMs?: number): Promise<boolean> {
     for (const node of this.nodes) await this.scheduler.drive(this.startNode(node), maxMs)
     return await this.settleMembership(() => true, maxMs, pollMs)
   }
@@ -193,12 +194,17 @@ export class SimCluster {
    * `maxMs`. Checked after every event in small clusters (the seeds' runs were tuned so);
    * past FULL_MESH_MAX_PEERS, every MEMBERSHIP_POLL_MS (one check costs the cluster size).
    */
-  async settleMembership (also: () => boolean, maxMs = MEMBERSHIP_SETTLE_MS, pollMs?: number): Promise<boolean> {
+  async settleMembership (also: () => boolean, maxMs = this.settleMs, pollMs?: number): Promise<boolean> {
     const done = (): boolean => also() && this.membershipConverged()
     const every = pollMs ?? (this.nodes.length > FULL_MESH_MAX_PEERS ? MEMBERSHIP_POLL_MS : 0)
     return every > 0
       ? await this.scheduler.pollUntil(done, maxMs, every)
       : await this.scheduler.runUntil(done, maxMs)
+  }
+
+  /** How long membership may take to settle (MEMBERSHIP_SETTLE_ROUNDS gossip rounds), virtual ms. */
+  get settleMs (): number {
+    return MEMBERSHIP_SETTLE_ROUNDS * this.roundMs
   }
 
   /** A membership gossip round of its peers (PeerConfig.heartbeatIntervalMs), virtual ms. */

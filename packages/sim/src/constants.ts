@@ -158,11 +158,22 @@ export const MIN_MEMBERS = SIM_N + 1
 // ── Settling and checking (converge.ts, gc.ts) ───────────────────────────────────────
 
 /**
- * Membership settles within this long, at start (cluster.ts) and after a heal or a
- * restart (converge.ts, gc.ts): 40 heartbeat periods of the sim config (500 ms). Running
- * out is a liveness bug.
+ * Membership settles within this many heartbeat periods, at start (cluster.ts) and after a
+ * heal or a restart (converge.ts, gc.ts). Running out is a liveness bug.
  */
+export const MEMBERSHIP_SETTLE_ROUNDS = 40
+
+/** MEMBERSHIP_SETTLE_ROUNDS of the sim config's heartbeat (500 ms), for the small clusters' fixed waits. */
 export const MEMBERSHIP_SETTLE_MS = 20_000
+
+/**
+ * Past FULL_MESH_MAX_PEERS, gossip rounds and probes at the daemon's pace (DEFAULT_CONFIG:
+ * a round every 2 s, probes every 1 s), not the sim config's 500 and 200 ms, which compress
+ * a small cluster's timeline into a few virtual seconds: each peer's background traffic is
+ * one exchange per round whatever the size, so at a thousand peers the compressed pace made
+ * it four times the cluster's foreground work and the run's main cost.
+ */
+export const BIG_CLUSTER_TIMINGS = { heartbeatIntervalMs: 2_000, probeIntervalMs: 1_000 } as const
 
 /**
  * Bound on each driven maintenance step (a restart, a hand-off, a transfer or

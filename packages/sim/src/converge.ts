@@ -9,7 +9,7 @@ import { buildRing, clockEqual, partitionOf, preferenceList } from '@ringstore/c
 import type { Key, Ring } from '@ringstore/core'
 import type { KeySnapshot, Violation } from './checker.js'
 import type { SimCluster } from './cluster.js'
-import { HINT_ROUND_MS, HINT_ROUNDS_MAX, LATE_WORK_MS, MAINTENANCE_STEP_MS, MEMBERSHIP_SETTLE_MS } from './constants.js'
+import { HINT_ROUND_MS, HINT_ROUNDS_MAX, LATE_WORK_MS, MAINTENANCE_STEP_MS } from './constants.js'
 import { DEFAULT_CONDITIONS } from './network.js'
 
 export interface ConvergeOptions {
@@ -35,7 +35,7 @@ export async function settleAndConverge (cluster: SimCluster, options: ConvergeO
   cluster.hub.setConditions(DEFAULT_CONDITIONS)
   for (const index of cluster.crashedNodes()) await s.drive(cluster.restart(index), MAINTENANCE_STEP_MS)
   if (!(await cluster.settleMembership(() => allReachable(cluster)))) {
-    violations.push({ kind: 'membership', message: `after heal, membership or reachability did not settle within ${MEMBERSHIP_SETTLE_MS} ms: ${describeMembership(cluster)}` })
+    violations.push({ kind: 'membership', message: `after heal, membership or reachability did not settle within ${cluster.settleMs} ms: ${describeMembership(cluster)}` })
   }
   for (const node of cluster.nodes) {
     if (node.left && node.state === 'running' && !(await s.drive(cluster.drain(node.index), MAINTENANCE_STEP_MS))) {

@@ -79,10 +79,12 @@ export interface NetworkStats {
   duplicated: number
   refused: number
   timedOut: number
+  /** Requests sent, by request type (a peer's background work shows here: gossip, probes). */
+  readonly requests: Map<string, number>
 }
 
 export class SimHub implements EndpointHub<SimNetwork> {
-  readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, refused: 0, timedOut: 0 }
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, refused: 0, timedOut: 0, requests: new Map() }
   private conditions: NetworkConditions
   private reach: Reachability = fullyConnected
   private readonly endpoints = new Map<PeerId, SimNetwork>()
@@ -174,6 +176,7 @@ export class SimHub implements EndpointHub<SimNetwork> {
     if (from.state === 'crashed') return never()
     if (from.state !== 'running') return Promise.reject(new PeerUnreachableError(to, 'local network not running'))
     const id = from.nextRequestId++
+    this.stats.requests.set(request.type, (this.stats.requests.get(request.type) ?? 0) + 1)
     const bytes = this.encode(() => this.codec.encodeFrame({ kind: 'request', id, request }), `request ${request.type} to ${to}`)
     return new Promise<Response>((resolve, reject) => {
       const pending: PendingRequest = { peer: to, resolve, reject, timer: undefined }

@@ -8,7 +8,7 @@ import type { Logger } from '@ringstore/peer'
 import { checkHistory, checkRogue, dottedSiblings } from './checker.js'
 import type { KeySnapshot, RogueEvidence, Violation } from './checker.js'
 import { SimCluster } from './cluster.js'
-import { MAINTENANCE_STEP_MS, MEMBERSHIP_SETTLE_MS, SIM_CLOCK_SKEW_MS, SIM_N, SIM_RING_CHECKPOINTS, SIM_TOMBSTONE_GRACE_MS } from './constants.js'
+import { MAINTENANCE_STEP_MS, SIM_CLOCK_SKEW_MS, SIM_N, SIM_RING_CHECKPOINTS, SIM_TOMBSTONE_GRACE_MS } from './constants.js'
 import { settleAndConverge } from './converge.js'
 import { containsPlanted, isOwnValue } from './forge.js'
 import { collectAndVerify } from './gc.js'
@@ -93,6 +93,8 @@ export interface RunResult {
   readonly violations: Violation[]
   readonly virtualMs: number
   readonly events: number
+  /** Requests the peers sent, by type (network.ts NetworkStats.requests). */
+  readonly requests: Record<string, number>
   /** Rogue runs: what the rogue sent and how it was answered, and how many of its own values the final replicas hold. */
   readonly rogue?: RogueStats & { readonly ownValuesHeld: number }
 }
@@ -172,7 +174,7 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
       targets: () => cluster.nodes.filter((n) => n.incarnation > 0).map((n) => n.id)
     })
     : undefined
-  if (rogue !== undefined) await cluster.scheduler.drive(rogue.start(cluster.nodes.map((n) => n.id)), MEMBERSHIP_SETTLE_MS)
+  if (rogue !== undefined) await cluster.scheduler.drive(rogue.start(cluster.nodes.map((n) => n.id)), cluster.settleMs)
   const workload = new Workload(cluster, rng.fork('workload'), {
     ops: options.ops,
     keys: options.keys,
@@ -224,6 +226,7 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     violations,
     virtualMs: Math.round(cluster.scheduler.now),
     events: cluster.scheduler.eventsFired,
+    requests: Object.fromEntries(cluster.hub.stats.requests),
     ...(rogue === undefined ? {} : { rogue: { ...rogue.log.stats, ownValuesHeld: ownValuesHeld(settled.snapshots) } })
   }
 }

@@ -33,6 +33,8 @@ export interface Summary {
   readonly faultCounts: Record<string, number>
   readonly tombstonesCollected: number
   readonly virtualMs: number
+  /** Requests the peers sent by type, summed over seeds (the background work shows here). */
+  readonly requests: Record<string, number>
   readonly failingSeeds: number[]
   /** Rogue runs: the rogue's requests, summed over seeds. */
   readonly rogue?: RogueTotals
@@ -79,7 +81,9 @@ export function summarize (results: readonly RunResult[], options: Pick<RunOptio
   const rounds: Record<number, number> = {}
   const siblings: Record<number, number> = {}
   const faultCounts: Record<string, number> = {}
+  const requests: Record<string, number> = {}
   for (const r of results) {
+    for (const [type, n] of Object.entries(r.requests)) requests[type] = (requests[type] ?? 0) + n
     for (const [kind, n] of Object.entries(r.faultCounts)) faultCounts[kind] = (faultCounts[kind] ?? 0) + n
     add(rounds, r.convergenceRounds, 1)
     for (const [k, n] of Object.entries(r.siblingHistogram)) add(siblings, Number(k), n)
@@ -107,6 +111,7 @@ export function summarize (results: readonly RunResult[], options: Pick<RunOptio
     faultCounts: Object.fromEntries(Object.entries(faultCounts).sort(([a], [b]) => a < b ? -1 : 1)),
     tombstonesCollected: sum((r) => r.tombstonesCollected),
     virtualMs: sum((r) => r.virtualMs),
+    requests,
     failingSeeds: results.filter((r) => r.violations.length > 0).map((r) => r.seed),
     ...(rogue === undefined ? {} : { rogue })
   }
@@ -125,10 +130,22 @@ export function formatSummary (s: Summary): string {
     `siblings per key (converged): ${histogramText(s.siblingHistogram)}`,
     `tombstones collected after the check: ${s.tombstonesCollected}`,
     `virtual time ${(s.virtualMs / 1000).toFixed(1)} s`,
+    `requests per peer and virtual second: ${requestRates(s)}`,
     ...(s.rogue === undefined ? [] : [rogueText(s.rogue)]),
     s.failingSeeds.length === 0 ? 'OK: every invariant held' : `FAILED seeds: ${s.failingSeeds.join(' ')}`
   ].join('\n')
 }
+
+/** The most sent request types, per peer and virtual second (a peer's background work costs what it owns: this must not grow with the cluster). */
+function requestRates (s: Summary): string {
+  const peerSeconds = s.peers * s.virtualMs / 1000
+  if (peerSeconds === 0) return '-'
+  return Object.entries(s.requests).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)).slice(0, REQUEST_TYPES_SHOWN)
+    .map(([type, n]) => `${type} ${(n / peerSeconds).toFixed(2)}`).join(', ') || '-'
+}
+
+/** Request types the summary shows (the most sent). */
+const REQUEST_TYPES_SHOWN = 5
 
 function rogueText (r: RogueTotals): string {
   return `rogue: ${r.sent} requests of ${r.types} types; member-only ${r.memberOnly}: forbidden ${r.forbidden}, unavailable ${r.unavailable}; ` +

@@ -21,6 +21,7 @@ const result = (seed: number, extra: Partial<RunResult> = {}): RunResult => ({
   violations: [],
   virtualMs: 1500,
   events: 100,
+  requests: { ping: 15, 'members-digest': 30, 'replica-put': 6 },
   ...extra
 })
 
@@ -34,6 +35,8 @@ describe('summaries', () => {
     expect(s.siblingHistogram).toEqual({ 1: 6, 2: 2 })
     expect(s.faultCounts).toEqual({ crash: 2, partition: 4 })
     expect(formatSummary(s)).toMatch(/FAILED seeds: 8/)
+    // 2 seeds × 5 peers × 1.5 virtual s = 15 peer-seconds: 60 digests, 30 pings, 12 replica-puts.
+    expect(formatSummary(s)).toContain('requests per peer and virtual second: members-digest 4.00, ping 2.00, replica-put 0.80')
     const report = formatFailure(failing, { peers: 5 })
     expect(report).toContain('npm run sim -- --peers 5 --seed 8')
     expect(report).toContain('[lost-write] acknowledged put #3 of k1 is missing on p2')

@@ -1,7 +1,7 @@
 /**
  * Local, per-observer failure detection (Dynamo §4.8.3). Each peer decides for itself
- * whether it can reach another: a failed or timed-out request, or a lost connection, marks
- * the peer unreachable; any successful request or a (re)connection marks it reachable
+ * whether it can reach another: a failed or timed-out request, or a lost connection to a
+ * peer it has business with (`watchesDisconnect`), marks the peer unreachable; any successful request or a (re)connection marks it reachable
  * again. Unreachable members are probed with a cheap request so that a peer that came back
  * is noticed even when nobody routes traffic to it (hinted handoff waits for exactly that
  * moment): on the next `probeIntervalMs` tick, then, while they stay silent, with an
@@ -27,6 +27,14 @@ export interface FailureDetectorDeps {
   readonly log: Logger
   /** Whom to probe: the members that have not left. */
   readonly membership: Pick<MembershipView, 'member'>
+  /**
+   * Whether a lost connection to `peer` marks it unreachable (default: every peer's). A
+   * member of a large cluster passes the peers it replicates with and holds hints for:
+   * after a partition it loses a connection to every peer it ever gossiped with, and
+   * probing each of those cost it what the cluster has, not what it owns. Any other peer
+   * is found down by a request that fails, as Dynamo's local failure detection does.
+   */
+  readonly watchesDisconnect?: (peer: PeerId) => boolean
 }
 
 export class LocalFailureDetector implements FailureDetector {
@@ -83,6 +91,7 @@ export class LocalFailureDetector implements FailureDetector {
 
   /** A lost connection is a hint, not proof; it costs one probe to be corrected. */
   onPeerDisconnected (peer: PeerId): void {
+    if (this.#deps.watchesDisconnect?.(peer) === false) return
     this.#markUnreachable(peer)
   }
 
