@@ -156,8 +156,12 @@ async function main (argv: string[]): Promise<number> {
   const trace = verbose ? (line: string): void => { process.stderr.write(`${line}\n`) } : undefined
   const results: RunResult[] = []
   const started = Date.now()
+  // One seed of a long run: say where it is (wall and CPU seconds so far), on stderr.
+  const progress = seeds.length === 1 && !json
+    ? (line: string): void => { process.stderr.write(`… ${line} (${((Date.now() - started) / 1000).toFixed(1)} s, CPU ${(cpuSeconds()).toFixed(1)} s)\n`) }
+    : undefined
   for (const [i, seed] of seeds.entries()) {
-    const result = await runSeed(seed, trace === undefined ? run : { ...run, trace })
+    const result = await runSeed(seed, { ...run, ...(trace === undefined ? {} : { trace }), ...(progress === undefined ? {} : { progress }) })
     results.push(result)
     if (result.violations.length > 0 && !json) process.stdout.write(`${formatFailure(result, run)}\n`)
     if ((i + 1) % PROGRESS_EVERY === 0 && i + 1 < seeds.length) {
@@ -173,6 +177,12 @@ async function main (argv: string[]): Promise<number> {
     process.stdout.write(`${formatSummary(summary)}\n`)
   }
   return summary.failingSeeds.length === 0 ? 0 : 1
+}
+
+/** User + system CPU time of this process so far, s. */
+function cpuSeconds (): number {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1e6
 }
 
 /** --converge: the figures, and exit 1 when a change did not converge within the bound or missed the aim. */

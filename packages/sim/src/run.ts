@@ -53,6 +53,8 @@ export interface RunOptions {
   readonly fsyncMs?: readonly [min: number, max: number]
   /** Per-operation and engine log lines (for --verbose). */
   readonly trace?: (line: string) => void
+  /** A line at each phase of the run and every thousand operations (the CLI prints them for one long seed). */
+  readonly progress?: (line: string) => void
 }
 
 export const DEFAULT_RUN_OPTIONS: RunOptions = {
@@ -165,6 +167,8 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
   })
   const violations: Violation[] = []
   if (!(await cluster.start())) violations.push({ kind: 'membership', message: 'membership did not converge at start' })
+  const at = (): string => `t=${(cluster.scheduler.now / 1000).toFixed(1)} virtual s`
+  options.progress?.(`${options.peers} peers started, ${at()}`)
   const keys = Array.from({ length: options.keys }, (_, i) => keyName(i))
   const rogue = options.rogue
     ? new RoguePeer(cluster.hub, cluster.scheduler, SIM_AUTHORITY, () => cluster.node(0).admission, {
@@ -183,12 +187,15 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     thinkMs: options.thinkMs,
     churn: options.churn,
     initialPeers: options.peers,
-    ...(options.trace === undefined ? {} : { trace: options.trace })
+    ...(options.trace === undefined ? {} : { trace: options.trace }),
+    ...(options.progress === undefined ? {} : { progress: options.progress })
   })
   const stats = await workload.run()
+  options.progress?.(`workload done, ${at()}`)
   // The final state must be quiescent: the rogue's requests end with the workload (its gossip goes on).
   rogue?.stopRequests()
   const settled = await settleAndConverge(cluster, { keys, maxRounds: options.maxRounds, n: SIM_N })
+  options.progress?.(`healed and converged, ${at()}`)
   if (rogue !== undefined) {
     violations.push(...rogueMembers(cluster))
     rogue.stop()
@@ -202,6 +209,7 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     for (const bug of rogue.log.bugs) violations.push({ kind: 'engine-fault', message: `simulator bug: the rogue threw on ${bug}` })
   }
   const checked = checkHistory(workload.history.ops, settled.snapshots, rogue?.log.writes ?? [], cluster.removedIds())
+  options.progress?.('history checked')
   violations.push(...settled.violations, ...checked.violations)
   const gc = await collectAndVerify(cluster, settled.snapshots, { keys, maxRounds: options.maxRounds, n: SIM_N, graceMs: SIM_TOMBSTONE_GRACE_MS, rng: rng.fork('gc') })
   violations.push(...gc.violations)

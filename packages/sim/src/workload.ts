@@ -39,7 +39,12 @@ export interface WorkloadOptions {
   readonly initialPeers?: number
   /** Trace each operation (for --verbose). */
   readonly trace?: (line: string) => void
+  /** A line every WORKLOAD_PROGRESS_OPS operations issued (long runs: the CLI's progress). */
+  readonly progress?: (line: string) => void
 }
+
+/** Operations between two progress lines of a workload. */
+const WORKLOAD_PROGRESS_OPS = 1_000
 
 export interface WorkloadStats {
   /** Fault actions the schedule drew (some are no-ops, e.g. a crash when too many are down). */
@@ -120,6 +125,7 @@ export class Workload {
     try {
       while (this.issued < this.options.ops) {
         this.issued++
+        if (this.issued % WORKLOAD_PROGRESS_OPS === 0) this.options.progress?.(`ops ${this.issued}/${this.options.ops} issued at t=${(this.cluster.scheduler.now / 1000).toFixed(1)} virtual s`)
         await this.sleep(rng.exponential(this.thinkMs))
         const coordinators = this.cluster.coordinators()
         if (coordinators.length === 0) continue
