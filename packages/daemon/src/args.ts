@@ -96,6 +96,7 @@ const startOptions = {
   'max-inflight': { type: 'string' },
   'no-relay': { type: 'boolean' },
   'ring-checkpoints': { type: 'boolean' },
+  'no-ring-checkpoints': { type: 'boolean' },
   'http-token-file': { type: 'string' },
   'allow-origin': { type: 'string', multiple: true },
   'http-host': { type: 'string', multiple: true },
@@ -149,7 +150,7 @@ export function parseStartArgs (argv: readonly string[]): DaemonOptions | null {
     hintQuotaBytes: bytesOption('hint-quota', values['hint-quota'], DEFAULT_CONFIG.hintQuotaBytes, 0, MAX_HINT_QUOTA_BYTES),
     hintQuotaPerTargetBytes: bytesOption('hint-quota-per-target', values['hint-quota-per-target'], DEFAULT_CONFIG.hintQuotaPerTargetBytes, 0, MAX_HINT_QUOTA_BYTES),
     hintMaxAgeMs: durationOption('hint-max-age', values['hint-max-age'], DEFAULT_CONFIG.hintMaxAgeMs, 1, MAX_HINT_AGE_MS),
-    ringCheckpoints: values['ring-checkpoints'] === true,
+    ringCheckpoints: ringCheckpointsOption(values['ring-checkpoints'], values['no-ring-checkpoints']),
     logLevel: logLevel(values['log-level'] ?? DEFAULT_LOG_LEVEL),
     maxBodyBytes: intOption('max-body', values['max-body'], LIMITS.valueBytes, 0, LIMITS.valueBytes),
     maxInflight: intOption('max-inflight', values['max-inflight'], DEFAULT_MAX_INFLIGHT, 0, MAX_INFLIGHT_LIMIT),
@@ -281,4 +282,13 @@ export function zoneName (text: string): string {
 function logLevel (text: string): LogLevel {
   if (!(LOG_LEVELS as readonly string[]).includes(text)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${text}'`)
   return text as LogLevel
+}
+
+/**
+ * On unless --no-ring-checkpoints (peer config.ts `ringCheckpoints`); --ring-checkpoints,
+ * the switch from when they were off by default, is still taken.
+ */
+function ringCheckpointsOption (on: boolean | undefined, off: boolean | undefined): boolean {
+  if (on === true && off === true) throw new UsageError('--ring-checkpoints and --no-ring-checkpoints contradict each other')
+  return off !== true
 }

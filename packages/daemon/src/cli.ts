@@ -91,9 +91,10 @@ ringstore start options:
   --hint-quota-per-target BYTES  the same for the hints of any one peer (${DEFAULT_CONFIG.hintQuotaPerTargetBytes / 1024 ** 2}MiB)
   --hint-max-age DURATION        hints older than this are deleted (anti-entropy repairs their
                                  data); MS or with a unit ms s m h d (${DEFAULT_CONFIG.hintMaxAgeMs / 86_400_000}d)
-  --ring-checkpoints             propose ring checkpoints, so that members drop the records of
-                                 members that left long ago; every peer of the cluster must run
-                                 this version or later (older ones refuse such records)
+  --no-ring-checkpoints          propose no ring checkpoints (on by default: members agree on one
+                                 and drop the records of members that left long ago). Use it while
+                                 the cluster still runs peers older than checkpoints (they refuse
+                                 records that advertise one). --ring-checkpoints is still taken
   --max-body BYTES               largest value accepted by PUT, at most ${LIMITS.valueBytes} (${LIMITS.valueBytes})
   --max-inflight K               key-value requests in progress before 503 overloaded; 0 = no bound (${DEFAULT_MAX_INFLIGHT})
   --http-max-connections K       open HTTP connections at most; more are closed on arrival and

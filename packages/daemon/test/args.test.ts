@@ -28,7 +28,7 @@ describe('ringstore start arguments', () => {
       hintQuotaBytes: 256 * 1024 * 1024,
       hintQuotaPerTargetBytes: 64 * 1024 * 1024,
       hintMaxAgeMs: 7 * 24 * 60 * 60 * 1000,
-      ringCheckpoints: false,
+      ringCheckpoints: true,
       logLevel: 'info',
       maxBodyBytes: 1024 * 1024,
       maxInflight: 128,
@@ -42,9 +42,11 @@ describe('ringstore start arguments', () => {
     })
   })
 
-  it('takes --ring-checkpoints (off by default: older peers refuse records that advertise a checkpoint)', () => {
+  it('proposes ring checkpoints by default; --no-ring-checkpoints turns it off (older peers refuse records that advertise one)', () => {
+    expect(parseStartArgs([])?.ringCheckpoints).toBe(true)
     expect(parseStartArgs(['--ring-checkpoints'])?.ringCheckpoints).toBe(true)
-    expect(parseStartArgs([])?.ringCheckpoints).toBe(false)
+    expect(parseStartArgs(['--no-ring-checkpoints'])?.ringCheckpoints).toBe(false)
+    expect(() => parseStartArgs(['--ring-checkpoints', '--no-ring-checkpoints'])).toThrow(/contradict/)
   })
 
   it('takes --allow-empty-store', () => {

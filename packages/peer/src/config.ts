@@ -71,9 +71,11 @@ export interface PeerConfig {
   /**
    * Ring checkpoints (docs/design.md, "Checkpoints"; cluster/membership-checkpoints.ts):
    * whether this member proposes checkpoints, so that the members agree on one and drop
-   * the records of members that left before it. Off by default: a record that advertises a
-   * checkpoint is refused by peers older than checkpoints, so turn it on only in a cluster
-   * upgraded as a whole. Whatever this says, a member takes up a checkpoint another one
+   * the records of members that left before it. On by default, so that the table and the
+   * ring's fold stop growing with churn; nothing is proposed before checkpointMinDrop
+   * members left more than checkpointSettleMs ago. A record that advertises a checkpoint
+   * is refused by peers older than checkpoints: a cluster that still runs such peers turns
+   * this off until it is upgraded as a whole. Whatever this says, a member takes up a checkpoint another one
    * proposes, and every peer follows one its members agreed on (it cannot compute the ring
    * otherwise once they dropped records).
    */
@@ -141,7 +143,7 @@ export const DEFAULT_CONFIG: PeerConfig = {
   backgroundYieldAtMs: 50,
   heartbeatIntervalMs: 2_000,
   announceRepeats: OWN_RECORD_ANNOUNCE_ROUNDS,
-  ringCheckpoints: false,
+  ringCheckpoints: true,
   checkpointIntervalMs: 60_000,
   // Ten minutes: far past gossip's O(log S) rounds of 2 s, so every member holds the cut's
   // events, and short enough that a day of churn keeps the table near its active members.

@@ -44,6 +44,9 @@ export const SIM_PEER_CONFIG: Partial<PeerConfig> = {
   // changed record is announced once; the gossip rounds bring peers that missed it up to date.
   announceRepeats: 0,
   probeIntervalMs: 200,
+  // The daemon's default, at its pace, would never propose in a run (cuts ten minutes old);
+  // --ring-checkpoints runs them at the simulator's pace (SIM_RING_CHECKPOINTS).
+  ringCheckpoints: false,
   // Long enough that no tombstone is collected while the checker still needs it.
   tombstoneGraceMs: 3_600_000
 }
