@@ -11,8 +11,8 @@ import { hash } from 'node:crypto'
 /** SHA-256 of `bytes` (32 bytes, a fresh array the caller owns). */
 export function sha256 (bytes: Uint8Array): Uint8Array {
   // One-shot `hash` (Node ≥ 20.12; engines asks 20.19): no Hash object per call as with
-  // `createHash` (256 bytes: 1.4 → 1.0 µs; bench/README.md, "Anti-entropy roots"). A plain Uint8Array copy, not the Buffer it
-  // returns: Buffer's slice() is a view, and small Buffers may share a pooled slab; callers
-  // slice and keep digests.
+  // `createHash` (256 bytes: 1.4 → 1.0 µs; bench/README.md, "Anti-entropy roots"). A plain
+  // Uint8Array copy, not the Buffer it returns: Buffer's slice() is a view, and small
+  // Buffers may share a pooled slab; callers slice and keep digests.
   return new Uint8Array(hash('sha256', bytes, 'buffer'))
 }
