@@ -228,18 +228,27 @@ export class MerkleTree {
   /** The node's hash as a view into the level array (callers copy before handing it out). */
   #node (level: number, index: number): Uint8Array {
     if (this.#levels === undefined || this.#dirty === undefined) return new Uint8Array(MERKLE_HASH_BYTES)
-    const hashes = this.#levels[level] as Uint8Array
+    if (level < this.depth) this.#rehash(this.#levels, this.#dirty, level, index)
     const offset = index * MERKLE_HASH_BYTES
-    const dirty = this.#dirty[level] as Uint8Array
-    if (level < this.depth && dirty[index] === 1) {
-      const first = index * this.fanout
-      for (let child = first; child < first + this.fanout; child++) this.#node(level + 1, child)
-      const children = (this.#levels[level + 1] as Uint8Array)
-        .subarray(first * MERKLE_HASH_BYTES, (first + this.fanout) * MERKLE_HASH_BYTES)
-      hashes.set(innerHash(children), offset)
-      dirty[index] = 0
+    return (this.#levels[level] as Uint8Array).subarray(offset, offset + MERKLE_HASH_BYTES)
+  }
+
+  /**
+   * Recomputes inner node (level, index) if it is dirty, its dirty children first. It visits
+   * only dirty nodes and makes no view per child: an anti-entropy round recomputes the roots
+   * of every partition written since the last round, on the event loop that serves requests
+   * (bench/README.md, "Where the time goes", issue 14).
+   */
+  #rehash (levels: Uint8Array[], dirtyLevels: Uint8Array[], level: number, index: number): void {
+    const dirty = dirtyLevels[level] as Uint8Array
+    if (dirty[index] !== 1) return
+    const first = index * this.fanout
+    if (level + 1 < this.depth) {
+      for (let child = first; child < first + this.fanout; child++) this.#rehash(levels, dirtyLevels, level + 1, child)
     }
-    return hashes.subarray(offset, offset + MERKLE_HASH_BYTES)
+    const children = (levels[level + 1] as Uint8Array).subarray(first * MERKLE_HASH_BYTES, (first + this.fanout) * MERKLE_HASH_BYTES)
+    writeInnerHash(children, levels[level] as Uint8Array, index * MERKLE_HASH_BYTES)
+    dirty[index] = 0
   }
 }
 
@@ -368,7 +377,19 @@ function entryHash (key: Key, digest: Uint8Array): Uint8Array {
   return sha256(input).subarray(0, MERKLE_HASH_BYTES)
 }
 
-function innerHash (children: Uint8Array): Uint8Array {
-  if (children.every((byte) => byte === 0)) return new Uint8Array(MERKLE_HASH_BYTES)
-  return sha256(children).subarray(0, MERKLE_HASH_BYTES)
+/**
+ * The inner hash of `children` (their hashes concatenated) written at `out[offset..+16]`:
+ * all zero when every child is, else sha256(children)[0..16]. A plain loop, not
+ * `every(callback)`: a sparse tree's inner nodes have mostly empty children, and the
+ * callback per byte cost as much as the hash (bench/merkle-roots.ts).
+ */
+function writeInnerHash (children: Uint8Array, out: Uint8Array, offset: number): void {
+  let any = 0
+  for (let i = 0; i < children.length && any === 0; i++) any = children[i] as number
+  if (any === 0) {
+    out.fill(0, offset, offset + MERKLE_HASH_BYTES)
+    return
+  }
+  const digest = sha256(children)
+  for (let i = 0; i < MERKLE_HASH_BYTES; i++) out[offset + i] = digest[i] as number
 }

@@ -99,9 +99,11 @@ export const AE_FETCH_KEYS = Math.min(256, LIMITS.batchKeys)
  * Partitions per 'ae-roots' request (≤ CODEC_LIMITS.treeItems). Answering recomputes the
  * dirty roots among them (up to fanout + 1 sha256 each): after a burst of writes every
  * tree is dirty, and 1,024 of them took ~47 ms, so 256 per request stalled the event loop
- * ~12 ms on each side (bench W1c p99 ~22 ms). 32 keeps one request ~1.5 ms, and a paced
+ * ~12 ms on each side (bench W1c p99 ~22 ms). 32 kept one request ~1.5 ms, and a paced
  * round pauses between requests; Q = 1024 identical partitions then cost 32 requests per
- * other replica instead of 1024 'ae-nodes'.
+ * other replica instead of 1024 'ae-nodes'. Since the roots got ~3× cheaper (2026-12-07,
+ * bench/merkle-roots.ts: 1,024 dirty trees ~10-16 ms) a request of 32 recomputes in
+ * ~0.5 ms; 64 per request measured no clear gain in a round's CPU (bench/ae-round-cpu.ts).
  */
 export const AE_ROOTS_PER_REQUEST = Math.min(32, CODEC_LIMITS.treeItems)
 
