@@ -34,8 +34,28 @@ export function internSignedRecord (signed: SignedRecord, encodedRecord: Uint8Ar
   if (held !== undefined) return held
   interned.set(key, new WeakRef(signed))
   cleanup.register(signed, key)
+  checked.set(signed, signed)
   return signed
 }
+
+/**
+ * The interned object of `received` when this very object's signature was already found
+ * valid in this process (`noteSignatureChecked`), else undefined. A signature's validity is
+ * a function of the bytes alone, and decoded messages are never changed: the simulator
+ * decodes a broadcast or a pull answer once for all its receivers, which then encoded the
+ * record and checked its signature once each (a tenth of a thousand-peer cluster's start).
+ * In a real process, with one peer, it only spares re-checking an object already held.
+ */
+export function signatureChecked (received: SignedRecord): SignedRecord | undefined {
+  return checked.get(received)
+}
+
+/** `received` passed the signature check and stands for `internedAs` (internSignedRecord's answer). */
+export function noteSignatureChecked (received: SignedRecord, internedAs: SignedRecord): void {
+  checked.set(received, internedAs)
+}
+
+const checked = new WeakMap<SignedRecord, SignedRecord>()
 
 /**
  * `validateRecord(record)`, computed once per input object: for decoded messages, which

@@ -53,6 +53,34 @@ describe('Membership', () => {
     expect(ids(a)).toEqual(['a', 'x'])
   })
 
+  it('checks the signature of one received record object once in a process, and never skips a check on a forgery', async () => {
+    const cluster = new TestCluster(CONFIG)
+    const a = await startNode(cluster, 'a')
+    const b = await startNode(cluster, 'b', ['a'])
+    const checks: PeerId[] = []
+    for (const node of [a, b]) {
+      const signer = node.deps.signer
+      const verify = signer.verify.bind(signer)
+      signer.verify = async (id, bytes, signature) => { checks.push(node.id); return await verify(id, bytes, signature) }
+    }
+    const x = record('x')
+    // One decoded announcement handed to two peers (a broadcast decoded once): one check.
+    const received = { record: x, signature: await signedBy('x', x) }
+    await membership(a).handleAnnounce('x', received)
+    await membership(b).handleAnnounce('x', received)
+    expect(checks).toEqual(['a'])
+    expect(ids(a)).toContain('x')
+    expect(ids(b)).toContain('x')
+    // A forged object is checked by every peer it reaches, and refused by each.
+    const y = record('y')
+    const forged = { record: y, signature: await signedBy('x', y) }
+    await membership(a).handleAnnounce('x', forged)
+    await membership(b).handleAnnounce('x', forged)
+    expect(checks).toEqual(['a', 'a', 'b'])
+    expect(ids(a)).not.toContain('y')
+    expect(ids(b)).not.toContain('y')
+  })
+
   it('ignores a stale record and a malformed one', async () => {
     const cluster = new TestCluster(CONFIG)
     const a = await startNode(cluster, 'a')

@@ -15,7 +15,7 @@
  */
 import {
   RingBuilder, TABLE_DIGEST_BUCKETS, admissionProblem, compactable, compareRecords, differingBuckets, digestBucket, emptyTableDigest, encodeAdmission,
-  equalBytes, encodeRecord, internSignedRecord, judgeRecord, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateDecodedRecord, validateRecord, xorDigest
+  equalBytes, encodeRecord, internSignedRecord, judgeRecord, noteSignatureChecked, signatureChecked, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateDecodedRecord, validateRecord, xorDigest
 } from '@ringstore/core'
 import type { CheckpointRef, MemberRecord, PeerId, Ring, RingCheckpoint, SignedAdmission, SignedRecord, SignedRemoval, Stint } from '@ringstore/core'
 import type { RingSource } from '../api.js'
@@ -534,11 +534,17 @@ export class Membership implements MembershipView {
       // Cheap test before the costly one: most gossip is heartbeats we already hold.
       const held = this.#table.get(record.id)
       if (held !== undefined && compareRecords(record, held) <= 0) return undefined
+      // This very object passed the signature check already (core member-intern.ts): only
+      // what depends on this peer, the admission, is left to check.
+      const known = signatureChecked(signed)
+      if (known !== undefined) return await this.#admits(known) ? known : undefined
       const encoded = encodeRecord(record)
       if (await this.#ctx.signer.verify(record.id, encoded, signed.signature)) {
         const verified = signed.admission === undefined ? { record, signature: signed.signature } : { record, signature: signed.signature, admission: signed.admission }
         // One object per distinct record in the process (core member-intern.ts).
-        return await this.#admits(verified) ? internSignedRecord(verified, encoded) : undefined
+        const interned = internSignedRecord(verified, encoded)
+        noteSignatureChecked(signed, interned)
+        return await this.#admits(interned) ? interned : undefined
       }
     } catch (error) {
       this.#ctx.log.warn('refusing malformed member record', { error: describeError(error) })
