@@ -42,13 +42,33 @@ export class PeerUnreachableError extends Error {
   }
 }
 
-/** The peer did not answer within the request timeout. */
+/**
+ * The peer did not answer within the request timeout. Built without a stack trace: it is
+ * made in a timer callback, so its stack names the timer, never the caller, and capturing
+ * one per timeout was 2-4% of a thousand-peer simulation's CPU (timeouts are common there).
+ */
 export class RequestTimeoutError extends Error {
   static override name = 'RequestTimeoutError'
   override name = 'RequestTimeoutError'
   constructor (readonly peer: string, readonly timeoutMs: number) {
-    super(`request to ${peer} timed out after ${timeoutMs} ms`)
+    super(withoutStackTrace(`request to ${peer} timed out after ${timeoutMs} ms`))
+    restoreStackTraces()
   }
+}
+
+/** Error.stackTraceLimit (V8's; other engines ignore it) while withoutStackTrace is in force. */
+let savedStackTraceLimit: number | undefined
+
+/** `message`, with stack capture off until restoreStackTraces (an argument to super(): nothing may run before it). */
+function withoutStackTrace (message: string): string {
+  savedStackTraceLimit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  return message
+}
+
+function restoreStackTraces (): void {
+  if (savedStackTraceLimit !== undefined) Error.stackTraceLimit = savedStackTraceLimit
+  savedStackTraceLimit = undefined
 }
 
 /** A replica answered with an error reply (bad request, unavailable, …). */
