@@ -87,6 +87,8 @@ export function validateRecord (record: unknown): MemberRecord {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
     throw new InvalidRecordError('record', 'not an object')
   }
+  // Its own output again (a decoded record validated by the codec, then by membership).
+  if (validRecords.has(record)) return record as MemberRecord
   const r = record as Record<string, unknown>
   for (const field of Object.keys(r)) {
     if (!RECORD_FIELDS.has(field)) throw new InvalidRecordError(field, `unknown field '${field}'`)
@@ -116,11 +118,21 @@ export function validateRecord (record: unknown): MemberRecord {
   }
   if (status === 'active') {
     if (r.leftAt !== undefined) throw new InvalidRecordError('leftAt', `'leftAt' must be absent when status is 'active'`)
+    validRecords.add(base)
     return base
   }
   if (r.leftAt === undefined) throw new InvalidRecordError('leftAt', `'leftAt' is required when status is '${status}'`)
-  return { ...base, leftAt: checkCount(r.leftAt, 'leftAt') }
+  const left = { ...base, leftAt: checkCount(r.leftAt, 'leftAt') }
+  validRecords.add(left)
+  return left
 }
+
+/**
+ * validateRecord's own outputs: records are readonly, so one that passed stays valid, and
+ * validating it again (every received record was checked by the decoder, then by
+ * membership) costs a lookup, not the field checks.
+ */
+const validRecords = new WeakSet<object>()
 
 /**
  * Accepts `record` iff its author is the member it describes, it is valid, and it is

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest'
 import { decodeRecord, encodeRecord } from '../src/codec-record.js'
 import { internSignedRecord, validateDecodedRecord } from '../src/member-intern.js'
 import { recordDigest } from '../src/membership-digest.js'
-import { InvalidRecordError, compareRecords, newMemberRecord, nextHeartbeat } from '../src/membership.js'
+import { InvalidRecordError, compareRecords, newMemberRecord, nextHeartbeat, validateRecord } from '../src/membership.js'
 import type { SignedRecord } from '../src/messages.js'
 
 const record = newMemberRecord({ id: 'intern-a', addrs: ['/ip4/127.0.0.1/tcp/4001'], weight: 1, zone: 'z1', joinedAt: 1000 })
@@ -51,10 +51,14 @@ describe('validateDecodedRecord', () => {
     const decoded = decodeRecord(encodeRecord(record))
     const valid = validateDecodedRecord(decoded)
     expect(valid).toEqual(record)
-    expect(valid).not.toBe(decoded)
+    // The decoder's output is validateRecord's own: it is not checked field by field again.
+    expect(valid).toBe(decoded)
     expect(validateDecodedRecord(decoded)).toBe(valid)
     expect(compareRecords(valid, record)).toBe(0)
     expect(() => validateDecodedRecord({ ...decoded, weight: -1 })).toThrow(InvalidRecordError)
     expect(() => validateDecodedRecord(null)).toThrow(InvalidRecordError)
+    // A copy of a valid record is a new object: checked in full (a changed field is caught).
+    expect(() => validateRecord({ ...valid, zone: 7 })).toThrow(InvalidRecordError)
+    expect(validateRecord({ ...valid })).not.toBe(valid)
   })
 })
