@@ -23,6 +23,8 @@ usage: npm run sim -- [options]
   --seed N         replay exactly this one seed
   --ops N          operations per seed (default ${DEFAULT_RUN_OPTIONS.ops})
   --keys N         key space size (default ${DEFAULT_RUN_OPTIONS.keys})
+  --clients N      client sessions issuing the operations at once, each one after another
+                   (default ${DEFAULT_RUN_OPTIONS.clients}); more clients spread --ops over less virtual time
   --q N            ring partitions (default ${DEFAULT_RUN_OPTIONS.q})
   --faults LEVEL   none | light | heavy (default ${DEFAULT_RUN_OPTIONS.faults})
   --churn          with heavy faults, peers also join and leave
@@ -73,6 +75,7 @@ function parse (argv: string[]): CliOptions | 'help' {
       seed: { type: 'string' },
       ops: { type: 'string' },
       keys: { type: 'string' },
+      clients: { type: 'string' },
       q: { type: 'string' },
       faults: { type: 'string' },
       churn: { type: 'boolean' },
@@ -95,6 +98,7 @@ function parse (argv: string[]): CliOptions | 'help' {
     peers: positiveInt(values.peers, 'peers', DEFAULT_RUN_OPTIONS.peers),
     ops: positiveInt(values.ops, 'ops', DEFAULT_RUN_OPTIONS.ops),
     keys: positiveInt(values.keys, 'keys', DEFAULT_RUN_OPTIONS.keys),
+    clients: positiveInt(values.clients, 'clients', DEFAULT_RUN_OPTIONS.clients),
     q: positiveInt(values.q, 'q', DEFAULT_RUN_OPTIONS.q),
     faults: faults as FaultLevel,
     churn: values.churn === true,

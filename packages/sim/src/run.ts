@@ -111,6 +111,7 @@ export function replayCommand (seed: number, options: Partial<RunOptions> = {}):
     o.rogue ? ' --rogue' : '',
     o.ringCheckpoints === true ? ' --ring-checkpoints' : '',
     o.keys !== DEFAULT_RUN_OPTIONS.keys ? ` --keys ${o.keys}` : '',
+    o.clients !== DEFAULT_RUN_OPTIONS.clients ? ` --clients ${o.clients}` : '',
     o.q !== DEFAULT_RUN_OPTIONS.q ? ` --q ${o.q}` : '',
     o.fsyncMs !== undefined ? ` --fsync-ms ${o.fsyncMs[0]},${o.fsyncMs[1]}` : ''
   ].join('')
