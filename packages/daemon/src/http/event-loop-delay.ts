@@ -7,8 +7,12 @@
  * scrapes, which node:perf_hooks' monitorEventLoopDelay (percentiles since its last reset,
  * one reader) does not.
  *
- * Cost: SAMPLE_MS = 10 is 100 timer callbacks a second (~2 ms of CPU a second measured on
- * this machine's 2 cores), with the timer unref'd so it never keeps the process alive.
+ * Cost: SAMPLE_MS = 10 is 100 timer callbacks a second, with the timer unref'd so it never
+ * keeps the process alive. Each one wakes an idle process: ~85 µs of CPU per wake-up on the
+ * bench machine's VM (8.4-9.3 ms a second in a process doing nothing else, 2026-12-07;
+ * node's C++ monitorEventLoopDelay at the same period: 3.4 ms, but it keeps no bucket
+ * counts), which is ~100 of an idle daemon's ~110 wake-ups a second and most of its idle
+ * CPU (bench/README.md, "Where the time goes").
  */
 import { Histogram } from '../prometheus.js'
 import type { HistogramSeries } from '../prometheus.js'
