@@ -10,7 +10,7 @@
  * interval between its callbacks in an HDR histogram (3 significant digits: ±4 µs at 10 ms)
  * without entering JavaScript. It is never reset (a reset also drops the interval in
  * progress, so a stall that spans one would go uncounted); a scrape reads the cumulative
- * bucket counts off its all-time distribution instead (`#countUpTo`).
+ * bucket counts off its all-time distribution instead (`countUpTo`).
  *
  * Why not a JS timer: each sample wakes an idle process, and a JS timer's wake-up costs
  * ~85 µs of CPU on the bench machine's VM against ~35 µs for the libuv one (a process doing
