@@ -67,6 +67,11 @@ export interface W1Result {
     readonly gcPauseMs: { readonly a: number | null, readonly b: number | null }
     /** Wall-clock time (ms since the epoch) of the first write: `slowest[].dueAtMs` counts from it, to match daemon logs. */
     readonly startedAtEpochMs: number
+    /**
+     * CPU ms per acked write of A, of B and of the writer over W1c: one write at a time
+     * pays alone what W1a's 64 in flight share (a syscall, a noise message, an LMDB commit).
+     */
+    readonly cpuMsPerWrite: { readonly a: number, readonly b: number, readonly writer: number }
   }
 }
 
@@ -140,7 +145,10 @@ async function runW1 (options: BenchOptions, w: Writer, b: Daemon, log: (msg: st
   const delayW1c = await Promise.all([a, b].map(loopDelayOf))
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   loopDelay.enable()
+  const cpuC0 = { a: cpuMsOf(a.child.pid), b: cpuMsOf(b.child.pid), writer: ownCpuMs() }
   const c = await openLoop(httpWrite(w), options.w1Keys, options.w1cKeys, options.w1cRate)
+  const perC = (used: number): number => round3(used / Math.max(1, options.w1cKeys - c.errors))
+  const cpuW1c = { a: perC(cpuMsOf(a.child.pid) - cpuC0.a), b: perC(cpuMsOf(b.child.pid) - cpuC0.b), writer: perC(ownCpuMs() - cpuC0.writer) }
   loopDelay.disable()
   const delayW1cEnd = await Promise.all([a, b].map(loopDelayOf))
   const [w1cA = null, w1cB = null] = loopDelayP99Between(delayW1c, delayW1cEnd)
@@ -151,7 +159,7 @@ async function runW1 (options: BenchOptions, w: Writer, b: Daemon, log: (msg: st
   return {
     w1a: { writes: options.w1Keys, inFlight: options.w1InFlight, ms: round3(ackMs), opsPerSec: Math.round(acked / (ackMs / 1000)), errors, ack: samples.summary(), cpuMsPerWrite, loopDelayP99Ms: { a: w1aA, b: w1aB }, gcPauseMs: { a: gcW1aA, b: gcW1aB } },
     w1b: { ms: round3(bMs), opsPerSec: Math.round(options.w1Keys / (bMs / 1000)), method: `B's GET /status keys polled every ${W1_POLL_MS} ms` },
-    w1c: { writes: options.w1cKeys, rate: options.w1cRate, errors: c.errors, ackLatency: c.samples.summary(), bCountLagMs: round3(lag), slowest: c.slowest, background, writerLoopDelayMaxMs: round3(loopDelay.max / 1e6), loopDelayP99Ms: { a: w1cA, b: w1cB }, gcPauseMs: { a: gcW1cA, b: gcW1cB }, startedAtEpochMs: c.startedAtEpochMs }
+    w1c: { writes: options.w1cKeys, rate: options.w1cRate, errors: c.errors, ackLatency: c.samples.summary(), bCountLagMs: round3(lag), slowest: c.slowest, background, writerLoopDelayMaxMs: round3(loopDelay.max / 1e6), loopDelayP99Ms: { a: w1cA, b: w1cB }, gcPauseMs: { a: gcW1cA, b: gcW1cB }, startedAtEpochMs: c.startedAtEpochMs, cpuMsPerWrite: cpuW1c }
   }
 }
 

@@ -141,7 +141,8 @@ function replicationTable (r: ReplicationResult): string {
     notes.push(`W1c: ${int(w1.w1c.writes)} writes at ${int(w1.w1c.rate)}/s, ${w1.w1c.errors} errors; figures are ack − write time (W=2: the ack implies B holds it durably); p99.9 ${ms(w1.w1c.ackLatency.p999)} ms; ` +
       `slowest ${w1.w1c.slowest.map((x) => `${ms(x.ms)} ms @${(x.dueAtMs / 1000).toFixed(2)} s`).slice(0, 5).join(', ')}; ` +
       `anti-entropy rounds meanwhile: A ${w1.w1c.background['a.antientropy_rounds_total'] ?? '?'}, B ${w1.w1c.background['b.antientropy_rounds_total'] ?? '?'}; ` +
-      `writer's own worst event-loop delay ${ms(w1.w1c.writerLoopDelayMaxMs)} ms.`)
+      `writer's own worst event-loop delay ${ms(w1.w1c.writerLoopDelayMaxMs)} ms; ` +
+      `CPU ms per write: A ${ms(w1.w1c.cpuMsPerWrite.a)}, B ${ms(w1.w1c.cpuMsPerWrite.b)}, writer ${ms(w1.w1c.cpuMsPerWrite.writer)}.`)
   }
   const mem = (m: { nowMb: number, anonMb: number, fileMb: number }): string => `${m.nowMb.toFixed(0)} (${m.anonMb.toFixed(0)} + ${m.fileMb.toFixed(0)})`
   notes.push(`RSS: peak A ${r.rssMb.a.toFixed(0)}, B ${r.rssMb.b.toFixed(0)}${r.rssMb.bAfterRestart === undefined ? '' : `, B after restart ${r.rssMb.bAfterRestart.toFixed(0)}`} MB; ` +
@@ -179,7 +180,8 @@ function embeddedNotes (e: W1EmbeddedResult): string[] {
     `Embedded writer W1c: ${int(e.w1c.writes)} Peer.put at ${int(e.w1c.rate)}/s, ${e.w1c.errors} errors; p99.9 ${ms(e.w1c.ackLatency.p999)} ms; ` +
       `slowest ${e.w1c.slowest.map((x) => `${ms(x.ms)} ms @${(x.dueAtMs / 1000).toFixed(2)} s`).slice(0, 5).join(', ')}; ` +
       `anti-entropy rounds meanwhile: A ${e.w1c.background['a.antientropy_rounds_total'] ?? '?'}, B ${e.w1c.background['b.antientropy_rounds_total'] ?? '?'}; ` +
-      `A's worst event-loop delay ${ms(e.w1c.aLoopDelayMaxMs)} ms; RSS peak A ${e.rssMb.a.toFixed(0)}, B ${e.rssMb.b.toFixed(0)} MB.`
+      `A's worst event-loop delay ${ms(e.w1c.aLoopDelayMaxMs)} ms; CPU ms per write: A (peer and writer) ${ms(e.w1c.cpuMsPerWrite.a)}, B ${ms(e.w1c.cpuMsPerWrite.b)}; ` +
+      `RSS peak A ${e.rssMb.a.toFixed(0)}, B ${e.rssMb.b.toFixed(0)} MB.`
   ]
 }
 

@@ -46,6 +46,8 @@ export interface W1EmbeddedResult {
     /** Worst event-loop delay of A's process meanwhile (its peer and the writer share the loop). */
     readonly aLoopDelayMaxMs: number
     readonly startedAtEpochMs: number
+    /** CPU ms per acked W1c write of A's process (peer and writer together) and of B. */
+    readonly cpuMsPerWrite: { readonly a: number, readonly b: number }
   }
   readonly rssMb: { readonly a: number, readonly b: number }
   readonly memoryMb: { readonly a: MemoryMb, readonly b: MemoryMb }
@@ -91,7 +93,10 @@ async function measure (options: BenchOptions, a: Daemon, b: Daemon, log: (msg: 
   const perWrite = (used: number): number => round3(used / Math.max(1, acked))
   log(`w1c embedded: ${options.w1cKeys} new keys at ${options.w1cRate}/s through Peer.put`)
   const before = await backgroundOf(a, b)
+  const cpuC0 = { a: cpuMsOf(a.child.pid), b: cpuMsOf(b.child.pid) }
   const open = await command(a.child, { cmd: 'open', from: options.w1Keys, count: options.w1cKeys, rate: options.w1cRate }, isOpen)
+  const perC = (used: number): number => round3(used / Math.max(1, options.w1cKeys - open.errors))
+  const cpuW1c = { a: perC(cpuMsOf(a.child.pid) - cpuC0.a), b: perC(cpuMsOf(b.child.pid) - cpuC0.b) }
   const after = await backgroundOf(a, b)
   const lag = await pollUntil('B to hold the W1c keys', async () => (await statusOf(b)).keys >= base + options.w1Keys + options.w1cKeys, CATCH_UP_TIMEOUT_MS, W1_POLL_MS)
   return {
@@ -103,7 +108,7 @@ async function measure (options: BenchOptions, a: Daemon, b: Daemon, log: (msg: 
     w1c: {
       writes: options.w1cKeys, rate: options.w1cRate, errors: open.errors, ackLatency: open.ackLatency, bCountLagMs: round3(lag), slowest: open.slowest,
       background: Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)])),
-      aLoopDelayMaxMs: open.loopDelayMaxMs, startedAtEpochMs: open.startedAtEpochMs
+      aLoopDelayMaxMs: open.loopDelayMaxMs, startedAtEpochMs: open.startedAtEpochMs, cpuMsPerWrite: cpuW1c
     }
   }
 }

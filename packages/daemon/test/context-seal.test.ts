@@ -3,8 +3,8 @@
  * key, any daemon with the same key opens, and nothing else opens: another key, another
  * cluster's key, a changed context, a changed or missing seal.
  */
-import { randomBytes } from 'node:crypto'
-import { contextToString } from '@ringstore/core'
+import { createHmac, randomBytes } from 'node:crypto'
+import { contextToString, utf8 } from '@ringstore/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { contextKeyFromSecret } from '../src/context-key.js'
@@ -12,6 +12,7 @@ import { ContextSeal } from '../src/http/context-seal.js'
 import { HttpError } from '../src/http/respond.js'
 
 const secret = randomBytes(32)
+const contextKey = contextKeyFromSecret(secret)
 const here = new ContextSeal(contextKeyFromSecret(secret))
 const sameCluster = new ContextSeal(contextKeyFromSecret(Buffer.from(secret)))
 const otherCluster = new ContextSeal(contextKeyFromSecret(randomBytes(32)))
@@ -45,6 +46,19 @@ describe('sealed contexts', () => {
       const i = at % sealed.length
       const changed = `${sealed.slice(0, i)}${sealed[i] === 'A' ? 'B' : 'A'}${sealed.slice(i + 1)}`
       expect(refusal(() => here.open(k, changed))).toBe('400 bad_context')
+    }))
+  })
+
+  // Daemons of different versions check each other's seals, so the spelling is fixed:
+  // `<contextToString(vv)>.<base64url of HMAC-SHA256(domain, u32be key length, key, text)[0..16]>`.
+  it('are spelled exactly as every version of the daemon spells them', () => {
+    fc.assert(fc.property(context, key, (vv, k) => {
+      const text = contextToString(vv)
+      const keyBytes = utf8(k)
+      const length = Buffer.alloc(4)
+      length.writeUInt32BE(keyBytes.byteLength)
+      const tag = createHmac('sha256', contextKey).update('ringstore http context v1\u0000').update(length).update(keyBytes).update(text).digest().subarray(0, 16)
+      expect(here.seal(k, vv)).toBe(`${text}.${tag.toString('base64url')}`)
     }))
   })
 

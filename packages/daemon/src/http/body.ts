@@ -47,7 +47,7 @@ export async function readBody (req: IncomingMessage, limit: number): Promise<Ui
     }
     const onEnd = (): void => {
       cleanup()
-      if (!refused) resolve(new Uint8Array(Buffer.concat(chunks, size)))
+      if (!refused) resolve(ownCopy(chunks, size))
     }
     const onError = (error: Error): void => { cleanup(); reject(new ClientAbortedError(error.message)) }
     const onClose = (): void => {
@@ -60,6 +60,21 @@ export async function readBody (req: IncomingMessage, limit: number): Promise<Ui
     req.on('error', onError)
     req.on('close', onClose)
   })
+}
+
+/**
+ * The body as a plain Uint8Array over an ArrayBuffer of its own, copied once. It used to
+ * be `new Uint8Array(Buffer.concat(...))`: two copies, the first into Node's shared pool
+ * slab (bodies under 4 KiB), which a value kept by the engine must not hold on to.
+ */
+function ownCopy (chunks: readonly Buffer[], size: number): Uint8Array {
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return out
 }
 
 /**

@@ -17,8 +17,9 @@
  * write through another. The empty header still means "no context" (a blind write claims
  * nothing, so there is nothing to check).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto'
-import { contextFromString, contextToString, utf8 } from '@ringstore/core'
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
+import { contextFromString, encodeContext, utf8 } from '@ringstore/core'
 import type { Key, VersionVector } from '@ringstore/core'
 import { CONTEXT_HEADER, HttpError } from './respond.js'
 
@@ -29,20 +30,31 @@ const TAG_BYTES = 16
 const SEPARATOR = '.'
 
 /** Domain of the MAC's input, so the key could never be confused with another use's. */
-const DOMAIN = utf8('ringstore http context v1\u0000')
+const DOMAIN = Buffer.from('ringstore http context v1\u0000', 'utf8')
 
 export class ContextSeal {
-  readonly #key: Uint8Array
+  /**
+   * The MAC key as a KeyObject, imported once: createHmac with raw bytes imports them on
+   * every call (about a quarter of a seal's cost, measured: bench/README.md, 2026-12-07).
+   */
+  readonly #key: KeyObject
 
   /** `key`: 32 bytes (trust.ts derives it). */
   constructor (key: Uint8Array) {
     if (key.byteLength < 32) throw new RangeError('a context key has at least 32 bytes')
-    this.#key = key
+    this.#key = createSecretKey(key)
   }
 
-  /** The header value for `context`, read or written on `key`. */
+  /**
+   * The header value for `context`, read or written on `key`. Every GET and PUT reply
+   * carries one. The text is core's `contextToString` (strict unpadded base64url of
+   * `encodeContext`), spelled with Buffer's native encoder: the same characters (a test
+   * checks it), without the ~2.4 KB of short-lived strings per reply that the portable
+   * encoder builds one character at a time.
+   */
   seal (key: Key, context: VersionVector): string {
-    const text = contextToString(context)
+    const encoded = encodeContext(context)
+    const text = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).toString('base64url')
     return `${text}${SEPARATOR}${this.#tag(key, text).toString('base64url')}`
   }
 
@@ -66,9 +78,10 @@ export class ContextSeal {
     }
   }
 
+  /** HMAC-SHA256(DOMAIN ‖ u32be(utf8 length of key) ‖ utf8(key) ‖ text), first TAG_BYTES. */
   #tag (key: Key, text: string): Buffer {
     const keyBytes = utf8(key)
-    const length = Buffer.alloc(4)
+    const length = Buffer.allocUnsafe(4)
     length.writeUInt32BE(keyBytes.byteLength)
     return createHmac('sha256', this.#key).update(DOMAIN).update(length).update(keyBytes).update(text).digest().subarray(0, TAG_BYTES)
   }
