@@ -140,8 +140,11 @@ export const WORKLOAD_THINK_MS = 15
 /** 30 s: ~150 request timeouts of the sim config; no healthy operation waits that long. */
 export const DEFAULT_OP_TIMEOUT_MS = 30_000
 
-/** The workload gives up waiting after this much virtual time (a bound, not a wait). */
+/** The workload gives up waiting after this much virtual time (a bound, not a wait)... */
 export const MAX_WORKLOAD_MS = 600_000
+
+/** ...or after this much per operation of one client, when longer (long runs of big clusters). */
+export const WORKLOAD_MS_PER_OP = 1_000
 
 /**
  * Once the clients are done, the fault loop ends at its next wake-up, at most one gap

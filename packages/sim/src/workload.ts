@@ -12,7 +12,7 @@
 import type { Key, VersionVector } from '@ringstore/core'
 import type { SimCluster } from './cluster.js'
 import {
-  DEFAULT_OP_TIMEOUT_MS, FAULT_LOOP_END_MS, MAX_JOINS, MAX_WORKLOAD_MS, MIN_MEMBERS, SEED_PEERS, SIM_N, WORKLOAD_THINK_MS
+  DEFAULT_OP_TIMEOUT_MS, FAULT_LOOP_END_MS, MAX_JOINS, MAX_WORKLOAD_MS, WORKLOAD_MS_PER_OP, MIN_MEMBERS, SEED_PEERS, SIM_N, WORKLOAD_THINK_MS
 } from './constants.js'
 import { History, valueFor, writerOf } from './history.js'
 import type { OpKind, OpRecord } from './history.js'
@@ -93,6 +93,8 @@ export class Workload {
   readonly history = new History()
   private issued = 0
   private clientsDone = 0
+  /** The workload ran past its bound (a liveness bug, reported): the fault loop stops. */
+  private gaveUp = false
   private faultsInjected = 0
   private hungOps = 0
   private readonly thinkMs: number
@@ -109,8 +111,14 @@ export class Workload {
       this.client(c).catch((error: unknown) => this.cluster.fault(`simulator bug: client ${c} threw`, error))
     }
     const faults = this.faultLoop(this.rng.fork('faults'))
-    const finished = await this.cluster.scheduler.runUntil(() => this.clientsDone === this.options.clients, MAX_WORKLOAD_MS)
-    if (!finished) this.cluster.fault(`workload did not finish within ${MAX_WORKLOAD_MS} virtual ms`)
+    // A bound, not a wait: each client's share of the operations, at most WORKLOAD_MS_PER_OP
+    // each (a thousand-peer run's operations take ~250 virtual ms, think time included).
+    const bound = Math.max(MAX_WORKLOAD_MS, Math.ceil(this.options.ops / this.options.clients) * WORKLOAD_MS_PER_OP)
+    const finished = await this.cluster.scheduler.runUntil(() => this.clientsDone === this.options.clients, bound)
+    if (!finished) {
+      this.cluster.fault(`workload did not finish within ${bound} virtual ms`)
+      this.gaveUp = true // the fault loop ends with the clients, which will not end now
+    }
     await this.cluster.scheduler.drive(faults, FAULT_LOOP_END_MS)
     return { faultsInjected: this.faultsInjected, faultCounts: { ...this.cluster.eventCounts }, hungOps: this.hungOps }
   }
@@ -204,9 +212,9 @@ export class Workload {
     const level = this.options.faults
     if (level === 'none') return
     const [minGap, maxGap] = level === 'heavy' ? [30, 200] : [150, 600]
-    while (this.clientsDone < this.options.clients) {
+    while (this.clientsDone < this.options.clients && !this.gaveUp) {
       await this.sleep(rng.int(minGap, maxGap))
-      if (this.clientsDone >= this.options.clients) return
+      if (this.clientsDone >= this.options.clients || this.gaveUp) return
       this.faultsInjected++
       if (level === 'heavy') this.heavyFault(rng)
       else this.lightFault(rng)
