@@ -21,7 +21,7 @@
  * Forged versions name the honest actors and counters the rogue read (`client-get`). What
  * it sent, what came back and which writes of its own it made go to `log` for the checker.
  */
-import { TABLE_DIGEST_BYTES, encodeAdmission, encodeRecord, newMemberRecord, nextHeartbeat } from '@ringstore/core'
+import { CHECKPOINT_HASH_BYTES, TABLE_DIGEST_BYTES, encodeAdmission, encodeRecord, newMemberRecord, nextHeartbeat } from '@ringstore/core'
 import type { DvvSet, Key, MemberRecord, PeerId, Request, Response, SignedAdmission, SignedRecord, VersionVector } from '@ringstore/core'
 import type { NetworkHandlers } from '@ringstore/peer'
 import {
@@ -54,7 +54,7 @@ export const ATTACKS = [
   'replica-get', 'replica-get-many', 'replica-digest',
   'replica-put/poison', 'replica-put/plant', 'replica-put/erase', 'replica-put/anonymous', 'replica-put/hint-made-up',
   'replica-put-many', 'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'members-digest', 'coordinate-put', 'ping',
-  'members-view', 'client-get', 'client-digest',
+  'members-view', 'client-get', 'client-digest', 'ring-checkpoint',
   'client-put/honest', 'client-put/honest', 'client-put/delete',
   'client-put/poison', 'client-put/plant-next', 'client-put/plant-seen', 'client-put/erase', 'client-put/erase-bare',
   'client-put/anonymous', 'client-put/hint', 'client-put/hint-made-up', 'client-put-many',
@@ -274,6 +274,9 @@ export class RoguePeer {
         return
       case 'ping': await this.#send(target, { type: 'ping' }); return
       case 'members-view': await this.#send(target, { type: 'members-view' }); return
+      // A made-up checkpoint hash: open to clients, it must find nothing (no peer serves
+      // bytes that do not hash to what was asked) and break nothing.
+      case 'ring-checkpoint': await this.#send(target, { type: 'ring-checkpoint', hash: Uint8Array.from({ length: CHECKPOINT_HASH_BYTES }, () => rng.int(0, 255)) }); return
       case 'client-get': await this.#clientGet(target, key); return
       case 'client-digest': await this.#send(target, { type: 'client-digest', key }); return
       case 'client-put-many': {
