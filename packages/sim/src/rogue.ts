@@ -46,7 +46,7 @@ const ROGUE_TIMEOUT_MS = 200
 /** The request types only members may call (docs/trust.md): the rogue must get `forbidden`. */
 export const MEMBER_ONLY: ReadonlySet<Request['type']> = new Set<Request['type']>([
   'replica-get', 'replica-get-many', 'replica-digest', 'replica-put', 'replica-put-many',
-  'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'members-digest', 'coordinate-put'
+  'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'members-digest', 'coordinate-put', 'watch-event'
 ])
 
 /** Everything the rogue does on its request schedule; each run deals them all, shuffled, again and again. */
@@ -54,7 +54,7 @@ export const ATTACKS = [
   'replica-get', 'replica-get-many', 'replica-digest',
   'replica-put/poison', 'replica-put/plant', 'replica-put/erase', 'replica-put/anonymous', 'replica-put/hint-made-up',
   'replica-put-many', 'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'members-digest', 'coordinate-put', 'ping',
-  'members-view', 'client-get', 'client-digest', 'ring-checkpoint',
+  'members-view', 'client-get', 'client-digest', 'ring-checkpoint', 'watch-event',
   'client-put/honest', 'client-put/honest', 'client-put/delete',
   'client-put/poison', 'client-put/plant-next', 'client-put/plant-seen', 'client-put/erase', 'client-put/erase-bare',
   'client-put/anonymous', 'client-put/hint', 'client-put/hint-made-up', 'client-put-many',
@@ -273,6 +273,8 @@ export class RoguePeer {
         await this.#send(target, { type: 'coordinate-put', key, value: plantedValue(this.#planted++), context: this.#poisonedContext(read, rng), n: 3, w: 1, ts: now })
         return
       case 'ping': await this.#send(target, { type: 'ping' }); return
+      // A member's push to a watcher, forged: it would land in the receiver's replica.
+      case 'watch-event': await this.#send(target, { type: 'watch-event', key, clock: this.#forge(read ?? { entries: [], anonymous: [] }, read, rng.pick(FORGERIES), rng, now) }); return
       case 'members-view': await this.#send(target, { type: 'members-view' }); return
       // A made-up checkpoint hash: open to clients, it must find nothing (no peer serves
       // bytes that do not hash to what was asked) and break nothing.

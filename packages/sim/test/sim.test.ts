@@ -76,8 +76,8 @@ describe('an admitted cluster with a rogue peer (docs/trust.md)', () => {
     // Not a vacuous pass: every request type went out and reached honest peers; member-only
     // ones were refused, the client surface served the rogue, and writes of its own landed.
     const rogue = s.rogue!
-    expect(rogue.types).toBe(18)
-    expect(results.every((r) => Object.keys(r.rogue!.sent).length === 18)).toBe(true)
+    expect(rogue.types).toBe(19)
+    expect(results.every((r) => Object.keys(r.rogue!.sent).length === 19)).toBe(true)
     expect(rogue.forbidden).toBeGreaterThan(400)
     expect(rogue.served).toBeGreaterThan(800)
     expect(rogue.forgedWrites).toBeGreaterThan(400)
