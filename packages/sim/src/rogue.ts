@@ -54,7 +54,7 @@ export const ATTACKS = [
   'replica-get', 'replica-get-many', 'replica-digest',
   'replica-put/poison', 'replica-put/plant', 'replica-put/erase', 'replica-put/anonymous', 'replica-put/hint-made-up',
   'replica-put-many', 'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'members-digest', 'coordinate-put', 'ping',
-  'members-view', 'client-get', 'client-digest', 'ring-checkpoint', 'watch-event',
+  'members-view', 'client-get', 'client-digest', 'ring-checkpoint', 'watch-event', 'client-watch',
   'client-put/honest', 'client-put/honest', 'client-put/delete',
   'client-put/poison', 'client-put/plant-next', 'client-put/plant-seen', 'client-put/erase', 'client-put/erase-bare',
   'client-put/anonymous', 'client-put/hint', 'client-put/hint-made-up', 'client-put-many',
@@ -281,6 +281,13 @@ export class RoguePeer {
       case 'ring-checkpoint': await this.#send(target, { type: 'ring-checkpoint', hash: Uint8Array.from({ length: CHECKPOINT_HASH_BYTES }, () => rng.int(0, 255)) }); return
       case 'client-get': await this.#clientGet(target, key); return
       case 'client-digest': await this.#send(target, { type: 'client-digest', key }); return
+      // A lease on a few keys (refused whole for a key it may not read); the members then
+      // push it their new versions, which it answers 'unavailable' like every other push.
+      case 'client-watch': {
+        const watched = rng.shuffle(keys).slice(0, rng.int(1, 3))
+        await this.#send(target, rng.chance(0.5) ? { type: 'client-watch', keys: watched, digests: true } : { type: 'client-watch', keys: watched })
+        return
+      }
       case 'client-put-many': {
         const items = rng.shuffle(keys).slice(0, rng.int(1, 4)).map((k) => {
           const kind = rng.pick(['honest', 'delete', ...FORGERIES, 'erase-bare'] as const)
