@@ -34,7 +34,6 @@ export function internSignedRecord (signed: SignedRecord, encodedRecord: Uint8Ar
   if (held !== undefined) return held
   interned.set(key, new WeakRef(signed))
   cleanup.register(signed, key)
-  checked.set(signed, signed)
   return signed
 }
 
@@ -50,9 +49,14 @@ export function signatureChecked (received: SignedRecord): SignedRecord | undefi
   return checked.get(received)
 }
 
-/** `received` passed the signature check and stands for `internedAs` (internSignedRecord's answer). */
+/**
+ * `received` passed the signature check and stands for `internedAs` (internSignedRecord's
+ * answer, the same bytes, so its signature is as good). Only here: interning alone vouches
+ * for nothing (a peer's own disk interns what it stored without a signature check).
+ */
 export function noteSignatureChecked (received: SignedRecord, internedAs: SignedRecord): void {
   checked.set(received, internedAs)
+  checked.set(internedAs, internedAs)
 }
 
 const checked = new WeakMap<SignedRecord, SignedRecord>()

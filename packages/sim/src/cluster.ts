@@ -12,7 +12,7 @@ import type { PeerId, Removal, SignedAdmission } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
 import type { PeerConfig, Logger } from '@ringstore/peer'
 import { SimClock } from './clock.js'
-import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, FULL_MESH_MAX_PEERS, HAND_OFF_MAX_MS, RING_REBUILD_DELAY_MS, MEMBERSHIP_POLL_MS, MEMBERSHIP_SETTLE_ROUNDS, SEED_PEERS, SIM_N, BIG_CLUSTER_TIMINGS } from './constants.js'
+import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, FULL_MESH_MAX_PEERS, HAND_OFF_MAX_MS, RING_REBUILD_DELAY_MS, MEMBERSHIP_POLL_MS, MEMBERSHIP_SETTLE_ROUNDS, SEED_PEERS, SIM_HEARTBEAT_MS, SIM_N, BIG_CLUSTER_TIMINGS } from './constants.js'
 import { SimHub } from './network.js'
 import type { SimHubOptions, SimNetwork } from './network.js'
 import { createPeer } from './peer-handle.js'
@@ -39,7 +39,7 @@ export const SIM_PEER_CONFIG: Partial<PeerConfig> = {
   hintRetryBaseMs: 100,
   hintRetryMaxMs: 800,
   antiEntropyIntervalMs: 0,
-  heartbeatIntervalMs: 500,
+  heartbeatIntervalMs: SIM_HEARTBEAT_MS,
   // The simulated gossip reaches every running peer at once (no mesh to form), so a
   // changed record is announced once; the gossip rounds bring peers that missed it up to date.
   announceRepeats: 0,

@@ -166,8 +166,11 @@ export const MIN_MEMBERS = SIM_N + 1
  */
 export const MEMBERSHIP_SETTLE_ROUNDS = 40
 
-/** MEMBERSHIP_SETTLE_ROUNDS of the sim config's heartbeat (500 ms), for the small clusters' fixed waits. */
-export const MEMBERSHIP_SETTLE_MS = 20_000
+/** The sim config's heartbeat (cluster.ts SIM_PEER_CONFIG), virtual ms. */
+export const SIM_HEARTBEAT_MS = 500
+
+/** MEMBERSHIP_SETTLE_ROUNDS of the sim config's heartbeat, for the small clusters' fixed waits. */
+export const MEMBERSHIP_SETTLE_MS = MEMBERSHIP_SETTLE_ROUNDS * SIM_HEARTBEAT_MS
 
 /**
  * Past FULL_MESH_MAX_PEERS, gossip rounds and probes at the daemon's pace (DEFAULT_CONFIG:
