@@ -100,6 +100,17 @@ export class TooManySiblingsError extends Error {
   constructor (readonly siblings: number, readonly limit: number) {
     super(`write refused: it would leave ${siblings} siblings (limit ${limit}); read the key, merge its siblings and write with the context`)
   }
+
+  /**
+   * The error a remote coordinator's refusal stands for: the wire carries it as a
+   * `bad-request` with this error's message (there is no code of its own), and a forwarded
+   * put must fail as one coordinated here does (HTTP 409 `too_many_siblings`, not a remote
+   * error). undefined when `message` is not such a refusal.
+   */
+  static fromMessage (message: string): TooManySiblingsError | undefined {
+    const match = /^write refused: it would leave (\d+) siblings \(limit (\d+)\)/.exec(message)
+    return match === null ? undefined : new TooManySiblingsError(Number(match[1]), Number(match[2]))
+  }
 }
 
 /**

@@ -5,8 +5,9 @@
  * same put twice). Deterministic: loopback network, manual clock, default timeouts.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { siblings } from '@ringstore/core'
-import type { PeerId } from '@ringstore/core'
+import { LIMITS, partitionOf, siblings, sloppyPreferenceList } from '@ringstore/core'
+import type { DvvSet, PeerId } from '@ringstore/core'
+import { TooManySiblingsError } from '../src/errors.js'
 import { FORWARD_TIMEOUT_FACTOR, PING_TIMEOUT_FACTOR } from '../src/constants.js'
 import { dotFromContext } from '../src/protocol/coordinate-put.js'
 import type { Namespace, ScanOptions, Storage, StorageOp } from '../src/interfaces.js'
@@ -164,6 +165,46 @@ describe('a put forwarded by a peer that is not a replica (default timeouts)', (
     await c.peer('p1').put(key, bytes('fast'))
     await c.clock.advance(ROUTE_AROUND_BOUND_MS)
     expect(c.hub.sent.slice(before).filter((m) => m.type === 'ping')).toEqual([])
+  })
+})
+
+describe('a put whose primaries are all silent to the forwarding peer', () => {
+  it('is coordinated by the first healthy fallback of the key, not by the forwarding peer (few actors per key)', async () => {
+    const c = cluster = await startCluster(['p1', 'p2', 'p3', 'p4', 'p5', 'p6'], { requestTimeoutMs: TIMEOUT_MS })
+    const firstFallback = (key: string): PeerId | undefined => {
+      const ring = c.peer('p1').ring()
+      const primaries = primariesOf(c.peer('p1'), key)
+      return sloppyPreferenceList(ring, partitionOf(key, ring.q), 3, (peer) => !primaries.includes(peer))[0]?.peer
+    }
+    const key = findKey(c.peer('p1'), (primaries) => !primaries.includes('p1'))
+    const fallback = firstFallback(key)
+    expect(fallback).toBeDefined()
+    if (fallback === 'p1') throw new Error('pick a key whose first fallback is another peer')
+    for (const primary of primariesOf(c.peer('p1'), key)) c.hub.stall('p1', primary)
+    const before = c.hub.sent.length
+    const pending = c.peer('p1').put(key, bytes('sloppy'))
+    await c.clock.advance(10 * TIMEOUT_MS)
+    const result = await pending
+    expect(result.dot[0]).toBe(c.peer(fallback as PeerId).actor())
+    expect(coordinatePutsTo(c, 'p1', before).at(-1)).toBe(fallback)
+    // The forwarding peer minted nothing: the key gained one actor, the fallback's.
+    expect(siblings((await holders(c, key)).get(fallback as PeerId) as DvvSet).map((s) => text(s.value as Uint8Array))).toEqual(['sloppy'])
+    expect((await holders(c, key)).get('p1')).toBeUndefined()
+  })
+})
+
+describe('a primary that refuses a forwarded put at the sibling cap', () => {
+  it('fails with TooManySiblingsError, as a put coordinated here does (HTTP 409), not a remote error', async () => {
+    const c = cluster = await startCluster(['p1', 'p2', 'p3', 'p4'], { requestTimeoutMs: TIMEOUT_MS })
+    const key = findKey(c.peer('p1'), (primaries) => !primaries.includes('p1'))
+    const [primary] = primariesOf(c.peer('p1'), key) as [PeerId]
+    // Blind writes at the primary: each is concurrent with every other.
+    for (let i = 0; i < LIMITS.siblings; i++) await c.peer(primary).put(key, bytes(`blind-${i}`), { w: 1 })
+    await c.clock.advance(100)
+    const refused = await c.peer('p1').put(key, bytes('one more'), { w: 1 }).then(() => undefined, (error: unknown) => error)
+    expect(refused).toBeInstanceOf(TooManySiblingsError)
+    expect((refused as TooManySiblingsError).limit).toBe(LIMITS.siblings)
+    expect((refused as TooManySiblingsError).siblings).toBe(LIMITS.siblings + 1)
   })
 })
 

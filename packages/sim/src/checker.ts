@@ -360,10 +360,20 @@ function checkSiblings (snap: KeySnapshot, ops: readonly OpRecord[], index: DotI
   }
 }
 
-/** Invariant 4: a W=1 write that got an answer got a success (from a peer still a member). */
+/**
+ * Invariant 4: a W=1 write that got an answer got a success (from a peer still a member).
+ * A write refused at the sibling cap (TooManySiblingsError: the key already holds the limit
+ * of concurrent versions, and the client is told to read, merge and write with the context)
+ * is a named limit that changed nothing, not unavailability: the summary counts it apart.
+ */
 function checkAvailability (op: OpRecord, out: Violation[]): void {
-  if (op.w !== 1 || op.outcome !== 'error' || op.coordinatorLeft === true) return
+  if (op.w !== 1 || op.outcome !== 'error' || op.coordinatorLeft === true || refusedAtSiblingCap(op)) return
   out.push({ kind: 'unavailable', key: op.key, replicas: [op.coordinator], ops: [op.id], message: `${op.kind} #${op.id} of ${op.key} with W=1 at ${op.coordinator} failed: ${op.error ?? '?'} ${op.errorMessage ?? ''}`.trim() })
+}
+
+/** A write refused because the key holds as many siblings as a write may leave (peer errors.ts). */
+export function refusedAtSiblingCap (op: OpRecord): boolean {
+  return op.outcome === 'error' && op.error === 'TooManySiblingsError'
 }
 
 /** A read returned only values some write of its key wrote: a workload put, or a client's own. */

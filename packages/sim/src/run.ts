@@ -5,7 +5,7 @@
  */
 import type { DvvSet, Key, PeerId } from '@ringstore/core'
 import type { Logger } from '@ringstore/peer'
-import { checkHistory, checkRogue, dottedSiblings } from './checker.js'
+import { checkHistory, checkRogue, dottedSiblings, refusedAtSiblingCap } from './checker.js'
 import type { KeySnapshot, RogueEvidence, Violation } from './checker.js'
 import { SimCluster } from './cluster.js'
 import { MAINTENANCE_STEP_MS, SIM_CLOCK_SKEW_MS, SIM_N, SIM_RING_CHECKPOINTS, SIM_TOMBSTONE_GRACE_MS } from './constants.js'
@@ -78,6 +78,8 @@ export interface RunResult {
   readonly acknowledged: number
   /** Operations answered with an error. */
   readonly failed: number
+  /** Failed writes refused at the sibling cap (checker.ts refusedAtSiblingCap; not violations). */
+  readonly atSiblingCap: number
   /** Operations never answered (their coordinator crashed). */
   readonly pending: number
   /** Acknowledged writes some replica lost (lost-write violations). */
@@ -223,6 +225,7 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     ops: ops.length,
     acknowledged: ops.filter((op) => op.kind !== 'get' && op.outcome === 'ok').length,
     failed: ops.filter((op) => op.outcome === 'error').length,
+    atSiblingCap: ops.filter(refusedAtSiblingCap).length,
     pending: ops.filter((op) => op.outcome === 'pending').length,
     lost: checked.lost,
     truncated: checked.truncated,

@@ -17,6 +17,8 @@ export interface Summary {
   readonly ops: number
   readonly acknowledged: number
   readonly failed: number
+  /** Of the failed, writes refused at the sibling cap (not violations). */
+  readonly atSiblingCap: number
   readonly pending: number
   /** Acknowledged writes some replica lost: the checker's lost-write violations. */
   readonly lost: number
@@ -99,6 +101,7 @@ export function summarize (results: readonly RunResult[], options: Pick<RunOptio
     ops: sum((r) => r.ops),
     acknowledged: sum((r) => r.acknowledged),
     failed: sum((r) => r.failed),
+    atSiblingCap: sum((r) => r.atSiblingCap),
     pending: sum((r) => r.pending),
     lost: sum((r) => r.lost),
     truncated: sum((r) => r.truncated),
@@ -124,7 +127,7 @@ export function formatSummary (s: Summary): string {
   return [
     `seeds ${s.seeds} (${s.firstSeed}..${s.lastSeed})  peers ${s.peers}  faults ${s.faults} (${s.faultsInjected} injected)`,
     `cluster events: ${Object.entries(s.faultCounts).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`,
-    `ops ${s.ops}  acknowledged writes ${s.acknowledged}  failed ${s.failed}  unanswered (coordinator crashed) ${s.pending}`,
+    `ops ${s.ops}  acknowledged writes ${s.acknowledged}  failed ${s.failed}${s.atSiblingCap > 0 ? ` (${s.atSiblingCap} at the sibling cap)` : ''}  unanswered (coordinator crashed) ${s.pending}`,
     `lost ${s.lost}  resurrected ${s.resurrected}  violations ${s.violations}  (superseded writes whose actor clock truncation forgot: ${s.truncated})`,
     `convergence rounds: max ${s.maxConvergenceRounds}  seeds by rounds ${histogramText(s.convergenceRounds)}`,
     `siblings per key (converged): ${histogramText(s.siblingHistogram)}`,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_MAX_CLOCK_ENTRIES, context, coveredGrown, emptyClock, sync, truncate, update } from '@ringstore/core'
 import type { DvvSet, VersionVector } from '@ringstore/core'
-import { checkHistory, describeClock, dottedSiblings } from '../src/checker.js'
+import { checkHistory, describeClock, dottedSiblings, refusedAtSiblingCap } from '../src/checker.js'
 import type { KeySnapshot } from '../src/checker.js'
 import { History, valueFor, writerOf } from '../src/history.js'
 import type { OpRecord } from '../src/history.js'
@@ -159,6 +159,17 @@ describe('checkHistory', () => {
     const result = checkHistory(h.ops, [snap('k', phantom)])
     expect(result.violations.map((v) => v.kind).sort()).toEqual(['phantom-value', 'unavailable'])
     expect(op).toMatchObject({ outcome: 'error', error: 'QuorumNotMetError', acks: 0, required: 1 })
+  })
+
+  it('counts a W=1 write refused at the sibling cap apart, and no other error', () => {
+    const h = new History()
+    const capped = h.invoke({ kind: 'put', key: 'k', client: 0, coordinator: 'p3', invokedAt: 0, value: valueFor(0), w: 1 })
+    h.fail(capped, 5, Object.assign(new Error('write refused: it would leave 65 siblings (limit 64)'), { name: 'TooManySiblingsError' }))
+    const remote = h.invoke({ kind: 'put', key: 'k', client: 1, coordinator: 'p3', invokedAt: 0, value: valueFor(1), w: 1 })
+    h.fail(remote, 5, Object.assign(new Error('peer p2 replied bad-request'), { name: 'RemoteError' }))
+    const result = checkHistory(h.ops, [snap('k', emptyClock())])
+    expect(result.violations.map((v) => v.ops)).toEqual([[remote.id]])
+    expect(h.ops.filter(refusedAtSiblingCap).map((op) => op.id)).toEqual([capped.id])
   })
 
   it('describes clocks compactly for reports', () => {
