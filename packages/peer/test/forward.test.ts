@@ -5,7 +5,7 @@
  * same put twice). Deterministic: loopback network, manual clock, default timeouts.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { LIMITS, partitionOf, siblings, sloppyPreferenceList } from '@ringstore/core'
+import { LIMITS, partitionOf, siblings, walkOrder } from '@ringstore/core'
 import type { DvvSet, PeerId } from '@ringstore/core'
 import { TooManySiblingsError } from '../src/errors.js'
 import { FORWARD_TIMEOUT_FACTOR, PING_TIMEOUT_FACTOR } from '../src/constants.js'
@@ -169,27 +169,45 @@ describe('a put forwarded by a peer that is not a replica (default timeouts)', (
 })
 
 describe('a put whose primaries are all silent to the forwarding peer', () => {
-  it('is coordinated by the first healthy fallback of the key, not by the forwarding peer (few actors per key)', async () => {
-    const c = cluster = await startCluster(['p1', 'p2', 'p3', 'p4', 'p5', 'p6'], { requestTimeoutMs: TIMEOUT_MS })
-    const firstFallback = (key: string): PeerId | undefined => {
-      const ring = c.peer('p1').ring()
+  it('is coordinated by the first answering fallback ahead of it in the key\'s walk, not by the forwarding peer (few actors per key)', async () => {
+    const c = cluster = await startCluster(['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'], { requestTimeoutMs: TIMEOUT_MS })
+    const ring = c.peer('p1').ring()
+    // The walk's peers other than the primaries (ranks 2 and 3 need not be next on the ring).
+    const fallbacksOf = (key: string): PeerId[] => {
       const primaries = primariesOf(c.peer('p1'), key)
-      return sloppyPreferenceList(ring, partitionOf(key, ring.q), 3, (peer) => !primaries.includes(peer))[0]?.peer
+      return walkOrder(ring, partitionOf(key, ring.q)).filter((peer) => !primaries.includes(peer))
     }
-    const key = findKey(c.peer('p1'), (primaries) => !primaries.includes('p1'))
-    const fallback = firstFallback(key)
-    expect(fallback).toBeDefined()
-    if (fallback === 'p1') throw new Error('pick a key whose first fallback is another peer')
-    for (const primary of primariesOf(c.peer('p1'), key)) c.hub.stall('p1', primary)
+    // Two fallbacks ahead of p1, which is no primary.
+    const key = Array.from({ length: 10_000 }, (_, i) => `cart-${i}`).find((k) => fallbacksOf(k).indexOf('p1') >= 2) as string
+    const [first, second, third] = primariesOf(c.peer('p1'), key) as [PeerId, PeerId, PeerId]
+    const [fallback1, fallback2] = fallbacksOf(key) as [PeerId, PeerId]
+    // p1 cannot reach the primaries nor the first fallback; the second answers.
+    for (const peer of [first, second, third, fallback1]) c.hub.stall('p1', peer)
     const before = c.hub.sent.length
+    const started = c.clock.now()
     const pending = c.peer('p1').put(key, bytes('sloppy'))
+    const doneAt = settledAt(c, pending)
     await c.clock.advance(10 * TIMEOUT_MS)
     const result = await pending
-    expect(result.dot[0]).toBe(c.peer(fallback as PeerId).actor())
-    expect(coordinatePutsTo(c, 'p1', before).at(-1)).toBe(fallback)
+    expect(result.dot[0]).toBe(c.peer(fallback2).actor())
+    // Silent peers are asked in turn, 1.5 timeouts each at most: the three primaries and the
+    // first fallback (unless the failure detector already marked it: gossip to it timed out).
+    expect((doneAt() ?? Infinity) - started).toBeLessThanOrEqual(TIMEOUT_MS * (1 + PING_TIMEOUT_FACTOR) * 4)
+    expect(coordinatePutsTo(c, 'p1', before)).toEqual([fallback2])
     // The forwarding peer minted nothing: the key gained one actor, the fallback's.
-    expect(siblings((await holders(c, key)).get(fallback as PeerId) as DvvSet).map((s) => text(s.value as Uint8Array))).toEqual(['sloppy'])
-    expect((await holders(c, key)).get('p1')).toBeUndefined()
+    const held = await holders(c, key)
+    expect(siblings(held.get(fallback2) as DvvSet).map((s) => text(s.value as Uint8Array))).toEqual(['sloppy'])
+    expect(held.get('p1')).toBeUndefined()
+  })
+
+  it('is minted by the forwarding peer when nobody ahead of it in the walk answers (always writeable)', async () => {
+    const c = cluster = await startCluster(['p1', 'p2', 'p3', 'p4', 'p5'], { requestTimeoutMs: TIMEOUT_MS })
+    const key = findKey(c.peer('p1'), (primaries) => !primaries.includes('p1'))
+    c.hub.isolate('p1')
+    const pending = c.peer('p1').put(key, bytes('alone'), { w: 1 })
+    await c.clock.advance(10 * TIMEOUT_MS)
+    const result = await pending
+    expect(result.dot[0]).toBe(c.peer('p1').actor())
   })
 })
 
