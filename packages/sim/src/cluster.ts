@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG } from '@ringstore/peer'
 import type { PeerConfig, Logger } from '@ringstore/peer'
 import { admit } from './admit.js'
 import { SimClock } from './clock.js'
-import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, FULL_MESH_MAX_PEERS, HAND_OFF_MAX_MS, RING_REBUILD_DELAY_MS, MEMBERSHIP_POLL_MS, MEMBERSHIP_SETTLE_ROUNDS, SEED_PEERS, SIM_HEARTBEAT_MS, SIM_N, BIG_CLUSTER_TIMINGS, WARM_START_MIN_PEERS } from './constants.js'
+import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, FULL_MESH_MAX_PEERS, HAND_OFF_MAX_MS, RING_REBUILD_DELAY_MS, MEMBERSHIP_POLL_MS, MEMBERSHIP_SETTLE_ROUNDS, SEED_PEERS, SIM_HEARTBEAT_MS, SIM_N, BIG_CLUSTER_TIMINGS, WARM_START_MIN_PEERS, WARM_START_WAVE } from './constants.js'
 import { SimHub } from './network.js'
 import type { SimHubOptions, SimNetwork } from './network.js'
 import { createPeer } from './peer-handle.js'
@@ -199,11 +199,20 @@ export class SimCluster {
   /**
    * Start every peer (peer 0 first: it is the seed) and wait for membership to converge,
    * checking after every event, or every `pollMs` for big clusters. A warm start first
-   * writes every disk's member table (warm-start.ts), unless a peer ran already.
+   * writes every disk's member table (warm-start.ts), unless a peer ran already, then starts
+   * the peers WARM_START_WAVE at a time, as a cluster restarting: a cold one joins them one
+   * after another.
    */
   async start (maxMs = this.settleMs, pollMs?: number): Promise<boolean> {
-    if (this.warmStart && this.nodes.every((n) => n.incarnation === 0)) await writeWarmTables(this.nodes, this.config, this.options.authority)
-    for (const node of this.nodes) await this.scheduler.drive(this.startNode(node), maxMs)
+    if (this.warmStart && this.nodes.every((n) => n.incarnation === 0)) {
+      await writeWarmTables(this.nodes, this.config, this.options.authority)
+      for (let from = 0; from < this.nodes.length; from += WARM_START_WAVE) {
+        const wave = this.nodes.slice(from, from + WARM_START_WAVE)
+        await this.scheduler.drive(Promise.all(wave.map(async (node) => { await this.startNode(node) })), maxMs)
+      }
+    } else {
+      for (const node of this.nodes) await this.scheduler.drive(this.startNode(node), maxMs)
+    }
     return await this.settleMembership(() => true, maxMs, pollMs)
   }
 

@@ -15,6 +15,7 @@
  * exchange with the seeds (members-digest) only confirm that the tables agree. It is the
  * state of a cluster whose peers all restarted and heard of each other's restart, with
  * each peer's own incarnation 1 not yet written: the one step the engine takes at start.
+ * SimCluster starts them in waves (WARM_START_WAVE), all within a few hundred virtual ms.
  *
  * The records are built and encoded once for the whole cluster: every disk holds the same
  * bytes (SimDisk keeps what it is given; reads hand out copies), and the peers' loads
