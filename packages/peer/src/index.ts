@@ -37,6 +37,8 @@ export type {
 export { StorageReplicaStore } from './data/replica-store.js'
 export { dataKey } from './data/storage-keys.js'
 export { StorageHintStore } from './data/hint-store.js'
+// Membership's storage layout: the simulator pre-writes a restarting cluster's tables with it.
+export { memberOp, ownRecordOp } from './cluster/member-persist.js'
 export type {
   DvvSet, Key, MemberRecord, PeerId, Placement, Sibling, VersionVector
 } from '@ringstore/core'

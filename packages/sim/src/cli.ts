@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 import { UsageError } from '@ringstore/core'
-import { CLIENT_SESSION_MEMBERS, CLIENT_SESSION_WARMUP, DEFAULT_FIRST_SEED, DEFAULT_FSYNC_MS, DEFAULT_SEEDS, PROGRESS_EVERY } from './constants.js'
+import { CLIENT_SESSION_MEMBERS, CLIENT_SESSION_WARMUP, DEFAULT_FIRST_SEED, DEFAULT_FSYNC_MS, DEFAULT_SEEDS, PROGRESS_EVERY, WARM_START_MIN_PEERS } from './constants.js'
 import { DEFAULT_RUN_OPTIONS, runSeed } from './run.js'
 import type { RunOptions, RunResult } from './run.js'
 import { formatFailure, formatSummary, summarize } from './summary.js'
@@ -34,6 +34,9 @@ usage: npm run sim -- [options]
   --rogue          an admitted cluster, plus a rogue peer that gossips unadmitted, forged,
                    borrowed and stretched admissions, floods pulls, and sends every request
                    type with forged versions (docs/trust.md, packages/sim/README.md)
+  --cold-start     every peer joins through the seeds at start, as a new cluster forms;
+                   past ${WARM_START_MIN_PEERS - 1} peers it otherwise starts warm, as a cluster that restarts:
+                   every peer's disk already holds the member table (packages/sim/README.md)
   --converge S,…   instead of a workload: membership convergence in gossip rounds after a
                    join and a leave, at each cluster size S (e.g. 10,100,1000), vs 2·log2 S
   --client-sessions N
@@ -81,6 +84,7 @@ function parse (argv: string[]): CliOptions | 'help' {
       churn: { type: 'boolean' },
       'ring-checkpoints': { type: 'boolean' },
       rogue: { type: 'boolean' },
+      'cold-start': { type: 'boolean' },
       'fsync-ms': { type: 'string' },
       converge: { type: 'string' },
       'client-sessions': { type: 'string' },
@@ -104,6 +108,7 @@ function parse (argv: string[]): CliOptions | 'help' {
     churn: values.churn === true,
     rogue: values.rogue === true,
     ...(values['ring-checkpoints'] === true ? { ringCheckpoints: true } : {}),
+    ...(values['cold-start'] === true ? { coldStart: true } : {}),
     ...(values['fsync-ms'] === undefined ? {} : { fsyncMs: fsyncRange(values['fsync-ms']) })
   }
   const seeds = values.seed !== undefined

@@ -7,12 +7,13 @@
  * endpoint, a new clock, and a new storage view over the same durable disk (writes that
  * were not yet durable at the crash are gone).
  */
-import { encodeAdmission, encodeRemoval, equalBytes } from '@ringstore/core'
+import { encodeRemoval, equalBytes } from '@ringstore/core'
 import type { PeerId, Removal, SignedAdmission } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
 import type { PeerConfig, Logger } from '@ringstore/peer'
+import { admit } from './admit.js'
 import { SimClock } from './clock.js'
-import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, FULL_MESH_MAX_PEERS, HAND_OFF_MAX_MS, RING_REBUILD_DELAY_MS, MEMBERSHIP_POLL_MS, MEMBERSHIP_SETTLE_ROUNDS, SEED_PEERS, SIM_HEARTBEAT_MS, SIM_N, BIG_CLUSTER_TIMINGS } from './constants.js'
+import { DEFAULT_FSYNC_MS, DRAIN_RETRY_MS, FULL_MESH_MAX_PEERS, HAND_OFF_MAX_MS, RING_REBUILD_DELAY_MS, MEMBERSHIP_POLL_MS, MEMBERSHIP_SETTLE_ROUNDS, SEED_PEERS, SIM_HEARTBEAT_MS, SIM_N, BIG_CLUSTER_TIMINGS, WARM_START_MIN_PEERS, WARM_START_WAVE } from './constants.js'
 import { SimHub } from './network.js'
 import type { SimHubOptions, SimNetwork } from './network.js'
 import { createPeer } from './peer-handle.js'
@@ -23,6 +24,7 @@ import { SharedRings } from './shared-rings.js'
 import { SimSigner } from './signer.js'
 import { SimDisk, SimStorage } from './storage.js'
 import { oneWayCut } from './topology.js'
+import { writeWarmTables } from './warm-start.js'
 
 /**
  * Engine timings for the simulator: short, so that a run covers many failure-detector,
@@ -98,6 +100,12 @@ export interface SimClusterOptions {
    * admission the authority signed at its first start. Unset: an open cluster.
    */
   readonly authority?: PeerId
+  /**
+   * How `start()` brings the cluster up: 'warm', as an existing cluster that restarts (every
+   * disk holds the member table already: warm-start.ts), or 'cold', every peer joining
+   * through the seeds. Default: warm from WARM_START_MIN_PEERS peers, cold below.
+   */
+  readonly start?: 'warm' | 'cold'
 }
 
 /**
@@ -183,12 +191,28 @@ export class SimCluster {
     this.faults.push(`t=${Math.round(this.scheduler.now)}ms ${description}${detail ? ` — ${detail}` : ''}`)
   }
 
+  /** Whether `start()` starts the cluster warm (SimClusterOptions.start). */
+  get warmStart (): boolean {
+    return (this.options.start ?? (this.options.peers >= WARM_START_MIN_PEERS ? 'warm' : 'cold')) === 'warm'
+  }
+
   /**
    * Start every peer (peer 0 first: it is the seed) and wait for membership to converge,
-   * checking after every event, or every `pollMs` for big clusters.
+   * checking after every event, or every `pollMs` for big clusters. A warm start first
+   * writes every disk's member table (warm-start.ts), unless a peer ran already, then starts
+   * the peers WARM_START_WAVE at a time, as a cluster restarting: a cold one joins them one
+   * after another.
    */
   async start (maxMs = this.settleMs, pollMs?: number): Promise<boolean> {
-    for (const node of this.nodes) await this.scheduler.drive(this.startNode(node), maxMs)
+    if (this.warmStart && this.nodes.every((n) => n.incarnation === 0)) {
+      await writeWarmTables(this.nodes, this.config, this.options.authority)
+      for (let from = 0; from < this.nodes.length; from += WARM_START_WAVE) {
+        const wave = this.nodes.slice(from, from + WARM_START_WAVE)
+        await this.scheduler.drive(Promise.all(wave.map(async (node) => { await this.startNode(node) })), maxMs)
+      }
+    } else {
+      for (const node of this.nodes) await this.scheduler.drive(this.startNode(node), maxMs)
+    }
     return await this.settleMembership(() => true, maxMs, pollMs)
   }
 
@@ -480,10 +504,4 @@ export class SimCluster {
       this.note('started', `${node.id} started (incarnation ${node.incarnation})`)
     }
   }
-}
-
-/** An admission of `peer` to `authority`'s cluster at its configured weight and zone, issued at `issuedAt`. */
-async function admit (authority: PeerId, peer: PeerId, config: Partial<PeerConfig>, issuedAt: number): Promise<SignedAdmission> {
-  const admission = { cluster: authority, peer, maxWeight: config.weight ?? DEFAULT_CONFIG.weight, zone: config.zone ?? DEFAULT_CONFIG.zone, issuedAt }
-  return { admission, signature: await new SimSigner(authority).sign(encodeAdmission(admission)) }
 }

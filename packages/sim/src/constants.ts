@@ -83,6 +83,31 @@ export const MEMBERSHIP_POLL_MS = 50
 /** Peers p0 and p1 are the seeds every other peer joins through; churn never makes them leave. */
 export const SEED_PEERS = 2
 
+/**
+ * A warm start (warm-start.ts) is the default past this many peers: each one joining
+ * through the seeds costs the cluster size in records pulled and announced, S² in all (75 of
+ * a thousand-peer run's 100 CPU-seconds). Up to it, a cold start costs at most 1,600 records,
+ * and the small clusters' seeds were tuned on join-by-join starts: they keep them.
+ */
+export const WARM_START_MIN_PEERS = FULL_MESH_MAX_PEERS + 1
+
+/**
+ * A warm-started cluster formed this long before the run's epoch (SIM_EPOCH_MS), its
+ * members joining 1 ms apart in index order: every join is in the past on every peer's
+ * clock, whatever its skew (SIM_CLOCK_SKEW_MS).
+ */
+export const WARM_START_FORMED_MS = 60_000
+
+/**
+ * A warm start brings up this many peers at once, wave after wave (a whole cluster
+ * restarting): a thousand are up within a few hundred virtual ms, before anyone's first
+ * gossip round or probe would find members still down (started one by one they took 20
+ * virtual s, and the failure detectors backed off from the peers not yet up for tens of
+ * seconds more), while the restart announcements in flight stay a wave times the cluster
+ * (a thousand at once queued 870,000 events).
+ */
+export const WARM_START_WAVE = 50
+
 /** SSD-like fsync latency range of every disk: long enough that crashes regularly catch writes in flight. */
 export const DEFAULT_FSYNC_MS: readonly [min: number, max: number] = [0.2, 5]
 

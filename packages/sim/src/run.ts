@@ -38,6 +38,12 @@ export interface RunOptions {
    * request, and that none of its forgeries reached an honest peer (checkRogue).
    */
   readonly rogue: boolean
+  /**
+   * Every peer joins through the seeds at start, as a new cluster forms, even past
+   * WARM_START_MIN_PEERS where the cluster starts warm by default: as one that restarts,
+   * every peer's disk holding the member table already (warm-start.ts).
+   */
+  readonly coldStart?: boolean
   /** Ring checkpoints on every peer, at the simulator's pace (SIM_RING_CHECKPOINTS): members drop the records of those that left. */
   readonly ringCheckpoints?: boolean
   /** Mean think time between one client's operations, virtual ms: spreads the workload over the fault schedule. */
@@ -112,6 +118,7 @@ export function replayCommand (seed: number, options: Partial<RunOptions> = {}):
     o.churn ? ' --churn' : '',
     o.rogue ? ' --rogue' : '',
     o.ringCheckpoints === true ? ' --ring-checkpoints' : '',
+    o.coldStart === true ? ' --cold-start' : '',
     o.keys !== DEFAULT_RUN_OPTIONS.keys ? ` --keys ${o.keys}` : '',
     o.clients !== DEFAULT_RUN_OPTIONS.clients ? ` --clients ${o.clients}` : '',
     o.q !== DEFAULT_RUN_OPTIONS.q ? ` --q ${o.q}` : '',
@@ -165,6 +172,7 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     config: { q: options.q, tombstoneGraceMs: SIM_TOMBSTONE_GRACE_MS, ...(options.ringCheckpoints === true ? SIM_RING_CHECKPOINTS : {}) },
     clockSkewMs: SIM_CLOCK_SKEW_MS,
     ...(options.rogue ? { authority: SIM_AUTHORITY } : {}),
+    ...(options.coldStart === true ? { start: 'cold' as const } : {}),
     ...(options.fsyncMs === undefined ? {} : { fsyncMs: options.fsyncMs }),
     ...(options.trace === undefined ? {} : { trace: options.trace, logger: traceLogger(options.trace, () => cluster.scheduler.now) })
   })

@@ -126,6 +126,24 @@ function diskCopy (value: Uint8Array): Uint8Array {
 
 const diskCopies = new WeakMap<Uint8Array, Uint8Array>()
 
+/**
+ * A copy of a stored 'meta' buffer, one for every reader of it while its bytes are
+ * unchanged. Every peer of a cluster holds the same member records (diskCopy), and every
+ * peer loads them when it starts: handed one buffer, the engine decodes each stored record
+ * once for all of them (peer's member-persist.ts loadMembers), S records, not S², at a
+ * warm start (warm-start.ts). The engine only decodes what it reads, never changes it; a
+ * copy found changed is replaced, so the disk and later readers still get the stored bytes.
+ */
+function sharedReadCopy (value: Uint8Array): Uint8Array {
+  const held = readCopies.get(value)
+  if (held !== undefined && equalBytes(held, value)) return held
+  const copy = value.slice()
+  readCopies.set(value, copy)
+  return copy
+}
+
+const readCopies = new WeakMap<Uint8Array, Uint8Array>()
+
 export class SimStorage implements Storage {
   private dead = false
   private closed = false
@@ -180,7 +198,7 @@ export class SimStorage implements Storage {
     await this.usable()
     // A snapshot of the range: writes landing during the scan do not disturb it.
     for (const [key, value] of this.disk.namespace(ns).range(options)) {
-      yield [key, value.slice()] as const
+      yield [key, ns === 'meta' ? sharedReadCopy(value) : value.slice()] as const
     }
   }
 

@@ -39,6 +39,7 @@ describe('npm run sim', () => {
     const help = await sim('--help')
     expect(help.code).toBe(0)
     expect(help.stdout).toMatch(/--seeds N/)
+    expect(help.stdout).toMatch(/--cold-start/)
     const bad = await sim('--faults', 'apocalyptic')
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/--faults must be none, light or heavy/)

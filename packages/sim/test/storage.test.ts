@@ -99,3 +99,32 @@ describe('SortedMap', () => {
     expect(m.size).toBe(3)
   })
 })
+
+describe('SimStorage reads of a value many disks hold', () => {
+  /** Every value of `ns` one scan of `storage` hands out. */
+  async function scanned (storage: SimStorage, ns: 'meta' | 'data'): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    for await (const [, value] of storage.scan(ns)) out.push(value)
+    return out
+  }
+
+  it('hands every scan of a meta value one copy of it, never the disk\'s, and a fresh one once a reader changed it', async () => {
+    const shared = bytes(1, 2, 3)
+    const disks = [new SimDisk(), new SimDisk()]
+    for (const disk of disks) disk.apply([{ ns: 'meta', key: 'member/p1', value: shared }, { ns: 'data', key: 'k', value: shared }])
+    const [a, b] = disks.map((disk) => new SimStorage(disk, pump.scheduler)) as [SimStorage, SimStorage]
+    const [first] = await scanned(a, 'meta')
+    const [second] = await scanned(b, 'meta')
+    // One copy for both loads (the engine decodes it once: peer's member-persist.ts).
+    expect(second).toBe(first)
+    expect(first).not.toBe(shared)
+    // Data values stay a copy per read.
+    expect((await scanned(a, 'data'))[0]).not.toBe((await scanned(b, 'data'))[0])
+    // A reader that changes its copy changes nobody else's next read, nor the disk.
+    ;(first as Uint8Array)[0] = 9
+    const [third] = await scanned(b, 'meta')
+    expect(third).toEqual(bytes(1, 2, 3))
+    expect(third).not.toBe(first)
+    expect(disks[1]?.namespace('meta').get('member/p1')).toEqual(bytes(1, 2, 3))
+  })
+})

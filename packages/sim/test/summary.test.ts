@@ -50,5 +50,6 @@ describe('summaries', () => {
     expect(replayCommand(3, { peers: 7, faults: 'light', ops: 200, churn: true })).toBe('npm run sim -- --peers 7 --seed 3 --ops 200 --faults light --churn')
     expect(replayCommand(3, { churn: true, rogue: true })).toBe('npm run sim -- --peers 5 --seed 3 --churn --rogue')
     expect(replayCommand(3, { peers: 1000, ops: 10000, clients: 64 })).toBe('npm run sim -- --peers 1000 --seed 3 --ops 10000 --clients 64')
+    expect(replayCommand(3, { peers: 1000, coldStart: true })).toBe('npm run sim -- --peers 1000 --seed 3 --cold-start')
   })
 })

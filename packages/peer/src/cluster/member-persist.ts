@@ -82,17 +82,35 @@ export async function loadMembers (storage: Storage, onCorrupt: (key: string, er
   const out: SignedRecord[] = []
   for await (const [key, bytes] of storage.scan('meta', { gte: MEMBER_PREFIX, lt: MEMBER_END })) {
     try {
-      const announcement = decodeAnnouncement(bytes)
-      if (!('signed' in announcement)) throw new CodecError(`${key} holds no member record`)
-      const { signed } = announcement
-      const record = validateRecord(signed.record)
-      if (MEMBER_PREFIX + record.id !== key) throw new CodecError(`record of ${record.id} stored under ${key}`)
-      const valid = signed.admission === undefined ? { record, signature: signed.signature } : { record, signature: signed.signature, admission: signed.admission }
-      // The object other holders of this record use, if any (core member-intern.ts).
-      out.push(internSignedRecord(valid, encodeRecord(record)))
+      const signed = storedRecord(key, bytes)
+      if (MEMBER_PREFIX + signed.record.id !== key) throw new CodecError(`record of ${signed.record.id} stored under ${key}`)
+      out.push(signed)
     } catch (error) {
       onCorrupt(key, error)
     }
   }
   return out
 }
+
+/** The valid, interned record `bytes` hold (throws when they hold none). */
+function storedRecord (key: string, bytes: Uint8Array): SignedRecord {
+  const held = loaded.get(bytes)
+  if (held !== undefined) return held
+  const announcement = decodeAnnouncement(bytes)
+  if (!('signed' in announcement)) throw new CodecError(`${key} holds no member record`)
+  const { signed } = announcement
+  const record = validateRecord(signed.record)
+  const valid = signed.admission === undefined ? { record, signature: signed.signature } : { record, signature: signed.signature, admission: signed.admission }
+  // The object other holders of this record use, if any (core member-intern.ts).
+  const interned = internSignedRecord(valid, encodeRecord(record))
+  loaded.set(bytes, interned)
+  return interned
+}
+
+/**
+ * storedRecord's answer per buffer object. A storage hands out a fresh buffer per read, and
+ * this costs a lookup; the simulator's disks hand every peer's load the same buffer for
+ * the same stored bytes (sim storage.ts), so a cluster of S peers that starts from stored
+ * tables decodes S records, not S² (issue 13). Buffers read from storage are never changed.
+ */
+const loaded = new WeakMap<Uint8Array, SignedRecord>()
