@@ -15,7 +15,7 @@
  */
 import {
   RingBuilder, TABLE_DIGEST_BUCKETS, admissionProblem, compactable, compareRecords, differingBuckets, digestBucket, emptyTableDigest, encodeAdmission,
-  equalBytes, encodeRecord, internSignedRecord, judgeRecord, noteSignatureChecked, signatureChecked, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateDecodedRecord, validateRecord, xorDigest
+  equalBytes, encodeRecord, internSignedRecord, judgeRecord, noteSignatureChecked, signatureChecked, leaveRecord, newMemberRecord, recordDigest, recordDigestKey, restartRecord, validateDecodedRecord, validateRecord, xorDigest
 } from '@ringstore/core'
 import type { CheckpointRef, MemberRecord, PeerId, Ring, RingCheckpoint, SignedAdmission, SignedRecord, SignedRemoval, Stint } from '@ringstore/core'
 import type { RingSource } from '../api.js'
@@ -27,6 +27,8 @@ import { askMembers } from '../protocol/members-pull.js'
 import type { MemberTableAnswer } from '../protocol/members-pull.js'
 import { askMembersView } from '../protocol/members-view.js'
 import { askMembersDigest } from '../protocol/members-digest.js'
+import { fetchMembers } from '../protocol/members-fetch.js'
+import { askMemberHashes } from '../protocol/members-hashes.js'
 import type { CallerRole } from '../protocol/protocol.js'
 import type { PeerRpc } from '../protocol/rpc.js'
 import { SerialRunner } from './timers.js'
@@ -82,6 +84,10 @@ export class Membership implements MembershipView {
   /** The table digest (core membership-digest.ts), each record's part of it, and the ids in each digest bucket. */
   readonly #digest = emptyTableDigest()
   readonly #recordHashes = new Map<PeerId, Uint8Array>()
+  /** Each record digest of #recordHashes (recordDigestKey) and whose it is: what `members-fetch` asks by. */
+  readonly #hashOwners = new Map<string, PeerId>()
+  /** Peers that refused `members-hashes` as unknown (older versions): asked `members-digest`, until they restart (a new incarnation may be an upgrade). */
+  readonly #olderGossipers = new Set<PeerId>()
   readonly #bucketIds: Array<Set<PeerId>> = Array.from({ length: TABLE_DIGEST_BUCKETS }, () => new Set())
   /** Ids of the other members (weight > 0): whom a gossip round picks from. */
   readonly #gossipIds: PeerId[] = []
@@ -366,11 +372,10 @@ export class Membership implements MembershipView {
   async #fetchTable (peer: PeerId): Promise<MemberTableAnswer> {
     if (this.#ctx.config.weight === 0) return await askMembersView(this.#ctx.rpc, peer)
     try {
-      // Digest first: a peer whose table is ours answers `ok` (the request is 512 bytes), not the cluster.
-      return await askMembersDigest(this.#ctx.rpc, peer, this.#digest.slice()) ?? NOTHING_NEW
+      return await this.#fetchDiffering(peer)
     } catch (error) {
       if (!(error instanceof RemoteError)) throw error
-      // An older peer does not know members-digest: the whole table.
+      // A peer older than members-digest: the whole table.
       if (error.code === 'bad-request') return await this.#fetchWhole(peer)
       if (error.code !== 'forbidden') throw error
       // `peer` does not hold our record yet (we are new, or our announcement missed it), so
@@ -378,6 +383,28 @@ export class Membership implements MembershipView {
       this.#announceRounds = Math.max(this.#announceRounds, 1)
       return await askMembersView(this.#ctx.rpc, peer)
     }
+  }
+
+  /**
+   * Digest first: a peer whose table is ours answers `ok` (the request is 512 bytes), not
+   * the cluster. Else it names the record digests of the buckets that differ and we fetch
+   * only those we do not hold (members-hashes, members-fetch); a peer older than those
+   * answers members-digest with whole buckets.
+   */
+  async #fetchDiffering (peer: PeerId): Promise<MemberTableAnswer> {
+    if (!this.#olderGossipers.has(peer)) {
+      try {
+        const hashes = await askMemberHashes(this.#ctx.rpc, peer, this.#digest.slice())
+        if (hashes === undefined) return NOTHING_NEW
+        const wanted = hashes.filter((hash) => !this.#hashOwners.has(recordDigestKey(hash)))
+        return wanted.length === 0 ? NOTHING_NEW : await fetchMembers(this.#ctx.rpc, peer, wanted)
+      } catch (error) {
+        if (!(error instanceof RemoteError && error.code === 'bad-request')) throw error
+        if (this.#olderGossipers.size >= PUSHED_AT_MAX) this.#olderGossipers.clear()
+        this.#olderGossipers.add(peer)
+      }
+    }
+    return await askMembersDigest(this.#ctx.rpc, peer, this.#digest.slice()) ?? NOTHING_NEW
   }
 
   async #fetchWhole (peer: PeerId): Promise<MemberTableAnswer> {
@@ -415,6 +442,38 @@ export class Membership implements MembershipView {
     return out
   }
 
+  /**
+   * The record digests (core recordDigest) of our records in the digest buckets in which
+   * `digest` differs from ours (what `members-hashes` answers); undefined when none does.
+   */
+  recordHashesDifferingFrom (digest: Uint8Array): Uint8Array[] | undefined {
+    const buckets = differingBuckets(this.#digest, digest)
+    if (buckets.length === 0) return undefined
+    const out: Uint8Array[] = []
+    for (const bucket of buckets) {
+      for (const id of this.#bucketIds[bucket] ?? []) {
+        const hash = this.#recordHashes.get(id)
+        if (hash !== undefined) out.push(hash)
+      }
+    }
+    return out
+  }
+
+  /** Our signed records whose record digests are among `hashes`, each once (what `members-fetch` answers). */
+  recordsWithHashes (hashes: readonly Uint8Array[]): SignedRecord[] {
+    const ids = new Set<PeerId>()
+    for (const hash of hashes) {
+      const id = this.#hashOwners.get(recordDigestKey(hash))
+      if (id !== undefined) ids.add(id)
+    }
+    const out: SignedRecord[] = []
+    for (const id of ids) {
+      const signed = this.#signed.get(id)
+      if (signed !== undefined) out.push(signed)
+    }
+    return out
+  }
+
   /** A gossip partner sent its digest (members-digest): when it differs from ours, pull its table in turn (the round's push half). */
   onDigestReceived (peer: PeerId, differs: boolean): void {
     if (!this.#running) return
@@ -446,9 +505,15 @@ export class Membership implements MembershipView {
     const hash = removal === undefined ? recordDigest(record) : recordDigest(removedStandIn(id, removal.removal.removedAt))
     const bucket = digestBucket(id)
     const old = this.#recordHashes.get(id)
-    if (old !== undefined) xorDigest(this.#digest, bucket, old)
+    if (old !== undefined) {
+      xorDigest(this.#digest, bucket, old)
+      this.#hashOwners.delete(recordDigestKey(old))
+    }
     xorDigest(this.#digest, bucket, hash)
     this.#recordHashes.set(id, hash)
+    this.#hashOwners.set(recordDigestKey(hash), id)
+    // A restart may be an upgrade: ask it members-hashes again.
+    if (this.#table.get(id)?.incarnation !== record.incarnation) this.#olderGossipers.delete(id)
     this.#bucketIds[bucket]?.add(id)
     this.#table.set(id, record)
     const candidate = id !== this.#ctx.id && record.weight > 0 && record.status !== 'left'
@@ -468,8 +533,9 @@ export class Membership implements MembershipView {
   }
 
   /**
-   * One gossip round: a digest exchange with one member drawn at random (members-digest),
-   * which moves tables only when the two differ. Rounds, not broadcasts, keep the view in
+   * One gossip round: a digest exchange with one member drawn at random (members-hashes,
+   * or members-digest with an older peer), which moves records only when the tables differ,
+   * and then only the records that differ. Rounds, not broadcasts, keep the view in
    * step: a peer's steady cost is one small exchange per period whatever the cluster size,
    * and a change reaches every member in O(log S) rounds (push-pull epidemic). The own
    * record is announced again for a few rounds after it changed (gossip is best effort).
@@ -791,8 +857,12 @@ export class Membership implements MembershipView {
   /** Takes `id` out of the table, its digest, the signatures and the gossip candidates. */
   #forget (id: PeerId): void {
     const hash = this.#recordHashes.get(id)
-    if (hash !== undefined) xorDigest(this.#digest, digestBucket(id), hash)
+    if (hash !== undefined) {
+      xorDigest(this.#digest, digestBucket(id), hash)
+      this.#hashOwners.delete(recordDigestKey(hash))
+    }
     this.#recordHashes.delete(id)
+    this.#olderGossipers.delete(id)
     this.#bucketIds[digestBucket(id)]?.delete(id)
     this.#table.delete(id)
     this.#signed.delete(id)
