@@ -513,7 +513,8 @@ export class Membership implements MembershipView {
     this.#recordHashes.set(id, hash)
     this.#hashOwners.set(recordDigestKey(hash), id)
     // A restart may be an upgrade: ask it members-hashes again.
-    if (this.#table.get(id)?.incarnation !== record.incarnation) this.#olderGossipers.delete(id)
+    const held = this.#table.get(id)
+    if (held !== undefined && held.incarnation !== record.incarnation) this.#olderGossipers.delete(id)
     this.#bucketIds[bucket]?.add(id)
     this.#table.set(id, record)
     const candidate = id !== this.#ctx.id && record.weight > 0 && record.status !== 'left'
