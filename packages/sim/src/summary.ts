@@ -35,6 +35,8 @@ export interface Summary {
   readonly virtualMs: number
   /** Requests the peers sent by type, summed over seeds (the background work shows here). */
   readonly requests: Record<string, number>
+  /** Member records moved by `members` replies (pulls and gossip rounds). */
+  readonly memberRecords: number
   readonly failingSeeds: number[]
   /** Rogue runs: the rogue's requests, summed over seeds. */
   readonly rogue?: RogueTotals
@@ -112,6 +114,7 @@ export function summarize (results: readonly RunResult[], options: Pick<RunOptio
     tombstonesCollected: sum((r) => r.tombstonesCollected),
     virtualMs: sum((r) => r.virtualMs),
     requests,
+    memberRecords: sum((r) => r.memberRecords ?? 0),
     failingSeeds: results.filter((r) => r.violations.length > 0).map((r) => r.seed),
     ...(rogue === undefined ? {} : { rogue })
   }
@@ -131,6 +134,7 @@ export function formatSummary (s: Summary): string {
     `tombstones collected after the check: ${s.tombstonesCollected}`,
     `virtual time ${(s.virtualMs / 1000).toFixed(1)} s`,
     `requests per peer and virtual second: ${requestRates(s)}`,
+    `member records moved (members replies) per peer and virtual second: ${perPeerSecond(s, s.memberRecords)}`,
     ...(s.rogue === undefined ? [] : [rogueText(s.rogue)]),
     s.failingSeeds.length === 0 ? 'OK: every invariant held' : `FAILED seeds: ${s.failingSeeds.join(' ')}`
   ].join('\n')
@@ -142,6 +146,11 @@ function requestRates (s: Summary): string {
   if (peerSeconds === 0) return '-'
   return Object.entries(s.requests).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)).slice(0, REQUEST_TYPES_SHOWN)
     .map(([type, n]) => `${type} ${(n / peerSeconds).toFixed(2)}`).join(', ') || '-'
+}
+
+function perPeerSecond (s: Summary, n: number): string {
+  const peerSeconds = s.peers * s.virtualMs / 1000
+  return peerSeconds === 0 ? '-' : (n / peerSeconds).toFixed(2)
 }
 
 /** Request types the summary shows (the most sent). */
