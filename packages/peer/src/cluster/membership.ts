@@ -26,9 +26,6 @@ import type { Clock, Logger, Network, Signer, Storage, StorageOp, TimerHandle } 
 import { askMembers } from '../protocol/members-pull.js'
 import type { MemberTableAnswer } from '../protocol/members-pull.js'
 import { askMembersView } from '../protocol/members-view.js'
-import { askMembersDigest } from '../protocol/members-digest.js'
-import { fetchMembers } from '../protocol/members-fetch.js'
-import { askMemberHashes } from '../protocol/members-hashes.js'
 import type { CallerRole } from '../protocol/protocol.js'
 import type { PeerRpc } from '../protocol/rpc.js'
 import { SerialRunner } from './timers.js'
@@ -36,6 +33,7 @@ import { droppedOp, forgetOp, loadDropped, loadMembers, loadOwnRecord, memberOp,
 import { RemovalBook, removedRecord } from './member-removals.js'
 import { DROPPED_MEMBER_ROLE_MS, REMOVAL_REGOSSIP_HEARTBEATS, REMOVAL_REGOSSIP_MS } from '../constants.js'
 import { SeedDialer } from './membership-seeds.js'
+import { GossipExchange } from './membership-exchange.js'
 import { RingCheckpoints } from './membership-checkpoints.js'
 import type { CheckpointConfig } from './membership-checkpoints.js'
 
@@ -86,8 +84,8 @@ export class Membership implements MembershipView {
   readonly #recordHashes = new Map<PeerId, Uint8Array>()
   /** Each record digest of #recordHashes (recordDigestKey) and whose it is: what `members-fetch` asks by. */
   readonly #hashOwners = new Map<string, PeerId>()
-  /** Peers that refused `members-hashes` as unknown (older versions): asked `members-digest`, until they restart (a new incarnation may be an upgrade). */
-  readonly #olderGossipers = new Set<PeerId>()
+  /** The pull half of a gossip exchange (membership-exchange.ts). */
+  readonly #exchange: GossipExchange
   readonly #bucketIds: Array<Set<PeerId>> = Array.from({ length: TABLE_DIGEST_BUCKETS }, () => new Set())
   /** Ids of the other members (weight > 0): whom a gossip round picks from. */
   readonly #gossipIds: PeerId[] = []
@@ -143,6 +141,7 @@ export class Membership implements MembershipView {
       adopted: async (checkpoint) => { await this.#compact(checkpoint) }
     })
     this.#seeds = new SeedDialer(deps, async (peer) => await this.pull(peer))
+    this.#exchange = new GossipExchange(deps.rpc)
   }
 
   async start (): Promise<void> {
@@ -366,13 +365,13 @@ export class Membership implements MembershipView {
 
   /**
    * `peer`'s records. A light peer (a client) asks for the members' view; a member asks
-   * for the whole table, and for the view when `peer` does not know it as a member yet (a
+   * for those that differ from ours (membership-exchange.ts), and for the view when `peer` does not know it as a member yet (a
    * newcomer's first pulls, before its own record has reached that peer).
    */
   async #fetchTable (peer: PeerId): Promise<MemberTableAnswer> {
     if (this.#ctx.config.weight === 0) return await askMembersView(this.#ctx.rpc, peer)
     try {
-      return await this.#fetchDiffering(peer)
+      return await this.#exchange.fetch(peer, this.#digest.slice(), (hash) => this.#hashOwners.has(recordDigestKey(hash)))
     } catch (error) {
       if (!(error instanceof RemoteError)) throw error
       // A peer older than members-digest: the whole table.
@@ -383,28 +382,6 @@ export class Membership implements MembershipView {
       this.#announceRounds = Math.max(this.#announceRounds, 1)
       return await askMembersView(this.#ctx.rpc, peer)
     }
-  }
-
-  /**
-   * Digest first: a peer whose table is ours answers `ok` (the request is 512 bytes), not
-   * the cluster. Else it names the record digests of the buckets that differ and we fetch
-   * only those we do not hold (members-hashes, members-fetch); a peer older than those
-   * answers members-digest with whole buckets.
-   */
-  async #fetchDiffering (peer: PeerId): Promise<MemberTableAnswer> {
-    if (!this.#olderGossipers.has(peer)) {
-      try {
-        const hashes = await askMemberHashes(this.#ctx.rpc, peer, this.#digest.slice())
-        if (hashes === undefined) return NOTHING_NEW
-        const wanted = hashes.filter((hash) => !this.#hashOwners.has(recordDigestKey(hash)))
-        return wanted.length === 0 ? NOTHING_NEW : await fetchMembers(this.#ctx.rpc, peer, wanted)
-      } catch (error) {
-        if (!(error instanceof RemoteError && error.code === 'bad-request')) throw error
-        if (this.#olderGossipers.size >= PUSHED_AT_MAX) this.#olderGossipers.clear()
-        this.#olderGossipers.add(peer)
-      }
-    }
-    return await askMembersDigest(this.#ctx.rpc, peer, this.#digest.slice()) ?? NOTHING_NEW
   }
 
   async #fetchWhole (peer: PeerId): Promise<MemberTableAnswer> {
@@ -514,7 +491,7 @@ export class Membership implements MembershipView {
     this.#hashOwners.set(recordDigestKey(hash), id)
     // A restart may be an upgrade: ask it members-hashes again.
     const held = this.#table.get(id)
-    if (held !== undefined && held.incarnation !== record.incarnation) this.#olderGossipers.delete(id)
+    if (held !== undefined && held.incarnation !== record.incarnation) this.#exchange.forget(id)
     this.#bucketIds[bucket]?.add(id)
     this.#table.set(id, record)
     const candidate = id !== this.#ctx.id && record.weight > 0 && record.status !== 'left'
@@ -863,7 +840,7 @@ export class Membership implements MembershipView {
       this.#hashOwners.delete(recordDigestKey(hash))
     }
     this.#recordHashes.delete(id)
-    this.#olderGossipers.delete(id)
+    this.#exchange.forget(id)
     this.#bucketIds[digestBucket(id)]?.delete(id)
     this.#table.delete(id)
     this.#signed.delete(id)
@@ -944,9 +921,6 @@ function afterKnownEvents (table: ReadonlyMap<PeerId, MemberRecord>, now: number
   for (const r of table.values()) latest = Math.max(latest, r.joinedAt, r.leftAt ?? -1)
   return Math.max(now, latest + 1)
 }
-
-/** A gossip partner's answer when its table is ours. */
-const NOTHING_NEW: MemberTableAnswer = { records: [] }
 
 /** What a removed member counts as in the table digest (see #store): the same on every peer. */
 function removedStandIn (id: PeerId, removedAt: number): MemberRecord {
