@@ -154,6 +154,17 @@ describe('gossip with a peer older than members-hashes', () => {
     expect(cluster.sentCount('members-digest', 'a')).toBe(digests + 2)
   })
 
+  it('asks an older peer members-hashes again once it restarted (a new incarnation may be an upgrade)', async () => {
+    const { cluster, a, b } = await crowdedPair(['members-hashes', 'members-fetch'])
+    const hashes = cluster.sentCount('members-hashes', 'a')
+    expect(await membership(a).pull('b')).toBe(true)
+    expect(cluster.sentCount('members-hashes', 'a')).toBe(hashes)
+    const restarted = { ...membership(b).self(), incarnation: membership(b).self().incarnation + 1 }
+    expect(await membership(a).acceptSigned([await signed(restarted)])).toBe(1)
+    expect(await membership(a).pull('b')).toBe(true)
+    expect(cluster.sentCount('members-hashes', 'a')).toBe(hashes + 1)
+  })
+
   it('an older peer\'s members-digest is still answered with the records of the differing buckets', async () => {
     const { a, b, ids } = await crowdedPair()
     await membership(b).acceptSigned([await signed(member(ids[CROWD] as PeerId))])
