@@ -6,6 +6,7 @@
  *   Request  = [0, key] | [0, key, after] | [1, [key…]] | [2, key, clock, hintFor | null] | [3, [[key, clock]…]]
  *            | [4, partition, level, [index…]] | [5, partition, [bucket…]] | [6]
  *            | [7, key, value | null, context, n, w, ts] | [8] | [9, [partition…]] | … | [18, digest] | [19, hash]
+ *            | [20, digest] | [21, [recordDigest…]]
  *   Response = [0] | [1, clock | null] | [1, clock, next] | [2, [[key, clock | null]…]] | [3, [hash…]]
  *            | [4, [[key, digest]…]] | [5, [signedRecord…]] | [6, context, acks]
  *            | [7, acks, required] | [8, code, message] | [9, checkpoint bytes]
@@ -23,7 +24,7 @@ import {
 } from './codec-wire.js'
 import { signedRemovalFromWire, signedRemovalToWire } from './codec-removal.js'
 import { CHECKPOINT_HASH_BYTES, MAX_CHECKPOINT_BYTES } from './codec-checkpoint.js'
-import { TABLE_DIGEST_BYTES } from './membership-digest.js'
+import { BUCKET_DIGEST_BYTES, TABLE_DIGEST_BYTES } from './membership-digest.js'
 import { MERKLE_MAX_BUCKETS } from './merkle.js'
 import type { ErrorCode, Frame, Request, Response } from './messages.js'
 import type { DvvSet, Key } from './types.js'
@@ -39,7 +40,9 @@ export const REQUEST_TYPES: readonly Request['type'][] = [
   // Membership gossip rounds: appended likewise.
   'members-digest',
   // Ring checkpoints (issue 13): appended likewise.
-  'ring-checkpoint'
+  'ring-checkpoint',
+  // Gossip rounds that move only the records that differ (issue 13): appended likewise.
+  'members-hashes', 'members-fetch'
 ]
 export const RESPONSE_TYPES: readonly Response['type'][] = [
   'ok', 'clock', 'clocks', 'hashes', 'entries', 'members', 'put-result', 'quorum-failed', 'error',
@@ -104,6 +107,8 @@ export function requestToWire (r: Request): unknown {
     case 'replica-digest': return [tag, r.key]
     case 'members-digest': return [tag, r.digest]
     case 'ring-checkpoint': return [tag, r.hash]
+    case 'members-hashes': return [tag, r.digest]
+    case 'members-fetch': return [tag, [...r.hashes]]
     default: return [tag]
   }
 }
@@ -113,6 +118,7 @@ const keyClockFromWire: FromWire<readonly [Key, DvvSet]> = (w, path) => {
   return [readKey(key, `${path}.key`), clockFromWire(clock, `${path}.clock`)]
 }
 
+const readRecordDigest = (x: unknown, p: Path): Uint8Array => readBytes(x, p, BUCKET_DIGEST_BYTES, BUCKET_DIGEST_BYTES)
 const readTreeIndex = (x: unknown, p: Path): number => readInt(x, p, 0, MAX_TREE_INDEX)
 const readPartition = (x: unknown, p: Path): number => readInt(x, p, 0, MAX_PARTITIONS - 1)
 
@@ -200,8 +206,13 @@ export const requestFromWire: FromWire<Request> = (w, path) => {
       fields(1)
       return { type, key: readKey(f[1], `${path}.key`) }
     case 'members-digest':
+    case 'members-hashes':
       fields(1)
       return { type, digest: readBytes(f[1], `${path}.digest`, TABLE_DIGEST_BYTES, TABLE_DIGEST_BYTES) }
+    case 'members-fetch':
+      fields(1)
+      // At most a table's worth: the answer is a `members` reply, bounded alike.
+      return { type, hashes: readList(f[1], `${path}.hashes`, 1, LIMITS.members, readRecordDigest) }
     case 'ring-checkpoint':
       fields(1)
       return { type, hash: readBytes(f[1], `${path}.hash`, CHECKPOINT_HASH_BYTES, CHECKPOINT_HASH_BYTES) }

@@ -4,9 +4,12 @@
  * BUCKET_DIGEST_BYTES of SHA-256(encodeRecord(record)) over its records. Two peers holding
  * the same records have the same digest whatever order the records arrived in; a peer keeps
  * its digest current in O(1) per record change (XOR the old record's part out, the new
- * one's in). Gossip rounds (peer's cluster/membership.ts) send the digest and move only the
- * records of the buckets that differ, so a round between peers that agree costs the digest
- * (512 bytes), and one after a change costs about S/64 records, not the cluster size.
+ * one's in). Gossip rounds (peer's cluster/membership.ts) send the digest; a round between
+ * peers that agree costs the digest (512 bytes). When they differ, the answer lists the
+ * record digests of the buckets that differ (BUCKET_DIGEST_BYTES each, about S/64 of them)
+ * and the asker fetches only the records whose digests it does not hold itself: a change
+ * moves the changed records, not the S/64 of their buckets (`members-digest`, which older
+ * peers answer, moves whole buckets).
  *
  * Not a security device: records still carry their authors' signatures and are checked one
  * by one; a digest that collides only delays a sync until the next change.
@@ -45,11 +48,32 @@ export function recordDigest (record: MemberRecord): Uint8Array {
   if (hash === undefined) {
     hash = sha256(encodeRecord(record)).slice(0, BUCKET_DIGEST_BYTES)
     recordDigests.set(record, hash)
+    digestKeys.set(hash, keyOf(hash))
   }
   return hash
 }
 
 const recordDigests = new WeakMap<MemberRecord, Uint8Array>()
+
+/**
+ * `part` (a recordDigest) as a map key: a table indexes its records by digest to answer
+ * `members-fetch`. Four UTF-16 code units of two bytes each; nothing is ever decoded back.
+ * Made once per record object with its part (recordDigest): every table holding a record
+ * shares its key (a simulated thousand-peer cluster holds a million such entries).
+ */
+export function recordDigestKey (part: Uint8Array): string {
+  return digestKeys.get(part) ?? keyOf(part)
+}
+
+function keyOf (part: Uint8Array): string {
+  // BUCKET_DIGEST_BYTES (8) as four units in one call: one flat string (a concatenation
+  // would be a rope, flattened when hashed).
+  const unit = (i: number): number => ((part[i] ?? 0) << 8) | (part[i + 1] ?? 0)
+  return String.fromCharCode(unit(0), unit(2), unit(4), unit(6))
+}
+
+/** The key of each part recordDigest made (parts received from the wire are keyed afresh, not kept). */
+const digestKeys = new WeakMap<Uint8Array, string>()
 
 /** XOR `part` (a recordDigest) into bucket `bucket` of `digest`, in place. */
 export function xorDigest (digest: Uint8Array, bucket: number, part: Uint8Array): void {

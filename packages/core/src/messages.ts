@@ -137,6 +137,21 @@ export type Request =
    * not hold it answers `error` 'unavailable')
    */
   | { readonly type: 'ring-checkpoint'; readonly hash: Uint8Array }
+  /**
+   * A gossip round that moves only the records that differ (peer's cluster/membership.ts):
+   * the sender's table digest, as `members-digest`. → `ok` when the receiver's table has
+   * the same digest, else `hashes`: the record digests (membership-digest.ts recordDigest,
+   * BUCKET_DIGEST_BYTES each) of the receiver's records in the buckets that differ, for the
+   * sender to ask for those it lacks with `members-fetch` (older peers answer `error`
+   * 'bad-request': ask them `members-digest`).
+   */
+  | { readonly type: 'members-hashes'; readonly digest: Uint8Array }
+  /**
+   * The receiver's records whose record digests are `hashes` (a `members-hashes` answer's).
+   * → `members`: those it still holds (a record that changed meanwhile is left out), with
+   * the operator's removals it holds.
+   */
+  | { readonly type: 'members-fetch'; readonly hashes: readonly Uint8Array[] }
 
 /**
  * Why a request was refused. 'forbidden': the caller's role (member, client, outsider) may

@@ -104,6 +104,8 @@ export const arbRequest: fc.Arbitrary<Request> = fc.oneof(
   fc.record({ type: fc.constant('watch-event' as const), key: arbKey, clock: arbClock }),
   fc.record({ type: fc.constant('members-digest' as const), digest: fc.uint8Array({ minLength: TABLE_DIGEST_BYTES, maxLength: TABLE_DIGEST_BYTES }) }),
   fc.record({ type: fc.constant('ring-checkpoint' as const), hash: fc.uint8Array({ minLength: 32, maxLength: 32 }) }),
+  fc.record({ type: fc.constant('members-hashes' as const), digest: fc.uint8Array({ minLength: TABLE_DIGEST_BYTES, maxLength: TABLE_DIGEST_BYTES }) }),
+  fc.record({ type: fc.constant('members-fetch' as const), hashes: fc.array(fc.uint8Array({ minLength: 8, maxLength: 8 }), { minLength: 1, maxLength: 4 }) }),
   fc.integer({ min: 1, max: 64 }).chain((n) => fc.record({
     type: fc.constant('coordinate-put' as const),
     key: arbKey,

@@ -224,13 +224,20 @@ describe('size limits (one per limit)', () => {
 
 describe('structural rejections', () => {
   it('unknown type tags and formats', () => {
-    rejects(() => decodeRequest(cbor([20])), 'request.type')
+    rejects(() => decodeRequest(cbor([22])), 'request.type')
     rejects(() => decodeRequest(cbor(['replica-get', 'k'])), 'request.type')
     rejects(() => decodeResponse(cbor([10])), 'response.type')
     // Ring checkpoints (issue 13) took the next tags: request 19, response 9.
     expect(decodeRequest(cbor([19, new Uint8Array(32)]))).toEqual({ type: 'ring-checkpoint', hash: new Uint8Array(32) })
     rejects(() => decodeRequest(cbor([19, new Uint8Array(31)])), 'request.hash')
     rejects(() => decodeRequest(cbor([19])), 'request')
+    // Gossip rounds that move only the records that differ took request tags 20 and 21.
+    expect(decodeRequest(cbor([20, new Uint8Array(512)]))).toEqual({ type: 'members-hashes', digest: new Uint8Array(512) })
+    rejects(() => decodeRequest(cbor([20, new Uint8Array(8)])), 'request.digest')
+    expect(decodeRequest(cbor([21, [new Uint8Array(8)]]))).toEqual({ type: 'members-fetch', hashes: [new Uint8Array(8)] })
+    rejects(() => decodeRequest(cbor([21, [new Uint8Array(9)]])), 'request.hashes[0]')
+    rejects(() => decodeRequest(cbor([21, []])), 'request.hashes')
+    rejects(() => decodeRequest(cbor([21, Array.from({ length: 4097 }, () => new Uint8Array(8))])), 'request.hashes')
     expect(decodeResponse(cbor([9, new Uint8Array([1, 2])]))).toEqual({ type: 'checkpoint', bytes: new Uint8Array([1, 2]) })
     rejects(() => decodeResponse(cbor([9, new Uint8Array(0)])), 'response.bytes')
     rejects(() => decodeFrame(cbor([2, 1, [0]])), 'frame.kind')

@@ -8,7 +8,7 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { encodeRecord, newMemberRecord } from '@ringstore/core'
+import { encodeRecord, newMemberRecord, recordDigest } from '@ringstore/core'
 import type { MemberRecord, Request, Response, SignedRecord } from '@ringstore/core'
 import { Libp2pNetwork, createNodeLibp2p, loadOrCreatePrivateKey } from '@ringstore/net-libp2p/node'
 import type { NetworkHandlers } from '@ringstore/peer'
@@ -71,10 +71,13 @@ describe('Sybils and a 4,000-record flood', () => {
         async (data) => await privateKey.sign(data))
       const handlers: NetworkHandlers = {
         // Every table pull, whichever protocol asks it, gets the Sybil and the flood; the rest pretends to succeed.
+        // A gossip round's record hashes name the Sybil and the flood, so that the fetch asks for them all.
         onRequest: async (_from: string, request: Request): Promise<Response> =>
-          request.type === 'members-pull' || request.type === 'members-view' || request.type === 'members-digest'
-            ? { type: 'members', records: [await own(), ...flood] }
-            : request.type === 'replica-put' || request.type === 'client-put' ? { type: 'clock', clock: null } : { type: 'ok' },
+          request.type === 'members-hashes'
+            ? { type: 'hashes', hashes: [await own(), ...flood].map((s) => recordDigest(s.record)) }
+            : request.type === 'members-pull' || request.type === 'members-view' || request.type === 'members-digest' || request.type === 'members-fetch'
+              ? { type: 'members', records: [await own(), ...flood] }
+              : request.type === 'replica-put' || request.type === 'client-put' ? { type: 'clock', clock: null } : { type: 'ok' },
         onAnnounce: () => undefined,
         onPeerConnected: () => undefined,
         onPeerDisconnected: () => undefined

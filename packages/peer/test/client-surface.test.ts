@@ -13,7 +13,7 @@ import { setup, version } from './router-harness.js'
 
 const MEMBER_ONLY: ReadonlyArray<Request['type']> = [
   'replica-get', 'replica-get-many', 'replica-put', 'replica-put-many', 'replica-digest',
-  'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'members-digest', 'coordinate-put',
+  'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'members-digest', 'members-hashes', 'members-fetch', 'coordinate-put',
   // Pushed by a member to a peer that watches a key (live updates).
   'watch-event'
 ]

@@ -42,7 +42,7 @@ export async function setup (mint?: (command: PutCommand) => Promise<MintOutcome
   const watchSink = { deliver: async (key: string, clock: DvvSet, from: string): Promise<void> => { delivered.push([key, clock, from]) } }
   const clock = { now: () => now }
   const handle = createRouter({
-    services: { id: 'me', q: config.q, replicas, hints, membership: { signedRecords: () => records, removals: () => [], roleOf, recordsDifferingFrom: () => undefined, onDigestReceived: () => {}, checkpointBytes: () => undefined }, coordinator, watchers, watchSink, clock },
+    services: { id: 'me', q: config.q, replicas, hints, membership: { signedRecords: () => records, removals: () => [], roleOf, recordsDifferingFrom: () => undefined, recordHashesDifferingFrom: () => undefined, recordsWithHashes: () => [], onDigestReceived: () => {}, checkpointBytes: () => undefined }, coordinator, watchers, watchSink, clock },
     roleOf,
     isServing: () => running,
     log: silentLogger,

@@ -81,10 +81,12 @@ export interface NetworkStats {
   timedOut: number
   /** Requests sent, by request type (a peer's background work shows here: gossip, probes). */
   readonly requests: Map<string, number>
+  /** Member records carried by `members` replies, by request type (what table pulls and gossip rounds move). */
+  readonly memberRecords: Map<string, number>
 }
 
 export class SimHub implements EndpointHub<SimNetwork> {
-  readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, refused: 0, timedOut: 0, requests: new Map() }
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, refused: 0, timedOut: 0, requests: new Map(), memberRecords: new Map() }
   private conditions: NetworkConditions
   private reach: Reachability = fullyConnected
   private readonly endpoints = new Map<PeerId, SimNetwork>()
@@ -314,6 +316,10 @@ export class SimHub implements EndpointHub<SimNetwork> {
     }
     answer.then((response) => {
       if (target.state !== 'running') return
+      if (response.type === 'members') {
+        const type = frame.request.type
+        this.stats.memberRecords.set(type, (this.stats.memberRecords.get(type) ?? 0) + response.records.length)
+      }
       const out = this.encode(() => this.codec.encodeFrame({ kind: 'response', id: frame.id, response }), `response ${response.type} from ${target.localPeer}`)
       if (out === undefined) return
       this.transmit(target.localPeer, from.localPeer, out, (arrived) => this.deliverResponse(from, arrived))

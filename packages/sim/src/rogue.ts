@@ -11,7 +11,8 @@
  * the run's seed (a shuffled deck of ATTACKS, one every ROGUE_REQUEST_MS), over the
  * workload's keys:
  * - every member-only request (replica reads and digests, replica-put and replica-put-many
- *   with forged versions, a hint for a made-up peer, anti-entropy, members-pull,
+ *   with forged versions, a hint for a made-up peer, anti-entropy, members-pull, the gossip
+ *   rounds (members-digest, members-hashes, members-fetch of made-up record digests),
  *   coordinate-put with a planted value and a poisoned context): each must be refused with
  *   `forbidden`;
  * - the client surface: members-view, client-get, client-digest, and client-put /
@@ -21,7 +22,7 @@
  * Forged versions name the honest actors and counters the rogue read (`client-get`). What
  * it sent, what came back and which writes of its own it made go to `log` for the checker.
  */
-import { CHECKPOINT_HASH_BYTES, TABLE_DIGEST_BYTES, encodeAdmission, encodeRecord, newMemberRecord, nextHeartbeat } from '@ringstore/core'
+import { BUCKET_DIGEST_BYTES, CHECKPOINT_HASH_BYTES, TABLE_DIGEST_BYTES, encodeAdmission, encodeRecord, newMemberRecord, nextHeartbeat, recordDigest } from '@ringstore/core'
 import type { DvvSet, Key, MemberRecord, PeerId, Request, Response, SignedAdmission, SignedRecord, VersionVector } from '@ringstore/core'
 import type { NetworkHandlers } from '@ringstore/peer'
 import {
@@ -46,14 +47,14 @@ const ROGUE_TIMEOUT_MS = 200
 /** The request types only members may call (docs/trust.md): the rogue must get `forbidden`. */
 export const MEMBER_ONLY: ReadonlySet<Request['type']> = new Set<Request['type']>([
   'replica-get', 'replica-get-many', 'replica-digest', 'replica-put', 'replica-put-many',
-  'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'members-digest', 'coordinate-put', 'watch-event'
+  'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'members-digest', 'members-hashes', 'members-fetch', 'coordinate-put', 'watch-event'
 ])
 
 /** Everything the rogue does on its request schedule; each run deals them all, shuffled, again and again. */
 export const ATTACKS = [
   'replica-get', 'replica-get-many', 'replica-digest',
   'replica-put/poison', 'replica-put/plant', 'replica-put/erase', 'replica-put/anonymous', 'replica-put/hint-made-up',
-  'replica-put-many', 'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'members-digest', 'coordinate-put', 'ping',
+  'replica-put-many', 'ae-roots', 'ae-nodes', 'ae-buckets', 'members-pull', 'members-digest', 'members-hashes', 'members-fetch', 'coordinate-put', 'ping',
   'members-view', 'client-get', 'client-digest', 'ring-checkpoint', 'watch-event', 'client-watch',
   'client-put/honest', 'client-put/honest', 'client-put/delete',
   'client-put/poison', 'client-put/plant-next', 'client-put/plant-seen', 'client-put/erase', 'client-put/erase-bare',
@@ -160,10 +161,14 @@ export class RoguePeer {
 
   async start (contacts: readonly PeerId[]): Promise<void> {
     const handlers: NetworkHandlers = {
-      // A gossip round (members-digest) is answered like a pull: with the flood.
-      onRequest: async (_from, request) => request.type === 'members-pull' || request.type === 'members-digest'
-        ? { type: 'members', records: await this.#flood() }
-        : { type: 'error', code: 'unavailable', message: 'rogue' },
+      // A gossip round is answered like a pull: with the flood (members-hashes: its record
+      // digests, none of which an honest peer holds, so it fetches them all).
+      onRequest: async (_from, request) => {
+        if (request.type === 'members-hashes') return { type: 'hashes', hashes: (await this.#flood()).map((s) => recordDigest(s.record)) }
+        return request.type === 'members-pull' || request.type === 'members-digest' || request.type === 'members-fetch'
+          ? { type: 'members', records: await this.#flood() }
+          : { type: 'error', code: 'unavailable', message: 'rogue' }
+      },
       onAnnounce: () => undefined,
       onPeerConnected: () => undefined,
       onPeerDisconnected: () => undefined
@@ -269,6 +274,11 @@ export class RoguePeer {
       case 'ae-buckets': await this.#send(target, { type: 'ae-buckets', partition: rng.int(0, q - 1), buckets: [0] }); return
       case 'members-pull': await this.#send(target, { type: 'members-pull' }); return
       case 'members-digest': await this.#send(target, { type: 'members-digest', digest: new Uint8Array(TABLE_DIGEST_BYTES) }); return
+      case 'members-hashes': await this.#send(target, { type: 'members-hashes', digest: new Uint8Array(TABLE_DIGEST_BYTES) }); return
+      // Made-up record digests: a member's table must not be fetched by a non-member, even piecemeal.
+      case 'members-fetch':
+        await this.#send(target, { type: 'members-fetch', hashes: Array.from({ length: rng.int(1, 4) }, () => Uint8Array.from({ length: BUCKET_DIGEST_BYTES }, () => rng.int(0, 255))) })
+        return
       case 'coordinate-put':
         await this.#send(target, { type: 'coordinate-put', key, value: plantedValue(this.#planted++), context: this.#poisonedContext(read, rng), n: 3, w: 1, ts: now })
         return

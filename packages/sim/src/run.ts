@@ -105,6 +105,8 @@ export interface RunResult {
   readonly events: number
   /** Requests the peers sent, by type (network.ts NetworkStats.requests). */
   readonly requests: Record<string, number>
+  /** Member records the peers' `members` replies carried (network.ts NetworkStats.memberRecords). */
+  readonly memberRecords?: Record<string, number>
   /** Rogue runs: what the rogue sent and how it was answered, and how many of its own values the final replicas hold. */
   readonly rogue?: RogueStats & { readonly ownValuesHeld: number }
 }
@@ -247,6 +249,7 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     virtualMs: Math.round(cluster.scheduler.now),
     events: cluster.scheduler.eventsFired,
     requests: Object.fromEntries(cluster.hub.stats.requests),
+    memberRecords: Object.fromEntries(cluster.hub.stats.memberRecords),
     ...(rogue === undefined ? {} : { rogue: { ...rogue.log.stats, ownValuesHeld: ownValuesHeld(settled.snapshots) } })
   }
 }

@@ -37,6 +37,8 @@ export interface Summary {
   readonly virtualMs: number
   /** Requests the peers sent by type, summed over seeds (the background work shows here). */
   readonly requests: Record<string, number>
+  /** Member records moved by `members` replies (pulls and gossip rounds). */
+  readonly memberRecords: Record<string, number>
   readonly failingSeeds: number[]
   /** Rogue runs: the rogue's requests, summed over seeds. */
   readonly rogue?: RogueTotals
@@ -84,8 +86,10 @@ export function summarize (results: readonly RunResult[], options: Pick<RunOptio
   const siblings: Record<number, number> = {}
   const faultCounts: Record<string, number> = {}
   const requests: Record<string, number> = {}
+  const memberRecords: Record<string, number> = {}
   for (const r of results) {
     for (const [type, n] of Object.entries(r.requests)) requests[type] = (requests[type] ?? 0) + n
+    for (const [type, n] of Object.entries(r.memberRecords ?? {})) memberRecords[type] = (memberRecords[type] ?? 0) + n
     for (const [kind, n] of Object.entries(r.faultCounts)) faultCounts[kind] = (faultCounts[kind] ?? 0) + n
     add(rounds, r.convergenceRounds, 1)
     for (const [k, n] of Object.entries(r.siblingHistogram)) add(siblings, Number(k), n)
@@ -115,6 +119,7 @@ export function summarize (results: readonly RunResult[], options: Pick<RunOptio
     tombstonesCollected: sum((r) => r.tombstonesCollected),
     virtualMs: sum((r) => r.virtualMs),
     requests,
+    memberRecords,
     failingSeeds: results.filter((r) => r.violations.length > 0).map((r) => r.seed),
     ...(rogue === undefined ? {} : { rogue })
   }
@@ -134,6 +139,7 @@ export function formatSummary (s: Summary): string {
     `tombstones collected after the check: ${s.tombstonesCollected}`,
     `virtual time ${(s.virtualMs / 1000).toFixed(1)} s`,
     `requests per peer and virtual second: ${requestRates(s)}`,
+    `member records moved per peer and virtual second, by request: ${rates(s, s.memberRecords)}`,
     ...(s.rogue === undefined ? [] : [rogueText(s.rogue)]),
     s.failingSeeds.length === 0 ? 'OK: every invariant held' : `FAILED seeds: ${s.failingSeeds.join(' ')}`
   ].join('\n')
@@ -141,9 +147,14 @@ export function formatSummary (s: Summary): string {
 
 /** The most sent request types, per peer and virtual second (a peer's background work costs what it owns: this must not grow with the cluster). */
 function requestRates (s: Summary): string {
+  return rates(s, s.requests)
+}
+
+/** The largest counts by type, per peer and virtual second. */
+function rates (s: Summary, counts: Record<string, number>): string {
   const peerSeconds = s.peers * s.virtualMs / 1000
   if (peerSeconds === 0) return '-'
-  return Object.entries(s.requests).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)).slice(0, REQUEST_TYPES_SHOWN)
+  return Object.entries(counts).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)).slice(0, REQUEST_TYPES_SHOWN)
     .map(([type, n]) => `${type} ${(n / peerSeconds).toFixed(2)}`).join(', ') || '-'
 }
 

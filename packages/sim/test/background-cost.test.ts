@@ -22,7 +22,7 @@ describe('background work of a 100-peer cluster through a partition', () => {
     // A minute of gossip: each peer opens connections to tens of partners.
     await cluster.scheduler.advance(60_000)
     const pings = sent(cluster, 'ping')
-    const digests = sent(cluster, 'members-digest')
+    const digests = sent(cluster, 'members-hashes')
     const halves = [cluster.nodes.filter((n) => n.index % 2 === 0).map((n) => n.index), cluster.nodes.filter((n) => n.index % 2 === 1).map((n) => n.index)]
     cluster.partition(halves)
     await cluster.scheduler.advance(20_000)
@@ -30,7 +30,7 @@ describe('background work of a 100-peer cluster through a partition', () => {
     await cluster.scheduler.advance(20_000)
     const peerSeconds = PEERS * 40
     const pingRate = (sent(cluster, 'ping') - pings) / peerSeconds
-    const digestRate = (sent(cluster, 'members-digest') - digests) / peerSeconds
+    const digestRate = (sent(cluster, 'members-hashes') - digests) / peerSeconds
     // One gossip round every 2 s is 0.5 digests per peer and second, plus the pulls of the
     // heal (seed 13: 0.71; 1.31 when both ends of a new connection pulled again). Probes: the
     // few replica neighbours each member has (q = 64 over 100 peers), backing off (0.61;

@@ -15,7 +15,7 @@
  */
 import {
   RingBuilder, TABLE_DIGEST_BUCKETS, admissionProblem, compactable, compareRecords, differingBuckets, digestBucket, emptyTableDigest, encodeAdmission,
-  equalBytes, encodeRecord, internSignedRecord, judgeRecord, noteSignatureChecked, signatureChecked, leaveRecord, newMemberRecord, recordDigest, restartRecord, validateDecodedRecord, validateRecord, xorDigest
+  equalBytes, encodeRecord, internSignedRecord, judgeRecord, noteSignatureChecked, signatureChecked, leaveRecord, newMemberRecord, recordDigest, recordDigestKey, restartRecord, validateDecodedRecord, validateRecord, xorDigest
 } from '@ringstore/core'
 import type { CheckpointRef, MemberRecord, PeerId, Ring, RingCheckpoint, SignedAdmission, SignedRecord, SignedRemoval, Stint } from '@ringstore/core'
 import type { RingSource } from '../api.js'
@@ -26,7 +26,6 @@ import type { Clock, Logger, Network, Signer, Storage, StorageOp, TimerHandle } 
 import { askMembers } from '../protocol/members-pull.js'
 import type { MemberTableAnswer } from '../protocol/members-pull.js'
 import { askMembersView } from '../protocol/members-view.js'
-import { askMembersDigest } from '../protocol/members-digest.js'
 import type { CallerRole } from '../protocol/protocol.js'
 import type { PeerRpc } from '../protocol/rpc.js'
 import { SerialRunner } from './timers.js'
@@ -34,6 +33,7 @@ import { droppedOp, forgetOp, loadDropped, loadMembers, loadOwnRecord, memberOp,
 import { RemovalBook, removedRecord } from './member-removals.js'
 import { DROPPED_MEMBER_ROLE_MS, REMOVAL_REGOSSIP_HEARTBEATS, REMOVAL_REGOSSIP_MS } from '../constants.js'
 import { SeedDialer } from './membership-seeds.js'
+import { GossipExchange } from './membership-exchange.js'
 import { RingCheckpoints } from './membership-checkpoints.js'
 import type { CheckpointConfig } from './membership-checkpoints.js'
 
@@ -82,6 +82,10 @@ export class Membership implements MembershipView {
   /** The table digest (core membership-digest.ts), each record's part of it, and the ids in each digest bucket. */
   readonly #digest = emptyTableDigest()
   readonly #recordHashes = new Map<PeerId, Uint8Array>()
+  /** Each record digest of #recordHashes (recordDigestKey) and whose it is: what `members-fetch` asks by. */
+  readonly #hashOwners = new Map<string, PeerId>()
+  /** The pull half of a gossip exchange (membership-exchange.ts). */
+  readonly #exchange: GossipExchange
   readonly #bucketIds: Array<Set<PeerId>> = Array.from({ length: TABLE_DIGEST_BUCKETS }, () => new Set())
   /** Ids of the other members (weight > 0): whom a gossip round picks from. */
   readonly #gossipIds: PeerId[] = []
@@ -137,6 +141,7 @@ export class Membership implements MembershipView {
       adopted: async (checkpoint) => { await this.#compact(checkpoint) }
     })
     this.#seeds = new SeedDialer(deps, async (peer) => await this.pull(peer))
+    this.#exchange = new GossipExchange(deps.rpc)
   }
 
   async start (): Promise<void> {
@@ -360,17 +365,16 @@ export class Membership implements MembershipView {
 
   /**
    * `peer`'s records. A light peer (a client) asks for the members' view; a member asks
-   * for the whole table, and for the view when `peer` does not know it as a member yet (a
+   * for those that differ from ours (membership-exchange.ts), and for the view when `peer` does not know it as a member yet (a
    * newcomer's first pulls, before its own record has reached that peer).
    */
   async #fetchTable (peer: PeerId): Promise<MemberTableAnswer> {
     if (this.#ctx.config.weight === 0) return await askMembersView(this.#ctx.rpc, peer)
     try {
-      // Digest first: a peer whose table is ours answers `ok` (the request is 512 bytes), not the cluster.
-      return await askMembersDigest(this.#ctx.rpc, peer, this.#digest.slice()) ?? NOTHING_NEW
+      return await this.#exchange.fetch(peer, this.#digest.slice(), (hash) => this.#hashOwners.has(recordDigestKey(hash)))
     } catch (error) {
       if (!(error instanceof RemoteError)) throw error
-      // An older peer does not know members-digest: the whole table.
+      // A peer older than members-digest: the whole table.
       if (error.code === 'bad-request') return await this.#fetchWhole(peer)
       if (error.code !== 'forbidden') throw error
       // `peer` does not hold our record yet (we are new, or our announcement missed it), so
@@ -415,6 +419,38 @@ export class Membership implements MembershipView {
     return out
   }
 
+  /**
+   * The record digests (core recordDigest) of our records in the digest buckets in which
+   * `digest` differs from ours (what `members-hashes` answers); undefined when none does.
+   */
+  recordHashesDifferingFrom (digest: Uint8Array): Uint8Array[] | undefined {
+    const buckets = differingBuckets(this.#digest, digest)
+    if (buckets.length === 0) return undefined
+    const out: Uint8Array[] = []
+    for (const bucket of buckets) {
+      for (const id of this.#bucketIds[bucket] ?? []) {
+        const hash = this.#recordHashes.get(id)
+        if (hash !== undefined) out.push(hash)
+      }
+    }
+    return out
+  }
+
+  /** Our signed records whose record digests are among `hashes`, each once (what `members-fetch` answers). */
+  recordsWithHashes (hashes: readonly Uint8Array[]): SignedRecord[] {
+    const ids = new Set<PeerId>()
+    for (const hash of hashes) {
+      const id = this.#hashOwners.get(recordDigestKey(hash))
+      if (id !== undefined) ids.add(id)
+    }
+    const out: SignedRecord[] = []
+    for (const id of ids) {
+      const signed = this.#signed.get(id)
+      if (signed !== undefined) out.push(signed)
+    }
+    return out
+  }
+
   /** A gossip partner sent its digest (members-digest): when it differs from ours, pull its table in turn (the round's push half). */
   onDigestReceived (peer: PeerId, differs: boolean): void {
     if (!this.#running) return
@@ -446,9 +482,16 @@ export class Membership implements MembershipView {
     const hash = removal === undefined ? recordDigest(record) : recordDigest(removedStandIn(id, removal.removal.removedAt))
     const bucket = digestBucket(id)
     const old = this.#recordHashes.get(id)
-    if (old !== undefined) xorDigest(this.#digest, bucket, old)
+    if (old !== undefined) {
+      xorDigest(this.#digest, bucket, old)
+      this.#hashOwners.delete(recordDigestKey(old))
+    }
     xorDigest(this.#digest, bucket, hash)
     this.#recordHashes.set(id, hash)
+    this.#hashOwners.set(recordDigestKey(hash), id)
+    // A restart may be an upgrade: ask it members-hashes again.
+    const held = this.#table.get(id)
+    if (held !== undefined && held.incarnation !== record.incarnation) this.#exchange.forget(id)
     this.#bucketIds[bucket]?.add(id)
     this.#table.set(id, record)
     const candidate = id !== this.#ctx.id && record.weight > 0 && record.status !== 'left'
@@ -468,8 +511,9 @@ export class Membership implements MembershipView {
   }
 
   /**
-   * One gossip round: a digest exchange with one member drawn at random (members-digest),
-   * which moves tables only when the two differ. Rounds, not broadcasts, keep the view in
+   * One gossip round: a digest exchange with one member drawn at random (members-hashes,
+   * or members-digest with an older peer), which moves records only when the tables differ,
+   * and then only the records that differ. Rounds, not broadcasts, keep the view in
    * step: a peer's steady cost is one small exchange per period whatever the cluster size,
    * and a change reaches every member in O(log S) rounds (push-pull epidemic). The own
    * record is announced again for a few rounds after it changed (gossip is best effort).
@@ -791,8 +835,12 @@ export class Membership implements MembershipView {
   /** Takes `id` out of the table, its digest, the signatures and the gossip candidates. */
   #forget (id: PeerId): void {
     const hash = this.#recordHashes.get(id)
-    if (hash !== undefined) xorDigest(this.#digest, digestBucket(id), hash)
+    if (hash !== undefined) {
+      xorDigest(this.#digest, digestBucket(id), hash)
+      this.#hashOwners.delete(recordDigestKey(hash))
+    }
     this.#recordHashes.delete(id)
+    this.#exchange.forget(id)
     this.#bucketIds[digestBucket(id)]?.delete(id)
     this.#table.delete(id)
     this.#signed.delete(id)
@@ -873,9 +921,6 @@ function afterKnownEvents (table: ReadonlyMap<PeerId, MemberRecord>, now: number
   for (const r of table.values()) latest = Math.max(latest, r.joinedAt, r.leftAt ?? -1)
   return Math.max(now, latest + 1)
 }
-
-/** A gossip partner's answer when its table is ours. */
-const NOTHING_NEW: MemberTableAnswer = { records: [] }
 
 /** What a removed member counts as in the table digest (see #store): the same on every peer. */
 function removedStandIn (id: PeerId, removedAt: number): MemberRecord {

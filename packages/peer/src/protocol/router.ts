@@ -32,6 +32,10 @@ import { coordinatePut } from './coordinate-put.js'
 import type { Minter } from './coordinate-put.js'
 import { membersDigest } from './members-digest.js'
 import type { DigestedTable } from './members-digest.js'
+import { membersFetch } from './members-fetch.js'
+import type { FetchableTable } from './members-fetch.js'
+import { membersHashes } from './members-hashes.js'
+import type { HashedTable } from './members-hashes.js'
 import { membersPull } from './members-pull.js'
 import { membersView } from './members-view.js'
 import { ping } from './ping.js'
@@ -55,7 +59,7 @@ export interface ProtocolServices {
   readonly q: number
   readonly replicas: ReplicaStore
   readonly hints: HintStore
-  readonly membership: DigestedTable & MemberRoles & CheckpointHolder
+  readonly membership: DigestedTable & HashedTable & FetchableTable & MemberRoles & CheckpointHolder
   readonly coordinator: Minter
   /** Live updates: who watches what here (member side), and where pushed versions go (watcher side). */
   readonly watchers: Pick<WatchRegistry, 'renew'>
@@ -71,7 +75,7 @@ export const PROTOCOLS: ReadonlyMap<RequestType, AnyProtocol> = new Map<RequestT
   replicaGet, replicaDigest, replicaGetMany, replicaPut, replicaPutMany,
   aeRoots, aeNodes, aeBuckets, membersPull, coordinatePut, ping,
   membersView, clientGet, clientDigest, clientPut, clientPutMany,
-  clientWatch, watchEvent, membersDigest, ringCheckpoint
+  clientWatch, watchEvent, membersDigest, ringCheckpoint, membersHashes, membersFetch
 ] as readonly AnyProtocol[]).map((protocol) => [protocol.type, protocol]))
 
 export interface RouterDeps {
