@@ -20,20 +20,15 @@ describe('planCoordination', () => {
   })
 
   it('forwards to the reachable primaries, in order, when it is not one of them', () => {
-    expect(planCoordination('x', false, [primary('a'), fallback('x', 'b'), primary('c')])).toEqual({ kind: 'forward', to: ['a', 'c'], role: 'primary' })
+    expect(planCoordination('x', false, [primary('a'), fallback('x', 'b'), primary('c')])).toEqual({ kind: 'forward', to: ['a', 'c'] })
   })
 
   it('a fallback placement of itself is no reason to mint', () => {
-    expect(planCoordination('x', false, [fallback('x', 'a'), primary('b')])).toEqual({ kind: 'forward', to: ['b'], role: 'primary' })
+    expect(planCoordination('x', false, [fallback('x', 'a'), primary('b')])).toEqual({ kind: 'forward', to: ['b'] })
   })
 
-  it('with no primary reachable, forwards to the fallbacks ahead of it in walk order (the first healthy peer coordinates)', () => {
-    expect(planCoordination('x', false, [fallback('y', 'a'), fallback('z', 'b')])).toEqual({ kind: 'forward', to: ['y', 'z'], role: 'fallback' })
-    expect(planCoordination('z', false, [fallback('y', 'a'), fallback('z', 'b'), fallback('w', 'c')])).toEqual({ kind: 'forward', to: ['y'], role: 'fallback' })
-  })
-
-  it('mints itself as the first healthy fallback, or with nobody else placed (always writeable)', () => {
-    expect(planCoordination('y', false, [fallback('y', 'a'), fallback('z', 'b')])).toEqual({ kind: 'mint', reason: 'first-fallback' })
+  it('mints itself when no primary is reachable (always writeable)', () => {
+    expect(planCoordination('x', false, [fallback('y', 'a'), fallback('z', 'b')])).toEqual({ kind: 'mint', reason: 'no-primary' })
     expect(planCoordination('x', false, [])).toEqual({ kind: 'mint', reason: 'no-primary' })
   })
 })

@@ -8,32 +8,18 @@ import type { PeerId, Placement } from '@ringstore/core'
 /**
  * Who creates the new version. Only a peer holding the key's history may mint a dot (see
  * data/actor-epoch.ts); a primary holds it, a light peer keeps a local
- * replica of every key it reads and writes, and anyone else forwards to the primaries.
- *
- * With no primary reachable, the write goes to the first healthy peers of the key's walk
- * (Dynamo's sloppy quorum), and the first of them coordinates it: the forward goes to the
- * fallbacks placed before this peer, in walk order, and this peer mints itself only when it
- * is the first healthy one or none of those answers (always writeable). Every actor that
- * mints for a key adds an entry to its clock, and a clock past its entry bound forgets what
- * old writes superseded (docs/design.md "Truncation"): routing to the first fallback keeps
- * the actors of a key to the few peers at the head of its walk, where a partition's every
- * coordinator minting for itself gave a cluster of hundreds hundreds of actors per key.
+ * replica of every key it reads and writes, and anyone else forwards to the primaries and
+ * mints itself only when none of them answers (always writeable).
  */
 export type CoordinationPlan =
-  | { readonly kind: 'mint', readonly reason: 'primary' | 'light' | 'no-primary' | 'first-fallback' }
-  | { readonly kind: 'forward', readonly to: readonly PeerId[], readonly role: 'primary' | 'fallback' }
+  | { readonly kind: 'mint', readonly reason: 'primary' | 'light' | 'no-primary' }
+  | { readonly kind: 'forward', readonly to: readonly PeerId[] }
 
 export function planCoordination (self: PeerId, light: boolean, placements: readonly Placement[]): CoordinationPlan {
   if (light) return { kind: 'mint', reason: 'light' }
   if (placements.some((p) => p.peer === self && p.role === 'primary')) return { kind: 'mint', reason: 'primary' }
   const primaries = placements.filter((p) => p.role === 'primary').map((p) => p.peer)
-  if (primaries.length > 0) return { kind: 'forward', to: primaries, role: 'primary' }
-  const ahead: PeerId[] = []
-  for (const p of placements) {
-    if (p.peer === self) return ahead.length === 0 ? { kind: 'mint', reason: 'first-fallback' } : { kind: 'forward', to: ahead, role: 'fallback' }
-    ahead.push(p.peer)
-  }
-  return ahead.length === 0 ? { kind: 'mint', reason: 'no-primary' } : { kind: 'forward', to: ahead, role: 'fallback' }
+  return primaries.length === 0 ? { kind: 'mint', reason: 'no-primary' } : { kind: 'forward', to: primaries }
 }
 
 export interface ReplicationPlan {

@@ -83,25 +83,18 @@ export class PutCoordinator {
   async put (command: PutCommand): Promise<PutResult> {
     checkCommand(command)
     let placed = placeKey(this.#ctx, command.key, command.n)
-    // At most two forwards: to the reachable primaries, then (none of them answering) to
-    // the fallbacks ahead of this peer (put-core.ts planCoordination).
-    const silent: PeerId[] = []
-    const asked = new Set<PeerId>()
-    for (let forwards = 0; forwards < 2; forwards++) {
-      const plan = planCoordination(this.#ctx.id, isLight(this.#ctx.config), placed.placements)
-      if (plan.kind === 'mint' || plan.to.some((peer) => asked.has(peer))) break
-      for (const peer of plan.to) asked.add(peer)
-      const forwarded = await forwardPut(this.#ctx, command, plan.to, silent)
+    const plan = planCoordination(this.#ctx.id, isLight(this.#ctx.config), placed.placements)
+    if (plan.kind === 'forward') {
+      const forwarded = await forwardPut(this.#ctx, command, plan.to)
       if (forwarded !== undefined) return forwarded
       // A peer that left keeps no data: a version minted here would be acknowledged from a
       // copy that its finished hand-off will never move (found by sim seed 113 --churn).
       if (this.#ctx.membership.self().status !== 'active') {
-        throw new QuorumNotMetError(operationOf(command), 0, command.w, `this peer has left the cluster and no ${plan.role} answered`)
+        throw new QuorumNotMetError(operationOf(command), 0, command.w, 'this peer has left the cluster and no primary answered')
       }
-      this.#ctx.log.debug(`no ${plan.role} coordinated the put`, { key: command.key })
-      // Place again around the peers that stayed silent (the failure detector may not
-      // have marked them yet), as the next target and the mint here will.
-      placed = placeKey(this.#ctx, command.key, command.n, silent)
+      this.#ctx.log.debug('no primary coordinated the put; minting locally', { key: command.key })
+      // The forward taught the failure detector which primaries are silent: place again.
+      placed = placeKey(this.#ctx, command.key, command.n)
     }
     const outcome = await this.#mint(command, placed)
     if (outcome.kind === 'ok') return { context: outcome.context, dot: outcome.dot, acks: outcome.acks }

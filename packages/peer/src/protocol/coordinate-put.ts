@@ -1,11 +1,9 @@
 /**
  * `coordinate-put`: a put or delete forwarded to a primary of the key by a peer that may
  * not mint it itself (only a peer holding the key's history may mint a dot: a primary, or
- * a light peer for its own replica; data/actor-epoch.ts), or, when no primary is
- * reachable, to the first healthy fallback of the key's walk (put-core.ts
- * planCoordination: so a key's dots come from few actors). Served by the target's put
- * coordinator (`mint`, never forwarded again, so a disagreement about the ring cannot
- * bounce a request around); asked by the forwarding peer's (`forwardPut`).
+ * a light peer for its own replica; data/actor-epoch.ts). Served by the
+ * primary's put coordinator (`mint`, never forwarded again, so a disagreement about the
+ * ring cannot bounce a request around); asked by the forwarding peer's (`forwardPut`).
  *
  * The timeout problem. A primary that coordinates may itself wait one requestTimeoutMs for
  * a silent replica before a fallback stands in, so the forward must allow twice that before
@@ -88,15 +86,11 @@ export interface ForwardDeps {
 }
 
 /**
- * Ask `targets` in order (the key's reachable primaries, or with none of them the
- * fallbacks ahead of this peer in the key's walk: put-core.ts planCoordination) to
- * coordinate `command` (see the file comment). undefined = none answered (the caller goes
- * on); a target's quorum failure is the answer, not a reason to ask the next one, and so is
- * a refusal of the request itself. `silent` (the caller's, appended to) names the peers
- * that stayed silent, here or in an earlier forward of the same put: each target is told,
- * so that it does not spend one more request timeout on them before a fallback stands in.
+ * Ask `primaries` in order to coordinate `command` (see the file comment). undefined = none
+ * answered (the caller mints locally); a primary's quorum failure is the answer, not a
+ * reason to ask the next one, and so is a refusal of the request itself.
  */
-export async function forwardPut (deps: ForwardDeps, command: PutCommand, targets: readonly PeerId[], silent: PeerId[] = []): Promise<PutResult | undefined> {
+export async function forwardPut (deps: ForwardDeps, command: PutCommand, primaries: readonly PeerId[]): Promise<PutResult | undefined> {
   const { log } = deps
   const request = {
     type: 'coordinate-put' as const,
@@ -107,11 +101,13 @@ export async function forwardPut (deps: ForwardDeps, command: PutCommand, target
     w: command.w,
     ts: command.ts
   }
-  for (const primary of targets) {
-    // The wire carries at most MAX_REPLICAS of them (a forward to fallbacks may follow one to N primaries).
-    const attempt = await askPrimary(deps, primary, silent.length === 0 ? request : { ...request, silent: silent.slice(0, MAX_REPLICAS) })
+  // Primaries that stayed silent: the next one is told, so that it does not spend one
+  // more request timeout on them before a fallback stands in.
+  const silent: PeerId[] = []
+  for (const primary of primaries) {
+    const attempt = await askPrimary(deps, primary, silent.length === 0 ? request : { ...request, silent: [...silent] })
     if (attempt.kind === 'failed') {
-      if (isUnreachable(attempt.error) && !silent.includes(primary)) silent.push(primary)
+      if (isUnreachable(attempt.error)) silent.push(primary)
       log.debug('forwarded put failed', { primary, key: command.key, error: describeError(attempt.error) })
       continue
     }
@@ -127,6 +123,8 @@ export async function forwardPut (deps: ForwardDeps, command: PutCommand, target
       throw new SiblingsTooLargeError(undefined, LIMITS.siblingBytes, `${primary} refused: ${response.message}`)
     }
     if (response.type === 'error' && response.code === 'bad-request') {
+      // A refusal at the sibling count travels as a bad-request with TooManySiblingsError's
+      // message: the same named error as a local refusal (HTTP 409, not a remote error).
       throw TooManySiblingsError.fromMessage(response.message) ?? new RemoteError(primary, response.code, response.message)
     }
     log.warn('primary could not coordinate a put', { primary, key: command.key, response: describeResponse(response) })
