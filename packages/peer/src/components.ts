@@ -92,6 +92,8 @@ export interface HintStore {
    * Rejects with HintQuotaError, keeping nothing new, when the hint would pass a quota.
    */
   add(target: PeerId, key: Key, clock: DvvSet): Promise<void>
+  /** Calls `listener` after each hint kept; returns the unsubscribe (the hand-off sleeps while none is held). */
+  onAdd(listener: () => void): () => void
   /** Peers we hold hints for. */
   targets(): PeerId[]
   /** Total number of pending hints. */

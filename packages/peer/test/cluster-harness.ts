@@ -118,6 +118,7 @@ export class TestReplicaStore implements ReplicaStore {
 const noHints: HintStore = {
   async open () {},
   async add () {},
+  onAdd: () => () => {},
   targets: () => [],
   pending: () => 0,
   async batch () { return [] },

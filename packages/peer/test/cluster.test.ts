@@ -265,8 +265,11 @@ describe('a 5-peer cluster, N=3 R=2 W=2', () => {
     const key = 'cart:stale'
     const [reader, , stale] = primariesOf(c.peer('p1'), key) as [string, string, string]
     const first = await c.peer(reader).put(key, bytes('one'), { w: 3 })
-    // The stale replica misses the second write (its request goes unanswered).
+    // The stale replica misses the second write (its request goes unanswered), and the
+    // reader's hint for it is never delivered (the hand-off would repair it whenever its
+    // next run falls): the read must find it stale.
     c.hub.stall(reader, stale)
+    c.hub.lose((from, to, request) => from === reader && to === stale && request.type === 'replica-put-many')
     await c.peer(reader).put(key, bytes('two'), { context: first.context })
     await c.clock.advance(1000)
     c.hub.unblock(reader, stale)

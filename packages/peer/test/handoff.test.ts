@@ -81,6 +81,26 @@ describe('HintedHandoff', () => {
     expect(t.detector.failures).toEqual(['target'])
   })
 
+  it('keeps no timer while it holds no hint; a hint kept later is delivered on the next tick', async () => {
+    const t = await setup()
+    t.handoff.start()
+    // Nothing held: no periodic run (a member's background work costs what it holds).
+    expect(t.clock.pendingTimers()).toBe(0)
+    await t.clock.advance(1000)
+    expect(t.requests).toEqual([])
+    t.setUp(true)
+    await t.hints.add('target', 'k', version('v'))
+    expect(t.clock.pendingTimers()).toBe(1)
+    await t.clock.advance(100)
+    expect(t.requests.map((r) => r.at)).toEqual([1100])
+    expect(t.hints.pending()).toBe(0)
+    // Delivered: asleep again.
+    await t.clock.advance(1000)
+    expect(t.clock.pendingTimers()).toBe(0)
+    expect(t.requests.length).toBe(1)
+    t.handoff.stop()
+  })
+
   it('backs off exponentially per target up to the maximum, then resets on comeback', async () => {
     const t = await setup()
     await t.hints.add('target', 'k', version('v'))

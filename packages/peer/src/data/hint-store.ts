@@ -129,8 +129,20 @@ export class StorageHintStore implements HintStore {
         throw error
       }
       this.#deps.metrics.hintsStored++
+      for (const listener of this.#onAdd) listener()
     })
   }
+
+  /**
+   * Calls `listener` after each hint kept; returns the unsubscribe. The hand-off
+   * (cluster/handoff.ts) sleeps while this store holds no hint and wakes on this.
+   */
+  onAdd (listener: () => void): () => void {
+    this.#onAdd.add(listener)
+    return () => { this.#onAdd.delete(listener) }
+  }
+
+  readonly #onAdd = new Set<() => void>()
 
   targets (): PeerId[] {
     return this.#index.targets()
