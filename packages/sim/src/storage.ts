@@ -117,14 +117,19 @@ function never<T> (): Promise<T> {
  * buffer changed after its write gets a fresh copy (the bytes are compared).
  */
 function diskCopy (value: Uint8Array): Uint8Array {
-  const held = diskCopies.get(value)
-  if (held !== undefined && equalBytes(held, value)) return held
-  const copy = value.slice()
-  diskCopies.set(value, copy)
-  return copy
+  return copyOnce(diskCopies, value)
 }
 
 const diskCopies = new WeakMap<Uint8Array, Uint8Array>()
+
+/** The copy of `value` held in `copies`, made (again) when there is none or `value`'s bytes changed since. */
+function copyOnce (copies: WeakMap<Uint8Array, Uint8Array>, value: Uint8Array): Uint8Array {
+  const held = copies.get(value)
+  if (held !== undefined && equalBytes(held, value)) return held
+  const copy = value.slice()
+  copies.set(value, copy)
+  return copy
+}
 
 /**
  * A copy of a stored 'meta' buffer, one for every reader of it while its bytes are
@@ -135,11 +140,7 @@ const diskCopies = new WeakMap<Uint8Array, Uint8Array>()
  * copy found changed is replaced, so the disk and later readers still get the stored bytes.
  */
 function sharedReadCopy (value: Uint8Array): Uint8Array {
-  const held = readCopies.get(value)
-  if (held !== undefined && equalBytes(held, value)) return held
-  const copy = value.slice()
-  readCopies.set(value, copy)
-  return copy
+  return copyOnce(readCopies, value)
 }
 
 const readCopies = new WeakMap<Uint8Array, Uint8Array>()
