@@ -407,16 +407,7 @@ export class Membership implements MembershipView {
    * records of the digest buckets in which it differs from ours; undefined when none does.
    */
   recordsDifferingFrom (digest: Uint8Array): SignedRecord[] | undefined {
-    const buckets = differingBuckets(this.#digest, digest)
-    if (buckets.length === 0) return undefined
-    const out: SignedRecord[] = []
-    for (const bucket of buckets) {
-      for (const id of this.#bucketIds[bucket] ?? []) {
-        const signed = this.#signed.get(id)
-        if (signed !== undefined) out.push(signed)
-      }
-    }
-    return out
+    return this.#inDifferingBuckets(digest, (id) => this.#signed.get(id))
   }
 
   /**
@@ -424,13 +415,18 @@ export class Membership implements MembershipView {
    * `digest` differs from ours (what `members-hashes` answers); undefined when none does.
    */
   recordHashesDifferingFrom (digest: Uint8Array): Uint8Array[] | undefined {
+    return this.#inDifferingBuckets(digest, (id) => this.#recordHashes.get(id))
+  }
+
+  /** `pick` of each member in the digest buckets in which `digest` differs from ours (skipping undefined); undefined when none does. */
+  #inDifferingBuckets<T> (digest: Uint8Array, pick: (id: PeerId) => T | undefined): T[] | undefined {
     const buckets = differingBuckets(this.#digest, digest)
     if (buckets.length === 0) return undefined
-    const out: Uint8Array[] = []
+    const out: T[] = []
     for (const bucket of buckets) {
       for (const id of this.#bucketIds[bucket] ?? []) {
-        const hash = this.#recordHashes.get(id)
-        if (hash !== undefined) out.push(hash)
+        const item = pick(id)
+        if (item !== undefined) out.push(item)
       }
     }
     return out
