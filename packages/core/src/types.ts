@@ -136,12 +136,31 @@ export const LIMITS = {
    * each other, each filling the key to its cap. The codec refuses more in one clock.
    */
   storedSiblings: 64 * 64,
-  /** Entries (actors) per version vector before truncation (entries holding values are never dropped). */
+  /**
+   * Entries (actors) per version vector before truncation drops value-less entries older
+   * than `clockHorizonMs` (entries holding values are never dropped); also the most
+   * entries a context handed to a client carries beside those of the values it read.
+   */
   clockEntries: 64,
+  /**
+   * Entries per version vector before truncation drops value-less entries that are young
+   * (touched within `clockHorizonMs` of the clock's newest entry): the records of recent
+   * supersessions, which a lagging replica needs to drop the values they superseded.
+   */
+  youngClockEntries: 256,
+  /**
+   * How long truncation keeps a value-less entry while the clock holds at most
+   * `youngClockEntries`: a week, as long as a hint may wait for its target (the peer's
+   * `hintMaxAgeMs`), so a hint delivered late still meets the record of what superseded
+   * the values it carries. Measured from the clock's newest entry, not from now, so every
+   * replica truncates the same clock the same way.
+   */
+  clockHorizonMs: 7 * 24 * 60 * 60 * 1000,
   /**
    * Entries in a clock or a context on the wire and on disk: one per stored sibling (each
    * may have its own actor, and truncation keeps every entry holding a value) plus the
-   * value-less ones truncation leaves.
+   * value-less ones truncation leaves. Truncation keeps a clock within it whatever the age
+   * of its entries (64 value-less ones beside the most values a clock can hold).
    */
   storedClockEntries: 64 * 64 + 64,
   /** One encoded wire frame. */

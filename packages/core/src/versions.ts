@@ -20,13 +20,15 @@
  * c = update(c, context(c), { value: bytes('ab'), ts: 3 }, 'p1:0')  // saw both: 1 sibling
  */
 import type { DvvEntry, DvvSet, Sibling, VersionVector } from './types.js'
+import { LIMITS } from './types.js'
 import { canonicalSiblings, compareActors, compareSiblingLists, siblingListsEqual } from './versions-siblings.js'
 import { descends } from './versions-vv.js'
 import { CounterExhaustedError, InvalidClockError, validateContext } from './versions-validate.js'
 
 export { descends, mergeContexts, compareContexts } from './versions-vv.js'
 export { CounterExhaustedError, InvalidClockError, validateClock, validateContext } from './versions-validate.js'
-export { coveredGrown, lww, truncate, DEFAULT_MAX_CLOCK_ENTRIES } from './versions-prune.js'
+export { countBound, coveredGrown, lww, truncate, DEFAULT_MAX_CLOCK_ENTRIES, DEFAULT_TRUNCATION } from './versions-prune.js'
+export type { TruncationBounds } from './versions-prune.js'
 
 /** The clock of a key that has never been written. */
 export function emptyClock(): DvvSet {
@@ -36,6 +38,28 @@ export function emptyClock(): DvvSet {
 /** DVVSet join: the causal context of a clock, `[actor, counter]` sorted by actor. */
 export function context(clock: DvvSet): VersionVector {
   return clock.entries.map((e) => [e.actor, e.counter] as const)
+}
+
+/**
+ * The context handed to a reader or writer: the entry of every value the clock holds, and
+ * the most recently touched value-less entries (ts, then actor), up to `max` entries in
+ * all. A clock keeps up to `LIMITS.youngClockEntries` entries, the records of recent
+ * supersessions (versions-prune.ts `truncate`); a context with all of them would be ~24 KB
+ * in an HTTP header. A write still supersedes every value its reader saw, all named here.
+ * What the cut can cost is one transient sibling: a value-less entry in a context repeats,
+ * for a coordinator that lacks it, a supersession the replicas already record; without it
+ * such a coordinator (one that lagged and still holds the superseded value) keeps that
+ * value beside its write, and the replicas, which hold the record, drop it when they merge
+ * the write (and anti-entropy then drops it at the coordinator).
+ */
+export function clientContext(clock: DvvSet, max: number = LIMITS.clockEntries): VersionVector {
+  if (clock.entries.length <= max) return context(clock)
+  const valueless = clock.entries
+    .filter((e) => e.values.length === 0)
+    .sort((x, y) => (x.ts !== y.ts ? (x.ts > y.ts ? -1 : 1) : compareActors(x.actor, y.actor)))
+  const room = Math.max(0, max - (clock.entries.length - valueless.length))
+  const cut = new Set(valueless.slice(room).map((e) => e.actor))
+  return clock.entries.filter((e) => !cut.has(e.actor)).map((e) => [e.actor, e.counter] as const)
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
  * Seeded scripts for the differential test (versions-model.test.ts): replicas that run
  * src/versions*.ts as the replica store does (peer/src/data/replica-store.ts: the mint
- * cap of peer/src/data/mint.ts on writes, truncation to 64 entries keeping the
- * coordinator's own actor after every write and merge), beside the same replicas in the
+ * cap of peer/src/data/mint.ts on writes, truncation keeping the coordinator's own actor
+ * after every write and merge: a plain 64-entry bound, or the store's own bounds, versions-prune.ts), beside the same replicas in the
  * DVVSet reference (dvv-reference.ts) and in causal histories (dvv-history.ts).
  */
 import type { DvvSet, VersionVector } from '../src/types.js'
 import { LIMITS } from '../src/types.js'
-import { context, siblingCount, sync, truncate, update } from '../src/versions.js'
+import { clientContext, context, countBound, siblingCount, sync, truncate, update } from '../src/versions.js'
+import type { TruncationBounds } from '../src/versions.js'
 import { refEmpty, refJoin, refSync, refUpdate, refValues } from './dvv-reference.js'
 import type { RefClock, RefVV } from './dvv-reference.js'
 import { histEmpty, histSync, histWrite } from './dvv-history.js'
@@ -59,19 +60,28 @@ export class World {
   cutOff = -1
   #time = 0
 
-  constructor (n: number, readonly maxEntries: number = LIMITS.clockEntries) {
+  /**
+   * `bounds`: the replica store's truncation (a number: a plain count bound). `cutContexts`:
+   * reads hand out what the engine's reads do (`clientContext`, at most 64 entries), not
+   * the whole clock.
+   */
+  constructor (n: number, readonly bounds: number | TruncationBounds = countBound(LIMITS.clockEntries), readonly cutContexts = false) {
     this.replicas = Array.from({ length: n }, () => ({ ours: { entries: [], anonymous: [] }, ref: refEmpty(), hist: histEmpty(), epoch: 0 }))
+  }
+
+  get maxEntries (): number {
+    return typeof this.bounds === 'number' ? this.bounds : this.bounds.entries
   }
 
   actor (r: number): string {
     return `r${r}:${(this.replicas[r] as Replica).epoch}`
   }
 
-  /** What the replica store keeps: at most `maxEntries` entries, never its own actor's dropped. */
+  /** What the replica store keeps: truncated to `bounds`, never its own actor's entry dropped. */
   store (r: number, clock: DvvSet): void {
     this.#dirty.add(r)
     const own = this.actor(r)
-    ;(this.replicas[r] as Replica).ours = clock.entries.length > this.maxEntries ? truncate(clock, this.maxEntries, [own]) : clock
+    ;(this.replicas[r] as Replica).ours = clock.entries.length > this.maxEntries ? truncate(clock, this.bounds, [own]) : clock
   }
 
   takeDirty (): number[] {
@@ -82,7 +92,7 @@ export class World {
 
   read (r: number): Read {
     const x = this.replicas[r] as Replica
-    return { ours: context(x.ours), ref: refJoin(x.ref), hist: x.hist.seen }
+    return { ours: this.cutContexts ? clientContext(x.ours) : context(x.ours), ref: refJoin(x.ref), hist: x.hist.seen }
   }
 
   /** A write at coordinator `r` with `ctx`, as a new actor if `restart`; false if refused. */

@@ -21,7 +21,8 @@
 import { describe, expect, it } from 'vitest'
 import type { VersionVector } from '../src/types.js'
 import { LIMITS } from '../src/types.js'
-import { compareContexts, context, descends } from '../src/versions.js'
+import { DEFAULT_TRUNCATION, compareContexts, context, countBound, descends } from '../src/versions.js'
+import type { TruncationBounds } from '../src/versions.js'
 import { refJoin } from './dvv-reference.js'
 import { histVerdict } from './dvv-history.js'
 import type { Read, Replica, ScriptShape } from './dvv-scripts.js'
@@ -72,13 +73,25 @@ function checkVerdicts (latest: Read, reads: readonly Read[]): void {
 
 interface Outcome { steps: number, exactSteps: number, ghostSteps: number, maxGhosts: number, rounds: number }
 
-function runScript (seed: number, shape: ScriptShape): Outcome & { actors: number, refused: number } {
+/**
+ * How the replicas of a script truncate, and what their reads hand out. `exactUpTo`: while
+ * at most this many actors exist, ours must equal the reference at every step.
+ */
+interface Store { readonly bounds: number | TruncationBounds, readonly cutContexts: boolean, readonly exactUpTo: number }
+
+/** A plain 64-entry bound: what truncation does to records that are old, or past the young bound. */
+const COUNTED: Store = { bounds: countBound(MAX), cutContexts: false, exactUpTo: MAX }
+
+function runScript (seed: number, shape: ScriptShape, store: Store = COUNTED): Outcome & { actors: number, refused: number } {
   const random = rng(seed)
-  const w = new World(shape.replicas)
+  const w = new World(shape.replicas, store.bounds, store.cutContexts)
+  const bounds = typeof store.bounds === 'number' ? countBound(store.bounds) : store.bounds
+  // What one settling write can record beside its own entry: its records are the newest.
+  const recordable = Math.max(bounds.entries, bounds.youngEntries)
   const out: Outcome = { steps: 0, exactSteps: 0, ghostSteps: 0, maxGhosts: 0, rounds: 0 }
   /** Checks the replicas the last step changed (all of them when settling), counts the step. */
   const check = (all: boolean): number => {
-    const exact = w.actors.size <= MAX
+    const exact = w.actors.size <= store.exactUpTo
     let ghosts = 0
     const dirty = w.takeDirty()
     for (const x of all ? w.replicas : dirty.map((r) => w.replicas[r] as Replica)) {
@@ -97,7 +110,7 @@ function runScript (seed: number, shape: ScriptShape): Outcome & { actors: numbe
     const step = randomStep(w, shape, random)
     out.steps++
     check(false)
-    if (step.kind === 'read' && w.actors.size <= MAX) checkVerdicts(w.reads[w.reads.length - 1] as Read, w.reads)
+    if (step.kind === 'read' && w.actors.size <= store.exactUpTo && !store.cutContexts) checkVerdicts(w.reads[w.reads.length - 1] as Read, w.reads)
   }
   // Settle: full syncs, and writes of everything by new actors while superseded values live.
   w.syncAll(random)
@@ -113,7 +126,7 @@ function runScript (seed: number, shape: ScriptShape): Outcome & { actors: numbe
     w.syncAll(random)
     out.rounds++
     const after = check(true)
-    if (holders.size < MAX) expect(after, `seed ${seed}: ${holders.size} actors held superseded values`).toBe(0)
+    if (holders.size < recordable) expect(after, `seed ${seed}: ${holders.size} actors held superseded values`).toBe(0)
     expect(after).toBeLessThan(ghosts)
     ghosts = after
   }
@@ -124,11 +137,11 @@ function runScript (seed: number, shape: ScriptShape): Outcome & { actors: numbe
 
 interface Totals { scripts: number, steps: number, exactSteps: number, ghostSteps: number, maxGhosts: number, rounds: number, maxActors: number, over200: number, refused: number }
 
-function runMany (count: number, firstSeed: number, shapeOf: (random: () => number) => ScriptShape): Totals {
+function runMany (count: number, firstSeed: number, shapeOf: (random: () => number) => ScriptShape, store: Store = COUNTED): Totals {
   const t: Totals = { scripts: 0, steps: 0, exactSteps: 0, ghostSteps: 0, maxGhosts: 0, rounds: 0, maxActors: 0, over200: 0, refused: 0 }
   for (let k = 0; k < count; k++) {
     const seed = firstSeed + k
-    const o = runScript(seed, shapeOf(rng(seed ^ 0x5eed)))
+    const o = runScript(seed, shapeOf(rng(seed ^ 0x5eed)), store)
     t.scripts++
     t.steps += o.steps
     t.exactSteps += o.exactSteps
@@ -167,5 +180,45 @@ describe('DVVSet against a reference model (issue 13 item 2)', () => {
     }))
     console.log('200+ actors', t)
     expect(t.over200).toBe(t.scripts)
+  })
+})
+
+describe('DVVSet against a reference model, with the replica store\'s truncation (young records)', () => {
+  const young: Store = { bounds: DEFAULT_TRUNCATION, cutContexts: false, exactUpTo: LIMITS.youngClockEntries }
+
+  it('65-256 actors within the horizon: identical to the reference at every step, a lagging replica included', () => {
+    // The shapes of the two suites above (the second a little shorter, to stay within 256
+    // actors): nothing superseded ever comes back.
+    const past = runMany(60, 100_001, (random) => ({
+      replicas: between(random, 3, 6), steps: between(random, 170, 230), churn: 0.7 + random() * 0.3, missing: 0.2, stale: 0.25, lag: random() < 0.5 ? 120 : 0
+    }), young)
+    const many = runMany(8, 200_001, (random) => ({
+      replicas: between(random, 3, 6), steps: between(random, 380, 430), churn: 1, missing: 0.2, stale: 0.3, lag: 250
+    }), young)
+    console.log('young records', past, many)
+    expect(past.maxActors).toBeGreaterThan(MAX)
+    expect(many.over200).toBe(many.scripts)
+    expect(many.maxActors).toBeLessThanOrEqual(LIMITS.youngClockEntries)
+    for (const t of [past, many]) {
+      expect(t.exactSteps).toBe(t.steps)
+      expect(t.ghostSteps).toBe(0)
+    }
+  })
+
+  it('reads cut to 64 entries (clientContext): no loss, superseded extras only transiently', () => {
+    const t = runMany(8, 200_001, (random) => ({
+      replicas: between(random, 3, 6), steps: between(random, 400, 460), churn: 1, missing: 0.2, stale: 0.3, lag: 250
+    }), { ...young, cutContexts: true, exactUpTo: MAX })
+    console.log('cut contexts', t)
+    expect(t.over200).toBe(t.scripts)
+  })
+
+  it('past the horizon and the young bound (scaled down: 16 entries, 48 young, a horizon of 40 writes)', () => {
+    const t = runMany(60, 300_001, (random) => ({
+      replicas: between(random, 3, 6), steps: between(random, 170, 230), churn: 0.7 + random() * 0.3, missing: 0.2, stale: 0.25, lag: random() < 0.5 ? 120 : 0
+    }), { bounds: { entries: 16, youngEntries: 48, horizonMs: 40 }, cutContexts: false, exactUpTo: 16 })
+    console.log('scaled bounds', t)
+    expect(t.maxActors).toBeGreaterThan(48)
+    expect(t.exactSteps).toBeLessThan(t.steps)
   })
 })

@@ -2,8 +2,8 @@
  * Engine configuration: cluster-wide defaults (Q, N, R, W) and the per-peer timings.
  * Defaults suit a LAN cluster of daemons; the simulator and tests shorten the timers.
  */
-import { LIMITS, admissionProblem } from '@ringstore/core'
-import type { PeerId, SignedAdmission } from '@ringstore/core'
+import { DEFAULT_TRUNCATION, admissionProblem } from '@ringstore/core'
+import type { PeerId, SignedAdmission, TruncationBounds } from '@ringstore/core'
 import { quorumProblem } from './quorum.js'
 import { OWN_RECORD_ANNOUNCE_ROUNDS } from './constants.js'
 
@@ -90,8 +90,11 @@ export interface PeerConfig {
   readonly probeIntervalMs: number
   /** A tombstone is collected only this long after it was written and once every replica has it. */
   readonly tombstoneGraceMs: number
-  /** Entries kept per version vector (see versions.ts truncation policy). */
-  readonly maxClockEntries: number
+  /**
+   * When a version vector drops value-less entries (core versions-prune.ts `truncate`).
+   * Every replica of a cluster must use the same: tests set smaller ones.
+   */
+  readonly truncation: TruncationBounds
   /**
    * The cluster this peer belongs to: its authority's public key as a peer id
    * (docs/trust.md). When set, a member record counts only with an admission that
@@ -152,7 +155,7 @@ export const DEFAULT_CONFIG: PeerConfig = {
   probeIntervalMs: 1_000,
   tombstoneGraceMs: 60 * 60 * 1000,
   // The codec's bound on a version vector: a clock that keeps more could not travel.
-  maxClockEntries: LIMITS.clockEntries,
+  truncation: DEFAULT_TRUNCATION,
   lww: () => false
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { clockEqual, emptyClock, syncAll, update } from '@ringstore/core'
+import { LIMITS, clockEqual, context, emptyClock, siblings, syncAll, update } from '@ringstore/core'
 import type { DvvSet, Placement } from '@ringstore/core'
 import {
   addCorrupt, addFailure, addReply, closeRepairWindow, corruptFailures, getVerdict, initGet, mergeReplies, outstanding, planRead, readAnswer, readRepairTargets,
@@ -184,6 +184,22 @@ describe('reconciliation', () => {
     const v2 = update(v1, [['p:1', 1]], { value: bytes('new'), ts: 2 }, 'p:1')
     const s = addReply(addReply(initGet(2, ['a', 'b']), 'a', v1), 'b', v2)
     expect(readAnswer(mergeReplies(s)).values).toEqual([bytes('new')])
+  })
+
+  it('hands out at most 64 context entries, every value\'s among them, however many records the version keeps', () => {
+    // 200 writers, each superseding the last, and one concurrent blind write: 201 entries.
+    let clock = emptyClock()
+    for (let i = 1; i <= 200; i++) clock = update(clock, context(clock), { value: bytes(`v${i}`), ts: i * 1_000 }, `w${String(i).padStart(3, '0')}`)
+    clock = write(clock, 'blind', 'x', 5)
+    expect(clock.entries).toHaveLength(201)
+    const answer = readAnswer(clock)
+    expect(answer.context).toHaveLength(LIMITS.clockEntries)
+    const named = answer.context.map(([actor]) => actor)
+    expect(named).toContain('w200')
+    expect(named).toContain('x')
+    // A write with it supersedes both values the read returned.
+    const next = update(clock, answer.context, { value: bytes('merged'), ts: 300_000 }, 'me')
+    expect(siblings(next).map((s) => s.value)).toEqual([bytes('merged')])
   })
 
   it('no version anywhere: not found, empty context', () => {

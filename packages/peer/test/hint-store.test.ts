@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { clockEqual, context, emptyClock, siblings, update } from '@ringstore/core'
+import { clockEqual, context, countBound, emptyClock, siblings, update } from '@ringstore/core'
 import type { DvvSet } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '../src/config.js'
 import { StorageHintStore } from '../src/data/hint-store.js'
@@ -13,9 +13,9 @@ const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 const write = (clock: DvvSet | null, value: string, actor: string): DvvSet =>
   update(clock ?? emptyClock(), clock === null ? [] : context(clock), { value: bytes(value), ts: 1 }, actor)
 
-async function openHints (storage = new MemoryStorage()) {
+async function openHints (storage = new MemoryStorage(), config = DEFAULT_CONFIG) {
   const metrics = createMetrics()
-  const hints = new StorageHintStore({ id: 'me', storage, config: DEFAULT_CONFIG, log: silentLogger, metrics, now: () => 0 })
+  const hints = new StorageHintStore({ id: 'me', storage, config, log: silentLogger, metrics, now: () => 0 })
   await hints.open()
   return { hints, storage, metrics }
 }
@@ -60,8 +60,9 @@ describe('StorageHintStore', () => {
     // A write's version may carry more entries than the bound: the records (ts 0) of what
     // its context superseded, kept in the write's own truncation. The target may hold those
     // values; a hint cut to the bound would deliver the write without them.
-    const { hints } = await openHints()
-    const max = DEFAULT_CONFIG.maxClockEntries
+    // A plain count bound: the entries here are all young under the default horizon.
+    const max = DEFAULT_CONFIG.truncation.entries
+    const { hints } = await openHints(new MemoryStorage(), { ...DEFAULT_CONFIG, truncation: countBound(max) })
     const bare = Array.from({ length: max + 2 }, (_, i) => ({ actor: `a${String(i).padStart(3, '0')}:1`, counter: 1, values: [], ts: i < 2 ? 0 : 10 + i }))
     const version = update({ entries: bare, anonymous: [] }, [], { value: bytes('w'), ts: 100 }, 'me:1')
     await hints.add('b', 'k', version)

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import fc from 'fast-check'
 import {
-  CorruptRecordError, MerkleTree, clockDigest, clockEqual, context, emptyClock, liveSiblings, partitionOf, sealRecord, siblings, sync, update
+  CorruptRecordError, MerkleTree, clockDigest, clockEqual, context, countBound, emptyClock, liveSiblings, partitionOf, sealRecord, siblings, sync, update
 } from '@ringstore/core'
 import type { DvvSet } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '../src/config.js'
@@ -277,7 +277,7 @@ describe('StorageReplicaStore', () => {
   })
 
   it('truncates clocks but never drops its own actor', async () => {
-    const { store } = await openStore(new MemoryStorage(), { maxClockEntries: 2 })
+    const { store } = await openStore(new MemoryStorage(), { truncation: countBound(2) })
     let clock = await writeDurably(store, 'k', (cur, actor) => write(cur, 'mine', actor, 1))
     for (let i = 0; i < 5; i++) {
       const other = write(clock, `o${i}`, `other${i}:1`, 10 + i)
@@ -292,7 +292,7 @@ describe('StorageReplicaStore', () => {
     // This store's clock is at the bound (2 entries) with recent value-less ones; the client
     // read 'v' (actor a:1) at another replica, which this store never held. The write's
     // version must still say a:1 is superseded, so the replica holding 'v' drops it.
-    const { store } = await openStore(new MemoryStorage(), { maxClockEntries: 2 })
+    const { store } = await openStore(new MemoryStorage(), { truncation: countBound(2) })
     let clock = await writeDurably(store, 'k', (cur, actor) => write(cur, 'mine', actor, 10))
     clock = await store.merge('k', write(write(clock, 'o', 'o:1', 20), 'o2', 'o:1', 21))
     const elsewhere = write(null, 'v', 'a:1', 5)
@@ -301,6 +301,24 @@ describe('StorageReplicaStore', () => {
     expect(written.entries.find((e) => e.actor === 'a:1')).toMatchObject({ counter: 1, values: [] })
     const atTheOtherReplica = await (await openStore(new MemoryStorage())).store.merge('k', elsewhere)
     expect(siblings(sync(atTheOtherReplica, written)).map((s) => text(s.value))).toEqual(['w'])
+  })
+
+  it('keeps the records of 200 writers within the horizon: a lagging replica\'s superseded value does not come back', async () => {
+    // The default bounds (core's DEFAULT_TRUNCATION). 'v0' is held by a replica that then
+    // lags while 200 coordinators, a second apart, each supersede the last write here.
+    const { store } = await openStore()
+    const lagging = write(null, 'v0', 'w0:1', 1_000)
+    let clock = await store.merge('k', lagging)
+    for (let i = 1; i <= 200; i++) clock = await store.merge('k', write(clock, `v${i}`, `w${i}:1`, 1_000 + i * 1_000))
+    expect(clock.entries).toHaveLength(201)
+    // The lagging replica's version comes back (anti-entropy, a late hint): v0 stays gone.
+    clock = await store.merge('k', lagging)
+    expect(siblings(clock).map((s) => text(s.value))).toEqual(['v200'])
+    // Under a plain 64-entry bound the record of v0's supersession was long gone.
+    const { store: counted } = await openStore(new MemoryStorage(), { truncation: countBound(64) })
+    let c = await counted.merge('k', lagging)
+    for (let i = 1; i <= 200; i++) c = await counted.merge('k', write(c, `v${i}`, `w${i}:1`, 1_000 + i * 1_000))
+    expect(siblings(await counted.merge('k', lagging)).map((s) => text(s.value)).sort()).toEqual(['v0', 'v200'])
   })
 
   it('applies last-write-wins for configured keys', async () => {

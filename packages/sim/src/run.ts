@@ -3,7 +3,7 @@
  * schedule, settle and converge, check every invariant. Same seed, same options → the same
  * result, byte for byte (nothing here reads the real clock or Math.random).
  */
-import type { DvvSet, Key, PeerId } from '@ringstore/core'
+import type { DvvSet, Key, PeerId, TruncationBounds } from '@ringstore/core'
 import type { Logger } from '@ringstore/peer'
 import { checkHistory, checkRogue, dottedSiblings, refusedAtSiblingCap } from './checker.js'
 import type { KeySnapshot, RogueEvidence, Violation } from './checker.js'
@@ -46,6 +46,12 @@ export interface RunOptions {
   readonly coldStart?: boolean
   /** Ring checkpoints on every peer, at the simulator's pace (SIM_RING_CHECKPOINTS): members drop the records of those that left. */
   readonly ringCheckpoints?: boolean
+  /**
+   * Every peer's truncation bounds (peer config `truncation`); absent: the engine's own.
+   * Tests pass a plain count bound to drive truncation in a run too short for a record to
+   * grow old (core versions-prune.ts).
+   */
+  readonly truncation?: TruncationBounds
   /** Mean think time between one client's operations, virtual ms: spreads the workload over the fault schedule. */
   readonly thinkMs: number
   readonly q: number
@@ -171,7 +177,12 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
   const cluster: SimCluster = new SimCluster({
     peers: options.peers,
     rng: rng.fork('cluster'),
-    config: { q: options.q, tombstoneGraceMs: SIM_TOMBSTONE_GRACE_MS, ...(options.ringCheckpoints === true ? SIM_RING_CHECKPOINTS : {}) },
+    config: {
+      q: options.q,
+      tombstoneGraceMs: SIM_TOMBSTONE_GRACE_MS,
+      ...(options.ringCheckpoints === true ? SIM_RING_CHECKPOINTS : {}),
+      ...(options.truncation === undefined ? {} : { truncation: options.truncation })
+    },
     clockSkewMs: SIM_CLOCK_SKEW_MS,
     ...(options.rogue ? { authority: SIM_AUTHORITY } : {}),
     ...(options.coldStart === true ? { start: 'cold' as const } : {}),

@@ -4,7 +4,7 @@
  * is, when read repair runs and which replicas it must update. get.ts only sends messages
  * and asks.
  */
-import { clockEqual, context, liveSiblings, siblings, syncAll } from '@ringstore/core'
+import { clientContext, clockEqual, liveSiblings, siblings, syncAll } from '@ringstore/core'
 import type { DvvSet, PeerId, Placement, Sibling, VersionVector } from '@ringstore/core'
 
 export interface ReadPlan {
@@ -184,7 +184,7 @@ export function readAnswer (merged: DvvSet | null): ReadAnswer {
     found: live.length > 0,
     values: live.map((s) => s.value as Uint8Array),
     siblings: siblings(merged),
-    context: context(merged),
+    context: clientContext(merged),
     clock: merged
   }
 }

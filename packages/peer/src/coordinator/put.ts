@@ -14,7 +14,7 @@
  * placement that does not take it gets a hint kept here, and primaries nobody stands in
  * for get one up front.
  */
-import { context, validateContext, validateKey, validateValue, walkOrder } from '@ringstore/core'
+import { clientContext, validateContext, validateKey, validateValue, walkOrder } from '@ringstore/core'
 import type { DvvSet, Key, PeerId, Placement } from '@ringstore/core'
 import { mint } from '../data/mint.js'
 import type { PutResult } from '../api.js'
@@ -141,7 +141,7 @@ export class PutCoordinator {
     if (verdict.kind === 'fail') {
       return { kind: 'quorum-failed', dot, acks: verdict.acks, required: verdict.required, ...(refusals.length > 0 ? { detail: refusals.join('; ') } : {}) }
     }
-    return { kind: 'ok', context: context(clock), dot, acks: verdict.acks }
+    return { kind: 'ok', context: clientContext(clock), dot, acks: verdict.acks }
   }
 
   /**

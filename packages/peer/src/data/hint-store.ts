@@ -32,7 +32,7 @@ import { openClock } from './stored-clock.js'
 export interface HintStoreDeps {
   readonly id: PeerId
   readonly storage: Storage
-  readonly config: Pick<PeerConfig, 'maxClockEntries' | 'hintQuotaBytes' | 'hintQuotaPerTargetBytes' | 'hintMaxAgeMs'>
+  readonly config: Pick<PeerConfig, 'truncation' | 'hintQuotaBytes' | 'hintQuotaPerTargetBytes' | 'hintMaxAgeMs'>
   readonly log: Logger
   readonly metrics: PeerMetrics
   /** The injected clock's now() (ms): when a hint is first stored, and its age. */
@@ -111,7 +111,7 @@ export class StorageHintStore implements HintStore {
       // Hints carry no actor of ours to protect, but never cut below the version handed in:
       // a write's version may carry more entries than the bound, the records of what it
       // superseded (core versions-prune.ts `coveredGrown`), and the target may hold those values.
-      const next = truncate(merged, this.#deps.config.maxClockEntries, clock.entries.map((e) => e.actor))
+      const next = truncate(merged, this.#deps.config.truncation, clock.entries.map((e) => e.actor))
       if (current !== null && clockEqual(current, next)) return
       const held = this.#index.get(target, storageKey)
       // A merge keeps the hint's first time: re-sending cannot keep a hint alive.

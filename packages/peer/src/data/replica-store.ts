@@ -38,7 +38,7 @@ import type { SealedClock } from './stored-clock.js'
 export interface ReplicaStoreDeps {
   readonly id: string
   readonly storage: Storage
-  readonly config: Pick<PeerConfig, 'q' | 'maxClockEntries' | 'lww'>
+  readonly config: Pick<PeerConfig, 'q' | 'truncation' | 'lww'>
   readonly log: Logger
   readonly metrics: PeerMetrics
   /**
@@ -394,8 +394,8 @@ export class StorageReplicaStore implements ReplicaStore {
     const { config } = this.#deps
     const resolved = config.lww(key) ? lww(clock) : clock
     // The common case has nothing to drop: skip truncate's copy of the clock.
-    if (resolved.entries.length <= config.maxClockEntries) return resolved
-    return truncate(resolved, config.maxClockEntries, [this.actor(), ...keep])
+    if (resolved.entries.length <= config.truncation.entries) return resolved
+    return truncate(resolved, config.truncation, [this.actor(), ...keep])
   }
 
   async #persist (items: ReadonlyArray<readonly [KeySlot, DvvSet]>): Promise<void> {
