@@ -151,15 +151,12 @@ export function truncate(clock: DvvSet, bounds: number | TruncationBounds, keep:
  * superseded values when they merge it).
  *
  * Without that, a coordinator whose clock lacked the actor (it never held the value the
- * client read at another replica, or truncated its entry long ago) recorded it with ts 0
- * (versions.ts `discardCovered`: nothing here touched it), so its own truncation dropped
- * the record in the same write, and the replicas holding the value kept it beside the
- * write that had seen it: `false-sibling` and `superseded-survivor` at the end of long
- * simulator runs. Stamping such entries with the write's time instead keeps them longer
- * everywhere, but a stale context (a client that read long ago) then re-creates dozens of
- * long-truncated actors as the newest entries, which push out the real records of recent
- * supersessions on every replica: far more survivors, not fewer. Kept only in the write's
- * own truncation, they keep ts 0 and are the first dropped by any later merge.
+ * client read at another replica, or truncated its entry long ago) recorded it with ts 0,
+ * so its own truncation dropped the record in the same write, and the replicas holding the
+ * value kept it beside the write that had seen it: `false-sibling` and
+ * `superseded-survivor` at the end of long simulator runs. Such records now carry the
+ * write's time (versions.ts `discardCovered`), so they are young; `keep` still guards the
+ * write's own truncation when a clock is past the young bound too.
  */
 export function coveredGrown(before: DvvSet | null, after: DvvSet): string[] {
   const held = new Map((before?.entries ?? []).map((e) => [e.actor, e.counter - e.values.length]))

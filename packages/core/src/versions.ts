@@ -135,15 +135,18 @@ export function syncAll(clocks: readonly DvvSet[]): DvvSet {
 
 /**
  * Drop the values covered by `ctx` (dot (a, c) with ctx[a] ≥ c) and raise every counter to
- * max(clock's, ctx's): DVVSet's sync of the server clock with the context-only clock. An
- * actor known only from the context gets a value-less entry with ts 0 (never touched here).
+ * max(clock's, ctx's): DVVSet's sync of the server clock with the context-only clock.
  *
- * An entry that loses values here now records a supersession: other replicas may still
- * hold those values until this version reaches them. Its ts becomes the write's (`now`),
- * so truncation (versions-prune.ts), which drops the least recently touched value-less
- * entries first, keeps this record longest. With the ts of the superseded value's own
- * write instead, a value truncation had brought back was superseded by an entry that was
- * then the oldest, and truncated at once: the value came back on every sync, for good.
+ * An entry that loses values here, or whose counter the context raises, or that only the
+ * context names, now records a supersession: other replicas may still hold those values
+ * until this version reaches them. Its ts becomes the write's (`now`), so truncation
+ * (versions-prune.ts), which drops the least recently touched value-less entries first,
+ * keeps this record longest. With the ts of the superseded value's own write instead, a
+ * value truncation had brought back was superseded by an entry that was then the oldest,
+ * and truncated at once: the value came back on every sync, for good. An actor known only
+ * from the context used to get ts 0 (nothing here had touched it): the first entry any
+ * later merge dropped once the clock held more than 64 entries, which with young records
+ * is every merge of a busy key, often before the superseded value reached this replica.
  */
 function discardCovered(entries: readonly DvvEntry[], ctx: VersionVector, now: number): DvvEntry[] {
   const out: DvvEntry[] = []
@@ -156,11 +159,11 @@ function discardCovered(entries: readonly DvvEntry[], ctx: VersionVector, now: n
     if (order <= 0) i++
     if (order >= 0) j++
     if (order < 0 && e !== undefined) out.push(e)
-    else if (order > 0 && c !== undefined) out.push({ actor: c[0], counter: c[1], values: [], ts: 0 })
+    else if (order > 0 && c !== undefined) out.push({ actor: c[0], counter: c[1], values: [], ts: now })
     else if (e !== undefined && c !== undefined) {
       // values[k] has dot counter - k: it survives iff counter - k > ctx[a].
       const values = e.values.slice(0, Math.max(0, e.counter - c[1]))
-      const ts = values.length < e.values.length ? Math.max(e.ts, now) : e.ts
+      const ts = values.length < e.values.length || c[1] > e.counter ? Math.max(e.ts, now) : e.ts
       out.push({ actor: e.actor, counter: Math.max(e.counter, c[1]), values, ts })
     }
   }
