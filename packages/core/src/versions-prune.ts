@@ -128,16 +128,24 @@ export function truncate(clock: DvvSet, bounds: number | TruncationBounds, keep:
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${name} must be a non-negative integer, got ${n}`)
   }
   const total = clock.entries.length
-  if (total <= b.entries) return { entries: [...clock.entries], anonymous: [...clock.anonymous] }
-  const droppable = clock.entries
-    .filter((e) => e.values.length === 0 && !keep.includes(e.actor))
-    .sort((x, y) => (x.ts !== y.ts ? (x.ts < y.ts ? -1 : 1) : compareActors(x.actor, y.actor)))
-  const newest = clock.entries.reduce((max, e) => Math.max(max, e.ts), -Infinity)
-  // Oldest first, so the old ones are a prefix of `droppable`.
+  const unchanged = (): DvvSet => ({ entries: [...clock.entries], anonymous: [...clock.anonymous] })
+  if (total <= b.entries) return unchanged()
+  const kept = new Set(keep)
+  let newest = -Infinity
+  for (const e of clock.entries) if (e.ts > newest) newest = e.ts
+  const cutoff = newest - b.horizonMs
+  const droppable: DvvEntry[] = []
   let old = 0
-  while (old < droppable.length && (droppable[old] as DvvEntry).ts <= newest - b.horizonMs) old++
+  for (const e of clock.entries) {
+    if (e.values.length > 0 || kept.has(e.actor)) continue
+    droppable.push(e)
+    if (e.ts <= cutoff) old++
+  }
   const count = Math.min(droppable.length, Math.max(Math.min(old, total - b.entries), total - Math.max(b.youngEntries, b.entries)))
-  if (count <= 0) return { entries: [...clock.entries], anonymous: [...clock.anonymous] }
+  // A busy key's clock sits between the bounds with young records only: nothing to sort.
+  if (count <= 0) return unchanged()
+  // Oldest first (ts, then actor), so the old ones are a prefix.
+  droppable.sort((x, y) => (x.ts !== y.ts ? (x.ts < y.ts ? -1 : 1) : compareActors(x.actor, y.actor)))
   const dropped = new Set(droppable.slice(0, count).map((e) => e.actor))
   return { entries: clock.entries.filter((e) => !dropped.has(e.actor)), anonymous: [...clock.anonymous] }
 }

@@ -2,8 +2,8 @@
  * `ringstore <command>`: `start` runs one daemon, `cluster` a local cluster of daemons
  * (what `npm start` runs), `leave` and `status` talk to a running one. Exit codes: 0 clean
  * exit (including after SIGTERM/SIGINT, and after the daemon left the cluster), 1 the
- * daemon could not start or failed (or an operator command did not complete), 2 a bad
- * command line.
+ * daemon could not start or failed, or a step of its shutdown hung (shutdown.ts), or an
+ * operator command did not complete, 2 a bad command line.
  */
 import { LIMITS, UsageError } from '@ringstore/core'
 import { DEFAULT_CONFIG } from '@ringstore/peer'
@@ -113,8 +113,9 @@ ringstore cluster options:
   --log-level LEVEL              for the daemons' logs in DIR/peer-K/daemon.log (${DEFAULT_LOG_LEVEL})
   -- ARGS                        passed to every \`ringstore start\` (e.g. -- --n 2 --w 1)
 
-Signals: SIGTERM or SIGINT shut down cleanly (exit 0); a second one exits at once.
-Exit codes: 0 ok, 1 failed to start or crashed (leave/status: the daemon unreachable, or the
+Signals: SIGTERM or SIGINT shut down cleanly (exit 0); a second one exits at once. A shutdown
+step that takes more than 30 s is logged by name and left behind; the daemon then exits 1.
+Exit codes: 0 ok, 1 failed to start, crashed or did not shut down cleanly (leave/status: the daemon unreachable, or the
 leave not done by --timeout; remove: refused), 2 bad command line.
 `
 
@@ -176,7 +177,14 @@ async function startCommand (argv: readonly string[]): Promise<number> {
   // A daemon that left the cluster stops itself once it handed everything off (leave.ts).
   const reason = await Promise.race([stopped, daemon.left.then(() => 'left the cluster' as const)])
   log.info('shutting down', { reason })
-  await daemon.stop()
+  try {
+    await daemon.stop()
+  } catch (error) {
+    // Each step that hung was logged by name; exit all the same (bin/ringstore.js exits
+    // with what main returns, whatever is left pending), and say the stop was not clean.
+    log.error('stopped without a clean shutdown', { error })
+    return EXIT_FAILED
+  }
   log.info('stopped')
   return EXIT_OK
 }

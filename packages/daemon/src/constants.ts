@@ -176,6 +176,13 @@ export const REQUEST_TIMEOUT_MS = 60_000
 export const SHUTDOWN_GRACE_MS = 5_000
 
 /**
+ * How long one step of the stop sequence (shutdown.ts) may take before it is logged by name
+ * and left behind. The HTTP API's step takes up to SHUTDOWN_GRACE_MS by design, and the
+ * peer's lets a background run finish its current partition: far below this.
+ */
+export const SHUTDOWN_STEP_BOUND_MS = 30_000
+
+/**
  * Characters of a request's URL in the log line of an unexpected failure: enough to tell
  * the route and the key, bounded so that a client cannot make the log line arbitrarily long.
  */

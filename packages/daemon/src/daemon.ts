@@ -32,6 +32,8 @@ import { lockDataDir } from './lock.js'
 import { ContextSeal } from './http/context-seal.js'
 import { checkStorePresent, reconcileStoreId } from './store-marker.js'
 import { resolveTrust } from './trust.js'
+import { ShutdownSequence } from './shutdown.js'
+import { SHUTDOWN_STEP_BOUND_MS } from './constants.js'
 import type { Trust } from './trust.js'
 
 /** The LMDB environment's folder inside the data dir (beside the key file and the pid file). */
@@ -56,23 +58,13 @@ export interface RunningDaemon {
   stop (): Promise<void>
 }
 
-/** Steps to undo, most recent first, if start fails half way (and on stop). */
-type Undo = () => Promise<void>
-
 export async function startDaemon (options: DaemonOptions, log: Logger): Promise<RunningDaemon> {
-  const undo: Undo[] = []
-  const unwind = async (): Promise<void> => {
-    for (const step of undo.splice(0).reverse()) {
-      try {
-        await step()
-      } catch (error) {
-        log.warn('shutdown step failed', { error })
-      }
-    }
-  }
+  // Steps to undo, most recent first, if start fails half way (and on stop).
+  const undo = new ShutdownSequence(log, SHUTDOWN_STEP_BOUND_MS)
+  const unwind = async (): Promise<void> => { await undo.run() }
   try {
     await mkdir(options.dataDir, { recursive: true })
-    undo.push(await lockDataDir(options.dataDir))
+    undo.add('data-dir lock', await lockDataDir(options.dataDir))
     const resuming = await unfinishedLeave(options.dataDir)
     const privateKey = await loadOrCreatePrivateKey(options.dataDir)
     // Before storage and network: a wrong certificate or secret refuses the start at once.
@@ -82,11 +74,11 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
     const storeDir = join(options.dataDir, STORE_DIR)
     const expectedStore = await checkStorePresent(options.dataDir, storeDir, options.allowEmptyStore)
     const storage = await FsStorage.open(storeDir)
-    undo.push(async () => { await storage.close() })
+    undo.add('store', async () => { await storage.close() })
     await reconcileStoreId(options.dataDir, storage, expectedStore, options.allowEmptyStore, log)
     const { peer, network, addrs } = await startPeer(options, trust, privateKey, storage, resuming !== undefined, log, undo)
     const leave = new Leave({ peer, dataDir: resolve(options.dataDir), log: scoped(log, 'leave') })
-    undo.push(async () => { leave.stop() })
+    undo.add('leave', async () => { leave.stop() })
     if (resuming !== undefined) {
       log.warn('this peer left the cluster but had not handed everything off: finishing the hand-off, then stopping', { peerId: peer.id, leftAt: resuming.leftAt })
       leave.resume(resuming.leftAt)
@@ -109,8 +101,8 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
       log: scoped(log, 'http')
     })
     const http = await api.listen(options.http)
-    undo.push(async () => { await api.close() })
-    undo.push(await writeDaemonFile(options.dataDir, { pid: process.pid, http, peerId: peer.id, tokenFile: token.file }))
+    undo.add('http api', async () => { await api.close() })
+    undo.add('daemon file', await writeDaemonFile(options.dataDir, { pid: process.pid, http, peerId: peer.id, tokenFile: token.file }))
 
     let stopping: Promise<void> | undefined
     return {
@@ -128,14 +120,15 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
       }
     }
   } catch (error) {
-    await unwind()
+    // The start's own error is the one to report; a step that hung is logged by name.
+    await unwind().catch(() => undefined)
     throw error
   }
 }
 
 /** The libp2p node (started, so its real addresses are known) and the engine peer on it. */
 async function startPeer (
-  options: DaemonOptions, trust: Trust, privateKey: PrivateKey, storage: FsStorage, resumeLeave: boolean, log: Logger, undo: Undo[]
+  options: DaemonOptions, trust: Trust, privateKey: PrivateKey, storage: FsStorage, resumeLeave: boolean, log: Logger, undo: ShutdownSequence
 ): Promise<{ peer: Peer, network: Libp2pNetwork, addrs: () => string[] }> {
   const node = await createNodeLibp2p({
     listen: options.listen,
@@ -145,7 +138,7 @@ async function startPeer (
   })
   // network.stop() (through peer.stop()) stops the node too; this covers a failure before
   // the peer took it over. libp2p's stop is idempotent.
-  undo.push(async () => { await node.stop() })
+  undo.add('libp2p node', async () => { await node.stop() })
   // The book reads the member table of the peer built just below.
   let members: () => readonly MemberRecord[] = () => []
   // Visitors (clients: browser tabs) come and go by the thousand: libp2p forgets them once
@@ -186,12 +179,12 @@ async function startPeer (
   members = () => peer.members()
   // peer.start() stops the peer itself if it fails.
   await peer.start()
-  undo.push(async () => {
+  undo.add('peer', async () => {
     await peer.stop()
     clock.clearAll()
   })
   book.start()
-  undo.push(async () => { book.stop() })
+  undo.add('address book', async () => { book.stop() })
   return { peer, network, addrs }
 }
 
