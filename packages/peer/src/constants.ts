@@ -194,3 +194,10 @@ export const REMOVAL_REGOSSIP_MS = 60 * 60 * 1000
  * it only from a member. A day; ids only, so the book stays small whatever the churn.
  */
 export const DROPPED_MEMBER_ROLE_MS = 24 * 60 * 60 * 1000
+
+/**
+ * Stored bytes of recently decoded clocks a replica store keeps, with the clocks
+ * (data/opened-clocks.ts): a hot key read or merged again is not decoded again. 2 MiB is a
+ * hundred busy keys of 256-entry clocks; a browser tab's store keeps it too.
+ */
+export const OPENED_CLOCKS_BYTES = 2 * 1024 * 1024

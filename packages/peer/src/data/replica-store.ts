@@ -33,6 +33,8 @@ import { ActorEpoch, epochOfActor } from './actor-epoch.js'
 import { KeyedLock } from './keyed-lock.js'
 import { dataKey, dataKeyOfHash, keyOfDataKey } from './storage-keys.js'
 import { CORRUPT_DIGEST, isSoundRecord, openClock, openClockWithDigest, sealClockWithDigest } from './stored-clock.js'
+import { OpenedClocks } from './opened-clocks.js'
+import { OPENED_CLOCKS_BYTES } from '../constants.js'
 import type { SealedClock } from './stored-clock.js'
 
 export interface ReplicaStoreDeps {
@@ -77,6 +79,8 @@ export class StorageReplicaStore implements ReplicaStore {
   readonly #epochs: ActorEpoch
   readonly #lock = new KeyedLock()
   readonly #trees = new Map<number, MerkleTree>()
+  /** Clocks decoded lately, by key, with their stored bytes (opened-clocks.ts). */
+  readonly #opened = new OpenedClocks(OPENED_CLOCKS_BYTES)
   /** Staged writes whose local write has not settled: close() waits for them. */
   readonly #staged = new Set<Promise<void>>()
   /** From close() on, writes are no longer staged (stage waits for durability). */
@@ -158,7 +162,7 @@ export class StorageReplicaStore implements ReplicaStore {
     return values.map((bytes, i) => {
       if (bytes === undefined) return null
       const key = keys[i] as Key
-      const clock = openClock(bytes, { ns: 'data', key }, this.#deps)
+      const clock = openClock(bytes, { ns: 'data', key }, this.#deps, this.#opened)
       if (clock === null) this.#markCorrupt(this.#slot(key))
       return clock
     })
@@ -246,7 +250,7 @@ export class StorageReplicaStore implements ReplicaStore {
       slots.forEach((slot, i) => {
         const { key } = slot
         const bytes = stored[i]
-        const current = bytes === undefined ? null : openClock(bytes, { ns: 'data', key }, this.#deps)
+        const current = bytes === undefined ? null : openClock(bytes, { ns: 'data', key }, this.#deps, this.#opened)
         if (bytes !== undefined && current === null) corrupt = true
         const clock = incoming.get(key) as DvvSet
         // One key that cannot be stored must not fail the others of its batch (an
@@ -330,7 +334,7 @@ export class StorageReplicaStore implements ReplicaStore {
   async * #scan (range: { gte?: string, lt?: string }): AsyncIterable<readonly [Key, DvvSet]> {
     for await (const [storageKey, bytes] of this.#deps.storage.scan('data', range)) {
       const key = keyOfDataKey(storageKey)
-      const clock = openClock(bytes, { ns: 'data', key }, this.#deps)
+      const clock = openClock(bytes, { ns: 'data', key }, this.#deps, this.#opened)
       if (clock !== null) yield [key, clock] as const
     }
   }
@@ -361,7 +365,7 @@ export class StorageReplicaStore implements ReplicaStore {
   async #read (slot: KeySlot): Promise<ReadResult> {
     const bytes = await this.#deps.storage.get('data', slot.storageKey)
     if (bytes === undefined) return { clock: null, corrupt: false }
-    const clock = openClock(bytes, { ns: 'data', key: slot.key }, this.#deps)
+    const clock = openClock(bytes, { ns: 'data', key: slot.key }, this.#deps, this.#opened)
     return { clock, corrupt: clock === null }
   }
 
@@ -374,7 +378,7 @@ export class StorageReplicaStore implements ReplicaStore {
     if (this.#epochs.owed) await this.#epochs.bumpIfOwed()
     const bytes = await this.#deps.storage.get('data', slot.storageKey)
     if (bytes === undefined) return null
-    const clock = openClock(bytes, { ns: 'data', key: slot.key }, this.#deps)
+    const clock = openClock(bytes, { ns: 'data', key: slot.key }, this.#deps, this.#opened)
     if (clock === null) await this.#epochs.bump([])
     return clock
   }
@@ -400,7 +404,11 @@ export class StorageReplicaStore implements ReplicaStore {
 
   async #persist (items: ReadonlyArray<readonly [KeySlot, DvvSet]>): Promise<void> {
     // One encoding per clock gives both the stored record and the Merkle digest.
-    await this.#write(items.map(([slot, clock]) => [slot, sealClockWithDigest(clock)] as const))
+    const sealed = items.map(([slot, clock]) => [slot, sealClockWithDigest(clock)] as const)
+    // The next read of these keys finds exactly these bytes (unless something else wrote
+    // since: opened-clocks.ts compares them), so it need not decode them.
+    items.forEach(([slot, clock], i) => { this.#opened.remember(slot.key, (sealed[i] as readonly [KeySlot, SealedClock])[1].sealed, clock) })
+    await this.#write(sealed)
   }
 
   async #write (items: ReadonlyArray<readonly [KeySlot, SealedClock]>): Promise<void> {
