@@ -151,6 +151,21 @@ export function truncate(clock: DvvSet, bounds: number | TruncationBounds, keep:
 }
 
 /**
+ * How many young records (value-less entries within `bounds.horizonMs` of `before`'s newest
+ * entry) `truncate` dropped from `before` to give `after`: each is a supersession a replica
+ * that lags may bring back as a sibling. The replica store counts them (its metrics'
+ * `youngRecordsDropped`): a key that keeps passing the young bound says it has more writers
+ * than its clock can remember.
+ */
+export function youngRecordsDropped(before: DvvSet, after: DvvSet, bounds: TruncationBounds): number {
+  if (after.entries.length === before.entries.length) return 0
+  let newest = -Infinity
+  for (const e of before.entries) if (e.ts > newest) newest = e.ts
+  const kept = new Set(after.entries.map((e) => e.actor))
+  return before.entries.filter((e) => !kept.has(e.actor) && e.ts > newest - bounds.horizonMs).length
+}
+
+/**
  * The actors whose covered dots grew from `before` (a stored version, null: none) to
  * `after` (the same key after a write): entries whose `counter - values.length` rose, or
  * that `before` lacked. These entries record what the write's context superseded, which

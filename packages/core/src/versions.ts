@@ -27,7 +27,7 @@ import { CounterExhaustedError, InvalidClockError, validateContext } from './ver
 
 export { descends, mergeContexts, compareContexts } from './versions-vv.js'
 export { CounterExhaustedError, InvalidClockError, validateClock, validateContext } from './versions-validate.js'
-export { countBound, coveredGrown, lww, truncate, DEFAULT_MAX_CLOCK_ENTRIES, DEFAULT_TRUNCATION } from './versions-prune.js'
+export { countBound, coveredGrown, lww, truncate, youngRecordsDropped, DEFAULT_MAX_CLOCK_ENTRIES, DEFAULT_TRUNCATION } from './versions-prune.js'
 export type { TruncationBounds } from './versions-prune.js'
 
 /** The clock of a key that has never been written. */

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import type { DvvEntry, DvvSet, Sibling } from '../src/types.js'
 import { LIMITS } from '../src/types.js'
-import { DEFAULT_TRUNCATION, clientContext, context, countBound, emptyClock, siblings, sync, truncate, update } from '../src/versions.js'
+import { DEFAULT_TRUNCATION, clientContext, context, countBound, emptyClock, siblings, sync, truncate, update, youngRecordsDropped } from '../src/versions.js'
 import type { TruncationBounds } from '../src/versions.js'
 
 const HOUR = 60 * 60 * 1000
@@ -121,6 +121,18 @@ describe('truncation keeps young records', () => {
       const oldestStayed = Math.min(...stayed.map((e) => e.ts))
       for (const e of gone) expect(e.ts).toBeLessThanOrEqual(oldestStayed)
     }), { numRuns: 300 })
+  })
+
+  it('youngRecordsDropped counts only the young records a truncation dropped', () => {
+    // 10 old records (a week before the newest) and 300 young ones: the old go first, then
+    // the oldest young ones down to the young bound.
+    const old = Array.from({ length: 10 }, (_, i) => bare(`o${String(i).padStart(2, '0')}`, i))
+    const young = Array.from({ length: 300 }, (_, i) => bare(`y${String(i).padStart(3, '0')}`, LIMITS.clockHorizonMs + 100 + i))
+    const clock = byActor([...old, ...young])
+    const t = truncate(clock, DEFAULT_TRUNCATION)
+    expect(t.entries).toHaveLength(LIMITS.youngClockEntries)
+    expect(youngRecordsDropped(clock, t, DEFAULT_TRUNCATION)).toBe(300 - LIMITS.youngClockEntries)
+    expect(youngRecordsDropped(clock, clock, DEFAULT_TRUNCATION)).toBe(0)
   })
 
   it('a plain count bound truncates as before: the oldest value-less entries above it', () => {

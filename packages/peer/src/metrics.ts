@@ -38,6 +38,12 @@ export interface PeerMetrics {
    * LIMITS.storedSiblings / MAX_CLOCK_BYTES): skipped, logged, the rest of their batch kept.
    */
   mergesRefused: number
+  /**
+   * Records of recent supersessions (young value-less clock entries, core versions-prune.ts)
+   * truncation dropped from a stored version past core's LIMITS.youngClockEntries: each is a
+   * superseded value a lagging replica may bring back as a sibling.
+   */
+  youngRecordsDropped: number
   /** siblingsOnRead[k] = reads that returned k siblings. */
   readonly siblingsOnRead: Record<number, number>
 }
@@ -62,6 +68,7 @@ export function createMetrics (): PeerMetrics {
     forbiddenRequests: 0,
     corruptRecords: 0,
     mergesRefused: 0,
+    youngRecordsDropped: 0,
     siblingsOnRead: {}
   }
 }

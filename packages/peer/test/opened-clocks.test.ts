@@ -27,7 +27,7 @@ describe('OpenedClocks', () => {
     expect(second).toStrictEqual(version('two'))
     // A corrupt record is reported and never cached, whatever was cached before.
     const torn = v2.slice()
-    torn[torn.length - 1] ^= 0xff
+    torn[torn.length - 1] = (torn[torn.length - 1] ?? 0) ^ 0xff
     expect(openClock(torn, { ns: 'data', key: 'k' }, report, opened)).toBeNull()
     expect(report.metrics.corruptRecords).toBe(1)
   })

@@ -306,11 +306,12 @@ describe('StorageReplicaStore', () => {
   it('keeps the records of 200 writers within the horizon: a lagging replica\'s superseded value does not come back', async () => {
     // The default bounds (core's DEFAULT_TRUNCATION). 'v0' is held by a replica that then
     // lags while 200 coordinators, a second apart, each supersede the last write here.
-    const { store } = await openStore()
+    const { store, metrics } = await openStore()
     const lagging = write(null, 'v0', 'w0:1', 1_000)
     let clock = await store.merge('k', lagging)
     for (let i = 1; i <= 200; i++) clock = await store.merge('k', write(clock, `v${i}`, `w${i}:1`, 1_000 + i * 1_000))
     expect(clock.entries).toHaveLength(201)
+    expect(metrics.youngRecordsDropped).toBe(0)
     // The lagging replica's version comes back (anti-entropy, a late hint): v0 stays gone.
     clock = await store.merge('k', lagging)
     expect(siblings(clock).map((s) => text(s.value))).toEqual(['v200'])
@@ -319,6 +320,14 @@ describe('StorageReplicaStore', () => {
     let c = await counted.merge('k', lagging)
     for (let i = 1; i <= 200; i++) c = await counted.merge('k', write(c, `v${i}`, `w${i}:1`, 1_000 + i * 1_000))
     expect(siblings(await counted.merge('k', lagging)).map((s) => text(s.value)).sort()).toEqual(['v0', 'v200'])
+  })
+
+  it('counts the young records it drops past the young bound', async () => {
+    const { store, metrics } = await openStore()
+    let clock = await store.merge('k', write(null, 'v0', 'w0:1', 1_000))
+    for (let i = 1; i <= 300; i++) clock = await store.merge('k', write(clock, `v${i}`, `w${i}:1`, 1_000 + i * 1_000))
+    expect(clock.entries).toHaveLength(256)
+    expect(metrics.youngRecordsDropped).toBe(301 - 256)
   })
 
   it('applies last-write-wins for configured keys', async () => {

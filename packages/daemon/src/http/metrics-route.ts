@@ -72,6 +72,7 @@ export function renderMetrics (deps: MetricsDeps): string {
     .counter('ringstore_forbidden_requests_total', 'Peer requests refused because the caller may not call that protocol (member, client, outsider).', one(m.forbiddenRequests))
     .counter('ringstore_corrupt_records_total', 'Reads that met a stored record failing its checksum (never served; repaired from the other replicas).', one(m.corruptRecords))
     .counter('ringstore_merges_refused_total', 'Keys whose merged version passed the storage bound: skipped, the replica kept its own (the rest of the batch merged).', one(m.mergesRefused))
+    .counter('ringstore_young_records_dropped_total', 'Records of supersessions younger than a week that truncation dropped from a version past 256 clock entries: superseded values a lagging replica may bring back as siblings.', one(m.youngRecordsDropped))
     .gauge('ringstore_keys', 'Keys in the local replica.', one(status.keys))
     .gauge('process_resident_memory_bytes', 'Resident memory of the daemon process (Prometheus\' standard name).', one(process.memoryUsage.rss()))
     .gauge('nodejs_heap_used_bytes', 'V8 heap in use.', one(process.memoryUsage().heapUsed))

@@ -23,7 +23,7 @@
  * peer) resolves `stage` only once the write is durable, as every write did before staging
  * existed.
  */
-import { clockEqual, CorruptRecordError, CounterExhaustedError, coveredGrown, keyHash, lww, MerkleTree, partitionOfHash, partitionRange, sync, truncate } from '@ringstore/core'
+import { clockEqual, CorruptRecordError, CounterExhaustedError, coveredGrown, keyHash, lww, MerkleTree, partitionOfHash, partitionRange, sync, truncate, youngRecordsDropped } from '@ringstore/core'
 import type { DvvSet, Key } from '@ringstore/core'
 import type { ReplicaStore, Staged } from '../components.js'
 import type { PeerConfig } from '../config.js'
@@ -399,7 +399,9 @@ export class StorageReplicaStore implements ReplicaStore {
     const resolved = config.lww(key) ? lww(clock) : clock
     // The common case has nothing to drop: skip truncate's copy of the clock.
     if (resolved.entries.length <= config.truncation.entries) return resolved
-    return truncate(resolved, config.truncation, [this.actor(), ...keep])
+    const truncated = truncate(resolved, config.truncation, [this.actor(), ...keep])
+    this.#deps.metrics.youngRecordsDropped += youngRecordsDropped(resolved, truncated, config.truncation)
+    return truncated
   }
 
   async #persist (items: ReadonlyArray<readonly [KeySlot, DvvSet]>): Promise<void> {
