@@ -4,14 +4,19 @@
  * again; the budget holds.
  */
 import { describe, expect, it } from 'vitest'
-import { emptyClock, update } from '@ringstore/core'
+import { context, emptyClock, update } from '@ringstore/core'
 import type { DvvSet } from '@ringstore/core'
 import { createMetrics } from '../src/metrics.js'
 import { silentLogger } from '../src/peer.js'
-import { OpenedClocks } from '../src/data/opened-clocks.js'
+import { OPENED_CLOCK_MIN_ENTRIES, OpenedClocks } from '../src/data/opened-clocks.js'
 import { openClock, sealClock } from '../src/data/stored-clock.js'
 
-const version = (value: string): DvvSet => update(emptyClock(), [], { value: new TextEncoder().encode(value), ts: 1 }, 'a:1')
+/** A version with 40 entries (records of earlier writers), the kind worth caching, holding `value`. */
+function version (value: string): DvvSet {
+  let clock = emptyClock()
+  for (let i = 0; i < 40; i++) clock = update(clock, context(clock), { value: new TextEncoder().encode(`w${i}`), ts: i }, `w${String(i).padStart(2, '0')}:1`)
+  return update(clock, context(clock), { value: new TextEncoder().encode(value), ts: 100 }, 'a:1')
+}
 const report = { log: silentLogger, metrics: createMetrics() }
 
 describe('OpenedClocks', () => {
@@ -55,6 +60,11 @@ describe('OpenedClocks', () => {
     expect(opened.lookup('b', one)).toBeUndefined()
     expect(opened.lookup('a', one)).toBeDefined()
     expect(opened.lookup('e', one)).toBeDefined()
+    // A clock of a few entries is not kept: it decodes about as fast as it compares.
+    const small = update(emptyClock(), [], { value: new Uint8Array([1]), ts: 1 }, 'a:1')
+    expect(small.entries.length).toBeLessThan(OPENED_CLOCK_MIN_ENTRIES)
+    opened.remember('small', sealClock(small), small)
+    expect(opened.lookup('small', sealClock(small))).toBeUndefined()
     // A record over a quarter of the budget is not kept at all.
     const big = new Uint8Array(one.length * 2)
     opened.remember('big', big, version('x'))
