@@ -83,6 +83,8 @@ export interface CheckResult {
   readonly resurrected: number
   /** siblingHistogram[k] = keys whose converged version holds k siblings (tombstones included). */
   readonly siblingHistogram: Record<number, number>
+  /** The most entries any final replica's clock holds (truncation's bounds: core versions-prune.ts). */
+  readonly maxClockEntries: number
 }
 
 interface DottedSibling {
@@ -221,7 +223,8 @@ export function checkHistory (ops: readonly OpRecord[], snapshots: readonly KeyS
     resurrected += checkSuperseded(op, snap, violations)
     checkDotMatches(op, op.dot, snap, violations)
   }
-  return { violations, lost, truncated, resurrected, siblingHistogram: histogram(snapshots) }
+  const maxClockEntries = snapshots.reduce((max, snap) => snap.replicas.reduce((m, r) => Math.max(m, r.clock?.entries.length ?? 0), max), 0)
+  return { violations, lost, truncated, resurrected, siblingHistogram: histogram(snapshots), maxClockEntries }
 }
 
 function checkConvergence (snap: KeySnapshot, out: Violation[]): void {

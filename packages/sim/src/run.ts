@@ -103,6 +103,8 @@ export interface RunResult {
   /** Tombstones removed in the collection phase after the check. */
   readonly tombstonesCollected: number
   readonly siblingHistogram: Record<number, number>
+  /** The most entries any final replica's clock held (absent: not measured). */
+  readonly maxClockEntries?: number
   readonly faultsInjected: number
   /** Cluster events during the workload by kind (crash, restart, partition, loss, …). */
   readonly faultCounts: Record<string, number>
@@ -254,6 +256,7 @@ async function simulate (seed: number, options: RunOptions): Promise<RunResult> 
     convergenceRounds: settled.rounds,
     tombstonesCollected: gc.collected,
     siblingHistogram: checked.siblingHistogram,
+    maxClockEntries: checked.maxClockEntries,
     faultsInjected: stats.faultsInjected,
     faultCounts: stats.faultCounts,
     violations,

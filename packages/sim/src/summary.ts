@@ -31,6 +31,8 @@ export interface Summary {
   readonly convergenceRounds: Record<number, number>
   /** siblingHistogram[k] = keys (summed over seeds) whose converged version had k siblings. */
   readonly siblingHistogram: Record<number, number>
+  /** The most entries any final replica's clock held, over the seeds. */
+  readonly maxClockEntries: number
   readonly faultsInjected: number
   readonly faultCounts: Record<string, number>
   readonly tombstonesCollected: number
@@ -114,6 +116,7 @@ export function summarize (results: readonly RunResult[], options: Pick<RunOptio
     maxConvergenceRounds: results.reduce((m, r) => Math.max(m, r.convergenceRounds), 0),
     convergenceRounds: rounds,
     siblingHistogram: siblings,
+    maxClockEntries: results.reduce((m, r) => Math.max(m, r.maxClockEntries ?? 0), 0),
     faultsInjected: sum((r) => r.faultsInjected),
     faultCounts: Object.fromEntries(Object.entries(faultCounts).sort(([a], [b]) => a < b ? -1 : 1)),
     tombstonesCollected: sum((r) => r.tombstonesCollected),
@@ -135,7 +138,7 @@ export function formatSummary (s: Summary): string {
     `ops ${s.ops}  acknowledged writes ${s.acknowledged}  failed ${s.failed}${s.atSiblingCap > 0 ? ` (${s.atSiblingCap} at the sibling cap)` : ''}  unanswered (coordinator crashed) ${s.pending}`,
     `lost ${s.lost}  resurrected ${s.resurrected}  violations ${s.violations}  (superseded writes whose actor clock truncation forgot: ${s.truncated})`,
     `convergence rounds: max ${s.maxConvergenceRounds}  seeds by rounds ${histogramText(s.convergenceRounds)}`,
-    `siblings per key (converged): ${histogramText(s.siblingHistogram)}`,
+    `siblings per key (converged): ${histogramText(s.siblingHistogram)}  clock entries per key: max ${s.maxClockEntries}`,
     `tombstones collected after the check: ${s.tombstonesCollected}`,
     `virtual time ${(s.virtualMs / 1000).toFixed(1)} s`,
     `requests per peer and virtual second: ${requestRates(s)}`,

@@ -37,6 +37,9 @@ describe('checkHistory', () => {
     expect(result.violations).toEqual([])
     expect(result.lost).toBe(0)
     expect(result.siblingHistogram).toEqual({ 2: 1 })
+    // Actors p0:1, p1:1, p2:1; a replica with a shorter clock does not lower the maximum.
+    expect(result.maxClockEntries).toBe(3)
+    expect(checkHistory(h.ops, [snap('k', d.clock, a.clock)]).maxClockEntries).toBe(3)
   })
 
   it('catches a replica that dropped an acknowledged dot', () => {

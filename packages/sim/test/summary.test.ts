@@ -29,13 +29,15 @@ const result = (seed: number, extra: Partial<RunResult> = {}): RunResult => ({
 describe('summaries', () => {
   it('adds up seeds and names the failing ones with their replay command', () => {
     const failing = result(8, { lost: 1, violations: [{ kind: 'lost-write', key: 'k1', message: 'acknowledged put #3 of k1 is missing on p2' }] })
-    const s = summarize([result(7, { truncated: 3, atSiblingCap: 1 }), failing], { peers: 5, faults: 'heavy' })
+    const s = summarize([result(7, { truncated: 3, atSiblingCap: 1, maxClockEntries: 130 }), failing], { peers: 5, faults: 'heavy' })
     // Writes refused at the sibling cap are shown among the failed ones.
     expect(formatSummary(s)).toContain('failed 2 (1 at the sibling cap)  unanswered')
     expect(s).toMatchObject({ seeds: 2, firstSeed: 7, lastSeed: 8, ops: 20, lost: 1, truncated: 3, violations: 1, failingSeeds: [8] })
     // Superseded writes whose record truncation dropped are shown apart from the lost ones.
     expect(formatSummary(s)).toContain('lost 1  resurrected 0  violations 1  (superseded writes whose actor clock truncation forgot: 3)')
     expect(s.siblingHistogram).toEqual({ 1: 6, 2: 2 })
+    // The largest clock over the seeds (young records keep up to 256 entries).
+    expect(formatSummary(s)).toContain('siblings per key (converged): 1:6 2:2  clock entries per key: max 130')
     expect(s.faultCounts).toEqual({ crash: 2, partition: 4 })
     expect(formatSummary(s)).toMatch(/FAILED seeds: 8/)
     // 2 seeds × 5 peers × 1.5 virtual s = 15 peer-seconds: 60 digests, 30 pings, 12 replica-puts.
