@@ -159,8 +159,7 @@ export const LIMITS = {
   /**
    * Entries in a clock or a context on the wire and on disk: one per stored sibling (each
    * may have its own actor, and truncation keeps every entry holding a value) plus the
-   * value-less ones truncation leaves. Truncation keeps a clock within it whatever the age
-   * of its entries (64 value-less ones beside the most values a clock can hold).
+   * value-less ones truncation leaves.
    */
   storedClockEntries: 64 * 64 + 64,
   /** One encoded wire frame. */

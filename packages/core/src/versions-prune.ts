@@ -30,6 +30,18 @@ export const DEFAULT_TRUNCATION: TruncationBounds = {
   horizonMs: LIMITS.clockHorizonMs
 }
 
+/** The latest ts of any entry of `clock` (-Infinity when it has none): the age of its records counts from it. */
+function newestTs (clock: DvvSet): number {
+  let newest = -Infinity
+  for (const e of clock.entries) if (e.ts > newest) newest = e.ts
+  return newest
+}
+
+/** Least recently touched first (ts, then actor): the order in which truncation drops value-less entries. */
+function byTouched (x: DvvEntry, y: DvvEntry): number {
+  return x.ts !== y.ts ? (x.ts < y.ts ? -1 : 1) : compareActors(x.actor, y.actor)
+}
+
 /** A plain count bound: no entry is young, so value-less entries go above `entries` whatever their age. */
 export function countBound (entries: number): TruncationBounds {
   return { entries, youngEntries: entries, horizonMs: 0 }
@@ -92,8 +104,8 @@ export function lww(clock: DvvSet): DvvSet {
  * entries that hold NO values, least recently touched first (entry ts, then actor):
  * - old ones (ts at least `horizonMs` before the clock's newest ts) until `entries` remain;
  * - young ones only while more than `youngEntries` remain.
- * It stops when no such entry is left (a clock with that many values keeps no records). An entry that holds values is never dropped, and
- * neither is any actor in `keep`, so:
+ * It stops when no such entry is left (a clock with that many values keeps no records).
+ * An entry that holds values is never dropped, and neither is any actor in `keep`, so:
  * - no value is ever removed: `siblings(truncate(c, b))` equals `siblings(c)`;
  * - the only cost is false concurrency: forgetting that actor A reached counter k means a
  *   replica still holding an old superseded value of A (dot ≤ k) brings it back as an
@@ -131,9 +143,7 @@ export function truncate(clock: DvvSet, bounds: number | TruncationBounds, keep:
   const unchanged = (): DvvSet => ({ entries: [...clock.entries], anonymous: [...clock.anonymous] })
   if (total <= b.entries) return unchanged()
   const kept = new Set(keep)
-  let newest = -Infinity
-  for (const e of clock.entries) if (e.ts > newest) newest = e.ts
-  const cutoff = newest - b.horizonMs
+  const cutoff = newestTs(clock) - b.horizonMs
   const droppable: DvvEntry[] = []
   let old = 0
   for (const e of clock.entries) {
@@ -145,7 +155,7 @@ export function truncate(clock: DvvSet, bounds: number | TruncationBounds, keep:
   // A busy key's clock sits between the bounds with young records only: nothing to sort.
   if (count <= 0) return unchanged()
   // Oldest first (ts, then actor), so the old ones are a prefix.
-  droppable.sort((x, y) => (x.ts !== y.ts ? (x.ts < y.ts ? -1 : 1) : compareActors(x.actor, y.actor)))
+  droppable.sort(byTouched)
   const dropped = new Set(droppable.slice(0, count).map((e) => e.actor))
   return { entries: clock.entries.filter((e) => !dropped.has(e.actor)), anonymous: [...clock.anonymous] }
 }
@@ -159,10 +169,9 @@ export function truncate(clock: DvvSet, bounds: number | TruncationBounds, keep:
  */
 export function youngRecordsDropped(before: DvvSet, after: DvvSet, bounds: TruncationBounds): number {
   if (after.entries.length === before.entries.length) return 0
-  let newest = -Infinity
-  for (const e of before.entries) if (e.ts > newest) newest = e.ts
+  const cutoff = newestTs(before) - bounds.horizonMs
   const kept = new Set(after.entries.map((e) => e.actor))
-  return before.entries.filter((e) => !kept.has(e.actor) && e.ts > newest - bounds.horizonMs).length
+  return before.entries.filter((e) => !kept.has(e.actor) && e.ts > cutoff).length
 }
 
 /**

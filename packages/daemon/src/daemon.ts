@@ -61,7 +61,6 @@ export interface RunningDaemon {
 export async function startDaemon (options: DaemonOptions, log: Logger): Promise<RunningDaemon> {
   // Steps to undo, most recent first, if start fails half way (and on stop).
   const undo = new ShutdownSequence(log, SHUTDOWN_STEP_BOUND_MS)
-  const unwind = async (): Promise<void> => { await undo.run() }
   try {
     await mkdir(options.dataDir, { recursive: true })
     undo.add('data-dir lock', await lockDataDir(options.dataDir))
@@ -115,13 +114,13 @@ export async function startDaemon (options: DaemonOptions, log: Logger): Promise
       peer,
       left: leave.finished,
       stop: async () => {
-        stopping ??= unwind()
+        stopping ??= undo.run()
         await stopping
       }
     }
   } catch (error) {
     // The start's own error is the one to report; a step that hung is logged by name.
-    await unwind().catch(() => undefined)
+    await undo.run().catch(() => undefined)
     throw error
   }
 }

@@ -406,10 +406,13 @@ export class StorageReplicaStore implements ReplicaStore {
 
   async #persist (items: ReadonlyArray<readonly [KeySlot, DvvSet]>): Promise<void> {
     // One encoding per clock gives both the stored record and the Merkle digest.
-    const sealed = items.map(([slot, clock]) => [slot, sealClockWithDigest(clock)] as const)
-    // The next read of these keys finds exactly these bytes (unless something else wrote
-    // since: opened-clocks.ts compares them), so it need not decode them.
-    items.forEach(([slot, clock], i) => { this.#opened.remember(slot.key, (sealed[i] as readonly [KeySlot, SealedClock])[1].sealed, clock) })
+    const sealed = items.map(([slot, clock]) => {
+      const record = sealClockWithDigest(clock)
+      // The next read of this key finds exactly these bytes (unless something else wrote
+      // since: opened-clocks.ts compares them), so it need not decode them.
+      this.#opened.remember(slot.key, record.sealed, clock)
+      return [slot, record] as const
+    })
     await this.#write(sealed)
   }
 
